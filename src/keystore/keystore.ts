@@ -1,0 +1,93 @@
+/**
+ * The keystore contract: durable, concurrency-safe storage of opaque key blobs.
+ *
+ * Every backend in `backends/` implements {@link KeyStore} and imports nothing else from `src/`.
+ * Keys are immutable: there is no update, so rotation means a new name. The store sees only the
+ * encoded bytes that `src/crypto` produces; it never parses them.
+ *
+ * @module
+ */
+
+/** Reachability report of a keystore. */
+export interface KeyStoreState {
+  /** Round-trip time of the status probe, in milliseconds. */
+  latencyMs: number
+}
+
+/** One page of a listing: `next` is the name to continue at, or `''` at the end. */
+export interface KeyListPage {
+  names: string[]
+  next: string
+}
+
+/**
+ * KeyStore stores encoded keys by name.
+ *
+ * Implementations throw only {@link KeyExistsError}, {@link KeyNotFoundError},
+ * {@link UnreachableError}, or a plain `Error` (with `cause`) for any other failure; callers
+ * map the plain `Error` to 502 without showing its text to clients.
+ */
+export interface KeyStore {
+  /** Probes the backend. Throws UnreachableError when it cannot be reached. */
+  status(signal: AbortSignal): Promise<KeyStoreState>
+  /** Creates `name` iff absent. Throws KeyExistsError when it exists. */
+  create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void>
+  /** Returns a copy of the stored value. Throws KeyNotFoundError when absent. */
+  get(name: string, signal: AbortSignal): Promise<Uint8Array>
+  /** Removes `name`. Throws KeyNotFoundError when absent. */
+  delete(name: string, signal: AbortSignal): Promise<void>
+  /**
+   * Lists names starting with `prefix` in ascending order: at most `limit` of them
+   * (all when `limit <= 0`), and `next`, the first name not returned, or `''` at the end.
+   */
+  list(prefix: string, limit: number, signal: AbortSignal): Promise<KeyListPage>
+  /** Releases timers and sockets. Idempotent. */
+  close(): Promise<void>
+  /** A label for logs, e.g. `Filesystem: /var/lib/keyhold`. Never contains secrets. */
+  toString(): string
+}
+
+/** KeyExistsError: `create` found a key of that name. */
+export class KeyExistsError extends Error {
+  readonly code = 'KEY_EXISTS'
+  constructor(name: string) {
+    super(`key '${name}' already exists`)
+    this.name = 'KeyExistsError'
+  }
+}
+
+/** KeyNotFoundError: no key of that name. */
+export class KeyNotFoundError extends Error {
+  readonly code = 'KEY_NOT_FOUND'
+  constructor(name: string) {
+    super(`key '${name}' does not exist`)
+    this.name = 'KeyNotFoundError'
+  }
+}
+
+/** UnreachableError: the backend could not be reached (network, sealed Vault, missing directory). */
+export class UnreachableError extends Error {
+  readonly code = 'KEYSTORE_UNREACHABLE'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'UnreachableError'
+  }
+}
+
+/** Reports whether `err` says the keystore is unreachable. */
+export function isUnreachable(err: unknown): err is UnreachableError {
+  return err instanceof UnreachableError
+}
+
+/** Default page size of {@link listPage}, as KES's keystores use. */
+export const LIST_PAGE_SIZE = 1024
+
+/**
+ * listPage cuts one page out of a name set, the shared listing logic of every backend.
+ * `names` need not be sorted.
+ */
+export function listPage(names: Iterable<string>, prefix: string, limit: number): KeyListPage {
+  const matching = [...names].filter((n) => n.startsWith(prefix)).sort()
+  if (limit <= 0 || matching.length <= limit) return { names: matching, next: '' }
+  return { names: matching.slice(0, limit), next: matching[limit] ?? '' }
+}
