@@ -1,0 +1,91 @@
+/**
+ * The S3 operations keyhold-s3 serves and the IAM action each one is authorized as: one table, the map of the
+ * S3 API. Handlers are looked up by operation; authorizers see only the action.
+ *
+ * @module
+ */
+
+/** S3Operation names an S3 API call as AWS's API reference does. */
+export type S3Operation =
+  | 'ListBuckets'
+  | 'CreateBucket'
+  | 'DeleteBucket'
+  | 'HeadBucket'
+  | 'GetBucketLocation'
+  | 'GetBucketVersioning'
+  | 'ListObjects'
+  | 'ListObjectsV2'
+  | 'ListObjectVersions'
+  | 'ListMultipartUploads'
+  | 'DeleteObjects'
+  | 'PutObject'
+  | 'CopyObject'
+  | 'GetObject'
+  | 'HeadObject'
+  | 'DeleteObject'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'UploadPartCopy'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts'
+  | 'GetBucketEncryption'
+  | 'PutBucketEncryption'
+  | 'DeleteBucketEncryption'
+  | 'GetBucketPolicy'
+  | 'PutBucketPolicy'
+  | 'DeleteBucketPolicy'
+
+/** S3Action is an IAM action string as used in policies. */
+export type S3Action =
+  | 's3:ListAllMyBuckets'
+  | 's3:CreateBucket'
+  | 's3:DeleteBucket'
+  | 's3:ListBucket'
+  | 's3:GetBucketLocation'
+  | 's3:GetBucketVersioning'
+  | 's3:ListBucketVersions'
+  | 's3:ListBucketMultipartUploads'
+  | 's3:PutObject'
+  | 's3:GetObject'
+  | 's3:DeleteObject'
+  | 's3:AbortMultipartUpload'
+  | 's3:ListMultipartUploadParts'
+  | 's3:GetEncryptionConfiguration'
+  | 's3:PutEncryptionConfiguration'
+  | 's3:GetBucketPolicy'
+  | 's3:PutBucketPolicy'
+  | 's3:DeleteBucketPolicy'
+
+/** ACTIONS maps every operation to the action it is authorized as (MinIO's mapping). */
+export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
+  ListBuckets: 's3:ListAllMyBuckets',
+  CreateBucket: 's3:CreateBucket',
+  DeleteBucket: 's3:DeleteBucket',
+  HeadBucket: 's3:ListBucket',
+  GetBucketLocation: 's3:GetBucketLocation',
+  GetBucketVersioning: 's3:GetBucketVersioning',
+  ListObjects: 's3:ListBucket',
+  ListObjectsV2: 's3:ListBucket',
+  ListObjectVersions: 's3:ListBucketVersions',
+  ListMultipartUploads: 's3:ListBucketMultipartUploads',
+  // DeleteObjects is authorized per key as s3:DeleteObject (as MinIO does); this entry covers the call itself.
+  DeleteObjects: 's3:DeleteObject',
+  PutObject: 's3:PutObject',
+  CopyObject: 's3:PutObject',
+  GetObject: 's3:GetObject',
+  HeadObject: 's3:GetObject',
+  DeleteObject: 's3:DeleteObject',
+  CreateMultipartUpload: 's3:PutObject',
+  UploadPart: 's3:PutObject',
+  UploadPartCopy: 's3:PutObject',
+  CompleteMultipartUpload: 's3:PutObject',
+  AbortMultipartUpload: 's3:AbortMultipartUpload',
+  ListParts: 's3:ListMultipartUploadParts',
+  GetBucketEncryption: 's3:GetEncryptionConfiguration',
+  PutBucketEncryption: 's3:PutEncryptionConfiguration',
+  DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
+  GetBucketPolicy: 's3:GetBucketPolicy',
+  PutBucketPolicy: 's3:PutBucketPolicy',
+  DeleteBucketPolicy: 's3:DeleteBucketPolicy',
+}

@@ -1,0 +1,42 @@
+/**
+ * Options of {@link createS3Server}: where data lives, how it is served, and the extension hooks.
+ *
+ * @module
+ */
+import type { SecureContextOptions } from 'node:tls'
+import type {
+  Authorizer, CredentialProvider, ExtraRoute, ObjectCrypto, SubresourceHandler,
+} from './extensions.js'
+
+/** S3ServerOptions configures one keyhold-s3 server. */
+export interface S3ServerOptions {
+  /** Directory for object files and the SQLite metadata database (created if missing). */
+  dataDir: string
+  /** Listen address; default 127.0.0.1, port 0 (ephemeral). */
+  host?: string
+  port?: number
+  /**
+   * TLS: a MinIO-style certs dir (public.crt + private.key, SNI subfolders, CAs/), or explicit PEMs.
+   * Neither → plain HTTP.
+   */
+  certsDir?: string
+  tls?: Pick<SecureContextOptions, 'cert' | 'key'>
+  /** The root credentials (MINIO_ROOT_USER / MINIO_ROOT_PASSWORD); used by the default credential provider. */
+  rootUser: string
+  rootPassword: string
+  /** Region to verify signatures with; '' or undefined accepts whatever region the client signed with. */
+  region?: string
+  /** Domain for virtual-host style requests (`bucket.DOMAIN`); path-style only when unset. */
+  domain?: string
+  /** Maximum clock skew allowed on signed requests, in ms; default 15 minutes (as S3). */
+  maxClockSkewMs?: number
+  /** Hooks (see extensions.ts). Credentials default to root only; the authorizer to root-only. */
+  credentials?: CredentialProvider
+  authorizer?: Authorizer
+  crypto?: ObjectCrypto
+  extraRoutes?: ExtraRoute[]
+  /** Bucket subresource handlers by query name, e.g. { encryption: ..., policy: ... }. */
+  subresources?: Record<string, SubresourceHandler>
+  /** Log sink for operational messages; never receives secrets. Default: stderr. */
+  log?: (message: string) => void
+}
