@@ -1,0 +1,130 @@
+/**
+ * The audit file: chained JSON lines appended to one file, continuing the chain across restarts.
+ *
+ * Writes are asynchronous and batched (lines that arrive while a write is in flight go out in
+ * the next one), so the request path never waits for the disk and the order of lines is the
+ * order of {@link AuditFile.append} calls.
+ *
+ * @module
+ */
+import { open, type FileHandle } from 'node:fs/promises'
+import { AuditChain, GENESIS_HASH, parseSealedLine, type ChainState } from './audit-chain.js'
+
+/** How much of the file's end is read to find the last record: far more than one record. */
+const TAIL_BYTES = 256 * 1024
+
+/** AuditFileError: the audit file cannot be opened or continued. */
+export class AuditFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'AuditFileError'
+  }
+}
+
+/**
+ * readChainState returns the chain state at the end of an open audit file (genesis for an empty
+ * file). Throws AuditFileError when the last line is not an intact record: appending to a
+ * damaged tail would hide the damage, so an operator must verify the file and move it aside.
+ */
+export async function readChainState(handle: FileHandle, path: string): Promise<ChainState> {
+  const { size } = await handle.stat()
+  if (size === 0) return { seq: 0, hash: GENESIS_HASH }
+  const length = Math.min(size, TAIL_BYTES)
+  const buf = Buffer.alloc(length)
+  await handle.read(buf, 0, length, size - length)
+  const text = buf.toString('utf8')
+  if (!text.endsWith('\n')) {
+    throw new AuditFileError(`audit file '${path}' ends with an incomplete record: run 'keyhold audit verify' and move it aside`)
+  }
+  const start = text.lastIndexOf('\n', text.length - 2) + 1
+  if (start === 0 && length < size) {
+    throw new AuditFileError(`audit file '${path}': last record is longer than ${TAIL_BYTES} bytes`)
+  }
+  const sealed = parseSealedLine(text.slice(start, -1))
+  if (typeof sealed === 'string') {
+    throw new AuditFileError(`audit file '${path}': last record is damaged (${sealed}): run 'keyhold audit verify' and move it aside`)
+  }
+  return { seq: sealed.seq, hash: sealed.hash }
+}
+
+/** AuditFile appends chained audit lines to one file. Create it with {@link openAuditFile}. */
+export class AuditFile {
+  readonly path: string
+  readonly #handle: FileHandle
+  readonly #chain: AuditChain
+  #pending: string[] = []
+  #writing: Promise<void> | undefined
+  #closed = false
+  #failure: unknown
+
+  /** Use {@link openAuditFile}. */
+  constructor(path: string, handle: FileHandle, state: ChainState) {
+    this.path = path
+    this.#handle = handle
+    this.#chain = new AuditChain(state)
+  }
+
+  /** The chain state after the last appended record. */
+  get state(): ChainState {
+    return this.#chain.state
+  }
+
+  /** The first write error, if the disk failed: later records are not written. */
+  get failure(): unknown {
+    return this.#failure
+  }
+
+  /** append seals `event` and queues it for writing. Throws nothing; ignored after close. */
+  append(event: object): void {
+    if (this.#closed || this.#failure !== undefined) return
+    this.#pending.push(this.#chain.seal(event))
+    this.#writing ??= this.#drain()
+  }
+
+  /** flush resolves once every appended record is on its way to the disk. Throws nothing. */
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing
+  }
+
+  /** close flushes and closes the file. Idempotent; throws nothing. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.flush()
+    await this.#handle.close().catch(() => undefined)
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.join('')
+        this.#pending = []
+        await this.#handle.appendFile(batch, 'utf8')
+      }
+    } catch (err) {
+      this.#failure = err
+      this.#pending = []
+    } finally {
+      this.#writing = undefined
+    }
+  }
+}
+
+/**
+ * openAuditFile opens (creating, mode 0600) an audit file and continues its chain. Throws
+ * AuditFileError when the file cannot be opened or its last record is damaged.
+ */
+export async function openAuditFile(path: string): Promise<AuditFile> {
+  let handle: FileHandle
+  try {
+    handle = await open(path, 'a+', 0o600)
+  } catch (err) {
+    throw new AuditFileError(`cannot open audit file '${path}': ${(err as Error).message}`, { cause: err })
+  }
+  try {
+    return new AuditFile(path, handle, await readChainState(handle, path))
+  } catch (err) {
+    await handle.close().catch(() => undefined)
+    throw err
+  }
+}

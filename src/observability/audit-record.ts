@@ -1,0 +1,62 @@
+/**
+ * The audit record: what Keyhold remembers about every request it answered.
+ *
+ * The JSON shape is KES's audit event (`{time, request{ip,path,identity}, response{code,time}}`,
+ * the shape kms-go and `kes log --audit` decode) plus our own fields: the method, the policy
+ * decision and the policy that made it. Nothing here ever holds a request or response body.
+ *
+ * @module
+ */
+
+/** The authorisation outcome of a request, as the audit log states it. */
+export type AuditDecision = 'allow' | 'deny' | 'admin' | 'none'
+
+/** AuditRecord is one audited request, as the wrapper collects it. */
+export interface AuditRecord {
+  /** When the request arrived. */
+  time: Date
+  method: string
+  /** The URL path, without the query string (which KES ignores). */
+  path: string
+  /** The caller's identity (hex SHA-256 of its public key), or '' when it had none. */
+  identity: string
+  /** The client's IP address. */
+  ip: string
+  status: number
+  /** Time to the last byte of the response, in milliseconds. */
+  responseMs: number
+  /** `admin`: the admin identity; `allow`/`deny`: a policy decided; `none`: no policy check ran. */
+  decision: AuditDecision
+  /** The policy that decided, when one did. */
+  policy?: string
+  /** A short handler note such as "key 'my-key' created": never secrets. */
+  message?: string
+}
+
+/** AuditEvent is the JSON form of a record: KES's event shape plus our fields. */
+export interface AuditEvent {
+  time: string
+  request: { ip: string; method: string; path: string; identity: string }
+  response: { code: number; time: number }
+  decision: AuditDecision
+  policy?: string
+  message?: string
+}
+
+/**
+ * toAuditEvent turns a record into its JSON form. Throws nothing.
+ *
+ * `response.time` is in milliseconds, as KES HEAD writes it; we keep fractions to the microsecond
+ * because a KMS answers most requests in well under one millisecond.
+ */
+export function toAuditEvent(record: AuditRecord): AuditEvent {
+  const event: AuditEvent = {
+    time: record.time.toISOString(),
+    request: { ip: record.ip, method: record.method, path: record.path, identity: record.identity },
+    response: { code: record.status, time: Math.round(record.responseMs * 1000) / 1000 },
+    decision: record.decision,
+  }
+  if (record.policy) event.policy = record.policy
+  if (record.message) event.message = record.message
+  return event
+}

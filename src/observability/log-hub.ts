@@ -1,0 +1,77 @@
+/**
+ * Live log streams (`/v1/log/audit`, `/v1/log/error`): a hub that fans JSON events out to every
+ * connected client as ndjson, one line per event, written (and so flushed) as it happens.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/** A slow reader is cut off once this much output is queued for it, instead of growing memory. */
+const MAX_QUEUED_BYTES = 1 << 20
+
+/** A subscriber receives each event as one ndjson line (newline included). */
+export type LogListener = (line: string) => void
+
+/** LogHub broadcasts log events to its subscribers. Throws nothing. */
+export class LogHub {
+  readonly #listeners = new Set<LogListener>()
+  #onCount: ((count: number) => void) | undefined
+
+  /** The number of current subscribers. */
+  get size(): number {
+    return this.#listeners.size
+  }
+
+  /** onSubscribersChange registers the one callback told the subscriber count when it changes. */
+  onSubscribersChange(fn: (count: number) => void): void {
+    this.#onCount = fn
+  }
+
+  /** publish sends `event` to every subscriber. Cheap when nobody listens. */
+  publish(event: object): void {
+    if (this.#listeners.size === 0) return
+    this.publishLine(`${JSON.stringify(event)}\n`)
+  }
+
+  /** publishLine sends an already serialised ndjson line (newline included). */
+  publishLine(line: string): void {
+    for (const fn of this.#listeners) fn(line)
+  }
+
+  /** subscribe adds a listener and returns the function that removes it. */
+  subscribe(fn: LogListener): () => void {
+    this.#listeners.add(fn)
+    this.#onCount?.(this.#listeners.size)
+    return () => {
+      if (this.#listeners.delete(fn)) this.#onCount?.(this.#listeners.size)
+    }
+  }
+}
+
+/**
+ * streamLog answers a request with the hub's live ndjson stream until the client goes away.
+ * Throws nothing; resolves when the stream ends.
+ */
+export function streamLog(hub: LogHub, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    res.statusCode = 200
+    res.setHeader('Content-Type', 'application/x-ndjson')
+    res.setHeader('Cache-Control', 'no-store')
+    // The socket must not time out on a quiet stream.
+    req.socket.setTimeout(0)
+    res.flushHeaders()
+    const unsubscribe = hub.subscribe((line) => {
+      if (res.writableLength > MAX_QUEUED_BYTES) {
+        res.destroy()
+        return
+      }
+      res.write(line)
+    })
+    const done = (): void => {
+      unsubscribe()
+      resolve()
+    }
+    // res 'close' fires when the client disconnects (req 'close' fires once the request is read).
+    res.once('close', done)
+  })
+}
