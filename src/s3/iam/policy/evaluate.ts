@@ -1,0 +1,74 @@
+/**
+ * Policy evaluation: explicit Deny wins, then (for the owner) allow, then Allow, else deny.
+ *
+ * @module
+ */
+import { conditionsHold, substitute } from './conditions.js'
+import { isResourceless } from './actions.js'
+import type { Policy, PolicyArgs, Statement } from './types.js'
+import { wildcardMatch } from './wildcard.js'
+
+/** isAllowed evaluates `policy` for `args` in MinIO's order. Never throws. */
+export function isAllowed(policy: Policy, args: PolicyArgs): boolean {
+  return isAllowedBy([policy], args)
+}
+
+/** isAllowedBy evaluates several policies as one merged policy. Never throws. */
+export function isAllowedBy(policies: readonly Policy[], args: PolicyArgs, principal?: string): boolean {
+  const statements = policies.flatMap((p) => p.statements)
+  if (statements.some((s) => s.effect === 'Deny' && statementMatches(s, args, principal))) return false
+  if (args.denyOnly || args.isOwner) return true
+  return statements.some((s) => s.effect === 'Allow' && statementMatches(s, args, principal))
+}
+
+/** statementMatches reports whether a statement applies to the request (action, resource, conditions, principal). */
+export function statementMatches(s: Statement, args: PolicyArgs, principal?: string): boolean {
+  if (s.principals && !s.principals.some((p) => p === '*' || (principal !== undefined && wildcardMatch(p, principal)))) return false
+  if (s.actions.length > 0 && !s.actions.some((a) => actionMatches(a, args.action))) return false
+  if (s.notActions.some((a) => actionMatches(a, args.action))) return false
+  if (!resourceMatches(s, args)) return false
+  return conditionsHold(s.conditions, args.conditions)
+}
+
+function actionMatches(pattern: string, action: string): boolean {
+  return wildcardMatch(pattern, action)
+}
+
+function resourceMatches(s: Statement, args: PolicyArgs): boolean {
+  if (isResourceless(args.action)) {
+    // KMS statements with resources restrict keys; admin and STS ignore Resource entirely.
+    if (!args.action.startsWith('kms:') || s.resources.length === 0) return true
+    const key = `arn:minio:kms:::${args.object ?? ''}`
+    return s.resources.some((r) => wildcardMatch(r, key))
+  }
+  const resource = requestResource(args)
+  if (s.resources.length > 0 && !s.resources.some((r) => patternMatches(r, resource, args))) return false
+  return !s.notResources.some((r) => patternMatches(r, resource, args))
+}
+
+/** The request resource as MinIO spells it: `bucket/object`, or `bucket/` for bucket-level actions. */
+function requestResource(args: PolicyArgs): string {
+  const bucket = args.bucket ?? ''
+  if (!args.object) return `${bucket}/`
+  return args.object.startsWith('/') ? bucket + args.object : `${bucket}/${args.object}`
+}
+
+function patternMatches(raw: string, resource: string, args: PolicyArgs): boolean {
+  const pattern = substitute(raw, args.conditions)
+  const clean = cleanPath(resource)
+  if (clean !== '.' && clean === pattern) return true
+  return wildcardMatch(pattern, resource)
+}
+
+/** Go's path.Clean for the shapes resources take. */
+function cleanPath(p: string): string {
+  const parts: string[] = []
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue
+    if (seg === '..') parts.pop()
+    else parts.push(seg)
+  }
+  const out = parts.join('/')
+  if (p.startsWith('/')) return `/${out}`
+  return out === '' ? '.' : out
+}
