@@ -1,0 +1,194 @@
+/**
+ * The Vault keystore: KES's key operations over KV v1/v2, gated by Vault's health, with the token
+ * kept alive by {@link Session}.
+ *
+ * @module
+ */
+import {
+  KeyExistsError,
+  KeyNotFoundError,
+  UnreachableError,
+  listPage,
+  type KeyListPage,
+  type KeyStore,
+  type KeyStoreState,
+} from '../../src/keystore/keystore.js'
+import { VaultClient, type VaultResponse } from './client.js'
+import { decodeValue, encodeValue, isTransitCiphertext } from './codec.js'
+import type { VaultConfig } from './config.js'
+import { VaultNetworkError } from './errors.js'
+import { HealthMonitor, type HealthState } from './health.js'
+import * as kv from './kv.js'
+import { stderrLog, type VaultLog } from './log.js'
+import { Session, describe } from './session.js'
+import * as transit from './transit.js'
+
+/** Options of {@link VaultKeyStore.connect}. */
+export interface VaultConnectOptions {
+  /** Receives warnings (403s, failed renewals, state changes); default: JSON lines on stderr. */
+  log?: VaultLog
+  signal?: AbortSignal
+}
+
+const STATE_TEXT: Record<Exclude<HealthState, 'active'>, string> = {
+  sealed: 'vault: key store is sealed',
+  standby: 'vault: key store is a standby node',
+  uninitialized: 'vault: key store is not initialized',
+  unreachable: 'vault: key store is not reachable',
+}
+
+/** VaultKeyStore stores each key as one Vault secret, exactly where and how KES does. */
+export class VaultKeyStore implements KeyStore {
+  readonly #client: VaultClient
+  readonly #session: Session
+  readonly #health: HealthMonitor
+  #closed = false
+
+  private constructor(
+    private readonly cfg: VaultConfig,
+    private readonly log: VaultLog,
+  ) {
+    this.#client = new VaultClient(cfg.endpoint, cfg.tls, cfg)
+    this.#health = new HealthMonitor(this.#client, () => this.#session.token, cfg.pingMs, (from, to) =>
+      log(to === 'active' ? 'info' : 'warn', `vault: health changed from ${from} to ${to}`, { endpoint: cfg.endpoint }),
+    )
+    this.#session = new Session(this.#client, cfg, () => this.#health.state === 'sealed', log)
+  }
+
+  /**
+   * connect logs in, runs the first health check and starts the background loops.
+   * Throws the login error (VaultHttpError, VaultNetworkError or Error) when Vault refuses or
+   * cannot be reached; nothing keeps running then.
+   */
+  static async connect(cfg: VaultConfig, opts: VaultConnectOptions = {}): Promise<VaultKeyStore> {
+    const store = new VaultKeyStore(cfg, opts.log ?? stderrLog)
+    try {
+      await store.#session.start(opts.signal)
+      await store.#health.start()
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+    return store
+  }
+
+  /** status probes sys/health now. Throws UnreachableError when Vault is sealed, standby, uninitialised or unreachable. */
+  async status(signal: AbortSignal): Promise<KeyStoreState> {
+    this.#checkOpen()
+    const report = await raceSignal(this.#health.check(), signal)
+    if (report.state !== 'active') throw new UnreachableError(STATE_TEXT[report.state])
+    return { latencyMs: report.latencyMs }
+  }
+
+  /** create stores `name` iff absent. Throws KeyExistsError, UnreachableError or Error. */
+  async create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
+    const probe = await this.#call(kv.readRequest(this.cfg, name, false), signal)
+    if (kv.parseRead(this.cfg, name, probe).found) throw new KeyExistsError(name)
+    let stored = encodeValue(value)
+    if (this.cfg.transit) stored = transit.parseEncrypt(await this.#call(transit.encryptRequest(this.cfg.transit, stored), signal))
+    const res = await this.#call(kv.writeRequest(this.cfg, name, stored), signal)
+    if (kv.isCasRace(res)) throw new KeyExistsError(name)
+    if (res.status !== 200 && res.status !== 204) throw new Error(`vault: creating '${name}': HTTP ${res.status}`)
+  }
+
+  /** get returns the stored bytes. Throws KeyNotFoundError, UnreachableError or Error. */
+  async get(name: string, signal: AbortSignal): Promise<Uint8Array> {
+    const read = kv.parseRead(this.cfg, name, await this.#call(kv.readRequest(this.cfg, name, true), signal))
+    if (!read.found) throw new KeyNotFoundError(name)
+    let stored = read.value
+    if (isTransitCiphertext(stored)) {
+      if (!this.cfg.transit) throw new Error(`vault: reading '${name}': key is encrypted with vault transit key`)
+      stored = transit.parseDecrypt(await this.#call(transit.decryptRequest(this.cfg.transit, stored), signal))
+    }
+    return decodeValue(stored)
+  }
+
+  /**
+   * delete removes `name`. Vault answers 204 whether or not it existed, so a read comes first to
+   * honour the KeyStore contract. Throws KeyNotFoundError, UnreachableError or Error.
+   */
+  async delete(name: string, signal: AbortSignal): Promise<void> {
+    const probe = await this.#call(kv.readRequest(this.cfg, name, false), signal)
+    if (probe.status === 404 && !kv.parseRead(this.cfg, name, probe).found) throw new KeyNotFoundError(name)
+    const res = await this.#call(kv.deleteRequest(this.cfg, name), signal)
+    if (res.status !== 204 && res.status !== 200) throw new Error(`vault: deleting '${name}': HTTP ${res.status}`)
+  }
+
+  /** list returns one page of names under `prefix`, paged client-side. Throws UnreachableError or Error. */
+  async list(prefix: string, limit: number, signal: AbortSignal): Promise<KeyListPage> {
+    let res = await this.#call(kv.listRequest(this.cfg, 'GET'), signal)
+    // A proxy or old Vault that refuses GET ?list=true may still take the LIST verb.
+    if (res.status === 405) res = await this.#call(kv.listRequest(this.cfg, 'LIST'), signal)
+    return listPage(kv.parseList(res), prefix, limit)
+  }
+
+  /** close stops the health and renewal loops and closes pooled connections. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#health.stop()
+    this.#session.stop()
+    this.#client.close()
+  }
+
+  /** A label for logs: the endpoint and layout, never credentials. */
+  toString(): string {
+    return `Hashicorp Vault: ${this.cfg.endpoint}`
+  }
+
+  /**
+   * Sends one request with the token and namespace. Fails fast while health says Vault is not
+   * active; a 403 triggers one re-login and retry (the token may have expired), a second 403 is
+   * logged as a permission problem; 503 and network errors are UnreachableError.
+   */
+  async #call(req: kv.KvRequest, signal: AbortSignal): Promise<VaultResponse> {
+    this.#checkOpen()
+    const state = this.#health.state
+    if (state !== 'active') throw new UnreachableError(STATE_TEXT[state])
+    let res = await this.#send(req, signal)
+    if (res.status === 403) {
+      try {
+        await this.#session.relogin(signal)
+      } catch (err) {
+        if (err instanceof VaultNetworkError) throw new UnreachableError(err.message, { cause: err })
+        this.log('warn', 'vault: re-login after 403 failed', { error: describe(err) })
+      }
+      res = await this.#send(req, signal)
+    }
+    if (res.status === 403) {
+      this.log('error', 'vault: permission denied: check the Vault policy', { method: req.method, path: req.path })
+      throw new Error(`vault: permission denied on ${req.method} ${req.path}`)
+    }
+    if (res.status === 503) {
+      void this.#health.check() // Vault may be sealed: let the gate close without waiting for the next ping
+      throw new UnreachableError(`vault: ${req.method} ${req.path}: HTTP 503`)
+    }
+    if (res.status >= 500 || res.status === 429) throw new Error(`vault: ${req.method} ${req.path}: HTTP ${res.status}`)
+    return res
+  }
+
+  async #send(req: kv.KvRequest, signal: AbortSignal): Promise<VaultResponse> {
+    try {
+      return await this.#client.request({ ...req, token: this.#session.token, namespace: this.cfg.namespace, signal })
+    } catch (err) {
+      if (err instanceof VaultNetworkError) {
+        void this.#health.check()
+        throw new UnreachableError(err.message, { cause: err })
+      }
+      throw err
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error('vault: keystore is closed')
+  }
+}
+
+function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new UnreachableError('vault: status check aborted'))
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new UnreachableError('vault: status check aborted'))
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
