@@ -1,0 +1,9 @@
+/**
+ * The KES client library: {@link KesClient} and its errors and answer types.
+ *
+ * @module
+ */
+export { KesClient, type KesClientOptions } from './kes-client.js'
+export { KesError, KesConnectionError } from './errors.js'
+export { parseEndpoint, isLocalhost, type Endpoint } from './endpoints.js'
+export type * from './types.js'

@@ -1,0 +1,84 @@
+/**
+ * Shapes of KES API answers, with the wire's field names (kes-api.md §1.4), so `--json` output and
+ * programs see exactly what the server sent.
+ *
+ * @module
+ */
+
+/** GET /version. */
+export interface VersionResponse {
+  version: string
+  commit: string
+}
+
+/** GET /v1/status. `uptime` in seconds, `keystore_latency` in milliseconds (absent when unreachable). */
+export interface StatusResponse {
+  version: string
+  os: string
+  arch: string
+  uptime: number
+  num_cpu: number
+  num_cpu_used: number
+  mem_heap_used: number
+  mem_stack_used: number
+  keystore_latency?: number
+  keystore_unreachable?: boolean
+  keystore_unavailable?: boolean
+}
+
+/** One entry of GET /v1/api: `max_body` in bytes, `timeout` in whole seconds (0 = none). */
+export interface ApiDescription {
+  method: string
+  path: string
+  max_body: number
+  timeout: number
+}
+
+/** GET /v1/key/describe/<name>. */
+export interface KeyInfo {
+  name: string
+  algorithm?: string
+  created_at: string
+  created_by?: string
+}
+
+/** GET /v1/policy/describe/<name>. */
+export interface PolicyInfo {
+  name: string
+  created_at?: string
+  created_by?: string
+}
+
+/** GET /v1/policy/read/<name>: allow and deny map each path pattern to `{}`. */
+export interface Policy extends PolicyInfo {
+  allow?: Record<string, object>
+  deny?: Record<string, object>
+}
+
+/** GET /v1/identity/describe/<identity>. */
+export interface IdentityInfo {
+  admin?: boolean
+  policy?: string
+  created_at?: string
+  created_by?: string
+}
+
+/** GET /v1/identity/self/describe (the flat shape kms-go decodes). */
+export interface SelfInfo extends IdentityInfo {
+  identity: string
+  allow?: Record<string, object>
+  deny?: Record<string, object>
+}
+
+/** One event of GET /v1/log/audit (`response.time` as the server reports it). */
+export interface AuditEvent {
+  time: string
+  request: { ip?: string; path: string; identity?: string; method?: string }
+  response: { code: number; time?: number }
+  [extra: string]: unknown
+}
+
+/** One event of GET /v1/log/error. */
+export interface ErrorEvent {
+  message: string
+}
