@@ -91,48 +91,75 @@ export function parseSealedLine(line: string): SealedLine | string {
   return { seq: rec.seq as number, prev: rec.prev, hash: match[1] }
 }
 
+/** The first break found in an audit file. */
+export interface VerifyFailure {
+  ok: false
+  /** The 1-based line number of the offending record. */
+  line: number
+  kind: 'changed' | 'removed' | 'reordered'
+  message: string
+}
+
 /** The verdict on an audit file. */
-export type VerifyResult =
-  | { ok: true; count: number; state: ChainState }
-  | { ok: false; line: number; kind: 'changed' | 'removed' | 'reordered'; message: string }
+export type VerifyResult = { ok: true; count: number; state: ChainState } | VerifyFailure
 
 /**
- * verifyChain walks the lines of an audit file and reports the first record that was changed,
- * removed or reordered. Throws nothing. A final empty string (after the last newline) is ignored.
+ * ChainVerifier checks an audit file line by line (so files of any size stream through it) and
+ * stops at the first record that was changed, removed or reordered. Throws nothing.
  */
-export function verifyChain(lines: Iterable<string>): VerifyResult {
-  let state: ChainState = { seq: 0, hash: GENESIS_HASH }
-  let lineNo = 0
-  let pendingEmpty = false
-  for (const line of lines) {
-    if (pendingEmpty) {
-      return { ok: false, line: lineNo, kind: 'changed', message: `line ${lineNo}: empty line inside the log` }
-    }
-    lineNo++
+export class ChainVerifier {
+  #state: ChainState = { seq: 0, hash: GENESIS_HASH }
+  #lineNo = 0
+  #emptyAt = 0
+  #failure: VerifyFailure | undefined
+
+  /** push checks the next line (without its newline) and returns the failure, once there is one. */
+  push(line: string): VerifyFailure | undefined {
+    if (this.#failure) return this.#failure
+    this.#failure = this.#check(line)
+    return this.#failure
+  }
+
+  /** result is the verdict on the lines pushed so far. */
+  result(): VerifyResult {
+    return this.#failure ?? { ok: true, count: this.#state.seq, state: this.#state }
+  }
+
+  #check(line: string): VerifyFailure | undefined {
+    const fail = (at: number, kind: VerifyFailure['kind'], message: string): VerifyFailure => ({ ok: false, line: at, kind, message })
+    // An empty line is fine only as the very last one (the text after the final newline).
+    if (this.#emptyAt) return fail(this.#emptyAt, 'changed', `line ${this.#emptyAt}: empty line inside the log`)
+    const lineNo = ++this.#lineNo
     if (line === '') {
-      pendingEmpty = true
-      continue
+      this.#emptyAt = lineNo
+      return undefined
     }
-    const sealed = parseSealedLine(line)
+    const state = this.#state
     const expected = state.seq + 1
-    if (typeof sealed === 'string') {
-      return { ok: false, line: lineNo, kind: 'changed', message: `line ${lineNo} (record ${expected}): changed: ${sealed}` }
-    }
+    const sealed = parseSealedLine(line)
+    if (typeof sealed === 'string') return fail(lineNo, 'changed', `line ${lineNo} (record ${expected}): changed: ${sealed}`)
     if (sealed.prev !== state.hash) {
       if (sealed.seq > expected) {
         const which = sealed.seq - 1 === expected ? `record ${expected}` : `records ${expected}-${sealed.seq - 1}`
-        return { ok: false, line: lineNo, kind: 'removed', message: `line ${lineNo}: ${which} removed before record ${sealed.seq}` }
+        return fail(lineNo, 'removed', `line ${lineNo}: ${which} removed before record ${sealed.seq}`)
       }
       if (sealed.seq < expected) {
-        return { ok: false, line: lineNo, kind: 'reordered', message: `line ${lineNo}: record ${sealed.seq} out of order (expected record ${expected})` }
+        return fail(lineNo, 'reordered', `line ${lineNo}: record ${sealed.seq} out of order (expected record ${expected})`)
       }
       // Same position, broken link: the line before was rewritten with a recomputed hash.
-      return { ok: false, line: lineNo - 1, kind: 'changed', message: `line ${lineNo - 1} (record ${state.seq}): changed: the next record does not link to it` }
+      return fail(lineNo - 1, 'changed', `line ${lineNo - 1} (record ${state.seq}): changed: the next record does not link to it`)
     }
     if (sealed.seq !== expected) {
-      return { ok: false, line: lineNo, kind: 'changed', message: `line ${lineNo} (record ${expected}): changed: seq ${sealed.seq} does not follow ${state.seq}` }
+      return fail(lineNo, 'changed', `line ${lineNo} (record ${expected}): changed: seq ${sealed.seq} does not follow ${state.seq}`)
     }
-    state = { seq: sealed.seq, hash: sealed.hash }
+    this.#state = { seq: sealed.seq, hash: sealed.hash }
+    return undefined
   }
-  return { ok: true, count: state.seq, state }
+}
+
+/** verifyChain checks all `lines` at once (see {@link ChainVerifier}). Throws nothing. */
+export function verifyChain(lines: Iterable<string>): VerifyResult {
+  const verifier = new ChainVerifier()
+  for (const line of lines) if (verifier.push(line)) break
+  return verifier.result()
 }
