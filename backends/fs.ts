@@ -1,0 +1,185 @@
+/**
+ * The filesystem keystore (KES `internal/keystore/fs`): one file per key, named after the key,
+ * holding the encoded key, mode 0600.
+ *
+ * Unlike KES, which writes the final file in place (O_EXCL), we write a dot-prefixed temp file,
+ * fsync it and `link()` it to the final name, so that a crash at any moment leaves either the
+ * whole key or no key — never a truncated one that would brick a key name. `link` fails with
+ * EEXIST when the name is taken, which makes it an atomic exclusive create.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import { link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import {
+  type KeyListPage, type KeyStore, type KeyStoreState, KeyExistsError, KeyNotFoundError, UnreachableError,
+  listPage,
+} from '../src/keystore/keystore.js'
+
+/** Stored keys are far smaller; anything larger is not a key file (KES uses the same limit). */
+const MAX_KEY_FILE_SIZE = 1 << 20
+const READ_CHUNK = 16 * 1024
+/** Temp files start with '.', which no valid key name can, so they never collide or get listed. */
+const TMP_PREFIX = '.keyhold-tmp-'
+const VALID_NAME = /^[0-9A-Za-z_-]+$/
+
+function checkName(name: string): void {
+  // Defence in depth against path traversal: the API validates names too.
+  if (!VALID_NAME.test(name)) throw new Error('keystore: invalid key name')
+}
+
+function checkSignal(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error('keystore: operation aborted', { cause: signal.reason })
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined
+}
+
+/**
+ * FileKeyStore stores keys as files in one directory. Throws KeyExistsError, KeyNotFoundError,
+ * UnreachableError (directory gone), or a plain Error (invalid name, I/O failure, oversized file).
+ */
+export class FileKeyStore implements KeyStore {
+  private constructor(private readonly dir: string) {}
+
+  /**
+   * open creates `dir` (mode 0700) if missing, removes temp files a crash left behind, and
+   * returns the store. Throws Error if `dir` is not a directory or cannot be read.
+   */
+  static async open(dir: string): Promise<FileKeyStore> {
+    const abs = resolve(dir)
+    await mkdir(abs, { recursive: true, mode: 0o700 })
+    const st = await stat(abs)
+    if (!st.isDirectory()) throw new Error(`keystore: '${abs}' is not a directory`)
+    for (const entry of await readdir(abs)) {
+      if (entry.startsWith(TMP_PREFIX)) await unlink(join(abs, entry)).catch(() => {})
+    }
+    return new FileKeyStore(abs)
+  }
+
+  /** Stats the directory. Throws UnreachableError when it is missing or not a directory. */
+  async status(signal: AbortSignal): Promise<KeyStoreState> {
+    checkSignal(signal)
+    const start = performance.now()
+    try {
+      if (!(await stat(this.dir)).isDirectory()) throw new Error('not a directory')
+    } catch (err) {
+      throw new UnreachableError(`keystore: directory '${this.dir}' is not accessible`, { cause: err })
+    }
+    return { latencyMs: performance.now() - start }
+  }
+
+  /**
+   * Creates the key file atomically. Throws KeyExistsError when `name` exists, a plain Error on
+   * an invalid name or an I/O failure (then no key file exists unless the final directory sync
+   * failed).
+   */
+  async create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
+    checkName(name)
+    checkSignal(signal)
+    const tmp = join(this.dir, TMP_PREFIX + randomBytes(12).toString('hex'))
+    try {
+      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+      try {
+        await fh.chmod(0o600) // the umask may have narrowed the mode; make it exact
+        await fh.writeFile(value)
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      await link(tmp, join(this.dir, name))
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') throw new KeyExistsError(name)
+      throw new Error(`keystore: cannot create key '${name}'`, { cause: err })
+    } finally {
+      await unlink(tmp).catch(() => {}) // open() sweeps it if this fails or we crash first
+    }
+    await this.syncDir()
+  }
+
+  /** Reads the key file. Throws KeyNotFoundError when absent, a plain Error when over 1 MiB. */
+  async get(name: string, signal: AbortSignal): Promise<Uint8Array> {
+    checkName(name)
+    checkSignal(signal)
+    let fh
+    try {
+      fh = await open(join(this.dir, name), 'r')
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new KeyNotFoundError(name)
+      throw new Error(`keystore: cannot read key '${name}'`, { cause: err })
+    }
+    try {
+      // Read in chunks and bound the total, not the stat: a file may grow while we read it.
+      const chunks: Buffer[] = []
+      let total = 0
+      for (;;) {
+        const chunk = Buffer.alloc(READ_CHUNK)
+        const { bytesRead } = await fh.read(chunk, 0, READ_CHUNK, null)
+        if (bytesRead === 0) break
+        chunks.push(chunk.subarray(0, bytesRead))
+        total += bytesRead
+        if (total > MAX_KEY_FILE_SIZE) throw new Error(`keystore: key file '${name}' exceeds 1 MiB`)
+      }
+      return new Uint8Array(Buffer.concat(chunks, total))
+    } catch (err) {
+      throw new Error(`keystore: cannot read key '${name}'`, { cause: err })
+    } finally {
+      await fh.close()
+    }
+  }
+
+  /** Removes the key file. Throws KeyNotFoundError when absent. */
+  async delete(name: string, signal: AbortSignal): Promise<void> {
+    checkName(name)
+    checkSignal(signal)
+    try {
+      await unlink(join(this.dir, name))
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new KeyNotFoundError(name)
+      throw new Error(`keystore: cannot delete key '${name}'`, { cause: err })
+    }
+    await this.syncDir()
+  }
+
+  /**
+   * One page of key names with `prefix`; dot files (temp files, editors' leftovers) are skipped.
+   * Throws UnreachableError when the directory is gone.
+   */
+  async list(prefix: string, limit: number, signal: AbortSignal): Promise<KeyListPage> {
+    checkSignal(signal)
+    let entries: string[]
+    try {
+      entries = await readdir(this.dir)
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new UnreachableError(`keystore: directory '${this.dir}' is gone`, { cause: err })
+      throw new Error('keystore: cannot list keys', { cause: err })
+    }
+    return listPage(entries.filter((e) => !e.startsWith('.')), prefix, limit)
+  }
+
+  /** Nothing to release. */
+  async close(): Promise<void> {}
+
+  /** `Filesystem: <dir>`. */
+  toString(): string {
+    return `Filesystem: ${this.dir}`
+  }
+
+  /** Makes a create or delete durable: the directory entry must reach the disk too. */
+  private async syncDir(): Promise<void> {
+    try {
+      const dh = await open(this.dir, 'r')
+      try {
+        await dh.sync()
+      } finally {
+        await dh.close()
+      }
+    } catch (err) {
+      throw new Error('keystore: cannot sync the key directory', { cause: err })
+    }
+  }
+}
