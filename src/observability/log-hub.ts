@@ -16,6 +16,7 @@ export type LogListener = (line: string) => void
 export class LogHub {
   readonly #listeners = new Set<LogListener>()
   #onCount: ((count: number) => void) | undefined
+  #tap: LogListener | undefined
 
   /** The number of current subscribers. */
   get size(): number {
@@ -27,14 +28,24 @@ export class LogHub {
     this.#onCount = fn
   }
 
-  /** publish sends `event` to every subscriber. Cheap when nobody listens. */
-  publish(event: object): void {
-    if (this.#listeners.size === 0) return
-    this.publishLine(`${JSON.stringify(event)}\n`)
+  /**
+   * setTap registers the one listener that sees this process's own events (not delivered ones)
+   * without counting as a subscriber: the cluster relay. Undefined removes it.
+   */
+  setTap(fn: LogListener | undefined): void {
+    this.#tap = fn
   }
 
-  /** publishLine sends an already serialised ndjson line (newline included). */
-  publishLine(line: string): void {
+  /** publish sends this process's `event` to every subscriber and the tap. Cheap when nobody listens. */
+  publish(event: object): void {
+    if (this.#listeners.size === 0 && !this.#tap) return
+    const line = `${JSON.stringify(event)}\n`
+    this.deliver(line)
+    this.#tap?.(line)
+  }
+
+  /** deliver sends an already serialised ndjson line (newline included) to the subscribers only. */
+  deliver(line: string): void {
     for (const fn of this.#listeners) fn(line)
   }
 

@@ -1,0 +1,41 @@
+/**
+ * The IPC messages between the cluster primary and its workers. Every message carries a `t`
+ * tag starting with `keyhold:`, so messages of other libraries on the same channel are ignored.
+ *
+ * @module
+ */
+import type { MetricObjectWithValues, MetricValue } from 'prom-client'
+
+/** The live log channels relayed between workers. */
+export type Channel = 'audit' | 'error'
+
+/** Worker → primary messages. */
+export type WorkerMessage =
+  /** The worker's server listens. */
+  | { t: 'keyhold:ready'; port: number }
+  /** Audit events (JSON objects) for the primary's writer, in order. */
+  | { t: 'keyhold:audit'; events: object[] }
+  /** Log lines for the other workers' live streams. */
+  | { t: 'keyhold:lines'; channel: Channel; lines: string[] }
+  /** How many clients follow a channel on this worker. */
+  | { t: 'keyhold:subs'; channel: Channel; count: number }
+  /** A metrics scrape landed on this worker: aggregate all workers. */
+  | { t: 'keyhold:metrics-request'; id: number }
+  /** This worker's metrics, answering a primary's collect. */
+  | { t: 'keyhold:metrics-part'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
+
+/** Primary → worker messages. */
+export type PrimaryMessage =
+  /** Lines from other workers for this worker's live streams. */
+  | { t: 'keyhold:lines'; channel: Channel; lines: string[] }
+  /** Whether any worker has followers of a channel (so lines are worth sending). */
+  | { t: 'keyhold:want'; channel: Channel; want: boolean }
+  /** Send your metrics for aggregation. */
+  | { t: 'keyhold:metrics-collect'; id: number }
+  /** The aggregated metrics text answering a metrics-request. */
+  | { t: 'keyhold:metrics-result'; id: number; text: string }
+
+/** isKeyholdMessage tells our messages from others on the IPC channel. Throws nothing. */
+export function isKeyholdMessage(msg: unknown): msg is { t: string } {
+  return typeof msg === 'object' && msg !== null && typeof (msg as { t?: unknown }).t === 'string' && (msg as { t: string }).t.startsWith('keyhold:')
+}

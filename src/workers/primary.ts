@@ -1,0 +1,194 @@
+/**
+ * The cluster primary of `keyhold server --workers N`: forks N workers that share one listening
+ * port (node:cluster), restarts a worker that dies, fans SIGHUP out to every worker (each
+ * reloads its config and policies), and shuts down gracefully on SIGINT/SIGTERM.
+ *
+ * The primary serves no requests. It owns what must be single: the audit writer (one hash
+ * chain), the relay of live log lines between workers and the sum of the workers' metrics.
+ *
+ * @module
+ */
+import cluster, { type Worker } from 'node:cluster'
+import { openLocalAuditWriter, type AuditWriter } from '../observability/audit-log.js'
+import type { AuditTarget } from '../observability/audit-target.js'
+import type { LogChannel } from '../observability/process-hooks.js'
+import { isKeyholdMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
+import { MetricsAggregator } from './metrics-aggregator.js'
+
+/** A crash loop (this many unplanned exits within {@link CRASH_WINDOW_MS}) stops the server. */
+const MAX_CRASHES = 5
+const CRASH_WINDOW_MS = 30_000
+/** Workers still alive this long after SIGTERM are killed. */
+const SHUTDOWN_GRACE_MS = 10_000
+
+/** Options of {@link startPrimary}. */
+export interface PrimaryOptions {
+  workers: number
+  audit: AuditTarget
+  /** The worker program and arguments; default: this program with the same arguments. */
+  exec?: string
+  args?: string[]
+  /** Install SIGHUP/SIGINT/SIGTERM handlers (the CLI does; tests drive the methods). */
+  handleSignals?: boolean
+  /** Where the primary reports worker deaths and restarts; default stderr. */
+  log?: (line: string) => void
+  /** Delay before a crashed worker is replaced. */
+  restartDelayMs?: number
+}
+
+/** Primary is a running cluster primary. */
+export interface Primary {
+  /** Resolves with the shared port once every first-generation worker listens. */
+  readonly ready: Promise<number>
+  /** Resolves when the primary has shut down (all workers gone, audit flushed). */
+  readonly closed: Promise<void>
+  /** The live workers' process ids. */
+  pids(): number[]
+  /** reload sends SIGHUP to every worker. */
+  reload(): void
+  /** shutdown stops the workers gracefully and closes the audit writer. Idempotent. */
+  shutdown(): Promise<void>
+}
+
+/**
+ * startPrimary forks the workers and runs the primary. Throws AuditFileError when the audit
+ * file cannot be opened (before any worker starts) and Error when called outside the primary.
+ */
+export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
+  if (!cluster.isPrimary) throw new Error('startPrimary: not the cluster primary')
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const writer: AuditWriter = await openLocalAuditWriter(options.audit)
+  if (options.exec) cluster.setupPrimary({ exec: options.exec, args: options.args ?? [] })
+
+  const subs = new Map<number, Record<LogChannel, number>>()
+  const want: Record<LogChannel, boolean> = { audit: false, error: false }
+  const metrics = new MetricsAggregator(() => [...live()])
+  const crashes: number[] = []
+  let stopping = false
+  let resolveReady!: (port: number) => void
+  let rejectReady!: (err: Error) => void
+  const ready = new Promise<number>((res, rej) => ((resolveReady = res), (rejectReady = rej)))
+  ready.catch(() => undefined)
+  let readyCount = 0
+  let resolveClosed!: () => void
+  const closed = new Promise<void>((res) => (resolveClosed = res))
+
+  function* live(): Iterable<Worker> {
+    for (const w of Object.values(cluster.workers ?? {})) if (w && !w.isDead()) yield w
+  }
+  const send = (w: Worker, msg: PrimaryMessage): void => {
+    if (w.isConnected()) w.send(msg)
+  }
+
+  const updateWant = (channel: LogChannel): void => {
+    let total = 0
+    for (const s of subs.values()) total += s[channel]
+    if (total > 0 === want[channel]) return
+    want[channel] = total > 0
+    for (const w of live()) send(w, { t: 'keyhold:want', channel, want: want[channel] })
+  }
+
+  const onMessage = (worker: Worker, msg: WorkerMessage): void => {
+    switch (msg.t) {
+      case 'keyhold:ready':
+        if (++readyCount === options.workers) resolveReady(msg.port)
+        return
+      case 'keyhold:audit':
+        for (const event of msg.events) writer.write(event as never)
+        return
+      case 'keyhold:lines':
+        for (const w of live()) if (w !== worker && (subs.get(w.id)?.[msg.channel] ?? 0) > 0) send(w, msg)
+        return
+      case 'keyhold:subs':
+        subs.set(worker.id, { ...(subs.get(worker.id) ?? { audit: 0, error: 0 }), [msg.channel]: msg.count })
+        updateWant(msg.channel)
+        return
+      case 'keyhold:metrics-request':
+        void metrics.aggregate().then(
+          (text) => send(worker, { t: 'keyhold:metrics-result', id: msg.id, text }),
+          () => send(worker, { t: 'keyhold:metrics-result', id: msg.id, text: '' }),
+        )
+        return
+      case 'keyhold:metrics-part':
+        metrics.receive(worker.id, msg.id, msg.metrics)
+        return
+    }
+  }
+
+  const fork = (): void => {
+    const w = cluster.fork()
+    w.on('message', (msg: unknown) => {
+      if (isKeyholdMessage(msg)) onMessage(w, msg as WorkerMessage)
+    })
+    // A new worker must know which channels have followers elsewhere.
+    w.once('online', () => {
+      for (const channel of ['audit', 'error'] as const) if (want[channel]) send(w, { t: 'keyhold:want', channel, want: true })
+    })
+  }
+
+  const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
+    subs.delete(worker.id)
+    for (const channel of ['audit', 'error'] as const) updateWant(channel)
+    if (stopping) {
+      if ([...live()].length === 0) void finish()
+      return
+    }
+    const now = Date.now()
+    crashes.push(now)
+    while (crashes.length > 0 && crashes[0]! < now - CRASH_WINDOW_MS) crashes.shift()
+    log(`keyhold: worker ${worker.process.pid} exited (${signal ?? `code ${code}`})`)
+    if (crashes.length >= MAX_CRASHES) {
+      log(`keyhold: ${crashes.length} worker crashes within ${CRASH_WINDOW_MS / 1000}s: stopping`)
+      process.exitCode = 1
+      rejectReady(new Error('workers keep crashing'))
+      void shutdown()
+      return
+    }
+    setTimeout(() => {
+      if (!stopping) {
+        log('keyhold: starting a replacement worker')
+        fork()
+      }
+    }, options.restartDelayMs ?? 200).unref()
+  }
+  cluster.on('exit', onExit)
+
+  let finishing: Promise<void> | undefined
+  const finish = (): Promise<void> => {
+    finishing ??= (async () => {
+      cluster.off('exit', onExit)
+      await writer.close()
+      resolveClosed()
+    })()
+    return finishing
+  }
+
+  const shutdown = async (): Promise<void> => {
+    if (!stopping) {
+      stopping = true
+      const workers = [...live()]
+      if (workers.length === 0) void finish()
+      for (const w of workers) w.process.kill('SIGTERM')
+      const killer = setTimeout(() => {
+        for (const w of live()) w.process.kill('SIGKILL')
+      }, SHUTDOWN_GRACE_MS)
+      killer.unref()
+      void closed.then(() => clearTimeout(killer))
+    }
+    await closed
+  }
+
+  const reload = (): void => {
+    for (const w of live()) w.process.kill('SIGHUP')
+  }
+
+  if (options.handleSignals) {
+    process.on('SIGHUP', reload)
+    const stop = (): void => void shutdown()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  }
+
+  for (let i = 0; i < options.workers; i++) fork()
+  return { ready, closed, pids: () => [...live()].map((w) => w.process.pid!).filter(Boolean), reload, shutdown }
+}

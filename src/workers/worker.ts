@@ -1,0 +1,44 @@
+/**
+ * The worker side of `keyhold server --workers N`: start the server with the cluster hooks in
+ * place, tell the primary when it listens, and stop gracefully on SIGTERM/SIGINT.
+ *
+ * @module
+ */
+import { installWorkerLink } from './worker-link.js'
+
+/** What a worker runs: the server's start and close. */
+export interface WorkerServer {
+  /** The port it listens on (shared by all workers). */
+  port: number
+  /** Stops accepting, finishes in-flight requests, releases everything. */
+  close(): Promise<void>
+}
+
+/**
+ * runWorker starts the server in this cluster worker. The hooks are installed before `start`
+ * runs, so the server's audit log, metrics and log streams are cluster-wide. Rejects when
+ * `start` does (the worker then exits and the primary replaces it).
+ */
+export async function runWorker(start: () => Promise<WorkerServer>): Promise<void> {
+  const link = installWorkerLink()
+  const server = await start()
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    void server
+      .close()
+      .catch((err: unknown) => process.stderr.write(`keyhold: worker shutdown: ${(err as Error).message}\n`))
+      .finally(() => {
+        link.flush()
+        // Exit only once the queued audit events have reached the primary.
+        if (process.connected) process.disconnect()
+        process.exit(0)
+      })
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+  // A primary that dies leaves no one to restart or stop us: stop too.
+  process.once('disconnect', stop)
+  process.send?.({ t: 'keyhold:ready', port: server.port })
+}
