@@ -107,7 +107,7 @@ export function openPackage(key: Buffer, seq: number, pkg: Buffer, ref: { value?
   const decipher = cipherId === AES_256_GCM
     ? createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_SIZE })
     : createDecipheriv('chacha20-poly1305', key, iv, { authTagLength: TAG_SIZE })
-  decipher.setAAD(header.subarray(0, 4))
+  decipher.setAAD(header.subarray(0, 4), { plaintextLength: length })
   decipher.setAuthTag(pkg.subarray(HEADER_SIZE + length))
   const body = decipher.update(pkg.subarray(HEADER_SIZE, HEADER_SIZE + length))
   try {

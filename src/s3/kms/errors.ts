@@ -1,0 +1,50 @@
+/**
+ * KMS errors as MinIO answers them to S3 clients (`internal/kms/errors.go`, `internal/kms/kes.go`):
+ * KES answers are matched by status and message and mapped to `kms:*` codes.
+ *
+ * @module
+ */
+import { KesError } from '../../client/index.js'
+import { S3Error } from '../errors.js'
+
+/** kmsError builds MinIO's S3 error for a KMS failure; throws nothing. */
+function kmsError(status: number, code: string, message: string): S3Error {
+  return new S3Error(code, status, message)
+}
+
+/** The fixed KMS errors (status, code, MinIO's text). */
+export const KMS_ERRORS = {
+  permission: () => kmsError(403, 'kms:NotAuthorized', 'insufficient permissions to perform KMS operation'),
+  keyExists: () => kmsError(409, 'kms:KeyAlreadyExists', 'key with given key ID already exits'),
+  keyNotFound: () => kmsError(404, 'kms:KeyNotFound', 'key with given key ID does not exist'),
+  decrypt: () => kmsError(400, 'kms:InvalidCiphertextException', 'failed to decrypt ciphertext'),
+  notConfigured: () => kmsError(501, 'NotImplemented', 'Server side encryption specified but KMS is not configured'),
+}
+
+/** The operation a KMS call was made for, naming its fallback error. */
+export type KmsOperation = 'generate' | 'decrypt' | 'create' | 'list'
+
+const FALLBACK: Record<KmsOperation, [string, string]> = {
+  generate: ['kms:KeyGenerationFailed', 'failed to generate data key with KMS key'],
+  decrypt: ['kms:DecryptionFailed', 'failed to decrypt ciphertext with KMS key'],
+  create: ['kms:KeyCreationFailed', 'failed to create KMS key'],
+  list: ['kms:KeyListingFailed', 'failed to list keys at the KMS'],
+}
+
+/**
+ * toKmsS3Error maps a KES client failure onto MinIO's S3 error. The cause (which may name an
+ * endpoint, never a key) is kept for the log, not shown to the client. Throws nothing.
+ */
+export function toKmsS3Error(err: unknown, op: KmsOperation): S3Error {
+  if (err instanceof S3Error) return err
+  if (err instanceof KesError) {
+    if (err.status === 403) return KMS_ERRORS.permission()
+    if (err.status === 404 && err.message === 'key does not exist') return KMS_ERRORS.keyNotFound()
+    if (err.status === 400 && err.message === 'key already exists') return KMS_ERRORS.keyExists()
+    if (err.status === 400 && err.message === 'decryption failed: ciphertext is not authentic') return KMS_ERRORS.decrypt()
+  }
+  const [code, message] = FALLBACK[op]
+  const out = kmsError(500, code, message)
+  out.cause = err
+  return out
+}

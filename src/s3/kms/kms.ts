@@ -1,0 +1,191 @@
+/**
+ * keyhold-s3's connection to its KMS (Keyhold or KES), as MinIO's `internal/kms` uses it: data keys
+ * generated and decrypted under a canonical context, MinIO's start-up probe, the 10 s keep-alive
+ * describe of the default key, per-endpoint status and the generate/decrypt/compare key check.
+ *
+ * @module
+ */
+import { timingSafeEqual } from 'node:crypto'
+import { KesClient, KesError, type KesClientOptions } from '../../client/index.js'
+import type { KmsConfig } from './config.js'
+import { KEY_STATUS_CONTEXT, marshalContext, type KmsContext } from './context.js'
+import { toKmsS3Error } from './errors.js'
+
+/** A data key: 32 plaintext bytes (never logged) and the KMS ciphertext that is stored. */
+export interface DataKey {
+  keyId: string
+  plaintext: Buffer
+  ciphertext: Buffer
+}
+
+/** MinIO's madmin KMSStatus. */
+export interface KmsStatus {
+  name: string
+  'default-key-id': string
+  endpoints: Record<string, 'online' | 'offline'>
+  state?: Record<string, unknown>
+}
+
+/** MinIO's key status answer: only `key-id` when generate, decrypt and compare all succeeded. */
+export interface KeyStatus {
+  'key-id': string
+  'encryption-error'?: string
+  'decryption-error'?: string
+}
+
+/** The KMS operations the SSE layer and the admin API need (an interface, so tests and callers see one shape). */
+export interface Kms {
+  readonly defaultKey: string
+  /** generateKey returns a fresh data key under `keyId` (default key when empty). Throws S3Error (`kms:*`). */
+  generateKey(keyId: string, context: KmsContext): Promise<DataKey>
+  /** decrypt unwraps a stored data key; the context must be the one used at generation. Throws S3Error (`kms:*`). */
+  decrypt(keyId: string, ciphertext: Buffer, context: KmsContext): Promise<Buffer>
+  /** createKey creates a master key. Throws S3Error (`kms:KeyAlreadyExists`, ...). */
+  createKey(keyId: string): Promise<void>
+  /** listKeys lists key names matching a pattern. Throws S3Error. */
+  listKeys(pattern: string): Promise<string[]>
+  /** status asks every endpoint for its status; never throws. */
+  status(): Promise<KmsStatus>
+  /** keyStatus runs generate, decrypt and a constant-time compare; errors go into the answer. Never throws. */
+  keyStatus(keyId: string): Promise<KeyStatus>
+  close(): void
+}
+
+/** KesKms implements {@link Kms} over the KES client with failover across endpoints. */
+export class KesKms implements Kms {
+  readonly defaultKey: string
+  #timer: NodeJS.Timeout | undefined
+
+  private constructor(
+    private readonly client: KesClient,
+    private readonly config: KmsConfig,
+    private readonly clientOptions: KesClientOptions,
+  ) {
+    this.defaultKey = config.defaultKey
+  }
+
+  /**
+   * connect builds the client and runs MinIO's start-up: generate under the default key with
+   * context `{}`, create the key only on 404 `key does not exist`; tolerate "exists" and 403.
+   * Throws Error("Failed to connect to KMS: …") otherwise.
+   */
+  static async connect(config: KmsConfig, opts: { timeoutMs?: number; keepAliveMs?: number } = {}): Promise<KesKms> {
+    const clientOptions: KesClientOptions = {
+      endpoints: config.endpoints, certPem: config.certPem, keyPem: config.keyPem, apiKey: config.apiKey,
+      ca: config.ca, timeoutMs: opts.timeoutMs ?? 10_000,
+    }
+    const kms = new KesKms(await KesClient.create(clientOptions), config, clientOptions)
+    try {
+      await kms.client.generateKey(config.defaultKey, marshalContext({}))
+    } catch (err) {
+      const tolerated = async (): Promise<boolean> => {
+        if (!(err instanceof KesError)) return false
+        if (err.status === 403) return true
+        if (err.status !== 404 || err.message !== 'key does not exist') return false
+        try {
+          await kms.client.createKey(config.defaultKey)
+          return true
+        } catch (createErr) {
+          return createErr instanceof KesError && (createErr.status === 403 || createErr.message === 'key already exists')
+        }
+      }
+      if (!(await tolerated())) {
+        kms.close()
+        throw new Error(`Failed to connect to KMS: ${(err as Error).message}`, { cause: err })
+      }
+    }
+    const keepAlive = opts.keepAliveMs ?? 10_000
+    if (keepAlive > 0) {
+      // Keeps the default key in the KMS cache (MinIO does the same); the result is ignored.
+      kms.#timer = setInterval(() => kms.client.describeKey(config.defaultKey).catch(() => undefined), keepAlive)
+      kms.#timer.unref()
+    }
+    return kms
+  }
+
+  async generateKey(keyId: string, context: KmsContext): Promise<DataKey> {
+    const name = keyId === '' ? this.defaultKey : keyId
+    try {
+      const { plaintext, ciphertext } = await this.client.generateKey(name, marshalContext(context))
+      if (plaintext.length !== 32) throw new Error('KMS returned a data key of the wrong size')
+      return { keyId: name, plaintext, ciphertext }
+    } catch (err) {
+      throw toKmsS3Error(err, 'generate')
+    }
+  }
+
+  async decrypt(keyId: string, ciphertext: Buffer, context: KmsContext): Promise<Buffer> {
+    const name = keyId === '' ? this.defaultKey : keyId
+    try {
+      return await this.client.decrypt(name, ciphertext, marshalContext(context))
+    } catch (err) {
+      throw toKmsS3Error(err, 'decrypt')
+    }
+  }
+
+  async createKey(keyId: string): Promise<void> {
+    try {
+      await this.client.createKey(keyId)
+    } catch (err) {
+      throw toKmsS3Error(err, 'create')
+    }
+  }
+
+  async listKeys(pattern: string): Promise<string[]> {
+    const names: string[] = []
+    try {
+      for await (const name of this.client.listKeys(pattern === '' ? '*' : pattern)) {
+        names.push(name)
+        if (names.length >= 100_000) break
+      }
+    } catch (err) {
+      throw toKmsS3Error(err, 'list')
+    }
+    return names
+  }
+
+  async status(): Promise<KmsStatus> {
+    const endpoints: Record<string, 'online' | 'offline'> = {}
+    await Promise.all(this.config.endpoints.map(async (endpoint) => {
+      const one = await KesClient.create({ ...this.clientOptions, endpoints: [endpoint], timeoutMs: 5_000 })
+      try {
+        await one.status()
+        endpoints[endpoint] = 'online'
+      } catch {
+        endpoints[endpoint] = 'offline'
+      } finally {
+        one.close()
+      }
+    }))
+    return { name: 'MinIO KES', 'default-key-id': this.defaultKey, endpoints }
+  }
+
+  async keyStatus(keyId: string): Promise<KeyStatus> {
+    return checkKeyStatus(this, keyId === '' ? this.defaultKey : keyId)
+  }
+
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.client.close()
+  }
+}
+
+/** checkKeyStatus is MinIO's KMSKeyStatusHandler logic over any {@link Kms}. Never throws. */
+export async function checkKeyStatus(kms: Pick<Kms, 'generateKey' | 'decrypt'>, keyId: string): Promise<KeyStatus> {
+  let key: DataKey
+  try {
+    key = await kms.generateKey(keyId, KEY_STATUS_CONTEXT)
+  } catch (err) {
+    return { 'key-id': keyId, 'encryption-error': (err as Error).message }
+  }
+  let plaintext: Buffer
+  try {
+    plaintext = await kms.decrypt(keyId, key.ciphertext, KEY_STATUS_CONTEXT)
+  } catch (err) {
+    return { 'key-id': keyId, 'decryption-error': (err as Error).message }
+  }
+  if (plaintext.length !== key.plaintext.length || !timingSafeEqual(plaintext, key.plaintext)) {
+    return { 'key-id': keyId, 'decryption-error': 'The generated and the decrypted data key do not match' }
+  }
+  return { 'key-id': keyId }
+}

@@ -1,0 +1,88 @@
+/**
+ * Bucket default encryption (`internal/bucket/encryption/bucket-sse-config.go`): the
+ * ServerSideEncryptionConfiguration XML with MinIO's validation, and `Apply`, which fills in SSE
+ * for new writes that carry no SSE headers.
+ *
+ * @module
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
+import { s3err, type S3Error } from '../errors.js'
+import { ARN_PREFIX, type SseRequest } from './request.js'
+
+/** A validated bucket encryption rule. */
+export interface BucketSseConfig {
+  algorithm: 'AES256' | 'aws:kms'
+  /** The KMS key as the client gave it (may carry `arn:aws:kms:`). */
+  kmsMasterKeyId?: string
+}
+
+const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
+
+function malformed(reason: string): S3Error {
+  return s3err('MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema. (${reason})`)
+}
+
+const parser = new XMLParser({ removeNSPrefix: true, trimValues: false, parseTagValue: false, ignoreAttributes: true, isArray: (name) => name === 'Rule' })
+
+/**
+ * parseBucketSseConfig parses and validates a PutBucketEncryption body. Throws S3Error MalformedXML
+ * with MinIO's reason in parentheses.
+ */
+export function parseBucketSseConfig(xml: string): BucketSseConfig {
+  if (xml.trim() === '' || XMLValidator.validate(xml) !== true) throw malformed('XML syntax error')
+  const doc = parser.parse(xml) as Record<string, unknown>
+  const root = doc.ServerSideEncryptionConfiguration as { Rule?: unknown[] } | undefined
+  if (root === undefined || typeof root !== 'object') throw malformed('XML syntax error')
+  const rules = root.Rule ?? []
+  if (rules.length !== 1) throw malformed('only one server-side encryption rule is allowed at a time')
+  const rule = rules[0] as { ApplyServerSideEncryptionByDefault?: { SSEAlgorithm?: unknown; KMSMasterKeyID?: unknown } } | undefined
+  const apply = rule?.ApplyServerSideEncryptionByDefault ?? {}
+  const algorithm = typeof apply.SSEAlgorithm === 'string' ? apply.SSEAlgorithm : ''
+  const keyId = typeof apply.KMSMasterKeyID === 'string' ? apply.KMSMasterKeyID : undefined
+  if (algorithm === 'AES256') {
+    if (keyId !== undefined && keyId !== '') throw malformed('MasterKeyID is allowed with aws:kms only')
+    return { algorithm }
+  }
+  if (algorithm === 'aws:kms') {
+    if (keyId === undefined || keyId === '') throw malformed('MasterKeyID is missing with aws:kms')
+    if (keyId.startsWith(' ') || keyId.endsWith(' ')) throw malformed('MasterKeyID contains unsupported characters')
+    return { algorithm, kmsMasterKeyId: keyId }
+  }
+  throw malformed('Unknown SSE algorithm')
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+}
+
+/** serializeBucketSseConfig renders the config as MinIO stores and returns it (with the S3 namespace). Throws nothing. */
+export function serializeBucketSseConfig(c: BucketSseConfig): string {
+  const key = c.kmsMasterKeyId !== undefined ? `<KMSMasterKeyID>${escapeXml(c.kmsMasterKeyId)}</KMSMasterKeyID>` : ''
+  return `<ServerSideEncryptionConfiguration xmlns="${S3_NS}"><Rule><ApplyServerSideEncryptionByDefault>` +
+    `<SSEAlgorithm>${c.algorithm}</SSEAlgorithm>${key}</ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`
+}
+
+/** kmsKeyOf returns the KES key name of a config (the `arn:aws:kms:` prefix stripped). */
+export function kmsKeyOf(c: BucketSseConfig): string {
+  const id = c.kmsMasterKeyId ?? ''
+  return id.startsWith(ARN_PREFIX) ? id.slice(ARN_PREFIX.length) : id
+}
+
+/**
+ * applyBucketDefault is MinIO's `BucketSSEConfig.Apply` for a write without SSE headers: the stored
+ * bucket config if any, else auto-encryption (SSE-KMS under the default key), else nothing.
+ * Throws S3Error InternalError if the stored config no longer parses: a write must never fall
+ * back to plaintext silently.
+ */
+export function applyBucketDefault(stored: string | undefined, autoEncryption: boolean): SseRequest {
+  if (stored !== undefined) {
+    let c: BucketSseConfig
+    try {
+      c = parseBucketSseConfig(stored)
+    } catch {
+      throw s3err('InternalError')
+    }
+    return c.algorithm === 'AES256' ? { kind: 'SSE-S3' } : { kind: 'SSE-KMS', keyId: kmsKeyOf(c) }
+  }
+  return autoEncryption ? { kind: 'SSE-KMS', keyId: '' } : { kind: 'none' }
+}

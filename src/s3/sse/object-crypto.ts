@@ -1,0 +1,155 @@
+/**
+ * SseObjectCrypto: keyhold-s3's {@link ObjectCrypto} hook. Every write that asks for encryption (by
+ * header, bucket default or auto-encryption) is encrypted with its own key sealed through the KMS;
+ * every read of an encrypted object unseals that key and decrypts only the packages it needs.
+ *
+ * @module
+ */
+import type {
+  ObjectCrypto, ReadContext, ReadPlan, WriteContext, WritePlan, WriteResult,
+} from '../extensions.js'
+import type { Kms } from '../kms/kms.js'
+import { applyBucketDefault } from './bucket-config.js'
+import { DareDecryptStream, DareEncryptStream } from './dare-stream.js'
+import { SSE_ERRORS } from './errors.js'
+import { newObjectKey, openObjectKey } from './keys.js'
+import { META, MetadataError, fromInternal, toInternal, type SseMetadata } from './metadata.js'
+import { derivePartKey, partNonce } from './object-key.js'
+import { planRange } from './range.js'
+import { checkReadHeaders, classifyWrite, isSseCRequested, isSseKmsRequested, isSseS3Requested, parseSseC, type SseRequest } from './request.js'
+import { objectETag, sseResponseHeaders } from './response.js'
+
+/** Options of {@link SseObjectCrypto}. */
+export interface SseOptions {
+  /** The KMS connection; undefined when none is configured (SSE-S3/KMS then answer 501). */
+  kms?: Kms
+  /** MINIO_KMS_AUTO_ENCRYPTION=on: encrypt every write that asks for nothing as SSE-KMS under the default key. */
+  autoEncryption?: boolean
+}
+
+function parseMetadata(internal: unknown): SseMetadata | undefined {
+  try {
+    return fromInternal(internal)
+  } catch (err) {
+    if (err instanceof MetadataError) throw SSE_ERRORS.objectTampered()
+    throw err
+  }
+}
+
+/** SseObjectCrypto implements encryption at rest as MinIO does with KES. Methods throw S3Error for client-visible failures. */
+export class SseObjectCrypto implements ObjectCrypto {
+  constructor(private readonly options: SseOptions) {}
+
+  async write(ctx: WriteContext): Promise<WritePlan | undefined> {
+    switch (ctx.operation) {
+      case 'put-object':
+      case 'copy-object':
+      case 'create-multipart-upload':
+        return this.newObject(ctx)
+      case 'upload-part':
+      case 'upload-part-copy':
+        return this.part(ctx)
+      case 'complete-multipart-upload':
+        return this.complete(ctx)
+    }
+  }
+
+  private request(ctx: WriteContext): SseRequest {
+    const req = classifyWrite(ctx.headers, ctx.secure)
+    if (req.kind !== 'none') return req
+    return applyBucketDefault(ctx.bucketConfig.get(ctx.bucket, 'encryption'), this.options.autoEncryption === true)
+  }
+
+  private async newObject(ctx: WriteContext): Promise<WritePlan | undefined> {
+    const req = this.request(ctx)
+    if (req.kind === 'none') return undefined
+    const multipart = ctx.operation === 'create-multipart-upload'
+    const { objectKey, metadata } = await newObjectKey(this.options.kms, req, ctx.bucket, ctx.key, multipart)
+    const internal = toInternal(metadata)
+    const responseHeaders = sseResponseHeaders(metadata, req.kind === 'SSE-C' ? req.keyMd5 : undefined)
+    if (multipart) return { internal, responseHeaders }
+    const contentMd5Sent = ctx.headers['content-md5'] !== undefined
+    return {
+      transform: new DareEncryptStream(objectKey),
+      internal,
+      responseHeaders,
+      finish: async (result: WriteResult) => ({
+        etag: objectETag(metadata.kind, objectKey, result.md5Hex, contentMd5Sent),
+        internal: { ...internal, [META.actualSize]: String(result.plainSize) },
+      }),
+    }
+  }
+
+  private async part(ctx: WriteContext): Promise<WritePlan | undefined> {
+    const metadata = parseMetadata(ctx.upload?.internal)
+    if (metadata === undefined || ctx.upload === undefined) return undefined
+    if (ctx.operation === 'upload-part-copy' && isSseKmsRequested(ctx.headers)) throw SSE_ERRORS.notImplemented()
+    let customerKey: Buffer | undefined
+    let keyMd5: string | undefined
+    if (metadata.kind === 'SSE-C') {
+      if (!isSseCRequested(ctx.headers)) throw SSE_ERRORS.sseMultipartEncrypted()
+      ;({ key: customerKey, keyMd5 } = parseSseC(ctx.headers, ctx.secure))
+    } else if (isSseCRequested(ctx.headers)) {
+      throw SSE_ERRORS.invalidEncryptionParameters()
+    }
+    const objectKey = await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
+    const partNumber = ctx.upload.partNumber ?? 0
+    return {
+      transform: new DareEncryptStream(derivePartKey(objectKey, partNumber), partNonce(ctx.upload.uploadId, partNumber)),
+      responseHeaders: sseResponseHeaders(metadata, keyMd5),
+    }
+  }
+
+  private async complete(ctx: WriteContext): Promise<WritePlan | undefined> {
+    const metadata = parseMetadata(ctx.upload?.internal)
+    if (metadata === undefined) return undefined
+    const internal = toInternal(metadata)
+    return {
+      internal,
+      responseHeaders: sseResponseHeaders(metadata),
+      finish: async (result: WriteResult) => ({ internal: { ...internal, [META.actualSize]: String(result.plainSize) } }),
+    }
+  }
+
+  async read(ctx: ReadContext): Promise<ReadPlan> {
+    const metadata = parseMetadata(ctx.internal)
+    if (metadata === undefined) return {}
+    if (!ctx.copySource) checkReadHeaders(ctx.headers)
+    let customerKey: Buffer | undefined
+    let keyMd5: string | undefined
+    if (metadata.kind === 'SSE-C') {
+      if (!isSseCRequested(ctx.headers, ctx.copySource)) throw SSE_ERRORS.sseEncryptedObject()
+      ;({ key: customerKey, keyMd5 } = parseSseC(ctx.headers, ctx.secure, ctx.copySource))
+    } else if (isSseCRequested(ctx.headers, ctx.copySource)) {
+      throw SSE_ERRORS.invalidEncryptionParameters()
+    }
+    const responseHeaders = sseResponseHeaders(metadata, keyMd5)
+    if (ctx.range === undefined) {
+      // HEAD needs no KMS call (as MinIO); an SSE-C key is still checked against the sealed key.
+      if (metadata.kind === 'SSE-C') await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
+      return { responseHeaders }
+    }
+    const objectKey = await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
+    const length = Math.max(0, ctx.range.end - ctx.range.start + 1)
+    const parts = ctx.parts.map((p) => ({ number: p.partNumber, encSize: p.storedSize }))
+    let plan
+    try {
+      plan = planRange(parts, ctx.range.start, length)
+    } catch {
+      throw SSE_ERRORS.objectTampered()
+    }
+    const keyOf = (i: number) => (ctx.multipart ? derivePartKey(objectKey, parts[i]!.number) : objectKey)
+    const transform = new DareDecryptStream({
+      segments: plan.segments.map((s) => ({ key: keyOf(s.part), startSeq: s.startSeq, encBytes: s.encBytes, toEnd: s.toEnd })),
+      skip: plan.skip,
+      length: plan.length,
+    })
+    const storedRange = plan.encLength > 0 ? { start: plan.encOffset, end: plan.encOffset + plan.encLength - 1 } : undefined
+    return { storedRange, transform, responseHeaders }
+  }
+}
+
+/** isSseRequested tells whether a request carries any SSE header (used by callers that must refuse them). */
+export function isSseRequested(headers: WriteContext['headers']): boolean {
+  return isSseCRequested(headers) || isSseS3Requested(headers) || isSseKmsRequested(headers)
+}

@@ -1,0 +1,40 @@
+/**
+ * What clients see of an encrypted object: MinIO's response headers and ETags for each SSE kind.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import type { SseMetadata } from './metadata.js'
+import { sealETag } from './object-key.js'
+import { ARN_PREFIX } from './request.js'
+
+/**
+ * sseResponseHeaders returns the headers MinIO sends on PUT/GET/HEAD/Copy/Complete:
+ * SSE-S3 `AES256`; SSE-KMS `aws:kms` + `arn:aws:kms:KEY` (+ stored context); SSE-C echoes.
+ */
+export function sseResponseHeaders(m: SseMetadata, customerKeyMd5?: string): Record<string, string> {
+  if (m.kind === 'SSE-S3') return { 'x-amz-server-side-encryption': 'AES256' }
+  if (m.kind === 'SSE-KMS') {
+    const keyId = m.keyId ?? ''
+    const out: Record<string, string> = {
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': keyId.startsWith(ARN_PREFIX) ? keyId : ARN_PREFIX + keyId,
+    }
+    if (m.contextB64 !== undefined) out['x-amz-server-side-encryption-context'] = m.contextB64
+    return out
+  }
+  const out: Record<string, string> = { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' }
+  if (customerKeyMd5 !== undefined) out['x-amz-server-side-encryption-customer-key-MD5'] = customerKeyMd5
+  return out
+}
+
+/**
+ * objectETag is the ETag MinIO gives a single-part encrypted object: the plaintext MD5 for SSE-S3;
+ * for SSE-KMS and SSE-C the last 32 hex digits of the sealed MD5 when the client sent Content-MD5,
+ * otherwise a random one (never the plaintext MD5, as AWS).
+ */
+export function objectETag(kind: SseMetadata['kind'], objectKey: Buffer, md5Hex: string, contentMd5Sent: boolean): string {
+  if (kind === 'SSE-S3') return md5Hex
+  if (!contentMd5Sent) return randomBytes(16).toString('hex')
+  return sealETag(objectKey, Buffer.from(md5Hex, 'hex')).toString('hex').slice(-32)
+}
