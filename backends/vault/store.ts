@@ -43,6 +43,8 @@ export class VaultKeyStore implements KeyStore {
   readonly #session: Session
   readonly #health: HealthMonitor
   #closed = false
+  /** Per-name queue of creates: KV v1 has no CAS, so this server at least never races itself. */
+  readonly #creating = new Map<string, Promise<void>>()
 
   private constructor(
     private readonly cfg: VaultConfig,
@@ -80,8 +82,27 @@ export class VaultKeyStore implements KeyStore {
     return { latencyMs: report.latencyMs }
   }
 
-  /** create stores `name` iff absent. Throws KeyExistsError, UnreachableError or Error. */
+  /**
+   * create stores `name` iff absent. Creates of one name are serialised inside this process; across
+   * servers only KV v2's `cas: 0` is race-free (KV v1: last writer wins, as in KES).
+   * Throws KeyExistsError, UnreachableError or Error.
+   */
   async create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
+    const prev = this.#creating.get(name)
+    let release!: () => void
+    const mine = new Promise<void>((r) => (release = r))
+    const tail = (prev ?? Promise.resolve()).then(() => mine)
+    this.#creating.set(name, tail)
+    try {
+      if (prev) await raceSignal(prev, signal)
+      await this.#create(name, value, signal)
+    } finally {
+      release()
+      if (this.#creating.get(name) === tail) this.#creating.delete(name)
+    }
+  }
+
+  async #create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
     const probe = await this.#call(kv.readRequest(this.cfg, name, false), signal)
     if (kv.parseRead(this.cfg, name, probe).found) throw new KeyExistsError(name)
     let stored = encodeValue(value)
@@ -184,10 +205,11 @@ export class VaultKeyStore implements KeyStore {
   }
 }
 
+/** Settles with `p`, or rejects (UnreachableError) as soon as `signal` aborts. */
 function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new UnreachableError('vault: status check aborted'))
+  if (signal.aborted) return Promise.reject(new UnreachableError('vault: request aborted'))
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new UnreachableError('vault: status check aborted'))
+    const onAbort = () => reject(new UnreachableError('vault: request aborted'))
     signal.addEventListener('abort', onAbort, { once: true })
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
