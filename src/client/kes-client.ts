@@ -32,6 +32,8 @@ export interface KesClientOptions {
   /** Client certificate and its private key (PEM), or … */
   certPem?: string
   keyPem?: string
+  /** Password of an encrypted `keyPem`. */
+  keyPassword?: string
   /** … an API key `kes:v1:…`, turned into a self-signed Ed25519 certificate. */
   apiKey?: string
   /** Trusted CAs for the server certificate (PEM); the system's roots when absent. */
@@ -78,6 +80,7 @@ export class KesClient {
       minVersion: 'TLSv1.2',
       cert,
       key,
+      passphrase: opts.keyPassword,
       ca: opts.ca,
       rejectUnauthorized: opts.insecure !== true,
     })

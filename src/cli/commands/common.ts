@@ -1,0 +1,42 @@
+/**
+ * Small helpers the command groups share.
+ *
+ * @module
+ */
+import { UsageError, isBase64 } from '../args.js'
+
+/** CommandError: the command failed; the CLI prints `Error: <message>` and exits 1. */
+export class CommandError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CommandError'
+  }
+}
+
+/** fail throws a CommandError with `message`. */
+export function fail(message: string): never {
+  throw new CommandError(message)
+}
+
+/** collect drains an async iterable into an array. Throws what the iterable throws. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
+}
+
+/** decodeBase64Arg decodes a base64 argument. Throws UsageError naming `what` when it is not base64. */
+export function decodeBase64Arg(value: string, what: string, command: string): Buffer {
+  if (!isBase64(value)) throw new UsageError(`invalid ${what}: not base64. See 'keyhold ${command} --help'`)
+  return Buffer.from(value, 'base64')
+}
+
+/** failedTo runs `op` and turns a failure into `failed to <what>: <server message>`, KES's wording. */
+export async function failedTo<T>(what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op()
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof CommandError) throw err
+    throw new CommandError(`failed to ${what}: ${(err as Error).message}`, { cause: err })
+  }
+}
