@@ -48,7 +48,7 @@ export class VaultStandin {
   readonly #server: http.Server
   readonly #sockets = new Set<Socket>()
 
-  constructor(private readonly opts: StandinOptions = {}) {
+  constructor(readonly opts: StandinOptions = {}) {
     this.tokenPolicy = { ttlSec: opts.tokenTtlSec ?? 3600, renewable: opts.renewable ?? true }
     this.#namespaces = new Set(['', ...(opts.namespaces ?? [])])
     for (const m of opts.mounts ?? [{ path: 'kv', type: 'kv' }]) this.#mounts.set(mountKey(m.namespace ?? '', m.path), makeMount(m))
