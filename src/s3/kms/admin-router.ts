@@ -1,0 +1,102 @@
+/**
+ * MinIO's KMS administration API on keyhold-s3 (`cmd/kms-router.go`, `cmd/kms-handlers.go`, and the
+ * legacy twins in `cmd/admin-router.go`): status, key status (generate, decrypt, constant-time
+ * compare), key create and key list, each SigV4-authenticated and authorized with MinIO's action.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import express, { type Request, type Response, type Router } from 'express'
+import { S3Error, s3err } from '../errors.js'
+import type { Authorizer, ExtensionContext, ExtraRoute, S3Action } from '../extensions.js'
+import { SSE_ERRORS } from '../sse/errors.js'
+import type { Kms } from './kms.js'
+
+/** Options of {@link kmsAdminRoutes}. */
+export interface KmsAdminOptions {
+  /** The KMS connection; undefined answers every call with 501 NotImplemented. */
+  kms?: Kms
+  authorizer: Authorizer
+  /** Logs internal failures (never key material). */
+  log?: (message: string) => void
+}
+
+type Handler = (kms: Kms, req: Request) => Promise<unknown>
+
+interface Endpoint {
+  method: 'get' | 'post'
+  path: string
+  action: string
+  handler: Handler
+}
+
+const query = (req: Request, name: string): string => {
+  const v = req.query[name]
+  return typeof v === 'string' ? v : ''
+}
+
+const status: Handler = (kms) => kms.status()
+const keyStatus: Handler = (kms, req) => kms.keyStatus(query(req, 'key-id'))
+const createKey: Handler = async (kms, req) => {
+  const keyId = query(req, 'key-id')
+  if (keyId === '') throw s3err('InvalidArgument', 'key-id is required')
+  await kms.createKey(keyId)
+  return undefined
+}
+const listKeys: Handler = async (kms, req) => (await kms.listKeys(query(req, 'pattern'))).map((name) => ({ name }))
+const version: Handler = async () => ({ version: 'keyhold' })
+
+// MinIO's action names: kms:* on /minio/kms/v1, admin:KMS* on the legacy admin twins.
+const KMS_V1: Endpoint[] = [
+  { method: 'get', path: '/status', action: 'kms:Status', handler: status },
+  { method: 'get', path: '/version', action: 'kms:API', handler: version },
+  { method: 'get', path: '/key/status', action: 'kms:KeyStatus', handler: keyStatus },
+  { method: 'post', path: '/key/create', action: 'kms:CreateKey', handler: createKey },
+  { method: 'get', path: '/key/list', action: 'kms:ListKeys', handler: listKeys },
+]
+const ADMIN_V3: Endpoint[] = [
+  { method: 'post', path: '/status', action: 'admin:KMSKeyStatus', handler: status },
+  { method: 'get', path: '/key/status', action: 'admin:KMSKeyStatus', handler: keyStatus },
+  { method: 'post', path: '/key/create', action: 'admin:KMSCreateKey', handler: createKey },
+]
+
+function sendError(res: Response, err: S3Error, resource: string): void {
+  res.status(err.status).type('application/json').send(JSON.stringify({
+    Code: err.code, Message: err.message, Resource: resource, RequestId: randomBytes(8).toString('hex').toUpperCase(), HostId: '',
+  }))
+}
+
+function router(endpoints: Endpoint[], opts: KmsAdminOptions, ctx: ExtensionContext): Router {
+  const r = express.Router()
+  for (const ep of endpoints) {
+    r[ep.method](ep.path, async (req: Request, res: Response) => {
+      const resource = req.originalUrl.split('?')[0] ?? ''
+      try {
+        const { credential } = await ctx.authenticate(req, { maxBody: 0 })
+        // kms:*/admin:* are outside the S3 action union; the authorizer evaluates them like any action.
+        const allowed = await opts.authorizer.authorize({ principal: credential?.principal ?? null, action: ep.action as S3Action, conditions: {} })
+        if (!allowed) throw s3err('AccessDenied')
+        if (opts.kms === undefined) throw SSE_ERRORS.kmsNotConfigured()
+        const body = await ep.handler(opts.kms, req)
+        if (body === undefined) res.status(200).end()
+        else res.status(200).type('application/json').send(JSON.stringify(body))
+      } catch (err) {
+        if (err instanceof S3Error) return sendError(res, err, resource)
+        opts.log?.(`kms admin ${ep.path}: ${(err as Error).name}`)
+        sendError(res, s3err('InternalError'), resource)
+      }
+    })
+  }
+  return r
+}
+
+/**
+ * kmsAdminRoutes returns the routers for `/minio/kms/v1` and `/minio/admin/v3/kms`; mount them
+ * before the admin router so the `/kms/...` paths reach them. Errors are MinIO's JSON error bodies.
+ */
+export function kmsAdminRoutes(opts: KmsAdminOptions): ExtraRoute[] {
+  return [
+    { prefix: '/minio/kms/v1', router: (ctx) => router(KMS_V1, opts, ctx) },
+    { prefix: '/minio/admin/v3/kms', router: (ctx) => router(ADMIN_V3, opts, ctx) },
+  ]
+}
