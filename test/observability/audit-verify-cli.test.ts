@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -63,4 +64,19 @@ describe('keyhold audit verify', () => {
     expect(await run('verify')).toMatchObject({ code: 2 })
     expect(await run('check', 'x')).toMatchObject({ code: 2, err: expect.stringContaining("unknown audit command 'check'") })
   })
+})
+
+describe('keyhold audit verify (the real executable)', () => {
+  it('exits 0 on an intact file and 1 on a tampered one', async () => {
+    const path = await writeLog('exe.log', 3)
+    const bin = join(import.meta.dirname, '../../bin/keyhold.js')
+    const env = { ...process.env, KEYHOLD_FROM_SOURCE: '1' }
+    const ok = spawnSync(process.execPath, [bin, 'audit', 'verify', path], { env, encoding: 'utf8', timeout: 20_000 })
+    expect(ok.status).toBe(0)
+    expect(ok.stdout).toMatch(/^OK: 3 records/)
+    writeFileSync(path, readFileSync(path, 'utf8').replace('k2', 'k9'))
+    const bad = spawnSync(process.execPath, [bin, 'audit', 'verify', path], { env, encoding: 'utf8', timeout: 20_000 })
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toContain('line 2 (record 2): changed')
+  }, 30_000)
 })
