@@ -27,6 +27,7 @@ const CATALOGUE = {
   XMinioAdminResourceInvalidArgument: [400, 'Resource invalid argument.'],
   XMinioInvalidIAMCredentials: [403, 'User is not allowed to be same as admin access key'],
   XMinioIAMActionNotAllowed: [400, 'Specified IAM action is not allowed'],
+  XMinioAdminConfigBadJSON: [400, 'JSON configuration provided is of incorrect format'],
   MalformedPolicy: [400, 'Policy has invalid resource.'],
   PolicyTooLarge: [400, 'Policy exceeds the maximum allowed document size.'],
 } as const satisfies Record<string, readonly [number, string]>

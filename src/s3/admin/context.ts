@@ -1,0 +1,44 @@
+/**
+ * What an admin handler receives and returns.
+ *
+ * @module
+ */
+import type { Request } from 'express'
+import type { Credential } from '../extensions.js'
+import type { IamAccess } from '../iam/authorizer.js'
+import type { Iam } from '../iam/iam.js'
+
+/** AdminRequest is one authenticated admin call. */
+export interface AdminRequest {
+  req: Request
+  credential: Credential
+  /** The raw request body (verified against the signature). */
+  body: Buffer
+  iam: Iam
+  access: IamAccess
+  /** query returns a query parameter ('' when absent). */
+  query(name: string): string
+  /** decryptJson decrypts a madmin-encrypted body with the caller's secret and parses it. Throws IamError. */
+  decryptJson(): Promise<unknown>
+  /** plainJson parses a plain JSON body. Throws IamError. */
+  plainJson(): unknown
+  /**
+   * authorize checks an admin action for the caller; `self` marks a call on the caller's own account,
+   * where only an explicit Deny refuses (MinIO's DenyOnly). Throws IamError AccessDenied.
+   */
+  authorize(action: string, self?: boolean): void
+  /** The user the caller acts as: itself, or a service account's parent. */
+  actingUser: string
+}
+
+/** AdminReply is what a handler answers: a status, and optionally JSON (encrypted when `encrypt`). */
+export interface AdminReply {
+  status: number
+  json?: unknown
+  encrypt?: boolean
+  /** Pretty-print with a 1-space indent (info-canned-policy). */
+  indent?: boolean
+}
+
+/** AdminHandler serves one admin endpoint. Throws IamError/S3Error for client errors. */
+export type AdminHandler = (r: AdminRequest) => Promise<AdminReply>
