@@ -27,6 +27,8 @@ export class Session {
   #ttlMs = 0
   #renewable = false
   #obtainedAt = 0
+  /** TTL of the last login: renewals that return far less mean the token nears its max TTL. */
+  #loginTtlMs = 0
   #stopped = false
   #wake: AbortController = new AbortController()
   #relogin: Promise<void> | undefined
@@ -50,6 +52,7 @@ export class Session {
   /** start logs in once (throwing login's errors) and starts the renewal loop. */
   async start(signal?: AbortSignal): Promise<void> {
     this.#use(await login(this.client, this.cfg, '', signal))
+    this.#loginTtlMs = this.#ttlMs
     void this.#loop()
   }
 
@@ -61,6 +64,7 @@ export class Session {
     this.#relogin ??= login(this.client, this.cfg, this.#token, signal)
       .then((t) => {
         this.#use(t)
+        this.#loginTtlMs = this.#ttlMs
         this.#wake.abort() // the loop re-plans renewal for the new token
       })
       .finally(() => (this.#relogin = undefined))
@@ -113,6 +117,9 @@ export class Session {
       for (let i = 0; i < RENEW_ATTEMPTS && !this.#stopped; i++) {
         try {
           const renewed = await renewSelf(this.client, this.cfg, this.#token)
+          // Near its max TTL Vault grants only the rest; renewing ever shorter leases is
+          // pointless, so a fresh login takes over.
+          if (renewed.ttlSec * 1000 < Math.min(MIN_REMAINING_MS, this.#loginTtlMs * 0.1)) break
           // renew-self keeps the token; only its lease restarts.
           this.#ttlMs = renewed.ttlSec * 1000
           this.#renewable = renewed.renewable
@@ -133,7 +140,10 @@ export class Session {
         const stillValid = this.#obtainedAt + oldTtl - Date.now()
         const delay = Math.min((oldTtl * 0.2) / 2, MAX_SWITCH_DELAY_MS, Math.max(0, stillValid - 100))
         if (delay > 0) await this.#wait(delay)
-        if (!this.#stopped) this.#use(fresh)
+        if (!this.#stopped) {
+          this.#use(fresh)
+          this.#loginTtlMs = this.#ttlMs
+        }
         return
       } catch (err) {
         this.log('warn', 'vault: login failed', { error: describe(err) })

@@ -18,6 +18,8 @@ export interface AuthSpec {
 export interface TokenPolicy {
   ttlSec: number
   renewable: boolean
+  /** Max TTL in seconds (0 = none): renew-self grants only what is left of it. */
+  maxTtlSec: number
 }
 
 /** Tokens keeps the issued tokens. */
@@ -27,7 +29,8 @@ export class Tokens {
   /** issue makes a token valid in `namespace` and its children. */
   issue(namespace: string, policy: TokenPolicy): { token: string; info: TokenInfo } {
     const token = 'hvs.' + randomBytes(18).toString('base64url')
-    const info = { namespace, ttlSec: policy.ttlSec, renewable: policy.renewable, expiresAt: expiry(policy.ttlSec) }
+    const maxExpiresAt = policy.maxTtlSec > 0 ? expiry(policy.maxTtlSec) : Number.POSITIVE_INFINITY
+    const info = { namespace, ttlSec: policy.ttlSec, renewable: policy.renewable, expiresAt: expiry(policy.ttlSec), maxExpiresAt }
     this.issued.set(token, info)
     return { token, info }
   }
@@ -87,6 +90,7 @@ export function renewSelf(tokens: Tokens, token: string | undefined, namespace: 
   const info = tokens.valid(token, namespace)
   if (!info) return denied()
   if (!info.renewable) return fail(400, 'lease is not renewable')
-  info.expiresAt = expiry(info.ttlSec)
-  return authReply(token!, info)
+  info.expiresAt = Math.min(expiry(info.ttlSec), info.maxExpiresAt)
+  const left = Math.max(0, (info.expiresAt - Date.now()) / 1000)
+  return authReply(token!, { ...info, ttlSec: Math.min(info.ttlSec, Math.round(left * 1000) / 1000) })
 }

@@ -27,6 +27,8 @@ export interface StandinOptions extends AuthSpec {
   tokenTtlSec?: number
   /** Whether issued tokens are renewable (default true). */
   renewable?: boolean
+  /** Max TTL of issued tokens in seconds (default 0 = none). */
+  tokenMaxTtlSec?: number
 }
 
 /** VaultStandin is a running stand-in and its control panel. */
@@ -49,7 +51,7 @@ export class VaultStandin {
   readonly #sockets = new Set<Socket>()
 
   constructor(readonly opts: StandinOptions = {}) {
-    this.tokenPolicy = { ttlSec: opts.tokenTtlSec ?? 3600, renewable: opts.renewable ?? true }
+    this.tokenPolicy = { ttlSec: opts.tokenTtlSec ?? 3600, renewable: opts.renewable ?? true, maxTtlSec: opts.tokenMaxTtlSec ?? 0 }
     this.#namespaces = new Set(['', ...(opts.namespaces ?? [])])
     for (const m of opts.mounts ?? [{ path: 'kv', type: 'kv' }]) this.#mounts.set(mountKey(m.namespace ?? '', m.path), makeMount(m))
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res)

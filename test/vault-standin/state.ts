@@ -42,6 +42,8 @@ export interface TokenInfo {
   ttlSec: number
   renewable: boolean
   expiresAt: number
+  /** The token's max TTL ends here: renewals never reach past it. */
+  maxExpiresAt: number
 }
 
 /** One request as the stand-in saw it. */

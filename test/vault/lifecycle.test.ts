@@ -70,6 +70,13 @@ describe('token lifecycle', () => {
     expect(dec(await store.get('long-lived', signal()))).toBe('v')
   })
 
+  it('logs in again instead of renewing ever shorter leases near the max TTL', async () => {
+    const { standin, store } = await setup({}, { tokenTtlSec: 0.5, tokenMaxTtlSec: 0.9 })
+    await waitFor(() => standin.requests.filter((r) => r.path === '/v1/auth/approle/login').length >= 2, 3_000, 're-login')
+    expect(standin.requests.filter((r) => r.path === '/v1/auth/token/renew-self').length).toBeLessThanOrEqual(4)
+    await expect(store.get('x', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
+  })
+
   it('logs in again when the token is not renewable', async () => {
     const { standin, store } = await setup({}, { tokenTtlSec: 0.6, renewable: false })
     await waitFor(() => standin.requests.filter((r) => r.path === '/v1/auth/approle/login').length >= 3, 3_000, 're-logins')
