@@ -32,7 +32,8 @@ export interface NginxOptions {
   binary?: string
 }
 
-function freePort(): Promise<number> {
+/** freePort returns a loopback port that was free a moment ago. Throws when none can be bound. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer()
     s.once('error', reject)

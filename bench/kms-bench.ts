@@ -1,0 +1,94 @@
+/**
+ * The KMS benchmark: generate and decrypt against `keyhold server` and, in the same run, the
+ * same load against nginx answering a fixed response of the same size over mutual TLS: the
+ * ceiling of TLS + HTTP on this machine.
+ *
+ *   node --import tsx bench/kms-bench.ts [--seconds 5] [--workers N] [--soak 60] [--only keepalive|handshake]
+ *
+ * Prints one Markdown table per mode (ops/s, p50, p99 at 1, 16 and 64 connections) and, with
+ * --soak, the resident memory of each worker after that many seconds of generate at 16
+ * connections. Every run is bounded by --seconds; the whole script by its matrix.
+ *
+ * @module
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { parseArgs } from 'node:util'
+import { testPki } from '../test/helpers/pki.js'
+import { call, startKeyhold } from './lib/keyhold.js'
+import { runLoad, type LoadResult, type LoadTarget } from './lib/load.js'
+import { startNginx } from './lib/nginx.js'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    workers: { type: 'string', default: String(availableParallelism()) },
+    soak: { type: 'string', default: '0' },
+    only: { type: 'string' },
+    connections: { type: 'string', default: '1,16,64' },
+  },
+})
+const seconds = Number(values.seconds)
+const workers = Number(values.workers)
+const soak = Number(values.soak)
+const conns = values.connections.split(',').map(Number)
+const modes = (values.only ? [values.only] : ['keepalive', 'handshake']) as Array<'keepalive' | 'handshake'>
+
+const pki = await testPki()
+const app = pki.clients.app
+const KEY = 'bench-key'
+const server = await startKeyhold(pki, workers, [`/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`])
+const created = await call(server.port, pki, 'PUT', `/v1/key/create/${KEY}`)
+if (created.status !== 200) throw new Error(`create key: ${created.status} ${created.body}`)
+const sample = await call(server.port, pki, 'PUT', `/v1/key/generate/${KEY}`, '{}')
+const { ciphertext } = JSON.parse(sample.body) as { ciphertext: string }
+const decryptBody = JSON.stringify({ ciphertext })
+const decrypted = await call(server.port, pki, 'PUT', `/v1/key/decrypt/${KEY}`, decryptBody)
+
+const tls = { ca: pki.ca.certPem, cert: app.certPem, key: app.keyPem, servername: 'localhost' }
+const ops = [
+  { name: 'generate', path: `/v1/key/generate/${KEY}`, body: '{}', response: sample.body },
+  { name: 'decrypt', path: `/v1/key/decrypt/${KEY}`, body: decryptBody, response: decrypted.body },
+]
+
+const fmt = (r: LoadResult): string => {
+  const bad = Object.entries(r.statuses).filter(([k]) => k !== '200')
+  return `${Math.round(r.opsPerSec)} / ${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)}${bad.length ? ` (${bad.map(([k, v]) => `${k}×${v}`).join(', ')})` : ''}`
+}
+
+console.log(`# Keyhold KMS benchmark: ${new Date().toISOString()}`)
+console.log(`machine: ${cpus().length}× ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+console.log(`keyhold: ${workers} worker(s), fs keystore, audit to a hash-chained file; nginx: ${workers} worker(s); ${seconds}s per cell; ECDSA P-256 certificates`)
+console.log('cells: ops/s / p50 ms / p99 ms\n')
+
+for (const mode of modes) {
+  console.log(`## ${mode === 'keepalive' ? 'keep-alive connections' : 'new TLS handshake per request'}\n`)
+  console.log(`| operation | server | ${conns.map((c) => `${c} conn`).join(' | ')} | ratio at 16 |`)
+  console.log(`|---|---|${conns.map(() => '---').join('|')}|---|`)
+  for (const op of ops) {
+    const nginx = await startNginx({ certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile, body: op.response.replace(/\n$/, ''), workers })
+    const rows: Record<string, LoadResult[]> = { keyhold: [], nginx: [] }
+    try {
+      for (const c of conns) {
+        for (const [name, port] of [['keyhold', server.port], ['nginx', nginx.port]] as const) {
+          const target: LoadTarget = { host: '127.0.0.1', port, tls, method: 'PUT', path: op.path, body: op.body }
+          rows[name]!.push(await runLoad(target, { connections: c, durationMs: seconds * 1000, mode }))
+        }
+      }
+    } finally {
+      await nginx.stop()
+    }
+    const i16 = conns.indexOf(16)
+    const ratio = i16 >= 0 ? `${Math.round((100 * rows.keyhold![i16]!.opsPerSec) / rows.nginx![i16]!.opsPerSec)}%` : ''
+    console.log(`| ${op.name} | keyhold | ${rows.keyhold!.map(fmt).join(' | ')} | ${ratio} |`)
+    console.log(`| ${op.name} | nginx | ${rows.nginx!.map(fmt).join(' | ')} | |`)
+  }
+  console.log('')
+}
+
+if (soak > 0) {
+  const target: LoadTarget = { host: '127.0.0.1', port: server.port, tls, method: 'PUT', path: ops[0]!.path, body: '{}' }
+  const r = await runLoad(target, { connections: 16, durationMs: soak * 1000, mode: 'keepalive' })
+  console.log(`## ${soak}s generate soak at 16 connections: ${fmt(r)}`)
+  console.log(`resident memory per worker after the soak: ${server.rssMiB().map((m) => `${m.toFixed(0)} MiB`).join(', ')}\n`)
+}
+await server.stop()

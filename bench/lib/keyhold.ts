@@ -1,0 +1,115 @@
+/**
+ * Starts `keyhold server` for a benchmark: a temporary fs keystore and config, the real
+ * executable (`bin/keyhold.js`), N workers, audit to a file (the production setting we want to
+ * measure), and one application identity allowed only what the benchmark calls.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { request } from 'node:https'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestPki } from '../../test/helpers/pki.js'
+import { freePort } from './nginx.js'
+
+/** A running server. */
+export interface KeyholdServer {
+  port: number
+  pid: number
+  dir: string
+  /** Resident memory of each worker (or of the single process), in MiB. */
+  rssMiB(): number[]
+  stop(): Promise<void>
+}
+
+function rssOf(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : 0
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      // Fields after the ')' of the command name: state, ppid, …
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === pid) out.push(Number(d))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
+}
+
+/** call makes one admin request (setup only). Throws on a network error. */
+export function call(port: number, pki: TestPki, method: string, path: string, body = ''): Promise<{ status: number; body: string }> {
+  const c = pki.clients.admin
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, ca: pki.ca.certPem, cert: c.certPem, key: c.keyPem, servername: 'localhost', agent: false }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => (text += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** startKeyhold starts the server and waits until it answers. Throws when it does not start. */
+export async function startKeyhold(pki: TestPki, workers: number, allow: string[]): Promise<KeyholdServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'keyhold-bench-'))
+  const port = await freePort()
+  const config = `
+address: 127.0.0.1:${port}
+admin:
+  identity: ${pki.clients.admin.identity}
+tls:
+  key: ${pki.server.keyFile}
+  cert: ${pki.server.certFile}
+  ca: ${pki.ca.certFile}
+policy:
+  bench:
+    allow: [${allow.map((a) => `"${a}"`).join(', ')}]
+    identities: [${pki.clients.app.identity}]
+log:
+  error: warn
+  audit: ${join(dir, 'audit.log')}
+keystore:
+  fs:
+    path: ${join(dir, 'keys')}
+`
+  writeFileSync(join(dir, 'config.yml'), config)
+  const bin = new URL('../../bin/keyhold.js', import.meta.url).pathname
+  const child: ChildProcess = spawn(process.execPath, [bin, 'server', '--config', join(dir, 'config.yml'), '--workers', String(workers)], {
+    env: { ...process.env, KEYHOLD_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`keyhold server exited with ${child.exitCode}`)
+    const ok = await call(port, pki, 'GET', '/version').then((r) => r.status === 200, () => false)
+    if (ok) break
+    if (Date.now() > deadline) throw new Error('keyhold server did not start within 30s')
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return {
+    port,
+    pid: child.pid!,
+    dir,
+    rssMiB: () => {
+      const kids = childrenOf(child.pid!)
+      return (kids.length > 0 ? kids : [child.pid!]).map(rssOf)
+    },
+    stop: async () => {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
