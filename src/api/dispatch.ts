@@ -1,0 +1,117 @@
+/**
+ * Routing, as Go's `http.ServeMux` does it for KES: exact routes and prefix routes (trailing
+ * `/`), 301 to the canonical path for `//` and dot segments and for a prefix route asked without
+ * its trailing slash (this is how `kes key ls` lists everything), and Go's plain-text
+ * `404 page not found` for unknown paths (KES HEAD; we chose it over v0.22's 501 so that clients
+ * probing for an API see what KES answers).
+ *
+ * Dot segments are judged on the raw path: `%2E%2E` is a resource (and then an invalid name,
+ * 400), while a literal `/../` is path syntax and redirected.
+ *
+ * @module
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { posix } from 'node:path'
+
+/** A route table ready to dispatch: path → middleware chain. */
+export interface RouteTable {
+  exact: ReadonlyMap<string, RequestHandler[]>
+  /** Prefix routes, longest first. */
+  prefixes: ReadonlyArray<readonly [string, RequestHandler[]]>
+}
+
+/** makeRouteTable indexes chains by route path. */
+export function makeRouteTable(chains: Iterable<readonly [string, RequestHandler[]]>): RouteTable {
+  const exact = new Map<string, RequestHandler[]>()
+  const prefixes: Array<[string, RequestHandler[]]> = []
+  for (const [path, chain] of chains) {
+    if (path.endsWith('/')) prefixes.push([path, chain])
+    else exact.set(path, chain)
+  }
+  prefixes.sort((a, b) => b[0].length - a[0].length)
+  return { exact, prefixes }
+}
+
+/** dispatcher returns the middleware that routes through the current table. Throws nothing. */
+export function dispatcher(table: () => RouteTable): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const url = req.url
+    const q = url.indexOf('?')
+    const rawPath = q < 0 ? url : url.slice(0, q)
+    const query = q < 0 ? '' : url.slice(q)
+    let path: string
+    try {
+      path = decodeURIComponent(rawPath)
+    } catch {
+      plain(res, 400, '400 Bad Request')
+      return
+    }
+    const clean = cleanPath(rawPath)
+    if (clean !== rawPath) return redirect(req, res, clean + query)
+
+    const t = table()
+    let chain = t.exact.get(path)
+    if (chain === undefined) {
+      for (const [prefix, c] of t.prefixes) {
+        if (path.startsWith(prefix)) {
+          chain = c
+          break
+        }
+        if (path === prefix.slice(0, -1)) return redirect(req, res, rawPath + '/' + query)
+      }
+    }
+    if (chain === undefined) {
+      plain(res, 404, '404 page not found')
+      return
+    }
+    ;(res.locals as { kesPath: string }).kesPath = path
+    runChain(chain, req, res, next)
+  }
+}
+
+function runChain(chain: RequestHandler[], req: Request, res: Response, done: NextFunction): void {
+  let i = 0
+  const step = (err?: unknown): void => {
+    if (err !== undefined && err !== null) return done(err)
+    const mw = chain[i++]
+    if (mw === undefined) return done()
+    try {
+      const r: unknown = mw(req, res, step)
+      if (r instanceof Promise) r.catch(step)
+    } catch (e) {
+      step(e)
+    }
+  }
+  step()
+}
+
+/** cleanPath is Go's path.Clean keeping a trailing slash, as ServeMux does. */
+function cleanPath(p: string): string {
+  if (p === '') return '/'
+  const cleaned = posix.normalize(p.startsWith('/') ? p : '/' + p)
+  const out = cleaned.length > 1 && cleaned.endsWith('/') ? cleaned.slice(0, -1) : cleaned
+  return p.endsWith('/') && out !== '/' ? out + '/' : out
+}
+
+function redirect(req: Request, res: Response, location: string): void {
+  res.statusCode = 301
+  res.setHeader('Location', location)
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    const body = `<a href="${location.replace(/[<>&"]/g, '')}">Moved Permanently</a>.\n\n`
+    res.setHeader('Content-Type', 'text/html; charset=utf-8')
+    res.setHeader('Content-Length', String(Buffer.byteLength(body)))
+    res.end(body)
+    return
+  }
+  res.setHeader('Content-Length', '0')
+  res.end()
+}
+
+function plain(res: Response, status: number, text: string): void {
+  const body = text + '\n'
+  res.statusCode = status
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  res.setHeader('Content-Length', String(Buffer.byteLength(body)))
+  res.end(body)
+}

@@ -1,0 +1,47 @@
+/**
+ * Response writers with KES's exact bytes: empty 200s carry no body and no Content-Type, JSON is
+ * one value and a newline (Go `json.Encoder`, which escapes `<`, `>` and `&`), errors are
+ * `{"message":"…"}`.
+ *
+ * @module
+ */
+import type { ServerResponse } from 'node:http'
+
+/** goJson encodes `value` as Go's `json.Encoder` does: HTML-escaped, newline-terminated. */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n'
+}
+
+/** replyEmpty sends 200 with `Content-Length: 0`. */
+export function replyEmpty(res: ServerResponse, status = 200): void {
+  res.statusCode = status
+  res.setHeader('Content-Length', '0')
+  res.end()
+}
+
+/** replyJson sends `value` as a JSON body. */
+export function replyJson(res: ServerResponse, value: unknown, status = 200): void {
+  const body = Buffer.from(goJson(value))
+  res.statusCode = status
+  res.setHeader('Content-Type', 'application/json')
+  res.setHeader('Content-Length', String(body.length))
+  res.end(body)
+}
+
+/**
+ * replyError sends KES's error body. We use the compact `{"message":"…"}` form (kes-api.md §10.2):
+ * clients parse either, and curl users read it more easily than HEAD's inner newline.
+ */
+export function replyError(res: ServerResponse, status: number, message: string, headers?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = Buffer.from(goJson({ message }).trimEnd())
+  res.statusCode = status
+  for (const [k, v] of Object.entries(headers ?? {})) res.setHeader(k, v)
+  res.setHeader('Content-Type', 'application/json')
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  res.setHeader('Content-Length', String(body.length))
+  res.end(body)
+}

@@ -1,0 +1,152 @@
+/**
+ * Routes and how they are mounted: the steps of KES `Route.ServeHTTP` as an express middleware
+ * chain. The chain of every route is
+ *
+ *   wrappers (metrics → audit, added by the operations layer) → method → deadline → auth → handler
+ *
+ * and wrappers are plain express middlewares, so adding one is a one-line change in server.ts.
+ * Per-request facts for the audit log (identity, decision, policy, message) are left on
+ * `res.locals` (see `RequestAuditInfo` in observability/observe.ts).
+ *
+ * @module
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { Logger } from 'pino'
+import { errInvalidBody, errMethodNotAllowed, type ApiError } from './errors.js'
+
+/**
+ * How a route authenticates: `none` (no identity, /version), `skip` (identity when the client has
+ * a certificate, nothing required: `api.<path>.skip_auth`), `identify` (a certificate, no policy:
+ * self-describe) or `policy` (certificate + admin or policy).
+ */
+export type AuthMode = 'none' | 'skip' | 'identify' | 'policy'
+
+/** What a handler receives. */
+export interface ApiRequest {
+  /** The caller's identity ('' on `auth: 'none'` routes). */
+  identity: string
+  /** The decoded path with the route prefix cut off (a key name, a pattern, …). */
+  resource: string
+  /** The decoded request path. */
+  path: string
+  receivedAt: Date
+  /** Aborted at the route timeout or when the client goes away. */
+  signal: AbortSignal
+  log: Logger
+  /** Reads the whole body, at most the route's `maxBody`. Throws BodyTooLargeError beyond that. */
+  readBody(): Promise<Buffer>
+  raw: Request
+}
+
+/** A route handler: replies through `res`, or throws an ApiError (anything else becomes a logged 500). */
+export type ApiHandler = (req: ApiRequest, res: Response) => Promise<void>
+
+/** One entry of the route table. */
+export interface Route {
+  method: 'GET' | 'PUT' | 'DELETE'
+  /** From paths.ts; a trailing `/` means the route takes a resource. */
+  path: string
+  /** Body limit in bytes; 0 means the body is never read. */
+  maxBody: number
+  /** Deadline for the whole response; 0 means none (the endless log streams). */
+  timeoutMs: number
+  auth: AuthMode
+  /** Counted in the kes_http_* metrics (KES: key, policy and identity routes). */
+  metrics: boolean
+  handler: ApiHandler
+}
+
+/** Authenticates a request for a route; resolves with the identity or throws an ApiError. */
+export type Authenticate = (req: Request, res: Response, route: Route) => string
+
+/** BodyTooLargeError: the request body exceeds the route's limit. */
+export class BodyTooLargeError extends Error {
+  constructor(limit: number) {
+    super(`request body exceeds ${limit} bytes`)
+    this.name = 'BodyTooLargeError'
+  }
+}
+
+/** What {@link buildChain} needs from the server. */
+export interface ChainOptions {
+  authenticate: Authenticate
+  log: Logger
+  /** Outermost middlewares for this route (metrics, audit), in order. */
+  wrappers: RequestHandler[]
+}
+
+/**
+ * buildChain returns the middleware chain of one route. Errors are passed to `next(err)`;
+ * the server's error middleware turns them into KES error replies.
+ */
+export function buildChain(route: Route, opts: ChainOptions): RequestHandler[] {
+  const method: RequestHandler = (req, _res, next) => {
+    // KES accepts POST wherever a route says PUT (old clients use POST).
+    if (req.method === route.method || (route.method === 'PUT' && req.method === 'POST')) return next()
+    next(withHeaders(errMethodNotAllowed(req.method, route.method), { Accept: route.method }))
+  }
+  const handle = (req: Request, res: Response, next: NextFunction): void => {
+    const controller = new AbortController()
+    let timer: NodeJS.Timeout | undefined
+    if (route.timeoutMs > 0) {
+      // KES sets a write deadline: a response not written in time cuts the connection.
+      timer = setTimeout(() => {
+        controller.abort(new Error('route timeout'))
+        if (!res.writableEnded) res.destroy()
+      }, route.timeoutMs)
+    }
+    res.once('close', () => {
+      clearTimeout(timer)
+      if (!res.writableFinished) controller.abort(new Error('client went away'))
+    })
+    let identity: string
+    try {
+      identity = opts.authenticate(req, res, route)
+    } catch (err) {
+      next(err)
+      return
+    }
+    const path = (res.locals as { kesPath: string }).kesPath
+    const api: ApiRequest = {
+      identity,
+      resource: path.slice(route.path.length),
+      path,
+      receivedAt: new Date(),
+      signal: controller.signal,
+      log: opts.log,
+      readBody: () => readBody(req, route.maxBody),
+      raw: req,
+    }
+    route.handler(api, res).catch(next)
+  }
+  return [...opts.wrappers, method, handle]
+}
+
+function withHeaders(err: ApiError, headers: Record<string, string>): ApiError {
+  return Object.assign(err, { headers })
+}
+
+/** readBody reads at most `limit` bytes. Throws BodyTooLargeError beyond, or the stream's error. */
+function readBody(req: Request, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0')
+  if (limit <= 0) return Promise.resolve(Buffer.alloc(0))
+  if (declared > limit) return Promise.reject(new BodyTooLargeError(limit))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.off('data', onData)
+        req.pause()
+        reject(new BodyTooLargeError(limit))
+        return
+      }
+      chunks.push(chunk)
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(Buffer.concat(chunks, size)))
+    req.once('error', reject)
+    req.once('aborted', () => reject(errInvalidBody()))
+  })
+}

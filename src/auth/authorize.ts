@@ -1,0 +1,64 @@
+/**
+ * Authentication and authorisation of one request (KES `verifyIdentity`): identity from the TLS
+ * connection, then admin bypass, then the identity's policy (deny → allow → refuse). Every
+ * outcome is left on `res.locals` for the audit log; the client only ever sees the uniform 403.
+ *
+ * @module
+ */
+import type { Request, Response } from 'express'
+import type { TLSSocket } from 'node:tls'
+import { errNotAllowed, errTlsRequired } from '../api/errors.js'
+import type { Authenticate, Route } from '../api/route.js'
+import type { RequestAuditInfo } from '../observability/observe.js'
+import type { PolicySet } from '../policy/policy.js'
+import type { Logger } from '../observability/logger.js'
+import { identifySocket } from './identity.js'
+
+/** The parts of the server state authorisation reads, taken fresh for every request. */
+export interface AuthState {
+  admin: string
+  policies: PolicySet
+}
+
+/**
+ * authenticator returns the {@link Authenticate} step. The returned function throws the ApiError
+ * a client gets: 400 without TLS or client certificate, 403 `not authorized: insufficient
+ * permissions` for unknown identities and policy denials.
+ */
+export function authenticator(state: () => AuthState, log: Logger): Authenticate {
+  return (req: Request, res: Response, route: Route): string => {
+    const info = res.locals as RequestAuditInfo & { kesPath: string }
+    info.decision = 'none'
+    if (route.auth === 'none') return ''
+    const socket = req.socket as Partial<TLSSocket>
+    if (socket.encrypted !== true) throw errTlsRequired()
+    const result = identifySocket(socket as TLSSocket)
+    if (result.error !== undefined) {
+      if (route.auth === 'skip') return ''
+      throw result.error
+    }
+    const identity = result.identity
+    info.identity = identity
+    if (route.auth === 'identify' || route.auth === 'skip') return identity
+
+    const { admin, policies } = state()
+    if (identity === admin) {
+      info.decision = 'admin'
+      return identity
+    }
+    const policy = policies.policyOf(identity)
+    if (policy === undefined) {
+      info.decision = 'deny'
+      log.debug({ identity, path: info.kesPath }, 'access denied: identity has no policy')
+      throw errNotAllowed()
+    }
+    info.policy = policy.name
+    if (!policy.verify(info.kesPath)) {
+      info.decision = 'deny'
+      log.debug({ identity, path: info.kesPath, policy: policy.name }, 'access denied by policy')
+      throw errNotAllowed()
+    }
+    info.decision = 'allow'
+    return identity
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The YAML layer of config loading: parse with line numbers, substitute `${VAR}` whole values
+ * from the environment (KES `env[T]`), and find the line of a field for error messages.
+ *
+ * @module
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+
+/** ConfigError: the config (or policy file) is invalid. The message starts with `kesconf:`. */
+export class ConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message.startsWith('kesconf:') ? message : `kesconf: ${message}`, options)
+    this.name = 'ConfigError'
+  }
+}
+
+/** A parsed YAML file with its line table. */
+export interface YamlSource {
+  doc: Document
+  lines: LineCounter
+  file: string
+}
+
+const ENV_REF = /^\s*\$\{([A-Za-z_][A-Za-z0-9_]*)\}\s*$/
+
+/**
+ * parseYaml parses `text`, then replaces every string scalar that is exactly `${NAME}` with the
+ * value of that environment variable. Paths for which `skip(path)` is true are left alone
+ * (policy patterns, `version`). Throws ConfigError on YAML syntax errors and on an unset variable,
+ * naming the variable and its line.
+ */
+export function parseYaml(text: string, file: string, env: NodeJS.ProcessEnv, skip: (path: string[]) => boolean): YamlSource {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true })
+  const first = doc.errors[0]
+  if (first !== undefined) {
+    throw new ConfigError(`${file}: invalid YAML: ${first.message.split('\n')[0] ?? ''}`)
+  }
+  const walk = (node: unknown, path: string[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
+        walk(pair.value, [...path, key])
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, String(i)]))
+    } else if (isScalar(node) && typeof node.value === 'string' && !skip(path)) {
+      const m = ENV_REF.exec(node.value)
+      if (m === null) return
+      const value = env[m[1]!]
+      if (value === undefined) {
+        throw new ConfigError(`referenced env. variable '${m[1]}' in line '${lineOf(lines, node)}' not found`)
+      }
+      node.value = value
+    }
+  }
+  walk(doc.contents, [])
+  return { doc, lines, file }
+}
+
+function lineOf(lines: LineCounter, node: Node): number {
+  return node.range === undefined || node.range === null ? 0 : lines.linePos(node.range[0]).line
+}
+
+/** lineAt returns the line of the value at `path`, or of its closest existing ancestor. */
+export function lineAt(src: YamlSource, path: readonly PropertyKey[]): number {
+  for (let n = path.length; n >= 0; n--) {
+    const node = src.doc.getIn(path.slice(0, n).map(String), true) as Node | undefined
+    if (node !== undefined && node !== null && typeof node === 'object' && 'range' in node) return lineOf(src.lines, node)
+  }
+  return 1
+}

@@ -1,0 +1,54 @@
+/**
+ * Request-body parsing for handlers: read within the route limit, JSON-decode, check the shape.
+ * Any failure (too large, not JSON, wrong shape, bad base64) is the one 400 the route defines,
+ * exactly as Go's `json.Decoder` failing does in KES.
+ *
+ * @module
+ */
+import { z } from 'zod'
+import type { ApiError } from '../api/errors.js'
+import type { ApiRequest } from '../api/route.js'
+import { decodeBase64 } from '../api/validate.js'
+
+/** A base64 `[]byte` field (standard, padded); null means empty, as Go decodes it. */
+export const bytes = z.union([z.string(), z.null()]).transform((s, ctx) => {
+  if (s === null) return Buffer.alloc(0)
+  const b = decodeBase64(s)
+  if (b === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'invalid base64' })
+    return z.NEVER
+  }
+  return b
+})
+
+/**
+ * parseBody reads and validates the JSON body. An empty body parses as `empty` when given.
+ * Throws `fail()` for every malformed or oversized body.
+ */
+export async function parseBody<S extends z.ZodType>(req: ApiRequest, schema: S, fail: () => ApiError, empty?: unknown): Promise<z.output<S>> {
+  let raw: Buffer
+  try {
+    raw = await req.readBody()
+  } catch (err) {
+    throw Object.assign(fail(), { cause: err })
+  }
+  let json: unknown
+  if (raw.length === 0 && empty !== undefined) {
+    json = empty
+  } else {
+    try {
+      json = JSON.parse(raw.toString('utf8'))
+    } catch {
+      throw fail()
+    }
+  }
+  const parsed = schema.safeParse(json)
+  if (!parsed.success) throw fail()
+  return parsed.data
+}
+
+/** rfc3339Nano formats a time as Go's RFC3339Nano (trailing zeros of the fraction dropped). */
+export function rfc3339Nano(d: Date | undefined): string {
+  if (d === undefined || Number.isNaN(d.getTime())) return '0001-01-01T00:00:00Z'
+  return d.toISOString().replace(/\.?0*Z$/, 'Z')
+}

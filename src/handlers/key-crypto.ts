@@ -1,0 +1,122 @@
+/**
+ * Cryptographic key handlers: generate, encrypt, decrypt, bulk decrypt, hmac (kes-api.md §1.4).
+ * Plaintexts and data keys only ever go into the response body: never into logs or errors.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { z } from 'zod'
+import { decrypt, encrypt } from '../crypto/ciphertext.js'
+import { hmac, NoHmacKeyError } from '../crypto/hmac.js'
+import type { KeyVersion } from '../crypto/key.js'
+import {
+  errDecrypt, errEncrypt, errGenerateKey, errInvalidBody, errNoHmac, errReadKey, errTooManyCiphertexts,
+} from '../api/errors.js'
+import type { ApiHandler } from '../api/route.js'
+import { replyJson } from '../api/reply.js'
+import type { ServerContext } from '../state.js'
+import { bytes, parseBody } from './body.js'
+import { keyName } from './key.js'
+import { keyError } from './key-errors.js'
+
+const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
+const optionalBytes = bytes.optional().transform((b) => b ?? Buffer.alloc(0))
+
+// Go's decoder ignores unknown fields (e.g. `version`) and leaves missing ones empty: we do the same.
+const GenerateBody = z.object({ context: optionalBytes })
+const EncryptBody = z.object({ plaintext: optionalBytes, context: optionalBytes })
+const DecryptBody = z.object({ ciphertext: optionalBytes, context: optionalBytes })
+const BulkBody = z.array(DecryptBody)
+const HmacBody = z.object({ message: optionalBytes })
+
+/** Old MinIO sends at most this many ciphertexts per bulk call (kes-api.md §1.2). */
+const MAX_BULK = 1000
+
+/** cryptoHandlers returns the cryptographic handlers bound to `ctx`. */
+export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt' | 'decrypt' | 'bulkDecrypt' | 'hmac', ApiHandler> {
+  const getKey = async (name: string): Promise<KeyVersion> => {
+    try {
+      return await ctx.keys.get(name)
+    } catch (err) {
+      throw keyError(err, errReadKey)
+    }
+  }
+  const open = (key: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Uint8Array => {
+    try {
+      return decrypt(key, ciphertext, context)
+    } catch (err) {
+      // Every failure reads the same to the client, whatever the cause (kms-go ErrDecrypt).
+      throw errDecrypt(err)
+    }
+  }
+
+  return {
+    async generate(req, res) {
+      const name = keyName(req)
+      // An empty body means an empty context (KES parses the body only when there is one).
+      const body = await parseBody(req, GenerateBody, errInvalidBody, {})
+      const key = await getKey(name)
+      let plaintext: Buffer
+      try {
+        plaintext = randomBytes(32)
+      } catch (err) {
+        throw errGenerateKey(err)
+      }
+      let ciphertext: Uint8Array
+      try {
+        ciphertext = encrypt(key, plaintext, body.context)
+      } catch (err) {
+        throw errEncrypt(err)
+      }
+      replyJson(res, { plaintext: b64(plaintext), ciphertext: b64(ciphertext) })
+      plaintext.fill(0)
+    },
+
+    async encrypt(req, res) {
+      const name = keyName(req)
+      const body = await parseBody(req, EncryptBody, errInvalidBody)
+      const key = await getKey(name)
+      let ciphertext: Uint8Array
+      try {
+        ciphertext = encrypt(key, body.plaintext, body.context)
+      } catch (err) {
+        throw errEncrypt(err)
+      } finally {
+        body.plaintext.fill(0)
+      }
+      replyJson(res, { ciphertext: b64(ciphertext) })
+    },
+
+    async decrypt(req, res) {
+      const name = keyName(req)
+      const body = await parseBody(req, DecryptBody, errInvalidBody)
+      const key = await getKey(name)
+      const plaintext = open(key, body.ciphertext, body.context)
+      replyJson(res, { plaintext: b64(plaintext) })
+    },
+
+    async bulkDecrypt(req, res) {
+      const name = keyName(req)
+      const items = await parseBody(req, BulkBody, errInvalidBody)
+      if (items.length > MAX_BULK) throw errTooManyCiphertexts()
+      const key = await getKey(name)
+      // The first failing item fails the whole call, as in KES v0.22.
+      const out = items.map((item) => ({ plaintext: b64(open(key, item.ciphertext, item.context)) }))
+      replyJson(res, out)
+    },
+
+    async hmac(req, res) {
+      const name = keyName(req)
+      const body = await parseBody(req, HmacBody, errInvalidBody)
+      const key = await getKey(name)
+      let mac: Uint8Array
+      try {
+        mac = hmac(key, body.message)
+      } catch (err) {
+        if (err instanceof NoHmacKeyError) throw errNoHmac(err)
+        throw err
+      }
+      replyJson(res, { hmac: b64(mac) })
+    },
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Key management handlers: create, import, describe, list, delete (kes-api.md §1.4).
+ *
+ * @module
+ */
+import { z } from 'zod'
+import type { Response } from 'express'
+import { generateKeyVersion, importKeyVersion, type KeyAlgorithm } from '../crypto/key.js'
+import { LIST_PAGE_SIZE } from '../keystore/keystore.js'
+import {
+  errAlgorithmNotSupported, errCreateKey, errDeleteKey, errGenerateKey, errInvalidImportBody, errInvalidKeyName,
+  errInvalidKeySize, errInvalidPattern, errListKeys, errReadKey,
+} from '../api/errors.js'
+import type { ApiHandler, ApiRequest } from '../api/route.js'
+import { replyEmpty, replyJson } from '../api/reply.js'
+import { isValidName, isValidPattern, listPrefix } from '../api/validate.js'
+import type { RequestAuditInfo } from '../observability/observe.js'
+import type { ServerContext } from '../state.js'
+import { bytes, parseBody, rfc3339Nano } from './body.js'
+import { keyError } from './key-errors.js'
+
+/** keyName returns the request's key name. Throws 400 when it is not a valid name. */
+export function keyName(req: ApiRequest): string {
+  if (!isValidName(req.resource)) throw errInvalidKeyName(req.resource)
+  return req.resource
+}
+
+// kes-go's names and HEAD's names for the two algorithms.
+const CIPHERS: Record<string, KeyAlgorithm> = {
+  AES256: 'AES256', 'AES256-GCM_SHA256': 'AES256', ChaCha20: 'ChaCha20', 'XCHACHA20-POLY1305': 'ChaCha20',
+}
+
+const ImportBody = z.object({ key: bytes, cipher: z.string().nullish() })
+
+const note = (res: Response, message: string) => {
+  ;(res.locals as RequestAuditInfo).auditMessage = message
+}
+
+/** keyHandlers returns the key-management handlers bound to `ctx`. */
+export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'describe' | 'list' | 'delete', ApiHandler> {
+  return {
+    async create(req, res) {
+      const name = keyName(req)
+      let key
+      try {
+        key = generateKeyVersion(req.identity)
+      } catch (err) {
+        throw errGenerateKey(err)
+      }
+      try {
+        await ctx.keys.create(name, key, req.signal)
+      } catch (err) {
+        throw keyError(err, errCreateKey)
+      }
+      note(res, `secret key '${name}' created`)
+      replyEmpty(res)
+    },
+
+    async import(req, res) {
+      const name = keyName(req)
+      const body = await parseBody(req, ImportBody, errInvalidImportBody)
+      const cipher = body.cipher ?? ''
+      const algorithm = CIPHERS[cipher]
+      if (algorithm === undefined) throw errAlgorithmNotSupported(cipher)
+      if (body.key.length !== 32) throw errInvalidKeySize(cipher)
+      const key = importKeyVersion(body.key, algorithm, req.identity)
+      body.key.fill(0)
+      try {
+        await ctx.keys.create(name, key, req.signal)
+      } catch (err) {
+        throw keyError(err, errCreateKey)
+      }
+      note(res, `secret key '${name}' imported`)
+      replyEmpty(res)
+    },
+
+    async describe(req, res) {
+      const name = keyName(req)
+      let key
+      try {
+        key = await ctx.keys.get(name)
+      } catch (err) {
+        throw keyError(err, errReadKey)
+      }
+      replyJson(res, {
+        name,
+        ...(key.algorithm ? { algorithm: key.algorithm } : {}),
+        created_at: rfc3339Nano(key.createdAt),
+        ...(key.createdBy ? { created_by: key.createdBy } : {}),
+      })
+    },
+
+    async list(req, res) {
+      if (!isValidPattern(req.resource)) throw errInvalidPattern(req.resource)
+      let page
+      try {
+        page = await ctx.keys.list(listPrefix(req.resource), LIST_PAGE_SIZE, req.signal)
+      } catch (err) {
+        throw keyError(err, errListKeys)
+      }
+      replyJson(res, { names: page.names, ...(page.next ? { continue_at: page.next } : {}) })
+    },
+
+    async delete(req, res) {
+      const name = keyName(req)
+      try {
+        await ctx.keys.delete(name, req.signal)
+      } catch (err) {
+        throw keyError(err, errDeleteKey)
+      }
+      note(res, `secret key '${name}' deleted`)
+      replyEmpty(res)
+    },
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * The KMS server: a node:https listener with mutual TLS in front of the express dispatcher, the
+ * key cache, and reloads that swap the whole state atomically (SIGHUP, policy-file changes,
+ * `reload()`). An invalid new config is logged with its reason and the old one keeps running.
+ *
+ * @module
+ */
+import { createServer, type Server } from 'node:https'
+import type { TLSSocket } from 'node:tls'
+import type { AddressInfo } from 'node:net'
+import express, { type RequestHandler } from 'express'
+import { generateKeyVersion } from './crypto/key.js'
+import { KeyExistsError } from './keystore/keystore.js'
+import { KeyCache } from './keystore/cache.js'
+import { dispatcher, makeRouteTable } from './api/dispatch.js'
+import { errorHandler } from './api/error-handler.js'
+import { buildChain, type Route } from './api/route.js'
+import { kesRoutes, type ExtraHandlers } from './api/routes.js'
+import { authenticator } from './auth/authorize.js'
+import { connectKeystore, sameKeystore } from './config/keystore.js'
+import { loadConfigFile, loadPolicyFile } from './config/load.js'
+import type { ServerConfig } from './config/types.js'
+import { createLogger, type Logger } from './observability/logger.js'
+import { PolicySet } from './policy/policy.js'
+import { applyOverrides, StateRef, type ServerContext, type ServerState } from './state.js'
+import { watchFile, type FileWatch } from './config/watch.js'
+
+/** Options of {@link startKmsServer} beyond the config. */
+export interface KmsServerOptions {
+  /** The error logger (default: pino to stderr at `config.log.error`). */
+  log?: Logger
+  /** Outermost middlewares per route (metrics, audit), in order. */
+  wrappers?: (route: Route) => RequestHandler[]
+  /** Middlewares for every request, before routing (the audit log: 404s and redirects are requests too). */
+  requestWrappers?: RequestHandler[]
+  /** Handlers for /v1/metrics and /v1/log/* (501 until given). */
+  extraHandlers?: ExtraHandlers
+  /** Reload on SIGHUP (the CLI sets this; tests and embedders usually do not). */
+  handleSignals?: boolean
+  /** Watch the policy file and reload when it changes (default true). */
+  watchPolicyFile?: boolean
+  /** Interval of the keystore status probe in ms (default 10 s). */
+  probeMs?: number
+}
+
+/** A running KMS server. */
+export interface KmsServer {
+  /** `https://host:port` to reach the server (a wildcard address is reported as 127.0.0.1). */
+  url: string
+  address: AddressInfo
+  /** The current configuration. */
+  config(): ServerConfig
+  /** Re-reads the config file (or policy file) and swaps the state. Throws ConfigError and keeps the old state. */
+  reload(): Promise<void>
+  /** Stops listening, drops connections, closes the keystore. Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * startKmsServer connects the keystore, creates the `keys:` of the config, and listens.
+ * Throws when the keystore cannot be opened, a start-up key cannot be created, or the address
+ * cannot be bound.
+ */
+export async function startKmsServer(config: ServerConfig, options: KmsServerOptions = {}): Promise<KmsServer> {
+  const log = options.log ?? createLogger(config.log.error)
+  const store = await connectKeystore(config.keystore)
+  const keys = new KeyCache(store, {
+    ...config.cache,
+    ...(options.probeMs !== undefined ? { probeMs: options.probeMs } : {}),
+    onOfflineChange: (offline, cause) =>
+      offline ? log.error({ err: errText(cause), keystore: store.toString() }, 'keystore is unreachable') : log.info('keystore is reachable again'),
+  })
+  const stateRef = new StateRef()
+  const ctx: ServerContext = { state: stateRef, keys, log, startedAt: new Date() }
+  const baseRoutes = kesRoutes(ctx, options.extraHandlers)
+  const authenticate = authenticator(() => stateRef.get(), log)
+
+  const buildState = (cfg: ServerConfig): ServerState => {
+    const routes = applyOverrides(baseRoutes, cfg.api)
+    const chains = routes.map((r) => [r.path, buildChain(r, { authenticate, log, wrappers: options.wrappers?.(r) ?? [] })] as const)
+    return {
+      config: cfg,
+      admin: cfg.admin,
+      policies: PolicySet.compile(cfg.policies, cfg.admin),
+      routes,
+      table: makeRouteTable(chains),
+      anySkipAuth: routes.some((r) => r.auth === 'skip'),
+      loadedAt: new Date(),
+    }
+  }
+  stateRef.swap(buildState(config))
+
+  try {
+    for (const name of config.keys) {
+      await keys.create(name, generateKeyVersion(config.admin), AbortSignal.timeout(15_000)).catch((err: unknown) => {
+        if (!(err instanceof KeyExistsError)) throw err
+      })
+    }
+  } catch (err) {
+    await keys.close()
+    throw err
+  }
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.disable('etag')
+  if (options.requestWrappers?.length) app.use(options.requestWrappers)
+  app.use(dispatcher(() => stateRef.get().table))
+  app.use(errorHandler(log))
+
+  const server: Server = createServer(
+    {
+      ...tlsOptions(config),
+      // We request a certificate but judge it ourselves (gate below), so that auth mode and CA
+      // can change on reload, and so skip_auth routes can be reached without one (KES semantics).
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+      ALPNProtocols: ['http/1.1'],
+    },
+    app,
+  )
+  // Node has no RequireAnyClientCert: refuse cert-less clients right after the handshake unless
+  // some route is skip_auth (then they get 400 `tls: client certificate is required` per request).
+  server.prependListener('secureConnection', (socket: TLSSocket) => {
+    const state = stateRef.get()
+    const cert = socket.getPeerCertificate()
+    const hasCert = cert !== null && Object.keys(cert).length > 0
+    if (!hasCert && !state.anySkipAuth) socket.destroy()
+    else if (hasCert && state.config.tls.verifyClients && !socket.authorized) socket.destroy()
+  })
+  server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'))
+
+  const { host, port } = splitAddress(config.address)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const urlHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address
+
+  let watch: FileWatch | undefined
+  const rewatch = () => {
+    const file = stateRef.get().config.policyFile
+    if (watch?.path === file) return
+    watch?.close()
+    watch = file !== undefined && options.watchPolicyFile !== false ? watchFile(file, () => void reload().catch(() => {})) : undefined
+  }
+
+  const reload = async (): Promise<void> => {
+    const old = stateRef.get().config
+    let next: ServerConfig
+    let state: ServerState
+    try {
+      next = old.configFile !== undefined ? loadConfigFile(old.configFile) : withPolicies(old)
+      if (!sameKeystore(old.keystore, next.keystore)) {
+        log.warn('reload: keystore changes take effect only after a restart; keeping the current keystore')
+        next = { ...next, keystore: old.keystore }
+      }
+      state = buildState(next)
+      server.setSecureContext(tlsOptions(next))
+    } catch (err) {
+      log.error({ err: errText(err) }, 'reload failed: keeping the current configuration')
+      throw err
+    }
+    stateRef.swap(state)
+    keys.setExpiry(next.cache)
+    log.level = next.log.error
+    rewatch()
+    log.info({ policies: state.policies.names().length }, 'configuration reloaded')
+  }
+  rewatch()
+
+  const onHup = () => void reload().catch(() => {})
+  if (options.handleSignals === true) process.on('SIGHUP', onHup)
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      process.off('SIGHUP', onHup)
+      watch?.close()
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      await keys.close()
+    })()
+    return closing
+  }
+
+  return { url: `https://${urlHost}:${address.port}`, address, config: () => stateRef.get().config, reload, close }
+}
+
+function tlsOptions(config: ServerConfig) {
+  const { tls } = config
+  return {
+    key: tls.keyPem,
+    cert: tls.certPem,
+    ...(tls.password !== undefined ? { passphrase: tls.password } : {}),
+    ...(tls.caPem !== undefined ? { ca: tls.caPem } : {}),
+  }
+}
+
+// A programmatic config with a policy file but no config file reloads just the policies.
+function withPolicies(config: ServerConfig): ServerConfig {
+  return config.policyFile === undefined ? config : { ...config, policies: loadPolicyFile(config.policyFile) }
+}
+
+/** splitAddress parses `host:port`, `[v6]:port` or `:port` (empty host = all interfaces). Throws on garbage. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address.trim())
+  if (m === null || Number(m[3]) > 65535) throw new Error(`invalid address '${address}' (want HOST:PORT)`)
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
