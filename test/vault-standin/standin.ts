@@ -112,10 +112,23 @@ export class VaultStandin {
     return this
   }
 
-  /** close stops the server and cuts open connections (what "Vault is down" looks like). */
+  /** close stops the server and cuts open connections (what "Vault is down" looks like). Idempotent. */
   async close(): Promise<void> {
     for (const s of this.#sockets) s.destroy()
+    if (!this.#server.listening) return
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  /** restart listens again on the same port with the same state (Vault is back). */
+  async restart(): Promise<void> {
+    const port = Number(new URL(this.url).port)
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject)
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#server.off('error', reject)
+        resolve()
+      })
+    })
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
