@@ -56,7 +56,13 @@ export function generateKeyVersion(createdBy: string, algorithm: KeyAlgorithm = 
 export function importKeyVersion(raw: Uint8Array, algorithm: KeyAlgorithm, createdBy: string): KeyVersion {
   if (raw.length !== KEY_SIZE) throw new InvalidKeyError(`invalid key length: ${raw.length} bytes, want ${KEY_SIZE}`)
   if (algorithm !== 'AES256' && algorithm !== 'ChaCha20') throw new InvalidKeyError('invalid key algorithm')
-  return { ...generateKeyVersion(createdBy, algorithm), key: Uint8Array.from(raw) }
+  return {
+    key: Uint8Array.from(raw),
+    algorithm,
+    hmacKey: new Uint8Array(randomBytes(KEY_SIZE)),
+    createdAt: new Date(),
+    createdBy,
+  }
 }
 
 /**
