@@ -1,0 +1,49 @@
+/**
+ * Helpers shared by object handlers: bucket existence, crypto write plans, and committing a written object.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { s3err } from '../errors.js'
+import type { WriteContext, WriteOperation, WritePlan } from '../extensions.js'
+import type { Ctx } from '../http/context.js'
+import type { ObjectRow, PartRow } from '../storage/meta.js'
+
+/** requireBucket throws S3Error NoSuchBucket unless ctx.bucket exists; returns its name. */
+export function requireBucket(ctx: Ctx): string {
+  const bucket = ctx.bucket!
+  if (!ctx.core.meta.bucketExists(bucket)) throw s3err('NoSuchBucket')
+  return bucket
+}
+
+/** newObjectId makes the unique id of an object version. */
+export function newObjectId(): string {
+  return randomBytes(16).toString('hex')
+}
+
+/** writePlan asks the crypto hook (if any) how to store a write; throws what the hook throws. */
+export async function writePlan(
+  ctx: Ctx, operation: WriteOperation, extra: Partial<WriteContext> = {},
+): Promise<WritePlan | undefined> {
+  if (ctx.core.crypto === undefined) return undefined
+  return ctx.core.crypto.write({
+    operation, bucket: ctx.bucket!, key: ctx.key!, headers: ctx.req.headers, secure: ctx.secure,
+    bucketConfig: ctx.core.meta, ...extra,
+  })
+}
+
+/**
+ * commitObject makes an object visible; throws S3Error NoSuchBucket (and removes the new blobs) when the
+ * bucket was deleted while the bytes were being written.
+ */
+export async function commitObject(ctx: Ctx, row: ObjectRow, parts: PartRow[], fromUpload?: string): Promise<void> {
+  if (!ctx.core.meta.putObject(row, parts, fromUpload)) {
+    if (fromUpload === undefined) for (const p of parts) await ctx.core.blobs.abandon(p.blob)
+    throw s3err('NoSuchBucket')
+  }
+}
+
+/** setHeaders copies extra response headers (from crypto plans). */
+export function setHeaders(ctx: Ctx, headers: Record<string, string> | undefined): void {
+  for (const [k, v] of Object.entries(headers ?? {})) ctx.res.setHeader(k, v)
+}

@@ -1,0 +1,102 @@
+/**
+ * CopyObject, and the copy-source reading shared with UploadPartCopy: the source is read as plaintext (through
+ * its crypto read plan) and written like a new upload (through the destination's write plan).
+ *
+ * @module
+ */
+import { Readable } from 'node:stream'
+import { s3err } from '../errors.js'
+import { BodyCheck } from '../http/body.js'
+import { header, sendXml, type Ctx } from '../http/context.js'
+import { authorize } from '../http/dispatch.js'
+import { safeDecode } from '../sigv4/canonical.js'
+import { writeBlob } from '../storage/writer.js'
+import { xmlDocument } from '../xml.js'
+import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
+import { loadObject, openStream, readPlan, type OpenedObject } from './get.js'
+import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
+import { checkConditions } from './range.js'
+
+/** A readable copy source. */
+export interface CopySource {
+  source: OpenedObject
+  stream: Readable
+  size: number
+}
+
+/** parseCopySource splits x-amz-copy-source into bucket and key; throws S3Error InvalidArgument. */
+export function parseCopySource(value: string): { bucket: string; key: string } {
+  const q = value.indexOf('?')
+  if (q >= 0) {
+    const version = new URLSearchParams(value.slice(q + 1)).get('versionId')
+    if (version !== null && version !== 'null') throw s3err('NoSuchVersion')
+  }
+  const path = safeDecode(q >= 0 ? value.slice(0, q) : value).replace(/^\//, '')
+  const slash = path.indexOf('/')
+  if (slash <= 0 || slash === path.length - 1) throw s3err('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' })
+  return { bucket: path.slice(0, slash), key: path.slice(slash + 1) }
+}
+
+/**
+ * openCopySource authorizes (s3:GetObject), checks x-amz-copy-source-if-* and opens the source's plaintext,
+ * optionally a byte range. Throws S3Error NoSuchBucket/NoSuchKey/AccessDenied/PreconditionFailed/InvalidRange.
+ */
+export async function openCopySource(ctx: Ctx, range?: { start: number; end: number }): Promise<CopySource> {
+  const { bucket, key } = parseCopySource(header(ctx.req, 'x-amz-copy-source')!)
+  await authorize(ctx, 'GetObject', { bucket, key })
+  const source = loadObject(ctx, bucket, key)
+  checkConditions(ctx.req, source.obj.etag, source.obj.mtime, 'x-amz-copy-source-')
+  if (range !== undefined && range.end >= source.obj.size) {
+    throw s3err('InvalidArgument', 'Range specified is not valid for source object of size: ' + source.obj.size)
+  }
+  const want = range ?? { start: 0, end: source.obj.size - 1 }
+  const plan = await readPlan(ctx, source, source.obj.size === 0 ? undefined : want, true)
+  const size = want.end - want.start + 1
+  const stream = size === 0 ? Readable.from([]) : openStream(ctx, source, plan, want)
+  return { source, stream, size }
+}
+
+
+/** copyObject serves CopyObject; throws S3Error (InvalidRequest for a no-op self copy, ...). */
+export async function copyObject(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const key = ctx.key!
+  checkKey(key)
+  const directive = (header(ctx.req, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase()
+  if (directive !== 'COPY' && directive !== 'REPLACE') throw s3err('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' })
+  const src = await openCopySource(ctx)
+  const { obj } = src.source
+  const sseHeaders = Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-server-side-encryption'))
+  if (obj.bucket === bucket && obj.key === key && directive === 'COPY' && !sseHeaders
+    && header(ctx.req, 'x-amz-storage-class') === undefined) {
+    src.stream.destroy()
+    throw s3err('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.')
+  }
+  const meta = directive === 'REPLACE' ? metaFromHeaders(ctx.req) : obj.meta
+  const plan = await writePlan(ctx, 'copy-object', { source: { bucket: obj.bucket, key: obj.key, internal: obj.internal } })
+  const check = new BodyCheck({ size: src.size })
+  src.stream.on('error', (err) => check.destroy(err))
+  const written = await writeBlob(ctx.core.blobs, src.stream.pipe(check), plan?.transform)
+  let etag = check.md5Hex
+  let internal = plan?.internal
+  if (plan?.finish !== undefined) {
+    try {
+      const fin = await plan.finish({ plainSize: check.size, storedSize: written.storedSize, md5Hex: check.md5Hex })
+      etag = fin.etag ?? etag
+      internal = fin.internal ?? internal
+    } catch (err) {
+      await ctx.core.blobs.abandon(written.blob)
+      throw err
+    }
+  }
+  const mtime = Date.now()
+  // A whole-object checksum stays valid for a byte-identical copy.
+  const checksum = obj.checksum?.type === 'FULL_OBJECT' ? obj.checksum : null
+  await commitObject(ctx, {
+    bucket, key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag, mtime, multipart: false,
+    meta, checksum, internal,
+  }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
+  setHeaders(ctx, plan?.responseHeaders)
+  sendXml(ctx, xmlDocument(['CopyObjectResult', [['LastModified', isoDate(mtime)], ['ETag', `"${etag}"`],
+    ...(checksum !== null ? [[`Checksum${checksum.algorithm}`, checksum.value] as [string, string]] : [])]]))
+}

@@ -1,0 +1,112 @@
+/**
+ * GetObject and HeadObject: conditional headers, ranges, part numbers, checksum mode, and the crypto read
+ * plan that maps a plaintext range onto stored bytes.
+ *
+ * @module
+ */
+import { pipeline } from 'node:stream/promises'
+import type { Readable, Transform } from 'node:stream'
+import { checksumHeader, type ChecksumAlgorithm } from '../checksum.js'
+import { s3err } from '../errors.js'
+import type { ReadPlan } from '../extensions.js'
+import { header, type Ctx } from '../http/context.js'
+import type { ObjectRow, PartRow } from '../storage/meta.js'
+import { readRange } from '../storage/reader.js'
+import { requireBucket, setHeaders } from './common.js'
+import { setObjectHeaders } from './object-meta.js'
+import { checkConditions, parseRange } from './range.js'
+
+/** OpenedObject is an object resolved for reading. */
+export interface OpenedObject {
+  obj: ObjectRow
+  parts: PartRow[]
+}
+
+/** loadObject returns an object and its parts; throws S3Error NoSuchBucket / NoSuchKey. */
+export function loadObject(ctx: Ctx, bucket: string, key: string): OpenedObject {
+  const obj = ctx.core.meta.getObject(bucket, key)
+  if (obj === undefined) {
+    if (!ctx.core.meta.bucketExists(bucket)) throw s3err('NoSuchBucket')
+    throw s3err('NoSuchKey')
+  }
+  return { obj, parts: ctx.core.meta.parts(obj.id) }
+}
+
+/**
+ * readPlan asks the crypto hook how to read a plaintext range of an object (identity when not encrypted).
+ * Throws what the hook throws.
+ */
+export async function readPlan(
+  ctx: Ctx, o: OpenedObject, range: { start: number; end: number } | undefined, copySource = false,
+): Promise<ReadPlan> {
+  if (o.obj.internal === undefined || o.obj.internal === null || ctx.core.crypto === undefined) {
+    return { storedRange: range }
+  }
+  return ctx.core.crypto.read({
+    bucket: o.obj.bucket, key: o.obj.key, headers: ctx.req.headers, secure: ctx.secure, copySource,
+    internal: o.obj.internal, plainSize: o.obj.size, storedSize: o.obj.storedSize, multipart: o.obj.multipart, range,
+    parts: o.parts.map((p) => ({ partNumber: p.partNumber, plainSize: p.size, storedSize: p.storedSize, etag: p.etag })),
+  })
+}
+
+/** openStream streams a plaintext range of an object (stored range through the plan's transform). */
+export function openStream(ctx: Ctx, o: OpenedObject, plan: ReadPlan, range: { start: number; end: number }): Readable {
+  const stored = plan.storedRange ?? range
+  const raw = readRange(ctx.core.blobs, o.parts, stored.start, stored.end)
+  if (plan.transform === undefined) return raw
+  const t: Transform = plan.transform
+  raw.on('error', (err) => t.destroy(err))
+  return raw.pipe(t)
+}
+
+function partRange(o: OpenedObject, partNumber: number): { start: number; end: number } {
+  let start = 0
+  for (const p of o.parts) {
+    if (p.partNumber === partNumber || (!o.obj.multipart && partNumber === 1)) return { start, end: start + p.size - 1 }
+    start += p.size
+  }
+  throw s3err('InvalidPart', 'The requested partnumber is not satisfiable')
+}
+
+/** getObject serves GetObject (head = false) and HeadObject (head = true). */
+export async function getObject(ctx: Ctx, head = false): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const o = loadObject(ctx, bucket, ctx.key!)
+  const { obj } = o
+  checkConditions(ctx.req, obj.etag, obj.mtime)
+  const partNumber = ctx.query.get('partNumber')
+  let range: { start: number; end: number } | undefined
+  if (partNumber !== undefined) {
+    if (!/^\d{1,5}$/.test(partNumber) || Number(partNumber) < 1) throw s3err('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive')
+    range = partRange(o, Number(partNumber))
+    ctx.res.setHeader('x-amz-mp-parts-count', String(obj.multipart ? o.parts.length : 1))
+  } else {
+    range = parseRange(header(ctx.req, 'range'), obj.size)
+  }
+  const full = { start: 0, end: obj.size - 1 }
+  const want = range ?? full
+  const plan = await readPlan(ctx, o, head || obj.size === 0 ? undefined : want)
+  const res = ctx.res
+  setObjectHeaders(res, obj, ctx.query)
+  setHeaders(ctx, plan.responseHeaders)
+  if (header(ctx.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && obj.checksum !== null && range === undefined) {
+    const suffix = obj.checksum.type === 'COMPOSITE' ? `-${o.parts.length}` : ''
+    res.setHeader(checksumHeader(obj.checksum.algorithm as ChecksumAlgorithm), obj.checksum.value + suffix)
+    res.setHeader('x-amz-checksum-type', obj.checksum.type)
+  }
+  const length = range === undefined ? obj.size : range.end - range.start + 1
+  res.setHeader('content-length', String(length))
+  if (range !== undefined) res.setHeader('content-range', `bytes ${range.start}-${range.end}/${obj.size}`)
+  res.statusCode = range !== undefined ? 206 : 200
+  if (head || length === 0) {
+    res.end()
+    return
+  }
+  const stream = openStream(ctx, o, plan, want)
+  try {
+    await pipeline(stream, res)
+  } catch {
+    // The client went away or a read failed mid-body: the status is already sent, so just drop the connection.
+    res.destroy()
+  }
+}

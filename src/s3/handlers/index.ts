@@ -1,0 +1,53 @@
+/**
+ * The handler of every S3 operation (the table the dispatcher runs).
+ *
+ * @module
+ */
+import type { S3Operation } from '../actions.js'
+import type { Ctx } from '../http/context.js'
+import {
+  createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets, subresource,
+} from './buckets.js'
+import { copyObject } from './copy.js'
+import { deleteObject, deleteObjects } from './delete.js'
+import { getObject } from './get.js'
+import { listObjectsV1, listObjectsV2, listObjectVersions } from './list.js'
+import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js'
+import { completeMultipartUpload } from './multipart-complete.js'
+import { listMultipartUploads, listParts } from './multipart-list.js'
+import { putObject } from './put.js'
+
+type Handler = (ctx: Ctx) => Promise<void>
+
+/** handlers maps operations to handlers; subresource operations go through `subresource`. */
+export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, name: string) => Promise<void> } = {
+  ListBuckets: listBuckets,
+  CreateBucket: createBucket,
+  DeleteBucket: deleteBucket,
+  HeadBucket: headBucket,
+  GetBucketLocation: getBucketLocation,
+  GetBucketVersioning: getBucketVersioning,
+  ListObjects: listObjectsV1,
+  ListObjectsV2: listObjectsV2,
+  ListObjectVersions: listObjectVersions,
+  ListMultipartUploads: listMultipartUploads,
+  DeleteObjects: deleteObjects,
+  PutObject: putObject,
+  CopyObject: copyObject,
+  GetObject: (ctx) => getObject(ctx, false),
+  HeadObject: (ctx) => getObject(ctx, true),
+  DeleteObject: deleteObject,
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
+  GetBucketEncryption: (ctx) => subresource(ctx, 'encryption'),
+  PutBucketEncryption: (ctx) => subresource(ctx, 'encryption'),
+  DeleteBucketEncryption: (ctx) => subresource(ctx, 'encryption'),
+  GetBucketPolicy: (ctx) => subresource(ctx, 'policy'),
+  PutBucketPolicy: (ctx) => subresource(ctx, 'policy'),
+  DeleteBucketPolicy: (ctx) => subresource(ctx, 'policy'),
+  subresource,
+}

@@ -1,0 +1,113 @@
+/**
+ * ListObjects (V1), ListObjectsV2 and ListObjectVersions (every version is `null`: versioning is off).
+ *
+ * @module
+ */
+import { s3err } from '../errors.js'
+import { sendXml, type Ctx } from '../http/context.js'
+import { awsEncode } from '../sigv4/canonical.js'
+import type { ObjectRow } from '../storage/meta.js'
+import { xmlDocument, type XNode } from '../xml.js'
+import { requireBucket } from './common.js'
+import { walkKeys, type Entry } from './list-walk.js'
+import { isoDate } from './object-meta.js'
+
+interface Params {
+  prefix: string
+  delimiter: string
+  maxKeys: number
+  encode: (s: string) => string
+  encodingType: string | undefined
+}
+
+function params(ctx: Ctx): Params {
+  const q = ctx.query
+  const raw = q.get('max-keys')
+  if (raw !== undefined && !/^\d{1,10}$/.test(raw)) {
+    throw s3err('InvalidArgument', 'Argument maxKeys must be an integer between 0 and 2147483647', { ArgumentName: 'maxKeys' })
+  }
+  const encodingType = q.get('encoding-type')
+  if (encodingType !== undefined && encodingType !== 'url') {
+    throw s3err('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type' })
+  }
+  return {
+    prefix: q.get('prefix') ?? '', delimiter: q.get('delimiter') ?? '',
+    maxKeys: Math.min(raw === undefined ? 1000 : Number(raw), 1000),
+    encode: encodingType === 'url' ? (s) => awsEncode(s, true) : (s) => s, encodingType,
+  }
+}
+
+const OWNER: XNode = ['Owner', [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s3']]]
+
+function contents(row: ObjectRow, p: Params, owner: boolean): XNode[] {
+  return [['Key', p.encode(row.key)], ['LastModified', isoDate(row.mtime)], ['ETag', `"${row.etag}"`],
+    ['Size', row.size], ...(owner ? [OWNER] : []), ['StorageClass', 'STANDARD'],
+    ...(row.checksum !== null ? [['ChecksumAlgorithm', row.checksum.algorithm] as XNode] : [])]
+}
+
+function rendered(entries: Entry[], p: Params, node: (row: ObjectRow) => XNode): XNode[] {
+  return entries.map((e): XNode => e.kind === 'object' ? node(e.row) : ['CommonPrefixes', [['Prefix', p.encode(e.prefix)]]])
+}
+
+function common(p: Params): Array<XNode | undefined> {
+  return [['Prefix', p.encode(p.prefix)], p.delimiter !== '' ? ['Delimiter', p.encode(p.delimiter)] : undefined,
+    ['MaxKeys', p.maxKeys], p.encodingType !== undefined ? ['EncodingType', p.encodingType] : undefined]
+}
+
+/** listObjectsV1 serves ListObjects. */
+export function listObjectsV1(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const p = params(ctx)
+  const marker = ctx.query.get('marker') ?? ''
+  const walk = walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, marker, p.maxKeys)
+  sendXml(ctx, xmlDocument(['ListBucketResult', [
+    ['Name', bucket], ...common(p), ['Marker', p.encode(marker)], ['IsTruncated', walk.truncated],
+    walk.truncated && p.delimiter !== '' && walk.last !== undefined ? ['NextMarker', p.encode(walk.last)] : undefined,
+    ...rendered(walk.entries, p, (row) => ['Contents', contents(row, p, true)]),
+  ]]))
+  return Promise.resolve()
+}
+
+/** listObjectsV2 serves ListObjectsV2; throws S3Error InvalidArgument for a bad continuation token. */
+export function listObjectsV2(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const p = params(ctx)
+  const token = ctx.query.get('continuation-token')
+  const startAfter = ctx.query.get('start-after')
+  let after = startAfter ?? ''
+  if (token !== undefined) {
+    const decoded = Buffer.from(token, 'base64url').toString('utf8')
+    if (token === '' || !decoded.startsWith('k:')) {
+      throw s3err('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' })
+    }
+    after = decoded.slice(2)
+  }
+  const owner = ctx.query.get('fetch-owner') === 'true'
+  const walk = walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, after, p.maxKeys)
+  const next = walk.truncated && walk.last !== undefined ? Buffer.from('k:' + walk.last).toString('base64url') : undefined
+  sendXml(ctx, xmlDocument(['ListBucketResult', [
+    ['Name', bucket], ...common(p), ['KeyCount', walk.entries.length], ['IsTruncated', walk.truncated],
+    token !== undefined ? ['ContinuationToken', token] : undefined,
+    next !== undefined ? ['NextContinuationToken', next] : undefined,
+    startAfter !== undefined ? ['StartAfter', p.encode(startAfter)] : undefined,
+    ...rendered(walk.entries, p, (row) => ['Contents', contents(row, p, owner)]),
+  ]]))
+  return Promise.resolve()
+}
+
+/** listObjectVersions serves ListObjectVersions: one `null` version per key. */
+export function listObjectVersions(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const p = params(ctx)
+  const keyMarker = ctx.query.get('key-marker') ?? ''
+  const walk = walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, keyMarker, p.maxKeys)
+  sendXml(ctx, xmlDocument(['ListVersionsResult', [
+    ['Name', bucket], ...common(p), ['KeyMarker', p.encode(keyMarker)], ['VersionIdMarker', ctx.query.get('version-id-marker') ?? ''],
+    walk.truncated && walk.last !== undefined ? ['NextKeyMarker', p.encode(walk.last)] : undefined,
+    walk.truncated ? ['NextVersionIdMarker', 'null'] : undefined,
+    ['IsTruncated', walk.truncated],
+    ...rendered(walk.entries, p, (row) => ['Version', [['Key', p.encode(row.key)], ['VersionId', 'null'], ['IsLatest', true],
+      ['LastModified', isoDate(row.mtime)], ['ETag', `"${row.etag}"`], ['Size', row.size], OWNER, ['StorageClass', 'STANDARD']]]),
+  ]]))
+  return Promise.resolve()
+}

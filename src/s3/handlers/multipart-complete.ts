@@ -1,0 +1,87 @@
+/**
+ * CompleteMultipartUpload: validates the part list (order, existence, ETags, minimum part size), computes the
+ * md5-N ETag and composite checksum, and makes the object visible in one transaction without copying bytes.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import { checksumHeader, newHasher, type ChecksumAlgorithm } from '../checksum.js'
+import { s3err } from '../errors.js'
+import { readSmallBody } from '../http/body.js'
+import { sendXml, type Ctx } from '../http/context.js'
+import type { PartRow, StoredChecksum } from '../storage/meta.js'
+import { parseXml, xmlDocument } from '../xml.js'
+import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
+import { MAX_PARTS, requireUpload } from './multipart.js'
+
+/** MIN_PART_SIZE is S3's minimum size of every part but the last (5 MiB). */
+export const MIN_PART_SIZE = 5 * 1024 * 1024
+
+function unquote(etag: string): string {
+  return etag.trim().replace(/^"|"$/g, '')
+}
+
+/** multipartEtag computes S3's ETag of a multipart object: md5 of the parts' binary md5s, then -N. */
+export function multipartEtag(etags: string[]): string {
+  const md5 = createHash('md5')
+  for (const e of etags) md5.update(/^[0-9a-f]{32}$/.test(e) ? Buffer.from(e, 'hex') : Buffer.from(e))
+  return `${md5.digest('hex')}-${etags.length}`
+}
+
+/** completeMultipartUpload serves CompleteMultipartUpload. */
+export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const upload = requireUpload(ctx)
+  const doc = parseXml(await readSmallBody(ctx), 'CompleteMultipartUpload')
+  const requested = doc.Part
+  if (!Array.isArray(requested) || requested.length === 0 || requested.length > MAX_PARTS) throw s3err('MalformedXML')
+  const stored = new Map(ctx.core.uploads.parts(upload.id).map((p) => [p.partNumber, p]))
+  const chosen: PartRow[] = []
+  let previous = 0
+  for (const entry of requested as Array<Record<string, unknown>>) {
+    const num = Number(entry.PartNumber)
+    if (typeof entry.PartNumber !== 'string' || !Number.isInteger(num) || typeof entry.ETag !== 'string') throw s3err('MalformedXML')
+    if (num <= previous) throw s3err('InvalidPartOrder')
+    previous = num
+    const part = stored.get(num)
+    if (part === undefined || unquote(entry.ETag) !== part.etag) throw s3err('InvalidPart')
+    chosen.push(part)
+  }
+  chosen.forEach((p, i) => {
+    if (i < chosen.length - 1 && p.size < MIN_PART_SIZE) {
+      throw s3err('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE) })
+    }
+  })
+  const checksum = compositeChecksum(upload.checksumAlgorithm, chosen)
+  const plan = await writePlan(ctx, 'complete-multipart-upload', { upload: { uploadId: upload.id, internal: upload.internal } })
+  const size = chosen.reduce((n, p) => n + p.size, 0)
+  const storedSize = chosen.reduce((n, p) => n + p.storedSize, 0)
+  let etag = multipartEtag(chosen.map((p) => p.etag))
+  let internal = plan?.internal ?? upload.internal
+  if (plan?.finish !== undefined) {
+    const fin = await plan.finish({ plainSize: size, storedSize, md5Hex: etag })
+    etag = fin.etag ?? etag
+    internal = fin.internal ?? internal
+  }
+  await commitObject(ctx, {
+    bucket, key: upload.key, id: newObjectId(), size, storedSize, etag, mtime: Date.now(), multipart: true,
+    meta: upload.meta, checksum, internal,
+  }, chosen, upload.id)
+  setHeaders(ctx, plan?.responseHeaders)
+  const checksumEl = checksum === null ? [] : [[`Checksum${checksum.algorithm}`, `${checksum.value}-${chosen.length}`] as [string, string]]
+  if (checksum !== null) ctx.res.setHeader(checksumHeader(checksum.algorithm as ChecksumAlgorithm), `${checksum.value}-${chosen.length}`)
+  sendXml(ctx, xmlDocument(['CompleteMultipartUploadResult', [
+    ['Location', `/${bucket}/${upload.key}`], ['Bucket', bucket], ['Key', upload.key], ['ETag', `"${etag}"`], ...checksumEl,
+  ]]))
+}
+
+function compositeChecksum(algorithm: string | null, parts: PartRow[]): StoredChecksum | null {
+  if (algorithm === null) return null
+  const hasher = newHasher(algorithm as ChecksumAlgorithm)
+  for (const p of parts) {
+    const [algo, value] = (p.checksum ?? '').split(':')
+    if (algo !== algorithm || value === undefined) return null
+    hasher.update(Buffer.from(value, 'base64'))
+  }
+  return { algorithm, value: hasher.digest().toString('base64'), type: 'COMPOSITE' }
+}

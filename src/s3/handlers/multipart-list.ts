@@ -1,0 +1,78 @@
+/**
+ * ListParts and ListMultipartUploads.
+ *
+ * @module
+ */
+import { s3err } from '../errors.js'
+import { sendXml, type Ctx } from '../http/context.js'
+import { xmlDocument, type XNode } from '../xml.js'
+import { requireBucket } from './common.js'
+import { requireUpload } from './multipart.js'
+import { isoDate } from './object-meta.js'
+
+const OWNER: XNode[] = [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s3']]
+
+function intParam(ctx: Ctx, name: string, fallback: number, max: number): number {
+  const raw = ctx.query.get(name)
+  if (raw === undefined) return fallback
+  if (!/^\d{1,10}$/.test(raw)) throw s3err('InvalidArgument', `Argument ${name} must be an integer between 0 and 2147483647`, { ArgumentName: name })
+  return Math.min(Number(raw), max)
+}
+
+/** listParts serves ListParts. */
+export function listParts(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const upload = requireUpload(ctx)
+  const marker = intParam(ctx, 'part-number-marker', 0, 10000)
+  const max = intParam(ctx, 'max-parts', 1000, 1000)
+  const parts = ctx.core.uploads.parts(upload.id, marker, max + 1)
+  const truncated = parts.length > max
+  const shown = parts.slice(0, max)
+  const next = shown.at(-1)?.partNumber ?? marker
+  sendXml(ctx, xmlDocument(['ListPartsResult', [
+    ['Bucket', bucket], ['Key', upload.key], ['UploadId', upload.id], ['Initiator', OWNER], ['Owner', OWNER],
+    ['StorageClass', 'STANDARD'], ['PartNumberMarker', marker], ['NextPartNumberMarker', next], ['MaxParts', max],
+    ['IsTruncated', truncated],
+    upload.checksumAlgorithm !== null ? ['ChecksumAlgorithm', upload.checksumAlgorithm] : undefined,
+    ...shown.map((p): XNode => {
+      const [algo, value] = (p.checksum ?? '').split(':')
+      return ['Part', [['PartNumber', p.partNumber], ['LastModified', isoDate(p.mtime ?? 0)], ['ETag', `"${p.etag}"`], ['Size', p.size],
+        value !== undefined ? [`Checksum${algo}`, value] : undefined]]
+    }),
+  ]]))
+  return Promise.resolve()
+}
+
+/** listMultipartUploads serves ListMultipartUploads (delimiter rolls keys up into common prefixes). */
+export function listMultipartUploads(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const prefix = ctx.query.get('prefix') ?? ''
+  const delimiter = ctx.query.get('delimiter') ?? ''
+  const keyMarker = ctx.query.get('key-marker') ?? ''
+  const idMarker = ctx.query.get('upload-id-marker') ?? ''
+  const max = intParam(ctx, 'max-uploads', 1000, 1000)
+  const rows = ctx.core.uploads.list(bucket, prefix, keyMarker, idMarker, max + 1)
+  const truncated = rows.length > max
+  const shown = rows.slice(0, max)
+  const prefixes = new Set<string>()
+  const uploads: XNode[] = []
+  for (const u of shown) {
+    const at = delimiter === '' ? -1 : u.key.indexOf(delimiter, prefix.length)
+    if (at >= 0) {
+      prefixes.add(u.key.slice(0, at + delimiter.length))
+      continue
+    }
+    uploads.push(['Upload', [['Key', u.key], ['UploadId', u.id], ['Initiator', OWNER], ['Owner', OWNER],
+      ['StorageClass', 'STANDARD'], ['Initiated', isoDate(u.initiated)],
+      u.checksumAlgorithm !== null ? ['ChecksumAlgorithm', u.checksumAlgorithm] : undefined]])
+  }
+  const last = shown.at(-1)
+  sendXml(ctx, xmlDocument(['ListMultipartUploadsResult', [
+    ['Bucket', bucket], ['KeyMarker', keyMarker], ['UploadIdMarker', idMarker],
+    truncated && last !== undefined ? ['NextKeyMarker', last.key] : undefined,
+    truncated && last !== undefined ? ['NextUploadIdMarker', last.id] : undefined,
+    ['Prefix', prefix], delimiter !== '' ? ['Delimiter', delimiter] : undefined, ['MaxUploads', max], ['IsTruncated', truncated],
+    ...uploads, ...[...prefixes].map((p): XNode => ['CommonPrefixes', [['Prefix', p]]]),
+  ]]))
+  return Promise.resolve()
+}

@@ -1,0 +1,123 @@
+/**
+ * Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, AbortMultipartUpload. Completion and
+ * listings are in multipart-complete.ts and multipart-list.ts.
+ *
+ * @module
+ */
+import type { Readable } from 'node:stream'
+import { checksumHeader, parseAlgorithm } from '../checksum.js'
+import { s3err } from '../errors.js'
+import { BodyCheck, decodeBody } from '../http/body.js'
+import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
+import type { UploadRow } from '../storage/uploads.js'
+import { writeBlob } from '../storage/writer.js'
+import { xmlDocument } from '../xml.js'
+import { requireBucket, setHeaders, writePlan } from './common.js'
+import { openCopySource } from './copy.js'
+import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
+
+/** MAX_PART_SIZE is S3's part size limit (5 GiB); MAX_PARTS its part count limit. */
+export const MAX_PART_SIZE = 5 * 1024 ** 3
+export const MAX_PARTS = 10000
+
+/** requireUpload finds the upload named by ?uploadId for this bucket/key; throws S3Error NoSuchUpload. */
+export function requireUpload(ctx: Ctx): UploadRow {
+  const id = ctx.query.get('uploadId') ?? ''
+  const upload = ctx.core.uploads.get(id)
+  if (upload === undefined || upload.bucket !== ctx.bucket || upload.key !== ctx.key) throw s3err('NoSuchUpload')
+  return upload
+}
+
+/** createMultipartUpload serves CreateMultipartUpload. */
+export async function createMultipartUpload(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const key = ctx.key!
+  checkKey(key)
+  const meta = metaFromHeaders(ctx.req)
+  const algo = header(ctx.req, 'x-amz-checksum-algorithm')
+  const algorithm = algo === undefined ? null : parseAlgorithm(algo)
+  const plan = await writePlan(ctx, 'create-multipart-upload')
+  const id = ctx.core.uploads.create(bucket, key, meta, algorithm, plan?.internal)
+  setHeaders(ctx, plan?.responseHeaders)
+  if (algorithm !== null) ctx.res.setHeader('x-amz-checksum-algorithm', algorithm)
+  sendXml(ctx, xmlDocument(['InitiateMultipartUploadResult', [['Bucket', bucket], ['Key', key], ['UploadId', id]]]))
+}
+
+function partNumberOf(ctx: Ctx): number {
+  const raw = ctx.query.get('partNumber') ?? ''
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_PARTS) {
+    throw s3err('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw })
+  }
+  return Number(raw)
+}
+
+/** storePart writes a part's plaintext stream as a part blob and records it; returns its ETag. */
+async function storePart(ctx: Ctx, upload: UploadRow, partNumber: number, source: Readable, check: BodyCheck,
+  operation: 'upload-part' | 'upload-part-copy'): Promise<{ etag: string; checksum?: string }> {
+  const plan = await writePlan(ctx, operation, { upload: { uploadId: upload.id, partNumber, internal: upload.internal } })
+  const written = await writeBlob(ctx.core.blobs, source, plan?.transform)
+  let etag = check.md5Hex
+  try {
+    if (plan?.finish !== undefined) {
+      const fin = await plan.finish({ plainSize: check.size, storedSize: written.storedSize, md5Hex: check.md5Hex })
+      etag = fin.etag ?? etag
+    }
+  } catch (err) {
+    await ctx.core.blobs.abandon(written.blob)
+    throw err
+  }
+  const checksum = check.checksum?.value
+  const stored = ctx.core.uploads.putPart(upload.id, {
+    partNumber, blob: written.blob, size: check.size, storedSize: written.storedSize, etag, checksum: checksum === undefined ? null : `${check.checksum!.algorithm}:${checksum}`,
+  })
+  if (!stored) {
+    await ctx.core.blobs.abandon(written.blob)
+    throw s3err('NoSuchUpload')
+  }
+  setHeaders(ctx, plan?.responseHeaders)
+  return { etag, checksum }
+}
+
+/** uploadPart serves UploadPart. */
+export async function uploadPart(ctx: Ctx): Promise<void> {
+  requireBucket(ctx)
+  const partNumber = partNumberOf(ctx)
+  const upload = requireUpload(ctx)
+  const body = decodeBody(ctx, { requireLength: true })
+  if (body.size !== undefined && body.size > MAX_PART_SIZE) throw s3err('EntityTooLarge')
+  const { etag, checksum } = await storePart(ctx, upload, partNumber, body.stream, body.check, 'upload-part')
+  ctx.res.setHeader('etag', `"${etag}"`)
+  if (checksum !== undefined) ctx.res.setHeader(checksumHeader(body.check.checksum!.algorithm), checksum)
+  sendEmpty(ctx)
+}
+
+/** uploadPartCopy serves UploadPartCopy (with x-amz-copy-source-range). */
+export async function uploadPartCopy(ctx: Ctx): Promise<void> {
+  requireBucket(ctx)
+  const partNumber = partNumberOf(ctx)
+  const upload = requireUpload(ctx)
+  const rangeHeader = header(ctx.req, 'x-amz-copy-source-range')
+  let range: { start: number; end: number } | undefined
+  if (rangeHeader !== undefined) {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader)
+    if (m === null || Number(m[2]) < Number(m[1])) {
+      throw s3err('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { ArgumentName: 'x-amz-copy-source-range' })
+    }
+    range = { start: Number(m[1]), end: Number(m[2]) }
+  }
+  const src = await openCopySource(ctx, range)
+  if (src.size > MAX_PART_SIZE) throw s3err('EntityTooLarge')
+  const check = new BodyCheck({ size: src.size })
+  src.stream.on('error', (err) => check.destroy(err))
+  const { etag } = await storePart(ctx, upload, partNumber, src.stream.pipe(check), check, 'upload-part-copy')
+  sendXml(ctx, xmlDocument(['CopyPartResult', [['LastModified', isoDate(Date.now())], ['ETag', `"${etag}"`]]]))
+}
+
+/** abortMultipartUpload serves AbortMultipartUpload; throws S3Error NoSuchUpload. */
+export function abortMultipartUpload(ctx: Ctx): Promise<void> {
+  requireBucket(ctx)
+  const upload = requireUpload(ctx)
+  if (!ctx.core.uploads.abort(upload.id, (id) => ctx.core.meta.dropUpload(id))) throw s3err('NoSuchUpload')
+  sendEmpty(ctx, 204)
+  return Promise.resolve()
+}

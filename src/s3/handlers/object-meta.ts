@@ -1,0 +1,74 @@
+/**
+ * Object metadata from and to HTTP headers: content headers, x-amz-meta-* user metadata (2 KiB limit, as S3),
+ * key length rules, and the headers a GET/HEAD answers with.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { s3err } from '../errors.js'
+import { header } from '../http/context.js'
+import type { ObjectMeta, ObjectRow } from '../storage/meta.js'
+
+const CONTENT_HEADERS = ['content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires']
+const MAX_USER_META = 2048
+const MAX_KEY_BYTES = 1024
+
+/** checkKey enforces S3's key rules; throws S3Error KeyTooLongError / InvalidObjectName. */
+export function checkKey(key: string): void {
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw s3err('KeyTooLongError')
+  // Lone surrogates cannot be stored as UTF-8 and would alias other keys.
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(key)) throw s3err('InvalidObjectName')
+}
+
+/** metaFromHeaders reads content headers and user metadata of a write; throws S3Error MetadataTooLarge, InvalidStorageClass. */
+export function metaFromHeaders(req: IncomingMessage): ObjectMeta {
+  const headers: Record<string, string> = {}
+  for (const name of CONTENT_HEADERS) {
+    const v = header(req, name)
+    if (v !== undefined) headers[name] = v
+  }
+  const storage = header(req, 'x-amz-storage-class')
+  if (storage !== undefined && storage !== 'STANDARD' && storage !== 'REDUCED_REDUNDANCY') throw s3err('InvalidStorageClass')
+  const user: Record<string, string> = {}
+  let size = 0
+  for (const [name, raw] of Object.entries(req.headers)) {
+    if (!name.startsWith('x-amz-meta-')) continue
+    const value = Array.isArray(raw) ? raw.join(',') : (raw ?? '')
+    user[name.slice(11)] = value
+    size += name.length - 11 + Buffer.byteLength(value)
+  }
+  if (size > MAX_USER_META) throw s3err('MetadataTooLarge')
+  const contentType = header(req, 'content-type')
+  return { contentType, headers, user }
+}
+
+const RESPONSE_OVERRIDES: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+}
+
+/** setObjectHeaders writes an object's headers on a GET/HEAD response, with response-* query overrides. */
+export function setObjectHeaders(res: ServerResponse, obj: ObjectRow, query: Map<string, string>): void {
+  res.setHeader('etag', `"${obj.etag}"`)
+  res.setHeader('last-modified', new Date(obj.mtime).toUTCString())
+  res.setHeader('accept-ranges', 'bytes')
+  res.setHeader('content-type', obj.meta.contentType ?? 'binary/octet-stream')
+  for (const [name, value] of Object.entries(obj.meta.headers)) res.setHeader(name, value)
+  for (const [name, value] of Object.entries(obj.meta.user)) {
+    // Values travel as given; non-latin1 bytes cannot go into a header and are dropped as S3 does with x-amz-missing-meta.
+    if (/^[\t\x20-\xff]*$/.test(value)) res.setHeader(`x-amz-meta-${name}`, value)
+  }
+  for (const [q, h] of Object.entries(RESPONSE_OVERRIDES)) {
+    const v = query.get(q)
+    if (v !== undefined) res.setHeader(h, v)
+  }
+}
+
+/** httpDate formats a time for Last-Modified-style headers. */
+export function isoDate(ms: number): string {
+  return new Date(ms).toISOString()
+}

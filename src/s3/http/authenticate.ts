@@ -1,0 +1,36 @@
+/**
+ * SigV4 authentication for extra routes (admin and KMS APIs): verify the signature, then read the body fully
+ * (bounded) and verify it against x-amz-content-sha256.
+ *
+ * @module
+ */
+import type { Request } from 'express'
+import { s3err } from '../errors.js'
+import type { ExtensionContext } from '../extensions.js'
+import { parseQuery } from '../sigv4/canonical.js'
+import { isAnonymous, verifySignature } from '../sigv4/verify.js'
+import { readSmallBody } from './body.js'
+import { isSecure, newRequestId, type Core, type Ctx } from './context.js'
+
+/** makeAuthenticate builds {@link ExtensionContext.authenticate} for a server. */
+export function makeAuthenticate(core: Core): ExtensionContext['authenticate'] {
+  return async (req: Request, options = {}) => {
+    const url = req.originalUrl ?? req.url
+    const qi = url.indexOf('?')
+    const rawPath = qi < 0 ? url : url.slice(0, qi)
+    const queryPairs = parseQuery(qi < 0 ? '' : url.slice(qi + 1))
+    const ctx: Ctx = {
+      core, req, res: req.res!, requestId: newRequestId(), method: req.method, rawPath, queryPairs,
+      query: new Map(queryPairs), bucket: undefined, key: undefined, signed: null, principal: null, secure: isSecure(req),
+    }
+    const sig = { method: req.method, rawPath, query: queryPairs, headers: req.headers }
+    if (isAnonymous(sig)) {
+      if (options.anonymous !== true) throw s3err('AccessDenied')
+    } else {
+      ctx.signed = await verifySignature(sig, { credentials: core.credentials, region: core.region, maxSkewMs: core.maxSkewMs })
+      ctx.principal = ctx.signed.credential.principal
+    }
+    const body = await readSmallBody(ctx, options.maxBody ?? 1 << 20)
+    return { credential: ctx.signed?.credential ?? null, body }
+  }
+}

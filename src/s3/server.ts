@@ -1,0 +1,131 @@
+/**
+ * createS3Server: opens the data dir (SQLite metadata + blob files, cleaning crash leftovers), and serves the
+ * S3 API over HTTPS (or HTTP without certificates) with the extension hooks plugged in.
+ *
+ * @module
+ */
+import { mkdirSync } from 'node:fs'
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
+import type { AddressInfo, Socket } from 'node:net'
+import express from 'express'
+import { rootCredentials, rootOnlyAuthorizer } from './defaults.js'
+import type { ExtensionContext } from './extensions.js'
+import { makeAuthenticate } from './http/authenticate.js'
+import type { Core } from './http/context.js'
+import { handleS3 } from './http/dispatch.js'
+import { newRequestId } from './http/context.js'
+import type { S3ServerOptions } from './options.js'
+import { BlobStore } from './storage/blobs.js'
+import { openDatabase } from './storage/db.js'
+import { MetaStore } from './storage/meta.js'
+import { UploadStore } from './storage/uploads.js'
+import { loadCertsDir, tlsSetup, type TlsSetup } from './tls.js'
+
+/** A running keyhold-s3 server. */
+export interface S3Server {
+  /** Base URL, e.g. https://127.0.0.1:40123 */
+  url: string
+  port: number
+  tls: boolean
+  /** How many leftover blobs start-up removed (crash recovery). */
+  recovered: number
+  /** reloadCertificates re-reads the certs dir (SIGHUP); throws Error for bad certificates (old ones stay). */
+  reloadCertificates(): void
+  close(): Promise<void>
+}
+
+function overflowResponse(): string {
+  const id = newRequestId()
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>RequestHeaderSectionTooLarge</Code><Message>Your request header section exceeds the maximum allowed size.</Message><RequestId>${id}</RequestId><HostId>${id}</HostId></Error>`
+  return `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nx-amz-request-id: ${id}\r\n\r\n${body}`
+}
+
+/**
+ * createS3Server starts a server; throws Error when the data dir or database cannot be opened, certificates
+ * are invalid, or the address cannot be bound.
+ */
+export async function createS3Server(options: S3ServerOptions): Promise<S3Server> {
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
+  const db = openDatabase(options.dataDir)
+  const blobs = new BlobStore(options.dataDir, db)
+  const recovered = await blobs.recover()
+  const meta = new MetaStore(db, blobs)
+  const log = options.log ?? ((m: string) => process.stderr.write(`keyhold-s3: ${m}\n`))
+  const core: Core = {
+    meta, blobs, uploads: new UploadStore(db, blobs),
+    credentials: options.credentials ?? rootCredentials(options.rootUser, options.rootPassword),
+    authorizer: options.authorizer ?? rootOnlyAuthorizer,
+    crypto: options.crypto, subresources: options.subresources ?? {},
+    region: options.region ?? '', domain: options.domain?.toLowerCase(),
+    maxSkewMs: options.maxClockSkewMs ?? 15 * 60 * 1000, log,
+  }
+  const extCtx: ExtensionContext = {
+    authenticate: makeAuthenticate(core), credentials: core.credentials, bucketConfig: meta, region: core.region,
+  }
+  const extras = (options.extraRoutes ?? []).map((r) => {
+    const app = express()
+    app.disable('x-powered-by')
+    app.use(r.prefix, r.router(extCtx))
+    return { prefix: r.prefix, app }
+  })
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/'
+    const extra = extras.find((e) => url === e.prefix || url.startsWith(e.prefix + '/') || url.startsWith(e.prefix + '?'))
+    if (extra !== undefined) {
+      extra.app(req, res)
+      return
+    }
+    void handleS3(core, req, res)
+  }
+
+  let setup: TlsSetup | undefined
+  const loadTls = (): ReturnType<typeof loadCertsDir> | undefined => {
+    if (options.tls?.cert !== undefined && options.tls.key !== undefined) return undefined
+    return options.certsDir !== undefined ? loadCertsDir(options.certsDir) : undefined
+  }
+  const dirCerts = loadTls()
+  if (options.tls?.cert !== undefined && options.tls.key !== undefined) {
+    setup = tlsSetup({ default: { cert: String(options.tls.cert), key: String(options.tls.key) } })
+  } else if (dirCerts?.default !== undefined) {
+    setup = tlsSetup({ default: dirCerts.default, sni: dirCerts.sni })
+  }
+  const serverOptions = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }
+  const server: Server | HttpsServer = setup !== undefined
+    ? createHttpsServer({ ...setup.options, ...serverOptions }, handler)
+    : createHttpServer(serverOptions, handler)
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (socket.writable && (err.code === 'HPE_HEADER_OVERFLOW')) socket.end(overflowResponse())
+    else if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    else socket.destroy()
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const tls = setup !== undefined
+  return {
+    url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
+    port: address.port,
+    tls,
+    recovered,
+    reloadCertificates() {
+      if (setup === undefined || options.certsDir === undefined) return
+      const fresh = loadCertsDir(options.certsDir)
+      if (fresh.default === undefined) throw new Error('certs dir no longer holds public.crt and private.key')
+      ;(server as HttpsServer).setSecureContext(setup.update({ default: fresh.default, sni: fresh.sni }))
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      db.close()
+    },
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Blob files: object and part bytes under DATA_DIR/blobs/<xx>/<id>, named by generated ids (never by keys, so
+ * no name can escape DATA_DIR). A blob is registered in pending_blobs before its file is created and leaves
+ * that table in the transaction that makes it referenced; unreferenced blobs go to garbage_blobs in the
+ * transaction that drops them and are unlinked after commit, unless a reader still holds them.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream, mkdirSync, type ReadStream, type WriteStream } from 'node:fs'
+import { open, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { DB } from './db.js'
+
+/** BlobStore manages blob files and their pending/garbage bookkeeping. */
+export class BlobStore {
+  private readonly root: string
+  private readonly readers = new Map<string, number>()
+  private readonly insertPending
+  private readonly deletePending
+  private readonly insertGarbage
+  private readonly deleteGarbage
+
+  /** Creates the store over dataDir (creates blobs/ and its 256 fan-out dirs); throws on I/O errors. */
+  constructor(dataDir: string, private readonly db: DB) {
+    this.root = join(dataDir, 'blobs')
+    for (let i = 0; i < 256; i++) mkdirSync(join(this.root, i.toString(16).padStart(2, '0')), { recursive: true })
+    this.insertPending = db.prepare('INSERT INTO pending_blobs(blob) VALUES (?)')
+    this.deletePending = db.prepare('DELETE FROM pending_blobs WHERE blob = ?')
+    this.insertGarbage = db.prepare('INSERT OR IGNORE INTO garbage_blobs(blob) VALUES (?)')
+    this.deleteGarbage = db.prepare('DELETE FROM garbage_blobs WHERE blob = ?')
+  }
+
+  /** path returns the file of a blob id. */
+  path(id: string): string {
+    return join(this.root, id.slice(0, 2), id)
+  }
+
+  /** create registers a new pending blob and opens its file for writing; throws on I/O errors. */
+  create(): { id: string; stream: WriteStream } {
+    const id = randomBytes(16).toString('hex')
+    this.insertPending.run(id)
+    const stream = createWriteStream(this.path(id), { flags: 'wx', highWaterMark: 1 << 20 })
+    return { id, stream }
+  }
+
+  /**
+   * sync makes a written blob durable: fsyncs the file and its directory. Call after the write stream
+   * finished. Throws on I/O errors.
+   */
+  async sync(id: string): Promise<void> {
+    const fh = await open(this.path(id), 'r')
+    try {
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    const dir = await open(join(this.root, id.slice(0, 2)), 'r')
+    try {
+      await dir.sync()
+    } finally {
+      await dir.close()
+    }
+  }
+
+  /** adopt marks a pending blob as referenced; call inside the transaction that references it. */
+  adopt(id: string): void {
+    this.deletePending.run(id)
+  }
+
+  /** discard schedules blobs for deletion; call inside the transaction that drops their references. */
+  discard(ids: Iterable<string>): void {
+    for (const id of ids) this.insertGarbage.run(id)
+  }
+
+  /** abandon deletes a pending blob that will never be referenced (failed write); never throws. */
+  async abandon(id: string): Promise<void> {
+    await unlink(this.path(id)).catch(() => undefined)
+    try {
+      this.deletePending.run(id)
+    } catch {
+      // Left in pending_blobs: start-up removes it.
+    }
+  }
+
+  /** retain pins blobs against deletion while a reader streams them. */
+  retain(ids: string[]): void {
+    for (const id of ids) this.readers.set(id, (this.readers.get(id) ?? 0) + 1)
+  }
+
+  /** release unpins blobs and deletes those that became garbage meanwhile. */
+  release(ids: string[]): void {
+    for (const id of ids) {
+      const n = (this.readers.get(id) ?? 1) - 1
+      if (n <= 0) this.readers.delete(id)
+      else this.readers.set(id, n)
+    }
+    void this.collect()
+  }
+
+  /** read streams a byte range (inclusive) of a blob. */
+  read(id: string, start: number, end: number): ReadStream {
+    return createReadStream(this.path(id), { start, end, highWaterMark: 1 << 20 })
+  }
+
+  /** collect unlinks garbage blobs no reader holds; never throws (errors leave rows for the next run). */
+  async collect(): Promise<void> {
+    const rows = this.db.prepare('SELECT blob FROM garbage_blobs LIMIT 1000').all() as Array<{ blob: string }>
+    for (const { blob } of rows) {
+      if (this.readers.has(blob)) continue
+      try {
+        await unlink(this.path(blob)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err
+        })
+        this.deleteGarbage.run(blob)
+      } catch {
+        // Retried at the next collection.
+      }
+    }
+  }
+
+  /** recover deletes every pending blob left by a crash and collects garbage; throws on database errors. */
+  async recover(): Promise<number> {
+    const rows = this.db.prepare('SELECT blob FROM pending_blobs').all() as Array<{ blob: string }>
+    for (const { blob } of rows) {
+      await unlink(this.path(blob)).catch(() => undefined)
+      this.deletePending.run(blob)
+    }
+    await this.collect()
+    return rows.length
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Multipart upload metadata: uploads and their parts. Each part is its own blob; completing an upload turns
+ * the chosen parts into the object's parts without copying bytes (see MetaStore.putObject).
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import type { BlobStore } from './blobs.js'
+import type { DB } from './db.js'
+import type { ObjectMeta, PartRow } from './meta.js'
+
+/** UploadRow is one multipart upload in progress. */
+export interface UploadRow {
+  id: string
+  bucket: string
+  key: string
+  initiated: number
+  meta: ObjectMeta
+  checksumAlgorithm: string | null
+  internal: unknown
+}
+
+interface RawUpload {
+  id: string; bucket: string; key: string; initiated: number; meta: string; checksum_algorithm: string | null; internal: string | null
+}
+
+function toUpload(r: RawUpload): UploadRow {
+  return {
+    id: r.id, bucket: r.bucket, key: r.key, initiated: r.initiated, meta: JSON.parse(r.meta) as ObjectMeta,
+    checksumAlgorithm: r.checksum_algorithm, internal: r.internal === null ? undefined : JSON.parse(r.internal) as unknown,
+  }
+}
+
+/** UploadStore wraps the upload tables; methods throw only on database errors. */
+export class UploadStore {
+  constructor(private readonly db: DB, private readonly blobs: BlobStore) {}
+
+  /** create starts an upload and returns its id. */
+  create(bucket: string, key: string, meta: ObjectMeta, checksumAlgorithm: string | null, internal: unknown): string {
+    const id = randomBytes(24).toString('base64url')
+    this.db.prepare('INSERT INTO uploads(id, bucket, key, initiated, meta, checksum_algorithm, internal) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(id, bucket, key, Date.now(), JSON.stringify(meta), checksumAlgorithm, internal === undefined ? null : JSON.stringify(internal))
+    return id
+  }
+
+  /** get returns an upload, or undefined. */
+  get(id: string): UploadRow | undefined {
+    const r = this.db.prepare('SELECT * FROM uploads WHERE id = ?').get(id) as RawUpload | undefined
+    return r === undefined ? undefined : toUpload(r)
+  }
+
+  /** putPart records (or replaces) a part; returns false when the upload vanished (the caller abandons the blob). */
+  putPart(uploadId: string, part: PartRow): boolean {
+    return this.db.transaction(() => {
+      if (this.db.prepare('SELECT 1 FROM uploads WHERE id = ?').get(uploadId) === undefined) return false
+      const old = this.db.prepare('SELECT blob FROM upload_parts WHERE upload_id = ? AND part_number = ?').get(uploadId, part.partNumber) as { blob: string } | undefined
+      if (old !== undefined) this.blobs.discard([old.blob])
+      this.db.prepare(`INSERT OR REPLACE INTO upload_parts(upload_id, part_number, blob, size, stored_size, etag, checksum, mtime)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(uploadId, part.partNumber, part.blob, part.size, part.storedSize, part.etag, part.checksum ?? null, Date.now())
+      this.blobs.adopt(part.blob)
+      return true
+    })()
+  }
+
+  /** parts lists an upload's parts with number > after, at most limit. */
+  parts(uploadId: string, after = 0, limit = 10000): PartRow[] {
+    return this.db.prepare(`SELECT part_number AS partNumber, blob, size, stored_size AS storedSize, etag, checksum, mtime
+      FROM upload_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?`).all(uploadId, after, limit) as PartRow[]
+  }
+
+  /** list returns uploads of a bucket after (key, id) markers, under prefix, in (key, initiated) order. */
+  list(bucket: string, prefix: string, keyMarker: string, idMarker: string, limit: number): UploadRow[] {
+    const rows = this.db.prepare(`SELECT * FROM uploads WHERE bucket = ? AND key >= ? AND (key > ? OR (key = ? AND id > ?))
+      ORDER BY key, initiated, id LIMIT ?`).all(bucket, prefix, keyMarker, keyMarker, idMarker === '' ? '\uffff' : idMarker, limit) as RawUpload[]
+    return rows.map(toUpload).filter((u) => u.key.startsWith(prefix))
+  }
+
+  /** abort deletes an upload and its parts; returns whether it existed. */
+  abort(id: string, dropUpload: (id: string) => void): boolean {
+    const existed = this.db.transaction(() => {
+      if (this.db.prepare('SELECT 1 FROM uploads WHERE id = ?').get(id) === undefined) return false
+      dropUpload(id)
+      return true
+    })()
+    void this.blobs.collect()
+    return existed
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Test helpers for keyhold-s3: a real TLS server (test CA) on an ephemeral loopback port over a temp data dir,
+ * and clients (AWS SDK v3, minio JS, env for the aws CLI and boto3) that trust the test CA.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { Agent } from 'node:https'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { createS3Server, type S3Server } from '../../src/s3/server.js'
+import type { S3ServerOptions } from '../../src/s3/options.js'
+import { testPki, type TestPki } from './pki.js'
+
+export const ROOT_USER = 'keyholdadmin'
+export const ROOT_PASSWORD = 'keyhold-test-secret-1234'
+
+/** A server under test. */
+export interface S3Fixture {
+  server: S3Server
+  pki: TestPki
+  dataDir: string
+  /** An AWS SDK client for the root user (path-style, default checksums). */
+  client(overrides?: Partial<S3ClientConfig>): S3Client
+  /** Environment for the aws CLI / boto3 subprocesses. */
+  env(): NodeJS.ProcessEnv
+  close(): Promise<void>
+}
+
+/** startS3 starts a TLS keyhold-s3 over a fresh temp data dir (or the given one). */
+export async function startS3(options: Partial<S3ServerOptions> = {}): Promise<S3Fixture> {
+  const pki = await testPki()
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'keyhold-s3-test-'))
+  const server = await createS3Server({
+    rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, tls: { cert: pki.server.certPem, key: pki.server.keyPem },
+    log: () => undefined, ...options, dataDir,
+  })
+  const clients: S3Client[] = []
+  return {
+    server, pki, dataDir,
+    client(overrides = {}) {
+      const c = new S3Client({
+        endpoint: server.url, region: 'us-east-1', forcePathStyle: true,
+        credentials: { accessKeyId: ROOT_USER, secretAccessKey: ROOT_PASSWORD },
+        requestHandler: { httpsAgent: new Agent({ ca: pki.ca.certPem, keepAlive: true }) },
+        maxAttempts: 1,
+        ...overrides,
+      })
+      clients.push(c)
+      return c
+    },
+    env() {
+      return {
+        ...process.env, AWS_ACCESS_KEY_ID: ROOT_USER, AWS_SECRET_ACCESS_KEY: ROOT_PASSWORD, AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_CA_BUNDLE: pki.ca.certFile, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      }
+    },
+    async close() {
+      for (const c of clients) c.destroy()
+      await server.close()
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
