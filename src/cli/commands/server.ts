@@ -1,10 +1,175 @@
 /**
- * `keyhold server`: starts the KMS server. (Placeholder until the server lands.)
+ * `keyhold server`: runs the KMS server from a KES config file, or `--dev` with an in-memory
+ * keystore, a self-signed server certificate and a fresh admin API key. Stops on SIGINT/SIGTERM;
+ * reloads the config on SIGHUP.
  *
  * @module
  */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfigFile } from '../../config/load.js'
+import { DEFAULT_ADDRESS, DEFAULT_CACHE, type ServerConfig } from '../../config/types.js'
+import { apiKeyCertificate, apiKeyIdentity, newApiKey } from '../../pki/api-key.js'
+import { createCertificate } from '../../pki/certificate.js'
+import { generateKeyPair, privateKeyToPem } from '../../pki/keys.js'
+import { startKmsServer, type KmsServer } from '../../server.js'
 
-/** runServerCommand parses `keyhold server` arguments and runs the server until it is stopped. */
-export function runServerCommand(_argv: string[]): Promise<void> {
-  return Promise.reject(new Error('keyhold server: not implemented yet'))
+const HELP = `Usage: keyhold server --config FILE [--addr HOST:PORT]
+       keyhold server --dev [--addr HOST:PORT]
+
+Start a KES-compatible key server.
+
+Options:
+  --config FILE      KES server config (YAML). Policies may live in a separate file the
+                     config names with 'policy_file:' (see policy.yml).
+  --addr HOST:PORT   Listen address (default: config 'address', else ${DEFAULT_ADDRESS}).
+  --dev              Development mode: in-memory keystore (keys are lost on exit), a
+                     self-signed certificate for localhost and 127.0.0.1, and a fresh admin
+                     API key, printed with ready-to-paste curl and keyhold commands.
+  -h, --help         Show this help.
+
+Signals: SIGHUP reloads the config (and policy file; an invalid one is logged and the
+running config kept); SIGINT and SIGTERM stop the server.
+`
+
+/** UsageError: bad `keyhold server` arguments. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(`keyhold server: ${message}`)
+    this.name = 'UsageError'
+  }
+}
+
+interface Args {
+  config?: string
+  addr?: string
+  dev: boolean
+  help: boolean
+}
+
+/** parseServerArgs parses the flags. Throws UsageError. */
+export function parseServerArgs(argv: string[]): Args {
+  const args: Args = { dev: false, help: false }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined]
+    const value = () => {
+      const v = inline ?? argv[++i]
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`)
+      return v
+    }
+    if (flag === '--config') args.config = value()
+    else if (flag === '--addr') args.addr = value()
+    else if (flag === '--dev') args.dev = true
+    else if (flag === '-h' || flag === '--help') args.help = true
+    else if (flag === '--key' || flag === '--cert' || flag === '--auth') {
+      value()
+      process.stderr.write(`keyhold server: ${flag} is deprecated and ignored (set it in the config file)\n`)
+    } else throw new UsageError(`unknown argument '${a}' (see --help)`)
+  }
+  if (!args.help && args.dev && args.config !== undefined) throw new UsageError('--dev and --config are mutually exclusive')
+  if (!args.help && !args.dev && args.config === undefined) throw new UsageError('--config FILE or --dev is required (see --help)')
+  return args
+}
+
+/** runServerCommand parses `keyhold server` arguments and runs the server until it is stopped. Throws UsageError, ConfigError, or start-up errors. */
+export async function runServerCommand(argv: string[]): Promise<void> {
+  const args = parseServerArgs(argv)
+  if (args.help) {
+    process.stdout.write(HELP)
+    return
+  }
+  let server: KmsServer
+  if (args.dev) {
+    const dev = await devConfig(args.addr ?? DEFAULT_ADDRESS)
+    server = await startKmsServer(dev.config, { handleSignals: true })
+    process.stdout.write(devBanner(server, dev))
+  } else {
+    let config = loadConfigFile(args.config!)
+    if (args.addr !== undefined) config = { ...config, address: args.addr }
+    server = await startKmsServer(config, { handleSignals: true })
+    process.stdout.write(banner(server))
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      void server.close().then(resolve, resolve)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}
+
+interface DevSetup {
+  config: ServerConfig
+  apiKey: string
+  dir: string
+  serverCert: string
+  clientCert: string
+  clientKey: string
+}
+
+async function devConfig(address: string): Promise<DevSetup> {
+  const keyPair = generateKeyPair('ecdsa-p256')
+  const certPem = await createCertificate({ commonName: 'localhost', keyPair, hosts: ['localhost', '127.0.0.1', '::1'], usage: ['server'], days: 90 })
+  const apiKey = newApiKey()
+  const client = await apiKeyCertificate(apiKey)
+  const dir = mkdtempSync(join(tmpdir(), 'keyhold-dev-'))
+  const file = (name: string, data: string, mode = 0o600) => {
+    writeFileSync(join(dir, name), data, { mode })
+    return join(dir, name)
+  }
+  return {
+    apiKey,
+    dir,
+    serverCert: file('server.crt', certPem, 0o644),
+    clientCert: file('client.crt', client.certPem, 0o644),
+    clientKey: file('client.key', client.keyPem),
+    config: {
+      address,
+      admin: apiKeyIdentity(apiKey),
+      tls: { certPem, keyPem: privateKeyToPem(keyPair.privateKey), verifyClients: false },
+      api: {},
+      policies: {},
+      cache: DEFAULT_CACHE,
+      log: { error: 'info', audit: 'info' },
+      keys: [],
+      keystore: { kind: 'memory' },
+    },
+  }
+}
+
+function devBanner(server: KmsServer, dev: DevSetup): string {
+  const url = `https://127.0.0.1:${server.address.port}`
+  return `Keyhold is running in development mode: keys live in memory and are lost on exit.
+
+  Endpoint   ${url}
+  Admin key  ${dev.apiKey}
+  Identity   ${dev.config.admin}
+  Files      ${dev.dir}  (server.crt, client.crt, client.key for curl)
+
+Try it with curl:
+  curl --cacert ${dev.serverCert} --cert ${dev.clientCert} --key ${dev.clientKey} -X POST ${url}/v1/key/create/my-key
+  curl --cacert ${dev.serverCert} --cert ${dev.clientCert} --key ${dev.clientKey} -X POST -d '{}' ${url}/v1/key/generate/my-key
+
+Or with the keyhold CLI:
+  export KES_SERVER=${url}
+  export KES_API_KEY=${dev.apiKey}
+  export KES_CAPATH=${dev.serverCert}
+  keyhold key create my-key
+  keyhold key dek my-key
+
+`
+}
+
+function banner(server: KmsServer): string {
+  const c = server.config()
+  return `Keyhold is listening on ${server.url}
+  Admin      ${/^[0-9a-f]{64}$/.test(c.admin) ? c.admin : '<disabled>'}
+  Keystore   ${c.keystore.kind === 'fs' ? `Filesystem: ${c.keystore.path}` : c.keystore.kind}
+  Policies   ${Object.keys(c.policies).length}${c.policyFile ? ` (from ${c.policyFile})` : ''}
+  Client TLS ${c.tls.verifyClients ? 'certificates verified against tls.ca' : 'any certificate; authorisation by identity'}
+`
 }
