@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ApiDescription, StatusResponse } from '../../client/index.js'
+import { parseEndpoint, type ApiDescription, type StatusResponse } from '../../client/index.js'
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
 import { formatBytes, formatDuration } from '../output.js'
 
@@ -31,9 +31,11 @@ export const statusCommand: Command = {
   examples: ['keyhold status', 'keyhold status --short', 'keyhold status --api'],
   async run(ctx) {
     const states = await Promise.all(
-      ctx.servers.map(async (endpoint): Promise<EndpointState> => {
+      ctx.servers.map(async (server): Promise<EndpointState> => {
+        let endpoint = server
         try {
-          const client = await ctx.client([endpoint])
+          endpoint = parseEndpoint(server).url
+          const client = await ctx.client([server])
           const status = await client.status()
           return ctx.flags.api === true ? { endpoint, status, apis: await client.apis() } : { endpoint, status }
         } catch (err) {

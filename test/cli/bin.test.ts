@@ -1,0 +1,24 @@
+/**
+ * The `keyhold` executable itself (bin/keyhold.js through tsx): exit codes, streams, version.
+ */
+import { describe, expect, it } from 'vitest'
+import { apiKeyIdentity } from '../../src/pki/index.js'
+import { spawnCli } from './run.js'
+
+describe('bin/keyhold.js', () => {
+  it('prints the version and JSON when piped', async () => {
+    const [version, created] = await Promise.all([spawnCli(['--version']), spawnCli(['identity', 'new'])])
+    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^keyhold version \d+\.\d+\.\d+\n$/) as string })
+    const { api_key, identity } = JSON.parse(created.stdout) as { api_key: string; identity: string }
+    expect(apiKeyIdentity(api_key)).toBe(identity)
+  })
+
+  it('exits 1 with the failure on stderr, and 2 for usage errors', async () => {
+    const [unreachable, usage] = await Promise.all([
+      spawnCli(['key', 'create', 'k'], { KES_SERVER: '127.0.0.1:1', KES_API_KEY: 'kes:v1:ACQpoGqx3rHHjT938Hfu5hVVQJHZWSqVI2Xp1KlYxFVw' }),
+      spawnCli(['key', 'create']),
+    ])
+    expect(unreachable).toEqual({ code: 1, stdout: '', stderr: 'Error: failed to create key "k": cannot reach https://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n' })
+    expect(usage).toEqual({ code: 2, stdout: '', stderr: "Error: no key name specified. See 'keyhold key create --help'\n" })
+  })
+})
