@@ -65,18 +65,15 @@ export class FileKeyStore implements KeyStore {
   async status(signal: AbortSignal): Promise<KeyStoreState> {
     checkSignal(signal)
     const start = performance.now()
-    try {
-      if (!(await stat(this.dir)).isDirectory()) throw new Error('not a directory')
-    } catch (err) {
-      throw new UnreachableError(`keystore: directory '${this.dir}' is not accessible`, { cause: err })
-    }
+    const problem = await this.dirProblem()
+    if (problem !== undefined) throw problem
     return { latencyMs: performance.now() - start }
   }
 
   /**
-   * Creates the key file atomically. Throws KeyExistsError when `name` exists, a plain Error on
-   * an invalid name or an I/O failure (then no key file exists unless the final directory sync
-   * failed).
+   * Creates the key file atomically. Throws KeyExistsError when `name` exists, UnreachableError
+   * when the directory is gone, a plain Error on an invalid name or an I/O failure (then no key
+   * file exists unless the final directory sync failed).
    */
   async create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
     checkName(name)
@@ -94,14 +91,17 @@ export class FileKeyStore implements KeyStore {
       await link(tmp, join(this.dir, name))
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') throw new KeyExistsError(name)
-      throw new Error(`keystore: cannot create key '${name}'`, { cause: err })
+      throw (await this.dirProblem(err)) ?? new Error(`keystore: cannot create key '${name}'`, { cause: err })
     } finally {
       await unlink(tmp).catch(() => {}) // open() sweeps it if this fails or we crash first
     }
     await this.syncDir()
   }
 
-  /** Reads the key file. Throws KeyNotFoundError when absent, a plain Error when over 1 MiB. */
+  /**
+   * Reads the key file. Throws KeyNotFoundError when absent, UnreachableError when the directory
+   * is gone, a plain Error when over 1 MiB.
+   */
   async get(name: string, signal: AbortSignal): Promise<Uint8Array> {
     checkName(name)
     checkSignal(signal)
@@ -109,8 +109,8 @@ export class FileKeyStore implements KeyStore {
     try {
       fh = await open(join(this.dir, name), 'r')
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new KeyNotFoundError(name)
-      throw new Error(`keystore: cannot read key '${name}'`, { cause: err })
+      throw (await this.dirProblem(err)) ??
+        (errnoCode(err) === 'ENOENT' ? new KeyNotFoundError(name) : new Error(`keystore: cannot read key '${name}'`, { cause: err }))
     }
     try {
       // Read in chunks and bound the total, not the stat: a file may grow while we read it.
@@ -132,15 +132,15 @@ export class FileKeyStore implements KeyStore {
     }
   }
 
-  /** Removes the key file. Throws KeyNotFoundError when absent. */
+  /** Removes the key file. Throws KeyNotFoundError when absent, UnreachableError when the directory is gone. */
   async delete(name: string, signal: AbortSignal): Promise<void> {
     checkName(name)
     checkSignal(signal)
     try {
       await unlink(join(this.dir, name))
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new KeyNotFoundError(name)
-      throw new Error(`keystore: cannot delete key '${name}'`, { cause: err })
+      throw (await this.dirProblem(err)) ??
+        (errnoCode(err) === 'ENOENT' ? new KeyNotFoundError(name) : new Error(`keystore: cannot delete key '${name}'`, { cause: err }))
     }
     await this.syncDir()
   }
@@ -155,8 +155,7 @@ export class FileKeyStore implements KeyStore {
     try {
       entries = await readdir(this.dir)
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new UnreachableError(`keystore: directory '${this.dir}' is gone`, { cause: err })
-      throw new Error('keystore: cannot list keys', { cause: err })
+      throw (await this.dirProblem(err)) ?? new Error('keystore: cannot list keys', { cause: err })
     }
     return listPage(entries.filter((e) => !e.startsWith('.')), prefix, limit)
   }
@@ -167,6 +166,20 @@ export class FileKeyStore implements KeyStore {
   /** `Filesystem: <dir>`. */
   toString(): string {
     return `Filesystem: ${this.dir}`
+  }
+
+  /**
+   * An UnreachableError when the key directory itself is missing or not a directory (an
+   * unmounted volume, say), so that a vanished directory reads as "store down", not "no key".
+   * Only called on error paths, where the extra stat costs nothing that matters.
+   */
+  private async dirProblem(cause?: unknown): Promise<UnreachableError | undefined> {
+    try {
+      if ((await stat(this.dir)).isDirectory()) return undefined
+    } catch (err) {
+      cause ??= err
+    }
+    return new UnreachableError(`keystore: directory '${this.dir}' is not accessible`, { cause })
   }
 
   /** Makes a create or delete durable: the directory entry must reach the disk too. */

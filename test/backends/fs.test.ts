@@ -103,13 +103,20 @@ describe('FileKeyStore', () => {
     expect(err).not.toBeInstanceOf(KeyNotFoundError)
   })
 
-  it('is unreachable when its directory disappears', async () => {
-    await rm(dir, { recursive: true })
-    await expect(store.status(signal())).rejects.toBeInstanceOf(UnreachableError)
-    await expect(store.list('', 0, signal())).rejects.toBeInstanceOf(UnreachableError)
-    const err = await store.create('k', bytes('v'), signal()).then(() => undefined, (e: unknown) => e)
-    expect(err).toBeInstanceOf(Error)
-    expect(err).not.toBeInstanceOf(KeyExistsError)
+  it('is unreachable, not "key not found", when its directory disappears or is replaced', async () => {
+    await store.create('k', bytes('v'), signal())
+    for (const breakDir of [() => rm(dir, { recursive: true }), () => writeFile(dir, 'not a directory')]) {
+      await breakDir()
+      await expect(store.status(signal())).rejects.toBeInstanceOf(UnreachableError)
+      await expect(store.list('', 0, signal())).rejects.toBeInstanceOf(UnreachableError)
+      await expect(store.create('k2', bytes('v'), signal())).rejects.toBeInstanceOf(UnreachableError)
+      await expect(store.get('k', signal())).rejects.toBeInstanceOf(UnreachableError)
+      await expect(store.delete('k', signal())).rejects.toBeInstanceOf(UnreachableError)
+    }
+    await rm(dir)
+    await mkdir(dir)
+    expect((await store.status(signal())).latencyMs).toBeGreaterThanOrEqual(0) // recovers
+    await expect(store.get('k', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
   })
 
   it('keeps keys across reopen', async () => {
