@@ -1,0 +1,50 @@
+/**
+ * The `keyhold-s3` executable (bin/keyhold-s3.js → here): a table mapping subcommands to modules under
+ * src/cli/s3/. Each entry loads its module lazily and runs `(args, io) => exit code`. To add a subcommand,
+ * add one line to SUBCOMMANDS.
+ *
+ * @module
+ */
+
+/** Where a subcommand writes (the same shape as src/cli/s3/alias.ts's CliIo). */
+export interface S3CliIo {
+  env: NodeJS.ProcessEnv
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+}
+
+type Run = (args: string[], io: S3CliIo) => Promise<number>
+
+/** SUBCOMMANDS: name → summary and lazy loader of its runner. */
+export const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = {
+  server: { summary: 'Start the S3 server on a data directory.', load: async () => (await import('./s3/server.js')).serverCommand },
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(SUBCOMMANDS).map((n) => n.length))
+  const lines = Object.entries(SUBCOMMANDS).map(([n, e]) => `  ${n.padEnd(width)}  ${e.summary}`)
+  return `Usage: keyhold-s3 COMMAND [ARGS...]\n\nCommands:\n${lines.join('\n')}\n\nRun 'keyhold-s3 COMMAND --help' for a command's options.\n`
+}
+
+/** runS3Cli runs one subcommand and resolves its exit code (2 for usage errors). */
+export async function runS3Cli(argv: string[], io: S3CliIo): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage())
+    return name === undefined ? 2 : 0
+  }
+  const entry = SUBCOMMANDS[name]
+  if (entry === undefined) {
+    io.stderr(`keyhold-s3: unknown command '${name}'\n\n${usage()}`)
+    return 2
+  }
+  return (await entry.load())(rest, io)
+}
+
+const isMain = process.argv[1] !== undefined && /keyhold-s3(\.js|\.ts)?$/.test(process.argv[1])
+if (isMain) {
+  const code = await runS3Cli(process.argv.slice(2), {
+    env: process.env, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s),
+  })
+  if (code !== 0) process.exitCode = code
+}
