@@ -101,7 +101,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       unusedMs: expiry?.unused || DEFAULT_CACHE.unusedMs,
       offlineMs: expiry?.offline ?? DEFAULT_CACHE.offlineMs,
     },
-    log: logConfig(raw.log),
+    log: logConfig(raw.log, at),
     keys,
     keystore,
     configFile: file,
@@ -192,9 +192,9 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
-/** logConfig maps `log:`; a file path in `log.audit` means audit on, to that file. */
-function logConfig(log: RawConfig['log']): ServerConfig['log'] {
+/** logConfig maps `log:`; a file path in `log.audit` (resolved like the other paths) means audit on, to that file. */
+function logConfig(log: RawConfig['log'], at: (p: string) => string): ServerConfig['log'] {
   const audit = log?.audit ?? 'info'
   const error = log?.error ?? 'info'
-  return typeof audit === 'object' ? { error, audit: 'info', auditFile: audit.file } : { error, audit }
+  return typeof audit === 'object' ? { error, audit: 'info', auditFile: at(audit.file) } : { error, audit }
 }
