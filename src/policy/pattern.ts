@@ -89,5 +89,5 @@ function globToRegExp(pattern: string): RegExp {
       out += escapeRegExp(literal())
     }
   }
-  return new RegExp(out + '$', 'u')
+  return new RegExp(out + '$')
 }

@@ -58,14 +58,22 @@ export function send(
 ): Promise<TestResponse> {
   const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body)
   return new Promise((resolve, reject) => {
+    const u = new URL(url)
+    // The path goes out verbatim (a URL string would be normalised: `%2E%2E` → `..` → removed).
     const req = httpsRequest(
-      url + path,
       {
+        host: u.hostname.replace(/^\[|\]$/g, ''),
+        port: u.port,
+        path,
+        servername: 'localhost',
         method,
         ca: pki.ca.certPem,
         ...(as === null ? {} : { cert: as.certPem, key: as.keyPem }),
         agent: false,
-        headers: { ...(payload === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(payload)) }), ...headers },
+        headers: {
+          ...(payload === undefined || 'Transfer-Encoding' in headers ? {} : { 'Content-Length': String(Buffer.byteLength(payload)) }),
+          ...headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = []
