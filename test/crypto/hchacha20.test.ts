@@ -28,11 +28,11 @@ describe('hchacha20', () => {
     expect(Buffer.from(out).toString('hex')).toBe('82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc')
   })
 
-  it('agrees with OpenSSL ChaCha20 on 200 random inputs', () => {
-    for (let i = 0; i < 200; i++) {
+  it('agrees with OpenSSL ChaCha20 on 100 random inputs', () => {
+    for (let i = 0; i < 100; i++) {
       const key = new Uint8Array(randomBytes(32))
       const nonce = new Uint8Array(randomBytes(16))
-      expect(hchacha20(key, nonce)).toEqual(viaOpenSsl(key, nonce))
+      expect(Buffer.from(hchacha20(key, nonce)).equals(viaOpenSsl(key, nonce))).toBe(true)
     }
   })
 

@@ -167,8 +167,8 @@ describe('decodeKeyVersion: protobuf', () => {
     expectInvalid(new Uint8Array([0xff, 0xfe, 0x00]))
   })
 
-  it('raises only InvalidKeyError for arbitrary bytes (bounded fuzz: 2000 inputs)', () => {
-    for (let i = 0; i < 2000; i++) {
+  it('raises only InvalidKeyError for arbitrary bytes (bounded fuzz: 1000 inputs)', () => {
+    for (let i = 0; i < 1000; i++) {
       const junk = i % 2 ? randomBytes(i % 150) : Buffer.from(randomBytes(i % 110)).toString('base64')
       const input = typeof junk === 'string' ? text(junk) : junk
       try {
