@@ -5,7 +5,7 @@
  * @module
  */
 import type { Readable } from 'node:stream'
-import { checksumHeader, parseAlgorithm } from '../checksum.js'
+import { checksumHeader, parseAlgorithm, type ChecksumAlgorithm } from '../checksum.js'
 import { s3err } from '../errors.js'
 import { BodyCheck, decodeBody } from '../http/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
@@ -83,7 +83,8 @@ export async function uploadPart(ctx: Ctx): Promise<void> {
   requireBucket(ctx)
   const partNumber = partNumberOf(ctx)
   const upload = requireUpload(ctx)
-  const body = decodeBody(ctx, { requireLength: true })
+  const defaultAlgorithm = (upload.checksumAlgorithm ?? undefined) as ChecksumAlgorithm | undefined
+  const body = decodeBody(ctx, { requireLength: true, defaultAlgorithm })
   if (body.size !== undefined && body.size > MAX_PART_SIZE) throw s3err('EntityTooLarge')
   const { etag, checksum } = await storePart(ctx, upload, partNumber, body.stream, body.check, 'upload-part')
   ctx.res.setHeader('etag', `"${etag}"`)
@@ -107,7 +108,8 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
   }
   const src = await openCopySource(ctx, range)
   if (src.size > MAX_PART_SIZE) throw s3err('EntityTooLarge')
-  const check = new BodyCheck({ size: src.size })
+  const algorithm = (upload.checksumAlgorithm ?? undefined) as ChecksumAlgorithm | undefined
+  const check = new BodyCheck({ size: src.size, checksum: algorithm === undefined ? undefined : { algorithm } })
   src.stream.on('error', (err) => check.destroy(err))
   const { etag } = await storePart(ctx, upload, partNumber, src.stream.pipe(check), check, 'upload-part-copy')
   sendXml(ctx, xmlDocument(['CopyPartResult', [['LastModified', isoDate(Date.now())], ['ETag', `"${etag}"`]]]))
