@@ -6,10 +6,11 @@
  * @module
  */
 import http from 'node:http'
-import https from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import net, { type AddressInfo, type Socket } from 'node:net'
+import tls from 'node:tls'
 import { login, renewSelf, Tokens, type AuthSpec, type TokenPolicy } from './auth.js'
 import { kv1, kv2, type Verb } from './kv.js'
+import { listVerbAdapter, VERB_HEADER } from './list-verb.js'
 import { denied, fail, noRoute, send, type Reply } from './reply.js'
 import { makeMount, mountKey, type Faults, type Health, type LoggedRequest, type Mount, type MountSpec } from './state.js'
 import { health } from './sys.js'
@@ -47,7 +48,9 @@ export class VaultStandin {
   connections = 0
   readonly #mounts = new Map<string, Mount>()
   readonly #namespaces: Set<string>
-  readonly #server: http.Server
+  /** The listening socket server (TCP or TLS); it hands connections to the HTTP parser. */
+  readonly #server: net.Server
+  readonly #http: http.Server
   readonly #sockets = new Set<Socket>()
 
   constructor(readonly opts: StandinOptions = {}) {
@@ -55,12 +58,14 @@ export class VaultStandin {
     this.#namespaces = new Set(['', ...(opts.namespaces ?? [])])
     for (const m of opts.mounts ?? [{ path: 'kv', type: 'kv' }]) this.#mounts.set(mountKey(m.namespace ?? '', m.path), makeMount(m))
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res)
-    this.#server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(handler)
-    this.#server.on(opts.tls ? 'secureConnection' : 'connection', (s: Socket) => {
+    this.#http = http.createServer(handler)
+    const accept = (s: Socket) => {
       this.connections++
       this.#sockets.add(s)
       s.on('close', () => this.#sockets.delete(s))
-    })
+      this.#http.emit('connection', listVerbAdapter(s))
+    }
+    this.#server = opts.tls ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key }, accept) : net.createServer(accept)
   }
 
   /** seal makes every non-sys request answer 503 and health report sealed. */
@@ -136,7 +141,8 @@ export class VaultStandin {
     for await (const c of req) chunks.push(c as Buffer)
     const raw = Buffer.concat(chunks).toString('utf8')
     const url = new URL(req.url ?? '/', 'http://standin')
-    this.requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: { ...req.headers }, body: raw })
+    const method = req.headers[VERB_HEADER] === 'LIST' ? 'LIST' : (req.method ?? '')
+    this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: { ...req.headers }, body: raw })
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs))
     if (this.faults.dropNext > 0) {
       this.faults.dropNext--
@@ -165,7 +171,7 @@ export class VaultStandin {
     const nsHeader = req.headers['x-vault-namespace']
     const namespace = ((Array.isArray(nsHeader) ? nsHeader[0] : nsHeader) ?? '').replace(/^\/+|\/+$/g, '')
     const token = req.headers['x-vault-token'] as string | undefined
-    const verb = toVerb(req.method ?? '', url.searchParams)
+    const verb = toVerb(req.headers[VERB_HEADER] === 'LIST' ? 'LIST' : (req.method ?? ''), url.searchParams)
     if (!url.pathname.startsWith('/v1/') || !verb) return fail(405, 'unsupported operation')
     const path = url.pathname.slice('/v1/'.length).replace(/\/+$/, '')
     if (path === 'sys/health') return health(this.health, url.searchParams, namespace)

@@ -99,6 +99,18 @@ describe('Vault keystore, edge cases', () => {
     }
   })
 
+  it('falls back to the LIST verb when GET ?list=true is refused with 405', async () => {
+    const store = await VaultKeyStore.connect(await vaultConfig(standin, { prefix: 'verb' }), { log: quiet })
+    try {
+      await store.create('v1', enc('x'), signal())
+      standin.failNext(1, 405, 'kv/verb')
+      expect(await store.list('', 0, signal())).toEqual({ names: ['v1'], next: '' })
+      expect(standin.requests.slice(-2).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/kv/verb', 'LIST /v1/kv/verb'])
+    } finally {
+      await store.close()
+    }
+  })
+
   it('lists more than 1024 keys and pages through them', async () => {
     const store = await VaultKeyStore.connect(await vaultConfig(standin, { prefix: 'many' }), { log: quiet })
     try {
