@@ -8,10 +8,15 @@ import { z } from 'zod'
 import { parseDuration } from './duration.js'
 
 // `${VAR}` substitution yields strings, so booleans also accept their YAML spellings as text.
-const bool = z.union([
-  z.boolean(),
-  z.enum(['true', 'false', 'on', 'off', 'yes', 'no']).transform((s) => s === 'true' || s === 'on' || s === 'yes'),
-])
+const BOOLS: Record<string, boolean> = { true: true, on: true, yes: true, false: false, off: false, no: false }
+const bool = z.union([z.boolean(), z.string()]).transform((v, ctx) => {
+  const b = typeof v === 'boolean' ? v : BOOLS[v.toLowerCase()]
+  if (b === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid boolean '${String(v)}' (use true or false)` })
+    return z.NEVER
+  }
+  return b
+})
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = typeof v === 'number' ? (v === 0 ? 0 : undefined) : parseDuration(v)
