@@ -168,7 +168,8 @@ function parsePresigned(req: SigRequest): Parsed {
 
 function splitCredential(cred: string, presigned: boolean): [string, string, string, string, string] {
   const parts = cred.split('/')
-  if (parts.length !== 5 || parts.some((p) => p === '')) {
+  // The region may be empty: madmin-go signs with an empty location (accepted when no region is configured).
+  if (parts.length !== 5 || parts.some((p, i) => p === '' && i !== 2)) {
     throw presigned ? s3err('AuthorizationQueryParametersError') : s3err('AuthorizationHeaderMalformed',
       'The authorization header is malformed; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".')
   }
