@@ -18,6 +18,10 @@ type Run = (args: string[], io: S3CliIo) => Promise<number>
 /** SUBCOMMANDS: name → summary and lazy loader of its runner. */
 export const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = {
   server: { summary: 'Start the S3 server on a data directory.', load: async () => (await import('./s3/server.js')).serverCommand },
+  alias: { summary: 'Set an alias: alias set ALIAS URL ACCESS_KEY SECRET_KEY.', load: async () => (await import('./s3/alias.js')).aliasCommand },
+  encrypt: { summary: 'Bucket default encryption: encrypt set sse-kms KEY ALIAS/BUCKET.', load: async () => (await import('./s3/encrypt.js')).encryptCommand },
+  stat: { summary: 'Show an object\'s metadata and encryption: stat ALIAS/BUCKET/OBJECT.', load: async () => (await import('./s3/stat.js')).statCommand },
+  admin: { summary: 'Administration: admin kms key status ALIAS [KEY].', load: async () => (await import('./s3/admin-kms.js')).adminKmsCommand },
 }
 
 function usage(): string {

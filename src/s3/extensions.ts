@@ -209,6 +209,8 @@ export interface ExtensionContext {
   bucketConfig: BucketConfigStore
   /** The server's region (what it signs and verifies with), '' when any region is accepted. */
   region: string
+  /** The server's Authorizer, so extra routes authorize their own actions (e.g. `kms:KeyStatus`) like S3 ones. */
+  authorizer?: Authorizer
 }
 
 /** ExtraRoutes mounts routers before the S3 routes, e.g. `{ prefix: '/minio/admin/v3', router }`. */

@@ -62,6 +62,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
   }
   const extCtx: ExtensionContext = {
     authenticate: makeAuthenticate(core), credentials: core.credentials, bucketConfig: meta, region: core.region,
+    authorizer: core.authorizer,
   }
   const extras = (options.extraRoutes ?? []).map((r) => {
     const app = express()

@@ -6,6 +6,7 @@
  * @module
  */
 import type { S3ServerOptions } from '../../s3/options.js'
+import { ssePlugin } from '../../s3/kms/plugin.js'
 
 /** What a plugin gets to configure itself. */
 export interface PluginContext {
@@ -31,4 +32,7 @@ export interface PluginResult {
 export type ServerPlugin = (ctx: PluginContext) => Promise<PluginResult | undefined>
 
 /** SERVER_PLUGINS run in order at start-up. */
-export const SERVER_PLUGINS: ServerPlugin[] = []
+export const SERVER_PLUGINS: ServerPlugin[] = [
+  // SSE first: its /minio/admin/v3/kms routes must precede the /minio/admin/v3 router.
+  ssePlugin,
+]

@@ -16,7 +16,8 @@ import type { Kms } from './kms.js'
 export interface KmsAdminOptions {
   /** The KMS connection; undefined answers every call with 501 NotImplemented. */
   kms?: Kms
-  authorizer: Authorizer
+  /** Used when the server offers none in its ExtensionContext; default: only root is allowed. */
+  authorizer?: Authorizer
   /** Logs internal failures (never key material). */
   log?: (message: string) => void
 }
@@ -60,6 +61,8 @@ const ADMIN_V3: Endpoint[] = [
   { method: 'post', path: '/key/create', action: 'admin:KMSCreateKey', handler: createKey },
 ]
 
+const ROOT_ONLY: Authorizer = { authorize: async (q) => q.principal?.kind === 'root' }
+
 function sendError(res: Response, err: S3Error, resource: string): void {
   res.status(err.status).type('application/json').send(JSON.stringify({
     Code: err.code, Message: err.message, Resource: resource, RequestId: randomBytes(8).toString('hex').toUpperCase(), HostId: '',
@@ -74,7 +77,8 @@ function router(endpoints: Endpoint[], opts: KmsAdminOptions, ctx: ExtensionCont
       try {
         const { credential } = await ctx.authenticate(req, { maxBody: 0 })
         // kms:*/admin:* are outside the S3 action union; the authorizer evaluates them like any action.
-        const allowed = await opts.authorizer.authorize({ principal: credential?.principal ?? null, action: ep.action as S3Action, conditions: {} })
+        const authorizer = ctx.authorizer ?? opts.authorizer ?? ROOT_ONLY
+        const allowed = await authorizer.authorize({ principal: credential?.principal ?? null, action: ep.action as S3Action, conditions: {} })
         if (!allowed) throw s3err('AccessDenied')
         if (opts.kms === undefined) throw SSE_ERRORS.kmsNotConfigured()
         const body = await ep.handler(opts.kms, req)

@@ -28,7 +28,7 @@ export interface EncryptionSetup {
  * SSE-S3/SSE-KMS answer 501. Throws KmsConfigError (MinIO's message) for an incomplete config, and
  * Error("Failed to connect to KMS: …") when the start-up generate/create fails: start-up must stop.
  */
-export async function setupEncryption(env: NodeJS.ProcessEnv, opts: { certsDir?: string; authorizer: Authorizer; log?: (m: string) => void; keepAliveMs?: number }): Promise<EncryptionSetup> {
+export async function setupEncryption(env: NodeJS.ProcessEnv, opts: { certsDir?: string; authorizer?: Authorizer; log?: (m: string) => void; keepAliveMs?: number }): Promise<EncryptionSetup> {
   const config = kmsConfigFromEnv(env, opts.certsDir)
   const kms = config === undefined ? undefined : await KesKms.connect(config, { keepAliveMs: opts.keepAliveMs })
   return {
