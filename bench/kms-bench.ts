@@ -50,15 +50,28 @@ const ops = [
   { name: 'decrypt', path: `/v1/key/decrypt/${KEY}`, body: decryptBody, response: decrypted.body },
 ]
 
-const fmt = (r: LoadResult): string => {
+interface Measured extends LoadResult {
+  /** Server CPU per operation, in ms. */
+  cpuPerOp: number
+}
+
+/** measure runs the load and charges the server's CPU time to it. */
+async function measure(target: LoadTarget, cpuMs: () => number, options: Parameters<typeof runLoad>[1]): Promise<Measured> {
+  const before = cpuMs()
+  const r = await runLoad(target, options)
+  // The load includes a warm-up before the measured window: CPU is charged per request served in all of it.
+  return { ...r, cpuPerOp: (cpuMs() - before) / Math.max(1, r.ops * (1 + Math.min(1000, options.durationMs / 5) / options.durationMs)) }
+}
+
+const fmt = (r: Measured): string => {
   const bad = Object.entries(r.statuses).filter(([k]) => k !== '200')
-  return `${Math.round(r.opsPerSec)} / ${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)}${bad.length ? ` (${bad.map(([k, v]) => `${k}×${v}`).join(', ')})` : ''}`
+  return `${Math.round(r.opsPerSec)} / ${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)} / ${r.cpuPerOp.toFixed(3)}${bad.length ? ` (${bad.map(([k, v]) => `${k}×${v}`).join(', ')})` : ''}`
 }
 
 console.log(`# Keyhold KMS benchmark: ${new Date().toISOString()}`)
 console.log(`machine: ${cpus().length}× ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 console.log(`keyhold: ${workers} worker(s), fs keystore, audit to a hash-chained file; nginx: ${workers} worker(s); ${seconds}s per cell; ECDSA P-256 certificates`)
-console.log('cells: ops/s / p50 ms / p99 ms\n')
+console.log('cells: ops/s / p50 ms / p99 ms / server CPU ms per op\n')
 
 for (const mode of modes) {
   console.log(`## ${mode === 'keepalive' ? 'keep-alive connections' : 'new TLS handshake per request'}\n`)
@@ -66,12 +79,12 @@ for (const mode of modes) {
   console.log(`|---|---|${conns.map(() => '---').join('|')}|---|`)
   for (const op of ops) {
     const nginx = await startNginx({ certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile, body: op.response.replace(/\n$/, ''), workers })
-    const rows: Record<string, LoadResult[]> = { keyhold: [], nginx: [] }
+    const rows: Record<string, Measured[]> = { keyhold: [], nginx: [] }
     try {
       for (const c of conns) {
-        for (const [name, port] of [['keyhold', server.port], ['nginx', nginx.port]] as const) {
+        for (const [name, port, cpu] of [['keyhold', server.port, server.cpuMs], ['nginx', nginx.port, nginx.cpuMs]] as const) {
           const target: LoadTarget = { host: '127.0.0.1', port, tls, method: 'PUT', path: op.path, body: op.body }
-          rows[name]!.push(await runLoad(target, { connections: c, durationMs: seconds * 1000, mode }))
+          rows[name]!.push(await measure(target, cpu, { connections: c, durationMs: seconds * 1000, mode }))
         }
       }
     } finally {
@@ -87,7 +100,7 @@ for (const mode of modes) {
 
 if (soak > 0) {
   const target: LoadTarget = { host: '127.0.0.1', port: server.port, tls, method: 'PUT', path: ops[0]!.path, body: '{}' }
-  const r = await runLoad(target, { connections: 16, durationMs: soak * 1000, mode: 'keepalive' })
+  const r = await measure(target, server.cpuMs, { connections: 16, durationMs: soak * 1000, mode: 'keepalive' })
   console.log(`## ${soak}s generate soak at 16 connections: ${fmt(r)}`)
   console.log(`resident memory per worker after the soak: ${server.rssMiB().map((m) => `${m.toFixed(0)} MiB`).join(', ')}\n`)
 }

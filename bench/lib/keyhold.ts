@@ -6,12 +6,13 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestPki } from '../../test/helpers/pki.js'
 import { freePort } from './nginx.js'
+import { childrenOf, rssMiB, treeCpuMs } from './proc.js'
 
 /** A running server. */
 export interface KeyholdServer {
@@ -20,28 +21,9 @@ export interface KeyholdServer {
   dir: string
   /** Resident memory of each worker (or of the single process), in MiB. */
   rssMiB(): number[]
+  /** CPU time used so far by the server's processes, in ms. */
+  cpuMs(): number
   stop(): Promise<void>
-}
-
-function rssOf(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : 0
-}
-
-function childrenOf(pid: number): number[] {
-  const out: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      // Fields after the ')' of the command name: state, ppid, …
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === pid) out.push(Number(d))
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out
 }
 
 /** call makes one admin request (setup only). Throws on a network error. */
@@ -60,7 +42,7 @@ export function call(port: number, pki: TestPki, method: string, path: string, b
 }
 
 /** startKeyhold starts the server and waits until it answers. Throws when it does not start. */
-export async function startKeyhold(pki: TestPki, workers: number, allow: string[]): Promise<KeyholdServer> {
+export async function startKeyhold(pki: TestPki, workers: number, allow: string[], nodeFlags: string[] = []): Promise<KeyholdServer> {
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-bench-'))
   const port = await freePort()
   const config = `
@@ -84,7 +66,7 @@ keystore:
 `
   writeFileSync(join(dir, 'config.yml'), config)
   const bin = new URL('../../bin/keyhold.js', import.meta.url).pathname
-  const child: ChildProcess = spawn(process.execPath, [bin, 'server', '--config', join(dir, 'config.yml'), '--workers', String(workers)], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, bin, 'server', '--config', join(dir, 'config.yml'), '--workers', String(workers)], {
     env: { ...process.env, KEYHOLD_FROM_SOURCE: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
@@ -103,8 +85,9 @@ keystore:
     dir,
     rssMiB: () => {
       const kids = childrenOf(child.pid!)
-      return (kids.length > 0 ? kids : [child.pid!]).map(rssOf)
+      return (kids.length > 0 ? kids : [child.pid!]).map(rssMiB)
     },
+    cpuMs: () => treeCpuMs(child.pid!),
     stop: async () => {
       child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)

@@ -13,10 +13,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { treeCpuMs } from './proc.js'
 
 /** A running nginx. */
 export interface Nginx {
   port: number
+  /** CPU time used so far by nginx's processes, in ms. */
+  cpuMs(): number
   stop(): Promise<void>
 }
 
@@ -107,6 +110,7 @@ http {
   failed.catch(() => undefined)
   return {
     port,
+    cpuMs: () => treeCpuMs(child.pid!),
     stop: async () => {
       child.kill('SIGQUIT')
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000)

@@ -13,7 +13,7 @@ import { DEFAULT_ADDRESS, DEFAULT_CACHE, type ServerConfig } from '../../config/
 import { apiKeyCertificate, apiKeyIdentity, newApiKey } from '../../pki/api-key.js'
 import { createCertificate } from '../../pki/certificate.js'
 import { generateKeyPair, privateKeyToPem } from '../../pki/keys.js'
-import { startKmsServer, type KmsServer } from '../../server.js'
+import { serveKms, type Listening } from '../../workers/serve.js'
 
 const HELP = `Usage: keyhold server --config FILE [--addr HOST:PORT]
        keyhold server --dev [--addr HOST:PORT]
@@ -24,6 +24,8 @@ Options:
   --config FILE      KES server config (YAML). Policies may live in a separate file the
                      config names with 'policy_file:' (see policy.yml).
   --addr HOST:PORT   Listen address (default: config 'address', else ${DEFAULT_ADDRESS}).
+  --workers N        Worker processes sharing the port (default: one per core; the memory
+                     keystore of --dev runs one). SIGHUP to the server reaches every worker.
   --dev              Development mode: in-memory keystore (keys are lost on exit), a
                      self-signed certificate for localhost and 127.0.0.1, and a fresh admin
                      API key, printed with ready-to-paste curl and keyhold commands.
@@ -44,6 +46,7 @@ export class UsageError extends Error {
 interface Args {
   config?: string
   addr?: string
+  workers?: number
   dev: boolean
   help: boolean
 }
@@ -61,7 +64,11 @@ export function parseServerArgs(argv: string[]): Args {
     }
     if (flag === '--config') args.config = value()
     else if (flag === '--addr') args.addr = value()
-    else if (flag === '--dev') args.dev = true
+    else if (flag === '--workers') {
+      const v = value()
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--workers wants a whole number of at least 1, not '${v}'`)
+      args.workers = Number(v)
+    } else if (flag === '--dev') args.dev = true
     else if (flag === '-h' || flag === '--help') args.help = true
     else if (flag === '--key' || flag === '--cert' || flag === '--auth') {
       value()
@@ -80,26 +87,15 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     process.stdout.write(HELP)
     return
   }
-  let server: KmsServer
+  // serveKms (src/workers) adds the observability, runs N workers and waits for SIGINT/SIGTERM.
   if (args.dev) {
     const dev = await devConfig(args.addr ?? DEFAULT_ADDRESS)
-    server = await startKmsServer(dev.config, { handleSignals: true })
-    process.stdout.write(devBanner(server, dev))
+    await serveKms(dev.config, { workers: args.workers, banner: (at) => devBanner(at, dev) })
   } else {
     let config = loadConfigFile(args.config!)
     if (args.addr !== undefined) config = { ...config, address: args.addr }
-    server = await startKmsServer(config, { handleSignals: true })
-    process.stdout.write(banner(server))
+    await serveKms(config, { workers: args.workers, banner: (at) => banner(at, config) })
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      void server.close().then(resolve, resolve)
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
 }
 
 interface DevSetup {
@@ -141,8 +137,8 @@ async function devConfig(address: string): Promise<DevSetup> {
   }
 }
 
-function devBanner(server: KmsServer, dev: DevSetup): string {
-  const url = `https://127.0.0.1:${server.address.port}`
+function devBanner(at: Listening, dev: DevSetup): string {
+  const url = `https://127.0.0.1:${at.port}`
   return `Keyhold is running in development mode: keys live in memory and are lost on exit.
 
   Endpoint   ${url}
@@ -164,9 +160,8 @@ Or with the keyhold CLI:
 `
 }
 
-function banner(server: KmsServer): string {
-  const c = server.config()
-  return `Keyhold is listening on ${server.url}
+function banner(at: Listening, c: ServerConfig): string {
+  return `Keyhold is listening on ${at.url}${at.workers > 1 ? ` (${at.workers} workers)` : ''}
   Admin      ${/^[0-9a-f]{64}$/.test(c.admin) ? c.admin : '<disabled>'}
   Keystore   ${c.keystore.kind === 'fs' ? `Filesystem: ${c.keystore.path}` : c.keystore.kind}
   Policies   ${Object.keys(c.policies).length}${c.policyFile ? ` (from ${c.policyFile})` : ''}

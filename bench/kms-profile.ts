@@ -1,0 +1,46 @@
+/**
+ * Profiles one `keyhold server` process under generate load: starts it with --cpu-prof, drives
+ * keep-alive generate at 16 connections, stops it and prints the functions with the most self
+ * time. Shows where a request's time goes.
+ *
+ *   node --import tsx bench/kms-profile.ts [--seconds 5] [--op generate|decrypt] [--mode keepalive|handshake]
+ *
+ * @module
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { testPki } from '../test/helpers/pki.js'
+import { call, startKeyhold } from './lib/keyhold.js'
+import { runLoad } from './lib/load.js'
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, op: { type: 'string', default: 'generate' }, mode: { type: 'string', default: 'keepalive' } } })
+const profDir = mkdtempSync(join(tmpdir(), 'keyhold-prof-'))
+const pki = await testPki()
+const KEY = 'bench-key'
+const server = await startKeyhold(pki, 1, [`/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`], ['--cpu-prof', `--cpu-prof-dir=${profDir}`])
+await call(server.port, pki, 'PUT', `/v1/key/create/${KEY}`)
+const { ciphertext } = JSON.parse((await call(server.port, pki, 'PUT', `/v1/key/generate/${KEY}`, '{}')).body) as { ciphertext: string }
+const app = pki.clients.app
+const body = values.op === 'decrypt' ? JSON.stringify({ ciphertext }) : '{}'
+const r = await runLoad(
+  { host: '127.0.0.1', port: server.port, tls: { ca: pki.ca.certPem, cert: app.certPem, key: app.keyPem, servername: 'localhost' }, method: 'PUT', path: `/v1/key/${values.op}/${KEY}`, body },
+  { connections: 16, durationMs: Number(values.seconds) * 1000, mode: values.mode as 'keepalive' | 'handshake' },
+)
+console.log(`${values.op} ${values.mode} @16: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`, r.statuses)
+await server.stop()
+
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number }
+const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
+if (!file) throw new Error('no profile written')
+const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: Node[] }
+const total = prof.nodes.reduce((n, x) => n + x.hitCount, 0)
+const byFn = new Map<string, number>()
+for (const n of prof.nodes) {
+  const where = n.callFrame.url.replace(/^.*\/(node_modules\/|src\/)/, '$1')
+  const key = `${n.callFrame.functionName || '(anonymous)'} ${where}:${n.callFrame.lineNumber + 1}`
+  byFn.set(key, (byFn.get(key) ?? 0) + n.hitCount)
+}
+console.log(`\nself time, top 30 of ${total} samples:`)
+for (const [k, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
