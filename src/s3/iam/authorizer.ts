@@ -81,8 +81,11 @@ export class IamAccess implements CredentialProvider, Authorizer {
       return principal.accessKey === iam.rootUser && isAllowedBy([], { ...args, isOwner: true })
     }
     if (principal.kind === 'user') {
+      const user = iam.users.getUser(principal.accessKey)
+      if (!user || user.status !== 'enabled') return false
       const { policies } = iam.effectivePolicies(principal.accessKey)
-      if (policies.length === 0) return false
+      // DenyOnly (acting on one's own account) needs no Allow, so an enabled user without policies passes.
+      if (policies.length === 0) return args.denyOnly === true
       return isAllowedBy(policies, withUser(args, principal.accessKey, principal.groups))
     }
     // Service account: re-read the stored record so a disable, edit or delete takes effect at once.
