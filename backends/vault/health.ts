@@ -108,9 +108,12 @@ export class HealthMonitor {
 
   #schedule(): void {
     if (this.#stopped) return
+    // While Vault is not usable every operation fails fast, so look again sooner: a blip then
+    // costs about a second, not a whole ping interval.
+    const delay = this.#state === 'active' ? this.pingMs : Math.min(this.pingMs, 1_000)
     this.#timer = setTimeout(() => {
       void this.check().finally(() => this.#schedule())
-    }, this.pingMs)
+    }, delay)
     this.#timer.unref()
   }
 }

@@ -149,6 +149,10 @@ export class VaultStandin {
       req.socket.destroy()
       return
     }
+    if (this.faults.redirectTo) {
+      res.writeHead(307, { Location: this.faults.redirectTo + (req.url ?? '/') }).end()
+      return
+    }
     const f = this.faults.failNext
     if (f.count > 0 && (!f.pathPrefix || url.pathname.startsWith('/v1/' + f.pathPrefix))) {
       f.count--

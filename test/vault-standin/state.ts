@@ -64,6 +64,8 @@ export interface Faults {
   dropNext: number
   /** Paths (after `/v1/`) answered 403 even with a good token. */
   deniedPrefixes: Set<string>
+  /** Answer every request with `307 Location: <redirectTo><path>` (a node sending clients elsewhere). */
+  redirectTo?: string
 }
 
 /** The seal/health state. */

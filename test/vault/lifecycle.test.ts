@@ -209,6 +209,28 @@ describe('health and faults', () => {
     expect(dec(await store.get('k', signal()))).toBe('v')
   })
 
+  it('follows one redirect (a node pointing at the active node), but not a redirect loop', async () => {
+    const { standin: active } = await setup()
+    const front = await startStandin()
+    try {
+      front.faults.redirectTo = active.url
+      const viaFront = await VaultKeyStore.connect(await vaultConfig(front), { log: () => {} })
+      try {
+        await viaFront.create('redirected', enc('v'), signal())
+        const kv = active.mount('kv')!
+        if (kv.type !== 'kv' || kv.version !== 1) throw new Error('kv v1 expected')
+        expect(kv.secrets.get('keyhold/redirected')).toEqual({ redirected: 'v' })
+        active.faults.redirectTo = front.url // now each sends the client to the other
+        await expect(viaFront.get('redirected', signal())).rejects.toThrow()
+      } finally {
+        await viaFront.close()
+        active.faults.redirectTo = undefined
+      }
+    } finally {
+      await front.close()
+    }
+  })
+
   it('stops at once when the caller aborts', async () => {
     const { standin, store } = await setup({ timeoutMs: 5_000 })
     standin.faults.latencyMs = 2_000
