@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { KesClient, clientOptionsFromEnv, serversFromEnv } from '../../client/index.js'
-import { CLIENT_FLAGS, UsageError, commandHelp, groupHelp, parseFlags, type Command, type CommandContext, type Group } from '../args.js'
+import { UsageError, commandHelp, groupHelp, parseFlags, type Command, type CommandContext, type Group } from '../args.js'
 import { Output, type Sink } from '../output.js'
 import { identityGroup } from './identity.js'
 import { keyGroup } from './key.js'
@@ -154,7 +154,7 @@ async function runCommand(path: string, command: Command, argv: string[], io: Cl
     }
     if (args.length < command.args.min) throw new UsageError(command.args.missing ?? 'missing arguments')
     if (args.length > command.args.max) throw new UsageError('too many arguments')
-    const talksToServer = command.flags.some((f) => f === CLIENT_FLAGS[0])
+    const talksToServer = command.flags.some((f) => f.long === 'server')
     const servers = talksToServer ? serversFromEnv(io.env, flags.server as string | undefined) : []
     let shared: Promise<KesClient> | undefined
     const open = async (endpoints: string[]): Promise<KesClient> => {

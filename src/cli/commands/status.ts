@@ -22,8 +22,9 @@ export const statusCommand: Command = {
   synopsis: '',
   args: { min: 0, max: 0 },
   flags: [
-    ...CLIENT_FLAGS,
-    { long: 'short', short: 'S', kind: 'boolean', help: 'One line per server.' },
+    // As in KES, -s is --short here; --server has no short form on this command.
+    ...CLIENT_FLAGS.map((f) => (f.long === 'server' ? { ...f, short: undefined } : f)),
+    { long: 'short', short: 's', kind: 'boolean', help: 'One line per server.' },
     { long: 'api', kind: 'boolean', help: 'Also list the API routes of each server.' },
     JSON_FLAG,
   ],
@@ -90,7 +91,7 @@ function print(ctx: Parameters<Command['run']>[0], state: EndpointState, index: 
     ctx.out.print()
     ctx.out.printTable(
       ['Method', 'Path', 'Max body', 'Timeout'],
-      apis.map((a) => [a.method, a.path, a.max_body === 0 ? '-' : formatBytes(a.max_body), a.timeout === 0 ? '-' : `${a.timeout}s`]),
+      apis.map((a) => [a.method, a.path, a.max_body === 0 ? '-' : a.max_body % 1_000_000 === 0 ? `${a.max_body / 1_000_000} MB` : formatBytes(a.max_body), a.timeout === 0 ? '-' : `${a.timeout}s`]),
     )
   }
 }
