@@ -63,7 +63,7 @@ export interface KmsServer {
  */
 export async function startKmsServer(config: ServerConfig, options: KmsServerOptions = {}): Promise<KmsServer> {
   const log = options.log ?? createLogger(config.log.error)
-  const store = await connectKeystore(config.keystore)
+  const store = await connectKeystore(config.keystore, log)
   const keys = new KeyCache(store, {
     ...config.cache,
     ...(options.probeMs !== undefined ? { probeMs: options.probeMs } : {}),

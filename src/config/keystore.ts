@@ -7,18 +7,22 @@
 import { MemoryKeyStore } from '../../backends/memory.js'
 import { FileKeyStore } from '../../backends/fs.js'
 import type { KeyStore } from '../keystore/keystore.js'
+import type { Logger } from '../observability/logger.js'
 import { connectVault } from './vault.js'
 import type { KeystoreConfig } from './types.js'
 
-/** connectKeystore opens the configured backend. Throws what the backend's constructor throws. */
-export async function connectKeystore(config: KeystoreConfig): Promise<KeyStore> {
+/**
+ * connectKeystore opens the configured backend; `log` receives backend warnings (Vault).
+ * Throws what the backend's constructor throws.
+ */
+export async function connectKeystore(config: KeystoreConfig, log?: Logger): Promise<KeyStore> {
   switch (config.kind) {
     case 'memory':
       return new MemoryKeyStore()
     case 'fs':
       return FileKeyStore.open(config.path)
     case 'vault':
-      return connectVault(config.config)
+      return connectVault(config.config, log)
     case 'instance':
       return config.store
   }

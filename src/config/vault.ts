@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { VAULT_DEFAULTS, VaultKeyStore, type VaultConfig, type VaultLog } from '../../backends/vault/index.js'
 import type { KeyStore } from '../keystore/keystore.js'
+import type { Logger } from '../observability/logger.js'
 
 const INVALID = 'kesconf: invalid vault keystore'
 
@@ -92,11 +93,14 @@ export function parseVaultConfig(raw: unknown): VaultConfig {
 }
 
 /**
- * connectVault logs in to Vault and returns the keystore. `log` receives the keystore's warnings
- * (default: JSON lines on stderr). Throws when login fails or Vault cannot be reached.
+ * connectVault logs in to Vault and returns the keystore. `log` (the server's error logger, or a
+ * plain function) receives the keystore's warnings: 403s with their path, failed renewals, health
+ * changes; default: JSON lines on stderr. Throws when login fails or Vault cannot be reached.
  */
-export function connectVault(config: VaultConfig, log?: VaultLog): Promise<KeyStore> {
-  return VaultKeyStore.connect(config, log ? { log } : {})
+export function connectVault(config: VaultConfig, log?: VaultLog | Logger): Promise<KeyStore> {
+  if (log === undefined) return VaultKeyStore.connect(config)
+  const fn: VaultLog = typeof log === 'function' ? log : (level, msg, fields) => log[level](fields ?? {}, msg)
+  return VaultKeyStore.connect(config, { log: fn })
 }
 
 type Section = Record<string, unknown>

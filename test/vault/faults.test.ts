@@ -4,8 +4,8 @@
  * message, never hangs, serves cached keys within `offline`, and recovers by itself; no key is
  * lost or changed. Two servers sharing one stand-in serve the same keys.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { silentLogger } from '../../src/observability/logger.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLogger } from '../../src/observability/logger.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import type { VaultStandin } from '../vault-standin/standin.js'
 import { startStandin, vaultConfig, waitFor } from './setup.js'
@@ -13,31 +13,25 @@ import { startStandin, vaultConfig, waitFor } from './setup.js'
 let standin: VaultStandin
 let a: TestServer
 let b: TestServer
-const stderrLines: string[] = []
+/** What the servers' error loggers wrote (the Vault keystore logs through them). */
+const logLines: string[] = []
 
 /** Starts a Keyhold server on the stand-in (KV v2, fast health pings, 300 ms Vault timeout). */
 async function keyhold(): Promise<TestServer> {
   const config = await vaultConfig(standin, { engine: 'kv2', version: 'v2', pingMs: 100, timeoutMs: 300, retries: 1 })
   return startTestServer(
     { keystore: { kind: 'vault', config }, cache: { anyMs: 60_000, unusedMs: 60_000, offlineMs: 60_000 } },
-    { log: silentLogger(), probeMs: 100 },
+    { log: createLogger('warn', { write: (line: string) => void logLines.push(line) }), probeMs: 100 },
   )
 }
 
 beforeAll(async () => {
-  // The keystore's own warnings go to stderr (connectVault's default log): keep them for assertions.
-  const write = process.stderr.write.bind(process.stderr)
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    stderrLines.push(String(chunk))
-    return typeof chunk === 'string' && chunk.startsWith('{"level"') ? true : write(chunk, ...(rest as []))
-  })
   standin = await startStandin()
   ;[a, b] = await Promise.all([keyhold(), keyhold()])
 })
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close()])
   await standin?.close()
-  vi.restoreAllMocks()
 })
 
 const admin = () => a.pki.clients.admin
@@ -154,7 +148,7 @@ describe('Vault faults', () => {
       expect(res.json).toEqual({ message: 'failed to read key' })
       expect((await a.call(admin(), 'GET', '/v1/key/describe/allowed')).status).toBe(200)
       expect(await ready(a)).toBe(200)
-      const logged = stderrLines.join('')
+      const logged = logLines.join('')
       expect(logged).toContain('"path":"/v1/kv2/data/keyhold/forbidden"')
       expect(logged).toContain('permission denied')
       for (const token of standin.tokens.issued.keys()) expect(logged).not.toContain(token)
