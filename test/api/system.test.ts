@@ -106,6 +106,22 @@ describe('/v1/ready and /v1/status', () => {
   })
 })
 
+describe('route timeouts', () => {
+  it('cuts the connection when a response is not written within the route timeout', async () => {
+    const store = new FlakyStore()
+    const t = await startTestServer({ keystore: { kind: 'instance', store }, api: { '/v1/key/describe/': { timeoutMs: 150 } } })
+    await t.call(admin(), 'POST', '/v1/key/create/slow')
+    const get = store.get.bind(store)
+    store.get = async (name, signal) => {
+      await new Promise((r) => setTimeout(r, 1000))
+      return get(name, signal)
+    }
+    const started = Date.now()
+    await expect(t.call(admin(), 'GET', '/v1/key/describe/never-cached-slow')).rejects.toThrow(/socket hang up|ECONNRESET/)
+    expect(Date.now() - started).toBeLessThan(900)
+  })
+})
+
 describe('placeholders and routing', () => {
   it.each(['/v1/metrics', '/v1/log/error', '/v1/log/audit'])('%s answers 501 until the operations layer plugs in', async (path) => {
     const r = await s.call(admin(), 'GET', path)

@@ -4,6 +4,9 @@
  */
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
+import { createPrivateKey } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadConfigFile, loadPolicyFile, parseConfig } from '../../src/config/load.js'
 import { parseDuration } from '../../src/config/duration.js'
@@ -114,6 +117,19 @@ describe('kesconf errors', () => {
     expect(fail(base().replace(pki.server.keyFile, '/nonexistent.key'))).toBe("kesconf: invalid tls config: cannot read private key '/nonexistent.key': ENOENT")
     expect(fail(base().replace(pki.server.keyFile, pki.server.certFile))).toContain('cannot parse private key')
     expect(fail(base().replace(pki.server.certFile, pki.clients.app.certFile))).toContain('has no DNS or IP subject alternative name')
+  })
+})
+
+describe('tls.password', () => {
+  it('decrypts an encrypted PEM key, and names the file on a wrong password', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyhold-pw-'))
+    const encrypted = createPrivateKey(pki.server.keyPem).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pa55' })
+    writeFileSync(join(dir, 'server.key'), encrypted)
+    const text = (pw: string) => base().replace(pki.server.keyFile, join(dir, 'server.key')).replace('tls:\n', `tls:\n  password: ${pw}\n`)
+    const c = parseConfig(text('pa55'), join(dir, 'config.yml'), {})
+    expect(c.tls.password).toBe('pa55')
+    expect(fail(text('wrong'))).toBe(`kesconf: invalid tls config: cannot parse private key '${join(dir, 'server.key')}' (wrong or missing password?)`)
+    expect(fail(text('wrong'))).not.toContain('wrong\'')
   })
 })
 
