@@ -111,6 +111,30 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'mp-copy' })))).equals(all)).toBe(true)
   })
 
+  it('CopyObject from an SSE-C source, and in-place rotation to another KMS key', async () => {
+    const c = store.client
+    const admin = await KesClient.create({ endpoints: [kh.url], certPem: kh.admin.certPem, keyPem: kh.admin.keyPem, ca: kh.ca.certPem })
+    await admin.createKey('rotated-to')
+    admin.close()
+    const key = randomBytes(32)
+    const md5 = createHash('md5').update(key).digest('base64')
+    const data = randomBytes(100_000)
+    await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'c-src', Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: md5 }))
+    await c.send(new CopyObjectCommand({
+      Bucket: 'enc', Key: 'c-dst', CopySource: 'enc/c-src', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'minio-default',
+      CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: key.toString('base64'), CopySourceSSECustomerKeyMD5: md5,
+    }))
+    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'c-dst' })))).equals(data)).toBe(true)
+    const noKey = await s3Error(c.send(new CopyObjectCommand({ Bucket: 'enc', Key: 'c-dst2', CopySource: 'enc/c-src' })))
+    expect(noKey.$metadata.httpStatusCode).toBe(400)
+
+    const rot = await c.send(new CopyObjectCommand({ Bucket: 'enc', Key: 'c-dst', CopySource: 'enc/c-dst', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'rotated-to' }))
+    expect(rot.SSEKMSKeyId).toBe('arn:aws:kms:rotated-to')
+    const head = await c.send(new HeadObjectCommand({ Bucket: 'enc', Key: 'c-dst' }))
+    expect(head.SSEKMSKeyId).toBe('arn:aws:kms:rotated-to')
+    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'c-dst' })))).equals(data)).toBe(true)
+  })
+
   it('a flipped byte in stored ciphertext or sealed metadata fails the GET, never wrong bytes', async () => {
     const c = store.client
     const data = randomBytes(150_000)
