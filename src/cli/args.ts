@@ -75,6 +75,9 @@ export const HELP_FLAG: Flag = { long: 'help', short: 'h', kind: 'boolean', help
 export const CLIENT_FLAGS: Flag[] = [
   { long: 'server', short: 's', kind: 'string', arg: 'HOST:PORT', help: 'Server endpoint(s), comma-separated. (default: $KES_SERVER or 127.0.0.1:7373)' },
   { long: 'insecure', short: 'k', kind: 'boolean', help: 'Skip verification of the server certificate.' },
+  { long: 'color', kind: 'string', arg: 'WHEN', help: 'Bold table headers: auto (on a terminal), never or always.' },
+  // KES scripts pass these; a KES server of today ignores enclaves, and so do we.
+  { long: 'enclave', short: 'e', kind: 'string', arg: 'NAME', help: 'Accepted for KES compatibility; ignored.' },
 ]
 
 /** The `--json` flag of commands that print data. */

@@ -20,10 +20,11 @@ export class Output {
   constructor(
     readonly stdout: Sink,
     readonly stderr: Sink,
-    opts: { json?: boolean; env?: NodeJS.ProcessEnv } = {},
+    opts: { json?: boolean; env?: NodeJS.ProcessEnv; color?: 'auto' | 'never' | 'always' } = {},
   ) {
     this.json = opts.json === true || stdout.isTTY !== true
-    this.#bold = !this.json && (opts.env?.NO_COLOR ?? '') === ''
+    const color = opts.color ?? 'auto'
+    this.#bold = color === 'always' || (color === 'auto' && !this.json && (opts.env?.NO_COLOR ?? '') === '')
   }
 
   /** print writes text and a newline. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { UsageError, isBase64, parseDuration, parseFlags, type Flag } from '../../src/cli/args.js'
+import { formatAudit } from '../../src/cli/commands/log.js'
 import { formatBytes, formatDuration, formatFields, formatTable, formatTime } from '../../src/cli/output.js'
 import { cli } from './run.js'
 
@@ -60,6 +61,17 @@ describe('output formatting', () => {
     expect(isBase64('aGVsbG8=')).toBe(true)
     expect(isBase64('aGVsbG8')).toBe(false)
     expect(isBase64('a b=')).toBe(false)
+  })
+})
+
+describe('audit lines on a terminal', () => {
+  it('shows time, status, a short identity, IP, path and response time', () => {
+    const line = formatAudit({
+      time: '2026-11-27T13:00:00.5Z',
+      request: { ip: '127.0.0.1', path: '/v1/key/create/k', identity: 'a'.repeat(64) },
+      response: { code: 403, time: 2 },
+    })
+    expect(line).toBe(`2026-11-27 13:00:00  403  ${'a'.repeat(12)}…  127.0.0.1        /v1/key/create/k  (2)`)
   })
 })
 

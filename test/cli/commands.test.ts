@@ -39,6 +39,8 @@ describe('keyhold key', () => {
     expect(JSON.parse((await cli(['key', 'ls'], admin)).stdout)).toEqual(['app-one', 'app-two', 'other'])
     expect(JSON.parse((await cli(['key', 'ls', 'app-*'], admin)).stdout)).toEqual(['app-one', 'app-two'])
     expect((await cli(['key', 'ls', 'app-*'], admin, { tty: true })).stdout).toBe('\x1b[1mKey\x1b[0m\napp-one\napp-two\n')
+    expect((await cli(['key', 'ls', 'app-*', '--color', 'never', '-e', 'ignored'], admin, { tty: true })).stdout).toBe('Key\napp-one\napp-two\n')
+    expect((await cli(['key', 'ls', '--color', 'sometimes'], admin)).stderr).toBe("Error: invalid --color 'sometimes': use auto, never or always. See 'keyhold key ls --help'\n")
     expect((await cli(['key', 'rm', 'other'], admin)).code).toBe(0)
     expect(await cli(['key', 'info', 'other'], admin)).toMatchObject({ code: 1, stderr: 'Error: failed to describe key "other": key does not exist\n' })
   })

@@ -139,6 +139,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   return runCommand(`${name} ${sub}`, command, args, io)
 }
 
+function colorOf(value: unknown): 'auto' | 'never' | 'always' {
+  if (value === undefined || value === 'auto' || value === 'never' || value === 'always') return value ?? 'auto'
+  throw new UsageError(`invalid --color '${String(value)}': use auto, never or always`)
+}
+
 function usageFailure(io: CliIo, message: string, path: string): number {
   io.stderr.write(`Error: ${message}. See 'keyhold ${path === '' ? '' : path + ' '}--help'\n`)
   return 2
@@ -167,7 +172,7 @@ async function runCommand(path: string, command: Command, argv: string[], io: Cl
       args,
       flags,
       env: io.env,
-      out: new Output(io.stdout, io.stderr, { json: flags.json === true, env: io.env }),
+      out: new Output(io.stdout, io.stderr, { json: flags.json === true, env: io.env, color: colorOf(flags.color) }),
       servers,
       client: (endpoints) => (endpoints === undefined ? (shared ??= open(servers)) : open(endpoints)),
       signal: io.signal ?? new AbortController().signal,
