@@ -1,0 +1,55 @@
+/**
+ * `keyhold-s3 admin group add|remove|info|list|enable|disable`, mirroring `mc admin group`.
+ *
+ * @module
+ */
+import { CliError, type CliIo } from './alias.js'
+import { adminCall, openSession } from './admin-client.js'
+import type { AdminArgs } from './admin-args.js'
+
+/** GROUP_USAGE is the usage text of `admin group`. */
+export const GROUP_USAGE = `Usage: keyhold-s3 admin group COMMAND ALIAS [ARGS]
+  add ALIAS GROUP MEMBER...           add users to a group (creates it)
+  remove ALIAS GROUP [MEMBER...]      remove users, or the (empty) group itself
+  info ALIAS GROUP                    show a group
+  list ALIAS                          list groups
+  enable|disable ALIAS GROUP          enable or disable a group
+`
+
+/** groupCommand runs one `admin group` subcommand. Throws CliError for server errors and bad usage. */
+export async function groupCommand(op: string, a: AdminArgs, io: CliIo): Promise<number> {
+  const [aliasName = '', group = '', ...members] = a.positional
+  if (aliasName === '' || (group === '' && op !== 'list' && op !== 'ls')) throw new CliError(GROUP_USAGE.trimEnd())
+  const s = openSession(io.env, aliasName, a.insecure)
+  switch (op) {
+    case 'add':
+      if (members.length === 0) throw new CliError(GROUP_USAGE.trimEnd())
+      await adminCall(s, 'Unable to add new group', 'PUT', '/update-group-members', { plain: Buffer.from(JSON.stringify({ group, members, isRemove: false })) })
+      io.stdout(`Added members \`${members.join(',')}\` to group \`${group}\` successfully.\n`)
+      return 0
+    case 'remove':
+    case 'rm':
+      await adminCall(s, 'Could not perform remove operation', 'PUT', '/update-group-members', { plain: Buffer.from(JSON.stringify({ group, members, isRemove: true })) })
+      io.stdout(members.length ? `Removed members \`${members.join(',')}\` from group \`${group}\` successfully.\n` : `Removed group \`${group}\` successfully.\n`)
+      return 0
+    case 'info': {
+      const g = await adminCall(s, 'Unable to fetch group info', 'GET', '/group', { query: [['group', group]] }) as { name: string; status: string; members?: string[]; policy?: string }
+      if (a.json) io.stdout(JSON.stringify({ status: 'success', groupName: g.name, groupStatus: g.status, members: g.members ?? [], groupPolicy: g.policy ?? '' }) + '\n')
+      else io.stdout(`Group: ${g.name}\nStatus: ${g.status}\nPolicy: ${g.policy ?? ''}\nMembers: ${(g.members ?? []).join(',')}\n`)
+      return 0
+    }
+    case 'list':
+    case 'ls': {
+      const groups = await adminCall(s, 'Unable to list groups', 'GET', '/groups') as string[] | null
+      for (const g of groups ?? []) io.stdout(a.json ? JSON.stringify({ status: 'success', groupName: g }) + '\n' : `${g}\n`)
+      return 0
+    }
+    case 'enable':
+    case 'disable':
+      await adminCall(s, `Unable to ${op} group`, 'PUT', '/set-group-status', { query: [['group', group], ['status', op === 'enable' ? 'enabled' : 'disabled']] })
+      io.stdout(`${op === 'enable' ? 'Enabled' : 'Disabled'} group \`${group}\` successfully.\n`)
+      return 0
+    default:
+      throw new CliError(GROUP_USAGE.trimEnd())
+  }
+}
