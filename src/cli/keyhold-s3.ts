@@ -21,7 +21,7 @@ export const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<
   alias: { summary: 'Set an alias: alias set ALIAS URL ACCESS_KEY SECRET_KEY.', load: async () => (await import('./s3/alias.js')).aliasCommand },
   encrypt: { summary: 'Bucket default encryption: encrypt set sse-kms KEY ALIAS/BUCKET.', load: async () => (await import('./s3/encrypt.js')).encryptCommand },
   stat: { summary: 'Show an object\'s metadata and encryption: stat ALIAS/BUCKET/OBJECT.', load: async () => (await import('./s3/stat.js')).statCommand },
-  admin: { summary: 'Administration: admin kms key status ALIAS [KEY].', load: async () => (await import('./s3/admin-kms.js')).adminKmsCommand },
+  admin: { summary: 'Administration like mc admin: user, user svcacct, group, policy, kms key status.', load: async () => (await import('./s3/admin.js')).adminCommand },
 }
 
 function usage(): string {

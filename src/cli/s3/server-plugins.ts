@@ -7,6 +7,7 @@
  */
 import type { S3ServerOptions } from '../../s3/options.js'
 import { ssePlugin } from '../../s3/kms/plugin.js'
+import { iamPlugin } from '../../s3/iam/plugin.js'
 
 /** What a plugin gets to configure itself. */
 export interface PluginContext {
@@ -35,4 +36,5 @@ export type ServerPlugin = (ctx: PluginContext) => Promise<PluginResult | undefi
 export const SERVER_PLUGINS: ServerPlugin[] = [
   // SSE first: its /minio/admin/v3/kms routes must precede the /minio/admin/v3 router.
   ssePlugin,
+  iamPlugin,
 ]
