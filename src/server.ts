@@ -14,7 +14,7 @@ import { KeyExistsError } from './keystore/keystore.js'
 import { KeyCache } from './keystore/cache.js'
 import { dispatcher, makeRouteTable } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
-import { buildChain, type Route } from './api/route.js'
+import { mountRoute, type Route } from './api/route.js'
 import { kesRoutes, type ExtraHandlers } from './api/routes.js'
 import { authenticator } from './auth/authorize.js'
 import { connectKeystore, sameKeystore } from './config/keystore.js'
@@ -77,7 +77,7 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
 
   const buildState = (cfg: ServerConfig): ServerState => {
     const routes = applyOverrides(baseRoutes, cfg.api)
-    const chains = routes.map((r) => [r.path, buildChain(r, { authenticate, log, wrappers: options.wrappers?.(r) ?? [] })] as const)
+    const chains = routes.map((r) => [r.path, mountRoute(r, { authenticate, log, wrappers: options.wrappers?.(r) ?? [] })] as const)
     return {
       config: cfg,
       admin: cfg.admin,

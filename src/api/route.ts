@@ -67,7 +67,7 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** What {@link buildChain} needs from the server. */
+/** What {@link mountRoute} needs from the server. */
 export interface ChainOptions {
   authenticate: Authenticate
   log: Logger
@@ -76,10 +76,10 @@ export interface ChainOptions {
 }
 
 /**
- * buildChain returns the middleware chain of one route. Errors are passed to `next(err)`;
+ * mountRoute returns the middleware chain of one route. Errors are passed to `next(err)`;
  * the server's error middleware turns them into KES error replies.
  */
-export function buildChain(route: Route, opts: ChainOptions): RequestHandler[] {
+export function mountRoute(route: Route, opts: ChainOptions): RequestHandler[] {
   const method: RequestHandler = (req, _res, next) => {
     // KES accepts POST wherever a route says PUT (old clients use POST).
     if (req.method === route.method || (route.method === 'PUT' && req.method === 'POST')) return next()

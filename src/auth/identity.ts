@@ -31,6 +31,10 @@ export function identifySocket(socket: TLSSocket): IdentityResult {
   return result
 }
 
+// Node exposes the peer chain only as issuer-linked certificates starting at the leaf, the one
+// whose key the client proved it holds. A second, unrelated leaf in the client's message is not
+// visible here, so "more than one leaf" can only be detected within that linked chain; the
+// identity is always that of the certificate the handshake authenticated.
 function computeIdentity(socket: TLSSocket): IdentityResult {
   // Node returns an empty object, not null, when the client sent no certificate.
   const first = socket.getPeerCertificate(true) as Partial<DetailedPeerCertificate>
