@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createCipheriv, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
@@ -82,11 +82,29 @@ describe('DARE 2.0', () => {
   })
 
   it('reads ChaCha20-Poly1305 packages (what MinIO writes on arm64)', () => {
-    // Build one by hand: header with cipher 0x01.
+    // Build a two-package stream by hand with cipher suite 0x01, as sio does.
     const nonce = randomBytes(12)
-    const enc = encryptBuffer(key, Buffer.from('x'), nonce)
-    enc[1] = 0x01
-    expect(() => decryptBuffer(key, enc)).toThrow(DareError) // AES tag under ChaCha fails
+    nonce[0] = nonce[0]! & 0x7f
+    const data = randomBytes(MAX_PAYLOAD + 10)
+    const pkgs = [data.subarray(0, MAX_PAYLOAD), data.subarray(MAX_PAYLOAD)].map((payload, seq) => {
+      const header = Buffer.alloc(16)
+      header[0] = 0x20
+      header[1] = 0x01
+      header.writeUInt16LE(payload.length - 1, 2)
+      nonce.copy(header, 4)
+      if (seq === 1) header[4] = header[4]! | 0x80
+      const iv = Buffer.from(header.subarray(4))
+      iv.writeUInt32LE((iv.readUInt32LE(8) ^ seq) >>> 0, 8)
+      const c = createCipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 })
+      c.setAAD(header.subarray(0, 4), { plaintextLength: payload.length })
+      return Buffer.concat([header, c.update(payload), c.final(), c.getAuthTag()])
+    })
+    const stream = Buffer.concat(pkgs)
+    expect(decryptBuffer(key, stream).equals(data)).toBe(true)
+    expect(py({ op: 'decrypt', key: key.toString('hex'), data: stream.toString('hex') }).plaintext).toBe(data.toString('hex'))
+    // Mixing cipher suites within one stream is refused, as sio does.
+    const mixed = Buffer.concat([pkgs[0]!, encryptBuffer(key, data.subarray(MAX_PAYLOAD), nonce)])
+    expect(() => decryptBuffer(key, mixed)).toThrow(DareError)
   })
 })
 

@@ -25,7 +25,7 @@ export interface Keyhold {
   start(): Promise<void>
 }
 
-export async function startKeyhold(opts: { port?: number; dir?: string; allow?: string[] } = {}): Promise<Keyhold> {
+export async function startKeyhold(opts: { port?: number; dir?: string; allow?: string[]; identities?: string[] } = {}): Promise<Keyhold> {
   const pki = await testPki()
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'keyhold-sse-'))
   const store = pki.clients.app
@@ -35,7 +35,8 @@ export async function startKeyhold(opts: { port?: number; dir?: string; allow?: 
     `tls:\n  key: ${pki.server.keyFile}\n  cert: ${pki.server.certFile}`,
     'policy:\n  minio:\n    allow:',
     ...(opts.allow ?? MINIO_POLICY).map((p) => `      - ${p}`),
-    `    identities:\n      - ${store.identity}`,
+    '    identities:',
+    ...[store.identity, ...(opts.identities ?? [])].map((i) => `      - ${i}`),
     `keystore:\n  fs:\n    path: ${join(dir, 'keys')}`,
     'log:\n  error: off\n  audit: off',
   ].join('\n')

@@ -6,6 +6,7 @@ import { KmsConfigError, expandEndpoints, kmsConfigFromEnv } from '../../src/s3/
 import { objectContext } from '../../src/s3/kms/context.js'
 import { KesKms } from '../../src/s3/kms/kms.js'
 import { S3Error } from '../../src/s3/errors.js'
+import { apiKeyIdentity, newApiKey } from '../../src/pki/index.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
 
 function configError(env: NodeJS.ProcessEnv): string {
@@ -43,8 +44,9 @@ describe('MINIO_KMS_KES_* configuration', () => {
 
 describe('KES connection to a real Keyhold', () => {
   let kh: Keyhold
+  const apiKey = newApiKey()
   beforeAll(async () => {
-    kh = await startKeyhold()
+    kh = await startKeyhold({ identities: [apiKeyIdentity(apiKey)] })
   })
   afterAll(async () => {
     await kh.stop()
@@ -80,6 +82,20 @@ describe('KES connection to a real Keyhold', () => {
     const status = await kms.status()
     expect(status.endpoints).toEqual({ 'https://127.0.0.1:1': 'offline', [kh.url]: 'online' })
     kms.close()
+  })
+
+  it('authenticates with MINIO_KMS_KES_API_KEY (a self-signed Ed25519 client certificate)', async () => {
+    const config = kmsConfigFromEnv({ MINIO_KMS_KES_ENDPOINT: kh.url, MINIO_KMS_KES_KEY_NAME: 'api-default', MINIO_KMS_KES_API_KEY: apiKey, MINIO_KMS_KES_CAPATH: kh.ca.certFile })!
+    const kms = await KesKms.connect(config, { keepAliveMs: 0 })
+    const dk = await kms.generateKey('', objectContext('b', 'o'))
+    expect((await kms.decrypt('', dk.ciphertext, objectContext('b', 'o'))).equals(dk.plaintext)).toBe(true)
+    kms.close()
+    const stranger = kmsConfigFromEnv({ MINIO_KMS_KES_ENDPOINT: kh.url, MINIO_KMS_KES_KEY_NAME: 'api-default', MINIO_KMS_KES_API_KEY: newApiKey(), MINIO_KMS_KES_CAPATH: kh.ca.certFile })!
+    // Start-up tolerates 403 as MinIO does; the first real use then fails with kms:NotAuthorized.
+    const denied = await KesKms.connect(stranger, { keepAliveMs: 0 })
+    const e = await denied.generateKey('', objectContext('b', 'o')).catch((err: S3Error) => err)
+    expect([(e as S3Error).status, (e as S3Error).code]).toEqual([403, 'kms:NotAuthorized'])
+    denied.close()
   })
 
   it('refuses to start when the KMS cannot be reached', async () => {
