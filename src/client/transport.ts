@@ -31,6 +31,19 @@ const MAX_RESPONSE_BYTES = 32 << 20
 
 class AttemptTimeout extends Error {}
 
+/**
+ * A request failed on a kept-alive socket before any answer: the server had closed the idle
+ * connection as we reused it. Not the endpoint's fault, so it is retried on a fresh socket.
+ */
+class StaleSocketError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause })
+  }
+}
+
+/** Retries of one endpoint after stale keep-alive sockets (kms-go retries network errors twice). */
+const STALE_SOCKET_RETRIES = 2
+
 /** Transport sends requests through one keep-alive agent (TLS sessions are reused) to a pool of endpoints. */
 export class Transport {
   constructor(
@@ -69,7 +82,7 @@ export class Transport {
       req.signal?.throwIfAborted()
       let answer: Answer
       try {
-        answer = await this.#attempt(endpoint, req, buffer)
+        answer = await this.#attemptFresh(endpoint, req, buffer)
       } catch (err) {
         if (req.signal?.aborted === true) throw req.signal.reason
         lastError = err
@@ -91,6 +104,16 @@ export class Transport {
     throw new KesConnectionError(`cannot reach ${tried}: ${reason}`, { cause: lastError })
   }
 
+  async #attemptFresh(endpoint: Endpoint, req: KesRequest, buffer: boolean): Promise<Answer> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.#attempt(endpoint, req, buffer)
+      } catch (err) {
+        if (!(err instanceof StaleSocketError) || retry >= STALE_SOCKET_RETRIES || req.signal?.aborted === true) throw err
+      }
+    }
+  }
+
   #attempt(endpoint: Endpoint, req: KesRequest, buffer: boolean): Promise<Answer> {
     const controller = new AbortController()
     const onAbort = (): void => controller.abort(req.signal?.reason)
@@ -104,6 +127,7 @@ export class Transport {
     const headers: Record<string, string> = { accept: req.accept ?? 'application/json', 'content-length': String(body.length) }
     if (body.length > 0) headers['content-type'] = 'application/json'
     return new Promise<Answer>((resolve, reject) => {
+      let answered = false
       const fail = (err: unknown): void => {
         clearTimeout(timer)
         unlink()
@@ -112,6 +136,7 @@ export class Transport {
       const outgoing = request(
         { host: endpoint.host, port: endpoint.port, method: req.method, path: req.path, headers, agent: this.agent, signal: controller.signal },
         (res) => {
+          answered = true
           const status = res.statusCode ?? 0
           if (!buffer && status >= 200 && status < 300) {
             // The stream lives on: only the caller's signal may end it now.
@@ -128,7 +153,7 @@ export class Transport {
           }, fail)
         },
       )
-      outgoing.on('error', fail)
+      outgoing.on('error', (err) => fail(outgoing.reusedSocket && !answered && !controller.signal.aborted ? new StaleSocketError(err) : err))
       outgoing.end(body)
     })
   }

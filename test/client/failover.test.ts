@@ -83,6 +83,23 @@ describe('KesClient failover', () => {
     silent.close()
   })
 
+  it('retries on a fresh socket when a kept-alive one was closed by the server, without resting the endpoint', async () => {
+    const served = new WeakMap<object, number>()
+    const flaky = await startStandIn((_req, res) => {
+      const socket = res.socket!
+      const n = (served.get(socket) ?? 0) + 1
+      served.set(socket, n)
+      // The second request on a connection finds it closed, as after a server's idle time-out.
+      if (n === 2) socket.destroy()
+      else reply(res, 200, { version: 'flaky', commit: '' })
+    })
+    const client = await clientFor([flaky.address, live.address])
+    for (let i = 0; i < 4; i++) expect((await client.version()).version).toBe('flaky')
+    expect(flaky.connections).toBeGreaterThanOrEqual(2)
+    client.close()
+    await flaky.close()
+  })
+
   it('stops at once when the caller aborts', async () => {
     live.handler = (_req, res) => setTimeout(() => reply(res, 200, { version: 'late', commit: '' }), 2_000)
     const client = await clientFor([live.address])
