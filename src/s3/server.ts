@@ -46,6 +46,18 @@ function overflowResponse(): string {
  * are invalid, or the address cannot be bound.
  */
 export async function createS3Server(options: S3ServerOptions): Promise<S3Server> {
+  // Certificates first: a bad certs dir fails start-up before the data dir is touched.
+  let setup: TlsSetup | undefined
+  const loadTls = (): ReturnType<typeof loadCertsDir> | undefined => {
+    if (options.tls?.cert !== undefined && options.tls.key !== undefined) return undefined
+    return options.certsDir !== undefined ? loadCertsDir(options.certsDir) : undefined
+  }
+  const dirCerts = loadTls()
+  if (options.tls?.cert !== undefined && options.tls.key !== undefined) {
+    setup = tlsSetup({ default: { cert: String(options.tls.cert), key: String(options.tls.key) } })
+  } else if (dirCerts?.default !== undefined) {
+    setup = tlsSetup({ default: dirCerts.default, sni: dirCerts.sni })
+  }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
   const db = openDatabase(options.dataDir)
   const blobs = new BlobStore(options.dataDir, db)
@@ -80,17 +92,6 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     void handleS3(core, req, res)
   }
 
-  let setup: TlsSetup | undefined
-  const loadTls = (): ReturnType<typeof loadCertsDir> | undefined => {
-    if (options.tls?.cert !== undefined && options.tls.key !== undefined) return undefined
-    return options.certsDir !== undefined ? loadCertsDir(options.certsDir) : undefined
-  }
-  const dirCerts = loadTls()
-  if (options.tls?.cert !== undefined && options.tls.key !== undefined) {
-    setup = tlsSetup({ default: { cert: String(options.tls.cert), key: String(options.tls.key) } })
-  } else if (dirCerts?.default !== undefined) {
-    setup = tlsSetup({ default: dirCerts.default, sni: dirCerts.sni })
-  }
   const serverOptions = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }
   const server: Server | HttpsServer = setup !== undefined
     ? createHttpsServer({ ...setup.options, ...serverOptions }, handler)
@@ -100,13 +101,18 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     else if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     else socket.destroy()
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (err) {
+    db.close()
+    throw err
+  }
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const tls = setup !== undefined

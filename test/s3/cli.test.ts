@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:tls'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { runS3Cli } from '../../src/cli/keyhold-s3.js'
+import { checkRootCredentials, parseAddress } from '../../src/cli/s3/server.js'
+import { createCertificate, generateKeyPair, privateKeyToPem } from '../../src/pki/index.js'
+import { testPki } from '../helpers/pki.js'
+
+const work = mkdtempSync(join(tmpdir(), 'keyhold-s3-cli-'))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await runS3Cli(argv, { env, stdout: (s) => { out += s }, stderr: (s) => { err += s } })
+  return { code, out, err }
+}
+
+function servedCn(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const cn = new X509Certificate(sock.getPeerX509Certificate()!.raw).subject.replace(/^CN=/, '')
+      sock.destroy()
+      resolve(cn)
+    })
+    sock.on('error', reject)
+  })
+}
+
+describe('keyhold-s3 CLI', () => {
+  it('prints help and refuses bad arguments and weak or missing root credentials', async () => {
+    expect((await cli(['--help'])).out).toContain('server')
+    expect((await cli(['nope'])).code).toBe(2)
+    const help = await cli(['server', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.out).toContain('--certs-dir DIR')
+    expect((await cli(['server'])).code).toBe(2)
+    const missing = await cli(['server', join(work, 'x')])
+    expect(missing.code).toBe(1)
+    expect(missing.err).toContain('MINIO_ROOT_USER and MINIO_ROOT_PASSWORD must be set')
+    expect(checkRootCredentials('admin', 'short', false)).toMatch(/at least 8/)
+    expect(checkRootCredentials('minioadmin', 'minioadmin', false)).toMatch(/well-known/)
+    expect(checkRootCredentials('ab', 'long-enough-secret', false)).toMatch(/at least 3/)
+    expect(checkRootCredentials(undefined, undefined, true)).toBeUndefined()
+    expect(checkRootCredentials('admin', 'a-strong-secret-42', false)).toBeUndefined()
+    expect(parseAddress(':9000')).toEqual({ host: '::', port: 9000 })
+    expect(parseAddress('[::1]:0')).toEqual({ host: '::1', port: 0 })
+    expect(() => parseAddress('nope')).toThrow()
+  })
+
+  it('runs as a process: banner with an aws example, SIGHUP reloads certificates, SIGTERM stops', async () => {
+    const pki = await testPki()
+    const certs = join(work, 'certs')
+    mkdirSync(certs, { recursive: true })
+    writeFileSync(join(certs, 'public.crt'), pki.server.certPem)
+    writeFileSync(join(certs, 'private.key'), pki.server.keyPem)
+    const proc = spawn(process.execPath, ['bin/keyhold-s3.js', 'server', join(work, 'data'), '--address', '127.0.0.1:0', '--certs-dir', certs], {
+      env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', MINIO_ROOT_USER: 'admin', MINIO_ROOT_PASSWORD: 'a-strong-secret-42' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    try {
+      let out = ''
+      let err = ''
+      proc.stderr.on('data', (c: Buffer) => { err += c.toString() })
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 30_000)
+        proc.stdout.on('data', (c: Buffer) => {
+          out += c.toString()
+          const m = /aws --endpoint-url (https:\/\/\S+) s3 cp/.exec(out)
+          if (m !== null) {
+            clearTimeout(timer)
+            resolve(m[1]!)
+          }
+        })
+      })
+      expect(out).toContain('serving the S3 API at https://127.0.0.1:')
+      const port = Number(new URL(url).port)
+      expect(await servedCn(port)).toBe('server')
+      const keyPair = generateKeyPair()
+      writeFileSync(join(certs, 'public.crt'), await createCertificate({ commonName: 'after-hup', keyPair, hosts: ['127.0.0.1'], usage: ['server'] }))
+      writeFileSync(join(certs, 'private.key'), privateKeyToPem(keyPair.privateKey))
+      proc.kill('SIGHUP')
+      for (let i = 0; i < 50 && !err.includes('certificates reloaded'); i++) await new Promise((r) => setTimeout(r, 100))
+      expect(await servedCn(port)).toBe('after-hup')
+      proc.kill('SIGTERM')
+      const code = await new Promise<number | null>((r) => proc.once('exit', r))
+      expect(code).toBe(0)
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+    }
+  }, 60_000)
+})

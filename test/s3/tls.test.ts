@@ -1,0 +1,85 @@
+import { X509Certificate } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { connect, type ConnectionOptions } from 'node:tls'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createCertificate, generateKeyPair, privateKeyToPem } from '../../src/pki/index.js'
+import { createS3Server } from '../../src/s3/server.js'
+import { ROOT_PASSWORD, ROOT_USER } from '../helpers/s3.js'
+import { testPki } from '../helpers/pki.js'
+
+const work = mkdtempSync(join(tmpdir(), 'keyhold-s3-tls-'))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+async function selfSigned(name: string, hosts: string[]): Promise<{ cert: string; key: string }> {
+  const keyPair = generateKeyPair()
+  return { cert: await createCertificate({ commonName: name, keyPair, hosts, usage: ['server'] }), key: privateKeyToPem(keyPair.privateKey) }
+}
+
+function writePair(dir: string, pair: { cert: string; key: string }): void {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'public.crt'), pair.cert)
+  writeFileSync(join(dir, 'private.key'), pair.key)
+}
+
+/** handshake connects and returns the served certificate's CN and the protocol, or the error code. */
+function handshake(port: number, opts: ConnectionOptions): Promise<{ cn?: string; protocol?: string | null; error?: string }> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts }, () => {
+      const cn = new X509Certificate(sock.getPeerX509Certificate()!.raw).subject.replace(/^CN=/, '')
+      const protocol = sock.getProtocol()
+      sock.destroy()
+      resolve({ cn, protocol })
+    })
+    sock.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }))
+  })
+}
+
+describe('TLS from a MinIO-style certs dir', () => {
+  it('serves the default cert, SNI certs from subfolders, TLS 1.2+ AEAD only, and reloads', async () => {
+    const pki = await testPki()
+    const certs = join(work, 'certs')
+    writePair(certs, { cert: pki.server.certPem, key: pki.server.keyPem })
+    writePair(join(certs, 'other'), await selfSigned('other', ['other.example']))
+    const server = await createS3Server({ dataDir: join(work, 'd1'), certsDir: certs, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: () => undefined })
+    try {
+      expect(server.tls).toBe(true)
+      expect(server.url).toMatch(/^https:/)
+      expect(existsSync(join(certs, 'CAs'))).toBe(true)
+      expect((await handshake(server.port, { ca: pki.ca.certPem, rejectUnauthorized: true, servername: 'localhost' })).cn).toBe('server')
+      expect((await handshake(server.port, {})).cn).toBe('server')
+      expect((await handshake(server.port, { servername: 'other.example' })).cn).toBe('other')
+      expect((await handshake(server.port, { servername: 'unknown.example' })).cn).toBe('server')
+      expect((await handshake(server.port, { maxVersion: 'TLSv1.2' })).protocol).toBe('TLSv1.2')
+      expect((await handshake(server.port, { maxVersion: 'TLSv1.1', minVersion: 'TLSv1' })).error).toBeDefined()
+      expect((await handshake(server.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384' })).error).toBeDefined()
+
+      writePair(certs, await selfSigned('renewed', ['localhost', '127.0.0.1']))
+      server.reloadCertificates()
+      expect((await handshake(server.port, {})).cn).toBe('renewed')
+      writeFileSync(join(certs, 'private.key'), 'not a key')
+      expect(() => server.reloadCertificates()).toThrow()
+      expect((await handshake(server.port, {})).cn).toBe('renewed')
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('refuses IP SANs on SNI certificates, and serves plain HTTP without certificates', async () => {
+    const pki = await testPki()
+    const certs = join(work, 'certs-ip')
+    writePair(certs, { cert: pki.server.certPem, key: pki.server.keyPem })
+    writePair(join(certs, 'bad'), await selfSigned('bad', ['10.0.0.1']))
+    await expect(createS3Server({ dataDir: join(work, 'd2'), certsDir: certs, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: () => undefined }))
+      .rejects.toThrow(/only the default certificate may contain IP SANs/)
+    const empty = join(work, 'empty-certs')
+    const plain = await createS3Server({ dataDir: join(work, 'd3'), certsDir: empty, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: () => undefined })
+    try {
+      expect(plain.tls).toBe(false)
+      expect(plain.url).toMatch(/^http:/)
+    } finally {
+      await plain.close()
+    }
+  })
+})
