@@ -7,6 +7,7 @@
  */
 import { readFileSync, statSync, readdirSync } from 'node:fs'
 import { X509Certificate } from 'node:crypto'
+import { isIP } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { privateKeyFromPem } from '../pki/keys.js'
 import { isValidName } from '../api/validate.js'
@@ -44,6 +45,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const raw = parsed.data
   const dir = dirname(file)
   const at = (p: string) => resolve(dir, p)
+
+  const address = raw.address?.trim() || DEFAULT_ADDRESS
+  if (!isAddress(address)) throw new ConfigError(`invalid address '${address}': want IP:PORT (the host must be an IP address or empty)`)
 
   const admin = raw.admin.identity.trim()
   if (admin === '') throw new ConfigError('invalid admin identity: no admin identity')
@@ -91,7 +95,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
 
   const expiry = raw.cache?.expiry
   const config: ServerConfig = {
-    address: raw.address ?? DEFAULT_ADDRESS,
+    address,
     admin,
     tls,
     api,
@@ -182,6 +186,14 @@ function readCa(path: string, read: (what: string, f: string) => string): string
   const pem = files.map((f) => read('CA certificate', f)).join('\n')
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`invalid tls config: no CA certificate in '${path}'`)
   return pem
+}
+
+// KES: the host must be an IP literal or empty (all interfaces); names would need resolving.
+function isAddress(address: string): boolean {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address)
+  if (m === null || Number(m[3]) > 65535) return false
+  const host = m[1] ?? m[2] ?? ''
+  return host === '' || isIP(host) !== 0
 }
 
 function deepFreeze<T>(value: T): T {

@@ -67,6 +67,8 @@ describe('loadConfigFile', () => {
     expect(c.cache).toEqual({ anyMs: 300_000, unusedMs: 30_000, offlineMs: 0 })
     expect(c.log).toEqual({ error: 'info', audit: 'info' })
     expect(c.tls.verifyClients).toBe(false)
+    expect(parseConfig(base('address: "[::1]:7373"'), '/x/c.yml', {}).address).toBe('[::1]:7373')
+    expect(parseConfig(base('address: :7373'), '/x/c.yml', {}).address).toBe(':7373')
   })
 
   it('names a missing file', () => {
@@ -105,6 +107,9 @@ describe('kesconf errors', () => {
     [base('policy_file: /nonexistent/p.yml'), "kesconf: cannot read policy file '/nonexistent/p.yml': ENOENT"],
     [base(`policy:\n  p:\n    identities: [${'a'.repeat(64)}]\n  q:\n    identities: [${'a'.repeat(64)}]`), 'identity already has policy'],
     [base(`policy:\n  p:\n    identities: [ADMIN]`).replace('[ADMIN]', `[${'f'.repeat(64)}]`).replace(/identity: [0-9a-f]{64}/, `identity: ${'f'.repeat(64)}`), 'is already admin'],
+    [base('address: localhost:7373'), "kesconf: invalid address 'localhost:7373': want IP:PORT"],
+    [base('address: 127.0.0.1'), "kesconf: invalid address '127.0.0.1'"],
+    [base('address: 127.0.0.1:99999'), "kesconf: invalid address '127.0.0.1:99999'"],
     [base('api:\n  /v1/status:\n    timeout: 0s'), "kesconf: invalid api config: timeout of '/v1/status' must be positive"],
   ])('refuses invalid config %#', (text, message) => {
     expect(fail(text)).toContain(message)
