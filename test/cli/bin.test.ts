@@ -11,7 +11,7 @@ describe('bin/keyhold.js', () => {
     expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^keyhold version \d+\.\d+\.\d+\n$/) as string })
     const { api_key, identity } = JSON.parse(created.stdout) as { api_key: string; identity: string }
     expect(apiKeyIdentity(api_key)).toBe(identity)
-  })
+  }, 90_000)
 
   it('exits 1 with the failure on stderr, and 2 for usage errors', async () => {
     const [unreachable, usage] = await Promise.all([
@@ -20,5 +20,5 @@ describe('bin/keyhold.js', () => {
     ])
     expect(unreachable).toEqual({ code: 1, stdout: '', stderr: 'Error: failed to create key "k": cannot reach https://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n' })
     expect(usage).toEqual({ code: 2, stdout: '', stderr: "Error: no key name specified. See 'keyhold key create --help'\n" })
-  })
+  }, 90_000)
 })

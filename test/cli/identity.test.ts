@@ -39,6 +39,9 @@ describe('keyhold identity new', () => {
     expect(x509.subjectAltName).toContain('DNS:localhost')
     expect(x509.subjectAltName).toContain('IP Address:127.0.0.1')
     expect(privateKeyFromPem(readFileSync(key)).privateKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1')
+    const shown = await cli(['identity', 'new', '--key', join(dir, 't.key'), '--cert', join(dir, 't.crt')], {}, { tty: true })
+    expect(shown.stdout).toContain(`The certificate is stored at: ${join(dir, 't.crt')}`)
+    expect(shown.stdout).toContain(`Your identity:\n\n   ${identityOfCertificate(readFileSync(join(dir, 't.crt')))}\n`)
     const hours = (Date.parse(x509.validTo) - Date.now()) / 3_600_000
     expect(hours).toBeGreaterThan(47)
     expect(hours).toBeLessThan(49)

@@ -33,7 +33,7 @@ export function spawnCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<C
     execFile(
       process.execPath,
       [BIN, ...argv],
-      { env: { PATH: process.env.PATH, ...env, KEYHOLD_FROM_SOURCE: '1' }, timeout: 30_000 },
+      { env: { PATH: process.env.PATH, ...env, KEYHOLD_FROM_SOURCE: '1' }, timeout: 80_000 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
         resolve({ code, stdout, stderr })
