@@ -34,7 +34,8 @@ export class Iam {
   readonly rootUser: string
   readonly rootPassword: string
   private readonly sealer: SecretSealer
-  // sealed string → secret; keyed by the sealed form so a changed secret can never hit a stale entry.
+  // access key + sealed string → secret: a changed secret never hits a stale entry, and a sealed
+  // string copied to another access key is never answered from the cache.
   private readonly secretCache = new Map<string, string>()
   private readonly parsedPolicies = new Map<string, { document: string; policy: Policy }>()
 
@@ -57,18 +58,39 @@ export class Iam {
   /** sealSecret seals a secret for storage. Rejects when the KMS fails. */
   async sealSecret(secret: string, accessKey: string): Promise<string> {
     const sealed = await this.sealer.seal(secret, accessKey)
-    this.secretCache.set(sealed, secret)
+    this.secretCache.set(`${accessKey}\0${sealed}`, secret)
     return sealed
   }
 
   /** unsealSecret returns the secret of a stored (sealed) string. Rejects when the KMS fails. */
   async unsealSecret(sealed: string, accessKey: string): Promise<string> {
-    const hit = this.secretCache.get(sealed)
+    const cacheKey = `${accessKey}\0${sealed}`
+    const hit = this.secretCache.get(cacheKey)
     if (hit !== undefined) return hit
     const secret = await this.sealer.unseal(sealed, accessKey)
     if (this.secretCache.size > 100_000) this.secretCache.clear()
-    this.secretCache.set(sealed, secret)
+    this.secretCache.set(cacheKey, secret)
     return secret
+  }
+
+  /**
+   * resealPlainSecrets seals every secret stored unsealed (written before a KMS was configured) with
+   * the current sealer, one atomic update per credential; returns how many were resealed. Rejects
+   * when the KMS fails (already resealed ones stay sealed).
+   */
+  async resealPlainSecrets(): Promise<number> {
+    let n = 0
+    for (const u of this.users.listUsers()) {
+      if (!u.secret.startsWith('plain:')) continue
+      const sealed = await this.sealSecret(u.secret.slice('plain:'.length), u.accessKey)
+      n += this.db.prepare('UPDATE users SET secret = ? WHERE access_key = ? AND secret = ?').run(sealed, u.accessKey, u.secret).changes
+    }
+    for (const sa of this.serviceAccounts.list()) {
+      if (!sa.secret.startsWith('plain:')) continue
+      const sealed = await this.sealSecret(sa.secret.slice('plain:'.length), sa.accessKey)
+      n += this.db.prepare('UPDATE service_accounts SET secret = ? WHERE access_key = ? AND secret = ?').run(sealed, sa.accessKey, sa.secret).changes
+    }
+    return n
   }
 
   /**

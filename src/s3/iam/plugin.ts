@@ -1,29 +1,48 @@
 /**
  * The IAM server plugin of `keyhold-s3 server`: opens the IAM database in the data directory and
  * contributes the credential provider, the authorizer, the `/minio/admin/v3` routes and the bucket
- * `policy` subresource.
+ * `policy` subresource. With a KMS configured (MINIO_KMS_*), secrets are sealed with Keyhold data
+ * keys, and secrets stored before are resealed at start-up.
  *
  * @module
  */
 import { mkdirSync } from 'node:fs'
 import type { PluginContext, PluginResult } from '../../cli/s3/server-plugins.js'
+import { kmsConfigFromEnv } from '../kms/config.js'
+import { KesKms } from '../kms/kms.js'
 import { IAM_DB_FILE } from './db.js'
 import { createIam } from './index.js'
+import { KmsSecretSealer } from './kms-sealer.js'
 
-/** iamPlugin sets up access control. Rejects when the IAM database cannot be opened. */
-export function iamPlugin(ctx: PluginContext): Promise<PluginResult> {
+/** iamPlugin sets up access control. Rejects when the database cannot be opened or the KMS fails at start-up. */
+export async function iamPlugin(ctx: PluginContext): Promise<PluginResult> {
   // Plugins run before createS3Server, which would create the directory itself.
   mkdirSync(ctx.dataDir, { recursive: true, mode: 0o700 })
-  const hooks = createIam({ dataDir: ctx.dataDir, rootUser: ctx.rootUser, rootPassword: ctx.rootPassword, log: ctx.log })
-  return Promise.resolve({
+  const config = kmsConfigFromEnv(ctx.env, ctx.certsDir)
+  // Its own connection (the SSE plugin keeps its own); no keep-alive: the SSE one keeps the key warm.
+  const kms = config === undefined ? undefined : await KesKms.connect(config, { keepAliveMs: 0 })
+  const hooks = createIam({
+    dataDir: ctx.dataDir, rootUser: ctx.rootUser, rootPassword: ctx.rootPassword, log: ctx.log,
+    ...(kms ? { sealer: new KmsSecretSealer(kms) } : {}),
+  })
+  try {
+    const resealed = kms ? await hooks.iam.resealPlainSecrets() : 0
+    if (resealed > 0) ctx.log(`sealed ${resealed} IAM secret(s) stored before the KMS was configured`)
+  } catch (err) {
+    hooks.close()
+    kms?.close()
+    throw new Error(`Failed to seal IAM secrets with the KMS: ${(err as Error).message}`, { cause: err })
+  }
+  return {
     options: {
       credentials: hooks.credentials, authorizer: hooks.authorizer, extraRoutes: hooks.extraRoutes,
       subresources: hooks.subresources,
     },
-    banner: [`IAM: users, groups, policies and service accounts in ${IAM_DB_FILE}`],
+    banner: [`IAM: users, groups, policies and service accounts in ${IAM_DB_FILE}${kms ? ', secrets sealed by the KMS' : ''}`],
     close: () => {
       hooks.close()
+      kms?.close()
       return Promise.resolve()
     },
-  })
+  }
 }
