@@ -3,6 +3,8 @@
  * exact KES status and message for every failure.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
+import { MemoryKeyStore } from '../../backends/memory.js'
+import { encodeKeyVersion, generateKeyVersion } from '../../src/crypto/key.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 let s: TestServer
@@ -131,6 +133,17 @@ describe('/v1/key/list/', () => {
     expect(star.names).toEqual(expect.arrayContaining(['ls-a1', 'ls-a2', 'ls-b1']))
     expect(empty).toEqual(star)
     expect([...star.names].sort()).toEqual(star.names)
+  })
+
+  it('pages at 1024 names with continue_at', async () => {
+    const store = new MemoryKeyStore()
+    const encoded = encodeKeyVersion(generateKeyVersion('test'))
+    for (let i = 0; i < 1030; i++) await store.create(`p-${String(i).padStart(4, '0')}`, encoded, new AbortController().signal)
+    const t = await startTestServer({ keystore: { kind: 'instance', store } })
+    const page = (await t.call(admin(), 'GET', '/v1/key/list/p-*')).json as { names: string[]; continue_at: string }
+    expect(page.names).toHaveLength(1024)
+    expect(page.names[1023]).toBe('p-1023')
+    expect(page.continue_at).toBe('p-1024')
   })
 
   it('redirects /v1/key/list to /v1/key/list/ (how kms-go lists all keys)', async () => {
