@@ -20,7 +20,7 @@ function serve(env: NodeJS.ProcessEnv, certsDir: string): { child: ChildProcess;
   })
   let text = ''
   const output = new Promise<{ url?: string; code?: number | null; text: string }>((resolve) => {
-    const timer = setTimeout(() => resolve({ text }), 30_000)
+    const timer = setTimeout(() => resolve({ text }), 90_000)
     const onData = (c: Buffer) => {
       text += c.toString()
       const m = /(https?:\/\/127\.0\.0\.1:\d+)/.exec(text)
@@ -60,7 +60,7 @@ describe('keyhold-s3 server process with MINIO_KMS_KES_*', () => {
     const r = await output
     expect(r.code).toBe(1)
     expect(r.text).toContain('kms: incomplete configuration for MinIO KES: missing authentication method')
-  })
+  }, 120_000) // the aws CLI and child processes are slow on a loaded 2-core machine
 
   it('starts wired to Keyhold and encrypts with auto-encryption', async () => {
     const { child, output } = serve({
@@ -84,5 +84,5 @@ describe('keyhold-s3 server process with MINIO_KMS_KES_*', () => {
     } finally {
       child.kill('SIGTERM')
     }
-  })
+  }, 120_000) // the aws CLI and child processes are slow on a loaded 2-core machine
 })

@@ -68,7 +68,7 @@ describe('seed scenario: Keyhold policy, keyhold-s3 over TLS with MINIO_KMS_KES_
     out.length = 0
     expect(await adminKmsCommand(['kms', 'key', 'status', 'local', 'missing-key', '--insecure'], io)).toBe(1)
     expect(out.join('')).toContain('Encryption ✗ (key with given key ID does not exist)')
-  })
+  }, 120_000) // the aws CLI and child processes are slow on a loaded 2-core machine
 
   it('refuses a missing KMS key for bucket encryption and SSE-C over plain HTTP', async () => {
     out.length = 0
@@ -83,5 +83,5 @@ describe('seed scenario: Keyhold policy, keyhold-s3 over TLS with MINIO_KMS_KES_
     } finally {
       await plain.close()
     }
-  })
+  }, 120_000) // the aws CLI and child processes are slow on a loaded 2-core machine
 })
