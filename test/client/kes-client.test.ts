@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KesClient, KesConnectionError, KesError } from '../../src/client/index.js'
 import { apiKeyIdentity, newApiKey } from '../../src/pki/index.js'
@@ -199,6 +200,15 @@ describe('KesClient authentication and trust', () => {
     const loose = await KesClient.create({ endpoints: [server.url], certPem: pki.clients.app.certPem, keyPem: pki.clients.app.keyPem, insecure: true })
     expect(await loose.version()).toEqual({ version: 'v', commit: 'c' })
     loose.close()
+  })
+
+  it('decrypts an encrypted client key with its password', async () => {
+    const encrypted = createPrivateKey(pki.clients.app.keyPem).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString()
+    server.handler = (_req, res) => reply(res, 200, { version: 'v', commit: 'c' })
+    const c = await KesClient.create({ endpoints: [server.url], certPem: pki.clients.app.certPem, keyPem: encrypted, keyPassword: 'pw', ca: pki.ca.certPem })
+    await c.version()
+    c.close()
+    expect(last().identity).toBe(pki.clients.app.identity)
   })
 
   it('rejects inconsistent credentials', async () => {
