@@ -2,11 +2,14 @@
  * `keyhold metric` and `keyhold log` against a real server with the observability wired in:
  * metrics are scraped and summarised, the audit stream is followed and ends on interrupt.
  */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKmsObservability, type KmsObservability } from '../../src/observability/kms.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { cli } from './run.js'
 
+const BIN = fileURLToPath(new URL('../../bin/keyhold.js', import.meta.url))
 let server: TestServer
 let observability: KmsObservability
 let admin: NodeJS.ProcessEnv
@@ -60,6 +63,22 @@ describe('keyhold log', () => {
       }),
     )
   })
+
+  it('ends with exit 0 when the keyhold process is interrupted (SIGINT)', async () => {
+    const child = spawn(process.execPath, [BIN, 'log', '--audit'], { env: { PATH: process.env.PATH, ...admin, KEYHOLD_FROM_SOURCE: '1' } })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    // Poke the server until the stream shows our request: then the CLI is surely following.
+    const deadline = Date.now() + 60_000
+    while (!out.includes('/v1/key/describe/poke') && Date.now() < deadline) {
+      await cli(['key', 'info', 'poke'], admin)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    expect(out).toContain('"path":"/v1/key/describe/poke"')
+  }, 90_000)
 
   it('refuses --audit with --error', async () => {
     expect((await cli(['log', '--audit', '--error'], admin)).code).toBe(2)
