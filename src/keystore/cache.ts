@@ -27,6 +27,8 @@ export interface KeyCacheOptions extends CacheConfig {
   probeMs?: number
   /** Called when the offline flag flips, for the error log. */
   onOfflineChange?: (offline: boolean, cause?: unknown) => void
+  /** Called per key lookup: `hit` when the cache answered (the key-cache metrics). */
+  onLookup?: (hit: boolean) => void
 }
 
 // A shared fetch must not die with the one request that started it; it gets its own deadline.
@@ -40,12 +42,14 @@ export class KeyCache {
   #expiry: CacheConfig
   #offline = false
   readonly #onOfflineChange: KeyCacheOptions['onOfflineChange']
+  readonly #onLookup: KeyCacheOptions['onLookup']
   readonly #timers: NodeJS.Timeout[] = []
 
   constructor(store: KeyStore, options: KeyCacheOptions) {
     this.#store = store
     this.#expiry = { anyMs: options.anyMs, unusedMs: options.unusedMs, offlineMs: options.offlineMs }
     this.#onOfflineChange = options.onOfflineChange
+    this.#onLookup = options.onLookup
     const probeMs = options.probeMs ?? 10_000
     if (probeMs > 0) this.#timers.push(setInterval(() => void this.status(AbortSignal.timeout(probeMs)).catch(() => {}), probeMs).unref())
     // Sweeping drops key material from memory once nothing may serve it any more.
@@ -78,9 +82,11 @@ export class KeyCache {
     if (entry !== undefined) {
       if (this.#fresh(entry, now) || (this.#offline && this.#retained(entry, now))) {
         entry.usedAt = now
+        this.#onLookup?.(true)
         return entry.key
       }
     }
+    this.#onLookup?.(false)
     let p = this.#inflight.get(name)
     if (p === undefined) {
       p = this.#fetch(name)

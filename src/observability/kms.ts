@@ -18,6 +18,7 @@ import type { AuditTarget } from './audit-target.js'
 import { ErrorLogOutput, type LineSink } from './error-stream.js'
 import { streamLog } from './log-hub.js'
 import { createLogger, type Logger } from './logger.js'
+import { keystoreObserver, type KeystoreObserver } from './keystore-metrics.js'
 import { KmsMetrics, METRICS_CONTENT_TYPE } from './metrics.js'
 import { observe } from './observe.js'
 
@@ -43,9 +44,10 @@ export interface KmsObservability {
   readonly metrics: KmsMetrics
   readonly audit: AuditLog
   readonly errors: ErrorLogOutput
-  /** What `startKmsServer` takes: `log`, `wrappers`, `requestWrappers`, `extraHandlers`. */
+  /** What `startKmsServer` takes: `log`, `wrappers`, `requestWrappers`, `extraHandlers`, `keystoreObserver`. */
   serverOptions(): {
     log: Logger
+    keystoreObserver: KeystoreObserver
     wrappers: (route: Route) => RequestHandler[]
     requestWrappers: RequestHandler[]
     extraHandlers: ExtraHandlers
@@ -87,6 +89,7 @@ export async function createKmsObservability(config: Pick<ServerConfig, 'log'>, 
     errors,
     serverOptions: () => ({
       log,
+      keystoreObserver: keystoreObserver(metrics),
       wrappers: (route) => (route.metrics ? [measure] : []),
       requestWrappers: [record],
       extraHandlers: {

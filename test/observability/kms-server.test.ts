@@ -103,6 +103,8 @@ describe('observability of a running KMS server', () => {
     expect(res.text).not.toContain('kes_http_request_failure')
     expect(res.text).toMatch(/^kes_http_response_time_count 5$/m)
     expect(res.text).toMatch(/^kes_log_audit_events \d+$/m)
+    expect(res.text).toMatch(/^keyhold_key_cache_hits [1-9]\d*$/m)
+    expect(res.text).toMatch(/^keyhold_keystore_latency_seconds_count [1-9]\d*$/m)
     expect((await server.call(app, 'GET', '/v1/metrics')).status).toBe(403)
   })
 
