@@ -95,9 +95,15 @@ export function parseKmsContext(b64: string): KmsContext {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(parsed)) {
     if (typeof v !== 'string') throw SSE_ERRORS.invalidArgumentContext()
-    out[k] = v
+    out[wellFormed(k)] = wellFormed(v)
   }
   return out
+}
+
+// A lone surrogate (from a JSON `\ud800` escape) would marshal as `\ufffd` at generate time but as a
+// raw U+FFFD after the stored context is read back; normalising it first keeps both byte-identical.
+function wellFormed(s: string): string {
+  return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
 }
 
 /**
