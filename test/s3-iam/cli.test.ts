@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { MADMIN_PBKDF2_AES } from '../../src/s3/admin/madmin-crypto.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runS3Cli } from '../../src/cli/keyhold-s3.js'
 import { ROOT, startIamServer, type IamServer } from './helpers.js'
@@ -11,7 +12,7 @@ let srv: IamServer
 let env: NodeJS.ProcessEnv
 let dir: string
 beforeAll(async () => {
-  srv = await startIamServer()
+  srv = await startIamServer({ responseAlgorithm: MADMIN_PBKDF2_AES })
   dir = mkdtempSync(join(tmpdir(), 'keyhold-s3-cli-'))
   env = { KEYHOLD_S3_CONFIG_DIR: dir }
   expect((await run('alias', 'set', 'local', srv.url, ROOT.accessKey, ROOT.secretKey)).code).toBe(0)
@@ -62,7 +63,7 @@ describe('keyhold-s3 admin (mc admin look-alike)', () => {
     expect((await admin('user', 'disable', 'local', 'alice')).stdout).toBe('Disabled user `alice` successfully.\n')
     expect((await admin('user', 'remove', 'local', 'alice')).stdout).toBe('Removed user `alice` successfully.\n')
     expect(await admin('user', 'info', 'local', 'alice')).toMatchObject({ code: 1, stderr: 'mc: <ERROR> Unable to get user info. The specified user does not exist.\n' })
-  })
+  }, 120_000)
 
   it('reports usage errors, unknown aliases and flags', async () => {
     expect((await run('admin')).code).toBe(2)

@@ -27,11 +27,14 @@ export interface IamServer {
   close(): Promise<void>
 }
 
-/** startIamServer starts keyhold-s3 on 127.0.0.1:0 over TLS with the IAM hooks. */
-export async function startIamServer(): Promise<IamServer> {
+/**
+ * startIamServer starts keyhold-s3 on 127.0.0.1:0 over TLS with the IAM hooks. `responseAlgorithm`
+ * 2 (PBKDF2) spares the two shared cores the 64 MiB Argon2id of every encrypted answer.
+ */
+export async function startIamServer(opts: { responseAlgorithm?: number } = {}): Promise<IamServer> {
   const pki = await testPki()
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-s3-iam-'))
-  const hooks = createIam({ dataDir: dir, rootUser: ROOT.accessKey, rootPassword: ROOT.secretKey })
+  const hooks = createIam({ dataDir: dir, rootUser: ROOT.accessKey, rootPassword: ROOT.secretKey, ...opts })
   const server = await createS3Server({
     dataDir: dir, rootUser: ROOT.accessKey, rootPassword: ROOT.secretKey,
     tls: { cert: pki.server.certPem, key: pki.server.keyPem },

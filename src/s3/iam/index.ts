@@ -31,12 +31,19 @@ export interface IamHooks {
  * createIam opens the IAM database in `dataDir` and returns the hooks for createS3Server.
  * Throws on database I/O errors.
  */
-export function createIam(options: IamOptions & { log?: (message: string) => void }): IamHooks {
+export function createIam(options: IamOptions & {
+  log?: (message: string) => void
+  /** madmin algorithm id for encrypted answers (default Argon2id + AES-GCM; 2 = PBKDF2, as FIPS builds). */
+  responseAlgorithm?: number
+}): IamHooks {
   const iam = new Iam(options)
   const access = new IamAccess(iam)
   return {
     iam, access, credentials: access, authorizer: access,
-    extraRoutes: iamAdminRoutes({ access, ...(options.log ? { log: options.log } : {}) }),
+    extraRoutes: iamAdminRoutes({
+      access, ...(options.log ? { log: options.log } : {}),
+      ...(options.responseAlgorithm !== undefined ? { responseAlgorithm: options.responseAlgorithm } : {}),
+    }),
     subresources: { policy: bucketPolicyHandler },
     close: () => iam.close(),
   }
