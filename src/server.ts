@@ -8,11 +8,12 @@
 import { createServer, type Server } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import type { AddressInfo } from 'node:net'
-import express, { type RequestHandler } from 'express'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express'
 import { generateKeyVersion } from './crypto/key.js'
 import { KeyExistsError } from './keystore/keystore.js'
 import { KeyCache } from './keystore/cache.js'
-import { dispatcher, makeRouteTable } from './api/dispatch.js'
+import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
 import { mountRoute, type Route } from './api/route.js'
 import { kesRoutes, type ExtraHandlers } from './api/routes.js'
@@ -21,6 +22,7 @@ import { connectKeystore, sameKeystore } from './config/keystore.js'
 import { loadConfigFile, loadPolicyFile } from './config/load.js'
 import type { ServerConfig } from './config/types.js'
 import { createLogger, type Logger } from './observability/logger.js'
+import { timedKeyStore, type KeystoreObserver } from './observability/keystore-metrics.js'
 import { PolicySet } from './policy/policy.js'
 import { applyOverrides, StateRef, type ServerContext, type ServerState } from './state.js'
 import { watchFile, type FileWatch } from './config/watch.js'
@@ -41,6 +43,8 @@ export interface KmsServerOptions {
   watchPolicyFile?: boolean
   /** Interval of the keystore status probe in ms (default 10 s). */
   probeMs?: number
+  /** Receives key-cache hits/misses and keystore call durations (the metrics). */
+  keystoreObserver?: KeystoreObserver
 }
 
 /** A running KMS server. */
@@ -63,9 +67,12 @@ export interface KmsServer {
  */
 export async function startKmsServer(config: ServerConfig, options: KmsServerOptions = {}): Promise<KmsServer> {
   const log = options.log ?? createLogger(config.log.error)
-  const store = await connectKeystore(config.keystore, log)
+  const observer = options.keystoreObserver
+  const backend = await connectKeystore(config.keystore, log)
+  const store = observer ? timedKeyStore(backend, observer) : backend
   const keys = new KeyCache(store, {
     ...config.cache,
+    ...(observer ? { onLookup: (hit: boolean) => observer.lookup(hit) } : {}),
     ...(options.probeMs !== undefined ? { probeMs: options.probeMs } : {}),
     onOfflineChange: (offline, cause) =>
       offline ? log.error({ err: errText(cause), keystore: store.toString() }, 'keystore is unreachable') : log.info('keystore is reachable again'),
@@ -101,12 +108,7 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
     throw err
   }
 
-  const app = express()
-  app.disable('x-powered-by')
-  app.disable('etag')
-  if (options.requestWrappers?.length) app.use(options.requestWrappers)
-  app.use(dispatcher(() => stateRef.get().table))
-  app.use(errorHandler(log))
+  const app = expressEntry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
 
   const server: Server = createServer(
     {
@@ -192,6 +194,28 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
   }
 
   return { url: `https://${urlHost}:${address.port}`, address, config: () => stateRef.get().config, reload, close }
+}
+
+/**
+ * expressEntry gives every request express's request/response API (what `express()` does on
+ * entry: prototypes, `res.locals`, `req.originalUrl`) and runs `chain`, then `onError`. Routing is
+ * ours (dispatch.ts), so express's router, query parser and final handler would only cost time
+ * on the hot path.
+ */
+function expressEntry(chain: RequestHandler[], onError: ErrorRequestHandler) {
+  const app = express()
+  app.disable('x-powered-by')
+  app.disable('etag')
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const r = Object.setPrototypeOf(req, app.request) as Request
+    const s = Object.setPrototypeOf(res, app.response) as Response
+    Object.assign(r, { app, res: s, originalUrl: req.url })
+    Object.assign(s, { app, req: r, locals: Object.create(null) as Record<string, unknown> })
+    runChain(chain, r, s, (err) => {
+      if (err !== undefined) onError(err, r, s, () => {})
+      else if (!s.headersSent) s.status(404).end()
+    })
+  }
 }
 
 function tlsOptions(config: ServerConfig) {

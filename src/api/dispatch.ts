@@ -69,10 +69,14 @@ export function dispatcher(table: () => RouteTable): RequestHandler {
   }
 }
 
-function runChain(chain: RequestHandler[], req: Request, res: Response, done: NextFunction): void {
+/**
+ * runChain runs express middlewares in order; an error or the end of the chain goes to `done`.
+ * A middleware that throws or rejects is treated like `next(err)`.
+ */
+export function runChain(chain: readonly RequestHandler[], req: Request, res: Response, done: (err?: unknown) => void): void {
   let i = 0
   const step = (err?: unknown): void => {
-    if (err !== undefined && err !== null) return done(err)
+    if (err !== undefined && err !== null && err !== 'route') return done(err)
     const mw = chain[i++]
     if (mw === undefined) return done()
     try {
