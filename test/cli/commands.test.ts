@@ -3,6 +3,7 @@
  * runs in-process here for speed; test/cli/bin.test.ts runs the executable itself.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
+import { newApiKey } from '../../src/pki/index.js'
 import { testPki, type TestPki } from '../helpers/pki.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { cli } from './run.js'
@@ -119,6 +120,16 @@ describe('keyhold identity, policy, status', () => {
     expect(both.code).toBe(1)
     expect(both.stdout).toMatch(new RegExp(`^${server.url}  online  .* keystore reachable`))
     expect(both.stdout).toContain('https://127.0.0.1:1  offline  cannot reach https://127.0.0.1:1: connect ECONNREFUSED')
+  })
+
+  it('keeps KES\'s top-level ls for keys, policies (-p) and identities (-i), with -a for an API key', async () => {
+    await cli(['key', 'create', 'ls-key'], admin)
+    expect(JSON.parse((await cli(['ls', 'ls-*'], admin)).stdout)).toEqual(['ls-key'])
+    expect(JSON.parse((await cli(['ls', '-p'], admin)).stdout)).toEqual(['my-app'])
+    expect(JSON.parse((await cli(['ls', '-i', pki.clients.app.identity.slice(0, 8) + '*'], admin)).stdout)).toEqual([pki.clients.app.identity])
+    // The API key replaces the admin certificate of the environment: an unknown identity is refused.
+    expect(await cli(['ls', '-a', newApiKey()], admin)).toMatchObject({ code: 1, stderr: 'Error: failed to list keys: not authorized: insufficient permissions\n' })
+    expect((await cli(['ls', '-i', '-p'], admin)).code).toBe(2)
   })
 
   it('needs the CA or --insecure to trust the server', async () => {

@@ -6,12 +6,13 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { KesClient, clientOptionsFromEnv, serversFromEnv } from '../../client/index.js'
+import { CLIENT_ENV, KesClient, clientOptionsFromEnv, serversFromEnv } from '../../client/index.js'
 import { UsageError, commandHelp, groupHelp, parseFlags, type Command, type CommandContext, type Group } from '../args.js'
 import { Output, type Sink } from '../output.js'
 import { identityGroup } from './identity.js'
 import { keyGroup } from './key.js'
 import { logCommand } from './log.js'
+import { lsCommand } from './ls.js'
 import { metricCommand } from './metric.js'
 import { policyGroup } from './policy.js'
 import { StatusError, statusCommand } from './status.js'
@@ -44,6 +45,7 @@ const COMMANDS: Entry[] = [
   { kind: 'group', group: keyGroup },
   { kind: 'group', group: policyGroup },
   { kind: 'group', group: identityGroup },
+  { kind: 'command', command: lsCommand },
   { kind: 'command', command: logCommand },
   { kind: 'command', command: statusCommand },
   { kind: 'command', command: metricCommand },
@@ -139,6 +141,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   return runCommand(`${name} ${sub}`, command, args, io)
 }
 
+function withoutCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const names = new Set<string>([...CLIENT_ENV.apiKey, ...CLIENT_ENV.keyFile, ...CLIENT_ENV.certFile])
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !names.has(k)))
+}
+
 function colorOf(value: unknown): 'auto' | 'never' | 'always' {
   if (value === undefined || value === 'auto' || value === 'never' || value === 'always') return value ?? 'auto'
   throw new UsageError(`invalid --color '${String(value)}': use auto, never or always`)
@@ -162,8 +169,11 @@ async function runCommand(path: string, command: Command, argv: string[], io: Cl
     const talksToServer = command.flags.some((f) => f.long === 'server')
     const servers = talksToServer ? serversFromEnv(io.env, flags.server as string | undefined) : []
     let shared: Promise<KesClient> | undefined
+    // An API key on the command line (`ls -a`) replaces whatever credentials the environment names.
+    const apiKey = flags['api-key'] as string | undefined
+    const env = apiKey === undefined ? io.env : { ...withoutCredentials(io.env), KES_API_KEY: apiKey }
     const open = async (endpoints: string[]): Promise<KesClient> => {
-      const options = await clientOptionsFromEnv(io.env, { insecure: flags.insecure === true })
+      const options = await clientOptionsFromEnv(env, { insecure: flags.insecure === true })
       const client = await KesClient.create({ ...options, endpoints })
       clients.push(client)
       return client
