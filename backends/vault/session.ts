@@ -18,6 +18,8 @@ const RENEW_ATTEMPTS = 3
  * TTLs scale it down to a tenth of the TTL so they still exercise renewal.
  */
 const MIN_REMAINING_MS = 30_000
+/** At most one re-login per this interval in answer to 403s. */
+const RELOGIN_MIN_GAP_MS = 1_000
 /** Upper bound of the replication-lag wait before a new token is switched in. */
 const MAX_SWITCH_DELAY_MS = 30_000
 
@@ -32,6 +34,7 @@ export class Session {
   #stopped = false
   #wake: AbortController = new AbortController()
   #relogin: Promise<void> | undefined
+  #lastRelogin = 0
   /** Re-login waits between failed attempts: KES's 3 s, but never longer than the ping interval. */
   readonly #retryMs: number
 
@@ -57,11 +60,18 @@ export class Session {
   }
 
   /**
-   * relogin logs in again now and switches the new token in at once (the old one was rejected).
+   * reloginAfter403 logs in again because Vault refused `usedToken`, unless the token has changed
+   * since (another request already logged in) or a re-login happened within the last second (the
+   * 403 is then about permissions, and a forbidden path must not cause a login storm).
    * Concurrent callers share one login. Throws login's errors.
    */
-  relogin(signal?: AbortSignal): Promise<void> {
-    this.#relogin ??= login(this.client, this.cfg, this.#token, signal)
+  async reloginAfter403(usedToken: string): Promise<void> {
+    if (this.#token !== usedToken) return
+    if (this.#relogin) return this.#relogin
+    if (Date.now() - this.#lastRelogin < RELOGIN_MIN_GAP_MS) return
+    this.#lastRelogin = Date.now()
+    // No caller's signal: the login is shared, and the client bounds it with its timeout.
+    this.#relogin = login(this.client, this.cfg, this.#token)
       .then((t) => {
         this.#use(t)
         this.#loginTtlMs = this.#ttlMs

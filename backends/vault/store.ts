@@ -166,15 +166,16 @@ export class VaultKeyStore implements KeyStore {
     this.#checkOpen()
     const state = this.#health.state
     if (state !== 'active') throw new UnreachableError(STATE_TEXT[state])
+    const used = this.#session.token
     let res = await this.#send(req, signal)
     if (res.status === 403) {
       try {
-        await this.#session.relogin(signal)
+        await this.#session.reloginAfter403(used)
       } catch (err) {
         if (err instanceof VaultNetworkError) throw new UnreachableError(err.message, { cause: err })
         this.log('warn', 'vault: re-login after 403 failed', { error: describe(err) })
       }
-      res = await this.#send(req, signal)
+      if (this.#session.token !== used) res = await this.#send(req, signal)
     }
     if (res.status === 403) {
       this.log('error', 'vault: permission denied: check the Vault policy', { method: req.method, path: req.path })

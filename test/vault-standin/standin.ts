@@ -59,13 +59,14 @@ export class VaultStandin {
     for (const m of opts.mounts ?? [{ path: 'kv', type: 'kv' }]) this.#mounts.set(mountKey(m.namespace ?? '', m.path), makeMount(m))
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res)
     this.#http = http.createServer(handler)
-    const accept = (s: Socket) => {
+    const accept = (s: Socket) => this.#http.emit('connection', listVerbAdapter(s))
+    this.#server = opts.tls ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key }, accept) : net.createServer(accept)
+    // Raw TCP sockets, tracked from accept on (before any TLS handshake), so close() can cut all.
+    this.#server.on('connection', (s: Socket) => {
       this.connections++
       this.#sockets.add(s)
       s.on('close', () => this.#sockets.delete(s))
-      this.#http.emit('connection', listVerbAdapter(s))
-    }
-    this.#server = opts.tls ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key }, accept) : net.createServer(accept)
+    })
   }
 
   /** seal makes every non-sys request answer 503 and health report sealed. */
@@ -119,9 +120,13 @@ export class VaultStandin {
 
   /** close stops the server and cuts open connections (what "Vault is down" looks like). Idempotent. */
   async close(): Promise<void> {
+    if (!this.#server.listening) {
+      for (const s of this.#sockets) s.destroy()
+      return
+    }
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     for (const s of this.#sockets) s.destroy()
-    if (!this.#server.listening) return
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    await closed
   }
 
   /** restart listens again on the same port with the same state (Vault is back). */

@@ -16,9 +16,9 @@ let b: TestServer
 /** What the servers' error loggers wrote (the Vault keystore logs through them). */
 const logLines: string[] = []
 
-/** Starts a Keyhold server on the stand-in (KV v2, fast health pings, 300 ms Vault timeout). */
+/** Starts a Keyhold server on the stand-in (KV v2, fast health pings, 1 s Vault timeout). */
 async function keyhold(): Promise<TestServer> {
-  const config = await vaultConfig(standin, { engine: 'kv2', version: 'v2', pingMs: 100, timeoutMs: 300, retries: 1 })
+  const config = await vaultConfig(standin, { engine: 'kv2', version: 'v2', pingMs: 100, timeoutMs: 1_000, retries: 1 })
   return startTestServer(
     { keystore: { kind: 'vault', config }, cache: { anyMs: 60_000, unusedMs: 60_000, offlineMs: 60_000 } },
     { log: createLogger('warn', { write: (line: string) => void logLines.push(line) }), probeMs: 100 },
@@ -79,10 +79,10 @@ describe('Vault faults', () => {
     const [hit, ms] = await timed(decrypt(a, 'sealed-hot', hot.ciphertext))
     expect(hit.status).toBe(200)
     expect((hit.json as { plaintext: string }).plaintext).toBe(hot.plaintext)
-    expect(ms).toBeLessThan(1_000)
+    expect(ms).toBeLessThan(2_500)
     const [miss, ms2] = await timed(decrypt(a, 'sealed-cold', cold.ciphertext))
     expect([miss.status, miss.json]).toEqual([502, { message: 'failed to read key' }])
-    expect(ms2).toBeLessThan(2_000)
+    expect(ms2).toBeLessThan(2_500)
     const create = await a.call(admin(), 'POST', '/v1/key/create/while-sealed')
     expect(create.status).toBe(502)
     expect(create.json).toEqual({ message: 'failed to create key' })
@@ -102,10 +102,10 @@ describe('Vault faults', () => {
       expect((await decrypt(a, 'down-hot', hot.ciphertext)).status).toBe(200)
       const [miss, ms] = await timed(decrypt(a, 'down-cold', cold.ciphertext))
       expect([miss.status, miss.json]).toEqual([502, { message: 'failed to read key' }])
-      expect(ms).toBeLessThan(3_000)
+      expect(ms).toBeLessThan(5_000)
       const [list, ms2] = await timed(a.call(admin(), 'GET', '/v1/key/list/*'))
       expect([list.status, list.json]).toEqual([502, { message: 'failed to list keys' }])
-      expect(ms2).toBeLessThan(3_000)
+      expect(ms2).toBeLessThan(5_000)
     } finally {
       await standin.restart()
     }
@@ -116,15 +116,16 @@ describe('Vault faults', () => {
   it('slow past the timeout: answers within bounds, cached keys serve, recovers when fast again', async () => {
     const hot = await createWithDataKey(a, 'slow-hot')
     const cold = await createWithDataKey(b, 'slow-cold')
-    standin.faults.latencyMs = 2_000
+    standin.faults.latencyMs = 10_000
     try {
+      // Bounded by the 1 s Vault timeout (x2 attempts), far below the stand-in's 10 s latency.
       const [r, ms] = await timed(a.call(admin(), 'GET', '/v1/ready'))
       expect(r.status).toBe(504)
-      expect(ms).toBeLessThan(1_500)
+      expect(ms).toBeLessThan(5_000)
       expect((await decrypt(a, 'slow-hot', hot.ciphertext)).status).toBe(200)
       const [miss, ms2] = await timed(decrypt(a, 'slow-cold', cold.ciphertext))
       expect([miss.status, miss.json]).toEqual([502, { message: 'failed to read key' }])
-      expect(ms2).toBeLessThan(2_000)
+      expect(ms2).toBeLessThan(5_000)
     } finally {
       standin.faults.latencyMs = 0
     }

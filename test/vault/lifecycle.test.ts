@@ -34,7 +34,7 @@ describe('namespaces', () => {
   it('sends X-Vault-Namespace on login, KV and renew-self, but never on sys/health', async () => {
     const { standin, store } = await setup(
       { namespace: 'team-a', engine: 'kv2', version: 'v2' },
-      { namespaces: ['team-a'], mounts: [{ path: 'kv2', type: 'kv', version: 2, namespace: 'team-a' }], tokenTtlSec: 0.5 },
+      { namespaces: ['team-a'], mounts: [{ path: 'kv2', type: 'kv', version: 2, namespace: 'team-a' }], tokenTtlSec: 1 },
     )
     await store.create('ns-key', enc('v'), signal())
     expect(dec(await store.get('ns-key', signal()))).toBe('v')
@@ -61,9 +61,11 @@ describe('namespaces', () => {
 
 describe('token lifecycle', () => {
   it('renews the token at 80% of its TTL and keeps working past the original TTL', async () => {
-    const { standin, store } = await setup({}, { tokenTtlSec: 0.6 })
+    const { standin, store } = await setup({}, { tokenTtlSec: 1.5 })
+    const loggedInAt = Date.now()
     await store.create('long-lived', enc('v'), signal())
-    await waitFor(() => standin.requests.filter((r) => r.path === '/v1/auth/token/renew-self').length >= 2, 3_000, 'two renewals')
+    await waitFor(() => standin.requests.some((r) => r.path === '/v1/auth/token/renew-self'), 5_000, 'a renewal')
+    await new Promise((r) => setTimeout(r, Math.max(0, loggedInAt + 1_600 - Date.now()))) // past the first TTL
     const renew = standin.requests.find((r) => r.path === '/v1/auth/token/renew-self')!
     expect(JSON.parse(renew.body)).toEqual({ increment: 0 })
     expect(standin.requests.filter((r) => r.path === '/v1/auth/approle/login')).toHaveLength(1)
@@ -129,6 +131,16 @@ describe('permission problems', () => {
     expect(logged).not.toContain('keyhold-secret-id')
   })
 
+  it('does not storm Vault with logins when one path keeps answering 403', async () => {
+    const { standin, store } = await setup()
+    standin.deny('kv/keyhold/locked')
+    const logins = () => standin.requests.filter((r) => r.path === '/v1/auth/approle/login').length
+    const before = logins()
+    await Promise.all(Array.from({ length: 10 }, () => expect(store.get('locked', signal())).rejects.toThrow('permission denied')))
+    for (let i = 0; i < 5; i++) await expect(store.get('locked', signal())).rejects.toThrow('permission denied')
+    expect(logins() - before).toBe(1)
+  })
+
   it('fails to connect with the login error when the AppRole secret is wrong', async () => {
     standin = await startStandin()
     const cfg = await vaultConfig(standin, { approle: { engine: 'approle', id: 'keyhold-role-id', secret: 'wrong' } })
@@ -172,23 +184,23 @@ describe('health and faults', () => {
   })
 
   it('answers UnreachableError within the timeout when Vault is down, and recovers when it is back', async () => {
-    const { standin, store } = await setup({ retries: 1, timeoutMs: 300 })
+    const { standin, store } = await setup({ retries: 1 })
     await store.create('k', enc('v'), signal())
     standin.faults.dropNext = 1_000_000 // every connection is cut: as good as down
     const start = Date.now()
     await expect(store.get('k', signal())).rejects.toBeInstanceOf(UnreachableError)
     await expect(store.status(signal())).rejects.toThrow('vault: key store is not reachable')
-    expect(Date.now() - start).toBeLessThan(3_000)
+    expect(Date.now() - start).toBeLessThan(2_500) // no timeout involved: cut connections fail at once
     standin.faults.dropNext = 0
     await waitFor(async () => (await store.get('k', signal()).then(() => true, () => false)), 3_000, 'recovery')
   })
 
   it('never hangs on a slow Vault: the request times out', async () => {
-    const { standin, store } = await setup({ retries: 0, timeoutMs: 200 })
-    standin.faults.latencyMs = 1_000
+    const { standin, store } = await setup({ retries: 0, timeoutMs: 400 })
+    standin.faults.latencyMs = 5_000
     const start = Date.now()
     await expect(store.get('slow', signal())).rejects.toBeInstanceOf(UnreachableError)
-    expect(Date.now() - start).toBeLessThan(900)
+    expect(Date.now() - start).toBeLessThan(2_500)
     standin.faults.latencyMs = 0
     await waitFor(async () => (await store.get('slow', signal()).then(() => false, (e) => e instanceof KeyNotFoundError)), 3_000, 'recovery')
   })
@@ -233,9 +245,9 @@ describe('health and faults', () => {
 
   it('stops at once when the caller aborts', async () => {
     const { standin, store } = await setup({ timeoutMs: 5_000 })
-    standin.faults.latencyMs = 2_000
+    standin.faults.latencyMs = 5_000
     const start = Date.now()
     await expect(store.get('k', AbortSignal.timeout(100))).rejects.toThrow()
-    expect(Date.now() - start).toBeLessThan(1_000)
+    expect(Date.now() - start).toBeLessThan(2_500)
   })
 })

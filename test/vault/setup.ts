@@ -38,7 +38,7 @@ export async function vaultConfig(standin: VaultStandin, over: Partial<VaultConf
     approle: { engine: 'approle', id: ROLE_ID, secret: SECRET_ID },
     tls: { ca: pki.ca.certFile },
     pingMs: 100,
-    timeoutMs: 500,
+    timeoutMs: 3_000, // generous: the shared CI machine can be very loaded; fault tests set their own
     retries: 2,
     retryDelayMs: 20,
     ...over,
