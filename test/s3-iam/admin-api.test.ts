@@ -36,6 +36,13 @@ describe('admin API: shapes, errors and bad input', () => {
     expect(Object.keys(list.json as object).sort()).toEqual(['consoleAdmin', 'diagnostics', 'readonly', 'readwrite', 'writeonly'])
   })
 
+  it('answers unknown admin calls with a JSON error', async () => {
+    const r = await adminCall(srv, ROOT, { method: 'GET', path: '/no-such-call' })
+    expect(errOf(r)).toMatchObject({ status: 400, Code: 'XMinioUnknownAPIRequest', Message: 'Unknown API request at /minio/admin/v3/no-such-call' })
+    const wrongMethod = await adminCall(srv, ROOT, { method: 'POST', path: '/list-users' })
+    expect(errOf(wrongMethod)).toMatchObject({ status: 400, Code: 'XMinioUnknownAPIRequest' })
+  })
+
   it('answers unknown users, groups and accounts with MinIO codes', async () => {
     expect(errOf(await adminCall(srv, ROOT, { method: 'GET', path: '/user-info', query: [['accessKey', 'ghost']] })))
       .toMatchObject({ status: 404, Code: 'XMinioAdminNoSuchUser', Message: 'The specified user does not exist.' })

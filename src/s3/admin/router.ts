@@ -125,6 +125,11 @@ function router(opts: AdminRouterOptions, ctx: ExtensionContext): Router {
       }
     })
   }
+  // MinIO answers admin calls it does not know with a JSON error (not Express's HTML 404).
+  r.use((req: Request, res: Response) => {
+    const resource = req.originalUrl.split('?')[0] ?? ''
+    sendAdminError(res, 400, 'XMinioUnknownAPIRequest', `Unknown API request at ${resource}`, resource)
+  })
   return r
 }
 
