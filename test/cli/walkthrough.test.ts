@@ -45,7 +45,7 @@ afterAll(() => {
 describe('docs/walkthrough.md', () => {
   it('runs as written and does what it says', async () => {
     const blocks = shellBlocks(readFileSync(DOC, 'utf8'))
-    expect(blocks.length).toBeGreaterThanOrEqual(8)
+    expect(blocks.length).toBeGreaterThanOrEqual(9)
     const bin = join(work, 'bin')
     mkdirSync(bin)
     writeFileSync(join(bin, 'keyhold'), `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'bin', 'keyhold.js')}" "$@"\n`)
@@ -71,6 +71,7 @@ describe('docs/walkthrough.md', () => {
     expect(clientId).toBeDefined()
     expect(stdout).toMatch(/^\{"version":"[^"]+","commit":"[^"]*"\}$/m)
     expect(stdout).toContain('{"message":"not authorized: insufficient permissions"}')
+    expect(stdout).toContain('describe my-app-key: 404\n')
     const dek = JSON.parse(readFileSync(join(demo, 'dek.json'), 'utf8')) as { plaintext: string; ciphertext: string }
     expect(Buffer.from(dek.plaintext, 'base64')).toHaveLength(32)
     expect(stdout).toContain(`{"plaintext":"${dek.plaintext}"}`)
