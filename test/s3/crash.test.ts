@@ -30,7 +30,7 @@ function start(dataDir: string, certsDir: string): Promise<{ proc: ChildProcess;
   procs.push(proc)
   return new Promise((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000)
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000)
     proc.stdout!.on('data', (c: Buffer) => {
       out += c.toString()
       const m = /serving the S3 API at (https:\/\/\S+)/.exec(out)
@@ -97,7 +97,9 @@ describe('crash safety', () => {
       }
     }
     const writers = Array.from({ length: 6 }, (_, w) => writer(w))
-    await new Promise((r) => setTimeout(r, 2500))
+    // Kill once uploads are flowing (bounded wait: the machine may be busy), at a moment unrelated to them.
+    for (let i = 0; i < 200 && completed < 4; i++) await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 700)))
     first.proc.kill('SIGKILL')
     stop = true
     await Promise.all(writers)
@@ -127,5 +129,5 @@ describe('crash safety', () => {
     const files = readdirSync(join(dataDir, 'blobs')).flatMap((d) => readdirSync(join(dataDir, 'blobs', d)))
     expect(pending).toBe(0)
     expect(new Set(files)).toEqual(referenced)
-  }, 120_000)
+  }, 180_000)
 })
