@@ -5,7 +5,10 @@
 import { mkdtempSync, writeFileSync, renameSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createPrivateKey } from 'node:crypto'
+import { connect } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCertificate, generateKeyPair, privateKeyToPem } from '../../src/pki/index.js'
 import { loadConfigFile } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/source.js'
 import { createLogger } from '../../src/observability/logger.js'
@@ -91,6 +94,27 @@ describe('config file', () => {
     expect(await status(pki.clients.app, '/v1/api')).toBe(200)
     const logged = logLines.map((l) => JSON.parse(l) as { msg: string; err?: string }).filter((l) => l.msg.startsWith('reload failed'))
     expect(logged.at(-1)?.err).toContain("unknown field 'bogus'")
+  })
+
+  it('swaps the server certificate for new connections', async () => {
+    const keyPair = generateKeyPair()
+    const certPem = await createCertificate({
+      commonName: 'server-2', keyPair, hosts: ['localhost', '127.0.0.1'], usage: ['server'],
+      issuer: { certificatePem: pki.ca.certPem, privateKey: createPrivateKey(pki.ca.keyPem) },
+    })
+    writeFileSync(join(dir, 'server2.crt'), certPem)
+    writeFileSync(join(dir, 'server2.key'), privateKeyToPem(keyPair.privateKey))
+    const peer = () => new Promise<string>((resolve, reject) => {
+      const sock = connect({ host: '127.0.0.1', port: server.address.port, ca: pki.ca.certPem, servername: 'localhost', cert: pki.clients.admin.certPem, key: pki.clients.admin.keyPem }, () => {
+        resolve(sock.getPeerCertificate().subject.CN as string)
+        sock.destroy()
+      }).on('error', reject)
+    })
+    expect(await peer()).toBe('server')
+    const text = config('').replace(pki.server.keyFile, join(dir, 'server2.key')).replace(pki.server.certFile, join(dir, 'server2.crt'))
+    writeFileSync(join(dir, 'config.yml'), text)
+    await server.reload()
+    expect(await peer()).toBe('server-2')
   })
 
   it('reloads on SIGHUP', async () => {
