@@ -129,8 +129,11 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-/** sleep waits `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * sleep waits `ms`, or rejects with the signal's reason when it aborts first. A background wait
+ * (`unref`) does not keep the process alive.
+ */
+export function sleep(ms: number, signal?: AbortSignal, unref = false): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
@@ -144,6 +147,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort)
       resolve()
     }, ms)
+    if (unref) t.unref()
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }

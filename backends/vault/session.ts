@@ -97,7 +97,7 @@ export class Session {
   async #loop(): Promise<void> {
     while (!this.#stopped) {
       if (this.#ttlMs === 0) {
-        // A non-expiring token is never renewed; only relogin() (after a 403) wakes us again.
+        // A non-expiring token is never renewed; only reloginAfter403() wakes us again.
         await this.#wait(2 ** 31 - 1)
         continue
       }
@@ -113,7 +113,7 @@ export class Session {
   async #wait(ms: number): Promise<boolean> {
     const wake = this.#wake
     try {
-      await sleep(Math.max(0, Math.min(ms, 2 ** 31 - 1)), wake.signal)
+      await sleep(Math.max(0, Math.min(ms, 2 ** 31 - 1)), wake.signal, true)
       return true
     } catch {
       if (!this.#stopped) this.#wake = new AbortController()
