@@ -1,9 +1,11 @@
 /**
  * The KMS benchmark: generate and decrypt against `keyhold server` and, in the same run, the
- * same load against nginx answering a fixed response of the same size over mutual TLS: the
- * ceiling of TLS + HTTP on this machine.
+ * same load against nginx answering a fixed response of the same size over mutual TLS (the
+ * ceiling of TLS + HTTP on this machine) and against bare node:https doing the same (the floor
+ * of Node's HTTP and TLS stack, which separates Keyhold's own cost from the platform's).
  *
  *   node --import tsx bench/kms-bench.ts [--seconds 5] [--workers N] [--soak 60] [--only keepalive|handshake]
+ *                                        [--connections 1,16,64] [--compiled]
  *
  * Prints one Markdown table per mode (ops/s, p50, p99 at 1, 16 and 64 connections) and, with
  * --soak, the resident memory of each worker after that many seconds of generate at 16
@@ -17,6 +19,7 @@ import { testPki } from '../test/helpers/pki.js'
 import { call, startKeyhold } from './lib/keyhold.js'
 import { runLoad, type LoadResult, type LoadTarget } from './lib/load.js'
 import { startNginx } from './lib/nginx.js'
+import { startNodeFloor } from './lib/node-floor.js'
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +28,8 @@ const { values } = parseArgs({
     soak: { type: 'string', default: '0' },
     only: { type: 'string' },
     connections: { type: 'string', default: '1,16,64' },
+    // Run the server from a JavaScript build (as deployed) rather than through tsx.
+    compiled: { type: 'boolean', default: false },
   },
 })
 const seconds = Number(values.seconds)
@@ -36,7 +41,7 @@ const modes = (values.only ? [values.only] : ['keepalive', 'handshake']) as Arra
 const pki = await testPki()
 const app = pki.clients.app
 const KEY = 'bench-key'
-const server = await startKeyhold(pki, workers, [`/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`])
+const server = await startKeyhold(pki, workers, [`/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`], [], values.compiled)
 const created = await call(server.port, pki, 'PUT', `/v1/key/create/${KEY}`)
 if (created.status !== 200) throw new Error(`create key: ${created.status} ${created.body}`)
 const sample = await call(server.port, pki, 'PUT', `/v1/key/generate/${KEY}`, '{}')
@@ -70,7 +75,7 @@ const fmt = (r: Measured): string => {
 
 console.log(`# Keyhold KMS benchmark: ${new Date().toISOString()}`)
 console.log(`machine: ${cpus().length}× ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
-console.log(`keyhold: ${workers} worker(s), fs keystore, audit to a hash-chained file; nginx: ${workers} worker(s); ${seconds}s per cell; ECDSA P-256 certificates`)
+console.log(`keyhold${values.compiled ? ' (compiled JavaScript)' : ' (TypeScript through tsx)'}: ${workers} worker(s), fs keystore, audit to a hash-chained file; nginx: ${workers} worker(s); ${seconds}s per cell; ECDSA P-256 certificates`)
 console.log('cells: ops/s / p50 ms / p99 ms / server CPU ms per op\n')
 
 for (const mode of modes) {
@@ -79,21 +84,24 @@ for (const mode of modes) {
   console.log(`|---|---|${conns.map(() => '---').join('|')}|---|`)
   for (const op of ops) {
     const nginx = await startNginx({ certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile, body: op.response.replace(/\n$/, ''), workers })
-    const rows: Record<string, Measured[]> = { keyhold: [], nginx: [] }
+    const floor = await startNodeFloor(pki.dir, workers, op.response)
+    const rows: Record<string, Measured[]> = { keyhold: [], nginx: [], 'node floor': [] }
     try {
       for (const c of conns) {
-        for (const [name, port, cpu] of [['keyhold', server.port, server.cpuMs], ['nginx', nginx.port, nginx.cpuMs]] as const) {
+        for (const [name, port, cpu] of [['keyhold', server.port, server.cpuMs], ['nginx', nginx.port, nginx.cpuMs], ['node floor', floor.port, floor.cpuMs]] as const) {
           const target: LoadTarget = { host: '127.0.0.1', port, tls, method: 'PUT', path: op.path, body: op.body }
           rows[name]!.push(await measure(target, cpu, { connections: c, durationMs: seconds * 1000, mode }))
         }
       }
     } finally {
       await nginx.stop()
+      await floor.stop()
     }
     const i16 = conns.indexOf(16)
     const ratio = i16 >= 0 ? `${Math.round((100 * rows.keyhold![i16]!.opsPerSec) / rows.nginx![i16]!.opsPerSec)}%` : ''
     console.log(`| ${op.name} | keyhold | ${rows.keyhold!.map(fmt).join(' | ')} | ${ratio} |`)
     console.log(`| ${op.name} | nginx | ${rows.nginx!.map(fmt).join(' | ')} | |`)
+    console.log(`| ${op.name} | node floor | ${rows['node floor']!.map(fmt).join(' | ')} | |`)
   }
   console.log('')
 }

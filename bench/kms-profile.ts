@@ -31,7 +31,7 @@ const r = await runLoad(
 console.log(`${values.op} ${values.mode} @16: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`, r.statuses)
 await server.stop()
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number }
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }
 const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
 if (!file) throw new Error('no profile written')
 const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: Node[] }
@@ -44,3 +44,23 @@ for (const n of prof.nodes) {
 }
 console.log(`\nself time, top 30 of ${total} samples:`)
 for (const [k, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
+
+// Inclusive time: a function's own samples plus everything it called (counted once per stack).
+const byId = new Map(prof.nodes.map((n) => [n.id, n]))
+const parent = new Map<number, number>()
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+const inclusive = new Map<string, number>()
+for (const n of prof.nodes) {
+  if (n.hitCount === 0) continue
+  const seen = new Set<string>()
+  for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+    const f = byId.get(id)!.callFrame
+    const where = f.url.replace(/^.*\/(node_modules\/|src\/)/, '$1')
+    const key = `${f.functionName || '(anonymous)'} ${where}:${f.lineNumber + 1}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    inclusive.set(key, (inclusive.get(key) ?? 0) + n.hitCount)
+  }
+}
+console.log(`\ninclusive time, top 45:`)
+for (const [k, v] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 45)) console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -41,8 +41,24 @@ export function call(port: number, pki: TestPki, method: string, path: string, b
   })
 }
 
+const root = new URL('../../', import.meta.url).pathname
+/** Where --compiled puts the JavaScript build: gitignored, and not dist/ (which bin/keyhold.js would pick up). */
+const COMPILED = join(root, 'test/.tmp/bench-dist')
+
+/**
+ * compiledEntry builds the sources once into {@link COMPILED} and returns the keyhold entry
+ * point, so the server runs as deployed (no TypeScript loader in its memory). Throws when tsc fails.
+ */
+function compiledEntry(): string {
+  const entry = join(COMPILED, 'src/cli/keyhold.js')
+  if (!existsSync(entry)) {
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', COMPILED, '--declaration', 'false'], { stdio: 'inherit' })
+  }
+  return entry
+}
+
 /** startKeyhold starts the server and waits until it answers. Throws when it does not start. */
-export async function startKeyhold(pki: TestPki, workers: number, allow: string[], nodeFlags: string[] = []): Promise<KeyholdServer> {
+export async function startKeyhold(pki: TestPki, workers: number, allow: string[], nodeFlags: string[] = [], compiled = false): Promise<KeyholdServer> {
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-bench-'))
   const port = await freePort()
   const config = `
@@ -65,7 +81,7 @@ keystore:
     path: ${join(dir, 'keys')}
 `
   writeFileSync(join(dir, 'config.yml'), config)
-  const bin = new URL('../../bin/keyhold.js', import.meta.url).pathname
+  const bin = compiled ? compiledEntry() : join(root, 'bin/keyhold.js')
   const child: ChildProcess = spawn(process.execPath, [...nodeFlags, bin, 'server', '--config', join(dir, 'config.yml'), '--workers', String(workers)], {
     env: { ...process.env, KEYHOLD_FROM_SOURCE: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,0 +1,34 @@
+/**
+ * The Node.js floor: node:https with the same mutual TLS, answering the same fixed response with
+ * no routing, auth, crypto or logging, on the same number of worker processes. What Keyhold
+ * costs above this is its own work; what this costs above nginx is Node's HTTP and TLS stack.
+ *
+ * Run by node-floor.ts: node --import tsx node-floor-server.ts PKI_DIR WORKERS BODY_FILE
+ */
+import cluster from 'node:cluster'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:https'
+import { join } from 'node:path'
+
+const [dir, workers, bodyFile] = process.argv.slice(2) as [string, string, string]
+if (cluster.isPrimary && Number(workers) > 1) {
+  for (let i = 0; i < Number(workers); i++) cluster.fork()
+  let ready = 0
+  cluster.on('message', (_w, port: number) => {
+    if (++ready === Number(workers)) process.send?.(port)
+  })
+} else {
+  const body = readFileSync(bodyFile)
+  const server = createServer(
+    { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')), ca: readFileSync(join(dir, 'ca.crt')), requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      req.resume()
+      req.once('end', () => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length })
+        res.end(body)
+      })
+    },
+  )
+  // Workers share port 0 through the primary; a single process reports its own.
+  server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port))
+}

@@ -1,0 +1,40 @@
+/**
+ * Starts the Node.js floor server (node-floor-server.ts) for a benchmark run.
+ *
+ * @module
+ */
+import { fork } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { treeCpuMs } from './proc.js'
+
+/** A running floor server. */
+export interface NodeFloor {
+  port: number
+  cpuMs(): number
+  stop(): Promise<void>
+}
+
+/** startNodeFloor starts it with the PKI in `pkiDir`. Throws when it does not report a port in 30 s. */
+export async function startNodeFloor(pkiDir: string, workers: number, body: string): Promise<NodeFloor> {
+  const bodyFile = join(mkdtempSync(join(tmpdir(), 'keyhold-floor-')), 'body.json')
+  writeFileSync(bodyFile, body)
+  const child = fork(new URL('./node-floor-server.ts', import.meta.url).pathname, [pkiDir, String(workers), bodyFile], { execArgv: ['--import', 'tsx'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('node floor server did not start')), 30_000)
+    child.once('message', (p) => {
+      clearTimeout(timer)
+      resolve(p as number)
+    })
+  })
+  return {
+    port,
+    cpuMs: () => treeCpuMs(child.pid!),
+    stop: async () => {
+      child.kill('SIGKILL')
+      await exited
+    },
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Debian's nginx with WebDAV over TLS: the ceiling for "bytes over TLS to disk" the S3 benchmark compares
+ * against. Writes a temp config, runs nginx in the foreground on loopback, and stops it afterwards.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from './lib/nginx.js'
+
+/** A running WebDAV nginx. */
+export interface DavNginx {
+  url: string
+  pid: number
+  stop(): Promise<void>
+}
+
+function waitListening(port: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy()
+        resolve()
+      })
+      s.on('error', () => (Date.now() > deadline ? reject(new Error('nginx did not start')) : setTimeout(attempt, 50)))
+    }
+    attempt()
+  })
+}
+
+/** startDavNginx serves a temp dir with PUT/GET over TLS; throws when nginx is missing or does not start. */
+export async function startDavNginx(certFile: string, keyFile: string, workers = 2): Promise<DavNginx> {
+  const dir = mkdtempSync(join(tmpdir(), 'keyhold-s3-nginx-'))
+  mkdirSync(join(dir, 'www'))
+  const port = await freePort()
+  writeFileSync(join(dir, 'nginx.conf'), `
+daemon off;
+worker_processes ${workers};
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/www/.tmp;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  client_max_body_size 0;
+  client_body_buffer_size 1m;
+  sendfile on;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${certFile};
+    ssl_certificate_key ${keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    root ${dir}/www;
+    location / {
+      dav_methods PUT DELETE;
+      create_full_put_path on;
+    }
+  }
+}
+`)
+  const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' })
+  await waitListening(port, 10_000)
+  return {
+    url: `https://127.0.0.1:${port}`,
+    pid: proc.pid!,
+    stop: () => new Promise((resolve) => {
+      proc.once('exit', () => resolve())
+      proc.kill('SIGQUIT')
+    }),
+  }
+}
