@@ -158,6 +158,8 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
     let state: ServerState
     try {
       next = old.configFile !== undefined ? loadConfigFile(old.configFile) : withPolicies(old)
+      // The listener stays where it is (and `--addr` keeps winning over the file).
+      next = { ...next, address: old.address }
       if (!sameKeystore(old.keystore, next.keystore)) {
         log.warn('reload: keystore changes take effect only after a restart; keeping the current keystore')
         next = { ...next, keystore: old.keystore }
