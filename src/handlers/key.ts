@@ -6,7 +6,6 @@
 import { z } from 'zod'
 import type { Response } from 'express'
 import { generateKeyVersion, importKeyVersion, type KeyAlgorithm } from '../crypto/key.js'
-import { LIST_PAGE_SIZE } from '../keystore/keystore.js'
 import {
   errAlgorithmNotSupported, errCreateKey, errDeleteKey, errGenerateKey, errInvalidImportBody, errInvalidKeyName,
   errInvalidKeySize, errInvalidPattern, errListKeys, errReadKey,
@@ -94,7 +93,9 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
       if (!isValidPattern(req.resource)) throw errInvalidPattern(req.resource)
       let page
       try {
-        page = await ctx.keys.list(listPrefix(req.resource), LIST_PAGE_SIZE, req.signal)
+        // Every name in one answer, as KES does (List with n = -1): kms-go continues a listing by sending
+        // `continue_at` back as the next *prefix*, so paging by name would silently drop keys.
+        page = await ctx.keys.list(listPrefix(req.resource), 0, req.signal)
       } catch (err) {
         throw keyError(err, errListKeys)
       }
