@@ -1,5 +1,5 @@
 /**
- * Runs docs/walkthrough.md as written: every ```sh block, in order, in one bash process, with
+ * Runs the README's walk-through as written: every ```sh block, in order, in one bash process, with
  * `keyhold` on PATH (bin/keyhold.js from the sources) and only KEYHOLD_DIR and KEYHOLD_PORT set
  * from outside: the variables the doc itself reads.
  */
@@ -12,9 +12,17 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const DOC = join(ROOT, 'docs', 'walkthrough.md')
+const README = join(ROOT, 'README.md')
 
-/** shellBlocks returns the bodies of the doc's ```sh fences, in order. */
+/** walkthrough cuts the README's walk-through section out, between its two markers. */
+function walkthrough(markdown: string): string {
+  const start = markdown.indexOf('<!-- walkthrough:start')
+  const end = markdown.indexOf('<!-- walkthrough:end -->')
+  if (start < 0 || end < start) throw new Error('README.md has no walkthrough:start/end markers')
+  return markdown.slice(start, end)
+}
+
+/** shellBlocks returns the bodies of the ```sh fences, in order. */
 function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!)
 }
@@ -42,9 +50,9 @@ afterAll(() => {
   }
 })
 
-describe('docs/walkthrough.md', () => {
+describe('README walk-through', () => {
   it('runs as written and does what it says', async () => {
-    const blocks = shellBlocks(readFileSync(DOC, 'utf8'))
+    const blocks = shellBlocks(walkthrough(readFileSync(README, 'utf8')))
     expect(blocks.length).toBeGreaterThanOrEqual(9)
     const bin = join(work, 'bin')
     mkdirSync(bin)
