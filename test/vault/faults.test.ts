@@ -4,6 +4,7 @@
  * message, never hangs, serves cached keys within `offline`, and recovers by itself; no key is
  * lost or changed. Two servers sharing one stand-in serve the same keys.
  */
+import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/observability/logger.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
@@ -65,6 +66,25 @@ describe('two Keyhold servers sharing one Vault', () => {
     const onB = await b.call(admin(), 'POST', '/v1/key/create/shared')
     expect(onB.status).toBe(400)
     expect(onB.json).toEqual({ message: 'key already exists' })
+  })
+})
+
+describe('KES compatibility of the stored keys', () => {
+  it('uses a key KES wrote (legacy JSON form) and stores new keys as base64 text, one field named after the key', async () => {
+    const mount = standin.mount('kv2')!
+    if (mount.type !== 'kv' || mount.version !== 2) throw new Error('kv v2 expected')
+    const legacy = JSON.stringify({ bytes: randomBytes(32).toString('base64'), algorithm: 'AES256', created_at: '2023-01-02T03:04:05Z', created_by: '' })
+    mount.secrets.set('keyhold/from-kes', { current: 1, versions: new Map([[1, { data: { 'from-kes': legacy }, createdTime: '', deletionTime: '', destroyed: false }]]) })
+    const gen = await a.call(admin(), 'POST', '/v1/key/generate/from-kes', {})
+    expect(gen.status).toBe(200)
+    const { plaintext, ciphertext } = gen.json as { plaintext: string; ciphertext: string }
+    const back = await decrypt(b, 'from-kes', ciphertext)
+    expect((back.json as { plaintext: string }).plaintext).toBe(plaintext)
+
+    expect((await a.call(admin(), 'POST', '/v1/key/create/fresh')).status).toBe(200)
+    const data = mount.secrets.get('keyhold/fresh')!.versions.get(1)!.data!
+    expect(Object.keys(data)).toEqual(['fresh'])
+    expect(data.fresh).toMatch(/^[A-Za-z0-9+/]+=*$/) // base64(protobuf), as KES writes it
   })
 })
 
