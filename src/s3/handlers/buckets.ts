@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { s3err } from '../errors.js'
+import { S3Error, s3err } from '../errors.js'
+import { conditionsOf } from '../http/conditions.js'
+import { authorize } from '../http/dispatch.js'
 import { readSmallBody } from '../http/body.js'
 import { sendEmpty, sendXml, type Ctx } from '../http/context.js'
 import { parseXml, xmlDocument, type XNode } from '../xml.js'
@@ -17,12 +19,28 @@ export function validBucketName(name: string): boolean {
     && !name.includes('-.') && !/^\d+\.\d+\.\d+\.\d+$/.test(name) && !name.startsWith('xn--')
 }
 
-/** listBuckets serves ListBuckets. */
-export function listBuckets(ctx: Ctx): Promise<void> {
+/**
+ * listBuckets serves ListBuckets. Without s3:ListAllMyBuckets it lists, as MinIO does, the buckets the caller may
+ * s3:ListBucket or s3:GetBucketLocation (so `readonly` users can list); none → AccessDenied.
+ */
+export async function listBuckets(ctx: Ctx): Promise<void> {
   const owner: XNode = ['Owner', [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s3']]]
-  const buckets = ctx.core.meta.listBuckets().map((b): XNode => ['Bucket', [['Name', b.name], ['CreationDate', isoDate(b.created)]]])
+  let all = ctx.core.meta.listBuckets()
+  const denied = await authorize(ctx, 'ListBuckets').then(() => false, (err: unknown) => {
+    if (err instanceof S3Error && err.code === 'AccessDenied') return true
+    throw err
+  })
+  if (denied) {
+    const may = (bucket: string, action: 's3:ListBucket' | 's3:GetBucketLocation'): Promise<boolean> =>
+      authorize(ctx, 'ListBuckets', { action, bucket, key: undefined, conditions: { ...conditionsOf(ctx), 's3:prefix': [''], 's3:delimiter': ['/'] } })
+        .then(() => true, () => false)
+    const kept = []
+    for (const b of all) if (await may(b.name, 's3:ListBucket') || await may(b.name, 's3:GetBucketLocation')) kept.push(b)
+    if (kept.length === 0) throw s3err('AccessDenied')
+    all = kept
+  }
+  const buckets = all.map((b): XNode => ['Bucket', [['Name', b.name], ['CreationDate', isoDate(b.created)]]])
   sendXml(ctx, xmlDocument(['ListAllMyBucketsResult', [owner, ['Buckets', buckets]]]))
-  return Promise.resolve()
 }
 
 /** createBucket serves CreateBucket; throws S3Error InvalidBucketName, BucketAlreadyOwnedByYou, MalformedXML. */
