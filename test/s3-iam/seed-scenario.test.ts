@@ -1,4 +1,4 @@
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminCall, ROOT, s3Client, startIamServer, type IamServer } from './helpers.js'
 
@@ -36,6 +36,8 @@ describe('the seed scenario through a real S3 client', () => {
     expect(await errorName(alice.send(new PutObjectCommand({ Bucket: 'bucket-a', Key: 'new.txt', Body: 'x' })))).toBe('AccessDenied')
     expect(await errorName(alice.send(new DeleteObjectCommand({ Bucket: 'bucket-a', Key: 'hello.txt' })))).toBe('AccessDenied')
     expect(await errorName(alice.send(new ListObjectsV2Command({ Bucket: 'bucket-a' })))).toBe('AccessDenied') // readonly has no ListBucket
+    // MinIO #14903: without s3:ListAllMyBuckets, ListBuckets shows the buckets whose location may be read.
+    expect((await alice.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toEqual(['bucket-a', 'bucket-b'])
     expect(await errorName(s3Client(srv, 'alice', 'wrong-secret-1').send(new GetObjectCommand({ Bucket: 'bucket-a', Key: 'hello.txt' })))).toBe('SignatureDoesNotMatch')
 
     const onlyA = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::bucket-a/*'] }] }
@@ -48,6 +50,7 @@ describe('the seed scenario through a real S3 client', () => {
     expect(await (await svc.send(new GetObjectCommand({ Bucket: 'bucket-a', Key: 'hello.txt' }))).Body!.transformToString()).toBe('hello from bucket-a')
     expect(await errorName(svc.send(new GetObjectCommand({ Bucket: 'bucket-b', Key: 'hello.txt' })))).toBe('AccessDenied')
     expect(await errorName(svc.send(new PutObjectCommand({ Bucket: 'bucket-a', Key: 'x', Body: 'x' })))).toBe('AccessDenied')
+    expect(await errorName(svc.send(new ListBucketsCommand({})))).toBe('AccessDenied')
 
     const disabled = await adminCall(srv, ROOT, { method: 'POST', path: '/update-service-account', query: [['accessKey', accessKey]], enc: { newStatus: 'off' } })
     expect(disabled.status).toBe(204)
