@@ -4,9 +4,13 @@
  */
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
+import { parseConfig } from '../../src/config/load.js'
 import { connectVault, parseVaultConfig } from '../../src/config/vault.js'
 import { KeyNotFoundError } from '../../src/keystore/keystore.js'
+import { silentLogger } from '../../src/observability/logger.js'
+import { startKmsServer } from '../../src/server.js'
 import { testPki } from '../helpers/pki.js'
+import { send } from '../helpers/server.js'
 import { ROLE_ID, SECRET_ID, signal, startStandin } from './setup.js'
 
 const approle = { approle: { id: 'role', secret: 'secret' } }
@@ -126,6 +130,47 @@ describe('connectVault', () => {
       const cfg = parseVaultConfig({ endpoint: standin.url, approle: { id: ROLE_ID, secret: SECRET_ID }, retry: { max: 0 } })
       await expect(connectVault(cfg, () => {})).rejects.toThrow(/certificate/)
     } finally {
+      await standin.close()
+    }
+  })
+})
+
+describe('keystore.vault in a server config file', () => {
+  it('starts a Keyhold server on the stand-in from YAML, with ${ENV} credentials (from the loader environment)', async () => {
+    const standin = await startStandin()
+    const pki = await testPki()
+    const env = { ...process.env, KEYHOLD_TEST_VAULT_SECRET: SECRET_ID }
+    const yaml = `
+address: 127.0.0.1:0
+admin:
+  identity: ${pki.clients.admin.identity}
+tls:
+  key: ${pki.server.keyFile}
+  cert: ${pki.server.certFile}
+keystore:
+  vault:
+    endpoint: ${standin.url}
+    engine: kv2
+    version: v2
+    prefix: from-yaml
+    approle:
+      id: ${ROLE_ID}
+      secret: \${KEYHOLD_TEST_VAULT_SECRET}
+    tls:
+      ca: ${pki.ca.certFile}
+    status:
+      ping: 100ms
+`
+    const config = parseConfig(yaml, 'keyhold.yaml', env)
+    expect(config.keystore).toMatchObject({ kind: 'vault', config: { engine: 'kv2', version: 'v2', pingMs: 100 } })
+    const server = await startKmsServer(config, { log: silentLogger(), probeMs: 0 })
+    try {
+      const res = await send(server.url, pki, pki.clients.admin, 'POST', '/v1/key/create/yaml-key')
+      expect(res.status).toBe(200)
+      const mount = standin.mount('kv2')!
+      expect(mount.type === 'kv' && mount.version === 2 && mount.secrets.has('from-yaml/yaml-key')).toBe(true)
+    } finally {
+      await server.close()
       await standin.close()
     }
   })
