@@ -12,7 +12,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Logger } from 'pino'
-import { errInvalidBody, errMethodNotAllowed, type ApiError } from './errors.js'
+import { errMethodNotAllowed, type ApiError } from './errors.js'
 
 /**
  * How a route authenticates: `none` (no identity, /version), `skip` (identity when the client has
@@ -126,7 +126,7 @@ function withHeaders(err: ApiError, headers: Record<string, string>): ApiError {
   return Object.assign(err, { headers })
 }
 
-/** readBody reads at most `limit` bytes. Throws BodyTooLargeError beyond, or the stream's error. */
+/** readBody reads at most `limit` bytes. Throws BodyTooLargeError beyond, an Error when the client aborts, or the stream's error. */
 function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0')
   if (limit <= 0) return Promise.resolve(Buffer.alloc(0))
@@ -147,6 +147,8 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
     req.on('data', onData)
     req.once('end', () => resolve(Buffer.concat(chunks, size)))
     req.once('error', reject)
-    req.once('aborted', () => reject(errInvalidBody()))
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('request body aborted by the client'))
+    })
   })
 }
