@@ -31,6 +31,8 @@ export async function listBuckets(ctx: Ctx): Promise<void> {
     throw err
   })
   if (denied) {
+    // MinIO filters through IAM only: anonymous callers are refused, whatever bucket policies grant.
+    if (ctx.principal === null) throw s3err('AccessDenied')
     const may = (bucket: string, action: 's3:ListBucket' | 's3:GetBucketLocation'): Promise<boolean> =>
       authorize(ctx, 'ListBuckets', { action, bucket, key: undefined, conditions: { ...conditionsOf(ctx), 's3:prefix': [''], 's3:delimiter': ['/'] } })
         .then(() => true, () => false)
