@@ -130,7 +130,11 @@ export class VaultKeyStore implements KeyStore {
    */
   async delete(name: string, signal: AbortSignal): Promise<void> {
     const probe = await this.#call(kv.readRequest(this.cfg, name, false), signal)
-    if (probe.status === 404 && !kv.parseRead(this.cfg, name, probe).found) throw new KeyNotFoundError(name)
+    if (probe.status === 404 && isCleanMiss(this.cfg, name, probe)) throw new KeyNotFoundError(name)
+    if (probe.status !== 404 && (probe.status < 200 || probe.status > 299)) {
+      throw new Error(`vault: deleting '${name}': HTTP ${probe.status}`)
+    }
+    // A 404 with data (a version someone soft-deleted) still has metadata: delete removes it.
     const res = await this.#call(kv.deleteRequest(this.cfg, name), signal)
     if (res.status !== 204 && res.status !== 200) throw new Error(`vault: deleting '${name}': HTTP ${res.status}`)
   }
@@ -203,6 +207,15 @@ export class VaultKeyStore implements KeyStore {
 
   #checkOpen(): void {
     if (this.#closed) throw new Error('vault: keystore is closed')
+  }
+}
+
+/** Whether a 404 read answer means "no such secret" (not a soft-deleted one). */
+function isCleanMiss(cfg: VaultConfig, name: string, res: VaultResponse): boolean {
+  try {
+    return !kv.parseRead(cfg, name, res).found
+  } catch {
+    return false
   }
 }
 

@@ -189,6 +189,8 @@ describe('Vault keystore, edge cases', () => {
       await expect(v2store.get('sd', signal())).rejects.toThrow('entry exists but no secret key is present')
       await expect(mismatch.get('sd', signal())).rejects.toThrow('invalid K/V v1 format')
       await expect(mismatch.get('sd', signal())).rejects.not.toBeInstanceOf(KeyNotFoundError)
+      await v2store.delete('sd', signal()) // the soft-deleted secret's metadata goes too
+      expect(mount.secrets.has('soft/sd')).toBe(false)
     } finally {
       await v2store.close()
       await mismatch.close()
