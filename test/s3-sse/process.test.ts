@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from 'node:https'
@@ -10,6 +11,7 @@ import { testPki } from '../helpers/pki.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
 import { ROOT } from './s3-helper.js'
 
+const run = promisify(execFile)
 const bin = new URL('../../bin/keyhold-s3.js', import.meta.url).pathname
 
 function serve(env: NodeJS.ProcessEnv, certsDir: string): { child: ChildProcess; output: Promise<{ url?: string; code?: number | null; text: string }> } {
@@ -54,6 +56,14 @@ describe('keyhold-s3 server process with MINIO_KMS_KES_*', () => {
   afterAll(async () => {
     await kh.stop()
   })
+
+  it('dispatches the alias subcommand through bin/keyhold-s3.js', async () => {
+    const cfg = mkdtempSync(join(tmpdir(), 'keyhold-s3-alias-'))
+    const r = await run(process.execPath, [bin, 'alias', 'set', 'demo', 'https://127.0.0.1:9000', 'ak', 'sk'], { env: { PATH: process.env.PATH, KEYHOLD_FROM_SOURCE: '1', KEYHOLD_S3_CONFIG_DIR: cfg }, timeout: 90_000 })
+    expect(r.stdout).toBe('Added `demo` successfully.\n')
+    expect(statSync(join(cfg, 'config.json')).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(readFileSync(join(cfg, 'config.json'), 'utf8')).aliases.demo).toEqual({ url: 'https://127.0.0.1:9000', accessKey: 'ak', secretKey: 'sk', api: 's3v4', path: 'auto' })
+  }, 120_000)
 
   it('stops start-up with MinIO\'s message when the KMS config is incomplete', async () => {
     const { output } = serve({ MINIO_KMS_KES_ENDPOINT: kh.url, MINIO_KMS_KES_KEY_NAME: 'k' }, certsDir)
