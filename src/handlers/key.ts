@@ -29,7 +29,8 @@ const CIPHERS: Record<string, KeyAlgorithm> = {
   AES256: 'AES256', 'AES256-GCM_SHA256': 'AES256', ChaCha20: 'ChaCha20', 'XCHACHA20-POLY1305': 'ChaCha20',
 }
 
-const ImportBody = z.object({ key: bytes, cipher: z.string().nullish() })
+// Missing fields decode as empty, as in Go: no key is then an invalid key size (406), not a bad body.
+const ImportBody = z.object({ key: bytes.optional().transform((b) => b ?? Buffer.alloc(0)), cipher: z.string().nullish() })
 
 const note = (res: Response, message: string) => {
   ;(res.locals as RequestAuditInfo).auditMessage = message

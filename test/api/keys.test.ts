@@ -92,6 +92,7 @@ describe('/v1/key/import/', () => {
     [{ key }, 406, "algorithm '' is not supported"],
     [{ key: Buffer.alloc(16).toString('base64'), cipher: 'AES256' }, 406, "invalid key size for 'AES256'"],
     [{ key: 'not base64!', cipher: 'AES256' }, 400, 'invalid import key request body'],
+    [{ cipher: 'AES256' }, 406, "invalid key size for 'AES256'"],
     ['{"key":', 400, 'invalid import key request body'],
     ['', 400, 'invalid import key request body'],
   ])('refuses %j', async (body, status, message) => {
