@@ -67,7 +67,9 @@ export function sendOnce(opts: SendOptions): Promise<RawResponse> {
         else chunks.push(chunk)
       })
       res.on('error', (err) => finish(err))
-      res.on('aborted', () => finish(new Error('connection closed mid-response')))
+      res.on('close', () => {
+        if (!res.complete) finish(new Error('connection closed mid-response'))
+      })
       res.on('end', () =>
         finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
       )
