@@ -1,6 +1,6 @@
 /**
  * The worker side of `keyhold server --workers N`: start the server with the cluster hooks in
- * place, tell the primary when it listens, and stop gracefully on SIGTERM/SIGINT.
+ * place, tell the primary when it listens, and stop gracefully on SIGTERM (from the primary).
  *
  * @module
  */
@@ -37,7 +37,9 @@ export async function runWorker(start: () => Promise<WorkerServer>): Promise<voi
       })
   }
   process.once('SIGTERM', stop)
-  process.once('SIGINT', stop)
+  // Ctrl-C reaches the whole process group; the primary answers it by sending each worker
+  // SIGTERM, so a worker must not also stop on its own (the primary would see a crash and restart it).
+  process.on('SIGINT', () => undefined)
   // A primary that dies leaves no one to restart or stop us: stop too.
   process.once('disconnect', stop)
   process.send?.({ t: 'keyhold:ready', port: server.port })

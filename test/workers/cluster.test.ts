@@ -148,3 +148,25 @@ describe('keyhold server --workers', () => {
     expect(lines.filter((l) => l.includes('"path":"/pid"')).length).toBeGreaterThanOrEqual(10 + 8 + 12)
   })
 })
+
+describe('Ctrl-C', () => {
+  it('stops the whole process group without restarting workers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyhold-sigint-'))
+    const group = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixture-server.ts'), '2', join(dir, 'audit.log')], {
+      env: { ...process.env, KH_CERT: pki.server.certFile, KH_KEY: pki.server.keyFile, KH_CA: pki.ca.certFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
+    let out = ''
+    let err = ''
+    group.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
+    group.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
+    await until(() => out, (s) => s.includes('READY'), 20_000)
+    const exited = new Promise<number | null>((resolve) => group.once('exit', (c) => resolve(c)))
+    // What a terminal does on Ctrl-C: SIGINT to every process of the foreground group.
+    process.kill(-group.pid!, 'SIGINT')
+    expect(await exited).toBe(0)
+    expect(out).toContain('CLOSED')
+    expect(err).not.toContain('replacement')
+  }, 30_000)
+})
