@@ -108,7 +108,13 @@ export class VaultKeyStore implements KeyStore {
     let stored = encodeValue(value)
     if (this.cfg.transit) stored = transit.parseEncrypt(await this.#call(transit.encryptRequest(this.cfg.transit, stored), signal))
     const res = await this.#call(kv.writeRequest(this.cfg, name, stored), signal)
-    if (kv.isCasRace(res)) throw new KeyExistsError(name)
+    if (kv.isCasRace(res)) {
+      // The write may have been ours: applied, but its answer lost and the request retried. The
+      // stored value holds fresh key material, so finding exactly our value means we won.
+      const now = kv.parseRead(this.cfg, name, await this.#call(kv.readRequest(this.cfg, name, false), signal))
+      if (now.found && now.value === stored) return
+      throw new KeyExistsError(name)
+    }
     if (res.status !== 200 && res.status !== 204) throw new Error(`vault: creating '${name}': HTTP ${res.status}`)
   }
 

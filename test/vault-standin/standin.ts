@@ -37,7 +37,7 @@ export class VaultStandin {
   /** Base URL, e.g. `https://127.0.0.1:40123`. */
   url = ''
   readonly health: Health = { initialized: true, sealed: false, standby: false }
-  readonly faults: Faults = { latencyMs: 0, failNext: { count: 0, status: 500 }, dropNext: 0, deniedPrefixes: new Set() }
+  readonly faults: Faults = { latencyMs: 0, failNext: { count: 0, status: 500 }, dropNext: 0, dropAnswerNext: 0, deniedPrefixes: new Set() }
   readonly tokens = new Tokens()
   readonly tokenPolicy: TokenPolicy
   /** Every request received, in order. */
@@ -173,7 +173,13 @@ export class VaultStandin {
       return
     }
     this.beforeRoute?.(this.requests.at(-1)!)
-    send(res, this.#route(req, url, body))
+    const reply = this.#route(req, url, body)
+    if (this.faults.dropAnswerNext > 0) {
+      this.faults.dropAnswerNext--
+      req.socket.destroy()
+      return
+    }
+    send(res, reply)
   }
 
   #route(req: http.IncomingMessage, url: URL, body: unknown): Reply {

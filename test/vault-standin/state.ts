@@ -62,6 +62,8 @@ export interface Faults {
   failNext: { count: number; status: number; pathPrefix?: string; retryAfter?: string }
   /** Drop the connection of the next `count` requests without answering. */
   dropNext: number
+  /** Carry out the next `count` requests, then drop the connection instead of answering. */
+  dropAnswerNext: number
   /** Paths (after `/v1/`) answered 403 even with a good token. */
   deniedPrefixes: Set<string>
   /** Answer every request with `307 Location: <redirectTo><path>` (a node sending clients elsewhere). */

@@ -161,6 +161,24 @@ describe('Vault keystore, edge cases', () => {
     }
   })
 
+  it('treats its own retried KV v2 write (answer lost, then cas mismatch) as a success', async () => {
+    const store = await VaultKeyStore.connect(await vaultConfig(standin, { engine: 'kv2', version: 'v2', prefix: 'lost-answer', pingMs: 60_000 }), { log: quiet })
+    try {
+      standin.beforeRoute = (req) => {
+        if (req.method !== 'PUT' || req.path !== '/v1/kv2/data/lost-answer/la') return
+        standin.beforeRoute = undefined
+        standin.faults.dropAnswerNext = 1 // this write is applied, its answer never arrives
+      }
+      await store.create('la', enc('mine'), signal())
+      const puts = standin.requests.filter((r) => r.method === 'PUT' && r.path === '/v1/kv2/data/lost-answer/la')
+      expect(puts).toHaveLength(2) // the client retried after the dropped answer
+      expect(dec(await store.get('la', signal()))).toBe('mine')
+      await expect(store.create('la', enc('other'), signal())).rejects.toBeInstanceOf(KeyExistsError)
+    } finally {
+      await store.close()
+    }
+  })
+
   it('reads keys written by KES (v1 field named after the key) and deletes v2 keys by metadata', async () => {
     const v1 = standin.mount('kv')!
     if (v1.type !== 'kv' || v1.version !== 1) throw new Error('kv v1 expected')
