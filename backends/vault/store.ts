@@ -77,7 +77,8 @@ export class VaultKeyStore implements KeyStore {
   /** status probes sys/health now. Throws UnreachableError when Vault is sealed, standby, uninitialised or unreachable. */
   async status(signal: AbortSignal): Promise<KeyStoreState> {
     this.#checkOpen()
-    const report = await raceSignal(this.#health.check(), signal)
+    // KES reports a status probe that times out as unreachable.
+    const report = await raceSignal(this.#health.check(), signal, () => new UnreachableError('vault: status check aborted'))
     if (report.state !== 'active') throw new UnreachableError(STATE_TEXT[report.state])
     return { latencyMs: report.latencyMs }
   }
@@ -94,7 +95,7 @@ export class VaultKeyStore implements KeyStore {
     const tail = (prev ?? Promise.resolve()).then(() => mine)
     this.#creating.set(name, tail)
     try {
-      if (prev) await raceSignal(prev, signal)
+      if (prev) await raceSignal(prev, signal, () => abortError(signal))
       await this.#create(name, value, signal)
     } finally {
       release()
@@ -225,12 +226,16 @@ function isCleanMiss(cfg: VaultConfig, name: string, res: VaultResponse): boolea
   }
 }
 
-/** Settles with `p`, or rejects (UnreachableError) as soon as `signal` aborts. */
-function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new UnreachableError('vault: request aborted'))
+/** Settles with `p`, or rejects with `aborted()` as soon as `signal` aborts. */
+function raceSignal<T>(p: Promise<T>, signal: AbortSignal, aborted: () => Error): Promise<T> {
+  if (signal.aborted) return Promise.reject(aborted())
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new UnreachableError('vault: request aborted'))
+    const onAbort = () => reject(aborted())
     signal.addEventListener('abort', onAbort, { once: true })
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('vault: request aborted')
 }
