@@ -14,8 +14,10 @@ export function schemaError(src: YamlSource, error: z.ZodError): ConfigError {
     if (issue.code === 'unrecognized_keys') {
       path = [...issue.path, issue.keys[0] ?? '']
       message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+    } else if (issue.code === 'invalid_type' && !src.doc.hasIn(issue.path.map(String))) {
       message = 'missing required field'
+    } else if (issue.code === 'invalid_type') {
+      message = `expected ${issue.expected}`
     }
     const field = path.map(String).join('.') || '(top level)'
     return `kesconf: ${src.file}:${lineAt(src, path)}: ${field}: ${message}`

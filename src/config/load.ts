@@ -15,6 +15,7 @@ import { PolicyError, PolicySet, type PolicyDefinition } from '../policy/policy.
 import { parseVaultConfig } from './vault.js'
 import { ConfigSchema, PolicyFileSchema, type RawConfig } from './schema.js'
 import { schemaError } from './issues.js'
+import { checkLegacy } from './legacy.js'
 import { ConfigError, parseYaml } from './source.js'
 import { DEFAULT_ADDRESS, DEFAULT_CACHE, type KeystoreConfig, type ServerConfig, type TlsConfig } from './types.js'
 
@@ -40,7 +41,9 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 /** parseConfig validates config text that came from `file`. Throws ConfigError. */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const src = parseYaml(text, file, env, noEnv)
-  const parsed = ConfigSchema.safeParse(src.doc.toJS() ?? {})
+  const json: unknown = src.doc.toJS() ?? {}
+  checkLegacy(src, json)
+  const parsed = ConfigSchema.safeParse(json)
   if (!parsed.success) throw schemaError(src, parsed.error)
   const raw = parsed.data
   const dir = dirname(file)

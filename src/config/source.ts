@@ -62,8 +62,19 @@ function lineOf(lines: LineCounter, node: Node): number {
   return node.range === undefined || node.range === null ? 0 : lines.linePos(node.range[0]).line
 }
 
-/** lineAt returns the line of the value at `path`, or of its closest existing ancestor. */
+/**
+ * lineAt returns the line of the field at `path` (its key, where the field is a mapping entry),
+ * or of its closest existing ancestor.
+ */
 export function lineAt(src: YamlSource, path: readonly PropertyKey[]): number {
+  if (path.length > 0) {
+    const parent = src.doc.getIn(path.slice(0, -1).map(String), true)
+    const last = String(path[path.length - 1])
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === last)
+      if (pair !== undefined && isScalar(pair.key)) return lineOf(src.lines, pair.key)
+    }
+  }
   for (let n = path.length; n >= 0; n--) {
     const node = src.doc.getIn(path.slice(0, n).map(String), true) as Node | undefined
     if (node !== undefined && node !== null && typeof node === 'object' && 'range' in node) return lineOf(src.lines, node)

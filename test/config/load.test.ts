@@ -115,6 +115,16 @@ describe('kesconf errors', () => {
     expect(fail(text)).toContain(message)
   })
 
+  it('explains legacy KES settings and unsupported keystores', () => {
+    expect(fail(base().replace(/admin:\n {2}identity: .*/, `root: ${'a'.repeat(64)}`))).toBe(
+      "kesconf: /etc/keyhold/config.yml:1: 'root' was renamed to 'admin.identity' (KES v0.16): write 'admin:\\n  identity: <id>'",
+    )
+    expect(fail(base('policy:\n  p:\n    paths: [/v1/status]'))).toBe("kesconf: /etc/keyhold/config.yml:10: policy.p.paths is the KES v0.14 form: rename it to 'allow'")
+    expect(fail(base('', 'keystore:\n  aws:\n    secretsmanager: {}'))).toBe(
+      "kesconf: /etc/keyhold/config.yml:7: the 'aws' keystore is not supported by Keyhold (supported: fs, vault, memory)",
+    )
+  })
+
   it('checks TLS settings', () => {
     const withAuth = (v: string) => base().replace('tls:\n', `tls:\n  auth: ${v}\n`)
     expect(fail(withAuth('maybe'))).toBe("kesconf: invalid tls config: invalid auth 'maybe'")
@@ -147,7 +157,7 @@ describe('policy files', () => {
 
   it('names the line of a bad policy', () => {
     const file = join(FIXTURES, 'bad-policy.yml')
-    expect(() => loadPolicyFile(file, {})).toThrow(`kesconf: ${file}:4: policy.app.allow: `)
+    expect(() => loadPolicyFile(file, {})).toThrow(`kesconf: ${file}:3: policy.app.allow: expected array`)
   })
 })
 
