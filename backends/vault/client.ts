@@ -103,7 +103,8 @@ export class VaultClient {
   async #backoff(retryAfter: string | string[] | undefined, signal?: AbortSignal): Promise<void> {
     const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
     const base = this.#timing.retryDelayMs
-    const ms = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 30_000) : base * (1 + Math.random() / 2)
+    // A Retry-After is honoured up to one request timeout, so a request's total time stays bounded.
+    const ms = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, this.#timing.timeoutMs) : base * (1 + Math.random() / 2)
     await sleep(ms, signal)
   }
 }
