@@ -6,7 +6,7 @@
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -45,13 +45,24 @@ const root = new URL('../../', import.meta.url).pathname
 /** Where --compiled puts the JavaScript build: gitignored, and not dist/ (which bin/keyhold.js would pick up). */
 const COMPILED = join(root, 'test/.tmp/bench-dist')
 
+/** newestSource is the latest modification time of the TypeScript sources, so a stale build is rebuilt. */
+function newestSource(): number {
+  let newest = 0
+  for (const top of ['src', 'backends']) {
+    for (const f of readdirSync(join(root, top), { recursive: true, encoding: 'utf8' })) {
+      if (f.endsWith('.ts')) newest = Math.max(newest, statSync(join(root, top, f)).mtimeMs)
+    }
+  }
+  return newest
+}
+
 /**
  * compiledEntry builds the sources once into {@link COMPILED} and returns the keyhold entry
  * point, so the server runs as deployed (no TypeScript loader in its memory). Throws when tsc fails.
  */
 function compiledEntry(): string {
   const entry = join(COMPILED, 'src/cli/keyhold.js')
-  if (!existsSync(entry)) {
+  if (!existsSync(entry) || newestSource() > statSync(entry).mtimeMs) {
     execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', COMPILED, '--declaration', 'false'], { stdio: 'inherit' })
   }
   return entry
