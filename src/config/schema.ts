@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { parseDuration } from './duration.js'
+import { parseLogLevel } from '../observability/audit-target.js'
 
 // `${VAR}` substitution yields strings, so booleans also accept their YAML spellings as text.
 const BOOLS: Record<string, boolean> = { true: true, on: true, yes: true, false: false, off: false, no: false }
@@ -27,17 +28,16 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return ms
 })
 
+// KES levels: on/off, DEBUG|INFO|WARN|ERROR with an optional ±n, or slog's integer (-4, 0, 4, 8),
+// rounded up to the next pino level (a level between INFO and WARN logs from WARN on).
 const level = z.union([z.string(), z.boolean()]).transform((v, ctx) => {
-  const s = String(v).toLowerCase()
-  const map: Record<string, 'debug' | 'info' | 'warn' | 'error' | 'silent'> = {
-    on: 'info', true: 'info', off: 'silent', false: 'silent', debug: 'debug', info: 'info', warn: 'warn', error: 'error',
-  }
-  const out = map[s]
-  if (out === undefined) {
-    ctx.addIssue({ code: 'custom', message: `invalid log level '${String(v)}' (use on, off, debug, info, warn or error)` })
+  const b = typeof v === 'boolean' ? v : BOOLS[v.trim().toLowerCase()]
+  const n = b !== undefined ? (b ? 0 : 9) : parseLogLevel(String(v))
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid log level '${String(v)}' (use on, off, debug, info, warn, error or e.g. INFO+2)` })
     return z.NEVER
   }
-  return out
+  return n <= -4 ? 'debug' : n <= 0 ? 'info' : n <= 4 ? 'warn' : n <= 8 ? 'error' : 'silent'
 })
 
 const stringList = z.array(z.string()).nullish()

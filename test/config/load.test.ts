@@ -161,6 +161,12 @@ describe('policy files', () => {
   })
 })
 
+describe('log levels', () => {
+  it.each([['on', 'info'], ['off', 'silent'], ['DEBUG', 'debug'], ['warn', 'warn'], ['INFO+2', 'warn'], ['ERROR+1', 'silent'], ['-4', 'debug'], ['8', 'error'], ['true', 'info']])('%s → %s', (v, want) => {
+    expect(parseConfig(base(`log:\n  error: "${v}"`), '/x/c.yml', {}).log.error).toBe(want)
+  })
+})
+
 describe('parseDuration', () => {
   it.each([['0', 0], ['30s', 30_000], ['5m', 300_000], ['1h30m', 5_400_000], ['250ms', 250], ['1.5s', 1500], ['', undefined], ['5', undefined], ['-1s', undefined], ['5 m', undefined]])('%s → %s', (s, ms) => {
     expect(parseDuration(s)).toBe(ms)
