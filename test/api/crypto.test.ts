@@ -3,6 +3,7 @@
  * wrong context, tampered ciphertext, bad base64, malformed and oversized bodies.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
+import { MemoryKeyStore } from '../../backends/memory.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 let s: TestServer
@@ -158,6 +159,19 @@ describe('/v1/key/hmac/', () => {
     expect(a.json).toEqual(b.json)
     expect(a.json).not.toEqual(c.json)
     expect(Buffer.from((a.json as { hmac: string }).hmac, 'base64')).toHaveLength(32)
+  })
+
+  it('answers 409 for a legacy key stored without an HMAC key, which still describes and encrypts', async () => {
+    const store = new MemoryKeyStore()
+    const legacy = JSON.stringify({ bytes: Buffer.alloc(32, 9).toString('base64') }) // KES ≤ v0.17 form
+    await store.create('legacy', new TextEncoder().encode(legacy), new AbortController().signal)
+    const t = await startTestServer({ keystore: { kind: 'instance', store } })
+    const h = await t.call(admin(), 'POST', '/v1/key/hmac/legacy', { message: 'AA==' })
+    expect([h.status, h.json]).toEqual([409, err('key does not support HMAC')])
+    const d = await t.call(admin(), 'GET', '/v1/key/describe/legacy')
+    expect(d.json).toEqual({ name: 'legacy', algorithm: 'AES256', created_at: '0001-01-01T00:00:00Z' })
+    const e = await t.call(admin(), 'POST', '/v1/key/generate/legacy', {})
+    expect(e.status).toBe(200)
   })
 
   it('refuses bad bodies and missing keys', async () => {
