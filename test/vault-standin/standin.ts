@@ -18,8 +18,11 @@ import { rotateTransitKey, transit } from './transit.js'
 
 /** Options of {@link startVaultStandin}. */
 export interface StandinOptions extends AuthSpec {
-  /** PEM server certificate and key; without them the stand-in speaks plain HTTP. */
-  tls?: { cert: string; key: string }
+  /**
+   * PEM server certificate and key; without them the stand-in speaks plain HTTP. With `clientCa`
+   * it demands a client certificate signed by that CA (Vault's `tls_require_and_verify_client_cert`).
+   */
+  tls?: { cert: string; key: string; clientCa?: string }
   /** Mounts (default: KV v1 at `kv`). */
   mounts?: MountSpec[]
   /** Namespaces that exist besides root. */
@@ -60,7 +63,7 @@ export class VaultStandin {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.#handle(req, res)
     this.#http = http.createServer(handler)
     const accept = (s: Socket) => this.#http.emit('connection', listVerbAdapter(s))
-    this.#server = opts.tls ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key }, accept) : net.createServer(accept)
+    this.#server = opts.tls ? tls.createServer(tlsOptions(opts.tls), accept) : net.createServer(accept)
     // Raw TCP sockets, tracked from accept on (before any TLS handshake), so close() can cut all.
     this.#server.on('connection', (s: Socket) => {
       this.connections++
@@ -213,6 +216,11 @@ export class VaultStandin {
     }
     return undefined
   }
+}
+
+function tlsOptions(t: NonNullable<StandinOptions['tls']>): tls.TlsOptions {
+  const base = { cert: t.cert, key: t.key }
+  return t.clientCa ? { ...base, ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : base
 }
 
 /** Vault treats POST as PUT and `GET ?list=true` as LIST. */

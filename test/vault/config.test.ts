@@ -135,6 +135,24 @@ describe('connectVault', () => {
   })
 })
 
+describe('mutual TLS to Vault', () => {
+  it('presents tls.cert/tls.key when Vault demands a client certificate', async () => {
+    const pki = await testPki()
+    const standin = await startStandin({ tls: { cert: pki.server.certPem, key: pki.server.keyPem, clientCa: pki.ca.certPem } })
+    try {
+      const base = { endpoint: standin.url, approle: { id: ROLE_ID, secret: SECRET_ID }, retry: { max: 0 } }
+      const withCert = parseVaultConfig({ ...base, tls: { ca: pki.ca.certFile, cert: pki.clients.app.certFile, key: pki.clients.app.keyFile } })
+      const store = await connectVault(withCert, () => {})
+      await expect(store.get('nothing', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
+      await store.close()
+      const without = parseVaultConfig({ ...base, tls: { ca: pki.ca.certFile } })
+      await expect(connectVault(without, () => {})).rejects.toThrow()
+    } finally {
+      await standin.close()
+    }
+  })
+})
+
 describe('keystore.vault in a server config file', () => {
   it('starts a Keyhold server on the stand-in from YAML, with ${ENV} credentials (from the loader environment)', async () => {
     const standin = await startStandin()
