@@ -2,6 +2,9 @@
  * `keystore.vault` parsing: KES's defaults, env references and `kesconf:` messages; and
  * connectVault against the stand-in.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/load.js'
@@ -136,6 +139,21 @@ describe('connectVault', () => {
 })
 
 describe('mutual TLS to Vault', () => {
+  it('trusts every CA file in a tls.ca directory', async () => {
+    const pki = await testPki()
+    const dir = mkdtempSync(join(tmpdir(), 'keyhold-vault-ca-'))
+    writeFileSync(join(dir, 'other.pem'), pki.clients.app.certPem) // not the issuer: must not matter
+    writeFileSync(join(dir, 'ca.pem'), pki.ca.certPem)
+    const standin = await startStandin()
+    try {
+      const store = await connectVault(parseVaultConfig({ endpoint: standin.url, approle: { id: ROLE_ID, secret: SECRET_ID }, tls: { ca: dir } }), () => {})
+      await expect(store.get('nothing', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
+      await store.close()
+    } finally {
+      await standin.close()
+    }
+  })
+
   it('presents tls.cert/tls.key when Vault demands a client certificate', async () => {
     const pki = await testPki()
     const standin = await startStandin({ tls: { cert: pki.server.certPem, key: pki.server.keyPem, clientCa: pki.ca.certPem } })
