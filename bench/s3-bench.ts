@@ -56,6 +56,8 @@ const proc = spawn(process.execPath, ['bin/keyhold-s3.js', 'server', join(work, 
   env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', MINIO_ROOT_USER: USER, MINIO_ROOT_PASSWORD: PASSWORD },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
+// A failed run must not leave the server behind.
+process.once('exit', () => proc.kill('SIGKILL'))
 const url = await new Promise<string>((resolve, reject) => {
   let out = ''
   const timer = setTimeout(() => reject(new Error('keyhold-s3 did not start')), 60_000)
@@ -148,7 +150,8 @@ async function peakRss(pid: number, op: () => Promise<void>): Promise<number> {
 const hugeFile = join(work, 'huge')
 writeFileSync(hugeFile, '')
 for (let i = 0; i < hugeMiB / 64; i++) writeFileSync(hugeFile, randomBytes(64 * MiB), { flag: 'a' })
-const serverPid = Number(readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/)[0] || proc.pid)
+// bin/keyhold-s3.js runs the server in its own process (tsx registers in-process).
+const serverPid = proc.pid!
 const rssPut = await peakRss(serverPid, () => sdkPut(hugeFile, 'huge', hugeMiB * MiB))
 const rssGet = await peakRss(serverPid, () => sdkGet('huge'))
 

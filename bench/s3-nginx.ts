@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,7 +35,10 @@ function waitListening(port: number, ms: number): Promise<void> {
 /** startDavNginx serves a temp dir with PUT/GET over TLS; throws when nginx is missing or does not start. */
 export async function startDavNginx(certFile: string, keyFile: string, workers = 2): Promise<DavNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-s3-nginx-'))
-  mkdirSync(join(dir, 'www'))
+  // nginx workers run as nobody: they must be able to write the served tree.
+  chmodSync(dir, 0o755)
+  mkdirSync(join(dir, 'www'), { mode: 0o777 })
+  chmodSync(join(dir, 'www'), 0o777)
   const port = await freePort()
   writeFileSync(join(dir, 'nginx.conf'), `
 daemon off;
@@ -67,6 +70,7 @@ http {
 }
 `)
   const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' })
+  process.once('exit', () => proc.kill('SIGQUIT'))
   await waitListening(port, 10_000)
   return {
     url: `https://127.0.0.1:${port}`,

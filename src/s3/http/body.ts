@@ -26,6 +26,8 @@ export class BodyCheck extends Transform {
   private readonly hasher: Hasher | undefined
   /** Trailer values arrive while the body streams; set by the chunked decoder. */
   readonly trailers = new Map<string, string>()
+  private pending: Buffer[] = []
+  private pendingBytes = 0
 
   constructor(
     private readonly expected: {
@@ -49,12 +51,25 @@ export class BodyCheck extends Transform {
     this.md5.update(chunk)
     this.sha256?.update(chunk)
     this.hasher?.update(chunk)
-    cb(null, chunk)
+    // TLS delivers ~16 KiB records: pass on fewer, larger buffers so later stages and file writes run less often.
+    this.pending.push(chunk)
+    this.pendingBytes += chunk.length
+    if (this.pendingBytes >= COALESCE) this.pushPending()
+    cb()
+  }
+
+  private pushPending(): void {
+    if (this.pendingBytes === 0) return
+    this.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes))
+    this.pending = []
+    this.pendingBytes = 0
   }
 
   override _flush(cb: TransformCallback): void {
     try {
+      // Verify before the last bytes go on: a bad body must never complete a write.
       this.verify()
+      this.pushPending()
       cb()
     } catch (err) {
       cb(err as Error)
@@ -91,6 +106,7 @@ export interface Decoded {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/
+const COALESCE = 512 * 1024
 
 /**
  * decodeBody prepares a request's payload for streaming. Throws S3Error: MissingContentLength,

@@ -35,12 +35,13 @@ export async function writeBlob(blobs: BlobStore, source: Readable, transform?: 
   const counter = new Counter()
   try {
     if (transform !== undefined) await pipeline(source, transform, counter, stream)
-    else await pipeline(source, counter, stream)
+    else await pipeline(source, stream)
     await blobs.sync(id)
   } catch (err) {
     stream.destroy()
     await blobs.abandon(id)
     throw err
   }
-  return { blob: id, storedSize: counter.bytes }
+  // Without a transform the stored bytes are the written bytes.
+  return { blob: id, storedSize: transform !== undefined ? counter.bytes : stream.bytesWritten }
 }
