@@ -165,7 +165,7 @@ export interface ReadContext {
   parts: PartSizes[]
   /** Whether the object was created by a multipart upload. */
   multipart: boolean
-  /** The requested plaintext range, inclusive; undefined for HEAD (no body). */
+  /** The requested plaintext range, inclusive; undefined when no body is sent (HEAD, or an empty object). */
   range?: { start: number; end: number }
 }
 
