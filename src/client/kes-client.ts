@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { Agent } from 'node:https'
+import { createSecureContext, type SecureContext } from 'node:tls'
 import { apiKeyCertificate } from '../pki/index.js'
 import { EndpointPool, parseEndpoint, type PoolClock } from './endpoints.js'
 import { KesError, parseErrorBody } from './errors.js'
@@ -74,14 +75,20 @@ export class KesClient {
     let cert = opts.certPem
     let key = opts.keyPem
     if (opts.apiKey !== undefined) ({ certPem: cert, keyPem: key } = await apiKeyCertificate(opts.apiKey))
+    const tlsOptions = { minVersion: 'TLSv1.2' as const, cert, key, passphrase: opts.keyPassword, ca: opts.ca }
+    // One secure context for all connections: otherwise Node parses every CA (e.g. all system roots)
+    // again per new connection and hashes them into the pool key per request (~3 ms per KMS call).
+    // A key that does not load keeps failing at connect time, as before.
+    let secureContext: SecureContext | undefined
+    try {
+      secureContext = createSecureContext(tlsOptions)
+    } catch {
+      secureContext = undefined
+    }
     const agent = new Agent({
       keepAlive: true,
       maxCachedSessions: 100,
-      minVersion: 'TLSv1.2',
-      cert,
-      key,
-      passphrase: opts.keyPassword,
-      ca: opts.ca,
+      ...(secureContext !== undefined ? { secureContext } : tlsOptions),
       rejectUnauthorized: opts.insecure !== true,
     })
     return new KesClient(agent, new Transport(agent, pool, opts.timeoutMs ?? 15_000))
