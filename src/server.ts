@@ -103,11 +103,22 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
         if (!(err instanceof KeyExistsError)) throw err
       })
     }
+    return await listen(config, options, { stateRef, keys, log, buildState })
   } catch (err) {
-    await keys.close()
+    await keys.close() // no timers or store handles outlive a failed start
     throw err
   }
+}
 
+interface Core {
+  stateRef: StateRef
+  keys: KeyCache
+  log: Logger
+  buildState: (cfg: ServerConfig) => ServerState
+}
+
+/** listen runs the HTTPS listener and the reload machinery over a built core. Throws when the address cannot be bound. */
+async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, log, buildState }: Core): Promise<KmsServer> {
   const app = expressEntry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
 
   const server: Server = createServer(

@@ -158,8 +158,9 @@ function readTls(keyFile: string, certFile: string, password: string | undefined
   }
   const keyPem = read('private key', keyFile)
   const certPem = read('certificate', certFile)
+  let privateKey
   try {
-    privateKeyFromPem(keyPem, password)
+    privateKey = privateKeyFromPem(keyPem, password).privateKey
   } catch {
     throw new ConfigError(`invalid tls config: cannot parse private key '${keyFile}' (wrong or missing password?)`)
   }
@@ -168,6 +169,9 @@ function readTls(keyFile: string, certFile: string, password: string | undefined
     cert = new X509Certificate(certPem)
   } catch {
     throw new ConfigError(`invalid tls config: cannot parse certificate '${certFile}'`)
+  }
+  if (!cert.checkPrivateKey(privateKey)) {
+    throw new ConfigError(`invalid tls config: private key '${keyFile}' does not match certificate '${certFile}'`)
   }
   // KES refuses a server certificate without a DNS or IP SAN: clients could never verify it.
   if (cert.subjectAltName === undefined || !/(DNS|IP Address):/.test(cert.subjectAltName)) {

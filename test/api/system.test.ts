@@ -106,6 +106,12 @@ describe('/v1/ready and /v1/status', () => {
   })
 })
 
+describe('start-up', () => {
+  it('fails cleanly when the address is taken', async () => {
+    await expect(startTestServer({ address: `127.0.0.1:${s.address.port}` })).rejects.toThrow(/EADDRINUSE/)
+  })
+})
+
 describe('route timeouts', () => {
   it('cuts the connection when a response is not written within the route timeout', async () => {
     const store = new FlakyStore()

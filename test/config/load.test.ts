@@ -131,7 +131,10 @@ describe('kesconf errors', () => {
     expect(fail(withAuth('on'))).toBe("kesconf: invalid tls config: auth 'on' needs a client CA ('tls.ca')")
     expect(fail(base().replace(pki.server.keyFile, '/nonexistent.key'))).toBe("kesconf: invalid tls config: cannot read private key '/nonexistent.key': ENOENT")
     expect(fail(base().replace(pki.server.keyFile, pki.server.certFile))).toContain('cannot parse private key')
-    expect(fail(base().replace(pki.server.certFile, pki.clients.app.certFile))).toContain('has no DNS or IP subject alternative name')
+    expect(fail(base().replace(pki.server.certFile, pki.clients.app.certFile).replace(pki.server.keyFile, pki.clients.app.keyFile))).toContain('has no DNS or IP subject alternative name')
+    expect(fail(base().replace(pki.server.keyFile, pki.clients.app.keyFile))).toBe(
+      `kesconf: invalid tls config: private key '${pki.clients.app.keyFile}' does not match certificate '${pki.server.certFile}'`,
+    )
   })
 })
 
