@@ -68,6 +68,9 @@ export function kmsKeyOf(c: BucketSseConfig): string {
   return id.startsWith(ARN_PREFIX) ? id.slice(ARN_PREFIX.length) : id
 }
 
+// Every write consults the bucket default; the stored XML rarely changes, so its parse is memoised.
+const parsedDefaults = new Map<string, SseRequest>()
+
 /**
  * applyBucketDefault is MinIO's `BucketSSEConfig.Apply` for a write without SSE headers: the stored
  * bucket config if any, else auto-encryption (SSE-KMS under the default key), else nothing.
@@ -76,13 +79,18 @@ export function kmsKeyOf(c: BucketSseConfig): string {
  */
 export function applyBucketDefault(stored: string | undefined, autoEncryption: boolean): SseRequest {
   if (stored !== undefined) {
+    const cached = parsedDefaults.get(stored)
+    if (cached !== undefined) return cached
     let c: BucketSseConfig
     try {
       c = parseBucketSseConfig(stored)
     } catch {
       throw s3err('InternalError')
     }
-    return c.algorithm === 'AES256' ? { kind: 'SSE-S3' } : { kind: 'SSE-KMS', keyId: kmsKeyOf(c) }
+    const req: SseRequest = c.algorithm === 'AES256' ? { kind: 'SSE-S3' } : { kind: 'SSE-KMS', keyId: kmsKeyOf(c) }
+    if (parsedDefaults.size >= 256) parsedDefaults.clear()
+    parsedDefaults.set(stored, req)
+    return req
   }
   return autoEncryption ? { kind: 'SSE-KMS', keyId: '' } : { kind: 'none' }
 }
