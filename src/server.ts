@@ -84,6 +84,10 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
 
   const buildState = (cfg: ServerConfig): ServerState => {
     const routes = applyOverrides(baseRoutes, cfg.api)
+    for (const path of Object.keys(cfg.api)) {
+      // KES ignores unknown paths here; a warning catches `/v1/key/create` for `/v1/key/create/`.
+      if (!routes.some((r) => r.path === path)) log.warn({ path }, "config: 'api' names no route; the setting is ignored")
+    }
     const chains = routes.map((r) => [r.path, mountRoute(r, { authenticate, log, wrappers: options.wrappers?.(r) ?? [] })] as const)
     return {
       config: cfg,
