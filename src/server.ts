@@ -19,7 +19,7 @@ import { mountRoute, type Route } from './api/route.js'
 import { kesRoutes, type ExtraHandlers } from './api/routes.js'
 import { authenticator } from './auth/authorize.js'
 import { connectKeystore, sameKeystore } from './config/keystore.js'
-import { loadConfigFile, loadPolicyFile } from './config/load.js'
+import { loadConfigFile, loadPolicyFile, readTls } from './config/load.js'
 import type { ServerConfig } from './config/types.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { timedKeyStore, type KeystoreObserver } from './observability/keystore-metrics.js'
@@ -43,6 +43,8 @@ export interface KmsServerOptions {
   watchPolicyFile?: boolean
   /** Interval of the keystore status probe in ms (default 10 s). */
   probeMs?: number
+  /** How often TLS files named in the config are re-read (default 15 min, as KES; 0 disables). */
+  tlsRefreshMs?: number
   /** Receives key-cache hits/misses and keystore call durations (the metrics). */
   keystoreObserver?: KeystoreObserver
 }
@@ -193,6 +195,25 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   }
   rewatch()
 
+  // Rotated certificates (cert-manager, ACME) are picked up without a SIGHUP, as in KES.
+  const refreshTls = () => {
+    const current = stateRef.get()
+    const { tls } = current.config
+    if (tls.files === undefined) return
+    try {
+      const fresh = readTls(tls.files.key, tls.files.cert, tls.password, tls.verifyClients, tls.files.ca)
+      if (fresh.certPem === tls.certPem && fresh.keyPem === tls.keyPem && fresh.caPem === tls.caPem) return
+      const config = { ...current.config, tls: fresh }
+      server.setSecureContext(tlsOptions(config))
+      stateRef.swap({ ...current, config })
+      log.info({ cert: tls.files.cert }, 'TLS certificate reloaded')
+    } catch (err) {
+      log.warn({ err: errText(err) }, 'TLS files changed but cannot be used: keeping the current certificate')
+    }
+  }
+  const refreshMs = options.tlsRefreshMs ?? 15 * 60_000
+  const tlsTimer = refreshMs > 0 ? setInterval(refreshTls, refreshMs).unref() : undefined
+
   const onHup = () => void reload().catch(() => {})
   if (options.handleSignals === true) process.on('SIGHUP', onHup)
 
@@ -200,6 +221,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   const close = () => {
     closing ??= (async () => {
       process.off('SIGHUP', onHup)
+      clearInterval(tlsTimer)
       watch?.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())

@@ -148,7 +148,11 @@ function normalisePolicies(raw: Record<string, { allow?: string[] | null; deny?:
   )
 }
 
-function readTls(keyFile: string, certFile: string, password: string | undefined, verifyClients: boolean, ca: string | undefined): TlsConfig {
+/**
+ * readTls reads and checks the TLS files (key matches certificate, certificate has a SAN).
+ * Throws ConfigError naming the file. Also used to re-read rotated certificates.
+ */
+export function readTls(keyFile: string, certFile: string, password: string | undefined, verifyClients: boolean, ca: string | undefined): TlsConfig {
   const read = (what: string, f: string) => {
     try {
       return readFileSync(f, 'utf8')
@@ -177,7 +181,10 @@ function readTls(keyFile: string, certFile: string, password: string | undefined
   if (cert.subjectAltName === undefined || !/(DNS|IP Address):/.test(cert.subjectAltName)) {
     throw new ConfigError(`invalid tls config: certificate '${certFile}' has no DNS or IP subject alternative name`)
   }
-  const tls: TlsConfig = { keyPem, certPem, verifyClients, ...(password === undefined ? {} : { password }) }
+  const tls: TlsConfig = {
+    keyPem, certPem, verifyClients, ...(password === undefined ? {} : { password }),
+    files: { key: keyFile, cert: certFile, ...(ca === undefined ? {} : { ca }) },
+  }
   if (ca !== undefined) tls.caPem = readCa(ca, read)
   return tls
 }

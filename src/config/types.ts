@@ -26,6 +26,8 @@ export interface TlsConfig {
   verifyClients: boolean
   /** Client CA certificates (PEM, concatenated). */
   caPem?: string
+  /** Where the PEMs were read from (config files): the server re-reads them periodically, as KES does. */
+  files?: { key: string; cert: string; ca?: string }
 }
 
 /** Cache expiries in milliseconds (kes-api.md §4); 0 disables that expiry. */

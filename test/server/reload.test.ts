@@ -78,6 +78,45 @@ describe('policy file', () => {
   })
 })
 
+describe('TLS files', () => {
+  it('are re-read periodically, and a broken rotation keeps the old certificate', async () => {
+    const tdir = mkdtempSync(join(tmpdir(), 'keyhold-tls-'))
+    const issue = async (cn: string) => {
+      const keyPair = generateKeyPair()
+      const certPem = await createCertificate({
+        commonName: cn, keyPair, hosts: ['localhost', '127.0.0.1'], usage: ['server'],
+        issuer: { certificatePem: pki.ca.certPem, privateKey: createPrivateKey(pki.ca.keyPem) },
+      })
+      return { certPem, keyPem: privateKeyToPem(keyPair.privateKey) }
+    }
+    const write = (c: { certPem: string; keyPem: string }) => {
+      writeFileSync(join(tdir, 'tls.key'), c.keyPem)
+      writeFileSync(join(tdir, 'tls.crt'), c.certPem)
+    }
+    write(await issue('first'))
+    const text = config('').replace(pki.server.keyFile, join(tdir, 'tls.key')).replace(pki.server.certFile, join(tdir, 'tls.crt'))
+    writeFileSync(join(tdir, 'config.yml'), text)
+    const s2 = await startKmsServer(loadConfigFile(join(tdir, 'config.yml')), { log: createLogger('silent'), probeMs: 0, tlsRefreshMs: 100 })
+    try {
+      const cn = () => new Promise<string>((resolve, reject) => {
+        const sock = connect({ host: '127.0.0.1', port: s2.address.port, ca: pki.ca.certPem, servername: 'localhost', cert: pki.clients.admin.certPem, key: pki.clients.admin.keyPem }, () => {
+          resolve(sock.getPeerCertificate().subject.CN as string)
+          sock.destroy()
+        }).on('error', reject)
+      })
+      expect(await cn()).toBe('first')
+      const other = await issue('mismatch')
+      writeFileSync(join(tdir, 'tls.crt'), other.certPem) // key not yet rotated: unusable pair
+      await new Promise((r) => setTimeout(r, 300))
+      expect(await cn()).toBe('first')
+      write(await issue('second'))
+      await eventually(async () => (await cn()) === 'second')
+    } finally {
+      await s2.close()
+    }
+  })
+})
+
 describe('config file', () => {
   it('reload() swaps admin, policies and route overrides together', async () => {
     writeFileSync(join(dir, 'config.yml'), config(`policy:\n  app:\n    allow: [/v1/api]\n    identities: [${pki.clients.app.identity}]\napi:\n  /v1/api:\n    timeout: 3s`))
