@@ -71,6 +71,7 @@ describe('quick start (npm start)', () => {
     expect(head.ServerSideEncryption).toBe('aws:kms')
     expect(head.SSEKMSKeyId).toBe('arn:aws:kms:keyhold-default-key')
     expect(head.ContentLength).toBe(Buffer.byteLength(secret))
+    expect(head.ContentEncoding).toBeUndefined() // aws-chunked framed the upload; it is not the object's encoding
     const got = await run('aws', ['--endpoint-url', s3Url, 's3', 'cp', 's3://demo/hello.txt', '-'], { env })
     expect(got.stdout).toBe(secret)
     // Nothing on disk holds the plaintext.

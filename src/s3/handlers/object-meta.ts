@@ -20,11 +20,21 @@ export function checkKey(key: string): void {
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(key)) throw s3err('InvalidObjectName')
 }
 
+/**
+ * storedContentEncoding drops `aws-chunked`, which only describes the upload's framing (S3 does the same), so
+ * a streaming-signed upload does not come back with `Content-Encoding: aws-chunked`.
+ */
+export function storedContentEncoding(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const kept = value.split(',').map((t) => t.trim()).filter((t) => t !== '' && t.toLowerCase() !== 'aws-chunked')
+  return kept.length === 0 ? undefined : kept.join(',')
+}
+
 /** metaFromHeaders reads content headers and user metadata of a write; throws S3Error MetadataTooLarge, InvalidStorageClass. */
 export function metaFromHeaders(req: IncomingMessage): ObjectMeta {
   const headers: Record<string, string> = {}
   for (const name of CONTENT_HEADERS) {
-    const v = header(req, name)
+    const v = name === 'content-encoding' ? storedContentEncoding(header(req, name)) : header(req, name)
     if (v !== undefined) headers[name] = v
   }
   const storage = header(req, 'x-amz-storage-class')
