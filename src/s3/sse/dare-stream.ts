@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
-import { DareError, HEADER_SIZE, MAX_PAYLOAD, TAG_SIZE, openPackage, sealPackage, type StreamRef } from './dare.js'
+import { DareError, HEADER_SIZE, MAX_PAYLOAD, TAG_SIZE, openPackagePieces, sealPackage, type StreamRef } from './dare.js'
 
 /** A queue of buffers that hands out exact-size slices without concatenating everything. */
 class ByteQueue {
@@ -176,12 +176,10 @@ export class DareDecryptStream extends Transform {
       const size = HEADER_SIZE + this.queue.peekUInt16LE(2) + 1 + TAG_SIZE
       if (size > this.remaining) throw new DareError('invalid payload size')
       if (this.queue.length < size) return
-      const pieces = this.queue.take(size)
-      const pkg = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size)
-      const opened = openPackage(segment.key, this.seq++, pkg, this.ref)
+      const opened = openPackagePieces(segment.key, this.seq++, this.queue.take(size), size, this.ref)
       this.final = opened.final
       this.remaining -= size
-      this.release(opened.plaintext)
+      for (const p of opened.plaintext) this.release(p)
     }
   }
 

@@ -89,13 +89,40 @@ export interface StreamRef {
  * the package is final. Throws DareError on any malformed or unauthentic input.
  */
 export function openPackage(key: Buffer, seq: number, pkg: Buffer, ref: { value?: StreamRef }): { plaintext: Buffer; final: boolean } {
-  if (pkg.length <= HEADER_SIZE + TAG_SIZE) throw new DareError('invalid payload size')
-  const header = pkg.subarray(0, HEADER_SIZE)
+  const opened = openPackagePieces(key, seq, [pkg], pkg.length, ref)
+  return { plaintext: opened.plaintext.length === 1 ? opened.plaintext[0]! : Buffer.concat(opened.plaintext), final: opened.final }
+}
+
+function slice(pieces: readonly Buffer[], from: number, to: number): Buffer[] {
+  const out: Buffer[] = []
+  let off = 0
+  for (const p of pieces) {
+    const a = Math.max(from, off)
+    const b = Math.min(to, off + p.length)
+    if (a < b) out.push(p.subarray(a - off, b - off))
+    off += p.length
+    if (off >= to) break
+  }
+  return out
+}
+
+function contiguous(pieces: Buffer[]): Buffer {
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
+}
+
+/**
+ * openPackagePieces is {@link openPackage} for a package given as consecutive pieces of `size`
+ * bytes in all (as they arrive from a file stream), so the ciphertext is never copied. Plaintext is
+ * returned only after the tag verified. Throws DareError on any malformed or unauthentic input.
+ */
+export function openPackagePieces(key: Buffer, seq: number, pieces: readonly Buffer[], size: number, ref: { value?: StreamRef }): { plaintext: Buffer[]; final: boolean } {
+  if (size <= HEADER_SIZE + TAG_SIZE) throw new DareError('invalid payload size')
+  const header = contiguous(slice(pieces, 0, HEADER_SIZE))
   if (header[0] !== VERSION_20) throw new DareError('unsupported version')
   const cipherId = header[1]!
   if (cipherId !== AES_256_GCM && cipherId !== CHACHA20_POLY1305) throw new DareError('unsupported cipher')
   const length = header.readUInt16LE(2) + 1
-  if (HEADER_SIZE + length + TAG_SIZE !== pkg.length) throw new DareError('invalid payload size')
+  if (HEADER_SIZE + length + TAG_SIZE !== size) throw new DareError('invalid payload size')
   const final = (header[4]! & 0x80) !== 0
   if (!final && length !== MAX_PAYLOAD) throw new DareError('invalid payload size')
   const nonce = Buffer.from(header.subarray(4, HEADER_SIZE))
@@ -108,14 +135,14 @@ export function openPackage(key: Buffer, seq: number, pkg: Buffer, ref: { value?
     ? createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_SIZE })
     : createDecipheriv('chacha20-poly1305', key, iv, { authTagLength: TAG_SIZE })
   decipher.setAAD(header.subarray(0, 4), { plaintextLength: length })
-  decipher.setAuthTag(pkg.subarray(HEADER_SIZE + length))
-  const body = decipher.update(pkg.subarray(HEADER_SIZE, HEADER_SIZE + length))
+  decipher.setAuthTag(contiguous(slice(pieces, HEADER_SIZE + length, size)))
+  const plaintext = slice(pieces, HEADER_SIZE, HEADER_SIZE + length).map((p) => decipher.update(p))
   try {
     decipher.final()
   } catch {
     throw new DareError('authentication failed')
   }
-  return { plaintext: body, final }
+  return { plaintext, final }
 }
 
 /**
