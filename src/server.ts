@@ -1,5 +1,5 @@
 /**
- * The KMS server: a node:https listener with mutual TLS in front of the express dispatcher, the
+ * The KMS server: a node:https listener with mutual TLS in front of our dispatcher, the
  * key cache, and reloads that swap the whole state atomically (SIGHUP, policy-file changes,
  * `reload()`). An invalid new config is logged with its reason and the old one keeps running.
  *
@@ -9,12 +9,12 @@ import { createServer, type Server } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express'
 import { generateKeyVersion } from './crypto/key.js'
 import { KeyExistsError } from './keystore/keystore.js'
 import { KeyCache } from './keystore/cache.js'
 import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
+import { asKes, type ErrorMiddleware, type Middleware } from './api/http-types.js'
 import { mountRoute, type Route } from './api/route.js'
 import { kesRoutes, type ExtraHandlers } from './api/routes.js'
 import { authenticator } from './auth/authorize.js'
@@ -32,9 +32,9 @@ export interface KmsServerOptions {
   /** The error logger (default: pino to stderr at `config.log.error`). */
   log?: Logger
   /** Outermost middlewares per route (metrics, audit), in order. */
-  wrappers?: (route: Route) => RequestHandler[]
+  wrappers?: (route: Route) => Middleware[]
   /** Middlewares for every request, before routing (the audit log: 404s and redirects are requests too). */
-  requestWrappers?: RequestHandler[]
+  requestWrappers?: Middleware[]
   /** Handlers for /v1/metrics and /v1/log/* (501 until given). */
   extraHandlers?: ExtraHandlers
   /** Reload on SIGHUP (the CLI sets this; tests and embedders usually do not). */
@@ -125,7 +125,7 @@ interface Core {
 
 /** listen runs the HTTPS listener and the reload machinery over a built core. Throws when the address cannot be bound. */
 async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, log, buildState }: Core): Promise<KmsServer> {
-  const app = expressEntry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
+  const app = entry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
 
   const server: Server = createServer(
     {
@@ -236,23 +236,19 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
 }
 
 /**
- * expressEntry gives every request express's request/response API (what `express()` does on
- * entry: prototypes, `res.locals`, `req.originalUrl`) and runs `chain`, then `onError`. Routing is
- * ours (dispatch.ts), so express's router, query parser and final handler would only cost time
- * on the hot path.
+ * entry runs `chain`, then `onError`, on Node's own request and response (http-types.ts).
+ * Routing is ours (dispatch.ts); express's per-request prototype switch and decoration were the
+ * largest single cost of a keep-alive request above bare node:https, and nothing here needs them.
  */
-function expressEntry(chain: RequestHandler[], onError: ErrorRequestHandler) {
-  const app = express()
-  app.disable('x-powered-by')
-  app.disable('etag')
+function entry(chain: Middleware[], onError: ErrorMiddleware) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const r = Object.setPrototypeOf(req, app.request) as Request
-    const s = Object.setPrototypeOf(res, app.response) as Response
-    Object.assign(r, { app, res: s, originalUrl: req.url })
-    Object.assign(s, { app, req: r, locals: Object.create(null) as Record<string, unknown> })
+    const [r, s] = asKes(req, res)
     runChain(chain, r, s, (err) => {
-      if (err !== undefined) onError(err, r, s, () => {})
-      else if (!s.headersSent) s.status(404).end()
+      if (err !== undefined) onError(err, r, s)
+      else if (!s.headersSent) {
+        s.statusCode = 404
+        s.end()
+      }
     })
   }
 }

@@ -10,20 +10,20 @@
  *
  * @module
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { KesRequest, KesResponse, Middleware, Next } from './http-types.js'
 import { posix } from 'node:path'
 
 /** A route table ready to dispatch: path → middleware chain. */
 export interface RouteTable {
-  exact: ReadonlyMap<string, RequestHandler[]>
+  exact: ReadonlyMap<string, Middleware[]>
   /** Prefix routes, longest first. */
-  prefixes: ReadonlyArray<readonly [string, RequestHandler[]]>
+  prefixes: ReadonlyArray<readonly [string, Middleware[]]>
 }
 
 /** makeRouteTable indexes chains by route path. */
-export function makeRouteTable(chains: Iterable<readonly [string, RequestHandler[]]>): RouteTable {
-  const exact = new Map<string, RequestHandler[]>()
-  const prefixes: Array<[string, RequestHandler[]]> = []
+export function makeRouteTable(chains: Iterable<readonly [string, Middleware[]]>): RouteTable {
+  const exact = new Map<string, Middleware[]>()
+  const prefixes: Array<[string, Middleware[]]> = []
   for (const [path, chain] of chains) {
     if (path.endsWith('/')) prefixes.push([path, chain])
     else exact.set(path, chain)
@@ -33,8 +33,8 @@ export function makeRouteTable(chains: Iterable<readonly [string, RequestHandler
 }
 
 /** dispatcher returns the middleware that routes through the current table. Throws nothing. */
-export function dispatcher(table: () => RouteTable): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction): void => {
+export function dispatcher(table: () => RouteTable): Middleware {
+  return (req: KesRequest, res: KesResponse, next: Next): void => {
     const url = req.url
     const q = url.indexOf('?')
     const rawPath = q < 0 ? url : url.slice(0, q)
@@ -64,16 +64,16 @@ export function dispatcher(table: () => RouteTable): RequestHandler {
       plain(res, 404, '404 page not found')
       return
     }
-    ;(res.locals as { kesPath: string }).kesPath = path
+    ;res.locals.kesPath = path
     runChain(chain, req, res, next)
   }
 }
 
 /**
- * runChain runs express middlewares in order; an error or the end of the chain goes to `done`.
+ * runChain runs middlewares in order; an error or the end of the chain goes to `done`.
  * A middleware that throws or rejects is treated like `next(err)`.
  */
-export function runChain(chain: readonly RequestHandler[], req: Request, res: Response, done: (err?: unknown) => void): void {
+export function runChain(chain: readonly Middleware[], req: KesRequest, res: KesResponse, done: (err?: unknown) => void): void {
   let i = 0
   const step = (err?: unknown): void => {
     if (err !== undefined && err !== null && err !== 'route') return done(err)
@@ -97,7 +97,7 @@ function cleanPath(p: string): string {
   return p.endsWith('/') && out !== '/' ? out + '/' : out
 }
 
-function redirect(req: Request, res: Response, location: string): void {
+function redirect(req: KesRequest, res: KesResponse, location: string): void {
   res.statusCode = 301
   res.setHeader('Location', location)
   if (req.method === 'GET' || req.method === 'HEAD') {
@@ -111,7 +111,7 @@ function redirect(req: Request, res: Response, location: string): void {
   res.end()
 }
 
-function plain(res: Response, status: number, text: string): void {
+function plain(res: KesResponse, status: number, text: string): void {
   const body = text + '\n'
   res.statusCode = status
   res.setHeader('Content-Type', 'text/plain; charset=utf-8')

@@ -4,16 +4,16 @@
  *
  * @module
  */
-import type { ErrorRequestHandler } from 'express'
+import type { ErrorMiddleware } from './http-types.js'
 import type { Logger } from '../observability/logger.js'
 import { errInternal, isApiError } from './errors.js'
 import { replyError } from './reply.js'
 
 /** errorHandler returns the terminal error middleware. Throws nothing. */
-export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
+export function errorHandler(log: Logger): ErrorMiddleware {
+  return (err, req, res) => {
     const api = isApiError(err) ? err : errInternal(err)
-    const path = (res.locals as { kesPath?: string }).kesPath ?? req.path
+    const path = (res.locals as { kesPath?: string }).kesPath ?? req.url.split('?', 1)[0]
     if (api.status >= 500) {
       log.error({ err: api.cause ?? api, method: req.method, path, identity: (res.locals as { identity?: string }).identity }, api.message)
     }

@@ -14,17 +14,18 @@ export function goJson(value: unknown): string {
 
 /** replyEmpty sends 200 with `Content-Length: 0`. */
 export function replyEmpty(res: ServerResponse, status = 200): void {
-  res.statusCode = status
-  res.setHeader('Content-Length', '0')
+  res.writeHead(status, ['Content-Length', '0'])
   res.end()
 }
 
-/** replyJson sends `value` as a JSON body. */
+/**
+ * replyJson sends `value` as a JSON body. The head is given to `writeHead` as one array (no
+ * per-header bookkeeping) and the body as a string, which Node appends to the head: one write,
+ * one TLS record, instead of a `writev` of head and body.
+ */
 export function replyJson(res: ServerResponse, value: unknown, status = 200): void {
-  const body = Buffer.from(goJson(value))
-  res.statusCode = status
-  res.setHeader('Content-Type', 'application/json')
-  res.setHeader('Content-Length', String(body.length))
+  const body = goJson(value)
+  res.writeHead(status, ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))])
   res.end(body)
 }
 
@@ -37,11 +38,11 @@ export function replyError(res: ServerResponse, status: number, message: string,
     res.destroy()
     return
   }
-  const body = Buffer.from(goJson({ message }).trimEnd())
+  const body = goJson({ message }).trimEnd()
   res.statusCode = status
   for (const [k, v] of Object.entries(headers ?? {})) res.setHeader(k, v)
   res.setHeader('Content-Type', 'application/json')
   res.setHeader('X-Content-Type-Options', 'nosniff')
-  res.setHeader('Content-Length', String(body.length))
+  res.setHeader('Content-Length', String(Buffer.byteLength(body)))
   res.end(body)
 }

@@ -1,16 +1,17 @@
 /**
- * Routes and how they are mounted: the steps of KES `Route.ServeHTTP` as an express middleware
- * chain. The chain of every route is
+ * Routes and how they are mounted: the steps of KES `Route.ServeHTTP` as a middleware chain.
+ * The chain of every route is
  *
- *   wrappers (metrics → audit, added by the operations layer) → method → deadline → auth → handler
+ *   wrappers (metrics → audit, added by the operations layer) → method, deadline, auth → handler
  *
- * and wrappers are plain express middlewares, so adding one is a one-line change in server.ts.
+ * and wrappers are plain `(req, res, next)` middlewares (http-types.ts), so adding one is a
+ * one-line change in server.ts.
  * Per-request facts for the audit log (identity, decision, policy, message) are left on
  * `res.locals` (see `RequestAuditInfo` in observability/observe.ts).
  *
  * @module
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { KesRequest, KesResponse, Middleware, Next } from './http-types.js'
 import type { Logger } from 'pino'
 import { errMethodNotAllowed, type ApiError } from './errors.js'
 
@@ -35,11 +36,11 @@ export interface ApiRequest {
   log: Logger
   /** Reads the whole body, at most the route's `maxBody`. Throws BodyTooLargeError beyond that. */
   readBody(): Promise<Buffer>
-  raw: Request
+  raw: KesRequest
 }
 
 /** A route handler: replies through `res`, or throws an ApiError (anything else becomes a logged 500). */
-export type ApiHandler = (req: ApiRequest, res: Response) => Promise<void>
+export type ApiHandler = (req: ApiRequest, res: KesResponse) => Promise<void>
 
 /** One entry of the route table. */
 export interface Route {
@@ -57,7 +58,7 @@ export interface Route {
 }
 
 /** Authenticates a request for a route; resolves with the identity or throws an ApiError. */
-export type Authenticate = (req: Request, res: Response, route: Route) => string
+export type Authenticate = (req: KesRequest, res: KesResponse, route: Route) => string
 
 /** BodyTooLargeError: the request body exceeds the route's limit. */
 export class BodyTooLargeError extends Error {
@@ -72,54 +73,85 @@ export interface ChainOptions {
   authenticate: Authenticate
   log: Logger
   /** Outermost middlewares for this route (metrics, audit), in order. */
-  wrappers: RequestHandler[]
+  wrappers: Middleware[]
 }
 
 /**
  * mountRoute returns the middleware chain of one route. Errors are passed to `next(err)`;
  * the server's error middleware turns them into KES error replies.
  */
-export function mountRoute(route: Route, opts: ChainOptions): RequestHandler[] {
-  const method: RequestHandler = (req, _res, next) => {
+export function mountRoute(route: Route, opts: ChainOptions): Middleware[] {
+  const handle = (req: KesRequest, res: KesResponse, next: Next): void => {
     // KES accepts POST wherever a route says PUT (old clients use POST).
-    if (req.method === route.method || (route.method === 'PUT' && req.method === 'POST')) return next()
-    next(withHeaders(errMethodNotAllowed(req.method, route.method), { Accept: route.method }))
+    if (req.method !== route.method && !(route.method === 'PUT' && req.method === 'POST')) {
+      next(withHeaders(errMethodNotAllowed(req.method, route.method), { Accept: route.method }))
+      return
+    }
+    const api = new RouteRequest(req, res, route, opts.log)
+    try {
+      api.identity = opts.authenticate(req, res, route)
+    } catch (err) {
+      next(err)
+      return
+    }
+    route.handler(api, res).catch(next)
   }
-  const handle = (req: Request, res: Response, next: NextFunction): void => {
-    const controller = new AbortController()
+  return [...opts.wrappers, handle]
+}
+
+/**
+ * RouteRequest is the {@link ApiRequest} of one call. Its AbortSignal is made only when a handler
+ * asks for it (the crypto routes never do): an AbortController per request was a measurable
+ * part of the hot path. The deadline is one timer per request, cleared when the response closes.
+ */
+class RouteRequest implements ApiRequest {
+  identity = ''
+  readonly resource: string
+  readonly path: string
+  readonly receivedAt = new Date()
+  readonly log: Logger
+  readonly raw: KesRequest
+  readonly #maxBody: number
+  #controller: AbortController | undefined
+  #abortedWith: Error | undefined
+
+  constructor(req: KesRequest, res: KesResponse, route: Route, log: Logger) {
+    this.path = res.locals.kesPath as string
+    this.resource = this.path.slice(route.path.length)
+    this.log = log
+    this.raw = req
+    this.#maxBody = route.maxBody
     let timer: NodeJS.Timeout | undefined
     if (route.timeoutMs > 0) {
       // KES sets a write deadline: a response not written in time cuts the connection.
       timer = setTimeout(() => {
-        controller.abort(new Error('route timeout'))
+        this.#abort(new Error('route timeout'))
         if (!res.writableEnded) res.destroy()
       }, route.timeoutMs)
     }
     res.once('close', () => {
       clearTimeout(timer)
-      if (!res.writableFinished) controller.abort(new Error('client went away'))
+      if (!res.writableFinished) this.#abort(new Error('client went away'))
     })
-    let identity: string
-    try {
-      identity = opts.authenticate(req, res, route)
-    } catch (err) {
-      next(err)
-      return
-    }
-    const path = (res.locals as { kesPath: string }).kesPath
-    const api: ApiRequest = {
-      identity,
-      resource: path.slice(route.path.length),
-      path,
-      receivedAt: new Date(),
-      signal: controller.signal,
-      log: opts.log,
-      readBody: () => readBody(req, route.maxBody),
-      raw: req,
-    }
-    route.handler(api, res).catch(next)
   }
-  return [...opts.wrappers, method, handle]
+
+  /** Aborted at the route timeout or when the client goes away. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#abortedWith !== undefined) this.#controller.abort(this.#abortedWith)
+    }
+    return this.#controller.signal
+  }
+
+  readBody(): Promise<Buffer> {
+    return readBody(this.raw, this.#maxBody)
+  }
+
+  #abort(reason: Error): void {
+    this.#abortedWith ??= reason
+    this.#controller?.abort(reason)
+  }
 }
 
 function withHeaders(err: ApiError, headers: Record<string, string>): ApiError {
@@ -127,7 +159,7 @@ function withHeaders(err: ApiError, headers: Record<string, string>): ApiError {
 }
 
 /** readBody reads at most `limit` bytes. Throws BodyTooLargeError beyond, an Error when the client aborts, or the stream's error. */
-function readBody(req: Request, limit: number): Promise<Buffer> {
+function readBody(req: KesRequest, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0')
   if (limit <= 0) return Promise.resolve(Buffer.alloc(0))
   if (declared > limit) return Promise.reject(new BodyTooLargeError(limit))

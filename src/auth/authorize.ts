@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { Request, Response } from 'express'
 import type { TLSSocket } from 'node:tls'
 import { errNotAllowed, errTlsRequired } from '../api/errors.js'
+import type { KesRequest, KesResponse } from '../api/http-types.js'
 import type { Authenticate, Route } from '../api/route.js'
 import type { RequestAuditInfo } from '../observability/observe.js'
 import type { PolicySet } from '../policy/policy.js'
@@ -26,8 +26,8 @@ export interface AuthState {
  * permissions` for unknown identities and policy denials.
  */
 export function authenticator(state: () => AuthState, log: Logger): Authenticate {
-  return (req: Request, res: Response, route: Route): string => {
-    const info = res.locals as RequestAuditInfo & { kesPath: string }
+  return (req: KesRequest, res: KesResponse, route: Route): string => {
+    const info = res.locals as unknown as RequestAuditInfo & { kesPath: string }
     info.decision = 'none'
     if (route.auth === 'none') return ''
     const socket = req.socket as Partial<TLSSocket>

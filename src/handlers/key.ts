@@ -4,13 +4,13 @@
  * @module
  */
 import { z } from 'zod'
-import type { Response } from 'express'
 import { generateKeyVersion, importKeyVersion, type KeyAlgorithm } from '../crypto/key.js'
 import {
   errAlgorithmNotSupported, errCreateKey, errDeleteKey, errGenerateKey, errInvalidImportBody, errInvalidKeyName,
   errInvalidKeySize, errInvalidPattern, errListKeys, errReadKey,
 } from '../api/errors.js'
 import type { ApiHandler, ApiRequest } from '../api/route.js'
+import type { KesResponse } from '../api/http-types.js'
 import { replyEmpty, replyJson } from '../api/reply.js'
 import { isValidName, isValidPattern, listPrefix } from '../api/validate.js'
 import type { RequestAuditInfo } from '../observability/observe.js'
@@ -32,7 +32,7 @@ const CIPHERS: Record<string, KeyAlgorithm> = {
 // Missing fields decode as empty, as in Go: no key is then an invalid key size (406), not a bad body.
 const ImportBody = z.object({ key: bytes.optional().transform((b) => b ?? Buffer.alloc(0)), cipher: z.string().nullish() })
 
-const note = (res: Response, message: string) => {
+const note = (res: KesResponse, message: string) => {
   ;(res.locals as RequestAuditInfo).auditMessage = message
 }
 

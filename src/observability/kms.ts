@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { RequestHandler } from 'express'
+import type { Middleware } from '../api/http-types.js'
 import type { ApiHandler, Route } from '../api/route.js'
 import type { ExtraHandlers } from '../api/routes.js'
 import type { ServerConfig } from '../config/types.js'
@@ -48,8 +48,8 @@ export interface KmsObservability {
   serverOptions(): {
     log: Logger
     keystoreObserver: KeystoreObserver
-    wrappers: (route: Route) => RequestHandler[]
-    requestWrappers: RequestHandler[]
+    wrappers: (route: Route) => Middleware[]
+    requestWrappers: Middleware[]
     extraHandlers: ExtraHandlers
   }
   /** Flushes and closes the audit writer. Idempotent; throws nothing. */
@@ -79,7 +79,8 @@ export async function createKmsObservability(config: Pick<ServerConfig, 'log'>, 
       req.log.warn({ err: (err as Error).message }, 'cluster metrics unavailable: serving this worker only')
       text = await metrics.renderLocal()
     }
-    res.status(200).setHeader('Content-Type', METRICS_CONTENT_TYPE)
+    res.statusCode = 200
+    res.setHeader('Content-Type', METRICS_CONTENT_TYPE)
     res.end(text)
   }
   return {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { NextFunction, Request, Response } from 'express'
+import type { KesRequest, KesResponse, Next } from '../api/http-types.js'
 import type { AuditDecision } from './audit-record.js'
 import type { AuditLog } from './audit-log.js'
 import type { KmsMetrics } from './metrics.js'
@@ -36,7 +36,7 @@ export interface ObserveOptions {
 }
 
 /** clientIp returns the socket's peer address, with IPv4-mapped IPv6 unwrapped. Throws nothing. */
-export function clientIp(req: Request): string {
+export function clientIp(req: KesRequest): string {
   const ip = req.socket.remoteAddress ?? ''
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
 }
@@ -45,7 +45,7 @@ export function clientIp(req: Request): string {
  * requestPath is the decoded URL path (as KES audits it) without the query string; the raw path
  * when it does not decode. Unlike `req.path` it does not depend on where the middleware is mounted.
  */
-function requestPath(req: Request): string {
+function requestPath(req: KesRequest): string {
   const raw = req.originalUrl.split('?', 1)[0] ?? ''
   try {
     return decodeURIComponent(raw)
@@ -55,11 +55,11 @@ function requestPath(req: Request): string {
 }
 
 /**
- * observe returns the express middleware that measures and audits one route's requests.
+ * observe returns the middleware that measures and audits one route's requests.
  * The middleware throws nothing and always calls `next()`.
  */
 export function observe(metrics: KmsMetrics, audit: AuditLog, options: ObserveOptions) {
-  return function observeRequest(req: Request, res: Response, next: NextFunction): void {
+  return function observeRequest(req: KesRequest, res: KesResponse, next: Next): void {
     const time = new Date()
     const start = process.hrtime.bigint()
     const ended = options.metrics ? metrics.requestStarted() : undefined
