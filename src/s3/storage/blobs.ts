@@ -39,7 +39,14 @@ export class BlobStore {
   /** create registers a new pending blob and opens its file for writing; throws on I/O errors. */
   create(): { id: string; stream: WriteStream } {
     const id = randomBytes(16).toString('hex')
-    this.insertPending.run(id)
+    // The pending row needs no fsync of its own: it survives a process crash as is (WAL), and the object's
+    // FULL commit later flushes it too. Losing it to a power cut would only leak one unreferenced file.
+    this.db.pragma('synchronous = NORMAL')
+    try {
+      this.insertPending.run(id)
+    } finally {
+      this.db.pragma('synchronous = FULL')
+    }
     const stream = createWriteStream(this.path(id), { flags: 'wx', highWaterMark: 1 << 20 })
     return { id, stream }
   }
