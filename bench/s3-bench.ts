@@ -121,8 +121,8 @@ for (const [label, file, size, reps] of [['1 MiB', files['1MiB']!, MiB, 64], [`$
     const count = reps * c
     const keyPut = await timed(count, c, (i) => sdkPut(file, `${label}-${c}-${i}`, size))
     const keyGet = await timed(count, c, (i) => sdkGet(`${label}-${c}-${i}`))
-    const curlPut = await timed(count, c, (i) => curlS3Put(file, `curl-${label}-${c}-${i}`))
-    const curlGetS = await timed(count, c, (i) => curlS3Get(`curl-${label}-${c}-${i}`))
+    const curlPut = await timed(count, c, (i) => curlS3Put(file, `curl-${label.replace(' ', '')}-${c}-${i}`))
+    const curlGetS = await timed(count, c, (i) => curlS3Get(`curl-${label.replace(' ', '')}-${c}-${i}`))
     const ngPut = await timed(count, c, (i) => curlPutNginx(file, `${c}-${i}-${size}`))
     const ngGet = await timed(count, c, (i) => curlGet(`${c}-${i}-${size}`))
     const m = (s: number): number => Number(mbps(size * count, s))
