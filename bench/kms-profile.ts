@@ -3,7 +3,9 @@
  * keep-alive generate at 16 connections, stops it and prints the functions with the most self
  * time. Shows where a request's time goes.
  *
- *   node --import tsx bench/kms-profile.ts [--seconds 5] [--op generate|decrypt] [--mode keepalive|handshake]
+ *   node --import tsx bench/kms-profile.ts [--seconds 5] [--op generate|decrypt] [--mode keepalive|handshake] [--compiled]
+ *
+ * --compiled runs the JavaScript build (as deployed), so no TypeScript loader shows in the profile.
  *
  * @module
  */
@@ -15,11 +17,11 @@ import { testPki } from '../test/helpers/pki.js'
 import { call, startKeyhold } from './lib/keyhold.js'
 import { runLoad } from './lib/load.js'
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, op: { type: 'string', default: 'generate' }, mode: { type: 'string', default: 'keepalive' } } })
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, op: { type: 'string', default: 'generate' }, mode: { type: 'string', default: 'keepalive' }, compiled: { type: 'boolean', default: false } } })
 const profDir = mkdtempSync(join(tmpdir(), 'keyhold-prof-'))
 const pki = await testPki()
 const KEY = 'bench-key'
-const server = await startKeyhold(pki, 1, [`/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`], ['--cpu-prof', `--cpu-prof-dir=${profDir}`])
+const server = await startKeyhold(pki, 1, [`/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`], ['--cpu-prof', `--cpu-prof-dir=${profDir}`], values.compiled)
 await call(server.port, pki, 'PUT', `/v1/key/create/${KEY}`)
 const { ciphertext } = JSON.parse((await call(server.port, pki, 'PUT', `/v1/key/generate/${KEY}`, '{}')).body) as { ciphertext: string }
 const app = pki.clients.app

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto'
+import { randomPooled } from './random-pool.js'
 import { IV_SIZE, NONCE_SIZE, open, seal } from './aead.js'
 import type { KeyAlgorithm, KeyVersion } from './key.js'
 import { type LegacyCiphertext, parseJsonCiphertext, parseMsgpackCiphertext } from './legacy-ciphertext.js'
@@ -33,7 +33,7 @@ const EMPTY = new Uint8Array(0)
  * 32 bytes.
  */
 export function encrypt(key: KeyVersion, plaintext: Uint8Array, context?: Uint8Array): Uint8Array {
-  const random = new Uint8Array(randomBytes(RANDOM_SIZE))
+  const random = new Uint8Array(randomPooled(RANDOM_SIZE))
   const iv = random.subarray(0, IV_SIZE)
   const nonce = random.subarray(IV_SIZE)
   const sealed = seal(key.algorithm, key.key, iv, nonce, plaintext, context ?? EMPTY)

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { decrypt, encrypt } from '../crypto/ciphertext.js'
 import { hmac, NoHmacKeyError } from '../crypto/hmac.js'
+import { randomPooled } from '../crypto/random-pool.js'
 import type { KeyVersion } from '../crypto/key.js'
 import {
   errDecrypt, errEncrypt, errGenerateKey, errInvalidBody, errNoHmac, errReadKey, errTooManyCiphertexts,
@@ -58,7 +58,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
       const key = await getKey(name)
       let plaintext: Buffer
       try {
-        plaintext = randomBytes(32)
+        plaintext = randomPooled(32)
       } catch (err) {
         throw errGenerateKey(err)
       }
