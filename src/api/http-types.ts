@@ -43,3 +43,25 @@ export function asKes(req: IncomingMessage, res: ServerResponse): [KesRequest, K
   s.locals = Object.create(null) as Record<string, unknown>
   return [r, s]
 }
+
+const CLOSE_CALLBACKS = Symbol('keyhold.onClose')
+type WithCallbacks = ServerResponse & { [CLOSE_CALLBACKS]?: Array<() => void> }
+
+/**
+ * onClose runs `fn` when the response closes (finished or aborted), in registration order, like
+ * `res.once('close', fn)`, but all callbacks of a response share one listener: the audit and
+ * metrics wrappers and the route deadline each need one on every request. Throws nothing itself.
+ */
+export function onClose(res: ServerResponse, fn: () => void): void {
+  const r = res as WithCallbacks
+  const list = r[CLOSE_CALLBACKS]
+  if (list !== undefined) {
+    list.push(fn)
+    return
+  }
+  const fns = [fn]
+  r[CLOSE_CALLBACKS] = fns
+  res.once('close', () => {
+    for (const f of fns) f()
+  })
+}

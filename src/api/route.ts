@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { KesRequest, KesResponse, Middleware, Next } from './http-types.js'
+import { onClose, type KesRequest, type KesResponse, type Middleware, type Next } from './http-types.js'
 import type { Logger } from 'pino'
 import { errMethodNotAllowed, type ApiError } from './errors.js'
 
@@ -129,7 +129,7 @@ class RouteRequest implements ApiRequest {
         if (!res.writableEnded) res.destroy()
       }, route.timeoutMs)
     }
-    res.once('close', () => {
+    onClose(res, () => {
       clearTimeout(timer)
       if (!res.writableFinished) this.#abort(new Error('client went away'))
     })

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { KesRequest, KesResponse, Next } from '../api/http-types.js'
+import { onClose, type KesRequest, type KesResponse, type Next } from '../api/http-types.js'
 import type { AuditDecision } from './audit-record.js'
 import type { AuditLog } from './audit-log.js'
 import type { KmsMetrics } from './metrics.js'
@@ -64,7 +64,7 @@ export function observe(metrics: KmsMetrics, audit: AuditLog, options: ObserveOp
     const start = process.hrtime.bigint()
     const ended = options.metrics ? metrics.requestStarted() : undefined
     // 'close' fires for finished and aborted responses alike, exactly once.
-    res.once('close', () => {
+    onClose(res, () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6
       if (ended) {
         ended()
