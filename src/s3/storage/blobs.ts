@@ -112,9 +112,16 @@ export class BlobStore {
 
   /** collect unlinks garbage blobs no reader holds; never throws (errors leave rows for the next run). */
   async collect(): Promise<void> {
-    const rows = this.db.prepare('SELECT blob FROM garbage_blobs LIMIT 1000').all() as Array<{ blob: string }>
+    // A reader may finish after the server closed the database (a client still draining a GET at shutdown).
+    if (!this.db.open) return
+    let rows: Array<{ blob: string }>
+    try {
+      rows = this.db.prepare('SELECT blob FROM garbage_blobs LIMIT 1000').all() as Array<{ blob: string }>
+    } catch {
+      return
+    }
     for (const { blob } of rows) {
-      if (this.readers.has(blob)) continue
+      if (this.readers.has(blob) || !this.db.open) continue
       try {
         await unlink(this.path(blob)).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'ENOENT') throw err
