@@ -90,7 +90,11 @@ export function renewSelf(tokens: Tokens, token: string | undefined, namespace: 
   const info = tokens.valid(token, namespace)
   if (!info) return denied()
   if (!info.renewable) return fail(400, 'lease is not renewable')
-  info.expiresAt = Math.min(expiry(info.ttlSec), info.maxExpiresAt)
+  const full = expiry(info.ttlSec)
+  info.expiresAt = Math.min(full, info.maxExpiresAt)
+  // Vault grants the whole TTL unless the max TTL cuts it; only then is the lease what is left of it.
+  // (Computing it from the clock in both cases could report 59.999 for a 60 s TTL.)
+  if (full <= info.maxExpiresAt) return authReply(token!, info)
   const left = Math.max(0, (info.expiresAt - Date.now()) / 1000)
   return authReply(token!, { ...info, ttlSec: Math.min(info.ttlSec, Math.round(left * 1000) / 1000) })
 }
