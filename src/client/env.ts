@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { readdir, readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readFile, stat } from 'node:fs/promises'
 import type { KesClientOptions } from './kes-client.js'
+import { pemFilesAt } from '../pki/pem-files.js'
 
 /** The default server of every KES client. */
 export const DEFAULT_SERVER = '127.0.0.1:7373'
@@ -92,8 +92,7 @@ async function readText(path: string, what: string): Promise<string> {
 async function readCas(path: string): Promise<string[]> {
   try {
     if (!(await stat(path)).isDirectory()) return [await readFile(path, 'utf8')]
-    const names = (await readdir(path)).sort()
-    const pems = await Promise.all(names.map(async (n) => ((await stat(join(path, n))).isFile() ? readFile(join(path, n), 'utf8') : '')))
+    const pems = await Promise.all(pemFilesAt(path).map((f) => readFile(f, 'utf8')))
     return pems.filter((p) => p.includes('-----BEGIN CERTIFICATE-----'))
   } catch (err) {
     throw new ClientEnvError(`cannot read CA certificates '${path}': ${(err as Error).message}`, { cause: err })

@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { readFileSync, statSync, readdirSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { privateKeyFromPem } from '../pki/keys.js'
+import { pemFilesAt } from '../pki/pem-files.js'
 import { isValidName } from '../api/validate.js'
 import { PolicyError, PolicySet, type PolicyDefinition } from '../policy/policy.js'
 import { parseVaultConfig } from './vault.js'
@@ -191,13 +192,7 @@ export function readTls(keyFile: string, certFile: string, password: string | un
 
 // `tls.ca` is a PEM file or a directory of PEM files (KES).
 function readCa(path: string, read: (what: string, f: string) => string): string {
-  let files = [path]
-  try {
-    if (statSync(path).isDirectory()) files = readdirSync(path).sort().map((f) => join(path, f))
-  } catch {
-    // reported by read() below
-  }
-  const pem = files.map((f) => read('CA certificate', f)).join('\n')
+  const pem = pemFilesAt(path).map((f) => read('CA certificate', f)).join('\n')
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`invalid tls config: no CA certificate in '${path}'`)
   return pem
 }

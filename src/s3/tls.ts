@@ -9,6 +9,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { createSecureContext, type SecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls'
+import { pemFilesAt } from '../pki/pem-files.js'
 
 /** One certificate/key pair with the leaf certificate parsed. */
 interface Pair {
@@ -96,7 +97,7 @@ export function loadCertsDir(dir: string): LoadedCerts {
 export function loadTrustedCAs(certsDir: string): string[] {
   const dir = join(certsDir, 'CAs')
   if (!existsSync(dir)) return []
-  return readdirSync(dir).map((n) => join(dir, n)).filter(isFile).map((f) => readFileSync(f, 'utf8'))
+  return pemFilesAt(dir).map((f) => readFileSync(f, 'utf8'))
 }
 
 const BASE: SecureContextOptions = {

@@ -6,9 +6,10 @@
  * @module
  */
 import { createPrivateKey } from 'node:crypto'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
+import { pemFilesAt } from '../../pki/pem-files.js'
 
 /** KmsConfigError: the environment's KMS configuration is incomplete or invalid (start-up must stop). */
 export class KmsConfigError extends Error {
@@ -61,18 +62,12 @@ export function expandEndpoints(raw: string): string[] {
 }
 
 function loadCa(path: string): string[] {
-  let files: string[]
-  try {
-    files = statSync(path).isDirectory() ? readdirSync(path).map((f) => join(path, f)) : [path]
-  } catch {
-    return [] // A missing CAs dir is ignored, as MinIO does.
-  }
   const pems: string[] = []
-  for (const file of files) {
+  for (const file of pemFilesAt(path)) {
     try {
-      if (statSync(file).isFile()) pems.push(readFileSync(file, 'utf8'))
+      pems.push(readFileSync(file, 'utf8'))
     } catch {
-      // unreadable entries are skipped
+      // A missing path or an unreadable entry is skipped, as MinIO does.
     }
   }
   return pems
