@@ -5,7 +5,7 @@
  * lost or changed. Two servers sharing one stand-in serve the same keys.
  */
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/observability/logger.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import type { VaultStandin } from '../vault-standin/standin.js'
@@ -89,6 +89,13 @@ describe('KES compatibility of the stored keys', () => {
 })
 
 describe('Vault faults', () => {
+  // Each fault starts from a healthy pair: a previous fault may leave either server's health gate closed for
+  // a ping interval or two (fast failure without asking Vault is the design), which on a loaded machine can
+  // outlast that test's own 'ready again' wait on server a.
+  beforeEach(async () => {
+    await waitFor(async () => (await ready(a)) === 200 && (await ready(b)) === 200, 10_000, 'both servers ready')
+  })
+
   it('sealed: ready says unreachable, cached keys keep serving, the rest fails fast, then recovers', async () => {
     const hot = await createWithDataKey(a, 'sealed-hot')
     const cold = await createWithDataKey(b, 'sealed-cold') // never loaded on a
