@@ -1,12 +1,14 @@
 /**
  * Test helpers for keyhold-s3: a real TLS server (test CA) on an ephemeral loopback port over a temp data dir,
- * and clients (AWS SDK v3, minio JS, env for the aws CLI and boto3) that trust the test CA.
+ * clients (AWS SDK v3, minio JS, env for the aws CLI and boto3) that trust the test CA, a per-file server
+ * fixture ({@link useS3}) and {@link s3error} for asserting S3 errors.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { Agent } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { afterAll, beforeAll } from 'vitest'
 import { createS3Server, type S3Server } from '../../src/s3/server.js'
 import type { S3ServerOptions } from '../../src/s3/options.js'
 import { testPki, type TestPki } from './pki.js'
@@ -61,4 +63,42 @@ export async function startS3(options: Partial<S3ServerOptions> = {}): Promise<S
       if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * useS3 gives a test file one server: started (with `buckets` created) before its tests, closed after them.
+ * The returned fixture delegates to that server; using it outside a test throws Error.
+ */
+export function useS3(opts: { buckets?: string[] } = {}): S3Fixture {
+  let started: S3Fixture | undefined
+  beforeAll(async () => {
+    started = await startS3()
+    for (const Bucket of opts.buckets ?? []) await started.client().send(new CreateBucketCommand({ Bucket }))
+  })
+  afterAll(async () => {
+    await started?.close()
+  })
+  const fx = (): S3Fixture => {
+    if (started === undefined) throw new Error('useS3: the server runs only inside the tests of its file')
+    return started
+  }
+  return {
+    get server() { return fx().server },
+    get pki() { return fx().pki },
+    get dataDir() { return fx().dataDir },
+    client: (overrides) => fx().client(overrides),
+    env: () => fx().env(),
+    close: () => fx().close(),
+  }
+}
+
+/** s3error awaits `p` and returns the S3 error it rejected with. Throws when `p` resolves or rejects with anything else. */
+export async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await p
+  } catch (err) {
+    if (err instanceof S3ServiceException) return err
+    throw err
+  }
+  throw new Error('expected an S3 error')
 }

@@ -4,31 +4,13 @@ import { readdirSync } from 'node:fs'
 import { connect } from 'node:tls'
 import { promisify } from 'node:util'
 import {
-  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException,
+  GetObjectCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand,
 } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT_PASSWORD, ROOT_USER, startS3, type S3Fixture } from '../helpers/s3.js'
+import { describe, expect, it } from 'vitest'
+import { ROOT_PASSWORD, ROOT_USER, s3error, useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)
-let fx: S3Fixture
-
-beforeAll(async () => {
-  fx = await startS3()
-  await fx.client().send(new CreateBucketCommand({ Bucket: 'bad' }))
-})
-afterAll(async () => {
-  await fx?.close()
-})
-
-async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err
-    throw err
-  }
-  throw new Error('expected an S3 error')
-}
+const fx = useS3({ buckets: ['bad'] })
 
 /** curl signs with its own SigV4 implementation (an independent client). */
 async function curl(path: string, args: string[] = [], sign = true): Promise<{ status: number; body: string }> {

@@ -1,33 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand,
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand,
   GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, PutObjectCommand,
-  S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
+  UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { startS3, type S3Fixture } from '../helpers/s3.js'
+import { s3error, useS3 } from '../helpers/s3.js'
 
-let fx: S3Fixture
+const fx = useS3({ buckets: ['mpu'] })
 const MiB = 1024 * 1024
-
-beforeAll(async () => {
-  fx = await startS3()
-  await fx.client().send(new CreateBucketCommand({ Bucket: 'mpu' }))
-})
-afterAll(async () => {
-  await fx?.close()
-})
-
-async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err
-    throw err
-  }
-  throw new Error('expected an S3 error')
-}
 
 function md5(b: Buffer): Buffer {
   return createHash('md5').update(b).digest()

@@ -1,30 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand,
   GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand,
-  ListObjectsCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3ServiceException,
+  ListObjectsCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand,
 } from '@aws-sdk/client-s3'
-import { startS3, type S3Fixture } from '../helpers/s3.js'
+import { s3error, useS3 } from '../helpers/s3.js'
 
-let fx: S3Fixture
-
-beforeAll(async () => {
-  fx = await startS3()
-})
-afterAll(async () => {
-  await fx?.close()
-})
-
-async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err
-    throw err
-  }
-  throw new Error('expected an S3 error')
-}
+const fx = useS3()
 
 describe('AWS SDK v3 (default checksums) over TLS', () => {
   it('creates, heads, lists and locates buckets', async () => {
