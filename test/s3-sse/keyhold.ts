@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../src/config/load.js'
-import { startKmsServer, type KmsServer } from '../../src/server.js'
+import { startKmsServer, type KmsServer, type KmsServerOptions } from '../../src/server.js'
 import { testPki, type TestCert } from '../helpers/pki.js'
 
 export const MINIO_POLICY = ['/v1/key/create/*', '/v1/key/generate/*', '/v1/key/decrypt/*', '/v1/key/list/*', '/v1/key/describe/*', '/v1/status']
@@ -25,7 +25,7 @@ export interface Keyhold {
   start(): Promise<void>
 }
 
-export async function startKeyhold(opts: { port?: number; dir?: string; allow?: string[]; identities?: string[] } = {}): Promise<Keyhold> {
+export async function startKeyhold(opts: { port?: number; dir?: string; allow?: string[]; identities?: string[]; requestWrappers?: KmsServerOptions['requestWrappers'] } = {}): Promise<Keyhold> {
   const pki = await testPki()
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'keyhold-sse-'))
   const store = pki.clients.app
@@ -43,7 +43,7 @@ export async function startKeyhold(opts: { port?: number; dir?: string; allow?: 
   const file = join(dir, 'config.yml')
   const boot = async (port: number) => {
     writeFileSync(file, yaml(port))
-    return startKmsServer(parseConfig(yaml(port), file), { watchPolicyFile: false })
+    return startKmsServer(parseConfig(yaml(port), file), { watchPolicyFile: false, requestWrappers: opts.requestWrappers })
   }
   let server = await boot(opts.port ?? 0)
   const port = server.address.port

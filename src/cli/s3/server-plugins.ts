@@ -7,6 +7,7 @@
  */
 import type { S3ServerOptions } from '../../s3/options.js'
 import { ssePlugin } from '../../s3/kms/plugin.js'
+import type { SharedKms } from '../../s3/kms/shared.js'
 import { iamPlugin } from '../../s3/iam/plugin.js'
 
 /** What a plugin gets to configure itself. */
@@ -18,6 +19,8 @@ export interface PluginContext {
   rootPassword: string
   /** PEMs from `<certsDir>/CAs`, for outgoing TLS (e.g. to KES when MINIO_KMS_KES_CAPATH is unset). */
   trustedCAs: string[]
+  /** The process's one KMS connection (MINIO_KMS_*): plugins share it; the server command closes it. */
+  kms: SharedKms
   log: (message: string) => void
 }
 

@@ -7,6 +7,7 @@
  */
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { SharedKms } from '../../s3/kms/shared.js'
 import type { S3ServerOptions } from '../../s3/options.js'
 import { createS3Server } from '../../s3/server.js'
 import { loadTrustedCAs } from '../../s3/tls.js'
@@ -114,6 +115,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const certsDir = resolve(String(flags.get('--certs-dir') ?? join(homedir(), '.keyhold-s3', 'certs')))
   const log = (m: string): void => io.stderr(`keyhold-s3: ${m}\n`)
   const plugins: PluginResult[] = []
+  const kms = new SharedKms(env, { certsDir })
   let server: Awaited<ReturnType<typeof createS3Server>>
   try {
     const { host, port } = parseAddress(String(flags.get('--address') ?? ':9000'))
@@ -124,7 +126,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     }
     const trustedCAs = loadTrustedCAs(certsDir)
     for (const plugin of SERVER_PLUGINS) {
-      const result = await plugin({ env, dataDir, certsDir, rootUser, rootPassword, trustedCAs, log })
+      const result = await plugin({ env, dataDir, certsDir, rootUser, rootPassword, trustedCAs, kms, log })
       if (result === undefined) continue
       plugins.push(result)
       const o = result.options
@@ -138,6 +140,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   } catch (err) {
     io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
     for (const p of plugins) await p.close?.().catch(() => undefined)
+    await kms.close()
     return 1
   }
   io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, plugins.flatMap((p) => p.banner ?? [])))
@@ -158,6 +161,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   process.off('SIGHUP', onHup)
   await server.close()
   for (const p of plugins) await p.close?.().catch(() => undefined)
+  await kms.close()
   return 0
 }
 

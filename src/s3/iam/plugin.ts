@@ -8,8 +8,6 @@
  */
 import { mkdirSync } from 'node:fs'
 import type { PluginContext, PluginResult } from '../../cli/s3/server-plugins.js'
-import { kmsConfigFromEnv } from '../kms/config.js'
-import { KesKms } from '../kms/kms.js'
 import { IAM_DB_FILE } from './db.js'
 import { createIam } from './index.js'
 import { KmsSecretSealer } from './kms-sealer.js'
@@ -18,9 +16,8 @@ import { KmsSecretSealer } from './kms-sealer.js'
 export async function iamPlugin(ctx: PluginContext): Promise<PluginResult> {
   // Plugins run before createS3Server, which would create the directory itself.
   mkdirSync(ctx.dataDir, { recursive: true, mode: 0o700 })
-  const config = kmsConfigFromEnv(ctx.env, ctx.certsDir)
-  // Its own connection (the SSE plugin keeps its own); no keep-alive: the SSE one keeps the key warm.
-  const kms = config === undefined ? undefined : await KesKms.connect(config, { keepAliveMs: 0 })
+  // The process's one KMS connection, shared with SSE; the server command closes it.
+  const kms = await ctx.kms.connect()
   const hooks = createIam({
     dataDir: ctx.dataDir, rootUser: ctx.rootUser, rootPassword: ctx.rootPassword, log: ctx.log,
     ...(kms ? { sealer: new KmsSecretSealer(kms) } : {}),
@@ -30,7 +27,6 @@ export async function iamPlugin(ctx: PluginContext): Promise<PluginResult> {
     if (resealed > 0) ctx.log(`sealed ${resealed} IAM secret(s) stored before the KMS was configured`)
   } catch (err) {
     hooks.close()
-    kms?.close()
     throw new Error(`Failed to seal IAM secrets with the KMS: ${(err as Error).message}`, { cause: err })
   }
   return {
@@ -41,7 +37,6 @@ export async function iamPlugin(ctx: PluginContext): Promise<PluginResult> {
     banner: [`IAM: users, groups, policies and service accounts in ${IAM_DB_FILE}${kms ? ', secrets sealed by the KMS' : ''}`],
     close: () => {
       hooks.close()
-      kms?.close()
       return Promise.resolve()
     },
   }

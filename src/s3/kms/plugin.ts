@@ -13,7 +13,7 @@ import { setupEncryption } from './setup.js'
  * or "Failed to connect to KMS: …", which stops start-up.
  */
 export async function ssePlugin(ctx: PluginContext): Promise<PluginResult> {
-  const sse = await setupEncryption(ctx.env, { certsDir: ctx.certsDir, log: ctx.log })
+  const sse = await setupEncryption(ctx.env, { certsDir: ctx.certsDir, log: ctx.log, kms: ctx.kms })
   const banner: string[] = []
   if (sse.kms !== undefined) {
     const auto = (ctx.env.MINIO_KMS_AUTO_ENCRYPTION ?? '').toLowerCase() === 'on' ? ', auto-encryption on' : ''

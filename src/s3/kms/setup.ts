@@ -9,8 +9,8 @@ import type { Authorizer, ExtraRoute, ObjectCrypto, SubresourceHandler } from '.
 import { bucketEncryptionHandler } from '../sse/bucket-encryption.js'
 import { SseObjectCrypto } from '../sse/object-crypto.js'
 import { kmsAdminRoutes } from './admin-router.js'
-import { kmsConfigFromEnv } from './config.js'
-import { KesKms, type Kms } from './kms.js'
+import type { Kms } from './kms.js'
+import { SharedKms } from './shared.js'
 
 /** What {@link setupEncryption} hands to createS3Server (spread into its options), plus `close`. */
 export interface EncryptionSetup {
@@ -23,19 +23,32 @@ export interface EncryptionSetup {
   close(): void
 }
 
+/** Options of {@link setupEncryption}. */
+export interface EncryptionOptions {
+  certsDir?: string
+  authorizer?: Authorizer
+  log?: (m: string) => void
+  keepAliveMs?: number
+  /** The process's shared KMS connection (the caller closes it); without it, setupEncryption opens its own. */
+  kms?: SharedKms
+}
+
 /**
  * setupEncryption reads MINIO_KMS_* and connects. Without KMS variables, SSE-C still works and
  * SSE-S3/SSE-KMS answer 501. Throws KmsConfigError (MinIO's message) for an incomplete config, and
  * Error("Failed to connect to KMS: …") when the start-up generate/create fails: start-up must stop.
  */
-export async function setupEncryption(env: NodeJS.ProcessEnv, opts: { certsDir?: string; authorizer?: Authorizer; log?: (m: string) => void; keepAliveMs?: number }): Promise<EncryptionSetup> {
-  const config = kmsConfigFromEnv(env, opts.certsDir)
-  const kms = config === undefined ? undefined : await KesKms.connect(config, { keepAliveMs: opts.keepAliveMs })
+export async function setupEncryption(env: NodeJS.ProcessEnv, opts: EncryptionOptions): Promise<EncryptionSetup> {
+  const shared = opts.kms ?? new SharedKms(env, { certsDir: opts.certsDir, keepAliveMs: opts.keepAliveMs })
+  const kms = await shared.connect()
   return {
     kms,
-    crypto: new SseObjectCrypto({ kms, autoEncryption: config?.autoEncryption === true }),
+    crypto: new SseObjectCrypto({ kms, autoEncryption: shared.config?.autoEncryption === true }),
     subresources: { encryption: bucketEncryptionHandler(kms) },
     extraRoutes: kmsAdminRoutes({ kms, authorizer: opts.authorizer, log: opts.log }),
-    close: () => kms?.close(),
+    // A connection handed in belongs to the caller, who may share it with other parts.
+    close: () => {
+      if (opts.kms === undefined) void shared.close()
+    },
   }
 }
