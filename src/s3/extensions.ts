@@ -136,9 +136,16 @@ export interface WritePlan {
   responseHeaders?: Record<string, string>
   /**
    * finish runs after the bytes are written, before the metadata commit; it may replace the ETag (SSE-KMS
-   * random ETags) and the internal metadata (e.g. a sealed ETag). A rejection aborts the write.
+   * random ETags, sealed ETags) and the internal metadata. `clientETag` is the ETag the response shows when it
+   * differs from the stored `etag` (a sealed ETag is stored, its MD5 or last 32 hex digits are shown). A
+   * rejection aborts the write.
    */
-  finish?(result: WriteResult): Promise<{ etag?: string; internal?: unknown }>
+  finish?(result: WriteResult): Promise<{ etag?: string; internal?: unknown; clientETag?: string }>
+  /**
+   * For complete-multipart-upload: the ETag the client was shown for a stored part ETag. The client's part list
+   * is checked against it and the object's `md5-N` ETag computed from it. Throws S3Error.
+   */
+  clientPartETag?(stored: string): string
 }
 
 /** Part sizes of a multipart object, in part order. */
@@ -188,6 +195,21 @@ export interface ReadPlan {
 export interface ObjectCrypto {
   write(ctx: WriteContext): Promise<WritePlan | undefined>
   read(ctx: ReadContext): Promise<ReadPlan>
+  /**
+   * clientETags maps stored ETags of one object (or of one upload's parts) to what clients see: GET/HEAD,
+   * listings, ListParts and conditional headers use it. Called only when the internal metadata is not
+   * null/undefined; when absent, stored ETags are shown. Throws S3Error (e.g. `kms:*` when a KMS decrypt is
+   * needed and fails).
+   */
+  clientETags?(subject: ETagSubject, etags: string[]): Promise<string[]>
+}
+
+/** ETagSubject is the object or multipart upload whose stored ETags {@link ObjectCrypto.clientETags} maps. */
+export interface ETagSubject {
+  bucket: string
+  key: string
+  /** The internal metadata persisted with the object or upload. */
+  internal: unknown
 }
 
 /** The authenticated caller of an extra route, or null for an anonymous request. */

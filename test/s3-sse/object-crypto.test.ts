@@ -18,7 +18,7 @@ class MemConfig implements BucketConfigStore {
   bucketExists() { return true }
 }
 
-interface Stored { bytes: Buffer; internal: unknown; etag: string; plainSize: number; parts: PartSizes[]; multipart: boolean; headers: Record<string, string> }
+interface Stored { bytes: Buffer; internal: unknown; etag: string; shownETag: string; plainSize: number; parts: PartSizes[]; multipart: boolean; headers: Record<string, string> }
 
 async function through(t: NodeJS.ReadWriteStream | undefined, data: Buffer): Promise<Buffer> {
   if (t === undefined) return data
@@ -36,7 +36,7 @@ async function put(sse: SseObjectCrypto, config: BucketConfigStore, data: Buffer
   const md5Hex = createHash('md5').update(data).digest('hex')
   const fin = await plan?.finish?.({ plainSize: data.length, storedSize: bytes.length, md5Hex })
   return {
-    bytes, internal: fin?.internal ?? plan?.internal, etag: fin?.etag ?? md5Hex, plainSize: data.length,
+    bytes, internal: fin?.internal ?? plan?.internal, etag: fin?.etag ?? md5Hex, shownETag: fin?.clientETag ?? fin?.etag ?? md5Hex, plainSize: data.length,
     parts: [{ partNumber: 1, plainSize: data.length, storedSize: bytes.length, etag: md5Hex }], multipart: false, headers: plan?.responseHeaders ?? {},
   }
 }
@@ -72,7 +72,13 @@ describe('SseObjectCrypto', () => {
     const data = randomBytes(300_000)
     const s3 = await put(sse, cfg, data, { 'x-amz-server-side-encryption': 'AES256' })
     expect(s3.headers).toEqual({ 'x-amz-server-side-encryption': 'AES256' })
-    expect(s3.etag).toBe(createHash('md5').update(data).digest('hex'))
+    // Stored sealed (96 hex digits), shown as the MD5: at PUT, and through clientETags with one KMS decrypt.
+    const md5 = createHash('md5').update(data).digest('hex')
+    expect(s3.etag).toMatch(/^[0-9a-f]{96}$/)
+    expect(s3.shownETag).toBe(md5)
+    kms.calls.length = 0
+    expect(await sse.clientETags({ bucket: 'b', key: 'dir/o', internal: s3.internal }, [s3.etag, md5])).toEqual([md5, md5])
+    expect(kms.calls.length).toBe(1)
     expect(Object.keys(s3.internal as object)).toContain('X-Minio-Internal-Server-Side-Encryption-S3-Sealed-Key')
     expect((s3.internal as Record<string, string>)['X-Minio-Internal-actual-size']).toBe('300000')
     expect(decryptedSize(s3.bytes.length)).toBe(data.length)
@@ -81,11 +87,14 @@ describe('SseObjectCrypto', () => {
 
     const k = await put(sse, cfg, data, { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:my-key' })
     expect(k.headers).toEqual({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:my-key' })
-    expect(k.etag).not.toBe(createHash('md5').update(data).digest('hex'))
+    expect(k.etag).toMatch(/^[0-9a-f]{96}$/)
+    expect(k.shownETag).toBe(k.etag.slice(-32))
+    expect(k.shownETag).not.toBe(md5)
+    expect(await sse.clientETags({ bucket: 'b', key: 'dir/o', internal: k.internal }, [k.etag])).toEqual([k.shownETag])
     expect((k.internal as Record<string, string>)['X-Minio-Internal-Server-Side-Encryption-S3-Kms-Key-Id']).toBe('my-key')
     expect((await get(sse, k)).equals(data)).toBe(true)
     // One generate per PUT, one decrypt per GET.
-    expect(kms.calls.filter((c) => c.startsWith('generate')).length).toBe(2)
+    expect(kms.calls.filter((c) => c.startsWith('generate')).length).toBe(1)
   })
 
   it('HEAD needs no KMS call; GET with SSE-S3 headers is refused', async () => {

@@ -13,6 +13,7 @@ import { safeDecode } from '../sigv4/canonical.js'
 import { writeBlob } from '../storage/writer.js'
 import { xmlDocument } from '../xml.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
+import { clientETag } from './etags.js'
 import { loadObject, openStream, readPlan, type OpenedObject } from './get.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
 import { checkConditions } from './range.js'
@@ -45,7 +46,7 @@ export async function openCopySource(ctx: Ctx, range?: { start: number; end: num
   const { bucket, key } = parseCopySource(header(ctx.req, 'x-amz-copy-source')!)
   await authorize(ctx, 'GetObject', { bucket, key })
   const source = loadObject(ctx, bucket, key)
-  checkConditions(ctx.req, source.obj.etag, source.obj.mtime, 'x-amz-copy-source-')
+  checkConditions(ctx.req, await clientETag(ctx, source.obj), source.obj.mtime, 'x-amz-copy-source-')
   if (range !== undefined && range.end >= source.obj.size) {
     throw s3err('InvalidArgument', 'Range specified is not valid for source object of size: ' + source.obj.size)
   }
@@ -78,11 +79,13 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   src.stream.on('error', (err) => check.destroy(err))
   const written = await writeBlob(ctx.core.blobs, src.stream.pipe(check), plan?.transform)
   let etag = check.md5Hex
+  let shown: string | undefined
   let internal = plan?.internal
   if (plan?.finish !== undefined) {
     try {
       const fin = await plan.finish({ plainSize: check.size, storedSize: written.storedSize, md5Hex: check.md5Hex })
       etag = fin.etag ?? etag
+      shown = fin.clientETag
       internal = fin.internal ?? internal
     } catch (err) {
       await ctx.core.blobs.abandon(written.blob)
@@ -97,6 +100,6 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     meta, checksum, internal,
   }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
   setHeaders(ctx, plan?.responseHeaders)
-  sendXml(ctx, xmlDocument(['CopyObjectResult', [['LastModified', isoDate(mtime)], ['ETag', `"${etag}"`],
+  sendXml(ctx, xmlDocument(['CopyObjectResult', [['LastModified', isoDate(mtime)], ['ETag', `"${shown ?? etag}"`],
     ...(checksum !== null ? [[`Checksum${checksum.algorithm}`, checksum.value] as [string, string]] : [])]]))
 }

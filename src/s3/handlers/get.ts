@@ -13,6 +13,7 @@ import { header, type Ctx } from '../http/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { readRange } from '../storage/reader.js'
 import { requireBucket, setHeaders } from './common.js'
+import { clientETag } from './etags.js'
 import { setObjectHeaders } from './object-meta.js'
 import { checkConditions, parseRange } from './range.js'
 
@@ -73,7 +74,9 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
   const bucket = requireBucket(ctx)
   const o = loadObject(ctx, bucket, ctx.key!)
   const { obj } = o
-  checkConditions(ctx.req, obj.etag, obj.mtime)
+  // Conditions compare against the ETag the client sees (MinIO decrypts the ETag before checkPreconditions).
+  const etag = await clientETag(ctx, obj)
+  checkConditions(ctx.req, etag, obj.mtime)
   const partNumber = ctx.query.get('partNumber')
   let range: { start: number; end: number } | undefined
   if (partNumber !== undefined) {
@@ -87,7 +90,7 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
   const want = range ?? full
   const plan = await readPlan(ctx, o, head || obj.size === 0 ? undefined : want)
   const res = ctx.res
-  setObjectHeaders(res, obj, ctx.query)
+  setObjectHeaders(res, obj, ctx.query, etag)
   setHeaders(ctx, plan.responseHeaders)
   if (header(ctx.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && obj.checksum !== null && range === undefined) {
     const suffix = obj.checksum.type === 'COMPOSITE' ? `-${o.parts.length}` : ''

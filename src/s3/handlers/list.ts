@@ -9,7 +9,8 @@ import { awsEncode } from '../sigv4/canonical.js'
 import type { ObjectRow } from '../storage/meta.js'
 import { xmlDocument, type XNode } from '../xml.js'
 import { requireBucket } from './common.js'
-import { walkKeys, type Entry } from './list-walk.js'
+import { clientETagsOf } from './etags.js'
+import { walkKeys, type Entry, type Walk } from './list-walk.js'
 import { isoDate } from './object-meta.js'
 
 interface Params {
@@ -45,6 +46,20 @@ function contents(row: ObjectRow, p: Params, owner: boolean): XNode[] {
     ...(row.checksum !== null ? [['ChecksumAlgorithm', row.checksum.algorithm] as XNode] : [])]
 }
 
+/**
+ * shownETags replaces each listed object's stored ETag with the one clients see (MinIO's DecryptETags: a KMS
+ * decrypt per SSE-S3 single-part object). Throws S3Error: the listing fails rather than show a sealed ETag.
+ */
+async function shownETags(ctx: Ctx, walk: Walk): Promise<Walk> {
+  const rows = walk.entries.flatMap((e) => e.kind === 'object' ? [e.row] : [])
+  const etags = await clientETagsOf(ctx, rows)
+  const shown = new Map(rows.map((r, i) => [r, etags[i]!]))
+  return {
+    ...walk,
+    entries: walk.entries.map((e): Entry => e.kind === 'object' ? { kind: 'object', row: { ...e.row, etag: shown.get(e.row)! } } : e),
+  }
+}
+
 function rendered(entries: Entry[], p: Params, node: (row: ObjectRow) => XNode): XNode[] {
   return entries.map((e): XNode => e.kind === 'object' ? node(e.row) : ['CommonPrefixes', [['Prefix', p.encode(e.prefix)]]])
 }
@@ -55,21 +70,20 @@ function common(p: Params): Array<XNode | undefined> {
 }
 
 /** listObjectsV1 serves ListObjects. */
-export function listObjectsV1(ctx: Ctx): Promise<void> {
+export async function listObjectsV1(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const p = params(ctx)
   const marker = ctx.query.get('marker') ?? ''
-  const walk = walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, marker, p.maxKeys)
+  const walk = await shownETags(ctx, walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, marker, p.maxKeys))
   sendXml(ctx, xmlDocument(['ListBucketResult', [
     ['Name', bucket], ...common(p), ['Marker', p.encode(marker)], ['IsTruncated', walk.truncated],
     walk.truncated && p.delimiter !== '' && walk.last !== undefined ? ['NextMarker', p.encode(walk.last)] : undefined,
     ...rendered(walk.entries, p, (row) => ['Contents', contents(row, p, true)]),
   ]]))
-  return Promise.resolve()
 }
 
 /** listObjectsV2 serves ListObjectsV2; throws S3Error InvalidArgument for a bad continuation token. */
-export function listObjectsV2(ctx: Ctx): Promise<void> {
+export async function listObjectsV2(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const p = params(ctx)
   const token = ctx.query.get('continuation-token')
@@ -83,7 +97,7 @@ export function listObjectsV2(ctx: Ctx): Promise<void> {
     after = decoded.slice(2)
   }
   const owner = ctx.query.get('fetch-owner') === 'true'
-  const walk = walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, after, p.maxKeys)
+  const walk = await shownETags(ctx, walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, after, p.maxKeys))
   const next = walk.truncated && walk.last !== undefined ? Buffer.from('k:' + walk.last).toString('base64url') : undefined
   sendXml(ctx, xmlDocument(['ListBucketResult', [
     ['Name', bucket], ...common(p), ['KeyCount', walk.entries.length], ['IsTruncated', walk.truncated],
@@ -92,15 +106,14 @@ export function listObjectsV2(ctx: Ctx): Promise<void> {
     startAfter !== undefined ? ['StartAfter', p.encode(startAfter)] : undefined,
     ...rendered(walk.entries, p, (row) => ['Contents', contents(row, p, owner)]),
   ]]))
-  return Promise.resolve()
 }
 
 /** listObjectVersions serves ListObjectVersions: one `null` version per key. */
-export function listObjectVersions(ctx: Ctx): Promise<void> {
+export async function listObjectVersions(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const p = params(ctx)
   const keyMarker = ctx.query.get('key-marker') ?? ''
-  const walk = walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, keyMarker, p.maxKeys)
+  const walk = await shownETags(ctx, walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, keyMarker, p.maxKeys))
   sendXml(ctx, xmlDocument(['ListVersionsResult', [
     ['Name', bucket], ...common(p), ['KeyMarker', p.encode(keyMarker)], ['VersionIdMarker', ctx.query.get('version-id-marker') ?? ''],
     walk.truncated && walk.last !== undefined ? ['NextKeyMarker', p.encode(walk.last)] : undefined,
@@ -109,5 +122,4 @@ export function listObjectVersions(ctx: Ctx): Promise<void> {
     ...rendered(walk.entries, p, (row) => ['Version', [['Key', p.encode(row.key)], ['VersionId', 'null'], ['IsLatest', true],
       ['LastModified', isoDate(row.mtime)], ['ETag', `"${row.etag}"`], ['Size', row.size], OWNER, ['StorageClass', 'STANDARD']]]),
   ]]))
-  return Promise.resolve()
 }

@@ -35,17 +35,27 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   const doc = parseXml(await readSmallBody(ctx), 'CompleteMultipartUpload')
   const requested = doc.Part
   if (!Array.isArray(requested) || requested.length === 0 || requested.length > MAX_PARTS) throw s3err('MalformedXML')
-  const stored = new Map(ctx.core.uploads.parts(upload.id).map((p) => [p.partNumber, p]))
-  const chosen: PartRow[] = []
+  const wanted: Array<{ num: number; etag: string }> = []
   let previous = 0
   for (const entry of requested as Array<Record<string, unknown>>) {
     const num = Number(entry.PartNumber)
     if (typeof entry.PartNumber !== 'string' || !Number.isInteger(num) || typeof entry.ETag !== 'string') throw s3err('MalformedXML')
     if (num <= previous) throw s3err('InvalidPartOrder')
     previous = num
-    const part = stored.get(num)
-    if (part === undefined || unquote(entry.ETag) !== part.etag) throw s3err('InvalidPart')
+    wanted.push({ num, etag: unquote(entry.ETag) })
+  }
+  // The crypto plan comes before the part checks: an encrypted upload stores sealed part ETags, and the client's
+  // ETags are compared with (and the md5-N ETag computed from) the ones it was shown (MinIO erasure
+  // CompleteMultipartUpload with tryDecryptETag; the handler's etag.Multipart over the client's part ETags).
+  const plan = await writePlan(ctx, 'complete-multipart-upload', { upload: { uploadId: upload.id, internal: upload.internal } })
+  const stored = new Map(ctx.core.uploads.parts(upload.id).map((p) => [p.partNumber, p]))
+  const chosen: PartRow[] = []
+  const shown: string[] = []
+  for (const w of wanted) {
+    const part = stored.get(w.num)
+    if (part === undefined || w.etag !== (plan?.clientPartETag?.(part.etag) ?? part.etag)) throw s3err('InvalidPart')
     chosen.push(part)
+    shown.push(w.etag)
   }
   chosen.forEach((p, i) => {
     if (i < chosen.length - 1 && p.size < MIN_PART_SIZE) {
@@ -53,10 +63,9 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
     }
   })
   const checksum = compositeChecksum(upload.checksumAlgorithm, chosen)
-  const plan = await writePlan(ctx, 'complete-multipart-upload', { upload: { uploadId: upload.id, internal: upload.internal } })
   const size = chosen.reduce((n, p) => n + p.size, 0)
   const storedSize = chosen.reduce((n, p) => n + p.storedSize, 0)
-  let etag = multipartEtag(chosen.map((p) => p.etag))
+  let etag = multipartEtag(shown)
   let internal = plan?.internal ?? upload.internal
   if (plan?.finish !== undefined) {
     const fin = await plan.finish({ plainSize: size, storedSize, md5Hex: etag })

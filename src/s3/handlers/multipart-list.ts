@@ -19,8 +19,11 @@ function intParam(ctx: Ctx, name: string, fallback: number, max: number): number
   return Math.min(Number(raw), max)
 }
 
-/** listParts serves ListParts. */
-export function listParts(ctx: Ctx): Promise<void> {
+/**
+ * listParts serves ListParts. Encrypted uploads store sealed part ETags; the listing shows what UploadPart
+ * showed (MinIO listObjectPartsHandler: tryDecryptETag, one KMS decrypt for SSE-S3). Throws S3Error.
+ */
+export async function listParts(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const upload = requireUpload(ctx)
   const marker = intParam(ctx, 'part-number-marker', 0, 10000)
@@ -28,19 +31,22 @@ export function listParts(ctx: Ctx): Promise<void> {
   const parts = ctx.core.uploads.parts(upload.id, marker, max + 1)
   const truncated = parts.length > max
   const shown = parts.slice(0, max)
+  const crypto = ctx.core.crypto
+  const etags = upload.internal === undefined || upload.internal === null || crypto?.clientETags === undefined
+    ? shown.map((p) => p.etag)
+    : await crypto.clientETags({ bucket, key: upload.key, internal: upload.internal }, shown.map((p) => p.etag))
   const next = shown.at(-1)?.partNumber ?? marker
   sendXml(ctx, xmlDocument(['ListPartsResult', [
     ['Bucket', bucket], ['Key', upload.key], ['UploadId', upload.id], ['Initiator', OWNER], ['Owner', OWNER],
     ['StorageClass', 'STANDARD'], ['PartNumberMarker', marker], ['NextPartNumberMarker', next], ['MaxParts', max],
     ['IsTruncated', truncated],
     upload.checksumAlgorithm !== null ? ['ChecksumAlgorithm', upload.checksumAlgorithm] : undefined,
-    ...shown.map((p): XNode => {
+    ...shown.map((p, i): XNode => {
       const [algo, value] = (p.checksum ?? '').split(':')
-      return ['Part', [['PartNumber', p.partNumber], ['LastModified', isoDate(p.mtime ?? 0)], ['ETag', `"${p.etag}"`], ['Size', p.size],
+      return ['Part', [['PartNumber', p.partNumber], ['LastModified', isoDate(p.mtime ?? 0)], ['ETag', `"${etags[i]}"`], ['Size', p.size],
         value !== undefined ? [`Checksum${algo}`, value] : undefined]]
     }),
   ]]))
-  return Promise.resolve()
 }
 
 /** listMultipartUploads serves ListMultipartUploads (delimiter rolls keys up into common prefixes). */

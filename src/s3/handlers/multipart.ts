@@ -51,16 +51,18 @@ function partNumberOf(ctx: Ctx): number {
   return Number(raw)
 }
 
-/** storePart writes a part's plaintext stream as a part blob and records it; returns its ETag. */
+/** storePart writes a part's plaintext stream as a part blob and records it; returns the ETag the client sees. */
 async function storePart(ctx: Ctx, upload: UploadRow, partNumber: number, source: Readable, check: BodyCheck,
   operation: 'upload-part' | 'upload-part-copy'): Promise<{ etag: string; checksum?: string }> {
   const plan = await writePlan(ctx, operation, { upload: { uploadId: upload.id, partNumber, internal: upload.internal } })
   const written = await writeBlob(ctx.core.blobs, source, plan?.transform)
   let etag = check.md5Hex
+  let shown: string | undefined
   try {
     if (plan?.finish !== undefined) {
       const fin = await plan.finish({ plainSize: check.size, storedSize: written.storedSize, md5Hex: check.md5Hex })
       etag = fin.etag ?? etag
+      shown = fin.clientETag
     }
   } catch (err) {
     await ctx.core.blobs.abandon(written.blob)
@@ -75,7 +77,7 @@ async function storePart(ctx: Ctx, upload: UploadRow, partNumber: number, source
     throw s3err('NoSuchUpload')
   }
   setHeaders(ctx, plan?.responseHeaders)
-  return { etag, checksum }
+  return { etag: shown ?? etag, checksum }
 }
 
 /** uploadPart serves UploadPart. */

@@ -61,9 +61,12 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-encoding': 'content-encoding',
 }
 
-/** setObjectHeaders writes an object's headers on a GET/HEAD response, with response-* query overrides. */
-export function setObjectHeaders(res: ServerResponse, obj: ObjectRow, query: Map<string, string>): void {
-  res.setHeader('etag', `"${obj.etag}"`)
+/**
+ * setObjectHeaders writes an object's headers on a GET/HEAD response, with response-* query overrides; `etag` is
+ * the ETag the client sees (a sealed stored ETag is never sent).
+ */
+export function setObjectHeaders(res: ServerResponse, obj: ObjectRow, query: Map<string, string>, etag = obj.etag): void {
+  res.setHeader('etag', `"${etag}"`)
   res.setHeader('last-modified', new Date(obj.mtime).toUTCString())
   res.setHeader('accept-ranges', 'bytes')
   res.setHeader('content-type', obj.meta.contentType ?? 'binary/octet-stream')

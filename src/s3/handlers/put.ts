@@ -27,11 +27,13 @@ export async function putObject(ctx: Ctx): Promise<void> {
   const written = await writeBlob(ctx.core.blobs, body.stream, plan?.transform)
   const check = body.check
   let etag = check.md5Hex
+  let shown: string | undefined
   let internal = plan?.internal
   try {
     if (plan?.finish !== undefined) {
       const fin = await plan.finish({ plainSize: check.size, storedSize: written.storedSize, md5Hex: check.md5Hex })
       etag = fin.etag ?? etag
+      shown = fin.clientETag
       internal = fin.internal ?? internal
     }
   } catch (err) {
@@ -43,7 +45,7 @@ export async function putObject(ctx: Ctx): Promise<void> {
     bucket, key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag, mtime: Date.now(),
     multipart: false, meta, checksum, internal,
   }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
-  ctx.res.setHeader('etag', `"${etag}"`)
+  ctx.res.setHeader('etag', `"${shown ?? etag}"`)
   if (checksum !== null) ctx.res.setHeader(checksumHeader(checksum.algorithm), checksum.value)
   setHeaders(ctx, plan?.responseHeaders)
   sendEmpty(ctx)

@@ -6,18 +6,19 @@
  * @module
  */
 import type {
-  ObjectCrypto, ReadContext, ReadPlan, WriteContext, WritePlan, WriteResult,
+  ETagSubject, ObjectCrypto, ReadContext, ReadPlan, WriteContext, WritePlan, WriteResult,
 } from '../extensions.js'
 import type { Kms } from '../kms/kms.js'
 import { applyBucketDefault } from './bucket-config.js'
 import { DareDecryptStream, DareEncryptStream } from './dare-stream.js'
 import { SSE_ERRORS } from './errors.js'
+import { clientETag, needsObjectKey, sealedETag } from './etag.js'
 import { newObjectKey, openObjectKey } from './keys.js'
 import { META, MetadataError, fromInternal, toInternal, type SseMetadata } from './metadata.js'
 import { derivePartKey, partNonce } from './object-key.js'
 import { planRange } from './range.js'
 import { checkReadHeaders, classifyWrite, isSseCRequested, isSseKmsRequested, isSseS3Requested, parseSseC, type SseRequest } from './request.js'
-import { objectETag, sseResponseHeaders } from './response.js'
+import { sseResponseHeaders } from './response.js'
 
 /** Options of {@link SseObjectCrypto}. */
 export interface SseOptions {
@@ -38,6 +39,13 @@ function parseMetadata(internal: unknown): SseMetadata | undefined {
 
 /** SseObjectCrypto implements encryption at rest as MinIO does with KES. Methods throw S3Error for client-visible failures. */
 export class SseObjectCrypto implements ObjectCrypto {
+  /**
+   * SSE-S3/SSE-KMS object keys unsealed to show an ETag, keyed by the request's parsed internal metadata, so
+   * that the GET which showed the ETag reads with the same key: one KMS decrypt per GET, as MinIO. The entry
+   * lives only as long as that request's metadata object.
+   */
+  private readonly openedKeys = new WeakMap<object, Buffer>()
+
   constructor(private readonly options: SseOptions) {}
 
   async write(ctx: WriteContext): Promise<WritePlan | undefined> {
@@ -68,15 +76,17 @@ export class SseObjectCrypto implements ObjectCrypto {
     const internal = toInternal(metadata)
     const responseHeaders = sseResponseHeaders(metadata, req.kind === 'SSE-C' ? req.keyMd5 : undefined)
     if (multipart) return { internal, responseHeaders }
-    const contentMd5Sent = ctx.headers['content-md5'] !== undefined
+    // PutObject forces a random (UUID) ETag for SSE-KMS and SSE-C without Content-MD5; a copy seals the MD5 of
+    // what it copied (MinIO putObjectHandler forceMD5, copyObjectHandler).
+    const random = ctx.operation === 'put-object' && metadata.kind !== 'SSE-S3' && ctx.headers['content-md5'] === undefined
     return {
       transform: new DareEncryptStream(objectKey),
       internal,
       responseHeaders,
-      finish: async (result: WriteResult) => ({
-        etag: objectETag(metadata.kind, objectKey, result.md5Hex, contentMd5Sent),
-        internal: { ...internal, [META.actualSize]: String(result.plainSize) },
-      }),
+      finish: async (result: WriteResult) => {
+        const etag = sealedETag(objectKey, result.md5Hex, random)
+        return { etag, clientETag: clientETag(metadata.kind, etag, objectKey), internal: { ...internal, [META.actualSize]: String(result.plainSize) } }
+      },
     }
   }
 
@@ -94,9 +104,17 @@ export class SseObjectCrypto implements ObjectCrypto {
     }
     const objectKey = await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
     const partNumber = ctx.upload.partNumber ?? 0
+    // A part's ETag is sealed under the object key (not the part key); UploadPart forces a random one for
+    // SSE-KMS and SSE-C without Content-MD5, UploadPartCopy never does (MinIO putObjectPartHandler,
+    // copyObjectPartHandler). The response shows the MD5 for SSE-S3, else the last 32 hex digits.
+    const random = ctx.operation === 'upload-part' && metadata.kind !== 'SSE-S3' && ctx.headers['content-md5'] === undefined
     return {
       transform: new DareEncryptStream(derivePartKey(objectKey, partNumber), partNonce(ctx.upload.uploadId, partNumber)),
       responseHeaders: sseResponseHeaders(metadata, keyMd5),
+      finish: async (result: WriteResult) => {
+        const etag = sealedETag(objectKey, result.md5Hex, random)
+        return { etag, clientETag: clientETag(metadata.kind, etag, objectKey) }
+      },
     }
   }
 
@@ -104,11 +122,31 @@ export class SseObjectCrypto implements ObjectCrypto {
     const metadata = parseMetadata(ctx.upload?.internal)
     if (metadata === undefined) return undefined
     const internal = toInternal(metadata)
+    // MinIO's erasure CompleteMultipartUpload unseals the object key of SSE-S3 and SSE-KMS uploads (one KMS
+    // decrypt) and compares each client part ETag with tryDecryptETag of the stored one: the MD5 for SSE-S3,
+    // the last 32 hex digits otherwise (no key needed, so SSE-C completes without its key).
+    const objectKey = metadata.kind === 'SSE-C' ? undefined : await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key)
     return {
       internal,
       responseHeaders: sseResponseHeaders(metadata),
+      clientPartETag: (stored: string) => clientETag(metadata.kind, stored, objectKey),
       finish: async (result: WriteResult) => ({ internal: { ...internal, [META.actualSize]: String(result.plainSize) } }),
     }
+  }
+
+  /**
+   * clientETags shows stored ETags as MinIO does (`DecryptETags`, `getDecryptedETag`, ListParts'
+   * `tryDecryptETag`): one KMS decrypt when an SSE-S3 sealed ETag is among them, none otherwise. Throws S3Error.
+   */
+  async clientETags(subject: ETagSubject, etags: string[]): Promise<string[]> {
+    const metadata = parseMetadata(subject.internal)
+    if (metadata === undefined) return etags
+    let objectKey: Buffer | undefined
+    if (etags.some((e) => needsObjectKey(metadata.kind, e))) {
+      objectKey = await openObjectKey(this.options.kms, metadata, subject.bucket, subject.key)
+      if (typeof subject.internal === 'object' && subject.internal !== null) this.openedKeys.set(subject.internal, objectKey)
+    }
+    return etags.map((e) => clientETag(metadata.kind, e, objectKey))
   }
 
   async read(ctx: ReadContext): Promise<ReadPlan> {
@@ -129,7 +167,9 @@ export class SseObjectCrypto implements ObjectCrypto {
       if (metadata.kind === 'SSE-C') await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
       return { responseHeaders }
     }
-    const objectKey = await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
+    const opened = metadata.kind === 'SSE-C' || typeof ctx.internal !== 'object' || ctx.internal === null
+      ? undefined : this.openedKeys.get(ctx.internal)
+    const objectKey = opened ?? await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
     const length = Math.max(0, ctx.range.end - ctx.range.start + 1)
     const parts = ctx.parts.map((p) => ({ number: p.partNumber, encSize: p.storedSize }))
     let plan

@@ -1,11 +1,9 @@
 /**
- * What clients see of an encrypted object: MinIO's response headers and ETags for each SSE kind.
+ * What clients see of an encrypted object: MinIO's response headers for each SSE kind (ETags: etag.ts).
  *
  * @module
  */
-import { randomBytes } from 'node:crypto'
 import type { SseMetadata } from './metadata.js'
-import { sealETag } from './object-key.js'
 import { ARN_PREFIX } from './request.js'
 
 /**
@@ -28,13 +26,3 @@ export function sseResponseHeaders(m: SseMetadata, customerKeyMd5?: string): Rec
   return out
 }
 
-/**
- * objectETag is the ETag MinIO gives a single-part encrypted object: the plaintext MD5 for SSE-S3;
- * for SSE-KMS and SSE-C the last 32 hex digits of the sealed MD5 when the client sent Content-MD5,
- * otherwise a random one (never the plaintext MD5, as AWS).
- */
-export function objectETag(kind: SseMetadata['kind'], objectKey: Buffer, md5Hex: string, contentMd5Sent: boolean): string {
-  if (kind === 'SSE-S3') return md5Hex
-  if (!contentMd5Sent) return randomBytes(16).toString('hex')
-  return sealETag(objectKey, Buffer.from(md5Hex, 'hex')).toString('hex').slice(-32)
-}
