@@ -1,6 +1,7 @@
 /**
- * SigV4 authentication for extra routes (admin and KMS APIs): verify the signature, then read the body fully
- * (bounded) and verify it against x-amz-content-sha256.
+ * Authentication for extra routes (admin and KMS APIs): verify the signature (SigV4, or SigV2 like every S3
+ * route), then read the body fully (bounded) and verify it against x-amz-content-sha256 / Content-MD5. The
+ * credential returned carries the principal that IAM authorizes, whichever version signed.
  *
  * @module
  */
@@ -27,7 +28,9 @@ export function makeAuthenticate(core: Core): ExtensionContext['authenticate'] {
     if (isAnonymous(sig)) {
       if (options.anonymous !== true) throw s3err('AccessDenied')
     } else {
-      ctx.signed = await verifySignature(sig, { credentials: core.credentials, region: core.region, maxSkewMs: core.maxSkewMs })
+      ctx.signed = await verifySignature(sig, {
+        credentials: core.credentials, region: core.region, maxSkewMs: core.maxSkewMs, domain: core.domain,
+      })
       ctx.principal = ctx.signed.credential.principal
     }
     const body = await readSmallBody(ctx, options.maxBody ?? 1 << 20)

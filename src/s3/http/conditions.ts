@@ -29,7 +29,8 @@ export function conditionsOf(ctx: Ctx): Record<string, string[]> {
     'x-amz-metadata-directive', 'x-amz-content-sha256', 'x-amz-storage-class']) {
     add(`s3:${h}`, header(ctx.req, h))
   }
-  if (ctx.signed !== null) add('s3:signatureversion', 'AWS4-HMAC-SHA256')
+  // MinIO's values: AWS for SigV2, AWS4-HMAC-SHA256 for SigV4.
+  if (ctx.signed !== null) add('s3:signatureversion', ctx.signed.version === 2 ? 'AWS' : 'AWS4-HMAC-SHA256')
   if (ctx.signed !== null) add('s3:authType', ctx.signed.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER')
   return c
 }

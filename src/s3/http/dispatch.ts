@@ -37,7 +37,7 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
     }
     if (!isAnonymous({ method: ctx.method, rawPath, query: queryPairs, headers: req.headers })) {
       ctx.signed = await verifySignature({ method: ctx.method, rawPath, query: queryPairs, headers: req.headers }, {
-        credentials: core.credentials, region: core.region, maxSkewMs: core.maxSkewMs,
+        credentials: core.credentials, region: core.region, maxSkewMs: core.maxSkewMs, domain: core.domain,
       })
       ctx.principal = ctx.signed.credential.principal
     }

@@ -1,6 +1,8 @@
 /**
  * SigV4 verification of a request's headers or presigned query (AWS "Authenticating Requests (AWS Signature
  * Version 4)"). The payload itself is checked later, by the body readers, against {@link SignedRequest.payloadHash}.
+ * {@link verifySignature} is the one entry point for every signature version: SigV2 requests are handed to
+ * ../sigv2/verify.ts, so both yield the same {@link SignedRequest} and go through the same access control.
  *
  * @module
  */
@@ -8,9 +10,11 @@ import { timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { s3err } from '../errors.js'
 import type { Credential, CredentialProvider } from '../extensions.js'
+import { isSigV2, verifySignatureV2 } from '../sigv2/verify.js'
 import {
   awsEncode, canonicalHeaders, canonicalQuery, canonicalRequest, hmac, safeDecode, signingKey, stringToSign,
 } from './canonical.js'
+import { lookupCredential } from './credential.js'
 
 /** The request as SigV4 sees it. */
 export interface SigRequest {
@@ -31,6 +35,8 @@ export interface SignedRequest {
   scope: string
   key: Buffer
   presigned: boolean
+  /** The signature version: 2 (`AWS` header or AWSAccessKeyId URL) or 4. */
+  version: 2 | 4
 }
 
 /** Verification settings. */
@@ -39,21 +45,27 @@ export interface VerifyOptions {
   region: string
   maxSkewMs: number
   now?: number
+  /** The virtual-host domain, when configured: SigV2 signs the bucket of a virtual-host request in its resource. */
+  domain?: string
 }
 
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
-/** isAnonymous tells whether a request carries no SigV4 authentication at all. */
+const QUERY_AUTH = new Set(['X-Amz-Signature', 'X-Amz-Credential', 'AWSAccessKeyId'])
+
+/** isAnonymous tells whether a request carries no SigV4 or SigV2 authentication at all. */
 export function isAnonymous(req: SigRequest): boolean {
-  return req.headers.authorization === undefined && !req.query.some(([k]) => k === 'X-Amz-Signature' || k === 'X-Amz-Credential')
+  return req.headers.authorization === undefined && !req.query.some(([k]) => QUERY_AUTH.has(k))
 }
 
 /**
- * verifySignature checks a signed request and returns who signed it. Throws S3Error: AccessDenied (unsupported
- * scheme, expired presigned URL), AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
- * RequestTimeTooSkewed, InvalidAccessKeyId, SignatureDoesNotMatch, ServiceUnavailable.
+ * verifySignature checks a signed request (SigV4, or SigV2 via {@link verifySignatureV2}) and returns who signed
+ * it. Throws S3Error: AccessDenied (unsupported scheme, expired presigned URL), AuthorizationHeaderMalformed,
+ * AuthorizationQueryParametersError, RequestTimeTooSkewed, InvalidAccessKeyId, SignatureDoesNotMatch,
+ * ServiceUnavailable, and for SigV2 also MissingFields and InvalidRequest.
  */
 export async function verifySignature(req: SigRequest, opts: VerifyOptions): Promise<SignedRequest> {
+  if (isSigV2(req)) return verifySignatureV2(req, opts)
   const presigned = req.headers.authorization === undefined
   const parsed = presigned ? parsePresigned(req) : parseHeader(req)
   const now = opts.now ?? Date.now()
@@ -74,16 +86,7 @@ export async function verifySignature(req: SigRequest, opts: VerifyOptions): Pro
       `The authorization header is malformed; the region '${region}' is wrong; expecting '${opts.region}'`,
       { Region: opts.region })
   }
-  let credential: Credential | undefined
-  try {
-    credential = await opts.credentials.lookup(accessKey)
-  } catch {
-    throw s3err('ServiceUnavailable')
-  }
-  if (credential === undefined) throw s3err('InvalidAccessKeyId')
-  if (credential.disabled === true) {
-    throw s3err('InvalidAccessKeyId', 'Your account is disabled; please contact your administrator.')
-  }
+  const credential: Credential = await lookupCredential(opts.credentials, accessKey)
   if (!parsed.signedHeaders.includes('host')) throw s3err('AccessDenied', 'Host header is not signed.')
   const scope = `${date}/${region}/${service}/aws4_request`
   const uri = awsEncode(safeDecode(req.rawPath), true)
@@ -96,7 +99,7 @@ export async function verifySignature(req: SigRequest, opts: VerifyOptions): Pro
   if (!sameHex(expected, parsed.signature)) throw s3err('SignatureDoesNotMatch')
   return {
     credential, payloadHash: parsed.payloadHash, seedSignature: parsed.signature, amzDate: parsed.amzDate,
-    scope, key, presigned,
+    scope, key, presigned, version: 4,
   }
 }
 
