@@ -19,7 +19,8 @@ import {
 } from '../../pki/index.js'
 import { CLIENT_FLAGS, JSON_FLAG, UsageError, parseDuration, type Command, type CommandContext, type Group } from '../args.js'
 import { formatTime } from '../output.js'
-import { collect, fail } from './common.js'
+import { fail } from './common.js'
+import { listCommand, printRecord, type Rules } from './listing.js'
 
 const newCommand: Command = {
   name: 'new',
@@ -140,38 +141,22 @@ const infoCommand: Command = {
     const client = await ctx.client()
     const id = ctx.args[0]
     const info = id === undefined ? await client.describeSelf() : { identity: id, ...(await client.describeIdentity(id)) }
-    if (ctx.out.json) {
-      ctx.out.printJson(info)
-      return
-    }
-    ctx.out.printFields([
+    printRecord(ctx.out, info, [
       ['Identity', info.identity],
       ['Role', info.admin === true ? 'Admin' : 'User'],
       ['Policy', info.policy === '' ? undefined : info.policy],
       ['Created At', formatTime(info.created_at)],
       ['Created By', info.created_by === '' ? undefined : info.created_by],
-    ])
-    const rules = info as { allow?: Record<string, object>; deny?: Record<string, object> }
-    for (const [label, set] of [['Allow', rules.allow], ['Deny', rules.deny]] as const) {
-      const patterns = Object.keys(set ?? {})
-      if (patterns.length > 0) ctx.out.print(`${label}\n${patterns.map((p) => `  · ${p}`).join('\n')}`)
-    }
+    ], info as Rules)
   },
 }
 
-const lsCommand: Command = {
-  name: 'ls',
+const lsCommand = listCommand({
   summary: 'List identities the server knows (policy members and the admin).',
-  synopsis: '[<pattern>]',
-  args: { min: 0, max: 1 },
-  flags: [...CLIENT_FLAGS, JSON_FLAG],
   examples: ['keyhold identity ls', "keyhold identity ls 'b804befd*'"],
-  async run(ctx) {
-    const ids = await collect((await ctx.client()).listIdentities(ctx.args[0] ?? '*'))
-    if (ctx.out.json) ctx.out.printJson(ids)
-    else if (ids.length > 0) ctx.out.printTable(['Identity'], ids.map((i) => [i]))
-  },
-}
+  header: 'Identity',
+  list: (client, pattern) => client.listIdentities(pattern),
+})
 
 /** The `keyhold identity` command group. */
 export const identityGroup: Group = {

@@ -6,7 +6,8 @@
  */
 import { CLIENT_FLAGS, JSON_FLAG, type Command, type Group } from '../args.js'
 import { formatTime } from '../output.js'
-import { collect, decodeBase64Arg, failedTo } from './common.js'
+import { decodeBase64Arg, failedTo } from './common.js'
+import { listCommand, printRecord } from './listing.js'
 
 const create: Command = {
   name: 'create',
@@ -47,11 +48,7 @@ const info: Command = {
     const name = ctx.args[0]!
     const client = await ctx.client()
     const key = await failedTo(`describe key "${name}"`, () => client.describeKey(name))
-    if (ctx.out.json) {
-      ctx.out.printJson(key)
-      return
-    }
-    ctx.out.printFields([
+    printRecord(ctx.out, key, [
       ['Name', key.name],
       ['Algorithm', key.algorithm],
       ['Created At', formatTime(key.created_at)],
@@ -60,21 +57,14 @@ const info: Command = {
   },
 }
 
-const ls: Command = {
-  name: 'ls',
+const ls = listCommand({
   summary: 'List master keys.',
-  synopsis: '[<pattern>]',
-  args: { min: 0, max: 1 },
-  flags: [...CLIENT_FLAGS, JSON_FLAG],
   details: "<pattern> is '*' (all, the default) or a prefix with an optional trailing '*'.",
   examples: ['keyhold key ls', "keyhold key ls 'my-key*'"],
-  async run(ctx) {
-    const client = await ctx.client()
-    const names = await failedTo('list keys', () => collect(client.listKeys(ctx.args[0] ?? '*')))
-    if (ctx.out.json) ctx.out.printJson(names)
-    else if (names.length > 0) ctx.out.printTable(['Key'], names.map((n) => [n]))
-  },
-}
+  header: 'Key',
+  what: 'keys',
+  list: (client, pattern) => client.listKeys(pattern),
+})
 
 const rm: Command = {
   name: 'rm',

@@ -6,6 +6,7 @@
  */
 import { CLIENT_FLAGS, JSON_FLAG, UsageError, type Command } from '../args.js'
 import { collect, failedTo } from './common.js'
+import { printNames } from './listing.js'
 
 /** The `keyhold ls` command. */
 export const lsCommand: Command = {
@@ -31,8 +32,6 @@ export const lsCommand: Command = {
         : ctx.flags.policies === true
           ? (['policies', 'Policy', client.listPolicies(pattern)] as const)
           : (['keys', 'Key', client.listKeys(pattern)] as const)
-    const names = await failedTo(`list ${what}`, () => collect(list))
-    if (ctx.out.json) ctx.out.printJson(names)
-    else if (names.length > 0) ctx.out.printTable([header], names.map((n) => [n]))
+    printNames(ctx.out, header, await failedTo(`list ${what}`, () => collect(list)))
   },
 }

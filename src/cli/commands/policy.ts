@@ -5,22 +5,15 @@
  */
 import { CLIENT_FLAGS, JSON_FLAG, type Command, type Group } from '../args.js'
 import { formatTime } from '../output.js'
-import { collect, failedTo } from './common.js'
+import { listCommand, printRecord } from './listing.js'
 
-const ls: Command = {
-  name: 'ls',
+const ls = listCommand({
   summary: 'List policies.',
-  synopsis: '[<pattern>]',
-  args: { min: 0, max: 1 },
-  flags: [...CLIENT_FLAGS, JSON_FLAG],
   examples: ['keyhold policy ls', "keyhold policy ls 'minio*'"],
-  async run(ctx) {
-    const client = await ctx.client()
-    const names = await failedTo('list policies', () => collect(client.listPolicies(ctx.args[0] ?? '*')))
-    if (ctx.out.json) ctx.out.printJson(names)
-    else if (names.length > 0) ctx.out.printTable(['Policy'], names.map((n) => [n]))
-  },
-}
+  header: 'Policy',
+  what: 'policies',
+  list: (client, pattern) => client.listPolicies(pattern),
+})
 
 const info: Command = {
   name: 'info',
@@ -32,11 +25,7 @@ const info: Command = {
   async run(ctx) {
     const client = await ctx.client()
     const policy = await client.describePolicy(ctx.args[0]!)
-    if (ctx.out.json) {
-      ctx.out.printJson(policy)
-      return
-    }
-    ctx.out.printFields([
+    printRecord(ctx.out, policy, [
       ['Name', policy.name],
       ['Created At', formatTime(policy.created_at)],
       ['Created By', policy.created_by],
@@ -54,15 +43,7 @@ const show: Command = {
   async run(ctx) {
     const client = await ctx.client()
     const policy = await client.readPolicy(ctx.args[0]!)
-    if (ctx.out.json) {
-      ctx.out.printJson(policy)
-      return
-    }
-    ctx.out.printFields([['Name', policy.name], ['Created At', formatTime(policy.created_at)]])
-    for (const [label, set] of [['Allow', policy.allow], ['Deny', policy.deny]] as const) {
-      const patterns = Object.keys(set ?? {})
-      if (patterns.length > 0) ctx.out.print(`${label}\n${patterns.map((p) => `  · ${p}`).join('\n')}`)
-    }
+    printRecord(ctx.out, policy, [['Name', policy.name], ['Created At', formatTime(policy.created_at)]], policy)
   },
 }
 
