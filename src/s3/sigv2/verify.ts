@@ -106,14 +106,17 @@ function parseHttpDate(value: string | undefined): number | undefined {
 }
 
 /**
- * candidates lists the strings the client may have signed. Clients disagree on two points: which sub-resources
- * are signed (MinIO's list or the SDKs'), and whether the Date line is empty when x-amz-date is sent (AWS's
- * rule, and what MinIO's own check does not do). Every candidate binds the same request to the same key.
+ * candidates lists the strings the client may have signed. Clients disagree on three points: which sub-resources
+ * are signed (MinIO's list or the SDKs'), whether a bucket's path ends in '/', and whether the Date line is empty
+ * when x-amz-date is sent (AWS's rule, and what MinIO's own check does not do). Every candidate binds the same
+ * request to the same key; at most eight HMACs, usually one or two.
  */
 function candidates(req: SigRequest, opts: VerifyOptions, presigned: boolean, expires: string): string[] {
   const query = presigned ? req.query.filter(([k]) => !QUERY_FIELDS.has(k)) : req.query
   const path = resourcePath(req, opts.domain)
-  const resources = new Set([MINIO_SUBRESOURCES, SDK_SUBRESOURCES].map((list) => canonicalResource(path, query, list)))
+  // botocore signs a path-style bucket request as /bucket/ (the virtual-host form) while it sends /bucket.
+  const paths = /^\/[^/]+$/.test(path) ? [path, `${path}/`] : [path]
+  const resources = new Set(paths.flatMap((p) => [MINIO_SUBRESOURCES, SDK_SUBRESOURCES].map((list) => canonicalResource(p, query, list))))
   const date = first(req.headers, 'date') ?? ''
   const dates = presigned ? [expires] : first(req.headers, 'x-amz-date') !== undefined ? ['', date] : [date]
   const base = {
