@@ -37,6 +37,8 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
   let kh: Keyhold
   let store: Store
   const secrets: Buffer[] = []
+  /** Plaintexts of encrypted objects and parts: their MD5 must appear nowhere in DATA_DIR (sealed ETags). */
+  const md5Of: Buffer[] = []
 
   beforeAll(async () => {
     kh = await startKeyhold()
@@ -56,6 +58,7 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     }))
     const data = randomBytes(200_000)
     secrets.push(data)
+    md5Of.push(data)
     const put = await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'a/obj.bin', Body: data }))
     expect(put.ServerSideEncryption).toBe('aws:kms')
     expect(put.SSEKMSKeyId).toBe('arn:aws:kms:minio-default')
@@ -78,6 +81,7 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     secrets.push(key)
     const md5 = createHash('md5').update(key).digest('base64')
     const data = Buffer.from('customer-key protected payload '.repeat(100))
+    md5Of.push(data)
     const ssec = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: md5 }
     const put = await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'ssec', Body: data, ...ssec }))
     expect([put.SSECustomerAlgorithm, put.SSECustomerKeyMD5]).toEqual(['AES256', md5])
@@ -100,6 +104,7 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     const e2 = await c.send(new UploadPartCommand({ Bucket: 'enc', Key: 'mp', UploadId: up.UploadId, PartNumber: 2, Body: p2 }))
     await c.send(new CompleteMultipartUploadCommand({ Bucket: 'enc', Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] } }))
     const all = Buffer.concat([p1, p2])
+    md5Of.push(p1, p2, all)
     const head = await c.send(new HeadObjectCommand({ Bucket: 'enc', Key: 'mp' }))
     expect([head.ContentLength, head.ServerSideEncryption]).toEqual([all.length, 'aws:kms'])
     expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'mp' })))).equals(all)).toBe(true)
@@ -119,6 +124,7 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     const key = randomBytes(32)
     const md5 = createHash('md5').update(key).digest('base64')
     const data = randomBytes(100_000)
+    md5Of.push(data)
     await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'c-src', Body: data, SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: md5 }))
     await c.send(new CopyObjectCommand({
       Bucket: 'enc', Key: 'c-dst', CopySource: 'enc/c-src', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'minio-default',
@@ -138,6 +144,7 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
   it('a flipped byte in stored ciphertext or sealed metadata fails the GET, never wrong bytes', async () => {
     const c = store.client
     const data = randomBytes(150_000)
+    md5Of.push(data)
     await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'tamper', Body: data, ServerSideEncryption: 'aws:kms' }))
     const db = new Database(join(store.dataDir, 'keyhold-s3.db'))
     const row = db.prepare("SELECT id, internal FROM objects WHERE bucket='enc' AND key='tamper'").get() as { id: string; internal: string }
@@ -198,8 +205,10 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     expect(put.$metadata.httpStatusCode).toBe(404)
   })
 
-  it('DATA_DIR holds no plaintext and no keys', async () => {
-    const blobs = files(store.dataDir).map((f) => readFileSync(f))
+  it('DATA_DIR holds no plaintext, no keys and no plaintext MD5 (SQLite db and WAL included)', async () => {
+    const all = files(store.dataDir)
+    expect(all.some((f) => f.endsWith('.db-wal'))).toBe(true)
+    const blobs = all.map((f) => readFileSync(f))
     const needles = secrets.flatMap((s) => [s.subarray(0, 32), s.subarray(s.length - 32)])
     needles.push(Buffer.from('customer-key protected payload'))
     for (const content of blobs) {
@@ -207,6 +216,13 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
         expect(content.includes(n)).toBe(false)
         expect(content.includes(Buffer.from(n.toString('base64')))).toBe(false)
         expect(content.includes(Buffer.from(n.toString('hex')))).toBe(false)
+      }
+      // SSE-S3 (single-part and multipart parts), SSE-KMS and SSE-C objects: ETags are stored sealed.
+      for (const data of md5Of) {
+        const sum = createHash('md5').update(data).digest()
+        for (const form of [sum, Buffer.from(sum.toString('hex')), Buffer.from(sum.toString('hex').toUpperCase()), Buffer.from(sum.toString('base64'))]) {
+          expect(content.includes(form)).toBe(false)
+        }
       }
     }
   })

@@ -172,8 +172,15 @@ describe('SseObjectCrypto', () => {
       parts.push({ partNumber: n, plainSize: size, storedSize: a.length, etag: '' })
     }
     const done = await sse.write(wctx(cfg, {}, { operation: 'complete-multipart-upload', upload: { uploadId: 'u1', internal } }))
+    // Part ETags are stored sealed; Complete checks the client's against the last 32 hex digits UploadPart showed.
+    const partPlan = await sse.write(wctx(cfg, {}, { operation: 'upload-part', upload: { uploadId: 'u1', partNumber: 1, internal } }))
+    const part = await partPlan!.finish!({ plainSize: 1, storedSize: 33, md5Hex: 'd41d8cd98f00b204e9800998ecf8427e' })
+    expect(part.etag).toMatch(/^[0-9a-f]{96}$/)
+    expect(part.clientETag).toBe(part.etag!.slice(-32))
+    expect(done!.clientPartETag!(part.etag!)).toBe(part.clientETag)
+    expect(done!.clientPartETag!('d41d8cd98f00b204e9800998ecf8427e')).toBe('d41d8cd98f00b204e9800998ecf8427e')
     const fin = await done!.finish!({ plainSize: (5 << 20) + 100_000, storedSize: 0, md5Hex: '' })
-    const s: Stored = { bytes: Buffer.concat(stored), internal: fin.internal, etag: '', plainSize: (5 << 20) + 100_000, parts, multipart: true, headers: {} }
+    const s: Stored = { bytes: Buffer.concat(stored), internal: fin.internal, etag: '', shownETag: '', plainSize: (5 << 20) + 100_000, parts, multipart: true, headers: {} }
     expect((fin.internal as Record<string, string>)['X-Minio-Internal-Encrypted-Multipart']).toBe('')
     const all = Buffer.concat(plain)
     expect((await get(sse, s)).equals(all)).toBe(true)
