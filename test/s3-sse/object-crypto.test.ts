@@ -79,6 +79,11 @@ describe('SseObjectCrypto', () => {
     kms.calls.length = 0
     expect(await sse.clientETags({ bucket: 'b', key: 'dir/o', internal: s3.internal }, [s3.etag, md5])).toEqual([md5, md5])
     expect(kms.calls.length).toBe(1)
+    // The GET that showed the ETag reads with that key: one KMS decrypt in all; the next GET needs its own.
+    expect((await get(sse, s3)).equals(data)).toBe(true)
+    expect(kms.calls.length).toBe(1)
+    expect((await get(sse, s3)).equals(data)).toBe(true)
+    expect(kms.calls.length).toBe(2)
     expect(Object.keys(s3.internal as object)).toContain('X-Minio-Internal-Server-Side-Encryption-S3-Sealed-Key')
     expect((s3.internal as Record<string, string>)['X-Minio-Internal-actual-size']).toBe('300000')
     expect(decryptedSize(s3.bytes.length)).toBe(data.length)

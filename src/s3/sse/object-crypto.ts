@@ -40,9 +40,9 @@ function parseMetadata(internal: unknown): SseMetadata | undefined {
 /** SseObjectCrypto implements encryption at rest as MinIO does with KES. Methods throw S3Error for client-visible failures. */
 export class SseObjectCrypto implements ObjectCrypto {
   /**
-   * SSE-S3/SSE-KMS object keys unsealed to show an ETag, keyed by the request's parsed internal metadata, so
-   * that the GET which showed the ETag reads with the same key: one KMS decrypt per GET, as MinIO. The entry
-   * lives only as long as that request's metadata object.
+   * SSE-S3 object keys unsealed to show an ETag, keyed by the request's parsed internal metadata (a fresh object
+   * per request), so that the GET which showed the ETag reads with the same key: one KMS decrypt per GET, as
+   * MinIO. The next read of that metadata object takes the key out; otherwise it goes with the object.
    */
   private readonly openedKeys = new WeakMap<object, Buffer>()
 
@@ -149,6 +149,13 @@ export class SseObjectCrypto implements ObjectCrypto {
     return etags.map((e) => clientETag(metadata.kind, e, objectKey))
   }
 
+  private takeOpenedKey(internal: unknown): Buffer | undefined {
+    if (typeof internal !== 'object' || internal === null) return undefined
+    const key = this.openedKeys.get(internal)
+    this.openedKeys.delete(internal)
+    return key
+  }
+
   async read(ctx: ReadContext): Promise<ReadPlan> {
     const metadata = parseMetadata(ctx.internal)
     if (metadata === undefined) return {}
@@ -163,12 +170,12 @@ export class SseObjectCrypto implements ObjectCrypto {
     }
     const responseHeaders = sseResponseHeaders(metadata, keyMd5)
     if (ctx.range === undefined) {
+      this.takeOpenedKey(ctx.internal)
       // HEAD needs no KMS call (as MinIO); an SSE-C key is still checked against the sealed key.
       if (metadata.kind === 'SSE-C') await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
       return { responseHeaders }
     }
-    const opened = metadata.kind === 'SSE-C' || typeof ctx.internal !== 'object' || ctx.internal === null
-      ? undefined : this.openedKeys.get(ctx.internal)
+    const opened = this.takeOpenedKey(ctx.internal)
     const objectKey = opened ?? await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
     const length = Math.max(0, ctx.range.end - ctx.range.start + 1)
     const parts = ctx.parts.map((p) => ({ number: p.partNumber, encSize: p.storedSize }))
