@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto'
+import { hash as oneShotHash } from 'node:crypto'
 
 /** The `prev` of the first record of a chain. */
 export const GENESIS_HASH = '0'.repeat(64)
@@ -26,8 +26,9 @@ export interface ChainState {
 const HASH_MEMBER = /,"hash":"([0-9a-f]{64})"\}$/
 const HEX64 = /^[0-9a-f]{64}$/
 
+// The one-shot hash makes no Hash object per record: that object was most of a seal's cost.
 function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex')
+  return oneShotHash('sha256', text, 'hex')
 }
 
 /**
@@ -51,15 +52,38 @@ export class AuditChain {
 
   /** seal returns `event` as one chained line, newline included, and advances the chain. */
   seal(event: object): string {
-    const json = JSON.stringify(event)
+    return this.sealJson(JSON.stringify(event))
+  }
+
+  /**
+   * sealJson is {@link seal} for an event already serialised by `JSON.stringify` (a JSON object,
+   * no newline): the primary receives events as text and must not parse and re-serialise them.
+   */
+  sealJson(json: string): string {
     const seq = this.#seq + 1
-    // `event` is a plain object literal, so its JSON ends in '}' and may be empty ('{}').
+    // `json` is a plain object's JSON, so it ends in '}' and may be empty ('{}').
     const sep = json.length > 2 ? ',' : ''
     const body = `${json.slice(0, -1)}${sep}"seq":${seq},"prev":"${this.#hash}"}`
     const hash = sha256(body)
     this.#seq = seq
     this.#hash = hash
     return `${body.slice(0, -1)},"hash":"${hash}"}\n`
+  }
+
+  /**
+   * sealBatch seals several serialised events given as one text, one JSON object per line
+   * (`JSON.stringify` output joined by '\n', no trailing newline), and returns their chained lines
+   * as one text to append in one write. The lines are exactly those of sealing each in turn.
+   */
+  sealBatch(jsonLines: string): string {
+    let out = ''
+    let start = 0
+    for (;;) {
+      const end = jsonLines.indexOf('\n', start)
+      out += this.sealJson(end < 0 ? jsonLines.slice(start) : jsonLines.slice(start, end))
+      if (end < 0) return out
+      start = end + 1
+    }
   }
 }
 

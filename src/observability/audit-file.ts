@@ -76,8 +76,16 @@ export class AuditFile {
 
   /** append seals `event` and queues it for writing. Throws nothing; ignored after close. */
   append(event: object): void {
+    this.appendJson(JSON.stringify(event))
+  }
+
+  /**
+   * appendJson seals serialised events (one `JSON.stringify`'d object per line, joined by '\n')
+   * and queues them as one write. Throws nothing; ignored after close.
+   */
+  appendJson(jsonLines: string): void {
     if (this.#closed || this.#failure !== undefined) return
-    this.#pending.push(this.#chain.seal(event))
+    this.#pending.push(this.#chain.sealBatch(jsonLines))
     this.#writing ??= this.#drain()
   }
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { destination } from 'pino'
-import { toAuditEvent, type AuditEvent, type AuditRecord } from './audit-record.js'
+import { toAuditEvent, type AuditRecord } from './audit-record.js'
 import { openAuditFile, type AuditFile } from './audit-file.js'
 import type { AuditTarget } from './audit-target.js'
 import { LogHub } from './log-hub.js'
@@ -13,7 +13,11 @@ import { observabilityHooks } from './process-hooks.js'
 
 /** AuditWriter persists audit events in order. `write` must not block the request path. */
 export interface AuditWriter {
-  write(event: AuditEvent): void
+  /**
+   * write takes one or more events, each serialised by `JSON.stringify` (so without newlines),
+   * joined by '\n' with none at the end: events cross from workers to the primary as such text.
+   */
+  write(jsonLines: string): void
   /** Flushes and releases the target. Idempotent; throws nothing. */
   close(): Promise<void>
 }
@@ -23,8 +27,8 @@ class StdoutWriter implements AuditWriter {
   readonly #out = destination({ dest: 1, sync: false, minLength: 0 })
   #closed = false
 
-  write(event: AuditEvent): void {
-    if (!this.#closed) this.#out.write(`${JSON.stringify(event)}\n`)
+  write(jsonLines: string): void {
+    if (!this.#closed) this.#out.write(`${jsonLines}\n`)
   }
 
   async close(): Promise<void> {
@@ -39,8 +43,8 @@ class StdoutWriter implements AuditWriter {
 class FileWriter implements AuditWriter {
   constructor(readonly file: AuditFile) {}
 
-  write(event: AuditEvent): void {
-    this.file.append(event)
+  write(jsonLines: string): void {
+    this.file.appendJson(jsonLines)
   }
 
   close(): Promise<void> {
@@ -96,9 +100,12 @@ export class AuditLog {
 
   /** record writes one audited request to the writer and the live stream. */
   record(record: AuditRecord): void {
-    const event = toAuditEvent(record)
-    this.#writer.write(event)
-    this.hub.publish(event)
+    // Serialised once here for every consumer (writer, stream, cluster primary).
+    if (this.#writer !== discard || this.hub.active) {
+      const json = JSON.stringify(toAuditEvent(record))
+      this.#writer.write(json)
+      this.hub.publishJson(json)
+    }
     this.#onEvent?.()
   }
 

@@ -36,10 +36,20 @@ export class LogHub {
     this.#tap = fn
   }
 
+  /** Whether anyone (a subscriber or the tap) receives what is published. */
+  get active(): boolean {
+    return this.#listeners.size > 0 || this.#tap !== undefined
+  }
+
   /** publish sends this process's `event` to every subscriber and the tap. Cheap when nobody listens. */
   publish(event: object): void {
-    if (this.#listeners.size === 0 && !this.#tap) return
-    const line = `${JSON.stringify(event)}\n`
+    if (this.active) this.publishJson(JSON.stringify(event))
+  }
+
+  /** publishJson is {@link publish} for an event already serialised by `JSON.stringify`. */
+  publishJson(json: string): void {
+    if (!this.active) return
+    const line = `${json}\n`
     this.deliver(line)
     this.#tap?.(line)
   }

@@ -13,8 +13,12 @@ export type Channel = 'audit' | 'error'
 export type WorkerMessage =
   /** The worker's server listens. */
   | { t: 'keyhold:ready'; port: number }
-  /** Audit events (JSON objects) for the primary's writer, in order. */
-  | { t: 'keyhold:audit'; events: object[] }
+  /**
+   * Audit events for the primary's writer, in order: each serialised by `JSON.stringify`, joined
+   * by '\n'. One string per message is cheaper to send and receive than an array of objects, and
+   * the primary seals the text as it is.
+   */
+  | { t: 'keyhold:audit'; json: string }
   /** Log lines for the other workers' live streams. */
   | { t: 'keyhold:lines'; channel: Channel; lines: string[] }
   /** How many clients follow a channel on this worker. */

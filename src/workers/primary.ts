@@ -94,7 +94,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
         if (++readyCount === options.workers) resolveReady(msg.port)
         return
       case 'keyhold:audit':
-        for (const event of msg.events) writer.write(event as never)
+        writer.write(msg.json)
         return
       case 'keyhold:lines':
         for (const w of live()) if (w !== worker && (subs.get(w.id)?.[msg.channel] ?? 0) > 0) send(w, msg)

@@ -2,8 +2,9 @@
  * The worker side of the cluster: installs the observability hooks that send audit events to
  * the primary, relay live log lines between workers and aggregate metrics scrapes.
  *
- * Messages are batched per event-loop turn, so a busy worker sends one IPC message per turn,
- * not one per request.
+ * Messages are batched over {@link FLUSH_MS}, so a busy worker sends one IPC message per
+ * interval, not one per request, and the audit events of a batch travel as one string. Live log lines are
+ * tapped from the hubs only while some worker has a follower.
  *
  * @module
  */
@@ -12,6 +13,15 @@ import type { LogHub } from '../observability/log-hub.js'
 import type { KmsMetrics } from '../observability/metrics.js'
 import { setObservabilityHooks, type LogChannel, type ObservabilityHooks } from '../observability/process-hooks.js'
 import { isKeyholdMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
+
+/**
+ * How long events and lines wait to be sent. The primary's cost is mostly per message (a pipe
+ * read, a wake-up, a file write), so one message per interval rather than per event-loop turn
+ * took it from ~0.07 to ~0.02-0.04 ms per request. Worker exits flush first (see worker.ts).
+ */
+const FLUSH_MS = 10
+/** A batch this large goes out at once: bounds a message's size and the worker's queue. */
+const MAX_BATCH = 1000
 
 /** How long a metrics scrape waits for the primary before failing. */
 const METRICS_TIMEOUT_MS = 5000
@@ -24,7 +34,7 @@ export class WorkerLink implements ObservabilityHooks {
   readonly #hubs: Record<LogChannel, LogHub[]> = { audit: [], error: [] }
   readonly #want: Record<LogChannel, boolean> = { audit: false, error: false }
   readonly #lines: Record<LogChannel, string[]> = { audit: [], error: [] }
-  #events: object[] = []
+  #events: string[] = []
   #flushQueued = false
   #metrics: KmsMetrics | undefined
   #nextId = 1
@@ -38,8 +48,8 @@ export class WorkerLink implements ObservabilityHooks {
   /** auditWriter returns the writer that forwards events to the primary. */
   auditWriter(): AuditWriter {
     return {
-      write: (event) => {
-        this.#events.push(event)
+      write: (jsonLines) => {
+        this.#events.push(jsonLines)
         this.#queueFlush()
       },
       close: () => {
@@ -52,11 +62,7 @@ export class WorkerLink implements ObservabilityHooks {
   /** registerHub relays the hub's own events to the primary and tells it about followers. */
   registerHub(channel: LogChannel, hub: LogHub): void {
     this.#hubs[channel].push(hub)
-    hub.setTap((line) => {
-      if (!this.#want[channel]) return
-      this.#lines[channel].push(line)
-      this.#queueFlush()
-    })
+    if (this.#want[channel]) hub.setTap(this.#tap(channel))
     hub.onSubscribersChange(() => {
       const count = this.#hubs[channel].reduce((n, h) => n + h.size, 0)
       this.#send({ t: 'keyhold:subs', channel, count })
@@ -88,9 +94,13 @@ export class WorkerLink implements ObservabilityHooks {
       case 'keyhold:lines':
         for (const hub of this.#hubs[msg.channel]) for (const line of msg.lines) hub.deliver(line)
         return
-      case 'keyhold:want':
+      case 'keyhold:want': {
         this.#want[msg.channel] = msg.want
+        // Without a tap a hub nobody follows does not even serialise its events.
+        const tap = msg.want ? this.#tap(msg.channel) : undefined
+        for (const hub of this.#hubs[msg.channel]) hub.setTap(tap)
         return
+      }
       case 'keyhold:metrics-collect':
         void this.#collect(msg.id)
         return
@@ -115,16 +125,24 @@ export class WorkerLink implements ObservabilityHooks {
     this.#send({ t: 'keyhold:metrics-part', id, metrics })
   }
 
+  #tap(channel: LogChannel): (line: string) => void {
+    return (line) => {
+      this.#lines[channel].push(line)
+      this.#queueFlush()
+    }
+  }
+
   #queueFlush(): void {
+    if (this.#events.length >= MAX_BATCH) return this.#flush()
     if (this.#flushQueued) return
     this.#flushQueued = true
-    setImmediate(() => this.#flush())
+    setTimeout(() => this.#flush(), FLUSH_MS).unref()
   }
 
   #flush(): void {
     this.#flushQueued = false
     if (this.#events.length > 0) {
-      this.#send({ t: 'keyhold:audit', events: this.#events })
+      this.#send({ t: 'keyhold:audit', json: this.#events.join('\n') })
       this.#events = []
     }
     for (const channel of ['audit', 'error'] as const) {
