@@ -6,13 +6,13 @@
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestPki } from '../../test/helpers/pki.js'
 import { freePort } from './nginx.js'
-import { childrenOf, rssMiB, treeCpuMs } from './proc.js'
+import { childrenOf, cpuMs, rssMiB, treeCpuMs } from './proc.js'
 
 /** A running server. */
 export interface KeyholdServer {
@@ -23,6 +23,8 @@ export interface KeyholdServer {
   rssMiB(): number[]
   /** CPU time used so far by the server's processes, in ms. */
   cpuMs(): number
+  /** CPU time used so far by the primary alone (with workers: audit chain, IPC), in ms. */
+  primaryCpuMs(): number
   stop(): Promise<void>
 }
 
@@ -56,26 +58,50 @@ function newestSource(): number {
   return newest
 }
 
+/** tsc builds `project`'s sources into `outDir`. Throws when tsc fails without emitting `entry`. */
+function build(project: string, outDir: string, entry: string): void {
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project, '--outDir', outDir, '--declaration', 'false'], { stdio: 'inherit' })
+  } catch (err) {
+    // tsc still emits on type errors (someone else's work in progress): go on if it did.
+    if (!existsSync(entry)) throw err
+    process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted anyway\n')
+  }
+}
+
 /**
  * compiledEntry builds the sources once into {@link COMPILED} and returns the keyhold entry
  * point, so the server runs as deployed (no TypeScript loader in its memory). Throws when tsc fails.
  */
 function compiledEntry(): string {
   const entry = join(COMPILED, 'src/cli/keyhold.js')
-  if (!existsSync(entry) || newestSource() > statSync(entry).mtimeMs) {
-    try {
-      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', COMPILED, '--declaration', 'false'], { stdio: 'inherit' })
-    } catch (err) {
-      // tsc still emits on type errors (someone else's work in progress): go on if it did.
-      if (!existsSync(entry)) throw err
-      process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted anyway\n')
-    }
-  }
+  if (!existsSync(entry) || newestSource() > statSync(entry).mtimeMs) build(join(root, 'tsconfig.build.json'), COMPILED, entry)
   return entry
 }
 
-/** startKeyhold starts the server and waits until it answers. Throws when it does not start. */
-export async function startKeyhold(pki: TestPki, workers: number, allow: string[], nodeFlags: string[] = [], compiled = false): Promise<KeyholdServer> {
+/**
+ * baselineEntry builds the sources of git commit `rev` (src/, backends/ and the tsconfigs, from
+ * `git archive`) under test/.tmp/bench-base-<sha> and returns its keyhold entry point, so a
+ * benchmark can run "before" and "after" in the same invocation. Throws when git or tsc fails.
+ */
+export function baselineEntry(rev: string): string {
+  const sha = execFileSync('git', ['-C', root, 'rev-parse', '--verify', `${rev}^{commit}`], { encoding: 'utf8' }).trim()
+  const dir = join(root, 'test/.tmp', `bench-base-${sha.slice(0, 12)}`)
+  const entry = join(dir, 'dist/src/cli/keyhold.js')
+  if (existsSync(entry)) return entry
+  mkdirSync(dir, { recursive: true })
+  const tar = execFileSync('git', ['-C', root, 'archive', sha, 'src', 'backends', 'package.json', 'tsconfig.json', 'tsconfig.build.json'])
+  execFileSync('tar', ['-x', '-C', dir], { input: tar })
+  build(join(dir, 'tsconfig.build.json'), join(dir, 'dist'), entry)
+  return entry
+}
+
+/**
+ * startKeyhold starts the server and waits until it answers. `compiled` runs the JavaScript build
+ * of the working tree; a string runs that entry point (see {@link baselineEntry}). Throws when it
+ * does not start.
+ */
+export async function startKeyhold(pki: TestPki, workers: number, allow: string[], nodeFlags: string[] = [], compiled: boolean | string = false): Promise<KeyholdServer> {
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-bench-'))
   const port = await freePort()
   const config = `
@@ -98,7 +124,7 @@ keystore:
     path: ${join(dir, 'keys')}
 `
   writeFileSync(join(dir, 'config.yml'), config)
-  const bin = compiled ? compiledEntry() : join(root, 'bin/keyhold.js')
+  const bin = typeof compiled === 'string' ? compiled : compiled ? compiledEntry() : join(root, 'bin/keyhold.js')
   const child: ChildProcess = spawn(process.execPath, [...nodeFlags, bin, 'server', '--config', join(dir, 'config.yml'), '--workers', String(workers)], {
     env: { ...process.env, KEYHOLD_FROM_SOURCE: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -121,6 +147,7 @@ keystore:
       return (kids.length > 0 ? kids : [child.pid!]).map(rssMiB)
     },
     cpuMs: () => treeCpuMs(child.pid!),
+    primaryCpuMs: () => cpuMs(child.pid!),
     stop: async () => {
       child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)

@@ -31,13 +31,16 @@ export function childrenOf(pid: number): number[] {
   return out
 }
 
+/** cpuMs returns the CPU time (user + system) of `pid` alone, in ms (0 when it is gone). Throws nothing. */
+export function cpuMs(pid: number): number {
+  const f = statFields(pid)
+  return f ? (Number(f[11]) + Number(f[12])) * TICK_MS : 0
+}
+
 /** treeCpuMs returns the CPU time (user + system) of `pid` and its children, in ms. Throws nothing. */
 export function treeCpuMs(pid: number): number {
   let total = 0
-  for (const p of [pid, ...childrenOf(pid)]) {
-    const f = statFields(p)
-    if (f) total += (Number(f[11]) + Number(f[12])) * TICK_MS
-  }
+  for (const p of [pid, ...childrenOf(pid)]) total += cpuMs(p)
   return total
 }
 
