@@ -171,7 +171,8 @@ export class SseObjectCrypto implements ObjectCrypto {
     const responseHeaders = sseResponseHeaders(metadata, keyMd5)
     if (ctx.range === undefined) {
       this.takeOpenedKey(ctx.internal)
-      // HEAD needs no KMS call (as MinIO); an SSE-C key is still checked against the sealed key.
+      // A HEAD reads no bytes, so no key here (an SSE-S3 sealed ETag took its one KMS decrypt in clientETags, as
+      // MinIO); an SSE-C key is still checked against the sealed key.
       if (metadata.kind === 'SSE-C') await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
       return { responseHeaders }
     }
