@@ -1,12 +1,13 @@
 /**
  * `keyhold-s3 server DATA_DIR [--address HOST:PORT] [--certs-dir DIR] [--domain D] [--region R] [--dev]`:
- * runs the S3 server until SIGINT/SIGTERM; SIGHUP reloads the certificates. Root credentials come from
+ * runs the S3 server until SIGINT/SIGTERM; SIGHUP (and a poll of the files) reloads the certificates. Root credentials come from
  * MINIO_ROOT_USER / MINIO_ROOT_PASSWORD and must be strong unless --dev (or KEYHOLD_S3_DEV=1) is given.
  *
  * @module
  */
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { certsPollMs, startCertReloader } from '../../s3/cert-reload.js'
 import { SharedKms } from '../../s3/kms/shared.js'
 import type { S3ServerOptions } from '../../s3/options.js'
 import { createS3Server } from '../../s3/server.js'
@@ -36,6 +37,9 @@ Environment:
   MINIO_ROOT_USER      Root access key (at least 3 characters).
   MINIO_ROOT_PASSWORD  Root secret key (at least 8 characters, not a default).
   MINIO_CERT_PASSWD    Passphrase of an encrypted private.key.
+  KEYHOLD_S3_CERTS_POLL
+                       How often the certs dir and the KMS client certificate files are checked for
+                       changes (default 60s; e.g. 500ms, 5m; off disables). SIGHUP reloads at once.
 `
 
 const DEV_USER = 'minioadmin'
@@ -117,7 +121,9 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const plugins: PluginResult[] = []
   const kms = new SharedKms(env, { certsDir })
   let server: Awaited<ReturnType<typeof createS3Server>>
+  let pollMs: number
   try {
+    pollMs = certsPollMs(env)
     const { host, port } = parseAddress(String(flags.get('--address') ?? ':9000'))
     const options: S3ServerOptions = {
       dataDir, host, port, certsDir, rootUser, rootPassword, log,
@@ -145,20 +151,12 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   }
   io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, plugins.flatMap((p) => p.banner ?? [])))
   if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
-  const onHup = (): void => {
-    try {
-      server.reloadCertificates()
-      log('certificates reloaded')
-    } catch (err) {
-      log(`certificate reload failed, keeping the old ones: ${(err as Error).message}`)
-    }
-  }
-  process.on('SIGHUP', onHup)
+  const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs, signals: true, log })
   await new Promise<void>((done) => {
     process.once('SIGINT', done)
     process.once('SIGTERM', done)
   })
-  process.off('SIGHUP', onHup)
+  reloader.close()
   await server.close()
   for (const p of plugins) await p.close?.().catch(() => undefined)
   await kms.close()

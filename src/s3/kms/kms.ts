@@ -55,13 +55,19 @@ export interface Kms {
 export class KesKms implements Kms {
   readonly defaultKey: string
   #timer: NodeJS.Timeout | undefined
+  #client: KesClient
+  #clientOptions: KesClientOptions
+  /** Clients replaced by {@link useCredentials}, closed once their requests had time to finish. */
+  readonly #retired = new Map<KesClient, NodeJS.Timeout>()
 
   private constructor(
-    private readonly client: KesClient,
+    client: KesClient,
     private readonly config: KmsConfig,
-    private readonly clientOptions: KesClientOptions,
+    clientOptions: KesClientOptions,
   ) {
     this.defaultKey = config.defaultKey
+    this.#client = client
+    this.#clientOptions = clientOptions
   }
 
   /**
@@ -76,14 +82,14 @@ export class KesKms implements Kms {
     }
     const kms = new KesKms(await KesClient.create(clientOptions), config, clientOptions)
     try {
-      await kms.client.generateKey(config.defaultKey, marshalContext({}))
+      await kms.#client.generateKey(config.defaultKey, marshalContext({}))
     } catch (err) {
       const tolerated = async (): Promise<boolean> => {
         if (!(err instanceof KesError)) return false
         if (err.status === 403) return true
         if (err.status !== 404 || err.message !== 'key does not exist') return false
         try {
-          await kms.client.createKey(config.defaultKey)
+          await kms.#client.createKey(config.defaultKey)
           return true
         } catch (createErr) {
           return createErr instanceof KesError && (createErr.status === 403 || createErr.message === 'key already exists')
@@ -97,7 +103,7 @@ export class KesKms implements Kms {
     const keepAlive = opts.keepAliveMs ?? 10_000
     if (keepAlive > 0) {
       // Keeps the default key in the KMS cache (MinIO does the same); the result is ignored.
-      kms.#timer = setInterval(() => kms.client.describeKey(config.defaultKey).catch(() => undefined), keepAlive)
+      kms.#timer = setInterval(() => kms.#client.describeKey(config.defaultKey).catch(() => undefined), keepAlive)
       kms.#timer.unref()
     }
     return kms
@@ -106,7 +112,7 @@ export class KesKms implements Kms {
   async generateKey(keyId: string, context: KmsContext): Promise<DataKey> {
     const name = keyId === '' ? this.defaultKey : keyId
     try {
-      const { plaintext, ciphertext } = await this.client.generateKey(name, marshalContext(context))
+      const { plaintext, ciphertext } = await this.#client.generateKey(name, marshalContext(context))
       if (plaintext.length !== 32) throw new Error('KMS returned a data key of the wrong size')
       return { keyId: name, plaintext, ciphertext }
     } catch (err) {
@@ -117,7 +123,7 @@ export class KesKms implements Kms {
   async decrypt(keyId: string, ciphertext: Buffer, context: KmsContext): Promise<Buffer> {
     const name = keyId === '' ? this.defaultKey : keyId
     try {
-      return await this.client.decrypt(name, ciphertext, marshalContext(context))
+      return await this.#client.decrypt(name, ciphertext, marshalContext(context))
     } catch (err) {
       throw toKmsS3Error(err, 'decrypt')
     }
@@ -125,7 +131,7 @@ export class KesKms implements Kms {
 
   async createKey(keyId: string): Promise<void> {
     try {
-      await this.client.createKey(keyId)
+      await this.#client.createKey(keyId)
     } catch (err) {
       throw toKmsS3Error(err, 'create')
     }
@@ -134,7 +140,7 @@ export class KesKms implements Kms {
   async listKeys(pattern: string): Promise<string[]> {
     const names: string[] = []
     try {
-      for await (const name of this.client.listKeys(pattern === '' ? '*' : pattern)) {
+      for await (const name of this.#client.listKeys(pattern === '' ? '*' : pattern)) {
         names.push(name)
         if (names.length >= 100_000) break
       }
@@ -147,7 +153,7 @@ export class KesKms implements Kms {
   async status(): Promise<KmsStatus> {
     const endpoints: Record<string, 'online' | 'offline'> = {}
     await Promise.all(this.config.endpoints.map(async (endpoint) => {
-      const one = await KesClient.create({ ...this.clientOptions, endpoints: [endpoint], timeoutMs: 5_000 })
+      const one = await KesClient.create({ ...this.#clientOptions, endpoints: [endpoint], timeoutMs: 5_000 })
       try {
         await one.status()
         endpoints[endpoint] = 'online'
@@ -164,9 +170,34 @@ export class KesKms implements Kms {
     return checkKeyStatus(this, keyId === '' ? this.defaultKey : keyId)
   }
 
+  /**
+   * useCredentials switches to a new client certificate (or API key) and trusted CAs: new requests
+   * use a new client, and the old one is closed once its requests in flight had their time-out to
+   * finish. Throws TypeError or InvalidApiKeyError as KesClient.create does; the old client stays.
+   */
+  async useCredentials(credentials: Pick<KmsConfig, 'certPem' | 'keyPem' | 'apiKey' | 'ca'>): Promise<void> {
+    const { certPem, keyPem, apiKey, ca } = credentials
+    const options: KesClientOptions = { ...this.#clientOptions, certPem, keyPem, apiKey, ca }
+    const fresh = await KesClient.create(options)
+    const old = this.#client
+    this.#client = fresh
+    this.#clientOptions = options
+    const timer = setTimeout(() => {
+      this.#retired.delete(old)
+      old.close()
+    }, options.timeoutMs ?? 0)
+    timer.unref()
+    this.#retired.set(old, timer)
+  }
+
   close(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.client.close()
+    for (const [client, timer] of this.#retired) {
+      clearTimeout(timer)
+      client.close()
+    }
+    this.#retired.clear()
+    this.#client.close()
   }
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { kmsConfigFromEnv, type KmsConfig } from './config.js'
 import { KesKms } from './kms.js'
 
@@ -52,6 +53,34 @@ export class SharedKms {
     return kms
   }
 
+  /**
+   * kmsFiles lists the files the client's credentials come from (MINIO_KMS_KES_CERT_FILE, _KEY_FILE
+   * and _CAPATH when set), for watching them. Never throws.
+   */
+  kmsFiles(): string[] {
+    const names = ['MINIO_KMS_KES_CERT_FILE', 'MINIO_KMS_KES_KEY_FILE', 'MINIO_KMS_KES_CAPATH'] as const
+    return names.map((n) => this.env[n]).filter((p): p is string => p !== undefined && p !== '')
+  }
+
+  /**
+   * reloadCertificates re-reads the client certificate, its key and the CA path, and switches the
+   * connection to them when they changed. Resolves whether it switched (false without a KMS or
+   * when nothing changed). Throws KmsConfigError or Error saying why the files are unusable (never
+   * their content); the connection then keeps its old certificate.
+   */
+  async reloadCertificates(): Promise<boolean> {
+    const kms = await this.#connecting?.catch(() => undefined)
+    const old = this.#config
+    if (kms === undefined || old === undefined || this.#closed) return false
+    const fresh = kmsConfigFromEnv(this.env, this.opts.certsDir)
+    if (fresh === undefined) return false
+    if (fresh.certPem === old.certPem && fresh.keyPem === old.keyPem && fresh.ca.join('\n') === old.ca.join('\n')) return false
+    if (fresh.certPem !== undefined && fresh.keyPem !== undefined) checkPair(fresh.certPem, fresh.keyPem)
+    await kms.useCredentials(fresh)
+    this.#config = fresh
+    return true
+  }
+
   /** close closes the connection (requests in flight are cut). Idempotent; never throws. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -59,4 +88,15 @@ export class SharedKms {
     const kms = await this.#connecting?.catch(() => undefined)
     kms?.close()
   }
+}
+
+/** checkPair throws Error unless the certificate parses and belongs to the private key. */
+function checkPair(certPem: string, keyPem: string): void {
+  let cert: X509Certificate
+  try {
+    cert = new X509Certificate(certPem)
+  } catch {
+    throw new Error('kms: the KES client certificate is not a PEM certificate')
+  }
+  if (!cert.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('kms: the KES client certificate does not match its private key')
 }
