@@ -1,18 +1,20 @@
 /**
- * Object checksums as S3 defines them (x-amz-checksum-crc32, -crc32c, -sha1, -sha256): incremental hashers
- * producing base64 values. CRC32C (Castagnoli) is computed here with a slicing-by-8 table.
+ * Object checksums as S3 defines them (x-amz-checksum-crc32, -crc32c, -crc64nvme, -sha1, -sha256): incremental
+ * hashers producing base64 values. CRC32C (Castagnoli) is computed here with a slicing-by-8 table, CRC64NVME in
+ * crc64nvme.ts.
  *
  * @module
  */
 import { createHash, type Hash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
+import { crc64Bytes, crc64nvme, CRC64_INIT, type Crc64 } from './crc64nvme.js'
 import { s3err } from './errors.js'
 
 /** ChecksumAlgorithm is one of the algorithms S3 accepts. */
-export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'SHA1' | 'SHA256'
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
 
 /** ALGORITHMS lists the supported algorithms. */
-export const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'SHA1', 'SHA256']
+export const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256']
 
 /** Hasher is an incremental checksum. */
 export interface Hasher {
@@ -63,6 +65,12 @@ class CrcHasher implements Hasher {
   }
 }
 
+class Crc64Hasher implements Hasher {
+  private value: Crc64 = CRC64_INIT
+  update(data: Buffer): void { this.value = crc64nvme(data, this.value) }
+  digest(): Buffer { return crc64Bytes(this.value) }
+}
+
 class CryptoHasher implements Hasher {
   private readonly hash: Hash
   constructor(name: string) { this.hash = createHash(name) }
@@ -75,6 +83,7 @@ export function newHasher(algorithm: ChecksumAlgorithm): Hasher {
   switch (algorithm) {
     case 'CRC32': return new CrcHasher((d, v) => crc32(d, v))
     case 'CRC32C': return new CrcHasher(crc32c)
+    case 'CRC64NVME': return new Crc64Hasher()
     case 'SHA1': return new CryptoHasher('sha1')
     case 'SHA256': return new CryptoHasher('sha256')
   }

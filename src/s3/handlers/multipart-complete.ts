@@ -1,15 +1,17 @@
 /**
  * CompleteMultipartUpload: validates the part list (order, existence, ETags, minimum part size), computes the
- * md5-N ETag and composite checksum, and makes the object visible in one transaction without copying bytes.
+ * md5-N ETag and the object checksum (multipart-checksum.ts), and makes the object visible in one transaction
+ * without copying bytes.
  *
  * @module
  */
 import { createHash } from 'node:crypto'
-import { checksumHeader, newHasher, type ChecksumAlgorithm } from '../checksum.js'
+import { checksumHeader, type ChecksumAlgorithm } from '../checksum.js'
 import { s3err } from '../errors.js'
 import { readSmallBody } from '../http/body.js'
 import { sendXml, type Ctx } from '../http/context.js'
-import type { PartRow, StoredChecksum } from '../storage/meta.js'
+import { multipartChecksum, shownChecksum } from '../multipart-checksum.js'
+import type { PartRow } from '../storage/meta.js'
 import { parseXml, xmlDocument } from '../xml.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
 import { MAX_PARTS, requireUpload } from './multipart.js'
@@ -62,7 +64,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       throw s3err('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE) })
     }
   })
-  const checksum = compositeChecksum(upload.checksumAlgorithm, chosen)
+  const checksum = multipartChecksum(upload.checksumAlgorithm, chosen)
   const size = chosen.reduce((n, p) => n + p.size, 0)
   const storedSize = chosen.reduce((n, p) => n + p.storedSize, 0)
   let etag = multipartEtag(shown)
@@ -77,20 +79,13 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
     meta: upload.meta, checksum, internal,
   }, chosen, upload.id)
   setHeaders(ctx, plan?.responseHeaders)
-  const checksumEl = checksum === null ? [] : [[`Checksum${checksum.algorithm}`, `${checksum.value}-${chosen.length}`] as [string, string]]
-  if (checksum !== null) ctx.res.setHeader(checksumHeader(checksum.algorithm as ChecksumAlgorithm), `${checksum.value}-${chosen.length}`)
+  const shownValue = checksum === null ? '' : shownChecksum(checksum, chosen.length)
+  const checksumEl = checksum === null ? [] : [[`Checksum${checksum.algorithm}`, shownValue], ['ChecksumType', checksum.type]] as Array<[string, string]>
+  if (checksum !== null) {
+    ctx.res.setHeader(checksumHeader(checksum.algorithm as ChecksumAlgorithm), shownValue)
+    ctx.res.setHeader('x-amz-checksum-type', checksum.type)
+  }
   sendXml(ctx, xmlDocument(['CompleteMultipartUploadResult', [
     ['Location', `/${bucket}/${upload.key}`], ['Bucket', bucket], ['Key', upload.key], ['ETag', `"${etag}"`], ...checksumEl,
   ]]))
-}
-
-function compositeChecksum(algorithm: string | null, parts: PartRow[]): StoredChecksum | null {
-  if (algorithm === null) return null
-  const hasher = newHasher(algorithm as ChecksumAlgorithm)
-  for (const p of parts) {
-    const [algo, value] = (p.checksum ?? '').split(':')
-    if (algo !== algorithm || value === undefined) return null
-    hasher.update(Buffer.from(value, 'base64'))
-  }
-  return { algorithm, value: hasher.digest().toString('base64'), type: 'COMPOSITE' }
 }

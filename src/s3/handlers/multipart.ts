@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream'
 import { checksumHeader, parseAlgorithm, type ChecksumAlgorithm } from '../checksum.js'
+import { checkChecksumType, checksumTypeOf } from '../multipart-checksum.js'
 import { s3err } from '../errors.js'
 import { BodyCheck, decodeBody } from '../http/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
@@ -36,10 +37,14 @@ export async function createMultipartUpload(ctx: Ctx): Promise<void> {
   const meta = metaFromHeaders(ctx.req)
   const algo = header(ctx.req, 'x-amz-checksum-algorithm')
   const algorithm = algo === undefined ? null : parseAlgorithm(algo)
+  checkChecksumType(algorithm, header(ctx.req, 'x-amz-checksum-type'))
   const plan = await writePlan(ctx, 'create-multipart-upload')
   const id = ctx.core.uploads.create(bucket, key, meta, algorithm, plan?.internal)
   setHeaders(ctx, plan?.responseHeaders)
-  if (algorithm !== null) ctx.res.setHeader('x-amz-checksum-algorithm', algorithm)
+  if (algorithm !== null) {
+    ctx.res.setHeader('x-amz-checksum-algorithm', algorithm)
+    ctx.res.setHeader('x-amz-checksum-type', checksumTypeOf(algorithm))
+  }
   sendXml(ctx, xmlDocument(['InitiateMultipartUploadResult', [['Bucket', bucket], ['Key', key], ['UploadId', id]]]))
 }
 
