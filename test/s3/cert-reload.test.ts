@@ -26,6 +26,7 @@ const work = mkdtempSync(join(tmpdir(), 'keyhold-s3-cert-reload-'))
 const certsDir = join(work, 'certs')
 const kesCert = join(work, 'kes', 'client.crt')
 const kesKey = join(work, 'kes', 'client.key')
+const kesCa = join(work, 'kes', 'ca.crt')
 const logs: string[] = []
 let kh: Keyhold
 let rotated: TestCert
@@ -75,7 +76,8 @@ beforeAll(async () => {
   mkdirSync(join(work, 'kes'))
   await serverPair('first')
   useKesCert(kh.store)
-  kms = new SharedKms({ ...kesEnv(kh), MINIO_KMS_KES_CERT_FILE: kesCert, MINIO_KMS_KES_KEY_FILE: kesKey }, { keepAliveMs: 0 })
+  copyFileSync(kh.ca.certFile, kesCa)
+  kms = new SharedKms({ ...kesEnv(kh), MINIO_KMS_KES_CERT_FILE: kesCert, MINIO_KMS_KES_KEY_FILE: kesKey, MINIO_KMS_KES_CAPATH: kesCa }, { keepAliveMs: 0 })
   conn = (await kms.connect())!
   server = await createS3Server({ dataDir: join(work, 'data'), certsDir, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: () => undefined })
 })
@@ -90,7 +92,7 @@ afterAll(async () => {
 describe('keyhold-s3 certificate reloads', () => {
   it('reloads its own and the KES client certificate on SIGHUP', async () => {
     reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs: 0, signals: true, log: (m) => logs.push(m) })
-    expect(kms.kmsFiles()).toEqual([kesCert, kesKey, kh.ca.certFile])
+    expect(kms.kmsFiles()).toEqual([kesCert, kesKey, kesCa])
     expect(await servedCn()).toBe('first')
     expect(await identitySeen()).toBe(kh.store.identity)
 
@@ -131,6 +133,19 @@ describe('keyhold-s3 certificate reloads', () => {
     expect(text).not.toContain('PRIVATE KEY')
     expect(text).not.toContain('not a private key')
     expect(text).not.toContain(rotated.keyPem.split('\n')[1]!)
+  })
+
+  it('reloads the CA path: a CA that did not sign Keyhold\'s certificate fails the calls until it is put back', async () => {
+    useKesCert(kh.store) // the certificate in use again: no reload for it
+    await new Promise((r) => setTimeout(r, 300))
+    logs.length = 0
+    const keyPair = generateKeyPair()
+    writeFileSync(kesCa, await createCertificate({ commonName: 'Another CA', keyPair, isCA: true, days: 1 }))
+    await logged('KMS client certificate reloaded (changed on disk)')
+    await expect(conn.generateKey('', {})).rejects.toThrow()
+    copyFileSync(kh.ca.certFile, kesCa)
+    for (let i = 0; i < 100 && logs.filter((l) => l.startsWith('KMS client certificate reloaded')).length < 2; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(await identitySeen()).toBe(kh.store.identity)
   })
 
   it('reads the poll interval from KEYHOLD_S3_CERTS_POLL', () => {
