@@ -9,6 +9,7 @@ import {
   CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
 import { afterAll, describe, expect, it } from 'vitest'
 import { crc64Bytes, crc64nvme } from '../../src/s3/crc64nvme.js'
 import { ROOT_PASSWORD, ROOT_USER, s3error, useS3 } from '../helpers/s3.js'
@@ -78,6 +79,16 @@ describe('CRC64NVME from real clients', () => {
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(whole)).toBe(true)
     const composite = await s3error(s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'mp2', ChecksumAlgorithm: 'CRC64NVME', ChecksumType: 'COMPOSITE' })))
     expect([composite.name, composite.message]).toEqual(['InvalidRequest', 'The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.'])
+  })
+
+  it('lib-storage Upload with ChecksumAlgorithm CRC64NVME: multipart, FULL_OBJECT', async () => {
+    const s3 = fx.client()
+    const data = randomBytes(5 * 1024 * 1024 + 99_999)
+    const up = new Upload({ client: s3, params: { Bucket, Key: 'lib', Body: data, ChecksumAlgorithm: 'CRC64NVME' }, partSize: 5 * 1024 * 1024, queueSize: 1 })
+    const done = await up.done()
+    expect(done.ChecksumCRC64NVME).toBe(crc(data))
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'lib', ChecksumMode: 'ENABLED' }))
+    expect([head.ChecksumCRC64NVME, head.ChecksumType, head.ContentLength]).toEqual([crc(data), 'FULL_OBJECT', data.length])
   })
 
   it('curl: x-amz-checksum-crc64nvme header and aws-chunked trailer, right and wrong', async () => {
