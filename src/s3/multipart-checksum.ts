@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { newHasher, type ChecksumAlgorithm } from './checksum.js'
+import type { IncomingMessage } from 'node:http'
+import { algorithmOfHeader, newHasher, type ChecksumAlgorithm } from './checksum.js'
 import { crc64Bytes, crc64Combine, crc64FromBytes, CRC64_INIT, type Crc64 } from './crc64nvme.js'
 import { s3err } from './errors.js'
 import type { PartRow, StoredChecksum } from './storage/meta.js'
@@ -71,4 +72,42 @@ export function multipartChecksum(algorithm: string | null, parts: ReadonlyArray
 /** shownChecksum renders a stored multipart checksum as clients see it: composite values carry `-partCount`. */
 export function shownChecksum(checksum: StoredChecksum, partCount: number): string {
   return checksum.type === 'COMPOSITE' ? `${checksum.value}-${partCount}` : checksum.value
+}
+
+/** A whole-object checksum a client states on CompleteMultipartUpload. */
+export interface ClaimedChecksum {
+  algorithm: ChecksumAlgorithm
+  value: string
+}
+
+/**
+ * takeClaimedChecksum removes and returns the x-amz-checksum-<algorithm> header of a CompleteMultipartUpload.
+ * S3 reads it as the checksum of the whole object, not of the XML body, so it must not reach the body check.
+ * The signature covering it has already been verified. Throws nothing.
+ */
+export function takeClaimedChecksum(req: IncomingMessage): ClaimedChecksum | undefined {
+  for (const name of Object.keys(req.headers)) {
+    const algorithm = algorithmOfHeader(name)
+    if (algorithm === undefined) continue
+    const raw = req.headers[name]
+    delete req.headers[name]
+    return { algorithm, value: (Array.isArray(raw) ? raw[0] : raw) ?? '' }
+  }
+  return undefined
+}
+
+/**
+ * checkClaimedChecksum compares a claimed whole-object checksum with the one computed from the parts (a
+ * composite value may be stated with or without its -N). Throws S3Error InvalidRequest (another algorithm than
+ * the upload's), BadDigest (a different value).
+ */
+export function checkClaimedChecksum(claimed: ClaimedChecksum | undefined, computed: StoredChecksum | null, partCount: number): void {
+  if (claimed === undefined) return
+  if (computed === null || computed.algorithm !== claimed.algorithm) {
+    const expected = computed === null ? 'null' : computed.algorithm.toLowerCase()
+    throw s3err('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${expected}, actual checksum Type: ${claimed.algorithm.toLowerCase()}`)
+  }
+  if (claimed.value !== computed.value && claimed.value !== shownChecksum(computed, partCount)) {
+    throw s3err('BadDigest', `The ${claimed.algorithm} you specified did not match the calculated checksum.`)
+  }
 }

@@ -81,6 +81,23 @@ describe('CRC64NVME from real clients', () => {
     expect([composite.name, composite.message]).toEqual(['InvalidRequest', 'The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.'])
   })
 
+  it('AWS SDK multipart: a whole-object CRC64NVME stated on CompleteMultipartUpload is checked', async () => {
+    const s3 = fx.client()
+    const data = randomBytes(200_000)
+    const complete = async (Key: string, ChecksumCRC64NVME: string) => {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm: 'CRC64NVME', ChecksumType: 'FULL_OBJECT' }))
+      const part = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: data, ChecksumAlgorithm: 'CRC64NVME' }))
+      return s3.send(new CompleteMultipartUploadCommand({
+        Bucket, Key, UploadId, ChecksumCRC64NVME, ChecksumType: 'FULL_OBJECT',
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC64NVME: part.ChecksumCRC64NVME }] },
+      }))
+    }
+    expect((await complete('claimed', crc(data))).ChecksumCRC64NVME).toBe(crc(data))
+    const bad = await s3error(complete('claimed-bad', crc(Buffer.from('not it'))))
+    expect([bad.name, bad.message]).toEqual(['BadDigest', 'The CRC64NVME you specified did not match the calculated checksum.'])
+    expect((await s3error(s3.send(new HeadObjectCommand({ Bucket, Key: 'claimed-bad' })))).$metadata.httpStatusCode).toBe(404)
+  })
+
   it('lib-storage Upload with ChecksumAlgorithm CRC64NVME: multipart, FULL_OBJECT', async () => {
     const s3 = fx.client()
     const data = randomBytes(5 * 1024 * 1024 + 99_999)

@@ -10,7 +10,7 @@ import { checksumHeader, type ChecksumAlgorithm } from '../checksum.js'
 import { s3err } from '../errors.js'
 import { readSmallBody } from '../http/body.js'
 import { sendXml, type Ctx } from '../http/context.js'
-import { multipartChecksum, shownChecksum } from '../multipart-checksum.js'
+import { checkClaimedChecksum, multipartChecksum, shownChecksum, takeClaimedChecksum } from '../multipart-checksum.js'
 import type { PartRow } from '../storage/meta.js'
 import { parseXml, xmlDocument } from '../xml.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
@@ -34,6 +34,7 @@ export function multipartEtag(etags: string[]): string {
 export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const upload = requireUpload(ctx)
+  const claimed = takeClaimedChecksum(ctx.req)
   const doc = parseXml(await readSmallBody(ctx), 'CompleteMultipartUpload')
   const requested = doc.Part
   if (!Array.isArray(requested) || requested.length === 0 || requested.length > MAX_PARTS) throw s3err('MalformedXML')
@@ -65,6 +66,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
     }
   })
   const checksum = multipartChecksum(upload.checksumAlgorithm, chosen)
+  checkClaimedChecksum(claimed, checksum, chosen.length)
   const size = chosen.reduce((n, p) => n + p.size, 0)
   const storedSize = chosen.reduce((n, p) => n + p.storedSize, 0)
   let etag = multipartEtag(shown)
