@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MADMIN_PBKDF2_AES } from '../../src/s3/admin/madmin-crypto.js'
+import { signV2, stringToSignV2 } from '../../src/s3/sigv2/canonical.js'
 import { adminCall, ROOT, s3Client, startIamServer, type IamServer } from '../s3-iam/helpers.js'
 
 const run = promisify(execFile)
@@ -132,4 +134,18 @@ describe('SigV2 from boto3 (signature_version=s3) through IAM', () => {
     await aliceV4.send(new PutObjectCommand({ Bucket: 'sigv2', Key: 'dir/v4.txt', Body: 'x' }))
     await aliceV4.send(new DeleteObjectCommand({ Bucket: 'sigv2', Key: 'dir/v4.txt' }))
   }, 60_000)
+
+  it('refuses SigV2 on the admin API (as MinIO does), while the same signer may list a bucket', async () => {
+    const v2get = (path: string): Promise<number> => new Promise((resolve, reject) => {
+      const date = new Date().toUTCString()
+      const resource = path.split('?')[0]!
+      const sig = signV2(ROOT.secretKey, stringToSignV2({ method: 'GET', contentMd5: '', contentType: '', date, amzHeaders: '', resource })).toString('base64')
+      request(`${srv.url}${path}`, { ca: srv.ca, headers: { date, authorization: `AWS ${ROOT.accessKey}:${sig}` } }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      }).on('error', reject).end()
+    })
+    expect(await v2get('/sigv2?list-type=2')).toBe(200)
+    expect(await v2get('/minio/admin/v3/list-users')).toBe(403)
+  })
 })

@@ -1,7 +1,8 @@
 /**
- * Authentication for extra routes (admin and KMS APIs): verify the signature (SigV4, or SigV2 like every S3
- * route), then read the body fully (bounded) and verify it against x-amz-content-sha256 / Content-MD5. The
- * credential returned carries the principal that IAM authorizes, whichever version signed.
+ * Authentication for extra routes (admin and KMS APIs): verify the SigV4 signature, then read the body fully
+ * (bounded) and verify it against x-amz-content-sha256. The credential returned carries the principal that IAM
+ * then authorizes, as S3 routes hand `ctx.principal` on. SigV2 is refused here, as MinIO's admin and KMS APIs
+ * do (validateAdminSignature): it signs no payload hash, so an admin body would go unauthenticated.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import type { Request } from 'express'
 import { s3err } from '../errors.js'
 import type { ExtensionContext } from '../extensions.js'
 import { parseQuery } from '../sigv4/canonical.js'
+import { isSigV2 } from '../sigv2/verify.js'
 import { isAnonymous, verifySignature } from '../sigv4/verify.js'
 import { readSmallBody } from './body.js'
 import { isSecure, newRequestId, type Core, type Ctx } from './context.js'
@@ -27,6 +29,8 @@ export function makeAuthenticate(core: Core): ExtensionContext['authenticate'] {
     const sig = { method: req.method, rawPath, query: queryPairs, headers: req.headers }
     if (isAnonymous(sig)) {
       if (options.anonymous !== true) throw s3err('AccessDenied')
+    } else if (isSigV2(sig)) {
+      throw s3err('AccessDenied')
     } else {
       ctx.signed = await verifySignature(sig, {
         credentials: core.credentials, region: core.region, maxSkewMs: core.maxSkewMs, domain: core.domain,
