@@ -46,7 +46,10 @@ export async function putObject(ctx: Ctx): Promise<void> {
     multipart: false, meta, checksum, internal,
   }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
   ctx.res.setHeader('etag', `"${shown ?? etag}"`)
-  if (checksum !== null) ctx.res.setHeader(checksumHeader(checksum.algorithm), checksum.value)
+  if (checksum !== null) {
+    ctx.res.setHeader(checksumHeader(checksum.algorithm), checksum.value)
+    ctx.res.setHeader('x-amz-checksum-type', 'FULL_OBJECT')
+  }
   setHeaders(ctx, plan?.responseHeaders)
   sendEmpty(ctx)
 }
