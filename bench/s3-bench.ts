@@ -6,24 +6,33 @@
  * streams through (PUT and GET).
  *
  *   node --import tsx bench/s3-bench.ts [--big-mib 256] [--huge-mib 1024] [--small-count 400]
+ *     [--big-only] [--conc 1,8] [--reps 2] [--no-sdk] [--no-small] [--no-rss]
+ *     [--baseline DIR] [--cpu-prof DIR]
+ *
+ * --big-only skips the 1 MiB cells, --reps sets the big objects per connection, --no-sdk drives keyhold-s3
+ * with curl only. --baseline DIR also runs the keyhold-s3 of another checkout (e.g. `git archive <commit>`
+ * unpacked there, with a node_modules symlink) with curl in the same cells, interleaved with this one, for a
+ * before/after under the same load. --cpu-prof DIR writes a V8 CPU profile of this checkout's server.
  *
  * Prints a Markdown section for docs/performance.md. Every loop is bounded by counts.
  *
  * @module
  */
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:https'
-import { cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { parseArgs } from 'node:util'
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { testPki } from '../test/helpers/pki.js'
+import { treeCpuMs } from './lib/proc.js'
 import { startDavNginx } from './s3-nginx.js'
+import { startKeyholdS3, type S3Proc } from './s3-server.js'
 
 const run = promisify(execFile)
 const { values } = parseArgs({
@@ -31,14 +40,26 @@ const { values } = parseArgs({
     'big-mib': { type: 'string', default: '256' },
     'huge-mib': { type: 'string', default: '1024' },
     'small-count': { type: 'string', default: '400' },
+    'big-only': { type: 'boolean', default: false },
+    conc: { type: 'string', default: '1,8' },
+    reps: { type: 'string', default: '2' },
+    'no-sdk': { type: 'boolean', default: false },
+    'no-small': { type: 'boolean', default: false },
+    'no-rss': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 })
 const MiB = 1024 * 1024
 const bigMiB = Number(values['big-mib'])
 const hugeMiB = Number(values['huge-mib'])
 const smallCount = Number(values['small-count'])
+const concs = values.conc.split(',').map(Number)
+const bigReps = Number(values.reps)
+const useSdk = !values['no-sdk']
 const USER = 'benchadmin'
 const PASSWORD = 'bench-secret-123456'
+const loads: number[] = [loadavg()[0]!]
 
 const pki = await testPki()
 const work = mkdtempSync(join(tmpdir(), 'keyhold-s3-bench-'))
@@ -52,24 +73,14 @@ for (const [name, size] of [['1MiB', MiB], [`${bigMiB}MiB`, bigMiB * MiB], ['4Ki
   writeFileSync(files[name], randomBytes(size))
 }
 
-const proc = spawn(process.execPath, ['bin/keyhold-s3.js', 'server', join(work, 'data'), '--address', '127.0.0.1:0', '--certs-dir', certs], {
-  env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', MINIO_ROOT_USER: USER, MINIO_ROOT_PASSWORD: PASSWORD },
-  stdio: ['ignore', 'pipe', 'inherit'],
+const server = await startKeyholdS3({
+  root: process.cwd(), dataDir: join(work, 'data'), certsDir: certs, user: USER, password: PASSWORD,
+  nodeFlags: values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [],
 })
-// A failed run must not leave the server behind.
-process.once('exit', () => proc.kill('SIGKILL'))
-const url = await new Promise<string>((resolve, reject) => {
-  let out = ''
-  const timer = setTimeout(() => reject(new Error('keyhold-s3 did not start')), 60_000)
-  proc.stdout!.on('data', (c: Buffer) => {
-    out += c.toString()
-    const m = /serving the S3 API at (\S+)/.exec(out)
-    if (m !== null) {
-      clearTimeout(timer)
-      resolve(m[1]!)
-    }
-  })
+const before: S3Proc | undefined = values.baseline === undefined ? undefined : await startKeyholdS3({
+  root: resolve(values.baseline), dataDir: join(work, 'data-before'), certsDir: certs, user: USER, password: PASSWORD,
 })
+const url = server.url
 const nginx = await startDavNginx(pki.server.certFile, pki.server.keyFile)
 
 const s3 = new S3Client({
@@ -78,6 +89,10 @@ const s3 = new S3Client({
   requestHandler: { httpsAgent: new Agent({ ca: pki.ca.certPem, keepAlive: true, maxSockets: 16 }) },
 })
 await s3.send(new CreateBucketCommand({ Bucket: 'bench' }))
+const curlBase = ['-sS', '-f', '--cacert', pki.ca.certFile, '-o', '/dev/null']
+// The same client as for nginx, signing with its own SigV4: separates the server's cost from the SDK's.
+const curlSign = ['--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${USER}:${PASSWORD}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD']
+if (before !== undefined) await run('curl', [...curlBase, ...curlSign, '-X', 'PUT', `${before.url}/bench`])
 
 const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() })
 
@@ -89,18 +104,16 @@ async function sdkGet(key: string): Promise<void> {
   await pipeline(got.Body as NodeJS.ReadableStream, sink())
 }
 async function curlPutNginx(file: string, name: string): Promise<void> {
-  await run('curl', ['-sS', '-f', '--cacert', pki.ca.certFile, '-T', file, '-o', '/dev/null', `${nginx.url}/${name}`])
+  await run('curl', [...curlBase, '-T', file, `${nginx.url}/${name}`])
 }
 async function curlGet(name: string): Promise<void> {
-  await run('curl', ['-sS', '-f', '--cacert', pki.ca.certFile, '-o', '/dev/null', `${nginx.url}/${name}`])
+  await run('curl', [...curlBase, `${nginx.url}/${name}`])
 }
-// The same client as for nginx, signing with its own SigV4: separates the server's cost from the SDK's.
-const curlSign = ['--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${USER}:${PASSWORD}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD']
-async function curlS3Put(file: string, key: string): Promise<void> {
-  await run('curl', ['-sS', '-f', '--cacert', pki.ca.certFile, ...curlSign, '-T', file, '-o', '/dev/null', `${url}/bench/${key}`])
+async function curlS3Put(base: string, file: string, key: string): Promise<void> {
+  await run('curl', [...curlBase, ...curlSign, '-T', file, `${base}/bench/${key}`])
 }
-async function curlS3Get(key: string): Promise<void> {
-  await run('curl', ['-sS', '-f', '--cacert', pki.ca.certFile, ...curlSign, '-o', '/dev/null', `${url}/bench/${key}`])
+async function curlS3Get(base: string, key: string): Promise<void> {
+  await run('curl', [...curlBase, ...curlSign, `${base}/bench/${key}`])
 }
 
 /** timed runs `count` operations at `concurrency`, returning seconds. */
@@ -113,31 +126,60 @@ async function timed(count: number, concurrency: number, op: (i: number) => Prom
   return Number(process.hrtime.bigint() - start) / 1e9
 }
 
-const rows: string[][] = []
-const mbps = (bytes: number, s: number): string => (bytes / s / 1e6).toFixed(0)
+/** cpuTimed is {@link timed} plus the CPU milliseconds `pid` used meanwhile. */
+async function cpuTimed(pid: number, count: number, concurrency: number, op: (i: number) => Promise<void>): Promise<{ s: number; cpuMs: number }> {
+  const cpu0 = treeCpuMs(pid)
+  const s = await timed(count, concurrency, op)
+  return { s, cpuMs: treeCpuMs(pid) - cpu0 }
+}
 
-for (const [label, file, size, reps] of [['1 MiB', files['1MiB']!, MiB, 64], [`${bigMiB} MiB`, files[`${bigMiB}MiB`]!, bigMiB * MiB, 2]] as const) {
-  for (const c of [1, 8]) {
+const rows: string[][] = []
+const cmpRows: string[][] = []
+const cpuRows: string[][] = []
+const mbps = (bytes: number, s: number): number => Math.round(bytes / s / 1e6)
+const pct = (a: number, b: number): string => `${Math.round((100 * a) / b)}%`
+const dash = '–'
+
+const cells: Array<readonly [string, string, number, number]> = [
+  ...(values['big-only'] ? [] : [['1 MiB', files['1MiB']!, MiB, 64] as const]),
+  [`${bigMiB} MiB`, files[`${bigMiB}MiB`]!, bigMiB * MiB, bigReps] as const,
+]
+for (const [label, file, size, reps] of cells) {
+  for (const c of concs) {
     const count = reps * c
-    const keyPut = await timed(count, c, (i) => sdkPut(file, `${label}-${c}-${i}`, size))
-    const keyGet = await timed(count, c, (i) => sdkGet(`${label}-${c}-${i}`))
-    const curlPut = await timed(count, c, (i) => curlS3Put(file, `curl-${label.replace(' ', '')}-${c}-${i}`))
-    const curlGetS = await timed(count, c, (i) => curlS3Get(`curl-${label.replace(' ', '')}-${c}-${i}`))
-    const ngPut = await timed(count, c, (i) => curlPutNginx(file, `${c}-${i}-${size}`))
-    const ngGet = await timed(count, c, (i) => curlGet(`${c}-${i}-${size}`))
-    const m = (s: number): number => Number(mbps(size * count, s))
-    const pct = (a: number, b: number): string => `${Math.round((100 * a) / b)}%`
-    rows.push([label, String(c), String(m(keyPut)), String(m(curlPut)), String(m(ngPut)), pct(m(curlPut), m(ngPut)),
-      String(m(keyGet)), String(m(curlGetS)), String(m(ngGet)), pct(m(curlGetS), m(ngGet))])
+    const m = (s: number): number => mbps(size * count, s)
+    // CPU seconds the server spent per GiB moved: the load-proof measure on a shared machine.
+    const cpuPerGiB = (ms: number): string => (ms / 1000 / ((size * count) / 1024 ** 3)).toFixed(2)
+    const tag = `${label.replace(' ', '')}-${c}`
+    const keyPut = useSdk ? await timed(count, c, (i) => sdkPut(file, `${tag}-${i}`, size)) : NaN
+    const keyGet = useSdk ? await timed(count, c, (i) => sdkGet(`${tag}-${i}`)) : NaN
+    // nginx, then the baseline, then this checkout: each PUT cell right after the others, under the same load.
+    const ngPut = await cpuTimed(nginx.pid, count, c, (i) => curlPutNginx(file, `${c}-${i}-${size}`))
+    const bPut = before && await cpuTimed(before.pid, count, c, (i) => curlS3Put(before.url, file, `curl-${tag}-${i}`))
+    const cPut = await cpuTimed(server.pid, count, c, (i) => curlS3Put(url, file, `curl-${tag}-${i}`))
+    const ngGet = await cpuTimed(nginx.pid, count, c, (i) => curlGet(`${c}-${i}-${size}`))
+    const bGet = before && await cpuTimed(before.pid, count, c, (i) => curlS3Get(before.url, `curl-${tag}-${i}`))
+    const cGet = await cpuTimed(server.pid, count, c, (i) => curlS3Get(url, `curl-${tag}-${i}`))
+    loads.push(loadavg()[0]!)
+    rows.push([label, String(c), useSdk ? String(m(keyPut)) : dash, String(m(cPut.s)), String(m(ngPut.s)), pct(m(cPut.s), m(ngPut.s)),
+      useSdk ? String(m(keyGet)) : dash, String(m(cGet.s)), String(m(ngGet.s)), pct(m(cGet.s), m(ngGet.s))])
+    cpuRows.push([label, String(c), cpuPerGiB(cPut.cpuMs), cpuPerGiB(ngPut.cpuMs), cpuPerGiB(cGet.cpuMs), cpuPerGiB(ngGet.cpuMs)])
+    if (bPut && bGet) {
+      cmpRows.push([label, String(c),
+        `${m(bPut.s)} (${pct(m(bPut.s), m(ngPut.s))})`, `${m(cPut.s)} (${pct(m(cPut.s), m(ngPut.s))})`, `${cpuPerGiB(bPut.cpuMs)} → ${cpuPerGiB(cPut.cpuMs)}`,
+        `${m(bGet.s)} (${pct(m(bGet.s), m(ngGet.s))})`, `${m(cGet.s)} (${pct(m(cGet.s), m(ngGet.s))})`, `${cpuPerGiB(bGet.cpuMs)} → ${cpuPerGiB(cGet.cpuMs)}`])
+    }
   }
 }
 
 const smallRows: string[][] = []
-const small = readFileSync(files['4KiB']!)
-for (const c of [1, 8]) {
-  const s = await timed(smallCount, c, (i) => s3.send(new PutObjectCommand({ Bucket: 'bench', Key: `small-${c}-${i}`, Body: small })).then(() => undefined))
-  const n = await timed(Math.min(smallCount, 200), c, (i) => curlPutNginx(files['4KiB']!, `small-${c}-${i}`))
-  smallRows.push([String(c), (smallCount / s).toFixed(0), (Math.min(smallCount, 200) / n).toFixed(0)])
+if (!values['no-small']) {
+  const small = readFileSync(files['4KiB']!)
+  for (const c of concs) {
+    const s = await timed(smallCount, c, (i) => s3.send(new PutObjectCommand({ Bucket: 'bench', Key: `small-${c}-${i}`, Body: small })).then(() => undefined))
+    const n = await timed(Math.min(smallCount, 200), c, (i) => curlPutNginx(files['4KiB']!, `small-${c}-${i}`))
+    smallRows.push([String(c), (smallCount / s).toFixed(0), (Math.min(smallCount, 200) / n).toFixed(0)])
+  }
 }
 
 /** peakRss samples a process's resident memory (MiB) while op runs. */
@@ -156,31 +198,52 @@ async function peakRss(pid: number, op: () => Promise<void>): Promise<number> {
   }
   return peak
 }
-const hugeFile = join(work, 'huge')
-writeFileSync(hugeFile, '')
-for (let i = 0; i < hugeMiB / 64; i++) writeFileSync(hugeFile, randomBytes(64 * MiB), { flag: 'a' })
-// bin/keyhold-s3.js runs the server in its own process (tsx registers in-process).
-const serverPid = proc.pid!
-const rssPut = await peakRss(serverPid, () => sdkPut(hugeFile, 'huge', hugeMiB * MiB))
-const rssGet = await peakRss(serverPid, () => sdkGet('huge'))
+let rss: { put: number; get: number } | undefined
+if (!values['no-rss']) {
+  const hugeFile = join(work, 'huge')
+  writeFileSync(hugeFile, '')
+  for (let i = 0; i < hugeMiB / 64; i++) writeFileSync(hugeFile, randomBytes(64 * MiB), { flag: 'a' })
+  rss = {
+    put: await peakRss(server.pid, () => sdkPut(hugeFile, 'huge', hugeMiB * MiB)),
+    get: await peakRss(server.pid, () => sdkGet('huge')),
+  }
+}
 
 s3.destroy()
-proc.kill('SIGTERM')
+await server.stop()
+await before?.stop()
 await nginx.stop()
 rmSync(work, { recursive: true, force: true })
 
 const table = (head: string[], body: string[][]): string =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n')
-console.log(`### keyhold-s3 vs nginx WebDAV over TLS (${cpus().length} × ${cpus()[0]?.model ?? 'cpu'})
+const out = [`### keyhold-s3 vs nginx WebDAV over TLS (${cpus().length} × ${cpus()[0]?.model ?? 'cpu'})
 
+${new Date().toISOString()}; 1-minute load average during the run: ${loads.map((l) => l.toFixed(1)).join(', ')}.
 Throughput in MB/s (10^6 bytes/s) over TLS on loopback, same files. keyhold-s3 is driven by the AWS SDK v3
 (default CRC32 checksums, streaming bodies) and by curl (its own SigV4, UNSIGNED-PAYLOAD); nginx by curl.
 
 ${table(['object', 'conc.', 'PUT SDK', 'PUT curl', 'PUT nginx', 'curl/nginx', 'GET SDK', 'GET curl', 'GET nginx', 'curl/nginx'], rows)}
 
-4 KiB PUTs per second:
+Server CPU seconds (all threads and processes, user + system) per GiB moved, curl cells:
+
+${table(['object', 'conc.', 'PUT keyhold-s3', 'PUT nginx', 'GET keyhold-s3', 'GET nginx'], cpuRows)}
+`]
+if (cmpRows.length > 0) {
+  out.push(`Before (${values.baseline}) and after, both with curl, each cell right after nginx's; MB/s (share of nginx),
+and the server's CPU seconds per GiB moved:
+
+${table(['object', 'conc.', 'PUT before', 'PUT after', 'PUT CPU s/GiB', 'GET before', 'GET after', 'GET CPU s/GiB'], cmpRows)}
+`)
+}
+if (smallRows.length > 0) {
+  out.push(`4 KiB PUTs per second:
 
 ${table(['concurrency', 'keyhold-s3 (AWS SDK)', 'nginx (curl, one process per PUT)'], smallRows)}
-
-Peak resident memory of the keyhold-s3 server while a ${hugeMiB} MiB object streams through: PUT ${rssPut.toFixed(0)} MiB, GET ${rssGet.toFixed(0)} MiB.
 `)
+}
+if (rss !== undefined) {
+  out.push(`Peak resident memory of the keyhold-s3 server while a ${hugeMiB} MiB object streams through: PUT ${rss.put.toFixed(0)} MiB, GET ${rss.get.toFixed(0)} MiB.
+`)
+}
+console.log(out.join('\n'))

@@ -13,19 +13,58 @@ import {
 } from '../checksum.js'
 import { S3Error, s3err } from '../errors.js'
 import { AwsChunkedDecoder } from '../sigv4/chunked.js'
+import { openOffloadedHash, type OffloadedHash } from './hash-pool.js'
+import { SharedChunker } from './shared-chunks.js'
 import { header, type Ctx } from './context.js'
 
-/** BodyCheck counts, hashes and verifies the decoded payload; its results are valid after 'end'. */
+/** The results of one body's digests. */
+interface Digests {
+  md5Hex: string
+  sha256Hex: string | undefined
+  /** The client's checksum algorithm's value, base64. */
+  checksum: string | undefined
+}
+
+/**
+ * InlineHashes hashes on the event loop: for small bodies, where handing bytes to a worker costs more than
+ * hashing them.
+ */
+class InlineHashes {
+  private readonly md5: Hash = createHash('md5')
+  private readonly sha256: Hash | undefined
+  private readonly hasher: Hasher | undefined
+  constructor(sha256: boolean, algorithm: ChecksumAlgorithm | undefined) {
+    if (sha256) this.sha256 = createHash('sha256')
+    if (algorithm !== undefined) this.hasher = newHasher(algorithm)
+  }
+  update(chunk: Buffer): void {
+    this.md5.update(chunk)
+    this.sha256?.update(chunk)
+    this.hasher?.update(chunk)
+  }
+  digest(): Digests {
+    return { md5Hex: this.md5.digest('hex'), sha256Hex: this.sha256?.digest('hex'), checksum: this.hasher?.digest().toString('base64') }
+  }
+}
+
+/**
+ * BodyCheck counts, hashes and verifies the decoded payload; its results are valid after 'end'. Bodies of
+ * OFFLOAD_MIN bytes or more (or of unknown length) are hashed by a worker thread ({@link openOffloadedHash}),
+ * so the event loop only decrypts and moves bytes.
+ */
 export class BodyCheck extends Transform {
   size = 0
-  readonly md5: Hash = createHash('md5')
   md5Hex = ''
   /** The checksum computed (for the algorithm the client asked for), base64. */
   checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined
-  private readonly sha256: Hash | undefined
-  private readonly hasher: Hasher | undefined
   /** Trailer values arrive while the body streams; set by the chunked decoder. */
   readonly trailers = new Map<string, string>()
+  private readonly inline: InlineHashes | undefined
+  /** Opened with the first byte, so a body that never streams leaves nothing behind in a worker. */
+  private offloaded: OffloadedHash | undefined
+  private readonly chunker: SharedChunker | undefined
+  /** Bytes handed on in full shared buffers. */
+  private handedOn = 0
   private pending: Buffer[] = []
   private pendingBytes = 0
 
@@ -38,8 +77,13 @@ export class BodyCheck extends Transform {
     },
   ) {
     super({ highWaterMark: 1 << 20 })
-    if (expected.sha256Hex !== undefined) this.sha256 = createHash('sha256')
-    if (expected.checksum !== undefined) this.hasher = newHasher(expected.checksum.algorithm)
+    const size = expected.size
+    if (size === undefined || size >= OFFLOAD_MIN) {
+      // A full buffer is never larger than what is still to come: no waste on the last one.
+      this.chunker = new SharedChunker(() => (size === undefined ? COALESCE : Math.min(COALESCE, size - this.handedOn)))
+    } else {
+      this.inline = new InlineHashes(expected.sha256Hex !== undefined, expected.checksum?.algorithm)
+    }
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -48,9 +92,20 @@ export class BodyCheck extends Transform {
       cb(s3err('IncompleteBody', 'The request body is longer than its declared length.'))
       return
     }
-    this.md5.update(chunk)
-    this.sha256?.update(chunk)
-    this.hasher?.update(chunk)
+    if (this.chunker !== undefined) {
+      const hashes = this.offloaded ??= openOffloadedHash({
+        sha256: this.expected.sha256Hex !== undefined, checksum: this.expected.checksum?.algorithm,
+      })
+      this.chunker.add(chunk, (full) => {
+        this.handedOn += full.length
+        hashes.update(full)
+        this.push(full)
+      })
+      // Backpressure from the hash worker: if it falls behind, stop reading the socket rather than buffer.
+      hashes.whenBelow(MAX_HASH_BACKLOG, () => cb())
+      return
+    }
+    this.inline!.update(chunk)
     // TLS delivers ~16 KiB records: pass on fewer, larger buffers so later stages and file writes run less often.
     this.pending.push(chunk)
     this.pendingBytes += chunk.length
@@ -66,25 +121,42 @@ export class BodyCheck extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    try {
-      // Verify before the last bytes go on: a bad body must never complete a write.
-      this.verify()
-      this.pushPending()
-      cb()
-    } catch (err) {
-      cb(err as Error)
+    // Verify before the last bytes go on: a bad body must never complete a write.
+    if (this.inline !== undefined) {
+      try {
+        this.verify(this.inline.digest())
+        this.pushPending()
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+      return
     }
+    const rest = this.chunker!.take()
+    const hashes = this.offloaded ?? openOffloadedHash({ sha256: this.expected.sha256Hex !== undefined, checksum: this.expected.checksum?.algorithm })
+    this.offloaded = undefined
+    if (rest !== undefined) hashes.update(rest)
+    hashes.digest().then((d) => {
+      this.verify({ md5Hex: d.md5Hex, sha256Hex: d.sha256Hex, checksum: d.checksumBase64 })
+      if (rest !== undefined) this.push(rest)
+      cb()
+    }).catch((err: unknown) => cb(err as Error))
   }
 
-  private verify(): void {
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.offloaded?.drop()
+    this.offloaded = undefined
+    cb(err)
+  }
+
+  private verify(d: Digests): void {
     const exp = this.expected
     if (exp.size !== undefined && this.size !== exp.size) throw s3err('IncompleteBody')
-    const md5 = this.md5.digest()
-    this.md5Hex = md5.toString('hex')
-    if (exp.md5Base64 !== undefined && md5.toString('base64') !== exp.md5Base64) throw s3err('BadDigest')
-    if (this.sha256 !== undefined && this.sha256.digest('hex') !== exp.sha256Hex) throw s3err('XAmzContentSHA256Mismatch')
-    if (exp.checksum !== undefined && this.hasher !== undefined) {
-      const value = this.hasher.digest().toString('base64')
+    this.md5Hex = d.md5Hex
+    if (exp.md5Base64 !== undefined && Buffer.from(d.md5Hex, 'hex').toString('base64') !== exp.md5Base64) throw s3err('BadDigest')
+    if (exp.sha256Hex !== undefined && d.sha256Hex !== exp.sha256Hex) throw s3err('XAmzContentSHA256Mismatch')
+    if (exp.checksum !== undefined && d.checksum !== undefined) {
+      const value = d.checksum
       const given = exp.checksum.trailer === true ? this.trailers.get(checksumHeader(exp.checksum.algorithm)) : exp.checksum.value
       if (given !== undefined && given !== value) {
         throw s3err('BadDigest', `The ${exp.checksum.algorithm} you specified did not match the calculated checksum.`)
@@ -107,6 +179,10 @@ export interface Decoded {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/
 const COALESCE = 512 * 1024
+/** Bodies this large (or of unknown length) are hashed by a worker thread. */
+const OFFLOAD_MIN = 256 * 1024
+/** Bytes a body may have waiting for its hash worker before reading pauses. */
+const MAX_HASH_BACKLOG = 4 * 1024 * 1024
 
 /**
  * decodeBody prepares a request's payload for streaming. Throws S3Error: MissingContentLength,
