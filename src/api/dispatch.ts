@@ -92,6 +92,8 @@ export function runChain(chain: readonly Middleware[], req: KesRequest, res: Kes
 /** cleanPath is Go's path.Clean keeping a trailing slash, as ServeMux does. */
 function cleanPath(p: string): string {
   if (p === '') return '/'
+  // Already clean (the usual case): no empty, '.' or '..' segment. Skips normalize per request.
+  if (p.charCodeAt(0) === 47 && !p.includes('//') && !p.includes('/.')) return p
   const cleaned = posix.normalize(p.startsWith('/') ? p : '/' + p)
   const out = cleaned.length > 1 && cleaned.endsWith('/') ? cleaned.slice(0, -1) : cleaned
   return p.endsWith('/') && out !== '/' ? out + '/' : out

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto'
+import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { hchacha20 } from './hchacha20.js'
+import { hmacSha256 } from './hmac-sha256.js'
 import type { KeyAlgorithm } from './key.js'
 
 export const IV_SIZE = 16
@@ -35,7 +36,7 @@ export function deriveKey(algorithm: KeyAlgorithm, masterKey: Uint8Array, iv: Ui
   if (iv.length !== IV_SIZE) throw new RangeError('aead: iv must be 16 bytes')
   if (algorithm === 'ChaCha20') return hchacha20(masterKey, iv)
   if (masterKey.length !== 32) throw new RangeError('aead: key must be 32 bytes')
-  return new Uint8Array(createHmac('sha256', masterKey).update(iv).digest())
+  return hmacSha256(masterKey, iv)
 }
 
 /** Returns AEAD ciphertext ‖ tag. Throws RangeError on wrong key, iv or nonce sizes. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { destination } from 'pino'
-import { toAuditEvent, type AuditRecord } from './audit-record.js'
+import { auditJson, type AuditRecord } from './audit-record.js'
 import { openAuditFile, type AuditFile } from './audit-file.js'
 import type { AuditTarget } from './audit-target.js'
 import { LogHub } from './log-hub.js'
@@ -102,7 +102,7 @@ export class AuditLog {
   record(record: AuditRecord): void {
     // Serialised once here for every consumer (writer, stream, cluster primary).
     if (this.#writer !== discard || this.hub.active) {
-      const json = JSON.stringify(toAuditEvent(record))
+      const json = auditJson(record)
       this.#writer.write(json)
       this.hub.publishJson(json)
     }

@@ -75,7 +75,8 @@ export function observe(metrics: KmsMetrics, audit: AuditLog, options: ObserveOp
       audit.record({
         time,
         method: req.method,
-        path: requestPath(req),
+        // The dispatcher decoded the same path already (url is never rewritten on this pipeline).
+        path: typeof res.locals.kesPath === 'string' ? res.locals.kesPath : requestPath(req),
         identity: info.identity ?? '',
         ip: clientIp(req),
         status: res.statusCode,
