@@ -63,8 +63,6 @@ export class BodyCheck extends Transform {
   /** Opened with the first byte, so a body that never streams leaves nothing behind in a worker. */
   private offloaded: OffloadedHash | undefined
   private readonly chunker: SharedChunker | undefined
-  /** Bytes handed on in full shared buffers. */
-  private handedOn = 0
   private pending: Buffer[] = []
   private pendingBytes = 0
 
@@ -77,10 +75,9 @@ export class BodyCheck extends Transform {
     },
   ) {
     super({ highWaterMark: 1 << 20 })
-    const size = expected.size
-    if (size === undefined || size >= OFFLOAD_MIN) {
-      // A full buffer is never larger than what is still to come: no waste on the last one.
-      this.chunker = new SharedChunker(() => (size === undefined ? COALESCE : Math.min(COALESCE, size - this.handedOn)))
+    if (expected.size === undefined || expected.size >= OFFLOAD_MIN) {
+      // Two holders: the hash worker and whoever writes the buffer downstream.
+      this.chunker = new SharedChunker(2)
     } else {
       this.inline = new InlineHashes(expected.sha256Hex !== undefined, expected.checksum?.algorithm)
     }
@@ -97,7 +94,6 @@ export class BodyCheck extends Transform {
         sha256: this.expected.sha256Hex !== undefined, checksum: this.expected.checksum?.algorithm,
       })
       this.chunker.add(chunk, (full) => {
-        this.handedOn += full.length
         hashes.update(full)
         this.push(full)
       })

@@ -2,8 +2,9 @@
  * Request-body digests off the event loop. TLS decryption, stream plumbing and hashing used to share the
  * one JavaScript thread, and MD5 alone (~2 CPU s per GiB) capped large PUTs; a small pool of worker threads
  * now hashes while the event loop moves bytes to disk. Bodies are handed over as views of
- * SharedArrayBuffers, so nothing is copied, and every view is acknowledged once hashed: the caller bounds
- * the bytes in flight ({@link OffloadedHash.whenBelow}) so memory stays flat when the workers fall behind.
+ * SharedArrayBuffers, so nothing is copied, and every view is acknowledged once hashed (releasing its hold
+ * on a pooled buffer, {@link releaseShared}): the caller bounds the bytes in flight
+ * ({@link OffloadedHash.whenBelow}) so memory stays flat when the workers fall behind.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { ChecksumAlgorithm } from '../checksum.js'
+import { releaseShared } from '../shared-buffers.js'
 import type { HashReply, HashRequest } from './hash-protocol.js'
 
 /** BodyDigests are one body's results. */
@@ -92,6 +94,8 @@ function pickWorker(): PooledWorker {
 /** OffloadedHash is one body's hash session in a worker. */
 export class OffloadedHash {
   private backlog = 0
+  /** Views posted and not yet acknowledged, oldest first (a worker answers in order). */
+  private readonly inFlight: Buffer[] = []
   private waiter: { limit: number; cb: () => void } | undefined
   private failure: Error | undefined
   private settle: { resolve: (d: BodyDigests) => void; reject: (e: Error) => void } | undefined
@@ -102,13 +106,15 @@ export class OffloadedHash {
 
   /**
    * update hashes data in the worker. data must be backed by a SharedArrayBuffer and must not change
-   * afterwards (the worker reads it later); throws TypeError otherwise, or after digest/drop.
+   * afterwards (the worker reads it later); once hashed, one hold of it is released if it is pooled. Throws
+   * TypeError otherwise, or after digest/drop.
    */
   update(data: Buffer): void {
     if (!(data.buffer instanceof SharedArrayBuffer)) throw new TypeError('OffloadedHash.update needs shared memory')
     if (this.closed) throw new TypeError('OffloadedHash is closed')
     if (this.failure !== undefined || data.length === 0) return
     this.backlog += data.length
+    this.inFlight.push(data)
     this.owner.post({ id: this.id, op: 'update', data })
   }
 
@@ -140,6 +146,9 @@ export class OffloadedHash {
   receive(msg: HashReply): void {
     if (msg.op === 'ack') {
       this.backlog -= msg.bytes
+      // Only an acknowledged view is released: after a failure the worker may still be reading the others.
+      const done = this.inFlight.shift()
+      if (done !== undefined) releaseShared(done)
       this.release()
     } else if (msg.op === 'digest') {
       this.owner.sessions.delete(this.id)

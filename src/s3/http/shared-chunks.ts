@@ -1,31 +1,36 @@
 /**
- * Coalesces a stream's small chunks (TLS hands over ~16 KiB records) into larger buffers backed by
- * SharedArrayBuffers: the copy that coalescing costs anyway lands in memory a hash worker can read without a
- * second copy, and the file writes downstream get fewer, larger buffers.
+ * Coalesces a stream's small chunks (TLS hands over ~16 KiB records) into larger pooled buffers backed by
+ * SharedArrayBuffers ({@link acquireShared}): the copy that coalescing costs anyway lands in memory a hash
+ * worker can read without a second copy, and the file writes downstream get fewer, larger buffers.
  *
  * @module
  */
+import { acquireShared, SHARED_BUFFER_SIZE } from '../shared-buffers.js'
 
-/** SharedChunker fills shared buffers of `capacity()` bytes from incoming chunks. */
+/**
+ * SharedChunker fills pooled shared buffers from incoming chunks; each buffer it hands out is acquired for
+ * `holders` releases ({@link releaseShared}).
+ */
 export class SharedChunker {
   private buf: Buffer | undefined
   private filled = 0
 
-  /** capacity is asked for each new buffer's size (e.g. the bytes still expected, when fewer). */
-  constructor(private readonly capacity: () => number) {}
+  constructor(private readonly holders: number) {}
 
   /** add copies chunk in; `full` gets each buffer that fills up (never touched again here). Never throws. */
-  add(chunk: Buffer, full: (buf: Buffer) => void): void {
+  add(chunk: Uint8Array, full: (buf: Buffer) => void): void {
     let offset = 0
     while (offset < chunk.length) {
       if (this.buf === undefined) {
-        this.buf = Buffer.from(new SharedArrayBuffer(Math.max(1, this.capacity())))
+        this.buf = acquireShared(this.holders)
         this.filled = 0
       }
-      const n = chunk.copy(this.buf, this.filled, offset)
+      const n = Math.min(chunk.length - offset, SHARED_BUFFER_SIZE - this.filled)
+      // TypedArray.set is a plain memcpy, without Buffer.copy's argument checks per 16 KiB record.
+      this.buf.set(offset === 0 && n === chunk.length ? chunk : chunk.subarray(offset, offset + n), this.filled)
       this.filled += n
       offset += n
-      if (this.filled === this.buf.length) full(this.take()!)
+      if (this.filled === SHARED_BUFFER_SIZE) full(this.take()!)
     }
   }
 

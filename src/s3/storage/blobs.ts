@@ -7,8 +7,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream, mkdirSync, type ReadStream, type WriteStream } from 'node:fs'
-import { open, unlink } from 'node:fs/promises'
+import { createReadStream, mkdirSync, type ReadStream } from 'node:fs'
+import { open, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DB } from './db.js'
 
@@ -36,8 +36,8 @@ export class BlobStore {
     return join(this.root, id.slice(0, 2), id)
   }
 
-  /** create registers a new pending blob and opens its file for writing; throws on I/O errors. */
-  create(): { id: string; stream: WriteStream } {
+  /** create registers a new pending blob and creates its file (exclusively) for writing; throws on I/O errors. */
+  async create(): Promise<{ id: string; file: FileHandle }> {
     const id = randomBytes(16).toString('hex')
     // The pending row needs no fsync of its own: it survives a process crash as is (WAL), and the object's
     // FULL commit later flushes it too. Losing it to a power cut would only leak one unreferenced file.
@@ -47,20 +47,28 @@ export class BlobStore {
     } finally {
       this.db.pragma('synchronous = FULL')
     }
-    const stream = createWriteStream(this.path(id), { flags: 'wx', highWaterMark: 1 << 20 })
-    return { id, stream }
+    try {
+      return { id, file: await open(this.path(id), 'wx') }
+    } catch (err) {
+      await this.abandon(id)
+      throw err
+    }
   }
 
   /**
-   * sync makes a written blob durable: fsyncs the file and its directory. Call after the write stream
-   * finished. Throws on I/O errors.
+   * sync makes a written blob durable: fsyncs the file (through `file` if still open, else reopened) and its
+   * directory. Call after the writes finished. Throws on I/O errors.
    */
-  async sync(id: string): Promise<void> {
-    const fh = await open(this.path(id), 'r')
-    try {
-      await fh.sync()
-    } finally {
-      await fh.close()
+  async sync(id: string, file?: FileHandle): Promise<void> {
+    if (file !== undefined) {
+      await file.sync()
+    } else {
+      const fh = await open(this.path(id), 'r')
+      try {
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
     }
     const dir = await open(join(this.root, id.slice(0, 2)), 'r')
     try {
