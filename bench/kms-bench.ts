@@ -5,12 +5,14 @@
  * of Node's HTTP and TLS stack, which separates Keyhold's own cost from the platform's).
  *
  *   node --import tsx bench/kms-bench.ts [--seconds 5] [--workers N] [--soak 60] [--only keepalive|handshake]
- *                                        [--connections 1,16,64] [--compiled] [--baseline <git rev>]
+ *                                        [--connections 1,16,64] [--compiled] [--baseline <git rev>] [--repeat N]
  *
  * Prints one Markdown table per mode (ops/s, p50, p99 at 1, 16 and 64 connections) and, with
  * --soak, the resident memory of each worker after that many seconds of generate at 16
  * connections. --baseline also runs the server built from that commit ("keyhold before") in the
  * same invocation, cell after cell with the others, for a before/after under the same load.
+ * --repeat N runs each cell N times (the servers in turn each time) and reports medians: on a
+ * shared machine one 3 s cell can be off by a factor of two.
  * Every run is bounded by --seconds; the whole script by its matrix.
  *
  * @module
@@ -36,11 +38,14 @@ const { values } = parseArgs({
     compiled: { type: 'boolean', default: false },
     // A git revision to run as "keyhold before" next to the working tree's server.
     baseline: { type: 'string' },
+    // Run every cell this many times, servers in turn, and report the median of each number.
+    repeat: { type: 'string', default: '1' },
   },
 })
 const seconds = Number(values.seconds)
 const workers = Number(values.workers)
 const soak = Number(values.soak)
+const repeat = Math.max(1, Number(values.repeat))
 const conns = values.connections.split(',').map(Number)
 const modes = (values.only ? [values.only] : ['keepalive', 'handshake']) as Array<'keepalive' | 'handshake'>
 
@@ -84,6 +89,19 @@ async function measure(target: LoadTarget, cpuMs: () => number, options: Paramet
   return { ...r, cpuPerOp: (cpuMs() - before) / served, ...(primaryMs ? { primaryPerOp: (primaryMs() - primaryBefore) / served } : {}) }
 }
 
+/** medianOf takes the median of each number over repeated runs (statuses summed). */
+function medianOf(runs: Measured[]): Measured {
+  if (runs.length === 1) return runs[0]!
+  const med = (f: (r: Measured) => number): number => {
+    const v = runs.map(f).sort((a, b) => a - b)
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2
+  }
+  const statuses: Record<string, number> = {}
+  for (const r of runs) for (const [k, n] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + n
+  const primary = runs[0]!.primaryPerOp !== undefined ? { primaryPerOp: med((r) => r.primaryPerOp!) } : {}
+  return { ...runs[0]!, opsPerSec: med((r) => r.opsPerSec), p50Ms: med((r) => r.p50Ms), p99Ms: med((r) => r.p99Ms), cpuPerOp: med((r) => r.cpuPerOp), statuses, ...primary }
+}
+
 const fmt = (r: Measured): string => {
   const bad = Object.entries(r.statuses).filter(([k]) => k !== '200')
   const primary = r.primaryPerOp !== undefined ? ` (${r.primaryPerOp.toFixed(3)})` : ''
@@ -93,7 +111,7 @@ const fmt = (r: Measured): string => {
 console.log(`# Keyhold KMS benchmark: ${new Date().toISOString()}`)
 console.log(`machine: ${cpus().length}× ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 if (values.baseline) console.log(`keyhold before: ${values.baseline}, compiled, run in turn with the others`)
-console.log(`keyhold${values.compiled ? ' (compiled JavaScript)' : ' (TypeScript through tsx)'}: ${workers} worker(s), fs keystore, audit to a hash-chained file; nginx: ${workers} worker(s); ${seconds}s per cell; ECDSA P-256 certificates`)
+console.log(`keyhold${values.compiled ? ' (compiled JavaScript)' : ' (TypeScript through tsx)'}: ${workers} worker(s), fs keystore, audit to a hash-chained file; nginx: ${workers} worker(s); ${seconds}s per cell${repeat > 1 ? `, median of ${repeat} runs in turn` : ''}; ECDSA P-256 certificates`)
 console.log('cells: ops/s / p50 ms / p99 ms / server CPU ms per op (Keyhold: the primary\'s part in brackets)\n')
 
 for (const mode of modes) {
@@ -108,10 +126,14 @@ for (const mode of modes) {
     const rows: Record<string, Measured[]> = Object.fromEntries(servers.map(([name]) => [name, []]))
     try {
       for (const c of conns) {
-        for (const [name, port, cpu, primary] of servers) {
-          const target: LoadTarget = { host: '127.0.0.1', port, tls, method: 'PUT', path: op.path, body: op.body }
-          rows[name]!.push(await measure(target, cpu, { connections: c, durationMs: seconds * 1000, mode }, workers > 1 ? primary : undefined))
+        const runs: Record<string, Measured[]> = Object.fromEntries(servers.map(([name]) => [name, []]))
+        for (let i = 0; i < repeat; i++) {
+          for (const [name, port, cpu, primary] of servers) {
+            const target: LoadTarget = { host: '127.0.0.1', port, tls, method: 'PUT', path: op.path, body: op.body }
+            runs[name]!.push(await measure(target, cpu, { connections: c, durationMs: seconds * 1000, mode }, workers > 1 ? primary : undefined))
+          }
         }
+        for (const [name] of servers) rows[name]!.push(medianOf(runs[name]!))
       }
     } finally {
       await nginx.stop()

@@ -90,7 +90,7 @@ export function baselineEntry(rev: string): string {
   const entry = join(dir, 'dist/src/cli/keyhold.js')
   if (existsSync(entry)) return entry
   mkdirSync(dir, { recursive: true })
-  const tar = execFileSync('git', ['-C', root, 'archive', sha, 'src', 'backends', 'package.json', 'tsconfig.json', 'tsconfig.build.json'])
+  const tar = execFileSync('git', ['-C', root, 'archive', sha, 'src', 'backends', 'package.json', 'tsconfig.json', 'tsconfig.build.json'], { maxBuffer: 256 << 20 })
   execFileSync('tar', ['-x', '-C', dir], { input: tar })
   build(join(dir, 'tsconfig.build.json'), join(dir, 'dist'), entry)
   return entry
