@@ -14,7 +14,7 @@ import {
 import { S3Error, s3err } from '../errors.js'
 import { AwsChunkedDecoder } from '../sigv4/chunked.js'
 import { openOffloadedHash, type OffloadedHash } from './hash-pool.js'
-import { SharedChunker } from './shared-chunks.js'
+import { PooledChunker } from './pooled-chunks.js'
 import { header, type Ctx } from './context.js'
 
 /** The results of one body's digests. */
@@ -62,7 +62,7 @@ export class BodyCheck extends Transform {
   private readonly inline: InlineHashes | undefined
   /** Opened with the first byte, so a body that never streams leaves nothing behind in a worker. */
   private offloaded: OffloadedHash | undefined
-  private readonly chunker: SharedChunker | undefined
+  private readonly chunker: PooledChunker | undefined
   private pending: Buffer[] = []
   private pendingBytes = 0
 
@@ -76,8 +76,8 @@ export class BodyCheck extends Transform {
   ) {
     super({ highWaterMark: 1 << 20 })
     if (expected.size === undefined || expected.size >= OFFLOAD_MIN) {
-      // Two holders: the hash worker and whoever writes the buffer downstream.
-      this.chunker = new SharedChunker(2)
+      // One holder: whoever writes the buffer downstream (the hash worker gets a copy).
+      this.chunker = new PooledChunker(1)
     } else {
       this.inline = new InlineHashes(expected.sha256Hex !== undefined, expected.checksum?.algorithm)
     }

@@ -1,10 +1,10 @@
 /**
  * Request-body digests off the event loop. TLS decryption, stream plumbing and hashing used to share the
  * one JavaScript thread, and MD5 alone (~2 CPU s per GiB) capped large PUTs; a small pool of worker threads
- * now hashes while the event loop moves bytes to disk. Bodies are handed over as views of
- * SharedArrayBuffers, so nothing is copied, and every view is acknowledged once hashed (releasing its hold
- * on a pooled buffer, {@link releaseShared}): the caller bounds the bytes in flight
- * ({@link OffloadedHash.whenBelow}) so memory stays flat when the workers fall behind.
+ * now hashes while the event loop moves bytes to disk. Bytes are copied (cheap next to hashing) into
+ * buffers that are transferred to the worker and transferred back with its acknowledgement, then reused:
+ * no thread ever holds memory another thread's garbage collector must free. The caller bounds the bytes in
+ * flight ({@link OffloadedHash.whenBelow}) so memory stays flat when the workers fall behind.
  *
  * @module
  */
@@ -14,7 +14,6 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { ChecksumAlgorithm } from '../checksum.js'
-import { releaseShared } from '../shared-buffers.js'
 import type { HashReply, HashRequest } from './hash-protocol.js'
 
 /** BodyDigests are one body's results. */
@@ -54,7 +53,10 @@ class PooledWorker {
 
   constructor() {
     this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: workerOptions() })
-    this.worker.on('message', (msg: HashReply) => this.sessions.get(msg.id)?.receive(msg))
+    this.worker.on('message', (msg: HashReply) => {
+      if (msg.op === 'ack') recycle(msg.data)
+      this.sessions.get(msg.id)?.receive(msg)
+    })
     this.worker.on('error', (err) => this.die(err))
     this.worker.on('exit', (code) => this.die(new Error(`hash worker exited with code ${code}`)))
     // Idle workers must not keep a finished process (CLI, tests) alive. After the listeners: adding a
@@ -63,7 +65,7 @@ class PooledWorker {
   }
 
   post(msg: HashRequest): void {
-    this.worker.postMessage(msg)
+    this.worker.postMessage(msg, msg.op === 'update' ? [msg.data] : [])
   }
 
   private die(err: Error): void {
@@ -78,6 +80,15 @@ class PooledWorker {
 
 const pool: PooledWorker[] = []
 let nextId = 1
+
+/** Transfer buffers: the size of one update, and how many idle ones are kept. */
+const SLOT = 512 * 1024
+const MAX_SPARE = 32
+const spare: ArrayBuffer[] = []
+
+function recycle(ab: ArrayBuffer): void {
+  if (ab.byteLength === SLOT && spare.length < MAX_SPARE) spare.push(ab)
+}
 
 function pickWorker(): PooledWorker {
   // A new worker only when every existing one is busy: one upload at a time needs one (warm) worker.
@@ -94,8 +105,6 @@ function pickWorker(): PooledWorker {
 /** OffloadedHash is one body's hash session in a worker. */
 export class OffloadedHash {
   private backlog = 0
-  /** Views posted and not yet acknowledged, oldest first (a worker answers in order). */
-  private readonly inFlight: Buffer[] = []
   private waiter: { limit: number; cb: () => void } | undefined
   private failure: Error | undefined
   private settle: { resolve: (d: BodyDigests) => void; reject: (e: Error) => void } | undefined
@@ -104,18 +113,17 @@ export class OffloadedHash {
   /** @internal Made by {@link openOffloadedHash}. */
   constructor(private readonly owner: PooledWorker, private readonly id: number) {}
 
-  /**
-   * update hashes data in the worker. data must be backed by a SharedArrayBuffer and must not change
-   * afterwards (the worker reads it later); once hashed, one hold of it is released if it is pooled. Throws
-   * TypeError otherwise, or after digest/drop.
-   */
-  update(data: Buffer): void {
-    if (!(data.buffer instanceof SharedArrayBuffer)) throw new TypeError('OffloadedHash.update needs shared memory')
+  /** update hashes (a copy of) data in the worker; data may be reused at once. Throws TypeError after digest/drop. */
+  update(data: Uint8Array): void {
     if (this.closed) throw new TypeError('OffloadedHash is closed')
-    if (this.failure !== undefined || data.length === 0) return
-    this.backlog += data.length
-    this.inFlight.push(data)
-    this.owner.post({ id: this.id, op: 'update', data })
+    if (this.failure !== undefined) return
+    for (let offset = 0; offset < data.length; offset += SLOT) {
+      const length = Math.min(SLOT, data.length - offset)
+      const ab = spare.pop() ?? new ArrayBuffer(SLOT)
+      new Uint8Array(ab).set(data.subarray(offset, offset + length))
+      this.backlog += length
+      this.owner.post({ id: this.id, op: 'update', data: ab, length })
+    }
   }
 
   /** whenBelow calls cb once at most `limit` bytes wait to be hashed (at once if so now, or after a failure). */
@@ -146,9 +154,6 @@ export class OffloadedHash {
   receive(msg: HashReply): void {
     if (msg.op === 'ack') {
       this.backlog -= msg.bytes
-      // Only an acknowledged view is released: after a failure the worker may still be reading the others.
-      const done = this.inFlight.shift()
-      if (done !== undefined) releaseShared(done)
       this.release()
     } else if (msg.op === 'digest') {
       this.owner.sessions.delete(this.id)

@@ -1,7 +1,7 @@
 /**
  * The hash worker: a worker_threads body that computes request-body digests (MD5 for the ETag, SHA-256 for
- * a signed payload, the client's x-amz-checksum-* algorithm) off the event loop. Bodies arrive as views of
- * SharedArrayBuffers (no copy); each is acknowledged once hashed so the sender can apply backpressure.
+ * a signed payload, the client's x-amz-checksum-* algorithm) off the event loop. Bodies arrive in
+ * transferred buffers; each goes back with its acknowledgement once hashed, for reuse and backpressure.
  * Started by {@link ./hash-pool.ts}; never imported by the server itself.
  *
  * @module
@@ -37,12 +37,14 @@ port.on('message', (msg: HashRequest) => {
         return
       case 'update': {
         const s = sessions.get(msg.id)
-        if (s === undefined) return
-        const data = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength)
-        s.md5.update(data)
-        s.sha256?.update(data)
-        s.checksum?.update(data)
-        reply({ id: msg.id, op: 'ack', bytes: data.length })
+        if (s !== undefined) {
+          const data = Buffer.from(msg.data, 0, msg.length)
+          s.md5.update(data)
+          s.sha256?.update(data)
+          s.checksum?.update(data)
+        }
+        // Even for a dropped session: the buffer goes home.
+        port.postMessage({ id: msg.id, op: 'ack', bytes: msg.length, data: msg.data } satisfies HashReply, [msg.data])
         return
       }
       case 'digest': {

@@ -8,7 +8,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { Writable, type Readable, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { releaseShared } from '../shared-buffers.js'
+import { releasePooled } from '../buffer-pool.js'
 import type { BlobStore } from './blobs.js'
 
 const EARLY_SYNC_BYTES = 32 * 1024 * 1024
@@ -17,7 +17,7 @@ const EARLY_SYNC_BYTES = 32 * 1024 * 1024
  * BlobFileSink writes a stream into an open blob file. Whatever is buffered goes out in one positional
  * writev (fewer, larger syscalls than a write per chunk); every 32 MiB it starts an fdatasync without
  * waiting, so the disk flushes in parallel with the network and the final fsync (which makes the object
- * durable) has little left to do; written buffers are released to the shared pool ({@link releaseShared}).
+ * durable) has little left to do; written buffers are released to the pool ({@link releasePooled}).
  */
 class BlobFileSink extends Writable {
   /** Bytes written to the file. */
@@ -71,7 +71,7 @@ class BlobFileSink extends Writable {
       left -= bytesWritten
       rest = skipBytes(rest, bytesWritten)
     }
-    for (const b of bufs) releaseShared(b)
+    for (const b of bufs) releasePooled(b)
     this.sinceSync += total
     if (this.sinceSync >= EARLY_SYNC_BYTES && this.syncing === undefined) {
       this.sinceSync = 0

@@ -1,17 +1,17 @@
 /**
- * Coalesces a stream's small chunks (TLS hands over ~16 KiB records) into larger pooled buffers backed by
- * SharedArrayBuffers ({@link acquireShared}): the copy that coalescing costs anyway lands in memory a hash
- * worker can read without a second copy, and the file writes downstream get fewer, larger buffers.
+ * Coalesces a stream's small chunks (TLS hands over ~16 KiB records) into larger pooled buffers
+ * ({@link acquirePooled}): the file writes downstream get fewer, larger buffers, and memory is reused
+ * instead of faulted in fresh for every 512 KiB.
  *
  * @module
  */
-import { acquireShared, SHARED_BUFFER_SIZE } from '../shared-buffers.js'
+import { acquirePooled, POOLED_BUFFER_SIZE } from '../buffer-pool.js'
 
 /**
- * SharedChunker fills pooled shared buffers from incoming chunks; each buffer it hands out is acquired for
- * `holders` releases ({@link releaseShared}).
+ * PooledChunker fills pooled buffers from incoming chunks; each buffer it hands out is acquired for
+ * `holders` releases ({@link releasePooled}).
  */
-export class SharedChunker {
+export class PooledChunker {
   private buf: Buffer | undefined
   private filled = 0
 
@@ -22,15 +22,15 @@ export class SharedChunker {
     let offset = 0
     while (offset < chunk.length) {
       if (this.buf === undefined) {
-        this.buf = acquireShared(this.holders)
+        this.buf = acquirePooled(this.holders)
         this.filled = 0
       }
-      const n = Math.min(chunk.length - offset, SHARED_BUFFER_SIZE - this.filled)
+      const n = Math.min(chunk.length - offset, POOLED_BUFFER_SIZE - this.filled)
       // TypedArray.set is a plain memcpy, without Buffer.copy's argument checks per 16 KiB record.
       this.buf.set(offset === 0 && n === chunk.length ? chunk : chunk.subarray(offset, offset + n), this.filled)
       this.filled += n
       offset += n
-      if (this.filled === SHARED_BUFFER_SIZE) full(this.take()!)
+      if (this.filled === POOLED_BUFFER_SIZE) full(this.take()!)
     }
   }
 
