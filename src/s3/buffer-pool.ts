@@ -12,8 +12,8 @@
 /** POOLED_BUFFER_SIZE is the size of every pooled buffer. */
 export const POOLED_BUFFER_SIZE = 512 * 1024
 
-/** Idle buffers kept for reuse (16 MiB); more are left to the garbage collector. */
-const MAX_FREE = 32
+/** Idle buffers kept for reuse (4 MiB, what one upload keeps in flight); more are left to the garbage collector. */
+const MAX_FREE = 8
 
 const free: ArrayBuffer[] = []
 /** Holders left per pooled buffer that is out of the pool. */

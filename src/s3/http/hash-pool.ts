@@ -24,8 +24,11 @@ export interface BodyDigests {
   checksumBase64: string | undefined
 }
 
-/** How many workers: one per core (more cannot hash faster), at most four. */
-const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism()))
+/**
+ * How many workers: one per core beside the event loop's, at most four. Each worker is a V8 isolate (tens of
+ * MiB resident), and one worker hashes ~400 MB/s, more than a 2-core machine takes in.
+ */
+const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1))
 
 // In a source checkout the worker is TypeScript: a worker does not inherit the main thread's tsx hooks
 // (Node 20), so a tiny CommonJS bootstrap registers them before importing the worker module.
@@ -83,7 +86,7 @@ let nextId = 1
 
 /** Transfer buffers: the size of one update, and how many idle ones are kept. */
 const SLOT = 512 * 1024
-const MAX_SPARE = 32
+const MAX_SPARE = 8
 const spare: ArrayBuffer[] = []
 
 function recycle(ab: ArrayBuffer): void {
