@@ -63,6 +63,8 @@ const loads: number[] = [loadavg()[0]!]
 
 const pki = await testPki()
 const work = mkdtempSync(join(tmpdir(), 'keyhold-s3-bench-'))
+// A failed run must not leave gigabytes of objects behind.
+process.once('exit', () => rmSync(work, { recursive: true, force: true }))
 const certs = join(work, 'certs')
 mkdirSync(certs)
 copyFileSync(pki.server.certFile, join(certs, 'public.crt'))

@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,7 +32,10 @@ function waitListening(port: number, ms: number): Promise<void> {
   })
 }
 
-/** startDavNginx serves a temp dir with PUT/GET over TLS; throws when nginx is missing or does not start. */
+/**
+ * startDavNginx serves a temp dir with PUT/GET over TLS; throws when nginx is missing or does not start.
+ * The dir (gigabytes after a run) is removed by stop() and when the process exits.
+ */
 export async function startDavNginx(certFile: string, keyFile: string, workers = 2): Promise<DavNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-s3-nginx-'))
   // nginx workers run as nobody: they must be able to write the served tree.
@@ -70,13 +73,19 @@ http {
 }
 `)
   const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' })
-  process.once('exit', () => proc.kill('SIGQUIT'))
+  process.once('exit', () => {
+    proc.kill('SIGQUIT')
+    rmSync(dir, { recursive: true, force: true })
+  })
   await waitListening(port, 10_000)
   return {
     url: `https://127.0.0.1:${port}`,
     pid: proc.pid!,
     stop: () => new Promise((resolve) => {
-      proc.once('exit', () => resolve())
+      proc.once('exit', () => {
+        rmSync(dir, { recursive: true, force: true })
+        resolve()
+      })
       proc.kill('SIGQUIT')
     }),
   }
