@@ -17,13 +17,15 @@ export interface S3Proc {
 }
 
 /**
- * startKeyholdS3 runs `<root>/bin/keyhold-s3.js server` over TLS with the certs dir; `nodeFlags` go to its
- * node (e.g. --cpu-prof). Throws when the server does not announce its URL within 60 s.
+ * startKeyholdS3 runs `<root>/bin/keyhold-s3.js server` (or `entry`, a compiled entry point) over TLS with the
+ * certs dir; `nodeFlags` go to its node (e.g. --cpu-prof). Throws when the server does not announce its URL
+ * within 60 s.
  */
 export async function startKeyholdS3(opts: {
-  root: string; dataDir: string; certsDir: string; user: string; password: string; nodeFlags?: string[]
+  root: string; dataDir: string; certsDir: string; user: string; password: string; nodeFlags?: string[]; entry?: string
 }): Promise<S3Proc> {
-  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), join(opts.root, 'bin/keyhold-s3.js'), 'server', opts.dataDir,
+  const bin = opts.entry ?? join(opts.root, 'bin/keyhold-s3.js')
+  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), bin, 'server', opts.dataDir,
     '--address', '127.0.0.1:0', '--certs-dir', opts.certsDir], {
     cwd: opts.root,
     env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', MINIO_ROOT_USER: opts.user, MINIO_ROOT_PASSWORD: opts.password },

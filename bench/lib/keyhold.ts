@@ -70,11 +70,12 @@ function build(project: string, outDir: string, entry: string): void {
 }
 
 /**
- * compiledEntry builds the sources once into {@link COMPILED} and returns the keyhold entry
- * point, so the server runs as deployed (no TypeScript loader in its memory). Throws when tsc fails.
+ * compiledEntry builds the sources once into {@link COMPILED} and returns the entry point of the
+ * `keyhold` (default) or `keyhold-s3` command, so the server runs as deployed (no TypeScript loader
+ * in its memory). Throws when tsc fails.
  */
-function compiledEntry(): string {
-  const entry = join(COMPILED, 'src/cli/keyhold.js')
+export function compiledEntry(command: 'keyhold' | 'keyhold-s3' = 'keyhold'): string {
+  const entry = join(COMPILED, `src/cli/${command}.js`)
   if (!existsSync(entry) || newestSource() > statSync(entry).mtimeMs) build(join(root, 'tsconfig.build.json'), COMPILED, entry)
   return entry
 }
