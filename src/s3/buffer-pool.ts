@@ -12,16 +12,32 @@
 /** POOLED_BUFFER_SIZE is the size of every pooled buffer. */
 export const POOLED_BUFFER_SIZE = 512 * 1024
 
-/** Idle buffers kept for reuse (4 MiB, what one upload keeps in flight); more are left to the garbage collector. */
-const MAX_FREE = 8
+/**
+ * Idle buffers kept for reuse (8 MiB: what one upload keeps in flight in coalescing buffers plus in transfers
+ * to the hash worker); more are left to the garbage collector.
+ */
+const MAX_FREE = 16
 
 const free: ArrayBuffer[] = []
 /** Holders left per pooled buffer that is out of the pool. */
 const holds = new WeakMap<ArrayBufferLike, number>()
 
+/**
+ * takeSpare takes a raw ArrayBuffer of POOLED_BUFFER_SIZE bytes (old contents) with no holds on it, for a caller
+ * that hands it on whole (the hash worker's transfers) and gives it back with {@link giveSpare}. Never throws.
+ */
+export function takeSpare(): ArrayBuffer {
+  return free.pop() ?? new ArrayBuffer(POOLED_BUFFER_SIZE)
+}
+
+/** giveSpare returns a buffer from {@link takeSpare} (other sizes are left to the garbage collector). Never throws. */
+export function giveSpare(ab: ArrayBuffer): void {
+  if (ab.byteLength === POOLED_BUFFER_SIZE && free.length < MAX_FREE) free.push(ab)
+}
+
 /** acquirePooled takes a buffer of POOLED_BUFFER_SIZE bytes (old contents) that `holders` parties will release. */
 export function acquirePooled(holders: number): Buffer {
-  const ab = free.pop() ?? new ArrayBuffer(POOLED_BUFFER_SIZE)
+  const ab = takeSpare()
   holds.set(ab, holders)
   return Buffer.from(ab)
 }
@@ -39,5 +55,5 @@ export function releasePooled(buf: Uint8Array): void {
     return
   }
   holds.delete(ab)
-  if (free.length < MAX_FREE && ab instanceof ArrayBuffer) free.push(ab)
+  if (ab instanceof ArrayBuffer) giveSpare(ab)
 }

@@ -13,17 +13,9 @@ import {
 } from '../checksum.js'
 import { S3Error, s3err } from '../errors.js'
 import { AwsChunkedDecoder } from '../sigv4/chunked.js'
-import { openOffloadedHash, type OffloadedHash } from './hash-pool.js'
+import { openOffloadedHash, type BodyDigests, type OffloadedHash } from './hash-pool.js'
 import { PooledChunker } from './pooled-chunks.js'
 import { header, type Ctx } from './context.js'
-
-/** The results of one body's digests. */
-interface Digests {
-  md5Hex: string
-  sha256Hex: string | undefined
-  /** The client's checksum algorithm's value, base64. */
-  checksum: string | undefined
-}
 
 /**
  * InlineHashes hashes on the event loop: for small bodies, where handing bytes to a worker costs more than
@@ -42,8 +34,8 @@ class InlineHashes {
     this.sha256?.update(chunk)
     this.hasher?.update(chunk)
   }
-  digest(): Digests {
-    return { md5Hex: this.md5.digest('hex'), sha256Hex: this.sha256?.digest('hex'), checksum: this.hasher?.digest().toString('base64') }
+  digest(): BodyDigests {
+    return { md5Hex: this.md5.digest('hex'), sha256Hex: this.sha256?.digest('hex'), checksumBase64: this.hasher?.digest().toString('base64') }
   }
 }
 
@@ -90,9 +82,7 @@ export class BodyCheck extends Transform {
       return
     }
     if (this.chunker !== undefined) {
-      const hashes = this.offloaded ??= openOffloadedHash({
-        sha256: this.expected.sha256Hex !== undefined, checksum: this.expected.checksum?.algorithm,
-      })
+      const hashes = this.offloaded ??= this.openHashes()
       this.chunker.add(chunk, (full) => {
         hashes.update(full)
         this.push(full)
@@ -129,11 +119,11 @@ export class BodyCheck extends Transform {
       return
     }
     const rest = this.chunker!.take()
-    const hashes = this.offloaded ?? openOffloadedHash({ sha256: this.expected.sha256Hex !== undefined, checksum: this.expected.checksum?.algorithm })
+    const hashes = this.offloaded ?? this.openHashes()
     this.offloaded = undefined
     if (rest !== undefined) hashes.update(rest)
     hashes.digest().then((d) => {
-      this.verify({ md5Hex: d.md5Hex, sha256Hex: d.sha256Hex, checksum: d.checksumBase64 })
+      this.verify(d)
       if (rest !== undefined) this.push(rest)
       cb()
     }).catch((err: unknown) => cb(err as Error))
@@ -145,14 +135,19 @@ export class BodyCheck extends Transform {
     cb(err)
   }
 
-  private verify(d: Digests): void {
+  /** openHashes starts this body's session in a hash worker: MD5, plus what the request asks to verify. */
+  private openHashes(): OffloadedHash {
+    return openOffloadedHash({ sha256: this.expected.sha256Hex !== undefined, checksum: this.expected.checksum?.algorithm })
+  }
+
+  private verify(d: BodyDigests): void {
     const exp = this.expected
     if (exp.size !== undefined && this.size !== exp.size) throw s3err('IncompleteBody')
     this.md5Hex = d.md5Hex
     if (exp.md5Base64 !== undefined && Buffer.from(d.md5Hex, 'hex').toString('base64') !== exp.md5Base64) throw s3err('BadDigest')
     if (exp.sha256Hex !== undefined && d.sha256Hex !== exp.sha256Hex) throw s3err('XAmzContentSHA256Mismatch')
-    if (exp.checksum !== undefined && d.checksum !== undefined) {
-      const value = d.checksum
+    if (exp.checksum !== undefined && d.checksumBase64 !== undefined) {
+      const value = d.checksumBase64
       const given = exp.checksum.trailer === true ? this.trailers.get(checksumHeader(exp.checksum.algorithm)) : exp.checksum.value
       if (given !== undefined && given !== value) {
         throw s3err('BadDigest', `The ${exp.checksum.algorithm} you specified did not match the calculated checksum.`)

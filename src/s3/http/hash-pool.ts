@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { giveSpare, POOLED_BUFFER_SIZE, takeSpare } from '../buffer-pool.js'
 import type { ChecksumAlgorithm } from '../checksum.js'
 import type { HashReply, HashRequest } from './hash-protocol.js'
 
@@ -63,7 +64,7 @@ class PooledWorker {
     // memory to a server whose whole budget while a 1 GiB object streams is 200 MiB.
     this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: workerOptions(), resourceLimits: WORKER_LIMITS })
     this.worker.on('message', (msg: HashReply) => {
-      if (msg.op === 'ack') recycle(msg.data)
+      if (msg.op === 'ack') giveSpare(msg.data)
       this.sessions.get(msg.id)?.receive(msg)
     })
     this.worker.on('error', (err) => this.die(err))
@@ -90,14 +91,8 @@ class PooledWorker {
 const pool: PooledWorker[] = []
 let nextId = 1
 
-/** Transfer buffers: the size of one update, and how many idle ones are kept. */
-const SLOT = 512 * 1024
-const MAX_SPARE = 8
-const spare: ArrayBuffer[] = []
-
-function recycle(ab: ArrayBuffer): void {
-  if (ab.byteLength === SLOT && spare.length < MAX_SPARE) spare.push(ab)
-}
+/** The size of one update's transfer buffer: the shared pool's ({@link takeSpare}). */
+const SLOT = POOLED_BUFFER_SIZE
 
 function pickWorker(): PooledWorker {
   // A new worker only when every existing one is busy: one upload at a time needs one (warm) worker.
@@ -128,7 +123,7 @@ export class OffloadedHash {
     if (this.failure !== undefined) return
     for (let offset = 0; offset < data.length; offset += SLOT) {
       const length = Math.min(SLOT, data.length - offset)
-      const ab = spare.pop() ?? new ArrayBuffer(SLOT)
+      const ab = takeSpare()
       new Uint8Array(ab).set(data.subarray(offset, offset + length))
       this.backlog += length
       this.owner.post({ id: this.id, op: 'update', data: ab, length })
