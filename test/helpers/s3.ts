@@ -102,3 +102,9 @@ export async function s3error(p: Promise<unknown>): Promise<S3ServiceException> 
   }
   throw new Error('expected an S3 error')
 }
+
+/** bodyBytes awaits a GetObject result and reads its whole body. Throws what the request or the read throws. */
+export async function bodyBytes(p: Promise<{ Body?: unknown }>): Promise<Buffer> {
+  const res = await p
+  return Buffer.from(await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())
+}

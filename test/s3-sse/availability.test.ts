@@ -2,13 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signedRequest } from '../../src/cli/s3/alias.js'
+import { bodyBytes } from '../helpers/s3.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
 import { ROOT, kesEnv, startStore, type Store } from './s3-helper.js'
-
-async function body(p: Promise<{ Body?: unknown }>): Promise<Buffer> {
-  const res = await p
-  return Buffer.from(await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())
-}
 
 describe('two Keyhold endpoints, auto-encryption and the KMS admin API', () => {
   let a: Keyhold
@@ -38,7 +34,7 @@ describe('two Keyhold endpoints, auto-encryption and the KMS admin API', () => {
         expect([put.ServerSideEncryption, put.SSEKMSKeyId]).toEqual(['aws:kms', 'arn:aws:kms:minio-default'])
         objects.set(key, data)
       }
-      for (const [key, data] of objects) expect((await body(c.send(new GetObjectCommand({ Bucket: 'auto', Key: key })))).equals(data)).toBe(true)
+      for (const [key, data] of objects) expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'auto', Key: key })))).equals(data)).toBe(true)
     }
     await round('both-up')
     await a.stop()

@@ -4,27 +4,13 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
-  HeadObjectCommand, ListObjectsV2Command, PutBucketEncryptionCommand, PutObjectCommand, UploadPartCommand, S3ServiceException,
+  HeadObjectCommand, ListObjectsV2Command, PutBucketEncryptionCommand, PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KesClient } from '../../src/client/index.js'
+import { bodyBytes, s3error } from '../helpers/s3.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
 import { kesEnv, startStore, type Store } from './s3-helper.js'
-
-async function body(p: Promise<{ Body?: unknown }>): Promise<Buffer> {
-  const res = await p
-  return Buffer.from(await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())
-}
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e
-    throw e
-  }
-  throw new Error('expected an S3 error')
-}
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -64,8 +50,8 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     expect(put.SSEKMSKeyId).toBe('arn:aws:kms:minio-default')
     const head = await c.send(new HeadObjectCommand({ Bucket: 'enc', Key: 'a/obj.bin' }))
     expect([head.ServerSideEncryption, head.SSEKMSKeyId, head.ContentLength]).toEqual(['aws:kms', 'arn:aws:kms:minio-default', data.length])
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'a/obj.bin' })))).equals(data)).toBe(true)
-    const ranged = await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'a/obj.bin', Range: 'bytes=65530-65545' })))
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'a/obj.bin' })))).equals(data)).toBe(true)
+    const ranged = await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'a/obj.bin', Range: 'bytes=65530-65545' })))
     expect(ranged.equals(data.subarray(65530, 65546))).toBe(true)
     const list = await c.send(new ListObjectsV2Command({ Bucket: 'enc' }))
     expect(list.Contents?.find((o) => o.Key === 'a/obj.bin')?.Size).toBe(data.length)
@@ -85,11 +71,11 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     const ssec = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: md5 }
     const put = await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'ssec', Body: data, ...ssec }))
     expect([put.SSECustomerAlgorithm, put.SSECustomerKeyMD5]).toEqual(['AES256', md5])
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'ssec', ...ssec })))).equals(data)).toBe(true)
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'ssec', ...ssec })))).equals(data)).toBe(true)
     const wrongKey = randomBytes(32)
-    const wrong = await s3Error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'ssec', SSECustomerAlgorithm: 'AES256', SSECustomerKey: wrongKey.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(wrongKey).digest('base64') })))
+    const wrong = await s3error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'ssec', SSECustomerAlgorithm: 'AES256', SSECustomerKey: wrongKey.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(wrongKey).digest('base64') })))
     expect([wrong.$metadata.httpStatusCode, wrong.name]).toEqual([403, 'AccessDenied'])
-    const none = await s3Error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'ssec' })))
+    const none = await s3error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'ssec' })))
     expect(none.$metadata.httpStatusCode).toBe(400)
   })
 
@@ -107,13 +93,13 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     md5Of.push(p1, p2, all)
     const head = await c.send(new HeadObjectCommand({ Bucket: 'enc', Key: 'mp' }))
     expect([head.ContentLength, head.ServerSideEncryption]).toEqual([all.length, 'aws:kms'])
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'mp' })))).equals(all)).toBe(true)
-    const cross = await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'mp', Range: `bytes=${(5 << 20) - 3}-${(5 << 20) + 3}` })))
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'mp' })))).equals(all)).toBe(true)
+    const cross = await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'mp', Range: `bytes=${(5 << 20) - 3}-${(5 << 20) + 3}` })))
     expect(cross.equals(all.subarray((5 << 20) - 3, (5 << 20) + 4))).toBe(true)
 
     const copy = await c.send(new CopyObjectCommand({ Bucket: 'enc', Key: 'mp-copy', CopySource: 'enc/mp', ServerSideEncryption: 'AES256' }))
     expect(copy.ServerSideEncryption).toBe('AES256')
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'mp-copy' })))).equals(all)).toBe(true)
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'mp-copy' })))).equals(all)).toBe(true)
   })
 
   it('CopyObject from an SSE-C source, and in-place rotation to another KMS key', async () => {
@@ -130,15 +116,15 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
       Bucket: 'enc', Key: 'c-dst', CopySource: 'enc/c-src', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'minio-default',
       CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: key.toString('base64'), CopySourceSSECustomerKeyMD5: md5,
     }))
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'c-dst' })))).equals(data)).toBe(true)
-    const noKey = await s3Error(c.send(new CopyObjectCommand({ Bucket: 'enc', Key: 'c-dst2', CopySource: 'enc/c-src' })))
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'c-dst' })))).equals(data)).toBe(true)
+    const noKey = await s3error(c.send(new CopyObjectCommand({ Bucket: 'enc', Key: 'c-dst2', CopySource: 'enc/c-src' })))
     expect(noKey.$metadata.httpStatusCode).toBe(400)
 
     const rot = await c.send(new CopyObjectCommand({ Bucket: 'enc', Key: 'c-dst', CopySource: 'enc/c-dst', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'rotated-to' }))
     expect(rot.SSEKMSKeyId).toBe('arn:aws:kms:rotated-to')
     const head = await c.send(new HeadObjectCommand({ Bucket: 'enc', Key: 'c-dst' }))
     expect(head.SSEKMSKeyId).toBe('arn:aws:kms:rotated-to')
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'c-dst' })))).equals(data)).toBe(true)
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'c-dst' })))).equals(data)).toBe(true)
   })
 
   it('a flipped byte in stored ciphertext or sealed metadata fails the GET, never wrong bytes', async () => {
@@ -155,7 +141,7 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
       const bad = Buffer.from(original)
       bad[pos] = bad[pos]! ^ 0x01
       writeFileSync(file, bad)
-      const got = await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'tamper' }))).catch(() => undefined)
+      const got = await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'tamper' }))).catch(() => undefined)
       expect(got === undefined || !got.equals(data)).toBe(true)
       if (got !== undefined) expect(data.subarray(0, got.length).equals(got)).toBe(true) // only authenticated prefix, never altered bytes
       expect(got?.length ?? 0).toBeLessThan(data.length)
@@ -166,12 +152,12 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
       const raw = Buffer.from(meta[name]!, 'base64')
       raw[3] = raw[3]! ^ 0x01
       db.prepare("UPDATE objects SET internal = ? WHERE bucket='enc' AND key='tamper'").run(JSON.stringify({ ...meta, [name]: raw.toString('base64') }))
-      const e = await s3Error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'tamper' })))
+      const e = await s3error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'tamper' })))
       expect(e.$metadata.httpStatusCode).toBeGreaterThanOrEqual(400)
     }
     db.prepare("UPDATE objects SET internal = ? WHERE bucket='enc' AND key='tamper'").run(row.internal)
     db.close()
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'tamper' })))).equals(data)).toBe(true)
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'tamper' })))).equals(data)).toBe(true)
   })
 
   it('Keyhold down: encrypted PUT fails clearly and stores nothing; GET fails, then works when Keyhold is back', async () => {
@@ -180,16 +166,16 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'before-outage', Body: data }))
     await kh.stop()
     try {
-      const put = await s3Error(c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'during-outage', Body: data })))
+      const put = await s3error(c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'during-outage', Body: data })))
       expect([put.$metadata.httpStatusCode, put.name]).toEqual([500, 'kms:KeyGenerationFailed'])
-      const missing = await s3Error(c.send(new HeadObjectCommand({ Bucket: 'enc', Key: 'during-outage' })))
+      const missing = await s3error(c.send(new HeadObjectCommand({ Bucket: 'enc', Key: 'during-outage' })))
       expect(missing.$metadata.httpStatusCode).toBe(404)
-      const get = await s3Error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'before-outage' })))
+      const get = await s3error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'before-outage' })))
       expect([get.$metadata.httpStatusCode, get.name]).toEqual([500, 'kms:DecryptionFailed'])
     } finally {
       await kh.start()
     }
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'before-outage' })))).equals(data)).toBe(true)
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'before-outage' })))).equals(data)).toBe(true)
   })
 
   it('a key deleted in Keyhold gives a clear error, not a crash', async () => {
@@ -199,9 +185,9 @@ describe('keyhold-s3 with Keyhold over mTLS', () => {
     await c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'doomed', Body: Buffer.from('x'), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'doomed' }))
     await admin.deleteKey('doomed')
     admin.close()
-    const e = await s3Error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'doomed' })))
+    const e = await s3error(c.send(new GetObjectCommand({ Bucket: 'enc', Key: 'doomed' })))
     expect([e.$metadata.httpStatusCode, e.name, e.message]).toEqual([404, 'kms:KeyNotFound', 'key with given key ID does not exist'])
-    const put = await s3Error(c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'doomed2', Body: Buffer.from('x'), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'doomed' })))
+    const put = await s3error(c.send(new PutObjectCommand({ Bucket: 'enc', Key: 'doomed2', Body: Buffer.from('x'), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'doomed' })))
     expect(put.$metadata.httpStatusCode).toBe(404)
   })
 

@@ -13,10 +13,11 @@ import Database from 'better-sqlite3'
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
   HeadObjectCommand, ListObjectsCommand, ListObjectsV2Command, ListObjectVersionsCommand, ListPartsCommand,
-  PutObjectCommand, S3ServiceException, UploadPartCommand, type S3Client,
+  PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../helpers/pki.js'
+import { bodyBytes, s3error } from '../helpers/s3.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
 import { ROOT, kesEnv, startStore, type Store } from './s3-helper.js'
 
@@ -26,21 +27,6 @@ const q = (etag: string) => `"${etag}"`
 /** S3's multipart ETag from the part ETags a client was shown. */
 const multipartETag = (etags: string[]) =>
   `${createHash('md5').update(Buffer.concat(etags.map((e) => Buffer.from(e.replace(/"/g, ''), 'hex')))).digest('hex')}-${etags.length}`
-
-async function body(p: Promise<{ Body?: unknown }>): Promise<Buffer> {
-  const res = await p
-  return Buffer.from(await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())
-}
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e
-    throw e
-  }
-  throw new Error('expected an S3 error')
-}
 
 /** Every ETag a listing of the bucket shows for key, through ListObjects V1, V2 and ListObjectVersions. */
 async function listedETags(c: S3Client, bucket: string, key: string): Promise<Array<string | undefined>> {
@@ -95,10 +81,10 @@ describe('ETags of encrypted objects, as MinIO', () => {
     expect(await listedETags(c, 'etags', 's3')).toEqual([q(sum), q(sum), q(sum)])
 
     // Conditionals compare with the ETag the client sees.
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 's3', IfMatch: q(sum) })))).equals(data)).toBe(true)
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 's3', IfMatch: q(sum) })))).equals(data)).toBe(true)
     expect((await c.send(new HeadObjectCommand({ Bucket: 'etags', Key: 's3', IfMatch: sum }))).ETag).toBe(q(sum))
-    expect((await s3Error(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 's3', IfMatch: q(sealed.slice(-32)) })))).$metadata.httpStatusCode).toBe(412)
-    expect((await s3Error(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 's3', IfNoneMatch: q(sum) })))).$metadata.httpStatusCode).toBe(304)
+    expect((await s3error(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 's3', IfMatch: q(sealed.slice(-32)) })))).$metadata.httpStatusCode).toBe(412)
+    expect((await s3error(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 's3', IfNoneMatch: q(sum) })))).$metadata.httpStatusCode).toBe(304)
 
     // CopyObject: copy-source conditions see the MD5; the destination is re-sealed under its own key.
     const copy = await c.send(new CopyObjectCommand({ Bucket: 'etags', Key: 's3-copy', CopySource: 'etags/s3', CopySourceIfMatch: q(sum), ServerSideEncryption: 'AES256' }))
@@ -106,7 +92,7 @@ describe('ETags of encrypted objects, as MinIO', () => {
     expect(storedETag('etags', 's3-copy')).toMatch(/^[0-9a-f]{96}$/)
     expect(storedETag('etags', 's3-copy')).not.toBe(sealed)
     expect((await c.send(new HeadObjectCommand({ Bucket: 'etags', Key: 's3-copy' }))).ETag).toBe(q(sum))
-    const refused = await s3Error(c.send(new CopyObjectCommand({ Bucket: 'etags', Key: 's3-copy2', CopySource: 'etags/s3', CopySourceIfNoneMatch: q(sum) })))
+    const refused = await s3error(c.send(new CopyObjectCommand({ Bucket: 'etags', Key: 's3-copy2', CopySource: 'etags/s3', CopySourceIfNoneMatch: q(sum) })))
     expect(refused.$metadata.httpStatusCode).toBe(412)
 
     // To SSE-KMS: the sealed MD5 of the copy is stored, its last 32 hex digits are shown (never the MD5).
@@ -167,7 +153,7 @@ describe('ETags of encrypted objects, as MinIO', () => {
 
       if (kind !== 'SSE-S3') {
         // The plaintext MD5s are not the part ETags of an SSE-KMS/SSE-C upload.
-        const wrong = await s3Error(c.send(new CompleteMultipartUploadCommand({ ...ids, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: q(md5(p1)) }, { PartNumber: 2, ETag: e2 }] } })))
+        const wrong = await s3error(c.send(new CompleteMultipartUploadCommand({ ...ids, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: q(md5(p1)) }, { PartNumber: 2, ETag: e2 }] } })))
         expect([wrong.$metadata.httpStatusCode, wrong.name]).toEqual([400, 'InvalidPart'])
       }
       const done = await c.send(new CompleteMultipartUploadCommand({ ...ids, ...h.each, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }] } }))
@@ -211,8 +197,8 @@ describe('ETags of encrypted objects, as MinIO', () => {
     expect(kms.ETag).not.toBe(s3.ETag)
     const cust = await c.send(new HeadObjectCommand({ Bucket: 'etags', Key: 'cli-ssec', ...cliKey }))
     expect(cust.ETag).toMatch(/^"[0-9a-f]{32}-2"$/)
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 'cli-ssec', ...cliKey })))).equals(data)).toBe(true)
-    expect((await body(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 'cli-kms' })))).equals(data)).toBe(true)
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 'cli-ssec', ...cliKey })))).equals(data)).toBe(true)
+    expect((await bodyBytes(c.send(new GetObjectCommand({ Bucket: 'etags', Key: 'cli-kms' })))).equals(data)).toBe(true)
   }, 120_000)
 
   it('Keyhold down: listing and HEAD of SSE-S3 objects fail as the GET does; SSE-KMS and old unsealed ETags need no KMS', async () => {
@@ -229,13 +215,13 @@ describe('ETags of encrypted objects, as MinIO', () => {
 
     await kh.stop()
     try {
-      const get = await s3Error(c.send(new GetObjectCommand({ Bucket: 'down-s3', Key: 'o' })))
+      const get = await s3error(c.send(new GetObjectCommand({ Bucket: 'down-s3', Key: 'o' })))
       expect([get.$metadata.httpStatusCode, get.name]).toEqual([500, 'kms:DecryptionFailed'])
       for (const list of [new ListObjectsV2Command({ Bucket: 'down-s3' }), new ListObjectsCommand({ Bucket: 'down-s3' }), new ListObjectVersionsCommand({ Bucket: 'down-s3' })]) {
-        const e = await s3Error(c.send(list as ListObjectsV2Command))
+        const e = await s3error(c.send(list as ListObjectsV2Command))
         expect([e.$metadata.httpStatusCode, e.name, e.message]).toEqual([get.$metadata.httpStatusCode, get.name, get.message])
       }
-      const head = await s3Error(c.send(new HeadObjectCommand({ Bucket: 'down-s3', Key: 'o' })))
+      const head = await s3error(c.send(new HeadObjectCommand({ Bucket: 'down-s3', Key: 'o' })))
       expect(head.$metadata.httpStatusCode).toBe(500)
       expect((await c.send(new ListObjectsV2Command({ Bucket: 'down-kms' }))).Contents?.[0]?.ETag).toBe(kms.ETag)
       expect((await c.send(new HeadObjectCommand({ Bucket: 'legacy', Key: 'o' }))).ETag).toBe(q(md5(data)))
@@ -256,8 +242,8 @@ describe('ETags of encrypted objects, as MinIO', () => {
     const flipped = sealed.slice(0, 40) + (sealed[40] === '0' ? '1' : '0') + sealed.slice(41)
     db.prepare("UPDATE objects SET etag = ? WHERE bucket = 'down-s3' AND key = 't'").run(flipped)
     try {
-      expect((await s3Error(c.send(new HeadObjectCommand({ Bucket: 'down-s3', Key: 't' })))).$metadata.httpStatusCode).toBe(500)
-      const list = await s3Error(c.send(new ListObjectsV2Command({ Bucket: 'down-s3' })))
+      expect((await s3error(c.send(new HeadObjectCommand({ Bucket: 'down-s3', Key: 't' })))).$metadata.httpStatusCode).toBe(500)
+      const list = await s3error(c.send(new ListObjectsV2Command({ Bucket: 'down-s3' })))
       expect([list.$metadata.httpStatusCode, list.name]).toEqual([500, 'InternalError'])
     } finally {
       db.prepare("UPDATE objects SET etag = ? WHERE bucket = 'down-s3' AND key = 't'").run(sealed)
