@@ -1,14 +1,15 @@
 /**
  * The checksum of a completed multipart object, as S3 forms it (AWS "Checking object integrity": full object
- * versus composite checksums). CRC64NVME is always FULL_OBJECT: the CRC of the whole byte stream, derived here
- * from the parts' CRCs and sizes without re-reading them, shown without a part-count suffix. The other
- * algorithms keep S3's default, COMPOSITE: the checksum of the concatenated binary part checksums, shown as
- * `value-N`.
+ * versus composite checksums). FULL_OBJECT is the CRC of the whole byte stream, derived here from the parts'
+ * CRCs and sizes without re-reading them, shown without a part-count suffix: always so for CRC64NVME, on request
+ * (x-amz-checksum-type) for CRC32 and CRC32C. COMPOSITE, the default of CRC32, CRC32C, SHA1 and SHA256, is the
+ * checksum of the concatenated binary part checksums, shown as `value-N`.
  *
  * @module
  */
 import type { IncomingMessage } from 'node:http'
 import { algorithmOfHeader, newHasher, type ChecksumAlgorithm } from './checksum.js'
+import { crc32Combine, type Crc32Algorithm } from './crc-combine.js'
 import { crc64Bytes, crc64Combine, crc64FromBytes, CRC64_INIT, type Crc64 } from './crc64nvme.js'
 import { s3err } from './errors.js'
 import type { PartRow, StoredChecksum } from './storage/meta.js'
@@ -22,13 +23,12 @@ export function checksumTypeOf(algorithm: string): ChecksumType {
 }
 
 /**
- * checkChecksumType validates a CreateMultipartUpload's x-amz-checksum-type against its algorithm. As in S3,
- * CRC64NVME is FULL_OBJECT only and SHA1/SHA256 COMPOSITE only. S3 also forms full-object CRC32/CRC32C on
- * request; keyhold-s3 does not (an upload stores no type), so that is refused rather than silently answered
- * with a composite value. Throws S3Error InvalidRequest, NotImplemented.
+ * checkChecksumType validates a CreateMultipartUpload's x-amz-checksum-type against its algorithm and returns
+ * the type the upload's checksum takes (null without an algorithm). As in S3, CRC64NVME is FULL_OBJECT only,
+ * SHA1/SHA256 COMPOSITE only, CRC32/CRC32C either. Throws S3Error InvalidRequest.
  */
-export function checkChecksumType(algorithm: string | null, type: string | undefined): void {
-  if (type === undefined) return
+export function checkChecksumType(algorithm: string | null, type: string | undefined): ChecksumType | null {
+  if (type === undefined) return algorithm === null ? null : checksumTypeOf(algorithm)
   const upper = type.toUpperCase()
   if (upper !== 'FULL_OBJECT' && upper !== 'COMPOSITE') {
     throw s3err('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.')
@@ -36,18 +36,54 @@ export function checkChecksumType(algorithm: string | null, type: string | undef
   if (algorithm === null) {
     throw s3err('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.')
   }
-  if (upper === checksumTypeOf(algorithm)) return
-  if (upper === 'FULL_OBJECT' && (algorithm === 'CRC32' || algorithm === 'CRC32C')) {
-    throw s3err('NotImplemented', `Full-object ${algorithm} checksums of multipart uploads are not supported; use CRC64NVME.`)
-  }
+  if (upper === checksumTypeOf(algorithm)) return upper
+  if (upper === 'FULL_OBJECT' && isCrc32(algorithm)) return upper
   throw s3err('InvalidRequest', `The ${upper} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`)
 }
 
+function isCrc32(algorithm: string): algorithm is Crc32Algorithm {
+  return algorithm === 'CRC32' || algorithm === 'CRC32C'
+}
+
 /**
- * multipartChecksum computes a completed upload's checksum from its parts (each stored as `ALGO:base64`);
- * null when the upload has no algorithm or a part lacks its checksum. Throws nothing.
+ * checkCompleteChecksumType compares the x-amz-checksum-type of a CompleteMultipartUpload, if any, with the
+ * type the upload was created with (S3 refuses a different one). Throws S3Error InvalidRequest.
  */
-export function multipartChecksum(algorithm: string | null, parts: ReadonlyArray<Pick<PartRow, 'size' | 'checksum'>>): StoredChecksum | null {
+export function checkCompleteChecksumType(uploadType: ChecksumType | null, type: string | undefined): void {
+  if (type === undefined || type.toUpperCase() === uploadType) return
+  throw s3err('InvalidRequest', `The upload was created using the ${uploadType ?? 'null'} checksum mode. The complete request must use the same checksum mode.`)
+}
+
+/** fullObjectCrc folds the parts' CRCs (raw big-endian values) into the CRC of their concatenation; null on a malformed value. */
+function fullObjectCrc(algorithm: string, values: Buffer[], sizes: number[]): Buffer | null {
+  if (algorithm === 'CRC64NVME') {
+    let crc: Crc64 = CRC64_INIT
+    const cache = new Map<number, Crc64>()
+    for (const [i, v] of values.entries()) {
+      if (v.length !== 8) return null
+      crc = crc64Combine(crc, crc64FromBytes(v), sizes[i]!, cache)
+    }
+    return crc64Bytes(crc)
+  }
+  if (!isCrc32(algorithm)) return null
+  let crc = 0 // the CRC32/CRC32C of no bytes
+  const cache = new Map<number, number>()
+  for (const [i, v] of values.entries()) {
+    if (v.length !== 4) return null
+    crc = crc32Combine(algorithm, crc, v.readUInt32BE(0), sizes[i]!, cache)
+  }
+  const out = Buffer.alloc(4)
+  out.writeUInt32BE(crc)
+  return out
+}
+
+/**
+ * multipartChecksum computes a completed upload's checksum of the given type (by default the algorithm's)
+ * from its parts (each stored as `ALGO:base64`); null when the upload has no algorithm or a part lacks its
+ * checksum. Throws nothing.
+ */
+export function multipartChecksum(algorithm: string | null, parts: ReadonlyArray<Pick<PartRow, 'size' | 'checksum'>>,
+  type: ChecksumType | null = algorithm === null ? null : checksumTypeOf(algorithm)): StoredChecksum | null {
   if (algorithm === null) return null
   const values: Buffer[] = []
   for (const p of parts) {
@@ -55,14 +91,9 @@ export function multipartChecksum(algorithm: string | null, parts: ReadonlyArray
     if (algo !== algorithm || value === undefined) return null
     values.push(Buffer.from(value, 'base64'))
   }
-  if (checksumTypeOf(algorithm) === 'FULL_OBJECT') {
-    let crc: Crc64 = CRC64_INIT
-    const cache = new Map<number, Crc64>()
-    for (const [i, v] of values.entries()) {
-      if (v.length !== 8) return null
-      crc = crc64Combine(crc, crc64FromBytes(v), parts[i]!.size, cache)
-    }
-    return { algorithm, value: crc64Bytes(crc).toString('base64'), type: 'FULL_OBJECT' }
+  if (type === 'FULL_OBJECT') {
+    const whole = fullObjectCrc(algorithm, values, parts.map((p) => p.size))
+    return whole === null ? null : { algorithm, value: whole.toString('base64'), type: 'FULL_OBJECT' }
   }
   const hasher = newHasher(algorithm as ChecksumAlgorithm)
   for (const v of values) hasher.update(v)

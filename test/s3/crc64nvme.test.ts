@@ -74,7 +74,7 @@ describe('multipart checksums', () => {
     expect(codeOf(() => checkChecksumType('SHA256', 'COMPOSITE'))).toBe('ok')
     expect(codeOf(() => checkChecksumType('CRC64NVME', 'COMPOSITE'))).toBe('InvalidRequest: The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.')
     expect(codeOf(() => checkChecksumType('SHA1', 'FULL_OBJECT'))).toMatch(/^InvalidRequest/)
-    expect(codeOf(() => checkChecksumType('CRC32C', 'FULL_OBJECT'))).toMatch(/^NotImplemented/)
+    expect(codeOf(() => checkChecksumType('CRC32C', 'FULL_OBJECT'))).toBe('ok')
     expect(codeOf(() => checkChecksumType(null, 'FULL_OBJECT'))).toMatch(/^InvalidRequest/)
     expect(codeOf(() => checkChecksumType('CRC32', 'PARTIAL'))).toMatch(/^InvalidRequest/)
   })

@@ -9,8 +9,10 @@ import { createHash } from 'node:crypto'
 import { checksumHeader, type ChecksumAlgorithm } from '../checksum.js'
 import { s3err } from '../errors.js'
 import { readSmallBody } from '../http/body.js'
-import { sendXml, type Ctx } from '../http/context.js'
-import { checkClaimedChecksum, multipartChecksum, shownChecksum, takeClaimedChecksum } from '../multipart-checksum.js'
+import { header, sendXml, type Ctx } from '../http/context.js'
+import {
+  checkClaimedChecksum, checkCompleteChecksumType, multipartChecksum, shownChecksum, takeClaimedChecksum,
+} from '../multipart-checksum.js'
 import type { PartRow } from '../storage/meta.js'
 import { parseXml, xmlDocument } from '../xml.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
@@ -35,6 +37,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const upload = requireUpload(ctx)
   const claimed = takeClaimedChecksum(ctx.req)
+  checkCompleteChecksumType(upload.checksumType, header(ctx.req, 'x-amz-checksum-type'))
   const doc = parseXml(await readSmallBody(ctx), 'CompleteMultipartUpload')
   const requested = doc.Part
   if (!Array.isArray(requested) || requested.length === 0 || requested.length > MAX_PARTS) throw s3err('MalformedXML')
@@ -65,7 +68,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       throw s3err('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE) })
     }
   })
-  const checksum = multipartChecksum(upload.checksumAlgorithm, chosen)
+  const checksum = multipartChecksum(upload.checksumAlgorithm, chosen, upload.checksumType)
   checkClaimedChecksum(claimed, checksum, chosen.length)
   const size = chosen.reduce((n, p) => n + p.size, 0)
   const storedSize = chosen.reduce((n, p) => n + p.storedSize, 0)

@@ -41,6 +41,7 @@ export async function listParts(ctx: Ctx): Promise<void> {
     ['StorageClass', 'STANDARD'], ['PartNumberMarker', marker], ['NextPartNumberMarker', next], ['MaxParts', max],
     ['IsTruncated', truncated],
     upload.checksumAlgorithm !== null ? ['ChecksumAlgorithm', upload.checksumAlgorithm] : undefined,
+    upload.checksumType !== null ? ['ChecksumType', upload.checksumType] : undefined,
     ...shown.map((p, i): XNode => {
       const [algo, value] = (p.checksum ?? '').split(':')
       return ['Part', [['PartNumber', p.partNumber], ['LastModified', isoDate(p.mtime ?? 0)], ['ETag', `"${etags[i]}"`], ['Size', p.size],
@@ -70,7 +71,8 @@ export function listMultipartUploads(ctx: Ctx): Promise<void> {
     }
     uploads.push(['Upload', [['Key', u.key], ['UploadId', u.id], ['Initiator', OWNER], ['Owner', OWNER],
       ['StorageClass', 'STANDARD'], ['Initiated', isoDate(u.initiated)],
-      u.checksumAlgorithm !== null ? ['ChecksumAlgorithm', u.checksumAlgorithm] : undefined]])
+      u.checksumAlgorithm !== null ? ['ChecksumAlgorithm', u.checksumAlgorithm] : undefined,
+      u.checksumType !== null ? ['ChecksumType', u.checksumType] : undefined]])
   }
   const last = shown.at(-1)
   sendXml(ctx, xmlDocument(['ListMultipartUploadsResult', [

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream'
 import { checksumHeader, parseAlgorithm, type ChecksumAlgorithm } from '../checksum.js'
-import { checkChecksumType, checksumTypeOf } from '../multipart-checksum.js'
+import { checkChecksumType } from '../multipart-checksum.js'
 import { s3err } from '../errors.js'
 import { BodyCheck, decodeBody } from '../http/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
@@ -37,13 +37,14 @@ export async function createMultipartUpload(ctx: Ctx): Promise<void> {
   const meta = metaFromHeaders(ctx.req)
   const algo = header(ctx.req, 'x-amz-checksum-algorithm')
   const algorithm = algo === undefined ? null : parseAlgorithm(algo)
-  checkChecksumType(algorithm, header(ctx.req, 'x-amz-checksum-type'))
+  const type = checkChecksumType(algorithm, header(ctx.req, 'x-amz-checksum-type'))
   const plan = await writePlan(ctx, 'create-multipart-upload')
-  const id = ctx.core.uploads.create(bucket, key, meta, algorithm, plan?.internal)
+  const checksum = algorithm === null || type === null ? null : { algorithm, type }
+  const id = ctx.core.uploads.create(bucket, key, meta, checksum, plan?.internal)
   setHeaders(ctx, plan?.responseHeaders)
-  if (algorithm !== null) {
-    ctx.res.setHeader('x-amz-checksum-algorithm', algorithm)
-    ctx.res.setHeader('x-amz-checksum-type', checksumTypeOf(algorithm))
+  if (checksum !== null) {
+    ctx.res.setHeader('x-amz-checksum-algorithm', checksum.algorithm)
+    ctx.res.setHeader('x-amz-checksum-type', checksum.type)
   }
   sendXml(ctx, xmlDocument(['InitiateMultipartUploadResult', [['Bucket', bucket], ['Key', key], ['UploadId', id]]]))
 }

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS object_parts(
   PRIMARY KEY(object_id, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads(
   id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, initiated INTEGER NOT NULL,
-  meta TEXT NOT NULL, checksum_algorithm TEXT, internal TEXT) WITHOUT ROWID;
+  meta TEXT NOT NULL, checksum_algorithm TEXT, internal TEXT, checksum_type TEXT) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, initiated);
 CREATE TABLE IF NOT EXISTS upload_parts(
   upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob TEXT NOT NULL,
@@ -47,5 +47,16 @@ export function openDatabase(dataDir: string): DB {
   db.pragma('synchronous = FULL')
   db.pragma('busy_timeout = 5000')
   db.exec(SCHEMA)
+  migrate(db)
   return db
+}
+
+/**
+ * migrate brings a database made by an older keyhold-s3 up to SCHEMA (CREATE TABLE IF NOT EXISTS leaves
+ * existing tables alone). Each step is idempotent. Throws on database errors.
+ */
+function migrate(db: DB): void {
+  const uploadColumns = new Set((db.pragma('table_info(uploads)') as Array<{ name: string }>).map((c) => c.name))
+  // checksum_type: NULL in uploads begun before it existed, which read as their algorithm's default type.
+  if (!uploadColumns.has('checksum_type')) db.exec('ALTER TABLE uploads ADD COLUMN checksum_type TEXT')
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
+import { checksumTypeOf, type ChecksumType } from '../multipart-checksum.js'
 import type { BlobStore } from './blobs.js'
 import type { DB } from './db.js'
 import type { ObjectMeta, PartRow } from './meta.js'
@@ -17,17 +18,23 @@ export interface UploadRow {
   initiated: number
   meta: ObjectMeta
   checksumAlgorithm: string | null
+  /** How the object's checksum is formed from the parts'; null without an algorithm. */
+  checksumType: ChecksumType | null
   internal: unknown
 }
 
 interface RawUpload {
   id: string; bucket: string; key: string; initiated: number; meta: string; checksum_algorithm: string | null; internal: string | null
+  checksum_type: string | null
 }
 
 function toUpload(r: RawUpload): UploadRow {
   return {
     id: r.id, bucket: r.bucket, key: r.key, initiated: r.initiated, meta: JSON.parse(r.meta) as ObjectMeta,
-    checksumAlgorithm: r.checksum_algorithm, internal: r.internal === null ? undefined : JSON.parse(r.internal) as unknown,
+    checksumAlgorithm: r.checksum_algorithm,
+    // Uploads begun before checksum_type was stored have NULL: their type is the one their algorithm implied.
+    checksumType: r.checksum_algorithm === null ? null : (r.checksum_type as ChecksumType | null) ?? checksumTypeOf(r.checksum_algorithm),
+    internal: r.internal === null ? undefined : JSON.parse(r.internal) as unknown,
   }
 }
 
@@ -35,11 +42,12 @@ function toUpload(r: RawUpload): UploadRow {
 export class UploadStore {
   constructor(private readonly db: DB, private readonly blobs: BlobStore) {}
 
-  /** create starts an upload and returns its id. */
-  create(bucket: string, key: string, meta: ObjectMeta, checksumAlgorithm: string | null, internal: unknown): string {
+  /** create starts an upload and returns its id; `checksum` is the algorithm and type its object's checksum takes. */
+  create(bucket: string, key: string, meta: ObjectMeta, checksum: { algorithm: string; type: ChecksumType } | null, internal: unknown): string {
     const id = randomBytes(24).toString('base64url')
-    this.db.prepare('INSERT INTO uploads(id, bucket, key, initiated, meta, checksum_algorithm, internal) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(id, bucket, key, Date.now(), JSON.stringify(meta), checksumAlgorithm, internal === undefined ? null : JSON.stringify(internal))
+    this.db.prepare('INSERT INTO uploads(id, bucket, key, initiated, meta, checksum_algorithm, checksum_type, internal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, bucket, key, Date.now(), JSON.stringify(meta), checksum?.algorithm ?? null, checksum?.type ?? null,
+        internal === undefined ? null : JSON.stringify(internal))
     return id
   }
 
