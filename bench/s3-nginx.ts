@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort } from './lib/nginx.js'
+import { freePort, nginxConfig } from './lib/nginx.js'
 
 /** A running WebDAV nginx. */
 export interface DavNginx {
@@ -43,19 +43,14 @@ export async function startDavNginx(certFile: string, keyFile: string, workers =
   mkdirSync(join(dir, 'www'), { mode: 0o777 })
   chmodSync(join(dir, 'www'), 0o777)
   const port = await freePort()
-  writeFileSync(join(dir, 'nginx.conf'), `
-daemon off;
-worker_processes ${workers};
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/www/.tmp;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  writeFileSync(join(dir, 'nginx.conf'), nginxConfig({
+    dir,
+    workers,
+    workerConnections: 1024,
+    // Under the served tree: a WebDAV PUT renames the buffered body into place, so it must be the same
+    // filesystem and writable by the workers.
+    clientBodyTempPath: `${dir}/www/.tmp`,
+    http: `
   client_max_body_size 0;
   client_body_buffer_size 1m;
   sendfile on;
@@ -70,8 +65,8 @@ http {
       create_full_put_path on;
     }
   }
-}
-`)
+`,
+  }))
   const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' })
   process.once('exit', () => {
     proc.kill('SIGQUIT')

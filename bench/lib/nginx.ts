@@ -47,6 +47,41 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** What {@link nginxConfig} needs to know about one benchmark nginx. */
+export interface NginxConfigOptions {
+  /** The nginx prefix dir (`-p`): the pid file, the error log and every temp path go inside it. */
+  dir: string
+  workers: number
+  workerConnections: number
+  /** Where request bodies are buffered; default `<dir>/body`. */
+  clientBodyTempPath?: string
+  /** The rest of the `http` block (directives and servers, indented two spaces, starting and ending with a newline). */
+  http: string
+}
+
+/**
+ * nginxConfig returns a foreground nginx.conf whose pid file, error log and temp paths all live in `dir`,
+ * so a benchmark nginx needs nothing from the system install (/var/lib/nginx, /run) and leaves nothing
+ * behind outside `dir`. Never throws.
+ */
+export function nginxConfig(o: NginxConfigOptions): string {
+  const d = o.dir
+  return `
+daemon off;
+worker_processes ${o.workers};
+pid ${d}/nginx.pid;
+error_log ${d}/error.log warn;
+events { worker_connections ${o.workerConnections}; }
+http {
+  access_log off;
+  client_body_temp_path ${o.clientBodyTempPath ?? `${d}/body`};
+  proxy_temp_path ${d}/proxy;
+  fastcgi_temp_path ${d}/fastcgi;
+  uwsgi_temp_path ${d}/uwsgi;
+  scgi_temp_path ${d}/scgi;${o.http}}
+`
+}
+
 function waitForPort(port: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms
   return new Promise((resolve, reject) => {
@@ -66,19 +101,11 @@ export async function startNginx(o: NginxOptions): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-nginx-'))
   const port = await freePort()
   // nginx's `return` takes a quoted string: the body is JSON without single quotes.
-  const conf = `
-daemon off;
-worker_processes ${o.workers};
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  const conf = nginxConfig({
+    dir,
+    workers: o.workers,
+    workerConnections: 4096,
+    http: `
   keepalive_requests 10000000;
   keepalive_timeout 60s;
   server {
@@ -95,8 +122,8 @@ http {
       return 200 '${o.body}';
     }
   }
-}
-`
+`,
+  })
   writeFileSync(join(dir, 'nginx.conf'), conf)
   const child: ChildProcess = spawn(o.binary ?? '/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
