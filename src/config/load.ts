@@ -6,10 +6,11 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { X509Certificate } from 'node:crypto'
+import type { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { privateKeyFromPem } from '../pki/keys.js'
+import { checkKeyPair, KeyPairError } from '../pki/key-pair.js'
 import { pemFilesAt } from '../pki/pem-files.js'
 import { isValidName } from '../api/validate.js'
 import { PolicyError, PolicySet, type PolicyDefinition } from '../policy/policy.js'
@@ -171,12 +172,13 @@ export function readTls(keyFile: string, certFile: string, password: string | un
   }
   let cert: X509Certificate
   try {
-    cert = new X509Certificate(certPem)
-  } catch {
-    throw new ConfigError(`invalid tls config: cannot parse certificate '${certFile}'`)
-  }
-  if (!cert.checkPrivateKey(privateKey)) {
-    throw new ConfigError(`invalid tls config: private key '${keyFile}' does not match certificate '${certFile}'`)
+    cert = checkKeyPair(certPem, privateKey)
+  } catch (err) {
+    if (!(err instanceof KeyPairError)) throw err
+    // The key is already parsed above, so only the certificate can fail to parse here.
+    throw new ConfigError(err.problem === 'certificate'
+      ? `invalid tls config: cannot parse certificate '${certFile}'`
+      : `invalid tls config: private key '${keyFile}' does not match certificate '${certFile}'`)
   }
   // KES refuses a server certificate without a DNS or IP SAN: clients could never verify it.
   if (cert.subjectAltName === undefined || !/(DNS|IP Address):/.test(cert.subjectAltName)) {

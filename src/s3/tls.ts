@@ -9,6 +9,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { createSecureContext, type SecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls'
+import { checkKeyPair, KeyPairError } from '../pki/key-pair.js'
 import { pemFilesAt } from '../pki/pem-files.js'
 
 /** One certificate/key pair with the leaf certificate parsed. */
@@ -61,11 +62,14 @@ function loadPair(dir: string): Pair | undefined {
   }
   let leaf: X509Certificate
   try {
-    leaf = new X509Certificate(cert)
-  } catch {
-    throw new Error(`${certFile}: not a PEM certificate`)
+    leaf = checkKeyPair(cert, key)
+  } catch (err) {
+    if (!(err instanceof KeyPairError)) throw err
+    if (err.problem === 'certificate') throw new Error(`${certFile}: not a PEM certificate`, { cause: err })
+    // An unparsable unencrypted key has always surfaced as node's own parse error.
+    if (err.problem === 'key') throw err.cause
+    throw new Error(`${dir}: public.crt does not match private.key`, { cause: err })
   }
-  if (!leaf.checkPrivateKey(createPrivateKey(key))) throw new Error(`${dir}: public.crt does not match private.key`)
   return { cert, key, leaf }
 }
 

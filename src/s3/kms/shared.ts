@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { kmsConfigFromEnv, type KmsConfig } from './config.js'
 import { KesKms } from './kms.js'
+import { checkKeyPair, KeyPairError } from '../../pki/key-pair.js'
 
 /** Options of {@link SharedKms}. */
 export interface SharedKmsOptions {
@@ -92,11 +92,13 @@ export class SharedKms {
 
 /** checkPair throws Error unless the certificate parses and belongs to the private key. */
 function checkPair(certPem: string, keyPem: string): void {
-  let cert: X509Certificate
   try {
-    cert = new X509Certificate(certPem)
-  } catch {
-    throw new Error('kms: the KES client certificate is not a PEM certificate')
+    checkKeyPair(certPem, keyPem)
+  } catch (err) {
+    if (!(err instanceof KeyPairError)) throw err
+    if (err.problem === 'certificate') throw new Error('kms: the KES client certificate is not a PEM certificate', { cause: err })
+    // keyPem is the PKCS#8 that kmsConfigFromEnv re-encoded, so this is not expected: node's error as before.
+    if (err.problem === 'key') throw err.cause
+    throw new Error('kms: the KES client certificate does not match its private key', { cause: err })
   }
-  if (!cert.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('kms: the KES client certificate does not match its private key')
 }
