@@ -5,7 +5,7 @@
  * of Node's HTTP and TLS stack, which separates Keyhold's own cost from the platform's).
  *
  *   node --import tsx bench/kms-bench.ts [--seconds 5] [--workers N] [--soak 60] [--only keepalive|handshake]
- *                                        [--connections 1,16,64] [--compiled] [--baseline <git rev>] [--repeat N]
+ *                                        [--connections 1,16,64] [--compiled] [--baseline <git rev>] [--repeat N] [--tls-floor]
  *
  * Prints one Markdown table per mode (ops/s, p50, p99 at 1, 16 and 64 connections) and, with
  * --soak, the resident memory of each worker after that many seconds of generate at 16
@@ -13,6 +13,8 @@
  * same invocation, cell after cell with the others, for a before/after under the same load.
  * --repeat N runs each cell N times (the servers in turn each time) and reports medians: on a
  * shared machine one 3 s cell can be off by a factor of two.
+ * --tls-floor adds node:tls answering without any HTTP stack (tls-floor-server.ts): the node floor's
+ * distance to it is what Node's HTTP layer costs.
  * Every run is bounded by --seconds; the whole script by its matrix.
  *
  * @module
@@ -40,6 +42,8 @@ const { values } = parseArgs({
     baseline: { type: 'string' },
     // Run every cell this many times, servers in turn, and report the median of each number.
     repeat: { type: 'string', default: '1' },
+    // Also run the node:tls floor (no HTTP stack): what Node's HTTP layer costs above its TLS.
+    'tls-floor': { type: 'boolean', default: false },
   },
 })
 const seconds = Number(values.seconds)
@@ -121,8 +125,10 @@ for (const mode of modes) {
   for (const op of ops) {
     const nginx = await startNginx({ certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile, body: op.response.replace(/\n$/, ''), workers })
     const floor = await startNodeFloor(pki.dir, workers, op.response)
+    const tlsFloor = values['tls-floor'] ? await startNodeFloor(pki.dir, workers, op.response, 'tls') : undefined
     const servers: Array<readonly [string, number, () => number, (() => number)?]> = [['keyhold', server.port, server.cpuMs, server.primaryCpuMs], ['nginx', nginx.port, nginx.cpuMs], ['node floor', floor.port, floor.cpuMs]]
     if (before) servers.splice(1, 0, ['keyhold before', before.port, before.cpuMs, before.primaryCpuMs])
+    if (tlsFloor) servers.push(['tls floor', tlsFloor.port, tlsFloor.cpuMs])
     const rows: Record<string, Measured[]> = Object.fromEntries(servers.map(([name]) => [name, []]))
     try {
       for (const c of conns) {
@@ -138,6 +144,7 @@ for (const mode of modes) {
     } finally {
       await nginx.stop()
       await floor.stop()
+      await tlsFloor?.stop()
     }
     const i16 = conns.indexOf(16)
     const ratio = (name: string) => (i16 >= 0 && name !== 'nginx' ? `${Math.round((100 * rows[name]![i16]!.opsPerSec) / rows.nginx![i16]!.opsPerSec)}%` : '')

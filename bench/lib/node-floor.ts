@@ -1,5 +1,5 @@
 /**
- * Starts the Node.js floor server (node-floor-server.ts) for a benchmark run.
+ * Starts a Node.js floor server (node-floor-server.ts or tls-floor-server.ts) for a benchmark run.
  *
  * @module
  */
@@ -16,11 +16,14 @@ export interface NodeFloor {
   stop(): Promise<void>
 }
 
-/** startNodeFloor starts it with the PKI in `pkiDir`. Throws when it does not report a port in 30 s. */
-export async function startNodeFloor(pkiDir: string, workers: number, body: string): Promise<NodeFloor> {
+/**
+ * startNodeFloor starts it with the PKI in `pkiDir`: the node:https floor, or with `layer: 'tls'` the node:tls
+ * floor (tls-floor-server.ts, no HTTP stack). Throws when it does not report a port in 30 s.
+ */
+export async function startNodeFloor(pkiDir: string, workers: number, body: string, layer: 'https' | 'tls' = 'https'): Promise<NodeFloor> {
   const bodyFile = join(mkdtempSync(join(tmpdir(), 'keyhold-floor-')), 'body.json')
   writeFileSync(bodyFile, body)
-  const child = fork(new URL('./node-floor-server.ts', import.meta.url).pathname, [pkiDir, String(workers), bodyFile], { execArgv: ['--import', 'tsx'] })
+  const child = fork(new URL(layer === 'tls' ? './tls-floor-server.ts' : './node-floor-server.ts', import.meta.url).pathname, [pkiDir, String(workers), bodyFile], { execArgv: ['--import', 'tsx'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('node floor server did not start')), 30_000)
