@@ -48,13 +48,14 @@ describe('multipart uploads', () => {
       MultipartUpload: { Parts: [{ PartNumber: 2, ETag: p2.ETag }, { PartNumber: 1, ETag: p1.CopyPartResult!.ETag }] } })))
     expect(order.name).toBe('InvalidPartOrder')
     const tooSmall = await s3error(s3.send(new CompleteMultipartUploadCommand({ Bucket: 'mpu', Key: 'copied', UploadId,
-      MultipartUpload: { Parts: [{ PartNumber: 2, ETag: p2.ETag }, { PartNumber: 3, ETag: small.ETag }] } })))
+      MultipartUpload: { Parts: [{ PartNumber: 2, ETag: p2.ETag, ChecksumCRC32C: p2.ChecksumCRC32C }, { PartNumber: 3, ETag: small.ETag }] } })))
     expect(tooSmall.name).toBe('EntityTooSmall')
     const wrongEtag = await s3error(s3.send(new CompleteMultipartUploadCommand({ Bucket: 'mpu', Key: 'copied', UploadId,
       MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }] } })))
     expect(wrongEtag.name).toBe('InvalidPart')
+    // A CRC32C upload's parts are listed with their CRC32C (the copied part's as ListParts shows it).
     const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'mpu', Key: 'copied', UploadId,
-      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.CopyPartResult!.ETag }, { PartNumber: 2, ETag: p2.ETag, ChecksumCRC32C: p2.ChecksumCRC32C }] } }))
+      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.CopyPartResult!.ETag, ChecksumCRC32C: listed.Parts?.[0]?.ChecksumCRC32C }, { PartNumber: 2, ETag: p2.ETag, ChecksumCRC32C: p2.ChecksumCRC32C }] } }))
     expect(done.ETag).toMatch(/^"[0-9a-f]{32}-2"$/)
     expect(done.ChecksumCRC32C).toMatch(/-2$/)
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'mpu', Key: 'copied' }))

@@ -1,7 +1,7 @@
 /**
- * CompleteMultipartUpload: validates the part list (order, existence, ETags, minimum part size), computes the
- * md5-N ETag and the object checksum (multipart-checksum.ts), and makes the object visible in one transaction
- * without copying bytes.
+ * CompleteMultipartUpload: validates the part list (order, existence, ETags, listed part checksums, minimum part
+ * size), computes the md5-N ETag and the object checksum (multipart-checksum.ts), and makes the object visible
+ * in one transaction without copying bytes.
  *
  * @module
  */
@@ -17,6 +17,7 @@ import type { PartRow } from '../storage/meta.js'
 import { parseXml, xmlDocument } from '../xml.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
 import { MAX_PARTS, requireUpload } from './multipart.js'
+import { checkListedPartChecksum } from './multipart-part-checksum.js'
 
 /** MIN_PART_SIZE is S3's minimum size of every part but the last (5 MiB). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024
@@ -41,14 +42,14 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   const doc = parseXml(await readSmallBody(ctx), 'CompleteMultipartUpload')
   const requested = doc.Part
   if (!Array.isArray(requested) || requested.length === 0 || requested.length > MAX_PARTS) throw s3err('MalformedXML')
-  const wanted: Array<{ num: number; etag: string }> = []
+  const wanted: Array<{ num: number; etag: string; listed: Record<string, unknown> }> = []
   let previous = 0
   for (const entry of requested as Array<Record<string, unknown>>) {
     const num = Number(entry.PartNumber)
     if (typeof entry.PartNumber !== 'string' || !Number.isInteger(num) || typeof entry.ETag !== 'string') throw s3err('MalformedXML')
     if (num <= previous) throw s3err('InvalidPartOrder')
     previous = num
-    wanted.push({ num, etag: unquote(entry.ETag) })
+    wanted.push({ num, etag: unquote(entry.ETag), listed: entry })
   }
   // The crypto plan comes before the part checks: an encrypted upload stores sealed part ETags, and the client's
   // ETags are compared with (and the md5-N ETag computed from) the ones it was shown (MinIO erasure
@@ -57,17 +58,18 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   const stored = new Map(ctx.core.uploads.parts(upload.id).map((p) => [p.partNumber, p]))
   const chosen: PartRow[] = []
   const shown: string[] = []
-  for (const w of wanted) {
+  // Each part is checked whole before the next, in MinIO's order (existence, ETag, listed checksum, size), so a
+  // list with several faults gets the error MinIO gives.
+  for (const [i, w] of wanted.entries()) {
     const part = stored.get(w.num)
     if (part === undefined || w.etag !== (plan?.clientPartETag?.(part.etag) ?? part.etag)) throw s3err('InvalidPart')
+    checkListedPartChecksum(upload.checksumAlgorithm, w.listed, part.checksum)
+    if (i < wanted.length - 1 && part.size < MIN_PART_SIZE) {
+      throw s3err('EntityTooSmall', undefined, { ProposedSize: String(part.size), MinSizeAllowed: String(MIN_PART_SIZE) })
+    }
     chosen.push(part)
     shown.push(w.etag)
   }
-  chosen.forEach((p, i) => {
-    if (i < chosen.length - 1 && p.size < MIN_PART_SIZE) {
-      throw s3err('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE) })
-    }
-  })
   const checksum = multipartChecksum(upload.checksumAlgorithm, chosen, upload.checksumType)
   checkClaimedChecksum(claimed, checksum, chosen.length)
   const size = chosen.reduce((n, p) => n + p.size, 0)
