@@ -3,17 +3,20 @@
  * (cmd/erasure-multipart.go): only the upload's algorithm counts; a missing or different value is InvalidPart
  * and stores nothing; the upload survives and completes once the list is right.
  */
+import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
 import { crc32 } from 'node:zlib'
 import {
   CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
-  UploadPartCommand, type ChecksumAlgorithm, type CompletedPart, type S3Client,
+  PutObjectCommand, UploadPartCommand, type ChecksumAlgorithm, type CompletedPart, type S3Client,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { describe, expect, it } from 'vitest'
 import { crc32c } from '../../src/s3/checksum.js'
 import { bodyBytes, s3error, useS3 } from '../helpers/s3.js'
 
+const run = promisify(execFile)
 const fx = useS3({ buckets: ['partsums'] })
 const Bucket = 'partsums'
 const MiB = 1024 * 1024
@@ -133,4 +136,23 @@ describe('CompleteMultipartUpload checks the listed part checksums', () => {
     expect([ok.ChecksumCRC32, ok.ChecksumSHA256]).toEqual([undefined, undefined])
     expect((await bodyBytes(s3.send(new GetObjectCommand({ Bucket, Key })))).toString()).toBe('one part')
   })
+
+  it('boto3 managed copy with ChecksumAlgorithm CRC32 (UploadPartCopy) lists each copied part\'s CRC32 from CopyPartResult', async () => {
+    const s3 = fx.client()
+    const source = randomBytes(6 * MiB)
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'copy-source', Body: source }))
+    // s3transfer copies in ranges (CreateMultipartUpload, UploadPartCopy, Complete) above multipart_threshold.
+    const script = `
+import boto3, sys
+from boto3.s3.transfer import TransferConfig
+s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1')
+cfg = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024, max_concurrency=1)
+s3.copy({'Bucket': 'partsums', 'Key': 'copy-source'}, 'partsums', 'copy-target', ExtraArgs={'ChecksumAlgorithm': 'CRC32'}, Config=cfg)
+print(s3.head_object(Bucket='partsums', Key='copy-target', ChecksumMode='ENABLED')['ChecksumCRC32'])
+`
+    const out = await run('python3', ['-c', script, fx.server.url], { env: fx.env(), timeout: 60_000 })
+    const sums = [source.subarray(0, 5 * MiB), source.subarray(5 * MiB)].map((p) => sumOf('CRC32', p))
+    expect(out.stdout.trim()).toBe(compositeOf('CRC32', sums))
+    expect((await bodyBytes(s3.send(new GetObjectCommand({ Bucket, Key: 'copy-target' })))).equals(source)).toBe(true)
+  }, 60_000)
 })

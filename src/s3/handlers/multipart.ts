@@ -119,8 +119,10 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
   const algorithm = (upload.checksumAlgorithm ?? undefined) as ChecksumAlgorithm | undefined
   const check = new BodyCheck({ size: src.size, checksum: algorithm === undefined ? undefined : { algorithm } })
   src.stream.on('error', (err) => check.destroy(err))
-  const { etag } = await storePart(ctx, upload, partNumber, src.stream.pipe(check), check, 'upload-part-copy')
-  sendXml(ctx, xmlDocument(['CopyPartResult', [['LastModified', isoDate(Date.now())], ['ETag', `"${etag}"`]]]))
+  const { etag, checksum } = await storePart(ctx, upload, partNumber, src.stream.pipe(check), check, 'upload-part-copy')
+  // As in S3's CopyPartResult: CompleteMultipartUpload wants this checksum listed, and clients (s3transfer) take it from here.
+  sendXml(ctx, xmlDocument(['CopyPartResult', [['LastModified', isoDate(Date.now())], ['ETag', `"${etag}"`],
+    algorithm === undefined || checksum === undefined ? undefined : [`Checksum${algorithm}`, checksum]]]))
 }
 
 /** abortMultipartUpload serves AbortMultipartUpload; throws S3Error NoSuchUpload. */
