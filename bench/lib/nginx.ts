@@ -9,7 +9,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -143,6 +143,7 @@ export async function startNginx(o: NginxOptions): Promise<Nginx> {
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
       await exited
       clearTimeout(timer)
+      rmSync(dir, { recursive: true, force: true })
     },
   }
 }

@@ -4,9 +4,9 @@
  * @module
  */
 import { fork } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { treeCpuMs } from './proc.js'
 
 /** A running floor server. */
@@ -38,6 +38,7 @@ export async function startNodeFloor(pkiDir: string, workers: number, body: stri
     stop: async () => {
       child.kill('SIGKILL')
       await exited
+      rmSync(dirname(bodyFile), { recursive: true, force: true })
     },
   }
 }
