@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto'
+import { posix } from 'node:path'
 import type { Readable } from 'node:stream'
-import { checksumHeader, parseAlgorithm, type ChecksumAlgorithm } from '../checksum.js'
+import { algorithmOfHeader, checksumHeader, parseAlgorithm, type ChecksumAlgorithm } from '../checksum.js'
 import { checkChecksumType } from '../multipart-checksum.js'
 import { s3err } from '../errors.js'
 import { BodyCheck, decodeBody } from '../http/body.js'
@@ -86,13 +88,48 @@ async function storePart(ctx: Ctx, upload: UploadRow, partNumber: number, source
   return { etag: shown ?? etag, checksum }
 }
 
-/** uploadPart serves UploadPart. */
+/**
+ * partChecksumAlgorithm names the algorithm of the checksum value an UploadPart request carries: declared in
+ * x-amz-trailer, else sent as an x-amz-checksum-* header; '' when it carries none. Naming an algorithm alone
+ * (x-amz-sdk-checksum-algorithm, x-amz-checksum-algorithm) is no checksum, as MinIO reads only the values.
+ */
+function partChecksumAlgorithm(ctx: Ctx): string {
+  const trailer = header(ctx.req, 'x-amz-trailer')
+  const trailed = trailer === undefined ? undefined : algorithmOfHeader(trailer.trim())
+  if (trailed !== undefined) return trailed
+  for (const name of Object.keys(ctx.req.headers)) {
+    const algorithm = algorithmOfHeader(name)
+    if (algorithm !== undefined) return algorithm
+  }
+  return ''
+}
+
+/**
+ * checkPartAlgorithm refuses, before any byte is read, a part of an upload created with a checksum algorithm
+ * unless the request carries a checksum of that very algorithm, as MinIO's PutObjectPart does
+ * (cmd/erasure-multipart.go): another algorithm (the SDKs' default CRC32 on a CRC32C upload) or none at all.
+ * Such a part could never be listed on CompleteMultipartUpload. Throws S3Error InvalidArgument (400) with
+ * MinIO's text; AWS answers InvalidRequest "Checksum Type mismatch occurred, …" instead.
+ */
+function checkPartAlgorithm(ctx: Ctx, upload: UploadRow): void {
+  const want = upload.checksumAlgorithm
+  if (want === null) return
+  const got = partChecksumAlgorithm(ctx)
+  if (got === want) return
+  // MinIO names the upload by its directory, sha256(bucket/key)/uploadId; the same shape keeps clients' patterns working.
+  // (posix.join keeps a trailing slash, as MinIO's pathJoin does.)
+  const dir = `${createHash('sha256').update(posix.join(upload.bucket, upload.key)).digest('hex')}/${upload.id}`
+  throw s3err('InvalidArgument', `Invalid arguments provided for ${upload.bucket}/${dir}: (checksum missing, want "${want}", got "${got}")`)
+}
+
+/** uploadPart serves UploadPart; throws S3Error InvalidArgument for a part without the upload's checksum algorithm. */
 export async function uploadPart(ctx: Ctx): Promise<void> {
   requireBucket(ctx)
   const partNumber = partNumberOf(ctx)
   const upload = requireUpload(ctx)
-  const defaultAlgorithm = (upload.checksumAlgorithm ?? undefined) as ChecksumAlgorithm | undefined
-  const body = decodeBody(ctx, { requireLength: true, defaultAlgorithm })
+  // From here on a part of an upload with an algorithm carries a checksum of it, which decodeBody verifies and keeps.
+  checkPartAlgorithm(ctx, upload)
+  const body = decodeBody(ctx, { requireLength: true })
   if (body.size !== undefined && body.size > MAX_PART_SIZE) throw s3err('EntityTooLarge')
   const { etag, checksum } = await storePart(ctx, upload, partNumber, body.stream, body.check, 'upload-part')
   ctx.res.setHeader('etag', `"${etag}"`)
