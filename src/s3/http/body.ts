@@ -179,7 +179,7 @@ const MAX_HASH_BACKLOG = 4 * 1024 * 1024
  * decodeBody prepares a request's payload for streaming. Throws S3Error: MissingContentLength,
  * InvalidArgument / InvalidDigest (bad headers), InvalidRequest (unsupported x-amz-content-sha256).
  */
-export function decodeBody(ctx: Ctx, opts: { requireLength?: boolean; defaultAlgorithm?: ChecksumAlgorithm } = {}): Decoded {
+export function decodeBody(ctx: Ctx, opts: { requireLength?: boolean } = {}): Decoded {
   const req = ctx.req
   const contentSha = ctx.signed?.payloadHash ?? header(req, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD'
   const contentLength = parseLength(header(req, 'content-length'), 'Content-Length')
@@ -189,7 +189,7 @@ export function decodeBody(ctx: Ctx, opts: { requireLength?: boolean; defaultAlg
   if (opts.requireLength === true && size === undefined) throw s3err('MissingContentLength')
   const md5 = header(req, 'content-md5')
   if (md5 !== undefined && !/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw s3err('InvalidDigest')
-  const checksum = checksumExpectation(ctx) ?? (opts.defaultAlgorithm !== undefined ? { algorithm: opts.defaultAlgorithm } : undefined)
+  const checksum = checksumExpectation(ctx)
   const check = new BodyCheck({
     size, md5Base64: md5, checksum,
     sha256Hex: ctx.signed !== null && SHA256_HEX.test(contentSha) ? contentSha : undefined,
