@@ -5,21 +5,15 @@
  *
  * Run by node-floor.ts: node --import tsx node-floor-server.ts PKI_DIR WORKERS BODY_FILE
  */
-import cluster from 'node:cluster'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:https'
 import { join } from 'node:path'
+import { serveFloor } from './floor-cluster.js'
 
 const [dir, workers, bodyFile] = process.argv.slice(2) as [string, string, string]
-if (cluster.isPrimary && Number(workers) > 1) {
-  for (let i = 0; i < Number(workers); i++) cluster.fork()
-  let ready = 0
-  cluster.on('message', (_w, port: number) => {
-    if (++ready === Number(workers)) process.send?.(port)
-  })
-} else {
+serveFloor(Number(workers), () => {
   const body = readFileSync(bodyFile)
-  const server = createServer(
+  return createServer(
     { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')), ca: readFileSync(join(dir, 'ca.crt')), requestCert: true, rejectUnauthorized: true },
     (req, res) => {
       req.resume()
@@ -29,6 +23,4 @@ if (cluster.isPrimary && Number(workers) > 1) {
       })
     },
   )
-  // Workers share port 0 through the primary; a single process reports its own.
-  server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port))
-}
+})

@@ -6,25 +6,19 @@
  *
  * Run by node-floor.ts: node --import tsx tls-floor-server.ts PKI_DIR WORKERS BODY_FILE
  */
-import cluster from 'node:cluster'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:tls'
 import { join } from 'node:path'
+import { serveFloor } from './floor-cluster.js'
 
 const [dir, workers, bodyFile] = process.argv.slice(2) as [string, string, string]
-if (cluster.isPrimary && Number(workers) > 1) {
-  for (let i = 0; i < Number(workers); i++) cluster.fork()
-  let ready = 0
-  cluster.on('message', (_w, port: number) => {
-    if (++ready === Number(workers)) process.send?.(port)
-  })
-} else {
+serveFloor(Number(workers), () => {
   const body = readFileSync(bodyFile)
   const response = (): Buffer =>
     Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nDate: ${new Date().toUTCString()}\r\n\r\n`, 'latin1'), body])
   let cached = response()
   setInterval(() => (cached = response()), 1000).unref()
-  const server = createServer(
+  return createServer(
     { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')), ca: readFileSync(join(dir, 'ca.crt')), requestCert: true, rejectUnauthorized: true },
     (socket) => {
       let pending = ''
@@ -44,5 +38,4 @@ if (cluster.isPrimary && Number(workers) > 1) {
       socket.on('error', () => socket.destroy())
     },
   )
-  server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port))
-}
+})
