@@ -14,7 +14,6 @@
 import { onClose, type KesRequest, type KesResponse, type Middleware, type Next } from './http-types.js'
 import type { Logger } from 'pino'
 import { errMethodNotAllowed, type ApiError } from './errors.js'
-import { routeDeadlines } from './deadlines.js'
 
 /**
  * How a route authenticates: `none` (no identity, /version), `skip` (identity when the client has
@@ -103,8 +102,7 @@ export function mountRoute(route: Route, opts: ChainOptions): Middleware[] {
 /**
  * RouteRequest is the {@link ApiRequest} of one call. Its AbortSignal is made only when a handler
  * asks for it (the crypto routes never do): an AbortController per request was a measurable
- * part of the hot path. The deadline is an entry in the process's sweeper (deadlines.ts), cleared
- * when the response closes.
+ * part of the hot path. The deadline is one timer per request, cleared when the response closes.
  */
 class RouteRequest implements ApiRequest {
   identity = ''
@@ -123,15 +121,16 @@ class RouteRequest implements ApiRequest {
     this.log = log
     this.raw = req
     this.#maxBody = route.maxBody
-    // KES sets a write deadline: a response not written in time cuts the connection.
-    const deadline = route.timeoutMs > 0
-      ? routeDeadlines.add(route.timeoutMs, () => {
-          this.#abort(new Error('route timeout'))
-          if (!res.writableEnded) res.destroy()
-        })
-      : undefined
+    let timer: NodeJS.Timeout | undefined
+    if (route.timeoutMs > 0) {
+      // KES sets a write deadline: a response not written in time cuts the connection.
+      timer = setTimeout(() => {
+        this.#abort(new Error('route timeout'))
+        if (!res.writableEnded) res.destroy()
+      }, route.timeoutMs)
+    }
     onClose(res, () => {
-      routeDeadlines.clear(deadline)
+      clearTimeout(timer)
       if (!res.writableFinished) this.#abort(new Error('client went away'))
     })
   }
