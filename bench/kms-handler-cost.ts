@@ -13,37 +13,18 @@
  *
  * @module
  */
-import https from 'node:https'
-import { syncBuiltinESMExports } from 'node:module'
-import { EventEmitter } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
-import { connect, type TLSSocket } from 'node:tls'
+import { connect } from 'node:tls'
 import { parseArgs } from 'node:util'
 import { testPki } from '../test/helpers/pki.js'
+import { BenchResponse, benchRequest, startCapturedKeyhold, type Listener } from './lib/in-process.js'
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '50000' }, rounds: { type: 'string', default: '5' } } })
 const requests = Number(values.requests)
 const rounds = Number(values.rounds)
-
-type Listener = (req: IncomingMessage, res: ServerResponse) => void
-// Keep the server's request listener: it is Keyhold's whole pipeline (server.ts `entry`).
-let captured: Listener | undefined
-let serverSocket: TLSSocket | undefined
-const original = https.createServer
-;(https as { createServer: unknown }).createServer = (options: https.ServerOptions, listener: Listener) => {
-  captured = listener
-  const server = original(options, listener)
-  server.on('secureConnection', (s: TLSSocket) => (serverSocket = s))
-  return server
-}
-syncBuiltinESMExports()
-const { loadConfigFile } = await import('../src/config/load.js')
-const { createKmsObservability } = await import('../src/observability/kms.js')
-const { startKmsServer } = await import('../src/server.js')
 
 const pki = await testPki()
 const dir = mkdtempSync(join(tmpdir(), 'keyhold-handler-cost-'))
@@ -68,85 +49,21 @@ keystore:
   fs:
     path: ${join(dir, 'keys')}
 `)
-const config = loadConfigFile(join(dir, 'config.yml'))
-const obs = await createKmsObservability(config)
-const server = await startKmsServer(config, obs.serverOptions())
-const client = connect({ port: server.address.port, host: '127.0.0.1', servername: 'localhost', ca: pki.ca.certPem, cert: pki.clients.app.certPem, key: pki.clients.app.keyPem })
+const kms = await startCapturedKeyhold(join(dir, 'config.yml'))
+const client = connect({ port: kms.port, host: '127.0.0.1', servername: 'localhost', ca: pki.ca.certPem, cert: pki.clients.app.certPem, key: pki.clients.app.keyPem })
 await new Promise<void>((resolve, reject) => client.once('secureConnect', resolve).once('error', reject))
 await new Promise((r) => setTimeout(r, 50))
-const socket = serverSocket
-const keyhold = captured
-if (socket === undefined || keyhold === undefined) throw new Error('did not capture the server socket and listener')
-
-/** A request as the pipeline reads it: method, url, headers, socket, and the body as a stream. */
-function request(method: string, url: string, body: string): IncomingMessage {
-  const req = new Readable({ read() {} }) as Readable & Record<string, unknown>
-  const bytes = Buffer.from(body)
-  Object.assign(req, { method, url, socket, complete: false, headers: { host: 'localhost', 'content-type': 'application/json', 'content-length': String(bytes.length) } })
-  req.once('end', () => (req.complete = true))
-  if (bytes.length > 0) req.push(bytes)
-  req.push(null)
-  return req as unknown as IncomingMessage
-}
-
-/** A response that serialises its head and body as an HTTP/1.1 layer would, then finishes and closes. */
-class Response extends EventEmitter {
-  statusCode = 200
-  headersSent = false
-  writableEnded = false
-  writableFinished = false
-  wire = ''
-  #headers: Array<[string, string]> = []
-  setHeader(name: string, value: string): this {
-    this.#headers.push([name, String(value)])
-    return this
-  }
-  getHeader(name: string): string | undefined {
-    return this.#headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1]
-  }
-  writeHead(status: number, headers?: string[] | Record<string, string>): this {
-    this.statusCode = status
-    if (Array.isArray(headers)) for (let i = 0; i < headers.length; i += 2) this.#headers.push([headers[i]!, headers[i + 1]!])
-    else if (headers) for (const [k, v] of Object.entries(headers)) this.#headers.push([k, String(v)])
-    return this
-  }
-  flushHeaders(): void {
-    this.#head()
-  }
-  write(chunk: string | Buffer): boolean {
-    this.#head()
-    this.wire += String(chunk)
-    return true
-  }
-  end(chunk?: string | Buffer): this {
-    this.#head()
-    if (chunk !== undefined) this.wire += String(chunk)
-    this.writableEnded = true
-    process.nextTick(() => {
-      this.writableFinished = true
-      this.emit('finish')
-      this.emit('close')
-    })
-    return this
-  }
-  destroy(): this {
-    process.nextTick(() => this.emit('close'))
-    return this
-  }
-  #head(): void {
-    if (this.headersSent) return
-    this.headersSent = true
-    let head = `HTTP/1.1 ${this.statusCode} OK\r\n`
-    for (const [k, v] of this.#headers) head += `${k}: ${v}\r\n`
-    this.wire = head + '\r\n'
-  }
-}
+const socket = kms.lastSocket()
+const keyhold = kms.listener
+if (socket === undefined) throw new Error('did not capture the server socket')
 
 /** call runs one request through `listener` and resolves with the response once it closed. */
-function call(listener: Listener, method: string, url: string, body: string): Promise<Response> {
-  const res = new Response()
-  const closed = new Promise<Response>((resolve) => res.once('close', () => resolve(res)))
-  listener(request(method, url, body), res as unknown as ServerResponse)
+function call(listener: Listener, method: string, url: string, body: string): Promise<BenchResponse> {
+  const res = new BenchResponse()
+  const closed = new Promise<BenchResponse>((resolve) => res.once('close', () => resolve(res)))
+  const bytes = Buffer.from(body)
+  const headers = { host: 'localhost', 'content-type': 'application/json', 'content-length': String(bytes.length) }
+  listener(benchRequest(socket!, method, url, headers, bytes), res as unknown as ServerResponse)
   return closed
 }
 
@@ -200,5 +117,4 @@ for (const op of ops) {
   console.log(`| ${op.name} | ${median(mine).toFixed(1)} | ${median(floor).toFixed(1)} | ${(median(mine) - median(floor)).toFixed(1)} |`)
 }
 client.destroy()
-await server.close()
-await obs.close()
+await kms.close()
