@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,6 +21,7 @@ import { connect } from 'node:tls'
 import { parseArgs } from 'node:util'
 import { testPki } from '../test/helpers/pki.js'
 import { BenchResponse, benchRequest, startCapturedKeyhold, type Listener } from './lib/in-process.js'
+import { writeBenchConfig } from './lib/keyhold.js'
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '50000' }, rounds: { type: 'string', default: '5' } } })
 const requests = Number(values.requests)
@@ -30,26 +31,8 @@ const pki = await testPki()
 const dir = mkdtempSync(join(tmpdir(), 'keyhold-handler-cost-'))
 process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
 const KEY = 'bench-key'
-writeFileSync(join(dir, 'config.yml'), `
-address: 127.0.0.1:0
-admin:
-  identity: ${pki.clients.admin.identity}
-tls:
-  key: ${pki.server.keyFile}
-  cert: ${pki.server.certFile}
-  ca: ${pki.ca.certFile}
-policy:
-  bench:
-    allow: ["/v1/key/create/${KEY}", "/v1/key/generate/${KEY}", "/v1/key/decrypt/${KEY}"]
-    identities: [${pki.clients.app.identity}]
-log:
-  error: warn
-  audit: ${join(dir, 'audit.log')}
-keystore:
-  fs:
-    path: ${join(dir, 'keys')}
-`)
-const kms = await startCapturedKeyhold(join(dir, 'config.yml'))
+const configFile = writeBenchConfig(pki, dir, '127.0.0.1:0', [`/v1/key/create/${KEY}`, `/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`])
+const kms = await startCapturedKeyhold(configFile)
 const client = connect({ port: kms.port, host: '127.0.0.1', servername: 'localhost', ca: pki.ca.certPem, cert: pki.clients.app.certPem, key: pki.clients.app.keyPem })
 await new Promise<void>((resolve, reject) => client.once('secureConnect', resolve).once('error', reject))
 await new Promise((r) => setTimeout(r, 50))

@@ -12,12 +12,12 @@
  * @module
  */
 import { fork } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { testPki } from '../test/helpers/pki.js'
-import { call, startKeyhold } from './lib/keyhold.js'
+import { call, startKeyhold, writeBenchConfig } from './lib/keyhold.js'
 import { runLoad } from './lib/load.js'
 import { startNginx } from './lib/nginx.js'
 import { startNodeFloor } from './lib/node-floor.js'
@@ -33,26 +33,8 @@ const KEY = 'bench-key'
 const allow = [`/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`]
 const dir = mkdtempSync(join(tmpdir(), 'keyhold-lean-'))
 process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-writeFileSync(join(dir, 'config.yml'), `
-address: 127.0.0.1:0
-admin:
-  identity: ${pki.clients.admin.identity}
-tls:
-  key: ${pki.server.keyFile}
-  cert: ${pki.server.certFile}
-  ca: ${pki.ca.certFile}
-policy:
-  bench:
-    allow: [${allow.map((a) => `"${a}"`).join(', ')}]
-    identities: [${pki.clients.app.identity}]
-log:
-  error: warn
-  audit: ${join(dir, 'audit.log')}
-keystore:
-  fs:
-    path: ${join(dir, 'keys')}
-`)
-const lean = fork(new URL('./lib/lean-kms-server.ts', import.meta.url).pathname, [join(dir, 'config.yml'), pki.dir], { execArgv: ['--import', 'tsx', ...(process.env.LEAN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LEAN_PROF}`] : [])] })
+const configFile = writeBenchConfig(pki, dir, '127.0.0.1:0', allow)
+const lean = fork(new URL('./lib/lean-kms-server.ts', import.meta.url).pathname, [configFile, pki.dir], { execArgv: ['--import', 'tsx', ...(process.env.LEAN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LEAN_PROF}`] : [])] })
 process.once('exit', () => lean.kill('SIGKILL'))
 const leanPort = await new Promise<number>((resolve) => lean.once('message', (p) => resolve(p as number)))
 const keyhold = await startKeyhold(pki, 1, allow)

@@ -49,6 +49,8 @@ export async function startCapturedKeyhold(configFile: string): Promise<Captured
   const config = loadConfigFile(configFile)
   const obs = await createKmsObservability(config)
   const server = await startKmsServer(config, obs.serverOptions())
+  ;(https as { createServer: unknown }).createServer = original
+  syncBuiltinESMExports()
   if (captured === undefined) throw new Error('did not capture the request listener')
   return {
     listener: captured,

@@ -98,15 +98,15 @@ export function baselineEntry(rev: string): string {
 }
 
 /**
- * startKeyhold starts the server and waits until it answers. `compiled` runs the JavaScript build
- * of the working tree; a string runs that entry point (see {@link baselineEntry}). Throws when it
- * does not start.
+ * writeBenchConfig writes `<dir>/config.yml` for a benchmark server: the test PKI's server certificate
+ * with mutual TLS, the admin client as admin, a policy allowing `allow` to the app client, the error log
+ * at warn, audit to a hash-chained file and an fs keystore, both in `dir`. Returns the file's path.
+ * Throws when the file cannot be written.
  */
-export async function startKeyhold(pki: TestPki, workers: number, allow: string[], nodeFlags: string[] = [], compiled: boolean | string = false): Promise<KeyholdServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'keyhold-bench-'))
-  const port = await freePort()
-  const config = `
-address: 127.0.0.1:${port}
+export function writeBenchConfig(pki: TestPki, dir: string, address: string, allow: string[]): string {
+  const file = join(dir, 'config.yml')
+  writeFileSync(file, `
+address: ${address}
 admin:
   identity: ${pki.clients.admin.identity}
 tls:
@@ -123,8 +123,19 @@ log:
 keystore:
   fs:
     path: ${join(dir, 'keys')}
-`
-  writeFileSync(join(dir, 'config.yml'), config)
+`)
+  return file
+}
+
+/**
+ * startKeyhold starts the server and waits until it answers. `compiled` runs the JavaScript build
+ * of the working tree; a string runs that entry point (see {@link baselineEntry}). Throws when it
+ * does not start.
+ */
+export async function startKeyhold(pki: TestPki, workers: number, allow: string[], nodeFlags: string[] = [], compiled: boolean | string = false): Promise<KeyholdServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'keyhold-bench-'))
+  const port = await freePort()
+  writeBenchConfig(pki, dir, `127.0.0.1:${port}`, allow)
   const bin = typeof compiled === 'string' ? compiled : compiled ? compiledEntry() : join(root, 'bin/keyhold.js')
   const child: ChildProcess = spawn(process.execPath, [...nodeFlags, bin, 'server', '--config', join(dir, 'config.yml'), '--workers', String(workers)], {
     env: { ...process.env, KEYHOLD_FROM_SOURCE: '1' },
