@@ -27,3 +27,23 @@ export function identityOfCertificate(cert: string | Buffer | X509Certificate): 
 export function isIdentity(s: string): boolean {
   return IDENTITY_PATTERN.test(s)
 }
+
+/** Why a certificate chain yields no identity. */
+export type ChainRefusal = 'no-certificate' | 'ca-certificate' | 'more-than-one'
+
+/**
+ * identityOfChain applies Keyhold's identity rule to a certificate chain in the order the client
+ * sends it: the identity is the first certificate's, since the TLS handshake proves possession of
+ * that key only. A CA-flagged first certificate, or a further non-CA certificate, is refused;
+ * further CA certificates are chain material. (KES skips every CA certificate and takes the one
+ * left, which lets a client present someone else's public certificate behind a CA of its own.)
+ * Throws when an element is not a parseable DER or PEM certificate.
+ */
+export function identityOfChain(chain: ReadonlyArray<string | Buffer | X509Certificate>): { identity: string } | { refused: ChainRefusal } {
+  const certs = chain.map((c) => (c instanceof X509Certificate ? c : new X509Certificate(c)))
+  const first = certs[0]
+  if (first === undefined) return { refused: 'no-certificate' }
+  if (first.ca) return { refused: 'ca-certificate' }
+  if (certs.slice(1).some((c) => !c.ca)) return { refused: 'more-than-one' }
+  return { identity: identityOfCertificate(first) }
+}

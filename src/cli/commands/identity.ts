@@ -4,14 +4,13 @@
  *
  * @module
  */
-import { X509Certificate } from 'node:crypto'
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import {
   apiKeyIdentity,
   createCertificate,
   generateKeyPair,
-  identityOfCertificate,
+  identityOfChain,
   identityOfPublicKey,
   newApiKey,
   privateKeyToPem,
@@ -116,18 +115,35 @@ const ofCommand: Command = {
       } catch (err) {
         fail(`cannot read '${arg}': ${(err as Error).message}`)
       }
-      const block = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)
-      try {
-        if (block === null) throw new Error('no PEM certificate found')
-        identity = identityOfCertificate(new X509Certificate(block[0]))
-      } catch (err) {
-        fail(`failed to parse certificate in '${arg}': ${(err as Error).message}`)
-      }
+      identity = identityOfPemFile(arg, text)
     }
     if (ctx.flags.json === true) ctx.out.printJson({ identity })
     else if (ctx.out.json) ctx.out.print(identity)
     else ctx.out.print(`Identity:\n\n   ${identity}`)
   },
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+
+/**
+ * identityOfPemFile returns the identity a Keyhold server would see for a client sending the
+ * certificates of `text` (read from `file`) in order. Fails (exits) with a message naming the
+ * file when there is no certificate, one does not parse, or the chain breaks the identity rule.
+ */
+function identityOfPemFile(file: string, text: string): string {
+  const blocks = text.match(PEM_CERTIFICATE) ?? []
+  if (blocks.length === 0) fail(`failed to parse certificate in '${file}': no PEM certificate found`)
+  let result: ReturnType<typeof identityOfChain>
+  try {
+    result = identityOfChain(blocks)
+  } catch (err) {
+    fail(`failed to parse certificate in '${file}': ${(err as Error).message}`)
+  }
+  if ('identity' in result) return result.identity
+  if (result.refused === 'ca-certificate') {
+    fail(`the first certificate in '${file}' is a CA certificate (basic constraints CA:TRUE): a client identity must be a leaf certificate`)
+  }
+  fail(`'${file}' holds more than one client (non-CA) certificate: put the client certificate first and only CA certificates after it`)
 }
 
 const infoCommand: Command = {
