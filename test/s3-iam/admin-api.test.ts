@@ -31,7 +31,7 @@ describe('admin API: shapes, errors and bad input', () => {
     expect(errOf(await put('p1', ''))).toMatchObject({ status: 400, Code: 'MalformedPolicy' })
     expect(errOf(await put('p1', 'not json'))).toMatchObject({ status: 400, Code: 'MalformedPolicy' })
     expect(errOf(await put('p1', Buffer.alloc(21 * 1024, 0x20)))).toMatchObject({ status: 400, Code: 'PolicyTooLarge' })
-    expect(errOf(await put('readonly', '{"Version":"2012-10-17","Statement":[]}'))).toMatchObject({ status: 400, Code: 'XMinioIAMActionNotAllowed' })
+    expect(errOf(await put('readonly', '{"Version":"2012-10-17","Statement":[]}'))).toMatchObject({ status: 403, Code: 'XMinioIAMActionNotAllowed' })
     const list = await adminCall(srv, ROOT, { method: 'GET', path: '/list-canned-policies' })
     expect(Object.keys(list.json as object).sort()).toEqual(['consoleAdmin', 'diagnostics', 'readonly', 'readwrite', 'writeonly'])
   })
@@ -71,8 +71,10 @@ describe('admin API: shapes, errors and bad input', () => {
     const tries = await Promise.all(Array.from({ length: 20 }, (_, i) =>
       adminCall(srv, { accessKey: 'grace', secretKey: `guess-${i}-xxxx` }, { method: 'GET', path: '/user-info', query: [['accessKey', 'grace']] })))
     for (const t of tries) expect(errOf(t)).toMatchObject({ status: 403, Code: 'SignatureDoesNotMatch' })
-    const own = await adminCall(srv, { accessKey: 'grace', secretKey: 'grace-secret-ok' }, { method: 'GET', path: '/user-info', query: [['accessKey', 'grace']] })
-    expect(own.status).toBe(200) // a user may read its own info
+    const readOwn = () => adminCall(srv, { accessKey: 'grace', secretKey: 'grace-secret-ok' }, { method: 'GET', path: '/user-info', query: [['accessKey', 'grace']] })
+    expect(errOf(await readOwn())).toMatchObject({ status: 403, Code: 'AccessDenied' }) // MinIO: a user without any policy is refused even its own info
+    srv.hooks.iam.setPolicyMapping(['readonly'], 'grace', false)
+    expect((await readOwn()).status).toBe(200) // a user with a policy may read its own info
     const other = await adminCall(srv, { accessKey: 'grace', secretKey: 'grace-secret-ok' }, { method: 'GET', path: '/list-users' })
     expect(errOf(other)).toMatchObject({ status: 403, Code: 'AccessDenied' })
     const unknown = await adminCall(srv, { accessKey: 'nobody', secretKey: 'whatever-123' }, { method: 'GET', path: '/list-users' })
@@ -81,6 +83,7 @@ describe('admin API: shapes, errors and bad input', () => {
 
   it('lets users manage their own service accounts, with v3 list shapes, expiry bounds and admin:* checks', async () => {
     await addUser('heidi', 'heidi-secret-ok')
+    srv.hooks.iam.setPolicyMapping(['readonly'], 'heidi', false) // MinIO refuses every admin call to a user without policies
     const heidi = { accessKey: 'heidi', secretKey: 'heidi-secret-ok' }
     const soon = await adminCall(srv, heidi, { method: 'PUT', path: '/add-service-account', enc: { expiration: new Date(Date.now() + 60_000).toISOString() } })
     expect(errOf(soon)).toMatchObject({ status: 400, Code: 'XMinioAdminInvalidArgument' })
@@ -95,10 +98,12 @@ describe('admin API: shapes, errors and bad input', () => {
     expect(errOf(forOther)).toMatchObject({ status: 403, Code: 'AccessDenied' })
     const taken = await adminCall(srv, ROOT, { method: 'PUT', path: '/add-service-account', enc: { targetUser: 'heidi', accessKey: 'grace', secretKey: 'abcdefgh1' } })
     expect(errOf(taken)).toMatchObject({ status: 400, Code: 'XMinioAdminInvalidArgument' })
-    const edit = await adminCall(srv, heidi, { method: 'POST', path: '/update-service-account', query: [['accessKey', key.accessKey]], enc: { newName: 'renamed', newStatus: 'maybe' } })
+    const ownEdit = await adminCall(srv, heidi, { method: 'POST', path: '/update-service-account', query: [['accessKey', key.accessKey]], enc: { newName: 'renamed' } })
+    expect(errOf(ownEdit)).toMatchObject({ status: 403, Code: 'AccessDenied' }) // MinIO: editing needs admin:UpdateServiceAccount, even one's own
+    const edit = await adminCall(srv, ROOT, { method: 'POST', path: '/update-service-account', query: [['accessKey', key.accessKey]], enc: { newName: 'renamed', newStatus: 'maybe' } })
     expect(errOf(edit)).toMatchObject({ status: 400, Code: 'XMinioAdminInvalidArgument' })
     const info = await adminCall(srv, heidi, { method: 'GET', path: '/info-service-account', query: [['accessKey', key.accessKey]], decrypt: true })
-    expect(info.json).toMatchObject({ name: 'ci-job', accountStatus: 'on' }) // the failed edit changed nothing
+    expect(info.json).toMatchObject({ name: 'ci-job', accountStatus: 'on' }) // the failed edits changed nothing
     const raw = await adminCall(srv, heidi, { method: 'GET', path: '/list-service-accounts' })
     expect(JSON.parse((await decryptMadminData('heidi-secret-ok', raw.body)).toString())).toHaveProperty('accounts')
   })

@@ -7,6 +7,7 @@ import type { Request } from 'express'
 import type { Credential } from '../extensions.js'
 import type { IamAccess } from '../iam/authorizer.js'
 import type { Iam } from '../iam/iam.js'
+import type { Grant } from './authz.js'
 
 /** AdminRequest is one authenticated admin call. */
 export interface AdminRequest {
@@ -18,15 +19,22 @@ export interface AdminRequest {
   access: IamAccess
   /** query returns a query parameter ('' when absent). */
   query(name: string): string
-  /** decryptJson decrypts a madmin-encrypted body with the caller's secret and parses it. Throws IamError. */
+  /**
+   * decryptJson decrypts a madmin-encrypted body with the caller's secret and parses it (once; later
+   * calls answer the same value). Throws IamError.
+   */
   decryptJson(): Promise<unknown>
   /** plainJson parses a plain JSON body. Throws IamError. */
   plainJson(): unknown
   /**
-   * authorize checks an admin action for the caller; `self` marks a call on the caller's own account,
-   * where only an explicit Deny refuses (MinIO's DenyOnly). Throws IamError AccessDenied.
+   * isAllowed evaluates an admin action for the caller; `denyOnly` asks MinIO's DenyOnly question
+   * (refused only by an explicit Deny, and never for a user without policies). Never throws.
    */
-  authorize(action: string, self?: boolean): void
+  isAllowed(action: string, denyOnly?: boolean): boolean
+  /** authorize requires an admin action beyond the route's own (e.g. attaching a policy). Throws IamError AccessDenied. */
+  authorize(action: string): void
+  /** How the router allowed this call: by the route's admin action, or by its self-service exception. */
+  grant: Grant
   /** The user the caller acts as: itself, or a service account's parent. */
   actingUser: string
 }

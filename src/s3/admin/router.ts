@@ -7,9 +7,10 @@
  */
 import express, { type Request, type Response, type Router } from 'express'
 import { S3Error } from '../errors.js'
-import type { ExtensionContext, ExtraRoute } from '../extensions.js'
+import type { Credential, ExtensionContext, ExtraRoute } from '../extensions.js'
 import type { IamAccess } from '../iam/authorizer.js'
 import { IamError, iamErr } from '../iam/errors.js'
+import { accessDenied, authorizeCall, OWN_SERVICE_ACCOUNT, OWN_SERVICE_ACCOUNT_LIST, OWN_SERVICE_ACCOUNT_PARENT, OWN_USER, type AdminAction, type SelfService } from './authz.js'
 import type { AdminHandler, AdminReply, AdminRequest } from './context.js'
 import * as groups from './groups.js'
 import { decryptMadminData, encryptMadminData, MADMIN_ARGON2ID_AES, MadminCryptoError } from './madmin-crypto.js'
@@ -21,35 +22,52 @@ import * as users from './users.js'
 interface Route {
   method: 'get' | 'put' | 'post' | 'delete'
   path: string
+  /** The admin actions that allow the call; any one suffices (MinIO's validateAdminReq). */
+  actions: readonly AdminAction[]
+  /** The only way to call the route without `actions`: on the caller's own account. */
+  self?: SelfService
+  /** What a caller allowed neither way is answered (default 403 AccessDenied). */
+  denied?: () => IamError
   handler: AdminHandler
   /** Body limit in bytes (default 1 MiB; 0 for no body). */
   maxBody?: number
 }
 
-/** ROUTES is the admin API of the IAM part, relative to `/minio/admin/v3`. */
+const KIB = 1024
+const noSuchServiceAccount = (): IamError => iamErr('XMinioAdminNoSuchServiceAccount')
+
+/**
+ * ROUTES is the admin API of the IAM part, relative to `/minio/admin/v3`, with the actions MinIO
+ * checks for each (cmd/admin-handlers-users.go). Self-service exceptions are listed here and nowhere else.
+ */
 export const ROUTES: readonly Route[] = [
-  { method: 'put', path: '/add-user', handler: users.addUser, maxBody: 64 * 1024 },
-  { method: 'put', path: '/set-user-status', handler: users.setUserStatus, maxBody: 0 },
-  { method: 'delete', path: '/remove-user', handler: users.removeUser, maxBody: 0 },
-  { method: 'get', path: '/list-users', handler: users.listUsers, maxBody: 0 },
-  { method: 'get', path: '/user-info', handler: users.userInfo, maxBody: 0 },
-  { method: 'put', path: '/add-canned-policy', handler: policies.addCannedPolicy, maxBody: 64 * 1024 },
-  { method: 'get', path: '/info-canned-policy', handler: policies.infoCannedPolicy, maxBody: 0 },
-  { method: 'get', path: '/list-canned-policies', handler: policies.listCannedPolicies, maxBody: 0 },
-  { method: 'delete', path: '/remove-canned-policy', handler: policies.removeCannedPolicy, maxBody: 0 },
-  { method: 'put', path: '/set-user-or-group-policy', handler: policies.setUserOrGroupPolicy, maxBody: 0 },
-  { method: 'post', path: '/idp/builtin/policy/attach', handler: policies.attachPolicy, maxBody: 64 * 1024 },
-  { method: 'post', path: '/idp/builtin/policy/detach', handler: policies.detachPolicy, maxBody: 64 * 1024 },
-  { method: 'get', path: '/idp/builtin/policy-entities', handler: policies.policyEntities, maxBody: 0 },
-  { method: 'put', path: '/update-group-members', handler: groups.updateGroupMembers, maxBody: 256 * 1024 },
-  { method: 'get', path: '/group', handler: groups.groupInfo, maxBody: 0 },
-  { method: 'get', path: '/groups', handler: groups.listGroups, maxBody: 0 },
-  { method: 'put', path: '/set-group-status', handler: groups.setGroupStatus, maxBody: 0 },
-  { method: 'put', path: '/add-service-account', handler: sa.addServiceAccount, maxBody: 64 * 1024 },
-  { method: 'post', path: '/update-service-account', handler: sa.updateServiceAccount, maxBody: 64 * 1024 },
-  { method: 'get', path: '/info-service-account', handler: sa.infoServiceAccount, maxBody: 0 },
-  { method: 'get', path: '/list-service-accounts', handler: sa.listServiceAccounts, maxBody: 0 },
-  { method: 'delete', path: '/delete-service-account', handler: sa.deleteServiceAccount, maxBody: 0 },
+  // A user may change its own secret (and nothing else) without admin:CreateUser.
+  { method: 'put', path: '/add-user', actions: ['admin:CreateUser'], self: OWN_USER, handler: users.addUser, maxBody: 64 * KIB },
+  // MinIO checks admin:EnableUser and admin:EnableGroup for both directions.
+  { method: 'put', path: '/set-user-status', actions: ['admin:EnableUser'], handler: users.setUserStatus, maxBody: 0 },
+  { method: 'delete', path: '/remove-user', actions: ['admin:DeleteUser'], handler: users.removeUser, maxBody: 0 },
+  { method: 'get', path: '/list-users', actions: ['admin:ListUsers'], handler: users.listUsers, maxBody: 0 },
+  { method: 'get', path: '/user-info', actions: ['admin:GetUser'], self: OWN_USER, handler: users.userInfo, maxBody: 0 },
+  { method: 'put', path: '/add-canned-policy', actions: ['admin:CreatePolicy'], handler: policies.addCannedPolicy, maxBody: 64 * KIB },
+  { method: 'get', path: '/info-canned-policy', actions: ['admin:GetPolicy'], handler: policies.infoCannedPolicy, maxBody: 0 },
+  { method: 'get', path: '/list-canned-policies', actions: ['admin:ListUserPolicies'], handler: policies.listCannedPolicies, maxBody: 0 },
+  { method: 'delete', path: '/remove-canned-policy', actions: ['admin:DeletePolicy'], handler: policies.removeCannedPolicy, maxBody: 0 },
+  { method: 'put', path: '/set-user-or-group-policy', actions: ['admin:AttachUserOrGroupPolicy'], handler: policies.setUserOrGroupPolicy, maxBody: 0 },
+  { method: 'post', path: '/idp/builtin/policy/attach', actions: ['admin:UpdatePolicyAssociation', 'admin:AttachUserOrGroupPolicy'], handler: policies.attachPolicy, maxBody: 64 * KIB },
+  { method: 'post', path: '/idp/builtin/policy/detach', actions: ['admin:UpdatePolicyAssociation', 'admin:AttachUserOrGroupPolicy'], handler: policies.detachPolicy, maxBody: 64 * KIB },
+  { method: 'get', path: '/idp/builtin/policy-entities', actions: ['admin:ListGroups', 'admin:ListUsers', 'admin:ListUserPolicies'], handler: policies.policyEntities, maxBody: 0 },
+  { method: 'put', path: '/update-group-members', actions: ['admin:AddUserToGroup'], handler: groups.updateGroupMembers, maxBody: 256 * KIB },
+  { method: 'get', path: '/group', actions: ['admin:GetGroup'], handler: groups.groupInfo, maxBody: 0 },
+  { method: 'get', path: '/groups', actions: ['admin:ListGroups'], handler: groups.listGroups, maxBody: 0 },
+  { method: 'put', path: '/set-group-status', actions: ['admin:EnableGroup'], handler: groups.setGroupStatus, maxBody: 0 },
+  // Service accounts for oneself (or a service account's parent) unless a policy denies it.
+  { method: 'put', path: '/add-service-account', actions: ['admin:CreateServiceAccount'], self: OWN_SERVICE_ACCOUNT_PARENT, handler: sa.addServiceAccount, maxBody: 64 * KIB },
+  // MinIO lets no one edit even their own service accounts without the action (minio#18928).
+  { method: 'post', path: '/update-service-account', actions: ['admin:UpdateServiceAccount'], handler: sa.updateServiceAccount, maxBody: 64 * KIB },
+  { method: 'get', path: '/info-service-account', actions: ['admin:ListServiceAccounts'], self: OWN_SERVICE_ACCOUNT, handler: sa.infoServiceAccount, maxBody: 0 },
+  { method: 'get', path: '/list-service-accounts', actions: ['admin:ListServiceAccounts'], self: OWN_SERVICE_ACCOUNT_LIST, handler: sa.listServiceAccounts, maxBody: 0 },
+  // Another user's account is "not found" to a caller without the action, as in MinIO.
+  { method: 'delete', path: '/delete-service-account', actions: ['admin:RemoveServiceAccount'], self: OWN_SERVICE_ACCOUNT, denied: noSuchServiceAccount, handler: sa.deleteServiceAccount, maxBody: 0 },
 ]
 
 /** Options of {@link iamAdminRoutes}. */
@@ -63,7 +81,7 @@ export interface AdminRouterOptions {
 
 const badJson = (): IamError => iamErr('XMinioAdminConfigBadJSON')
 
-function makeRequest(req: Request, body: Buffer, cred: NonNullable<Awaited<ReturnType<ExtensionContext['authenticate']>>['credential']>, access: IamAccess): AdminRequest {
+function makeRequest(req: Request, body: Buffer, cred: Credential, access: IamAccess): AdminRequest {
   const principal = cred.principal
   const actingUser = principal.kind === 'service-account' ? principal.parentUser ?? '' : principal.accessKey
   const parse = (buf: Buffer): unknown => {
@@ -73,23 +91,27 @@ function makeRequest(req: Request, body: Buffer, cred: NonNullable<Awaited<Retur
       throw badJson()
     }
   }
+  let decrypted: Promise<unknown> | undefined
+  const decrypt = async (): Promise<unknown> => {
+    try {
+      return parse(await decryptMadminData(cred.secretKey, body))
+    } catch (err) {
+      if (err instanceof MadminCryptoError) throw iamErr('XMinioAdminConfigBadJSON', 'The request body could not be decrypted with your secret key.')
+      throw err
+    }
+  }
+  const isAllowed = (action: string, denyOnly = false): boolean => access.isAllowed(principal, { action, conditions: {}, denyOnly })
   return {
-    req, credential: cred, body, iam: access.iam, access, actingUser,
+    req, credential: cred, body, iam: access.iam, access, actingUser, grant: 'admin',
     query: (name) => {
       const v = req.query[name]
       return typeof v === 'string' ? v : ''
     },
     plainJson: () => parse(body),
-    decryptJson: async () => {
-      try {
-        return parse(await decryptMadminData(cred.secretKey, body))
-      } catch (err) {
-        if (err instanceof MadminCryptoError) throw iamErr('XMinioAdminConfigBadJSON', 'The request body could not be decrypted with your secret key.')
-        throw err
-      }
-    },
-    authorize: (action, self = false) => {
-      if (!access.isAllowed(principal, { action, conditions: {}, denyOnly: self })) throw new IamError('AccessDenied', 403, 'Access Denied.')
+    decryptJson: () => (decrypted ??= decrypt()),
+    isAllowed,
+    authorize: (action) => {
+      if (!isAllowed(action)) throw accessDenied()
     },
   }
 }
@@ -115,8 +137,11 @@ function router(opts: AdminRouterOptions, ctx: ExtensionContext): Router {
       const resource = req.originalUrl.split('?')[0] ?? ''
       try {
         const { credential, body } = await ctx.authenticate(req, { maxBody: route.maxBody ?? 1024 * 1024 })
-        if (!credential) throw new IamError('AccessDenied', 403, 'Access Denied.')
-        const reply = await route.handler(makeRequest(req, body, credential, opts.access))
+        if (!credential) throw accessDenied()
+        const call = makeRequest(req, body, credential, opts.access)
+        // Deny by default: no handler runs before the route's actions or its self-service rule allow the call.
+        call.grant = await authorizeCall(call, route.actions, route.self, route.denied)
+        const reply = await route.handler(call)
         await send(res, reply, credential.secretKey, opts.responseAlgorithm ?? MADMIN_ARGON2ID_AES)
       } catch (err) {
         if (err instanceof IamError || err instanceof S3Error) return sendAdminError(res, err.status, err.code, err.message, resource)

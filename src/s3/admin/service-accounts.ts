@@ -1,33 +1,25 @@
 /**
- * Admin handlers for service accounts: add, update, info, list, delete. A user manages its own
- * accounts unless a policy explicitly denies it; other users' need the admin action.
+ * Admin handlers for service accounts: add, update, info, list, delete. Who may call which is
+ * decided by the route table (router.ts): an owner manages its own accounts as MinIO allows,
+ * everything else needs the admin action.
  *
  * @module
  */
 import { iamErr } from '../iam/errors.js'
 import { addServiceAccount as add, requireServiceAccount, updateServiceAccount as update } from '../iam/service-accounts.js'
 import type { ServiceAccountRecord } from '../iam/store-types.js'
+import { serviceAccountTarget } from './authz.js'
 import type { AdminHandler, AdminRequest } from './context.js'
 import { goTime, isLegacyMadmin } from './respond.js'
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 
-/** Authorizes an operation on an existing account: its parent may, others need `action`. */
-function ownedAccount(r: AdminRequest, action: string): ServiceAccountRecord {
-  const sa = r.iam.serviceAccounts.get(r.query('accessKey'))
-  r.authorize(action, sa !== undefined && sa.parent === r.actingUser)
-  return requireServiceAccount(r.iam, r.query('accessKey'))
-}
-
 /** PUT /add-service-account, ENC AddServiceAccountReq → ENC {"credentials":{…}}. */
 export const addServiceAccount: AdminHandler = async (r) => {
   const body = await r.decryptJson() as Record<string, unknown>
-  if (typeof body !== 'object' || body === null) throw iamErr('XMinioAdminInvalidArgument')
-  const target = str(body.targetUser) || r.actingUser
-  r.authorize('admin:CreateServiceAccount', target === r.actingUser)
-  if (r.credential.principal.kind === 'service-account' && target !== r.actingUser) {
-    throw iamErr('XMinioIAMActionNotAllowed', 'A service account cannot create service accounts for other users.')
-  }
+  // A service account asking for itself creates a sibling: the parent owns it (MinIO).
+  let target = await serviceAccountTarget(r)
+  if (target === r.credential.accessKey && r.credential.principal.kind === 'service-account') target = r.actingUser
   const { record, secretKey } = await add(r.iam, {
     parent: target, accessKey: str(body.accessKey), secretKey: str(body.secretKey), policy: body.policy,
     name: str(body.name), description: str(body.description) ?? str(body.comment), expiration: str(body.expiration),
@@ -38,7 +30,7 @@ export const addServiceAccount: AdminHandler = async (r) => {
 
 /** POST /update-service-account?accessKey=K, ENC UpdateServiceAccountReq → 204. */
 export const updateServiceAccount: AdminHandler = async (r) => {
-  const sa = ownedAccount(r, 'admin:UpdateServiceAccount')
+  const sa = requireServiceAccount(r.iam, r.query('accessKey'))
   const body = await r.decryptJson() as Record<string, unknown>
   if (typeof body !== 'object' || body === null) throw iamErr('XMinioAdminInvalidArgument')
   await update(r.iam, sa.accessKey, {
@@ -59,7 +51,7 @@ function impliedPolicy(r: AdminRequest, sa: ServiceAccountRecord): string {
 
 /** GET /info-service-account?accessKey=K → ENC InfoServiceAccountResp. */
 export const infoServiceAccount: AdminHandler = (r) => {
-  const sa = ownedAccount(r, 'admin:ListServiceAccounts')
+  const sa = requireServiceAccount(r.iam, r.query('accessKey'))
   const json = {
     parentUser: sa.parent, accountStatus: sa.status, impliedPolicy: sa.sessionPolicy === null, policy: impliedPolicy(r, sa),
     name: sa.name, description: sa.description, comment: sa.description,
@@ -70,8 +62,8 @@ export const infoServiceAccount: AdminHandler = (r) => {
 
 /** GET /list-service-accounts?user=U → ENC {"accounts":[…]} (access keys only for madmin-go < v3). */
 export const listServiceAccounts: AdminHandler = (r) => {
-  const user = r.query('user') || r.actingUser
-  r.authorize('admin:ListServiceAccounts', user === r.actingUser)
+  // Own accounts (user omitted or the caller's key): a service account lists its parent's.
+  const user = r.grant === 'self' || r.query('user') === '' || r.query('user') === r.credential.accessKey ? r.actingUser : r.query('user')
   if (user !== r.iam.rootUser) r.iam.requireUser(user)
   const live = r.iam.serviceAccounts.list(user).filter((sa) => !sa.expiration || sa.expiration.getTime() > Date.now())
   const accounts = isLegacyMadmin(r.req)
@@ -85,7 +77,7 @@ export const listServiceAccounts: AdminHandler = (r) => {
 
 /** DELETE /delete-service-account?accessKey=K → 204. */
 export const deleteServiceAccount: AdminHandler = (r) => {
-  const sa = ownedAccount(r, 'admin:RemoveServiceAccount')
+  const sa = requireServiceAccount(r.iam, r.query('accessKey'))
   r.iam.serviceAccounts.delete(sa.accessKey)
   return Promise.resolve({ status: 204 })
 }

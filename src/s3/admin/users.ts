@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { iamErr, IamError } from '../iam/errors.js'
+import { iamErr } from '../iam/errors.js'
 import type { Iam } from '../iam/iam.js'
 import type { Status } from '../iam/store-types.js'
 import type { AdminHandler } from './context.js'
@@ -28,52 +28,60 @@ const statusOf = (s: unknown): Status => {
   throw iamErr('XMinioAdminInvalidArgument', `Invalid user status '${String(s)}'.`)
 }
 
-/** PUT /add-user?accessKey=U, ENC {"secretKey","status","policy"?}. */
+/**
+ * PUT /add-user?accessKey=U, ENC {"secretKey","status","policy"?}. On the self-service path (a user
+ * on itself, see router) only the secret changes: MinIO ignores `policy` and we keep the status too,
+ * so a user can neither grant itself a policy nor re-enable or disable itself. A `policy` from an
+ * admin replaces the user's mapping and therefore also needs admin:AttachUserOrGroupPolicy.
+ */
 export const addUser: AdminHandler = async (r) => {
   const accessKey = r.query('accessKey')
-  const self = accessKey === r.credential.accessKey && r.credential.principal.kind === 'user'
-  r.authorize('admin:CreateUser', self)
+  const principal = r.credential.principal
+  if (principal.kind === 'service-account' && accessKey === principal.parentUser) {
+    throw iamErr('XMinioInvalidIAMCredentials') // MinIO refuses a parent's password change from its service account
+  }
   const body = await r.decryptJson() as { secretKey?: unknown; status?: unknown; policy?: unknown }
-  if (typeof body !== 'object' || body === null) throw iamErr('XMinioAdminInvalidArgument')
-  if (r.credential.principal.kind === 'service-account' && accessKey === r.actingUser) {
-    throw iamErr('XMinioIAMActionNotAllowed', 'A service account cannot change its parent user.')
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw iamErr('XMinioAdminInvalidArgument')
+  if (r.grant === 'self') {
+    await r.iam.changeSecret(accessKey, body.secretKey)
+    return { status: 200 }
   }
   const policy = typeof body.policy === 'string' && body.policy !== '' ? body.policy : undefined
+  if (policy !== undefined) r.authorize('admin:AttachUserOrGroupPolicy')
   await r.iam.addUser(accessKey, body.secretKey, statusOf(body.status), policy)
   return { status: 200 }
 }
 
-/** PUT /set-user-status?accessKey=U&status=enabled|disabled. */
+/** PUT /set-user-status?accessKey=U&status=enabled|disabled (never one's own: MinIO's XMinioAdminInvalidArgument). */
 export const setUserStatus: AdminHandler = (r) => {
   const accessKey = r.query('accessKey')
   const status = r.query('status')
-  r.authorize(status === 'disabled' ? 'admin:DisableUser' : 'admin:EnableUser')
-  if (accessKey === r.credential.accessKey) throw new IamError('InvalidRequest', 400, 'cannot change your own status')
+  if (accessKey === r.credential.accessKey) throw iamErr('XMinioAdminInvalidArgument')
   if (status !== 'enabled' && status !== 'disabled') throw iamErr('XMinioAdminInvalidArgument', `Invalid user status '${status}'.`)
   r.iam.users.setUserStatus(accessKey, status)
   return Promise.resolve({ status: 200 })
 }
 
-/** DELETE /remove-user?accessKey=U (also removes its service accounts). */
+/** DELETE /remove-user?accessKey=U (also removes its service accounts; never oneself, root or a service account). */
 export const removeUser: AdminHandler = (r) => {
-  r.authorize('admin:DeleteUser')
   const accessKey = r.query('accessKey')
-  if (accessKey === r.credential.accessKey) throw new IamError('InvalidRequest', 400, 'cannot remove your own account')
+  if (accessKey === r.credential.accessKey || accessKey === r.iam.rootUser || r.iam.serviceAccounts.get(accessKey)) {
+    throw iamErr('XMinioIAMActionNotAllowed')
+  }
   r.iam.users.removeUser(accessKey)
   return Promise.resolve({ status: 200 })
 }
 
 /** GET /list-users → ENC {accessKey: UserInfo}. */
 export const listUsers: AdminHandler = (r) => {
-  r.authorize('admin:ListUsers')
   const out: Record<string, unknown> = {}
   for (const u of r.iam.users.listUsers()) out[u.accessKey] = userInfoJson(r.iam, u.accessKey)
   return Promise.resolve({ status: 200, json: out, encrypt: true })
 }
 
-/** GET /user-info?accessKey=U → plain UserInfo (a user may read its own). */
+/** GET /user-info?accessKey=U → plain UserInfo (a user may read its own unless a policy denies it). */
 export const userInfo: AdminHandler = (r) => {
   const accessKey = r.query('accessKey')
-  r.authorize('admin:GetUser', accessKey === r.actingUser)
+  if (r.iam.serviceAccounts.get(accessKey)) throw iamErr('XMinioIAMActionNotAllowed')
   return Promise.resolve({ status: 200, json: userInfoJson(r.iam, accessKey) })
 }

@@ -84,8 +84,9 @@ export class IamAccess implements CredentialProvider, Authorizer {
       const user = iam.users.getUser(principal.accessKey)
       if (!user || user.status !== 'enabled') return false
       const { policies } = iam.effectivePolicies(principal.accessKey)
-      // DenyOnly (acting on one's own account) needs no Allow, so an enabled user without policies passes.
-      if (policies.length === 0) return args.denyOnly === true
+      // As MinIO (IAMSys.IsAllowed): a user without any policy is refused everything, even a DenyOnly
+      // question about its own account; only the owner acts without a policy.
+      if (policies.length === 0) return false
       return isAllowedBy(policies, withUser(args, principal.accessKey, principal.groups))
     }
     // Service account: re-read the stored record so a disable, edit or delete takes effect at once.
@@ -101,7 +102,9 @@ export class IamAccess implements CredentialProvider, Authorizer {
       parentAllowed = policies.length > 0 && isAllowedBy(policies, userArgs)
     }
     if (!parentAllowed || sa.sessionPolicy === null) return parentAllowed
-    return isAllowedBy([parsePolicy(sa.sessionPolicy)], { ...userArgs, isOwner: false })
+    // A session policy must allow the action outright, even for DenyOnly questions about the account's
+    // own parent: otherwise a restricted account could mint an unrestricted sibling (MinIO #21642).
+    return isAllowedBy([parsePolicy(sa.sessionPolicy)], { ...userArgs, isOwner: false, denyOnly: false })
   }
 
   private anonymousAllowed(args: PolicyArgs): boolean {

@@ -110,6 +110,16 @@ export class Iam {
     })()
   }
 
+  /**
+   * changeSecret replaces an existing user's secret and nothing else (status, policies and groups
+   * stay). Throws IamError XMinioAdminInvalidSecretKey or XMinioAdminNoSuchUser.
+   */
+  async changeSecret(accessKey: string, secretKey: unknown): Promise<void> {
+    validateSecretKey(secretKey)
+    this.requireUser(accessKey)
+    this.users.setUserSecret(accessKey, await this.sealSecret(secretKey, accessKey))
+  }
+
   /** requireUser returns a user or throws IamError XMinioAdminNoSuchUser. */
   requireUser(accessKey: string) {
     const u = this.users.getUser(accessKey)

@@ -41,6 +41,12 @@ export class UserStore {
     })()
   }
 
+  /** setUserSecret replaces a user's (sealed) secret. Throws IamError XMinioAdminNoSuchUser. */
+  setUserSecret(accessKey: string, secret: string): void {
+    const r = this.db.prepare('UPDATE users SET secret = ?, updated_at = ? WHERE access_key = ?').run(secret, Date.now(), accessKey)
+    if (r.changes === 0) throw iamErr('XMinioAdminNoSuchUser')
+  }
+
   /** setUserStatus enables or disables a user. Throws IamError XMinioAdminNoSuchUser. */
   setUserStatus(accessKey: string, status: Status): void {
     const r = this.db.prepare('UPDATE users SET status = ?, updated_at = ? WHERE access_key = ?').run(status, Date.now(), accessKey)
