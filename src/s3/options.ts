@@ -7,6 +7,7 @@ import type { SecureContextOptions } from 'node:tls'
 import type {
   Authorizer, CredentialProvider, ExtraRoute, ObjectCrypto, SubresourceHandler,
 } from './extensions.js'
+import type { LingerLimits } from './http/linger.js'
 
 /** S3ServerOptions configures one keyhold-s3 server. */
 export interface S3ServerOptions {
@@ -37,6 +38,12 @@ export interface S3ServerOptions {
   extraRoutes?: ExtraRoute[]
   /** Bucket subresource handlers by query name, e.g. { encryption: ..., policy: ... }. */
   subresources?: Record<string, SubresourceHandler>
+  /**
+   * Connection timeouts, in ms: the request headers must arrive within `headersMs` (default 60 s); a request
+   * in progress may be silent for `idleMs` (default 120 s) before it is answered RequestTimeout or cut; the body
+   * of a request refused early is drained within `linger` (see http/linger.ts).
+   */
+  timeouts?: { headersMs?: number; idleMs?: number; linger?: Partial<LingerLimits> }
   /** Log sink for operational messages; never receives secrets. Default: stderr. */
   log?: (message: string) => void
 }

@@ -10,10 +10,12 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo, Socket } from 'node:net'
 import express from 'express'
 import { rootCredentials, rootOnlyAuthorizer } from './defaults.js'
+import { s3err } from './errors.js'
 import type { ExtensionContext } from './extensions.js'
 import { makeAuthenticate } from './http/authenticate.js'
 import type { Core } from './http/context.js'
 import { handleS3 } from './http/dispatch.js'
+import { DEFAULT_LINGER } from './http/linger.js'
 import { newRequestId } from './http/context.js'
 import type { S3ServerOptions } from './options.js'
 import { BlobStore } from './storage/blobs.js'
@@ -35,9 +37,11 @@ export interface S3Server {
   close(): Promise<void>
 }
 
-function overflowResponse(): string {
+/** A whole 400 response for a request the HTTP parser refused (there is no request object to answer on). */
+function parserErrorResponse(code: 'RequestHeaderSectionTooLarge' | 'RequestTimeout'): string {
   const id = newRequestId()
-  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>RequestHeaderSectionTooLarge</Code><Message>Your request header section exceeds the maximum allowed size.</Message><RequestId>${id}</RequestId><HostId>${id}</HostId></Error>`
+  const e = s3err(code)
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${e.code}</Code><Message>${e.message}</Message><RequestId>${id}</RequestId><HostId>${id}</HostId></Error>`
   return `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nx-amz-request-id: ${id}\r\n\r\n${body}`
 }
 
@@ -71,6 +75,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     crypto: options.crypto, subresources: options.subresources ?? {},
     region: options.region ?? '', domain: options.domain?.toLowerCase(),
     maxSkewMs: options.maxClockSkewMs ?? 15 * 60 * 1000, log,
+    linger: { ...DEFAULT_LINGER, ...options.timeouts?.linger },
   }
   const extCtx: ExtensionContext = {
     authenticate: makeAuthenticate(core), credentials: core.credentials, bucketConfig: meta, region: core.region,
@@ -92,12 +97,21 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     void handleS3(core, req, res)
   }
 
-  const serverOptions = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }
+  const headersTimeout = options.timeouts?.headersMs ?? 60_000
+  const serverOptions = {
+    requestTimeout: 0, headersTimeout, keepAliveTimeout: 5_000,
+    // Node checks the headers deadline only this often (30 s by default): a short deadline needs a short period.
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
+  }
   const server: Server | HttpsServer = setup !== undefined
     ? createHttpsServer({ ...setup.options, ...serverOptions }, handler)
     : createHttpServer(serverOptions, handler)
+  // Inactivity of a request in progress: a silent body is answered RequestTimeout (http/linger.ts), anything
+  // else without a listener (the admin routes) is cut; a complete request whose handler works on is left alone.
+  server.timeout = options.timeouts?.idleMs ?? 120_000
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (socket.writable && (err.code === 'HPE_HEADER_OVERFLOW')) socket.end(overflowResponse())
+    if (socket.writable && (err.code === 'HPE_HEADER_OVERFLOW')) socket.end(parserErrorResponse('RequestHeaderSectionTooLarge'))
+    else if (socket.writable && err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end(parserErrorResponse('RequestTimeout'))
     else if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     else socket.destroy()
   })

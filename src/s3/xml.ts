@@ -33,28 +33,58 @@ export function xmlDocument(root: XNode, ns = true): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${name}${attr}>${inner}</${name}>`
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  parseTagValue: false,
-  trimValues: true,
-  processEntities: true,
-  isArray: (name) => name === 'Part' || name === 'Object',
-})
+/** How a request document is read: which elements always become arrays, whether text is trimmed. */
+export interface XmlShape {
+  /** Element names that are lists even when they occur once. */
+  arrays: readonly string[]
+  /** Trim text content (default true). */
+  trimValues?: boolean
+  /** Drop `ns:` prefixes from element names (default false). */
+  removeNSPrefix?: boolean
+}
+
+/** Nesting deeper than any S3 request document needs; deeper is refused before the parser recurses. */
+export const MAX_XML_DEPTH = 32
+
+// S3 request documents never carry a DTD: refusing one outright rules out entity expansion (billion
+// laughs) and external entities, whatever the parser would do with them.
+const DTD = /<!(?:DOCTYPE|ENTITY)/i
 
 /**
- * parseXml parses a request body, returning the root element's content. Throws S3Error MalformedXML when the
- * body is not well-formed XML or its root is not `root`.
+ * xmlBodyParser builds the one guarded parser every S3 XML body goes through; throws nothing itself.
+ * The parser it returns throws S3Error MalformedXML when the body is empty, not well-formed, carries a
+ * DTD, nests deeper than {@link MAX_XML_DEPTH}, or its root is not `root`; it returns the root's content.
  */
-export function parseXml(body: Buffer, root: string): Record<string, unknown> {
-  const text = body.toString('utf8')
-  if (text.trim() === '' || XMLValidator.validate(text) !== true) throw s3err('MalformedXML')
-  let doc: Record<string, unknown>
-  try {
-    doc = parser.parse(text) as Record<string, unknown>
-  } catch {
-    throw s3err('MalformedXML')
+export function xmlBodyParser(shape: XmlShape): (body: Buffer | string, root: string) => Record<string, unknown> {
+  const arrays = new Set(shape.arrays)
+  const parser = new XMLParser({
+    ignoreAttributes: true,
+    parseTagValue: false,
+    trimValues: shape.trimValues ?? true,
+    removeNSPrefix: shape.removeNSPrefix ?? false,
+    processEntities: true,
+    maxNestedTags: MAX_XML_DEPTH,
+    isArray: (name) => arrays.has(name),
+  })
+  return (body, root) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (text.trim() === '' || DTD.test(text)) throw s3err('MalformedXML')
+    let doc: Record<string, unknown>
+    try {
+      if (XMLValidator.validate(text) !== true) throw s3err('MalformedXML')
+      doc = parser.parse(text) as Record<string, unknown>
+    } catch {
+      // Every refusal of the parser (syntax, depth, entities, even a stack overflow) is the client's XML.
+      throw s3err('MalformedXML')
+    }
+    const content = doc[root]
+    if (content === undefined) throw s3err('MalformedXML')
+    return typeof content === 'object' && content !== null ? content as Record<string, unknown> : {}
   }
-  const content = doc[root]
-  if (content === undefined) throw s3err('MalformedXML')
-  return typeof content === 'object' && content !== null ? content as Record<string, unknown> : {}
 }
+
+/**
+ * parseXml parses a request body of the core API (DeleteObjects, CompleteMultipartUpload,
+ * CreateBucket), returning the root element's content. Throws S3Error MalformedXML as {@link xmlBodyParser}.
+ */
+export const parseXml = xmlBodyParser({ arrays: ['Part', 'Object'] })

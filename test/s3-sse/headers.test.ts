@@ -58,6 +58,12 @@ describe('SSE request classification', () => {
     e = err(() => classifyWrite({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-context': 'bm90IGpzb24=' }, true))
     expect(e.status).toBe(400)
   })
+
+  it.each(['app-1/x', 'app-1 x', 'app-1%00', 'arn:aws:kms:a/b', '-app', 'x'.repeat(81), '../k', 'k*', '_'])(
+    'refuses the SSE-KMS key id %j as MinIO\'s InvalidEncryptionKeyID, before any KMS call', (id) => {
+      const e = err(() => classifyWrite({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': id }, true))
+      expect([e.status, e.code, e.message]).toEqual([400, 'InvalidRequest', 'The specified KMS KeyID contains unsupported characters'])
+    })
 })
 
 describe('bucket encryption config', () => {
@@ -81,6 +87,14 @@ describe('bucket encryption config', () => {
     [xml('AES256', 'k'), 'MasterKeyID is allowed with aws:kms only'],
     [xml('aws:kms'), 'MasterKeyID is missing with aws:kms'],
     [xml('aws:kms', 'k '), 'MasterKeyID contains unsupported characters'],
+    [xml('aws:kms', 'app-1/x'), 'MasterKeyID contains unsupported characters'],
+    [xml('aws:kms', 'arn:aws:kms:app 1'), 'MasterKeyID contains unsupported characters'],
+    ['', 'XML syntax error'],
+    ['<ServerSideEncryptionConfiguration><Rule>', 'XML syntax error'],
+    ['<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>' + xml('aws:kms', '&b;'), 'XML syntax error'],
+    ['<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + xml('aws:kms', '&e;'), 'XML syntax error'],
+    [`<ServerSideEncryptionConfiguration>${'<Rule>'.repeat(10_000)}${'</Rule>'.repeat(10_000)}</ServerSideEncryptionConfiguration>`, 'XML syntax error'],
+    ['<Other>' + xml('AES256') + '</Other>', 'XML syntax error'],
   ])('refuses invalid configs with MinIO\'s reason', (body, reason) => {
     const e = err(() => parseBucketSseConfig(body))
     expect([e.status, e.code, e.message]).toEqual([400, 'MalformedXML', `${prefix} (${reason})`])

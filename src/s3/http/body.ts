@@ -13,6 +13,7 @@ import {
 } from '../checksum.js'
 import { S3Error, s3err } from '../errors.js'
 import { AwsChunkedDecoder } from '../sigv4/chunked.js'
+import { checkPayloadHash } from '../sigv4/verify.js'
 import { openOffloadedHash, type BodyDigests, type OffloadedHash } from './hash-pool.js'
 import { PooledChunker } from './pooled-chunks.js'
 import { header, type Ctx } from './context.js'
@@ -207,8 +208,8 @@ export function decodeBody(ctx: Ctx, opts: { requireLength?: boolean } = {}): De
     } else {
       throw s3err('InvalidRequest', `Unsupported x-amz-content-sha256 value: ${contentSha}`)
     }
-  } else if (contentSha !== 'UNSIGNED-PAYLOAD' && !SHA256_HEX.test(contentSha) && ctx.signed !== null) {
-    throw s3err('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-… or a SHA-256 hex digest')
+  } else if (ctx.signed !== null) {
+    checkPayloadHash(contentSha)
   }
   source.on('error', (err) => check.destroy(err))
   return { stream: source.pipe(check), check, size }

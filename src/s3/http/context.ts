@@ -13,6 +13,7 @@ import type { BlobStore } from '../storage/blobs.js'
 import type { MetaStore } from '../storage/meta.js'
 import type { UploadStore } from '../storage/uploads.js'
 import { escapeXml } from '../xml.js'
+import { drainUnreadBody, type LingerLimits } from './linger.js'
 
 /** Core is everything the handlers share for one server. */
 export interface Core {
@@ -26,6 +27,8 @@ export interface Core {
   region: string
   domain: string | undefined
   maxSkewMs: number
+  /** Bounds on draining the body of a request answered before it was read. */
+  linger: LingerLimits
   log: (message: string) => void
 }
 
@@ -95,8 +98,9 @@ export function sendError(ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'bucket' 
   res.setHeader('content-type', 'application/xml')
   res.setHeader('x-amz-request-id', ctx.requestId)
   if (e.status === 503) res.setHeader('retry-after', '1')
-  // The body of a failed upload may still be arriving: close the connection rather than drain it.
-  if (!ctx.req.complete) res.setHeader('connection', 'close')
+  // The body of a refused upload may still be arriving: drain it (bounded) so the client, which may read only
+  // once it has sent everything, gets this answer rather than a reset connection.
+  if (!ctx.req.complete && res.getHeader('connection') !== 'close') drainUnreadBody(ctx.req, ctx.core.linger)
   if (ctx.req.method === 'HEAD' || e.status === 304) {
     res.end()
     return

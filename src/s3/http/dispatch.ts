@@ -12,8 +12,11 @@ import type { AuthzRequest } from '../extensions.js'
 import { parseQuery, safeDecode } from '../sigv4/canonical.js'
 import { isAnonymous, verifySignature } from '../sigv4/verify.js'
 import { handlers } from '../handlers/index.js'
+import { SSE_ERRORS } from '../sse/errors.js'
+import { isSseCRequested } from '../sse/request.js'
 import { conditionsOf } from './conditions.js'
 import { header, isSecure, newRequestId, sendError, type Core, type Ctx } from './context.js'
+import { answerStalls } from './linger.js'
 import { resolveOperation } from './resolve.js'
 
 /** handleS3 serves one S3 request; never throws (errors are answered). */
@@ -26,6 +29,7 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
   const qi = url.indexOf('?')
   const rawPath = qi < 0 ? url : url.slice(0, qi)
   const partial = { core, req, res, requestId, rawPath, bucket: undefined as string | undefined, key: undefined as string | undefined }
+  answerStalls(req, res, () => sendError(partial, s3err('RequestTimeout')))
   try {
     const queryPairs = parseQuery(qi < 0 ? '' : url.slice(qi + 1))
     const { bucket, key } = bucketAndKey(core, req, rawPath)
@@ -34,6 +38,11 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
     const ctx: Ctx = {
       core, req, res, requestId, method: req.method ?? 'GET', rawPath, queryPairs, query: new Map(queryPairs),
       bucket, key, signed: null, principal: null, secure: isSecure(req),
+    }
+    // MinIO refuses every SSE-C header, the copy source's included, over plain HTTP before anything else
+    // (generic-handlers.go): a customer key must never cross the wire in clear, whatever the request then does.
+    if (!ctx.secure && (isSseCRequested(req.headers) || isSseCRequested(req.headers, true))) {
+      throw SSE_ERRORS.insecureSseCustomerRequest()
     }
     if (!isAnonymous({ method: ctx.method, rawPath, query: queryPairs, headers: req.headers })) {
       ctx.signed = await verifySignature({ method: ctx.method, rawPath, query: queryPairs, headers: req.headers }, {

@@ -19,6 +19,8 @@ export const KMS_ERRORS = {
   keyNotFound: () => kmsError(404, 'kms:KeyNotFound', 'key with given key ID does not exist'),
   decrypt: () => kmsError(400, 'kms:InvalidCiphertextException', 'failed to decrypt ciphertext'),
   notConfigured: () => kmsError(501, 'NotImplemented', 'Server side encryption specified but KMS is not configured'),
+  /** MinIO's ErrInvalidEncryptionKeyID: a key id that is no KES key name never reaches the KMS. */
+  invalidKeyId: () => kmsError(400, 'InvalidRequest', 'The specified KMS KeyID contains unsupported characters'),
 }
 
 /** The operation a KMS call was made for, naming its fallback error. */

@@ -6,10 +6,11 @@
  * @module
  */
 import { timingSafeEqual } from 'node:crypto'
+import { isValidName } from '../../api/validate.js'
 import { KesClient, KesError, type KesClientOptions } from '../../client/index.js'
 import type { KmsConfig } from './config.js'
 import { KEY_STATUS_CONTEXT, marshalContext, type KmsContext } from './context.js'
-import { toKmsS3Error } from './errors.js'
+import { KMS_ERRORS, toKmsS3Error } from './errors.js'
 
 /** A data key: 32 plaintext bytes (never logged) and the KMS ciphertext that is stored. */
 export interface DataKey {
@@ -36,7 +37,10 @@ export interface KeyStatus {
 /** The KMS operations the SSE layer and the admin API need (an interface, so tests and callers see one shape). */
 export interface Kms {
   readonly defaultKey: string
-  /** generateKey returns a fresh data key under `keyId` (default key when empty). Throws S3Error (`kms:*`). */
+  /**
+   * generateKey returns a fresh data key under `keyId` (default key when empty). Throws S3Error: InvalidRequest
+   * for an id that is no KES key name (before any KMS call), `kms:*` for KMS failures.
+   */
   generateKey(keyId: string, context: KmsContext): Promise<DataKey>
   /** decrypt unwraps a stored data key; the context must be the one used at generation. Throws S3Error (`kms:*`). */
   decrypt(keyId: string, ciphertext: Buffer, context: KmsContext): Promise<Buffer>
@@ -111,6 +115,7 @@ export class KesKms implements Kms {
 
   async generateKey(keyId: string, context: KmsContext): Promise<DataKey> {
     const name = keyId === '' ? this.defaultKey : keyId
+    if (!isValidName(name)) throw KMS_ERRORS.invalidKeyId()
     try {
       const { plaintext, ciphertext } = await this.#client.generateKey(name, marshalContext(context))
       if (plaintext.length !== 32) throw new Error('KMS returned a data key of the wrong size')

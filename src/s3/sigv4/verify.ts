@@ -109,6 +109,24 @@ export function sameHex(expected: Buffer, givenHex: string): boolean {
   return timingSafeEqual(expected, Buffer.from(givenHex, 'hex'))
 }
 
+/** The x-amz-content-sha256 values S3 documents besides a hex SHA-256. */
+const PAYLOAD_HASH_SPECIALS = [
+  'UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+  'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD',
+  'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER',
+]
+
+/**
+ * checkPayloadHash refuses an x-amz-content-sha256 that is neither a hex SHA-256 nor a documented special value,
+ * on every signed request (a GET's hash is never compared with a body, so it is checked here). Throws S3Error
+ * InvalidArgument with AWS's text, ArgumentName and ArgumentValue.
+ */
+export function checkPayloadHash(value: string): void {
+  if (/^[0-9a-f]{64}$/.test(value) || PAYLOAD_HASH_SPECIALS.includes(value)) return
+  throw s3err('InvalidArgument', `x-amz-content-sha256 must be ${PAYLOAD_HASH_SPECIALS.join(', ')} or a valid sha256 value.`,
+    { ArgumentName: 'x-amz-content-sha256', ArgumentValue: value })
+}
+
 interface Parsed {
   credential: [string, string, string, string, string]
   signedHeaders: string[]
@@ -142,6 +160,7 @@ function parseHeader(req: SigRequest): Parsed {
   }
   const payloadHash = header(req.headers, 'x-amz-content-sha256')
   if (payloadHash === undefined) throw s3err('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256')
+  checkPayloadHash(payloadHash)
   return { credential: splitCredential(cred, false), signedHeaders: signed.split(';'), signature, amzDate, payloadHash, expires: 0 }
 }
 
@@ -166,6 +185,7 @@ function parsePresigned(req: SigRequest): Parsed {
     throw s3err('AuthorizationQueryParametersError', 'X-Amz-Expires must be less than a week (in seconds) that is 604800')
   }
   const payloadHash = q.get('X-Amz-Content-Sha256') ?? header(req.headers, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD'
+  checkPayloadHash(payloadHash)
   return { credential: splitCredential(cred, true), signedHeaders: signed.split(';'), signature, amzDate, payloadHash, expires }
 }
 

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser'
+import { isValidName } from '../../api/validate.js'
 import { s3err, type S3Error } from '../errors.js'
+import { xmlBodyParser } from '../xml.js'
 import { ARN_PREFIX, type SseRequest } from './request.js'
 
 /** A validated bucket encryption rule. */
@@ -22,17 +23,19 @@ function malformed(reason: string): S3Error {
   return s3err('MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema. (${reason})`)
 }
 
-const parser = new XMLParser({ removeNSPrefix: true, trimValues: false, parseTagValue: false, ignoreAttributes: true, isArray: (name) => name === 'Rule' })
+const parseDocument = xmlBodyParser({ arrays: ['Rule'], trimValues: false, removeNSPrefix: true })
 
 /**
  * parseBucketSseConfig parses and validates a PutBucketEncryption body. Throws S3Error MalformedXML
  * with MinIO's reason in parentheses.
  */
 export function parseBucketSseConfig(xml: string): BucketSseConfig {
-  if (xml.trim() === '' || XMLValidator.validate(xml) !== true) throw malformed('XML syntax error')
-  const doc = parser.parse(xml) as Record<string, unknown>
-  const root = doc.ServerSideEncryptionConfiguration as { Rule?: unknown[] } | undefined
-  if (root === undefined || typeof root !== 'object') throw malformed('XML syntax error')
+  let root: { Rule?: unknown[] }
+  try {
+    root = parseDocument(xml, 'ServerSideEncryptionConfiguration')
+  } catch {
+    throw malformed('XML syntax error')
+  }
   const rules = root.Rule ?? []
   if (rules.length !== 1) throw malformed('only one server-side encryption rule is allowed at a time')
   const rule = rules[0] as { ApplyServerSideEncryptionByDefault?: { SSEAlgorithm?: unknown; KMSMasterKeyID?: unknown } } | undefined
@@ -46,6 +49,9 @@ export function parseBucketSseConfig(xml: string): BucketSseConfig {
   if (algorithm === 'aws:kms') {
     if (keyId === undefined || keyId === '') throw malformed('MasterKeyID is missing with aws:kms')
     if (keyId.startsWith(' ') || keyId.endsWith(' ')) throw malformed('MasterKeyID contains unsupported characters')
+    // Not a KES key name: KES would refuse it (and the key check answer 500), so refuse it as MinIO refuses spaces.
+    const name = keyId.startsWith(ARN_PREFIX) ? keyId.slice(ARN_PREFIX.length) : keyId
+    if (!isValidName(name)) throw malformed('MasterKeyID contains unsupported characters')
     return { algorithm, kmsMasterKeyId: keyId }
   }
   throw malformed('Unknown SSE algorithm')

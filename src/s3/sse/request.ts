@@ -7,6 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
+import { isValidName } from '../../api/validate.js'
 import type { KmsContext } from '../kms/context.js'
 import { SSE_ERRORS } from './errors.js'
 
@@ -108,11 +109,16 @@ function wellFormed(s: string): string {
 
 /**
  * parseKmsKeyId strips `arn:aws:kms:`; an empty id means the default key. Throws S3Error
- * InvalidRequest for leading or trailing spaces.
+ * InvalidRequest "The specified KMS KeyID contains unsupported characters" for leading or trailing
+ * spaces (MinIO's check) and for any id that is not a KES key name.
  */
 export function parseKmsKeyId(raw: string): string {
   if (raw.startsWith(' ') || raw.endsWith(' ')) throw SSE_ERRORS.invalidEncryptionKeyId()
-  return raw.startsWith(ARN_PREFIX) ? raw.slice(ARN_PREFIX.length) : raw
+  const id = raw.startsWith(ARN_PREFIX) ? raw.slice(ARN_PREFIX.length) : raw
+  // MinIO hands such an id to KES, which refuses it, and answers 500 kms:KeyGenerationFailed; checking it
+  // here gives the client MinIO's own 400 for a bad key id and spares the KMS the call.
+  if (id !== '' && !isValidName(id)) throw SSE_ERRORS.invalidEncryptionKeyId()
+  return id
 }
 
 /**
