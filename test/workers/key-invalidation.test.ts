@@ -4,7 +4,9 @@
  * `--workers 2`, memory with its single worker), every request on a fresh TLS connection.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cli } from '../cli/run.js'
 import { testPki, type TestPki } from '../helpers/pki.js'
+import { send } from '../helpers/server.js'
 import { spawnServer, type SpawnedServer } from '../observability/spawn-server.js'
 import { ROLE_ID, SECRET_ID, startStandin } from '../vault/setup.js'
 import type { VaultStandin } from '../vault-standin/standin.js'
@@ -15,8 +17,8 @@ beforeAll(async () => {
   pki = await testPki()
 })
 
-/** Each keystore's server: spawned once, both scenarios run against it. */
-function suite(label: string, start: () => Promise<SpawnedServer>): void {
+/** Each keystore's server: spawned once, both scenarios run against it; `shared`: a keystore other servers may share. */
+function suite(label: string, start: () => Promise<SpawnedServer>, shared = false): void {
   describe(label, () => {
     let server: SpawnedServer | undefined
     let target: Target
@@ -38,6 +40,19 @@ function suite(label: string, start: () => Promise<SpawnedServer>): void {
 
     it('kept every worker: each acknowledged in time, none was restarted', () => {
       expect(server!.stderr()).not.toMatch(/did not drop|exited|replacement/)
+    })
+
+    it(shared ? 'states the bound for other servers on the keystore: one start-up line, and `keyhold key rm` notes it' : 'says nothing about other servers: the keystore is its own', async () => {
+      const lines = server!.stderr().split('\n').filter((l) => l.includes('can be shared by several Keyhold servers'))
+      expect(lines).toEqual(shared ? [expect.stringContaining('stays usable, with its old material, on this one for up to 300s (cache.expiry.any)')] : [])
+      expect((await send(target.url, pki, pki.clients.admin, 'POST', '/v1/key/create/k3')).status).toBe(200)
+      const env = { KES_SERVER: target.url, KES_CAPATH: pki.ca.certFile, KES_CLIENT_CERT: pki.clients.admin.certFile, KES_CLIENT_KEY: pki.clients.admin.keyFile }
+      const rm = await cli(['key', 'rm', 'k3'], env)
+      expect(rm).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: shared ? 'note: key "k3" is deleted; other Keyhold servers sharing this keystore may still use it for up to 5m (cache.expiry.any)\n' : '',
+      })
     })
   })
 }
@@ -65,4 +80,4 @@ suite('Vault keystore (stand-in), --workers 2', async () => {
     tls:
       ca: ${pki.ca.certFile}`
   return spawnServer(pki, LOG, ['--workers', '2'], vault)
-})
+}, true)
