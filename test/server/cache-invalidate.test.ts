@@ -9,6 +9,7 @@ import { encodeKeyVersion, generateKeyVersion } from '../../src/crypto/key.js'
 import { KeyCache } from '../../src/keystore/cache.js'
 import { KeyNotFoundError } from '../../src/keystore/keystore.js'
 import type { CachePeers } from '../../src/keystore/peers.js'
+import { timedKeyStore } from '../../src/observability/keystore-metrics.js'
 
 const signal = () => AbortSignal.timeout(5_000)
 const caches: KeyCache[] = []
@@ -137,7 +138,9 @@ describe('KeyCache invalidation', () => {
   it('drops a key the store notifies as changed, and stops listening on close', async () => {
     const store = new NotifyingStore()
     const peers = recordingPeers()
-    const c = new KeyCache(store, { anyMs: 600_000, unusedMs: 600_000, offlineMs: 0, probeMs: 0, peers })
+    // Through the metrics wrapper the server puts around every store: it must pass the watch on.
+    const timed = timedKeyStore(store, { lookup: () => undefined, keystoreCall: () => undefined })
+    const c = new KeyCache(timed, { anyMs: 600_000, unusedMs: 600_000, offlineMs: 0, probeMs: 0, peers })
     await store.create('k', encodeKeyVersion(generateKeyVersion('old')), signal())
     await c.get('k')
     await store.delete('k', signal())
