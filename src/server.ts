@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { generateKeyVersion } from './crypto/key.js'
 import { KeyExistsError } from './keystore/keystore.js'
 import { KeyCache } from './keystore/cache.js'
+import { cachePeers } from './keystore/peers.js'
 import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
 import { asKes, type ErrorMiddleware, type Middleware } from './api/http-types.js'
@@ -76,6 +77,8 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
     ...config.cache,
     ...(observer ? { onLookup: (hit: boolean) => observer.lookup(hit) } : {}),
     ...(options.probeMs !== undefined ? { probeMs: options.probeMs } : {}),
+    // In a cluster worker: the other workers' caches, told about every key change made here.
+    peers: cachePeers(),
     onOfflineChange: (offline, cause) =>
       offline ? log.error({ err: errText(cause), keystore: store.toString() }, 'keystore is unreachable') : log.info('keystore is reachable again'),
   })

@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http'
 import { Agent } from 'node:https'
 import { createSecureContext, type SecureContext } from 'node:tls'
+import { parseSharedKeystoreHeader, SHARED_KEYSTORE_HEADER } from '../config/shared-keystore.js'
 import { apiKeyCertificate } from '../pki/index.js'
 import { EndpointPool, parseEndpoint, type PoolClock } from './endpoints.js'
 import { KesError, parseErrorBody } from './errors.js'
@@ -134,9 +135,14 @@ export class KesClient {
     return this.#json({ method: 'GET', path: `/v1/key/describe/${seg(name)}` })
   }
 
-  /** deleteKey removes a key; 404 `key does not exist`. */
-  async deleteKey(name: string): Promise<void> {
-    await this.#empty({ method: 'DELETE', path: `/v1/key/delete/${seg(name)}` })
+  /**
+   * deleteKey removes a key; 404 `key does not exist`. A Keyhold server on a keystore that other
+   * servers may share reports how long they may still use the key (`otherServersMaySec`).
+   */
+  async deleteKey(name: string): Promise<{ otherServersMaySec?: number }> {
+    const res = await this.#ok({ method: 'DELETE', path: `/v1/key/delete/${seg(name)}` })
+    const bound = parseSharedKeystoreHeader(res.headers[SHARED_KEYSTORE_HEADER.toLowerCase()])
+    return bound === undefined ? {} : { otherServersMaySec: bound }
   }
 
   /** listKeys yields the names of keys matching `pattern` (`*` = all; a trailing `*` means prefix), in order. */

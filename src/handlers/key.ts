@@ -13,6 +13,7 @@ import type { ApiHandler, ApiRequest } from '../api/route.js'
 import type { KesResponse } from '../api/http-types.js'
 import { replyEmpty, replyJson } from '../api/reply.js'
 import { isValidName, isValidPattern, listPrefix } from '../api/validate.js'
+import { SHARED_KEYSTORE_HEADER, sharedKeystoreHeader } from '../config/shared-keystore.js'
 import type { RequestAuditInfo } from '../observability/observe.js'
 import type { ServerContext } from '../state.js'
 import { bytes, parseBody, rfc3339Nano } from './body.js'
@@ -111,6 +112,9 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
         throw keyError(err, errDeleteKey)
       }
       note(res, `secret key '${name}' deleted`)
+      // Not KES wire: lets `keyhold key rm` say how long other servers on this keystore may still use the key.
+      const shared = sharedKeystoreHeader(ctx.state.get().config)
+      if (shared !== undefined) res.setHeader(SHARED_KEYSTORE_HEADER, shared)
       replyEmpty(res)
     },
   }

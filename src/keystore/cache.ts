@@ -9,11 +9,16 @@
  * - `offline`: when > 0, an entry is kept for `offline` after its last use and served, even
  *   when stale, while the store is unreachable.
  *
+ * Every create, import or delete done here is announced to the cache's peers (the other workers)
+ * before it returns, and an announcement from a peer or a change notified by the store drops the
+ * key here ({@link KeyCache.invalidate}): a changed key is never served from an older copy.
+ *
  * @module
  */
 import { decodeKeyVersion, encodeKeyVersion, type KeyVersion } from '../crypto/key.js'
-import { isUnreachable, type KeyListPage, type KeyStore, type KeyStoreState } from './keystore.js'
+import { isUnreachable, KeyNotFoundError, type KeyListPage, type KeyStore, type KeyStoreState } from './keystore.js'
 import type { CacheConfig } from '../config/types.js'
+import type { CachePeers } from './peers.js'
 
 interface Entry {
   key: KeyVersion
@@ -29,6 +34,8 @@ export interface KeyCacheOptions extends CacheConfig {
   onOfflineChange?: (offline: boolean, cause?: unknown) => void
   /** Called per key lookup: `hit` when the cache answered (the key-cache metrics). */
   onLookup?: (hit: boolean) => void
+  /** The other caches of the same keys (cluster workers): told about every change made here. */
+  peers?: CachePeers
 }
 
 // A shared fetch must not die with the one request that started it; it gets its own deadline.
@@ -44,12 +51,18 @@ export class KeyCache {
   readonly #onOfflineChange: KeyCacheOptions['onOfflineChange']
   readonly #onLookup: KeyCacheOptions['onLookup']
   readonly #timers: NodeJS.Timeout[] = []
+  readonly #peers: CachePeers | undefined
+  readonly #unsubscribe: (() => void)[] = []
 
   constructor(store: KeyStore, options: KeyCacheOptions) {
     this.#store = store
     this.#expiry = { anyMs: options.anyMs, unusedMs: options.unusedMs, offlineMs: options.offlineMs }
     this.#onOfflineChange = options.onOfflineChange
     this.#onLookup = options.onLookup
+    this.#peers = options.peers
+    const invalidate = (name: string) => this.invalidate(name)
+    if (this.#peers) this.#unsubscribe.push(this.#peers.listen(invalidate))
+    if (store.watch) this.#unsubscribe.push(store.watch(invalidate))
     const probeMs = options.probeMs ?? 10_000
     if (probeMs > 0) this.#timers.push(setInterval(() => void this.status(AbortSignal.timeout(probeMs)).catch(() => {}), probeMs).unref())
     // Sweeping drops key material from memory once nothing may serve it any more.
@@ -89,7 +102,16 @@ export class KeyCache {
     this.#onLookup?.(false)
     let p = this.#inflight.get(name)
     if (p === undefined) {
-      p = this.#fetch(name)
+      const fetching: Promise<KeyVersion> = this.#fetch(name).then((key) => {
+        // Cache only what no invalidation overtook: invalidate() forgets the in-flight fetch, so
+        // a fetch that read the key before a delete or re-create does not put it back.
+        if (this.#inflight.get(name) === fetching) {
+          const now = Date.now()
+          this.#entries.set(name, { key, loadedAt: now, usedAt: now })
+        }
+        return key
+      })
+      p = fetching
       this.#inflight.set(name, p)
       const clear = () => {
         if (this.#inflight.get(name) === p) this.#inflight.delete(name)
@@ -117,29 +139,51 @@ export class KeyCache {
       throw err
     }
     this.#setOffline(false)
-    const key = decodeKeyVersion(bytes)
-    const now = Date.now()
-    // Only cache when no delete raced with this fetch (delete removes the in-flight promise).
-    if (this.#inflight.has(name)) this.#entries.set(name, { key, loadedAt: now, usedAt: now })
-    return key
+    return decodeKeyVersion(bytes)
   }
 
-  /** create stores a new key. Throws KeyExistsError, UnreachableError or the store's Error. */
+  /**
+   * create stores a new key and returns once the peers forgot any older key of that name.
+   * Throws KeyExistsError, UnreachableError or the store's Error.
+   */
   async create(name: string, key: KeyVersion, signal: AbortSignal): Promise<void> {
     await this.#store.create(name, encodeKeyVersion(key), signal)
+    this.invalidate(name)
     const now = Date.now()
     this.#entries.set(name, { key, loadedAt: now, usedAt: now })
+    await this.#peers?.announce(name)
   }
 
-  /** delete removes a key from the store and the cache. Throws KeyNotFoundError or the store's Error. */
+  /**
+   * delete removes a key from the store, this cache and the peers' caches. Throws
+   * KeyNotFoundError or the store's Error.
+   */
   async delete(name: string, signal: AbortSignal): Promise<void> {
-    this.#entries.delete(name)
-    this.#inflight.delete(name)
+    this.invalidate(name)
     try {
       await this.#store.delete(name, signal)
-    } finally {
-      this.#entries.delete(name)
+    } catch (err) {
+      // Absent from the store but maybe still cached by a peer (deleted by another server on a
+      // shared keystore): announce anyway, so the 404 is true in every worker.
+      if (err instanceof KeyNotFoundError) await this.#announceAfter(name)
+      throw err
     }
+    await this.#announceAfter(name)
+  }
+
+  /**
+   * invalidate forgets `name` and any fetch of it in flight: the next use reads the store.
+   * Called for changes made elsewhere (a peer's announcement, a store's notification). Throws nothing.
+   */
+  invalidate(name: string): void {
+    this.#entries.delete(name)
+    this.#inflight.delete(name)
+  }
+
+  async #announceAfter(name: string): Promise<void> {
+    // A fetch that started while the store call ran may have read the old key.
+    this.invalidate(name)
+    await this.#peers?.announce(name)
   }
 
   /** list passes through to the store (listing is never cached). Throws the store's errors. */
@@ -162,6 +206,7 @@ export class KeyCache {
   /** close stops the timers, forgets every key and closes the store. Idempotent. */
   async close(): Promise<void> {
     for (const t of this.#timers.splice(0)) clearInterval(t)
+    for (const stop of this.#unsubscribe.splice(0)) stop()
     this.#entries.clear()
     await this.#store.close()
   }

@@ -27,6 +27,10 @@ export type WorkerMessage =
   | { t: 'keyhold:metrics-request'; id: number }
   /** This worker's metrics, answering a primary's collect. */
   | { t: 'keyhold:metrics-part'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
+  /** Key `name` was created, imported or deleted here: make every other worker drop it, then answer `id`. */
+  | { t: 'keyhold:key-changed'; id: number; name: string }
+  /** This worker dropped the key of the primary's key-drop `id`. */
+  | { t: 'keyhold:key-dropped'; id: number }
 
 /** Primary → worker messages. */
 export type PrimaryMessage =
@@ -38,6 +42,10 @@ export type PrimaryMessage =
   | { t: 'keyhold:metrics-collect'; id: number }
   /** The aggregated metrics text answering a metrics-request. */
   | { t: 'keyhold:metrics-result'; id: number; text: string }
+  /** Drop key `name` from your cache (another worker changed it) and acknowledge `id`. */
+  | { t: 'keyhold:key-drop'; id: number; name: string }
+  /** Every other worker dropped the key of your key-changed `id` (or was restarted). */
+  | { t: 'keyhold:key-announced'; id: number }
 
 /** isKeyholdMessage tells our messages from others on the IPC channel. Throws nothing. */
 export function isKeyholdMessage(msg: unknown): msg is { t: string } {

@@ -4,7 +4,8 @@
  * reloads its config and policies), and shuts down gracefully on SIGINT/SIGTERM.
  *
  * The primary serves no requests. It owns what must be single: the audit writer (one hash
- * chain), the relay of live log lines between workers and the sum of the workers' metrics.
+ * chain), the relay of live log lines between workers, the sum of the workers' metrics and the
+ * fan-out of key changes to every worker's cache (key-fanout.ts).
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { AuditTarget } from '../observability/audit-target.js'
 import type { LogChannel } from '../observability/process-hooks.js'
 import { isKeyholdMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
 import { MetricsAggregator } from './metrics-aggregator.js'
+import { KeyFanout } from './key-fanout.js'
 
 /** A crash loop (this many unplanned exits within {@link CRASH_WINDOW_MS}) stops the server. */
 const MAX_CRASHES = 5
@@ -34,6 +36,8 @@ export interface PrimaryOptions {
   log?: (line: string) => void
   /** Delay before a crashed worker is replaced. */
   restartDelayMs?: number
+  /** How long a worker may take to drop a changed key before it is killed (default 5 s). */
+  keyAckTimeoutMs?: number
 }
 
 /** Primary is a running cluster primary. */
@@ -63,6 +67,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   const subs = new Map<number, Record<LogChannel, number>>()
   const want: Record<LogChannel, boolean> = { audit: false, error: false }
   const metrics = new MetricsAggregator(() => [...live()])
+  const keys = new KeyFanout({ workers: live, log, ...(options.keyAckTimeoutMs !== undefined ? { ackTimeoutMs: options.keyAckTimeoutMs } : {}) })
   const crashes: number[] = []
   let stopping = false
   let resolveReady!: (port: number) => void
@@ -91,6 +96,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   const onMessage = (worker: Worker, msg: WorkerMessage): void => {
     switch (msg.t) {
       case 'keyhold:ready':
+        keys.serving(worker.id)
         if (++readyCount === options.workers) resolveReady(msg.port)
         return
       case 'keyhold:audit':
@@ -112,6 +118,12 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
       case 'keyhold:metrics-part':
         metrics.receive(worker.id, msg.id, msg.metrics)
         return
+      case 'keyhold:key-changed':
+        void keys.announce(worker, msg.name).then(() => send(worker, { t: 'keyhold:key-announced', id: msg.id }))
+        return
+      case 'keyhold:key-dropped':
+        keys.ack(worker.id, msg.id)
+        return
     }
   }
 
@@ -128,6 +140,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
 
   const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
     subs.delete(worker.id)
+    keys.gone(worker.id)
     for (const channel of ['audit', 'error'] as const) updateWant(channel)
     if (stopping) {
       if ([...live()].length === 0) void finish()

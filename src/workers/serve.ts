@@ -5,6 +5,7 @@
  * @module
  */
 import cluster from 'node:cluster'
+import { sharedKeystoreWarning } from '../config/shared-keystore.js'
 import type { ServerConfig } from '../config/types.js'
 import { auditTargetOf, createKmsObservability } from '../observability/kms.js'
 import { startKmsServer } from '../server.js'
@@ -62,6 +63,8 @@ export async function serveKms(config: ServerConfig, options: ServeKmsOptions): 
     return
   }
   const workers = resolveWorkerCount(options.workers, config.keystore.kind)
+  const shared = sharedKeystoreWarning(config)
+  if (shared !== undefined) process.stderr.write(`${shared}\n`)
   if (workers > 1) {
     const primary = await startPrimary({ workers, audit: auditTargetOf(config), handleSignals: true })
     const port = await primary.ready.catch((err: unknown) => {

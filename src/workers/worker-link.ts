@@ -12,6 +12,8 @@ import type { AuditWriter } from '../observability/audit-log.js'
 import type { LogHub } from '../observability/log-hub.js'
 import type { KmsMetrics } from '../observability/metrics.js'
 import { setObservabilityHooks, type LogChannel, type ObservabilityHooks } from '../observability/process-hooks.js'
+import { setCachePeers } from '../keystore/peers.js'
+import { WorkerCachePeers } from './key-peers-link.js'
 import { isKeyholdMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
 
 /**
@@ -154,7 +156,8 @@ export class WorkerLink implements ObservabilityHooks {
 }
 
 /**
- * installWorkerLink sets up this cluster worker's link to the primary and returns it. Throws
+ * installWorkerLink sets up this cluster worker's link to the primary (observability and the key
+ * caches' peers) and returns it. Throws
  * when the process has no IPC channel (it is not a cluster worker).
  */
 export function installWorkerLink(): WorkerLink {
@@ -164,9 +167,18 @@ export function installWorkerLink(): WorkerLink {
     // A worker whose primary is gone cannot send; the primary's death ends the worker anyway.
     if (process.connected) send(msg)
   })
+  const peers = new WorkerCachePeers(
+    (msg) => {
+      if (process.connected) send(msg)
+    },
+    (line) => process.stderr.write(`${line}\n`),
+  )
   process.on('message', (msg: unknown) => {
-    if (isKeyholdMessage(msg)) link.handle(msg as PrimaryMessage)
+    if (!isKeyholdMessage(msg)) return
+    link.handle(msg as PrimaryMessage)
+    peers.handle(msg as PrimaryMessage)
   })
   setObservabilityHooks(link)
+  setCachePeers(peers)
   return link
 }

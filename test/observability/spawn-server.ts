@@ -19,8 +19,11 @@ export interface SpawnedServer {
   stop(): Promise<number | null>
 }
 
-/** spawnServer starts the server with `extra` YAML appended to the config. Throws if no banner within 30 s. */
-export async function spawnServer(pki: TestPki, extra: string, args: string[] = []): Promise<SpawnedServer> {
+/**
+ * spawnServer starts the server with `extra` YAML appended to the config; `keystore`, the YAML
+ * under `keystore:` (indented by two), replaces the fs keystore. Throws if no banner within 30 s.
+ */
+export async function spawnServer(pki: TestPki, extra: string, args: string[] = [], keystore?: string): Promise<SpawnedServer> {
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-spawn-'))
   writeFileSync(
     join(dir, 'config.yml'),
@@ -31,8 +34,7 @@ tls:
   key: ${pki.server.keyFile}
   cert: ${pki.server.certFile}
 keystore:
-  fs:
-    path: ${join(dir, 'keys')}
+${keystore ?? `  fs:\n    path: ${join(dir, 'keys')}`}
 ${extra}`,
   )
   const bin = join(import.meta.dirname, '../../bin/keyhold.js')

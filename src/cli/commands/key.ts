@@ -5,7 +5,7 @@
  * @module
  */
 import { CLIENT_FLAGS, JSON_FLAG, type Command, type Group } from '../args.js'
-import { formatTime } from '../output.js'
+import { formatDuration, formatTime } from '../output.js'
 import { decodeBase64Arg, failedTo } from './common.js'
 import { listCommand, printRecord } from './listing.js'
 
@@ -75,7 +75,13 @@ const rm: Command = {
   examples: ['keyhold key rm my-key', 'keyhold key rm my-key1 my-key2'],
   async run(ctx) {
     const client = await ctx.client()
-    for (const name of ctx.args) await failedTo(`remove key "${name}"`, () => client.deleteKey(name))
+    for (const name of ctx.args) {
+      const { otherServersMaySec: bound } = await failedTo(`remove key "${name}"`, () => client.deleteKey(name))
+      if (bound !== undefined) {
+        const upTo = bound === Infinity ? 'for as long as they keep using it (their cache.expiry.any is off)' : `for up to ${formatDuration(bound)} (cache.expiry.any)`
+        ctx.out.warn(`note: key "${name}" is deleted; other Keyhold servers sharing this keystore may still use it ${upTo}`)
+      }
+    }
   },
 }
 
