@@ -19,6 +19,7 @@ import { mountRoute, type Route } from './api/route.js'
 import { kesRoutes, type ExtraHandlers } from './api/routes.js'
 import { authenticator } from './auth/authorize.js'
 import { connectKeystore, sameKeystore } from './config/keystore.js'
+import { followStoreChanges } from './keystore/store-watch.js'
 import { loadConfigFile, loadPolicyFile, readTls } from './config/load.js'
 import type { ServerConfig } from './config/types.js'
 import { createLogger, type Logger } from './observability/logger.js'
@@ -79,6 +80,8 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
     onOfflineChange: (offline, cause) =>
       offline ? log.error({ err: errText(cause), keystore: store.toString() }, 'keystore is unreachable') : log.info('keystore is reachable again'),
   })
+  // A keystore that can notify (etcd) drops keys changed by other servers from this cache.
+  followStoreChanges(backend, keys)
   const stateRef = new StateRef()
   const ctx: ServerContext = { state: stateRef, keys, log, startedAt: new Date() }
   const baseRoutes = kesRoutes(ctx, options.extraHandlers)

@@ -41,6 +41,8 @@ export class KeyCache {
   readonly #inflight = new Map<string, Promise<KeyVersion>>()
   #expiry: CacheConfig
   #offline = false
+  /** Bumped by every invalidation: a fetch that started before one must not cache what it read. */
+  #epoch = 0
   readonly #onOfflineChange: KeyCacheOptions['onOfflineChange']
   readonly #onLookup: KeyCacheOptions['onLookup']
   readonly #timers: NodeJS.Timeout[] = []
@@ -109,6 +111,7 @@ export class KeyCache {
   }
 
   async #fetch(name: string): Promise<KeyVersion> {
+    const epoch = this.#epoch
     let bytes: Uint8Array
     try {
       bytes = await this.#store.get(name, AbortSignal.timeout(FETCH_TIMEOUT_MS))
@@ -119,8 +122,8 @@ export class KeyCache {
     this.#setOffline(false)
     const key = decodeKeyVersion(bytes)
     const now = Date.now()
-    // Only cache when no delete raced with this fetch (delete removes the in-flight promise).
-    if (this.#inflight.has(name)) this.#entries.set(name, { key, loadedAt: now, usedAt: now })
+    // Only cache when no delete or invalidation raced with this fetch: it may have read the old key.
+    if (this.#inflight.has(name) && this.#epoch === epoch) this.#entries.set(name, { key, loadedAt: now, usedAt: now })
     return key
   }
 
@@ -133,13 +136,29 @@ export class KeyCache {
 
   /** delete removes a key from the store and the cache. Throws KeyNotFoundError or the store's Error. */
   async delete(name: string, signal: AbortSignal): Promise<void> {
-    this.#entries.delete(name)
-    this.#inflight.delete(name)
+    this.invalidate(name)
     try {
       await this.#store.delete(name, signal)
     } finally {
       this.#entries.delete(name)
     }
+  }
+
+  /**
+   * invalidate forgets `name` and any fetch of it in flight: the next use reads the store.
+   * Called for changes made elsewhere (a peer's announcement, a store's notification). Throws nothing.
+   */
+  invalidate(name: string): void {
+    this.#epoch++
+    this.#entries.delete(name)
+    this.#inflight.delete(name)
+  }
+
+  /** invalidateAll forgets every key (the store may have missed telling us of changes). Throws nothing. */
+  invalidateAll(): void {
+    this.#epoch++
+    this.#entries.clear()
+    this.#inflight.clear()
   }
 
   /** list passes through to the store (listing is never cached). Throws the store's errors. */

@@ -203,7 +203,17 @@ export async function startEtcdCluster(opts: { size?: number; rbac?: boolean } =
       const entry = (list.members as { ID: string; name?: string }[]).find((x) => x.name === m.name)
       if (entry !== undefined) await admin('/v3/cluster/member/remove', { ID: entry.ID })
       rmSync(m.dataDir, { recursive: true, force: true })
-      await admin('/v3/cluster/member/add', { peerURLs: [m.peerUrl] })
+      // etcd refuses to add a member until the others have been connected for a few seconds
+      // ("unhealthy cluster", e.g. right after a restart): retry within a bound.
+      for (const deadline = Date.now() + 10_000; ;) {
+        try {
+          await admin('/v3/cluster/member/add', { peerURLs: [m.peerUrl] })
+          break
+        } catch (err) {
+          if (Date.now() > deadline || !String(err).includes('unhealthy cluster')) throw err
+          await new Promise((r) => setTimeout(r, 200))
+        }
+      }
       launch(m, 'existing')
       await waitUp(m)
     },
