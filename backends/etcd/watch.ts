@@ -18,7 +18,7 @@ export interface WatchHandlers {
   onChange(key: Buffer): void
   /** Changes may have been missed: drop everything derived from the store. */
   onReset(): void
-  /** The stream failed or was refused (for the log); the watcher retries by itself. */
+  /** The stream failed or was refused (for the log; not every retry); the watcher retries by itself. */
   onProblem?(message: string): void
 }
 
@@ -185,7 +185,8 @@ export class PrefixWatcher {
 
   #failed(problem: string): void {
     if (this.#closed) return
-    this.#handlers.onProblem?.(problem)
+    // Report the first failure of a series, then about once a minute while it lasts.
+    if (this.#failures % 60 === 0) this.#handlers.onProblem?.(problem)
     const delay = Math.min(25 * 2 ** this.#failures, MAX_BACKOFF_MS)
     this.#failures++
     clearTimeout(this.#retry)
