@@ -82,6 +82,7 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
     onOfflineChange: (offline, cause) =>
       offline ? log.error({ err: errText(cause), keystore: store.toString() }, 'keystore is unreachable') : log.info('keystore is reachable again'),
   })
+  // A keystore that can notify (etcd) drops keys changed by other servers from this cache.
   const stateRef = new StateRef()
   const ctx: ServerContext = { state: stateRef, keys, log, startedAt: new Date() }
   const baseRoutes = kesRoutes(ctx, options.extraHandlers)

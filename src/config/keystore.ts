@@ -9,10 +9,11 @@ import { FileKeyStore } from '../../backends/fs.js'
 import type { KeyStore } from '../keystore/keystore.js'
 import type { Logger } from '../observability/logger.js'
 import { connectVault } from './vault.js'
+import { connectEtcd } from './etcd.js'
 import type { KeystoreConfig } from './types.js'
 
 /**
- * connectKeystore opens the configured backend; `log` receives backend warnings (Vault).
+ * connectKeystore opens the configured backend; `log` receives backend warnings (Vault, etcd).
  * Throws what the backend's constructor throws.
  */
 export async function connectKeystore(config: KeystoreConfig, log?: Logger): Promise<KeyStore> {
@@ -23,6 +24,8 @@ export async function connectKeystore(config: KeystoreConfig, log?: Logger): Pro
       return FileKeyStore.open(config.path)
     case 'vault':
       return connectVault(config.config, log)
+    case 'etcd':
+      return connectEtcd(config.config, log)
     case 'instance':
       return config.store
   }
@@ -33,6 +36,7 @@ export function sameKeystore(a: KeystoreConfig, b: KeystoreConfig): boolean {
   if (a.kind !== b.kind) return false
   if (a.kind === 'fs' && b.kind === 'fs') return a.path === b.path
   if (a.kind === 'vault' && b.kind === 'vault') return JSON.stringify(a.config) === JSON.stringify(b.config)
+  if (a.kind === 'etcd' && b.kind === 'etcd') return JSON.stringify(a.config) === JSON.stringify(b.config)
   if (a.kind === 'instance' && b.kind === 'instance') return a.store === b.store
   return true
 }

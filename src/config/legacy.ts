@@ -28,7 +28,7 @@ export function checkLegacy(src: YamlSource, raw: unknown): void {
   if (keystore !== null && typeof keystore === 'object') {
     for (const kind of Object.keys(keystore)) {
       if (KES_KEYSTORES.includes(kind)) {
-        throw new ConfigError(`kesconf: ${at('keystore', kind)}: the '${kind}' keystore is not supported by Keyhold (supported: fs, vault, memory)`)
+        throw new ConfigError(`kesconf: ${at('keystore', kind)}: the '${kind}' keystore is not supported by Keyhold (supported: fs, vault, etcd, memory)`)
       }
     }
   }

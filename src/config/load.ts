@@ -15,6 +15,7 @@ import { pemFilesAt } from '../pki/pem-files.js'
 import { isValidName } from '../api/validate.js'
 import { PolicyError, PolicySet, type PolicyDefinition } from '../policy/policy.js'
 import { parseVaultConfig } from './vault.js'
+import { etcdConfig } from './etcd.js'
 import { ConfigSchema, PolicyFileSchema, type RawConfig } from './schema.js'
 import { schemaError } from './issues.js'
 import { checkLegacy } from './legacy.js'
@@ -26,7 +27,7 @@ const noEnv = (path: string[]) => path[0] === 'version' || ((path[0] === 'policy
 
 /**
  * loadConfigFile reads and validates a server config file. Relative paths in it (TLS files,
- * `policy_file`, `keystore.fs.path`) are resolved against the file's directory.
+ * `policy_file`, `keystore.fs.path`, `keystore.etcd.tls`) are resolved against the file's directory.
  * Throws ConfigError (`kesconf: …`, with file and line where there is one).
  */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -90,12 +91,13 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
 
   const ks = raw.keystore
-  const chosen = (['fs', 'memory', 'vault'] as const).filter((k) => k in ks && (k === 'memory' || ks[k] != null))
+  const chosen = (['fs', 'memory', 'vault', 'etcd'] as const).filter((k) => k in ks && (k === 'memory' || ks[k] != null))
   if (chosen.length === 0) throw new ConfigError('no keystore specified')
   if (chosen.length > 1) throw new ConfigError(`more than one keystore specified: ${chosen.join(', ')}`)
   let keystore: KeystoreConfig
   if (chosen[0] === 'fs') keystore = { kind: 'fs', path: at(ks.fs!.path) }
   else if (chosen[0] === 'vault') keystore = { kind: 'vault', config: vaultConfig(ks.vault) }
+  else if (chosen[0] === 'etcd') keystore = { kind: 'etcd', config: etcdConfig(ks.etcd!, at) }
   else keystore = { kind: 'memory' }
 
   const expiry = raw.cache?.expiry

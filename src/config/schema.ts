@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import { parseDuration } from './duration.js'
 import { parseLogLevel } from '../observability/audit-target.js'
+import { EtcdSchema } from './etcd.js'
 
 // `${VAR}` substitution yields strings, so booleans also accept their YAML spellings as text.
 const BOOLS: Record<string, boolean> = { true: true, on: true, yes: true, false: false, off: false, no: false }
@@ -79,6 +80,7 @@ export const ConfigSchema = z.strictObject({
     fs: z.strictObject({ path: z.string() }).nullish(),
     memory: z.strictObject({}).nullish(),
     vault: z.unknown().optional(),
+    etcd: EtcdSchema.nullish(),
   }),
 })
 

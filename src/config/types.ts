@@ -5,6 +5,7 @@
  */
 import type { KeyStore } from '../keystore/keystore.js'
 import type { PolicyDefinition } from '../policy/policy.js'
+import type { EtcdConfig } from '../../backends/etcd/index.js'
 import type { parseVaultConfig } from './vault.js'
 
 /** Log levels of the error and audit logs (`on` = info, `off` = silent). */
@@ -42,6 +43,7 @@ export type KeystoreConfig =
   | { kind: 'memory' }
   | { kind: 'fs'; path: string }
   | { kind: 'vault'; config: ReturnType<typeof parseVaultConfig> }
+  | { kind: 'etcd'; config: EtcdConfig }
   | { kind: 'instance'; store: KeyStore }
 
 /** The whole server configuration. Frozen once validated. */

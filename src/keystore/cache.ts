@@ -62,7 +62,7 @@ export class KeyCache {
     this.#peers = options.peers
     const invalidate = (name: string) => this.invalidate(name)
     if (this.#peers) this.#unsubscribe.push(this.#peers.listen(invalidate))
-    if (store.watch) this.#unsubscribe.push(store.watch(invalidate))
+    if (store.watch) this.#unsubscribe.push(store.watch(invalidate, () => this.invalidateAll()))
     const probeMs = options.probeMs ?? 10_000
     if (probeMs > 0) this.#timers.push(setInterval(() => void this.status(AbortSignal.timeout(probeMs)).catch(() => {}), probeMs).unref())
     // Sweeping drops key material from memory once nothing may serve it any more.
@@ -178,6 +178,15 @@ export class KeyCache {
   invalidate(name: string): void {
     this.#entries.delete(name)
     this.#inflight.delete(name)
+  }
+
+  /**
+   * invalidateAll forgets every key and every fetch in flight (a store's watch may have missed
+   * changes). Throws nothing.
+   */
+  invalidateAll(): void {
+    this.#entries.clear()
+    this.#inflight.clear()
   }
 
   async #announceAfter(name: string): Promise<void> {

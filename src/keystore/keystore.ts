@@ -45,9 +45,10 @@ export interface KeyStore {
    * Optional, for a store that can notify (e.g. an etcd watch): calls `onChange(name)` whenever
    * `name` is created or deleted by anyone, so that caches in front of it (also those of other
    * servers sharing it) drop the key at once instead of serving it until `cache.expiry.any`.
+   * Calls `onReset()` when changes may have been missed (drop every cached key).
    * Returns the function that stops watching. Must not throw.
    */
-  watch?(onChange: (name: string) => void): () => void
+  watch?(onChange: (name: string) => void, onReset?: () => void): () => void
   /** Releases timers and sockets. Idempotent. */
   close(): Promise<void>
   /** A label for logs, e.g. `Filesystem: /var/lib/keyhold`. Never contains secrets. */

@@ -121,7 +121,7 @@ describe('kesconf errors', () => {
     )
     expect(fail(base('policy:\n  p:\n    paths: [/v1/status]'))).toBe("kesconf: /etc/keyhold/config.yml:10: policy.p.paths is the KES v0.14 form: rename it to 'allow'")
     expect(fail(base('', 'keystore:\n  aws:\n    secretsmanager: {}'))).toBe(
-      "kesconf: /etc/keyhold/config.yml:7: the 'aws' keystore is not supported by Keyhold (supported: fs, vault, memory)",
+      "kesconf: /etc/keyhold/config.yml:7: the 'aws' keystore is not supported by Keyhold (supported: fs, vault, etcd, memory)",
     )
   })
 

@@ -1,0 +1,214 @@
+/**
+ * The etcd keystore: one etcd key per Keyhold key, `<prefix><name>`, whose value is the encoded
+ * key exactly as the fs keystore writes it (so `keyhold migrate` moves keys unchanged). Creates
+ * are exclusive transactions, reads are linearizable, and a watch on the prefix tells every
+ * server sharing the cluster when a key is deleted or replaced. See docs/etcd.md.
+ *
+ * @module
+ */
+import { performance } from 'node:perf_hooks'
+import {
+  type KeyListPage, type KeyStore, type KeyStoreState, KeyExistsError, KeyNotFoundError, UnreachableError,
+} from '../../src/keystore/keystore.js'
+import type { EtcdConfig } from './config.js'
+import { EtcdClient, type Answer } from './client.js'
+import { EtcdError, EtcdNetworkError } from './errors.js'
+import { b64, prefixEnd, unb64 } from './keys.js'
+import { PrefixWatcher } from './watch.js'
+
+const VALID_NAME = /^[0-9A-Za-z_-]+$/
+/** Stored keys are far smaller; a bigger value is not a key (the fs keystore's limit). */
+const MAX_VALUE_SIZE = 1 << 20
+/** Names fetched per range request of a listing: a listing never holds more than this at once. */
+const LIST_BATCH = 512
+/**
+ * How long a create or delete waits for this server's own watch to report it. etcd notifies all
+ * watchers of a revision together, so once ours has it, other servers' watches have it too
+ * (give or take a follower's apply), and the client's next request anywhere sees the change.
+ */
+const SETTLE_MS = 500
+
+/** Options of {@link EtcdKeyStore.connect}. */
+export interface EtcdConnectOptions {
+  /** Receives watch problems (never key material). Default: none. */
+  log?: (message: string) => void
+}
+
+/** A subscriber of {@link EtcdKeyStore.watch}. */
+interface Listener {
+  onChange: (name: string) => void
+  onReset?: () => void
+}
+
+/**
+ * EtcdKeyStore stores keys in etcd. Throws KeyExistsError, KeyNotFoundError, UnreachableError (no
+ * member answered within the deadline, or none has a leader), or a plain Error with `cause` (an
+ * invalid name, permission denied, a wrong password, an oversized value).
+ */
+export class EtcdKeyStore implements KeyStore {
+  readonly #client: EtcdClient
+  readonly #config: EtcdConfig
+  readonly #prefix: Buffer
+  readonly #log: (message: string) => void
+  readonly #listeners = new Set<Listener>()
+  #watcher: PrefixWatcher | undefined
+  #closed = false
+
+  private constructor(config: EtcdConfig, options: EtcdConnectOptions) {
+    this.#config = config
+    this.#client = new EtcdClient(config)
+    this.#prefix = Buffer.from(config.prefix, 'utf8')
+    this.#log = options.log ?? (() => {})
+  }
+
+  /**
+   * connect returns a store after one status probe, so that a wrong endpoint, certificate or
+   * password fails at start-up. Throws UnreachableError or the plain Error of {@link status}.
+   */
+  static async connect(config: EtcdConfig, options: EtcdConnectOptions = {}): Promise<EtcdKeyStore> {
+    const store = new EtcdKeyStore(config, options)
+    try {
+      // status makes two calls, each with its own deadline.
+      await store.status(AbortSignal.timeout(2 * config.timeoutMs + 1_000))
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+    return store
+  }
+
+  /**
+   * Asks the answering member for its status (it must know a leader and raise no alarm) and makes
+   * a linearizable read, which needs a quorum. Throws UnreachableError when either fails.
+   */
+  async status(signal: AbortSignal): Promise<KeyStoreState> {
+    const start = performance.now()
+    const member = await this.#call('/v3/maintenance/status', {}, signal, 'read the cluster status')
+    const errors = Array.isArray(member.errors) ? member.errors.map(String) : []
+    if (!member.leader || member.leader === '0' || errors.length > 0) {
+      throw new UnreachableError(`etcd: cluster unhealthy: ${errors.join('; ') || 'no leader'}`)
+    }
+    await this.#call('/v3/kv/range', { key: b64(this.#prefix), range_end: b64(prefixEnd(this.#prefix)), count_only: true }, signal, 'read')
+    return { latencyMs: performance.now() - start }
+  }
+
+  /** Creates `name` iff no key of that name exists (a transaction on `create_revision == 0`). */
+  async create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
+    const key = b64(this.#key(name))
+    if (value.length > MAX_VALUE_SIZE) throw new Error('etcd: value exceeds 1 MiB')
+    const answer = await this.#call('/v3/kv/txn', {
+      compare: [{ key, target: 'CREATE', result: 'EQUAL', create_revision: '0' }],
+      success: [{ request_put: { key, value: b64(value) } }],
+    }, signal, `create key '${name}'`)
+    if (answer.succeeded !== true) throw new KeyExistsError(name)
+    await this.#settle(answer)
+  }
+
+  /** Returns the stored value (a linearizable read). Throws KeyNotFoundError when absent. */
+  async get(name: string, signal: AbortSignal): Promise<Uint8Array> {
+    const answer = await this.#call('/v3/kv/range', { key: b64(this.#key(name)) }, signal, `read key '${name}'`)
+    const kv = Array.isArray(answer.kvs) ? (answer.kvs[0] as { value?: string } | undefined) : undefined
+    if (kv === undefined) throw new KeyNotFoundError(name)
+    const value = unb64(kv.value)
+    if (value.length > MAX_VALUE_SIZE) throw new Error(`etcd: value of key '${name}' exceeds 1 MiB`)
+    return new Uint8Array(value)
+  }
+
+  /** Deletes `name`. Throws KeyNotFoundError when there was no such key. */
+  async delete(name: string, signal: AbortSignal): Promise<void> {
+    const answer = await this.#call('/v3/kv/deleterange', { key: b64(this.#key(name)) }, signal, `delete key '${name}'`)
+    if (Number(answer.deleted ?? 0) === 0) throw new KeyNotFoundError(name)
+    await this.#settle(answer)
+  }
+
+  /**
+   * Pages through the names under `prefix` in key order, at most {@link LIST_BATCH} per request
+   * and all at one revision, so a listing is one consistent snapshot. Keys under the store's
+   * prefix that are not valid key names (another tool's) are skipped.
+   */
+  async list(prefix: string, limit: number, signal: AbortSignal): Promise<KeyListPage> {
+    const want = limit > 0 ? limit : Infinity
+    const end = b64(prefixEnd(Buffer.concat([this.#prefix, Buffer.from(prefix, 'utf8')])))
+    let from = Buffer.concat([this.#prefix, Buffer.from(prefix, 'utf8')])
+    let revision: string | undefined
+    const names: string[] = []
+    for (;;) {
+      const batch = Math.min(LIST_BATCH, want - names.length + 1)
+      const answer = await this.#call('/v3/kv/range', {
+        key: b64(from), range_end: end, keys_only: true, limit: String(batch), ...(revision ? { revision } : {}),
+      }, signal, 'list keys')
+      revision ??= String((answer.header as { revision?: string } | undefined)?.revision ?? '') || undefined
+      const kvs = Array.isArray(answer.kvs) ? (answer.kvs as { key?: string }[]) : []
+      for (const kv of kvs) {
+        const name = unb64(kv.key).subarray(this.#prefix.length).toString('utf8')
+        if (VALID_NAME.test(name)) names.push(name)
+      }
+      if (names.length > want) return { names: names.slice(0, want), next: names[want]! }
+      if (answer.more !== true || kvs.length === 0) return { names, next: '' }
+      from = Buffer.concat([unb64(kvs[kvs.length - 1]!.key), Buffer.from([0])])
+    }
+  }
+
+  /**
+   * watch reports, by name, every key put or deleted under the prefix by any server, and calls
+   * `onReset` when changes may have been missed (etcd compacted the revision the watch had to
+   * resume from). The first subscriber starts the watch. Returns the unsubscribe function.
+   */
+  watch(onChange: (name: string) => void, onReset?: () => void): () => void {
+    const listener: Listener = { onChange, ...(onReset ? { onReset } : {}) }
+    this.#listeners.add(listener)
+    if (this.#watcher === undefined && !this.#closed) {
+      this.#watcher = new PrefixWatcher(this.#client, this.#prefix, {
+        onChange: (key) => {
+          const name = key.subarray(this.#prefix.length).toString('utf8')
+          for (const l of this.#listeners) l.onChange(name)
+        },
+        onReset: () => {
+          for (const l of this.#listeners) l.onReset?.()
+        },
+        onProblem: (message) => this.#log(`etcd watch: ${message}`),
+      })
+      this.#watcher.start()
+    }
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  /** Stops the watch and closes connections. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#watcher?.close()
+    this.#client.close()
+  }
+
+  /** `etcd: <endpoints> prefix '<prefix>'`. */
+  toString(): string {
+    return `etcd: ${this.#client.endpoints.map((u) => u.origin).join(',')} prefix '${this.#config.prefix}'`
+  }
+
+  #key(name: string): Buffer {
+    // Defence in depth: the API validates names too, and a '/' would reach into another prefix.
+    if (!VALID_NAME.test(name)) throw new Error('keystore: invalid key name')
+    return Buffer.concat([this.#prefix, Buffer.from(name, 'utf8')])
+  }
+
+  /** Waits (bounded) until this server's watch has reported the write that produced `answer`. */
+  async #settle(answer: Answer): Promise<void> {
+    const revision = Number((answer.header as { revision?: string } | undefined)?.revision ?? 0)
+    if (this.#watcher !== undefined && revision > 0) await this.#watcher.waitFor(revision, SETTLE_MS)
+  }
+
+  async #call(path: string, body: object, signal: AbortSignal, what: string): Promise<Answer> {
+    if (signal.aborted) throw new Error('keystore: operation aborted', { cause: signal.reason })
+    try {
+      return await this.#client.call(path, body, signal)
+    } catch (err) {
+      if (signal.aborted) throw new Error('keystore: operation aborted', { cause: err })
+      if (err instanceof EtcdNetworkError || (err instanceof EtcdError && err.transient)) {
+        throw new UnreachableError(`etcd: cannot ${what}: ${err.message}`, { cause: err })
+      }
+      throw new Error(`etcd: cannot ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * A watch on the keystore's prefix over the gateway's streaming `/v3/watch`: every change to a
+ * key under the prefix, made by any server, is reported by name. After a disconnect the watch
+ * resumes at the revision after the last one it saw, on the next member; when etcd has compacted
+ * that revision away (or refuses the watch), changes may have been missed and `onReset` asks the
+ * caller to forget everything.
+ *
+ * @module
+ */
+import https from 'node:https'
+import http from 'node:http'
+import type { EtcdClient } from './client.js'
+import { b64, prefixEnd, unb64 } from './keys.js'
+
+/** What the watcher reports. None of these may throw. */
+export interface WatchHandlers {
+  /** A key under the prefix was put or deleted (the full etcd key). */
+  onChange(key: Buffer): void
+  /** Changes may have been missed: drop everything derived from the store. */
+  onReset(): void
+  /** The stream failed or was refused (for the log; not every retry); the watcher retries by itself. */
+  onProblem?(message: string): void
+}
+
+/** A single stream line (a watch response) is far smaller: it holds a few stored keys. */
+const MAX_BUFFER = 8 << 20
+const MAX_BACKOFF_MS = 1_000
+
+/** PrefixWatcher keeps one watch stream open on one member at a time. */
+export class PrefixWatcher {
+  readonly #client: EtcdClient
+  readonly #prefix: Buffer
+  readonly #handlers: WatchHandlers
+  /** The newest revision whose changes have all been reported; 0 before the first stream. */
+  #revision = 0
+  #failures = 0
+  #resetOnCreate = false
+  #closed = false
+  #request: http.ClientRequest | undefined
+  #retry: NodeJS.Timeout | undefined
+  readonly #waiters = new Set<{ revision: number; done: () => void }>()
+
+  constructor(client: EtcdClient, prefix: Buffer, handlers: WatchHandlers) {
+    this.#client = client
+    this.#prefix = prefix
+    this.#handlers = handlers
+  }
+
+  /** start opens the first stream. Never throws; failures are retried. */
+  start(): void {
+    void this.#open(false)
+  }
+
+  /** The newest revision the watch has reported up to (0 when it has not started yet). */
+  get revision(): number {
+    return this.#revision
+  }
+
+  /**
+   * waitFor resolves `true` once every change up to `revision` has been reported, or `false`
+   * after `timeoutMs` (the watch is down or far behind). Never rejects.
+   */
+  waitFor(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.#revision >= revision || this.#closed) return Promise.resolve(this.#revision >= revision)
+    return new Promise((resolve) => {
+      const waiter = {
+        revision,
+        done: () => {
+          clearTimeout(timer)
+          this.#waiters.delete(waiter)
+          resolve(true)
+        },
+      }
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter)
+        resolve(false)
+      }, timeoutMs)
+      timer.unref()
+      this.#waiters.add(waiter)
+    })
+  }
+
+  /** close ends the stream and stops retrying. Idempotent. */
+  close(): void {
+    this.#closed = true
+    clearTimeout(this.#retry)
+    this.#request?.destroy()
+    for (const w of [...this.#waiters]) w.done()
+  }
+
+  async #open(rotate: boolean): Promise<void> {
+    if (this.#closed) return
+    let target
+    try {
+      target = await this.#client.streamTarget(rotate, AbortSignal.timeout(5_000))
+    } catch (err) {
+      this.#failed(`watch login failed: ${err instanceof Error ? err.message : String(err)}`)
+      return
+    }
+    if (this.#closed) return
+    const create: Record<string, unknown> = { key: b64(this.#prefix), range_end: b64(prefixEnd(this.#prefix)) }
+    if (this.#revision > 0) create.start_revision = String(this.#revision + 1)
+    const mod = target.url.protocol === 'https:' ? https : http
+    const req = mod.request(new URL('/v3/watch', target.url), { method: 'POST', headers: target.headers, agent: target.agent })
+    this.#request = req
+    let ended = false
+    const end = (problem: string) => {
+      if (ended) return
+      ended = true
+      req.destroy()
+      if (this.#request === req) this.#request = undefined
+      this.#failed(`${target.url.host}: ${problem}`)
+    }
+    req.on('error', (err) => end(err.message))
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        if (res.statusCode === 401) this.#client.forgetToken()
+        res.resume()
+        end(`watch refused with HTTP ${res.statusCode}`)
+        return
+      }
+      let buffer = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buffer += chunk
+        if (buffer.length > MAX_BUFFER) return end('watch response too large')
+        let nl
+        while (!ended && (nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl).trim()
+          buffer = buffer.slice(nl + 1)
+          if (line !== '') {
+            const problem = this.#onLine(line)
+            if (problem !== undefined) end(problem)
+          }
+        }
+      })
+      res.on('error', (err) => end(err.message))
+      res.on('close', () => end('watch stream closed'))
+    })
+    req.end(JSON.stringify({ create_request: create }))
+  }
+
+  /** Handles one watch response; returns why the stream must end, if it must. */
+  #onLine(line: string): string | undefined {
+    let msg: { result?: WatchResult; error?: { message?: string } }
+    try {
+      msg = JSON.parse(line) as typeof msg
+    } catch {
+      return 'unparseable watch response'
+    }
+    if (msg.error !== undefined) return `watch ended: ${msg.error.message ?? 'error'}`
+    const result = msg.result
+    if (result === undefined) return undefined
+    const headerRevision = Number(result.header?.revision ?? 0)
+    if (result.canceled === true) {
+      // Compacted past our revision, or refused (RBAC): we cannot know what changed meanwhile.
+      // Reset now, and again once the next stream runs: what was cached in between is suspect too.
+      this.#handlers.onReset()
+      this.#resetOnCreate = true
+      this.#revision = 0
+      return result.compact_revision !== undefined ? 'watch revision compacted' : `watch canceled: ${result.cancel_reason ?? ''}`
+    }
+    if (result.created === true) {
+      this.#failures = 0
+      if (this.#resetOnCreate) this.#handlers.onReset()
+      this.#resetOnCreate = false
+      if (this.#revision === 0) this.#advance(headerRevision)
+      return undefined
+    }
+    let newest = this.#revision
+    for (const ev of result.events ?? []) {
+      this.#handlers.onChange(unb64(ev.kv?.key))
+      newest = Math.max(newest, Number(ev.kv?.mod_revision ?? 0))
+    }
+    // A fragmented response carries more events of the same revision: advance only when whole.
+    if (result.fragment !== true) this.#advance(newest)
+    return undefined
+  }
+
+  #advance(revision: number): void {
+    if (revision <= this.#revision) return
+    this.#revision = revision
+    for (const w of [...this.#waiters]) if (w.revision <= revision) w.done()
+  }
+
+  #failed(problem: string): void {
+    if (this.#closed) return
+    // Report the first failure of a series, then about once a minute while it lasts.
+    if (this.#failures % 60 === 0) this.#handlers.onProblem?.(problem)
+    const delay = Math.min(25 * 2 ** this.#failures, MAX_BACKOFF_MS)
+    this.#failures++
+    clearTimeout(this.#retry)
+    this.#retry = setTimeout(() => void this.#open(true), delay)
+    this.#retry.unref()
+  }
+}
+
+interface WatchResult {
+  header?: { revision?: string }
+  created?: boolean
+  canceled?: boolean
+  cancel_reason?: string
+  compact_revision?: string
+  fragment?: boolean
+  events?: { type?: string; kv?: { key?: string; mod_revision?: string } }[]
+}

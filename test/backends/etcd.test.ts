@@ -1,0 +1,176 @@
+/**
+ * The etcd keystore against a real 3-member etcd cluster on loopback, with client-certificate
+ * TLS and RBAC (a user whose role covers only `keyhold/`): the contract suite, the stored bytes,
+ * listing in pages, RBAC refusals, and the watch (another store's changes, resuming, reset).
+ */
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EtcdKeyStore } from '../../backends/etcd/index.js'
+import { KeyNotFoundError, UnreachableError } from '../../src/keystore/keystore.js'
+import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd.js'
+import { keystoreContract } from './contract.js'
+
+const signal = (): AbortSignal => AbortSignal.timeout(10_000)
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+const b64 = (s: string | Uint8Array): string => Buffer.from(s).toString('base64')
+
+let cluster: EtcdCluster
+beforeAll(async () => {
+  cluster = await startEtcdCluster({ size: 3, rbac: true })
+}, 30_000)
+afterAll(async () => {
+  await cluster?.stop()
+})
+
+keystoreContract('etcd (3 members, TLS, RBAC)', async () => {
+  const store = await EtcdKeyStore.connect(cluster.config())
+  return { store, cleanup: async () => {} }
+})
+
+/** Waits until `check` holds, for at most `ms`. */
+async function until(check: () => boolean, ms = 2_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** Subscribes to `store`'s watch and returns once the stream runs (a probe key was reported). */
+async function watching(store: EtcdKeyStore, seen: string[], onReset?: () => void): Promise<void> {
+  store.watch((name) => seen.push(name), onReset)
+  const probe = `probe-${randomBytes(4).toString('hex')}-`
+  for (let i = 0; !seen.includes(`${probe}${i - 1}`); i++) {
+    // A write made before the stream is created is not reported: probe until one is.
+    await store.create(`${probe}${i}`, bytes('p'), signal())
+    if (i > 50) throw new Error('watch did not start')
+  }
+  seen.length = 0
+}
+
+/** A config whose first endpoint, where the watch runs, is a follower (freezing it needs no election). */
+async function followerFirst(): Promise<{ config: ReturnType<EtcdCluster['config']>; member: number }> {
+  const leader = await cluster.leader()
+  const member = leader === 0 ? 1 : 0
+  const order = [member, ...cluster.members.keys()].filter((i, at, all) => all.indexOf(i) === at)
+  return { config: cluster.config({ endpoints: order.map((i) => cluster.members[i]!.clientUrl) }), member }
+}
+
+describe('EtcdKeyStore', () => {
+  it('stores the value byte for byte at <prefix><name>', async () => {
+    const config = cluster.config()
+    const store = await EtcdKeyStore.connect(config)
+    const value = bytes('CiQKIMiHG7XrN94FuwblJJor4f7f6rbqAl7DwsLaiIoyz0D2EAE=')
+    await store.create('my-key', value, signal())
+    const got = await cluster.admin('/v3/kv/range', { key: b64(`${config.prefix}my-key`) })
+    expect((got.kvs as { value: string }[])[0]!.value).toBe(b64(value))
+    expect(store.toString()).toBe(`etcd: ${config.endpoints.join(',')} prefix '${config.prefix}'`)
+    await store.close()
+  })
+
+  it('lists thousands of names in pages, and skips keys that are not key names', async () => {
+    const config = cluster.config()
+    const store = await EtcdKeyStore.connect(config)
+    const names = Array.from({ length: 1100 }, (_, i) => `k-${String(i).padStart(4, '0')}`)
+    // Put them in one transaction (faster than 1100 creates); the contract covers create.
+    for (let i = 0; i < names.length; i += 100) {
+      await cluster.admin('/v3/kv/txn', { success: names.slice(i, i + 100).map((n) => ({ request_put: { key: b64(config.prefix + n), value: b64(n) } })) })
+    }
+    await cluster.admin('/v3/kv/put', { key: b64(`${config.prefix}nested/other`), value: b64('x') })
+    const all = await store.list('', 0, signal())
+    expect(all).toEqual({ names, next: '' })
+    expect(await store.list('k-05', 3, signal())).toEqual({ names: ['k-0500', 'k-0501', 'k-0502'], next: 'k-0503' })
+    expect(await store.list('', 600, signal())).toEqual({ names: names.slice(0, 600), next: names[600] })
+    await store.close()
+  })
+
+  it('refuses a wrong password at connect, and a prefix outside the role, with a plain error', async () => {
+    const wrong = EtcdKeyStore.connect(cluster.config({ auth: { username: 'keyhold', password: 'wrong' } }))
+    await expect(wrong).rejects.toThrow(/etcd login as 'keyhold' refused: .*authentication failed/)
+    await expect(wrong).rejects.not.toBeInstanceOf(UnreachableError)
+    const outside = await EtcdKeyStore.connect(cluster.config({ prefix: 'other/' })).then(() => undefined, (e: unknown) => e)
+    expect(outside).toBeInstanceOf(Error)
+    expect(outside).not.toBeInstanceOf(UnreachableError)
+    expect((outside as Error).message).toMatch(/permission denied/)
+  })
+
+  it('is unreachable, naming the members, when no endpoint answers', async () => {
+    const store = EtcdKeyStore.connect(cluster.config({ endpoints: ['https://127.0.0.1:1'], timeoutMs: 500, attemptTimeoutMs: 200 }))
+    await expect(store).rejects.toBeInstanceOf(UnreachableError)
+    await expect(store).rejects.toThrow(/127\.0\.0\.1:1/)
+  })
+
+  it('reports changes made by another store through the watch, and waits for it on its own writes', async () => {
+    const config = cluster.config()
+    const a = await EtcdKeyStore.connect(config)
+    const b = await EtcdKeyStore.connect(config)
+    const seen: string[] = []
+    await watching(b, seen)
+    await a.create('w', bytes('1'), signal())
+    await a.delete('w', signal())
+    await until(() => seen.length === 2)
+    expect(seen).toEqual(['w', 'w'])
+    // Its own watch has the delete before delete() returns.
+    const own: string[] = []
+    await watching(a, own)
+    await a.create('warm-a', bytes('0'), signal())
+    expect(own).toEqual(['warm-a'])
+    await a.delete('warm-a', signal())
+    expect(own.filter((n) => n === 'warm-a')).toHaveLength(2)
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('resumes its watch on another member after a disconnect, and resets when the revision was compacted', async () => {
+    const { config, member } = await followerFirst()
+    const other = cluster.members.findIndex((_, i) => i !== member)
+    const store = await EtcdKeyStore.connect(config)
+    const seen: string[] = []
+    let resets = 0
+    await watching(store, seen, () => resets++)
+    await store.create('before', bytes('1'), signal())
+    expect(seen).toEqual(['before'])
+
+    // The watch runs on `member`. Freeze it: the stream goes silent while others change keys.
+    cluster.members[member]!.process!.kill('SIGSTOP')
+    try {
+      await cluster.admin('/v3/kv/deleterange', { key: b64(`${config.prefix}before`) }, other)
+      const put = await cluster.admin('/v3/kv/put', { key: b64(`${config.prefix}after`), value: b64('2') }, other)
+      expect(seen).toEqual(['before'])
+      // Compact everything up to now: the frozen watch can no longer resume where it stopped.
+      await cluster.admin('/v3/kv/compaction', { revision: (put.header as { revision: string }).revision, physical: true }, other)
+    } finally {
+      await cluster.kill(member)
+    }
+    // Reset when the resume is refused, and again once the new stream runs.
+    await until(() => resets === 2, 5_000)
+    await store.delete('after', signal())
+    expect(seen.at(-1)).toBe('after')
+    await expect(store.get('before', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
+    await cluster.restart(member)
+    await store.close()
+  }, 20_000)
+})
+
+describe('EtcdKeyStore watch resume', () => {
+  it('delivers every change made while its member was down, from the next member', async () => {
+    const { config, member } = await followerFirst()
+    const other = cluster.members.findIndex((_, i) => i !== member)
+    const a = await EtcdKeyStore.connect(config)
+    const seen: string[] = []
+    let resets = 0
+    await watching(a, seen, () => resets++)
+    cluster.members[member]!.process!.kill('SIGSTOP')
+    const names = ['p', 'q', 'r'].map((n) => `${n}-${randomBytes(2).toString('hex')}`)
+    try {
+      for (const n of names) await cluster.admin('/v3/kv/put', { key: b64(config.prefix + n), value: b64(n) }, other)
+      expect(seen).toEqual([])
+    } finally {
+      await cluster.kill(member)
+    }
+    await until(() => names.every((n) => seen.includes(n)), 5_000)
+    expect(seen).toEqual(names)
+    expect(resets).toBe(0)
+    await cluster.restart(member)
+    await a.close()
+  }, 20_000)
+})
