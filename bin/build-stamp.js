@@ -3,12 +3,17 @@
 // successful build; the launcher runs dist/ only while the sources still have that fingerprint, so an
 // edit never runs old code. Stat-only: about 250 files take a few milliseconds.
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url))
-export const STAMP_FILE = join(ROOT, 'dist', '.build-stamp')
+/** The checkout (or installed package) this file belongs to. */
+export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
+
+/** stampFile is where a build under `root` records its fingerprint. */
+export function stampFile(root = ROOT) {
+  return join(root, 'dist', '.build-stamp')
+}
 const TREES = ['src', 'backends']
 const FILES = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json']
 
@@ -20,17 +25,17 @@ function walk(dir, out) {
   }
 }
 
-/** sourceFingerprint returns the hex fingerprint of the build inputs; throws when src/ cannot be read. */
-export function sourceFingerprint() {
+/** sourceFingerprint returns the hex fingerprint of the build inputs under `root`; throws when src/ cannot be read. */
+export function sourceFingerprint(root = ROOT) {
   const files = []
-  for (const tree of TREES) walk(join(ROOT, tree), files)
-  for (const file of FILES) files.push(join(ROOT, file))
+  for (const tree of TREES) if (existsSync(join(root, tree))) walk(join(root, tree), files)
+  for (const file of FILES) files.push(join(root, file))
   const hash = createHash('sha256')
   for (const file of files.sort()) {
-    let line = `${file.slice(ROOT.length)}\0-\n`
+    let line = `${file.slice(root.length)}\0-\n`
     try {
       const s = statSync(file)
-      line = `${file.slice(ROOT.length)}\0${s.size}\0${s.mtimeMs}\n`
+      line = `${file.slice(root.length)}\0${s.size}\0${s.mtimeMs}\n`
     } catch {
       // a missing optional file (no package-lock.json in a package) fingerprints as absent
     }
@@ -40,16 +45,16 @@ export function sourceFingerprint() {
 }
 
 /** builtFingerprint returns the fingerprint the last successful build recorded, or undefined. */
-export function builtFingerprint() {
+export function builtFingerprint(root = ROOT) {
   try {
-    return readFileSync(STAMP_FILE, 'utf8').trim()
+    return readFileSync(stampFile(root), 'utf8').trim()
   } catch {
     return undefined
   }
 }
 
 /** isBuildCurrent reports whether dist/ was built from the sources as they are now. */
-export function isBuildCurrent() {
-  const built = builtFingerprint()
-  return built !== undefined && built === sourceFingerprint()
+export function isBuildCurrent(root = ROOT) {
+  const built = builtFingerprint(root)
+  return built !== undefined && built === sourceFingerprint(root)
 }

@@ -6,7 +6,7 @@
 //     stale) until the next build.
 //   - KEYHOLD_FROM_SOURCE=1 always runs the sources (the tests do, so they test what is in src/).
 import { existsSync } from 'node:fs'
-import { isBuildCurrent } from './build-stamp.js'
+import { ROOT, isBuildCurrent } from './build-stamp.js'
 
 export async function launch(entry) {
   const source = new URL(`../src/cli/${entry}.ts`, import.meta.url)
@@ -16,7 +16,7 @@ export async function launch(entry) {
     return
   }
   if (!existsSync(source)) {
-    process.stderr.write(`keyhold: ${entry} is not built: run 'npm run build' in ${new URL('..', import.meta.url).pathname}\n`)
+    process.stderr.write(`keyhold: ${entry} is not built: run 'npm run build' in ${ROOT}\n`)
     process.exit(1)
   }
   if (existsSync(dist) && process.env.KEYHOLD_FROM_SOURCE !== '1' && process.stderr.isTTY) {
@@ -27,7 +27,7 @@ export async function launch(entry) {
     ;({ register } = await import('tsx/esm/api'))
   } catch (err) {
     if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err
-    process.stderr.write(`keyhold: the dependencies are not installed: run 'npm ci' (or 'npm start', which installs them) in ${new URL('..', import.meta.url).pathname}\n`)
+    process.stderr.write(`keyhold: the dependencies are not installed: run 'npm ci' (or 'npm start', which installs them) in ${ROOT}\n`)
     process.exit(1)
   }
   register()

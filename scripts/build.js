@@ -4,12 +4,12 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { ROOT, STAMP_FILE, sourceFingerprint } from '../bin/build-stamp.js'
+import { ROOT, sourceFingerprint, stampFile } from '../bin/build-stamp.js'
 
 const fingerprint = sourceFingerprint()
-rmSync(STAMP_FILE, { force: true })
+rmSync(stampFile(), { force: true })
 const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit', cwd: ROOT })
 if (result.status !== 0) process.exit(result.status ?? 1)
-mkdirSync(dirname(STAMP_FILE), { recursive: true })
-writeFileSync(STAMP_FILE, fingerprint + '\n')
+mkdirSync(dirname(stampFile()), { recursive: true })
+writeFileSync(stampFile(), fingerprint + '\n')

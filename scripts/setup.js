@@ -5,35 +5,13 @@
 // Each step prints one line while it runs and is skipped in well under a second when nothing changed.
 // Uses only Node's standard library: it runs before the dependencies exist.
 import { spawnSync } from 'node:child_process'
-import { existsSync, lstatSync, readFileSync } from 'node:fs'
+import { existsSync, lstatSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT, isBuildCurrent } from '../bin/build-stamp.js'
+import { ROOT, isBuildCurrent, stampFile } from '../bin/build-stamp.js'
+import { installReason } from './install-check.js'
 
 const npm = process.env.npm_execpath
 const wantBuild = process.argv.includes('--build')
-
-/** Why node_modules needs an install, or undefined when it matches the lockfile. */
-function installReason() {
-  const modules = join(ROOT, 'node_modules')
-  if (!existsSync(modules)) return 'node_modules is missing'
-  let wanted, installed
-  try {
-    wanted = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')).packages ?? {}
-  } catch {
-    return undefined // no lockfile to install from: leave node_modules alone
-  }
-  try {
-    installed = JSON.parse(readFileSync(join(modules, '.package-lock.json'), 'utf8')).packages ?? {}
-  } catch {
-    return 'node_modules was not installed by npm from package-lock.json'
-  }
-  for (const [path, entry] of Object.entries(wanted)) {
-    // The root entry describes this package; optional ones (other platforms' binaries) may be absent.
-    if (path === '' || entry.optional === true || entry.link === true) continue
-    if (installed[path]?.version !== entry.version) return `package-lock.json changed (${path.replace(/^.*node_modules\//, '')})`
-  }
-  return undefined
-}
 
 function run(note, args) {
   process.stderr.write(`${note}\n`)
@@ -46,7 +24,7 @@ function run(note, args) {
   }
 }
 
-const reason = installReason()
+const reason = installReason(ROOT)
 if (reason !== undefined) {
   if (existsSync(join(ROOT, 'node_modules')) && lstatSync(join(ROOT, 'node_modules')).isSymbolicLink()) {
     // A shared node_modules (a git worktree's symlink) belongs to another checkout: never reinstall it.
@@ -56,6 +34,6 @@ if (reason !== undefined) {
   }
 }
 if (wantBuild && !isBuildCurrent()) {
-  const why = existsSync(join(ROOT, 'dist', '.build-stamp')) ? 'the sources changed since the last build' : 'not built yet'
+  const why = existsSync(stampFile()) ? 'the sources changed since the last build' : 'not built yet'
   run(`keyhold: compiling the sources to dist/ (${why}): npm run build ...`, ['run', 'build', '--silent'])
 }
