@@ -62,7 +62,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const verifyClients = auth === 'on' || auth === 'true'
   if (raw.tls.key.trim() === '') throw new ConfigError('invalid tls config: no private key')
   if (raw.tls.cert.trim() === '') throw new ConfigError('invalid tls config: no certificate')
-  if (verifyClients && (raw.tls.ca ?? '') === '') throw new ConfigError("invalid tls config: auth 'on' needs a client CA ('tls.ca')")
+  // As in KES, `auth: on` without `tls.ca` verifies client certificates against the system's roots
+  // (Node's root store, plus NODE_EXTRA_CA_CERTS).
   const tls = readTls(at(raw.tls.key), at(raw.tls.cert), raw.tls.password ?? undefined, verifyClients, raw.tls.ca ? at(raw.tls.ca) : undefined)
 
   const keys: string[] = []

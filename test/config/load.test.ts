@@ -146,7 +146,11 @@ describe('kesconf errors', () => {
   it('checks TLS settings', () => {
     const withAuth = (v: string) => base().replace('tls:\n', `tls:\n  auth: ${v}\n`)
     expect(fail(withAuth('maybe'))).toBe("kesconf: invalid tls config: invalid auth 'maybe'")
-    expect(fail(withAuth('on'))).toBe("kesconf: invalid tls config: auth 'on' needs a client CA ('tls.ca')")
+    // As in KES, an empty tls.ca with auth on means the system's roots.
+    for (const text of [withAuth('on'), withAuth('on').replace('tls:\n', 'tls:\n  ca: ""\n')]) {
+      const { tls } = parseConfig(text, '/x/c.yml', {})
+      expect([tls.verifyClients, tls.caPem]).toEqual([true, undefined])
+    }
     expect(fail(base().replace(pki.server.keyFile, '/nonexistent.key'))).toBe("kesconf: invalid tls config: cannot read private key '/nonexistent.key': ENOENT")
     expect(fail(base().replace(pki.server.keyFile, pki.server.certFile))).toContain('cannot parse private key')
     expect(fail(base().replace(pki.server.certFile, pki.clients.app.certFile).replace(pki.server.keyFile, pki.clients.app.keyFile))).toContain('has no DNS or IP subject alternative name')
