@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The container health check (Dockerfile HEALTHCHECK): exits 0 when the server in this container answers.
 //   node bin/healthcheck.js [kms|s3|auto] [URL]
-// kms: GET /v1/ready on KEYHOLD_HEALTH_URL (default https://127.0.0.1:7373). 200 is healthy, 503 (keystore
+// kms: GET /v1/ready on KEYHOLD_HEALTH_URL (default https://127.0.0.1:7373). 200 is healthy, 502/504 (keystore
 //      unreachable) is not. Without `skip_auth` on /v1/ready the server finishes the TLS handshake and then
 //      hangs up on a client without a certificate (or answers 400/403): it is alive, which is all this can
 //      tell. For a readiness check, set `api: {/v1/ready: {skip_auth: true}}` in the config.
