@@ -24,13 +24,17 @@ describe('quick start (npm start)', () => {
   let child: ChildProcess
   let output = ''
   let s3Url = ''
+  let kmsAddress = ''
+  let s3Address = ''
 
   beforeAll(async () => {
     const kmsPort = await freePort()
     const s3Port = await freePort()
     s3Url = `https://127.0.0.1:${s3Port}`
+    kmsAddress = `127.0.0.1:${kmsPort}`
+    s3Address = `127.0.0.1:${s3Port}`
     child = spawn(process.execPath, ['bin/quickstart.js'], {
-      env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', KEYHOLD_HOME: home, KEYHOLD_ADDR: `127.0.0.1:${kmsPort}`, KEYHOLD_S3_ADDR: `127.0.0.1:${s3Port}` },
+      env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', KEYHOLD_HOME: home, KEYHOLD_ADDR: kmsAddress, KEYHOLD_S3_ADDR: s3Address },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()))
@@ -75,6 +79,38 @@ describe('quick start (npm start)', () => {
     // Keyhold audited the store's data-key requests under its policy.
     const audit = readFileSync(join(home, 'audit.log'), 'utf8')
     expect(audit).toMatch(/"path":"\/v1\/key\/generate\/keyhold-default-key".*"decision":"allow","policy":"minio"/)
+  }, 60_000)
+
+  it('prints one "Try it" block whose keyhold-s3 alias and admin lines work as printed', async () => {
+    expect(output.match(/Try it/g)).toHaveLength(1)
+    const lines = output.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('node bin/keyhold-s3.js '))
+    expect(lines.map((l) => l.split(/\s+/).slice(2, 4).join(' '))).toEqual(['alias set', 'admin user', 'admin policy', 'admin kms'])
+    const env = {
+      PATH: process.env.PATH, HOME: home, KEYHOLD_FROM_SOURCE: '1', KEYHOLD_S3_CONFIG_DIR: join(home, 'mc'),
+      NODE_EXTRA_CA_CERTS: join(home, 'certs', 'ca.crt'),
+    }
+    const results: string[] = []
+    for (const line of lines) {
+      const argv = line.replace(/\s+#.*$/, '').split(/\s+/).slice(1)
+      results.push((await run(process.execPath, argv, { env })).stdout)
+    }
+    expect(results[0]).toMatch(/Added `local` successfully/)
+    expect(results[1]).toBe('Added user `alice` successfully.\n')
+    expect(results[2]).toMatch(/Attached Policies: \[readwrite\]/)
+    expect(results[3]).toMatch(/keyhold-default-key/)
+  }, 60_000)
+
+  it('a second npm start names both busy addresses and how to pick others, and leaves keyhold.yml alone', async () => {
+    const config = join(home, 'keyhold.yml')
+    const before = { text: readFileSync(config, 'utf8'), mtime: statSync(config).mtimeMs }
+    const second = await run(process.execPath, ['bin/quickstart.js'], { env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', KEYHOLD_HOME: home, KEYHOLD_ADDR: kmsAddress, KEYHOLD_S3_ADDR: s3Address } })
+      .then(() => ({ code: 0, stderr: '' }), (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }))
+    expect(second.code).toBe(1)
+    expect(second.stderr).toContain(`Keyhold's address ${kmsAddress} is already in use`)
+    expect(second.stderr).toContain(`keyhold-s3's address ${s3Address} is already in use`)
+    expect(second.stderr).toMatch(/pick another: npm start -- --kms-address 127\.0\.0\.1:\d+ {3}\(or KEYHOLD_ADDR=127\.0\.0\.1:\d+ npm start\)/)
+    expect(second.stderr).toMatch(/pick another: npm start -- --s3-address 127\.0\.0\.1:\d+ {3}\(or KEYHOLD_S3_ADDR=/)
+    expect({ text: readFileSync(config, 'utf8'), mtime: statSync(config).mtimeMs }).toEqual(before)
   }, 60_000)
 
   it('stops both servers on SIGINT', async () => {

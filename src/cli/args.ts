@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import type { KesClient } from '../client/index.js'
+import { ENV } from '../client/env.js'
 import type { Output } from './output.js'
 
 /** A flag: `boolean`, a `string` value, or a `list` (repeatable string). */
@@ -106,6 +107,7 @@ export function commandHelp(path: string, cmd: Command): string {
   const lines = [`Usage:`, `    keyhold ${path} [options]${cmd.synopsis === '' ? '' : ' ' + cmd.synopsis}`, '', cmd.summary, '', 'Options:']
   lines.push(...flagLines([...cmd.flags, HELP_FLAG]))
   if (cmd.details !== undefined) lines.push('', cmd.details.trimEnd())
+  if (cmd.flags.some((f) => f.long === 'server')) lines.push('', ...clientEnvHelp())
   if (cmd.examples !== undefined && cmd.examples.length > 0) {
     lines.push('', 'Examples:', ...cmd.examples.map((e) => `    $ ${e}`))
   }
@@ -129,6 +131,26 @@ export function groupHelp(group: Group): string {
     '',
     `See 'keyhold ${group.name} <command> --help' for the options of a command.`,
   ].join('\n') + '\n'
+}
+
+/**
+ * clientEnvHelp lists the environment variables a client command reads, first match wins (from the
+ * client's own table, so the help cannot drift from what is read).
+ */
+export function clientEnvHelp(): string[] {
+  const also = (names: readonly string[], main: string) => {
+    const rest = names.filter((n) => n !== main)
+    return rest.length === 0 ? '' : ` (also ${rest.join(', ')})`
+  }
+  const rows: Array<[string, string]> = [
+    ['KES_SERVER', `Server endpoint(s), comma-separated, when --server is not given${also(ENV.server, 'KES_SERVER')}.`],
+    ['KES_API_KEY', `API key${also(ENV.apiKey, 'KES_API_KEY')}; or a client certificate:`],
+    ['KES_CLIENT_CERT', `Client certificate file${also(ENV.certFile, 'KES_CLIENT_CERT')}.`],
+    ['KES_CLIENT_KEY', `Its private key file${also(ENV.keyFile, 'KES_CLIENT_KEY')}; ${ENV.keyPassword.join(', ')} decrypts it.`],
+    ['KES_CAPATH', `CA file or directory that signed the server certificate${also(ENV.caPath, 'KES_CAPATH')}.`],
+    ['NO_COLOR', 'Set: no bold table headers with --color auto.'],
+  ]
+  return ['Environment:', ...rows.map(([name, text]) => `    ${name.padEnd(25)}${text}`)]
 }
 
 function flagLines(flags: Flag[]): string[] {

@@ -33,9 +33,13 @@ function usage(): string {
 /** runS3Cli runs one subcommand and resolves its exit code (2 for usage errors). */
 export async function runS3Cli(argv: string[], io: S3CliIo): Promise<number> {
   const [name, ...rest] = argv
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    io.stderr(usage())
+    return 2
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout(usage())
-    return name === undefined ? 2 : 0
+    return 0
   }
   const entry = SUBCOMMANDS[name]
   if (entry === undefined) {

@@ -7,7 +7,8 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KesClient } from '../client/index.js'
@@ -83,6 +84,50 @@ keystore:
 `
 }
 
+/** splitAddress reads HOST:PORT ("[::1]:7373" too). Throws Error naming the option when it is not one. */
+function splitAddress(address: string, option: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address)
+  if (m === null || Number(m[3]) > 65535) throw new Error(`invalid ${option} '${address}': expected HOST:PORT, e.g. 127.0.0.1:7373`)
+  return { host: m[1] ?? m[2]!, port: Number(m[3]) }
+}
+
+/** Whether `address` can be listened on now: undefined when free, else the reason (e.g. EADDRINUSE). */
+function probe(address: { host: string; port: number }): Promise<string | undefined> {
+  return new Promise((done) => {
+    const server = createServer()
+    server.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message))
+    server.listen({ host: address.host, port: address.port, exclusive: true }, () => server.close(() => done(undefined)))
+  })
+}
+
+/**
+ * checkAddresses fails before anything is written or started when an address is taken, naming every
+ * busy one and how to choose another. Throws Error with that text.
+ */
+async function checkAddresses(opts: Options): Promise<void> {
+  const wanted = [
+    { name: 'Keyhold', address: opts.kmsAddress, option: '--kms-address', env: 'KEYHOLD_ADDR', ...splitAddress(opts.kmsAddress, '--kms-address') },
+    { name: 'keyhold-s3', address: opts.s3Address, option: '--s3-address', env: 'KEYHOLD_S3_ADDR', ...splitAddress(opts.s3Address, '--s3-address') },
+  ]
+  if (wanted[0]!.address === wanted[1]!.address) throw new Error(`Keyhold and keyhold-s3 cannot both listen on ${opts.kmsAddress}: give them different ports`)
+  const problems: string[] = []
+  for (const w of wanted) {
+    const reason = await probe(w)
+    if (reason === undefined) continue
+    const why = reason === 'EADDRINUSE' ? 'is already in use (another npm start, or another server?)' : `cannot be listened on (${reason})`
+    const next = `${w.host.includes(':') ? `[${w.host}]` : w.host}:${w.port + 1}`
+    problems.push(`  ${w.name}'s address ${w.address} ${why}\n    pick another: npm start -- ${w.option} ${next}   (or ${w.env}=${next} npm start)`)
+  }
+  if (problems.length > 0) throw new Error(`cannot start:\n${problems.join('\n')}`)
+}
+
+/** writeIfChanged replaces `file` atomically, and only when its content changes. */
+function writeIfChanged(file: string, content: string): void {
+  if (existsSync(file) && readFileSync(file, 'utf8') === content) return
+  writeFileSync(`${file}.tmp`, content, { mode: 0o600 })
+  renameSync(`${file}.tmp`, file)
+}
+
 function start(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const prefix = (chunk: Buffer) => chunk.toString().replace(/^(?=.)/gm, `[${name}] `)
@@ -120,13 +165,18 @@ function banner(certs: DevCerts, opts: Options): string {
 Keyhold      https://${opts.kmsAddress}   (keys in ${join(opts.home, 'keys')}, audit log ${join(opts.home, 'audit.log')})
 keyhold-s3   ${s3}   (data in ${join(opts.home, 'data')}, every object encrypted with '${DEFAULT_KEY}')
 
-Try it (in another shell):
+Try it (in another shell, in ${ROOT}):
   export AWS_ACCESS_KEY_ID=minioadmin AWS_SECRET_ACCESS_KEY=minioadmin AWS_DEFAULT_REGION=us-east-1
-  export AWS_CA_BUNDLE=${certs.caFile}
+  export AWS_CA_BUNDLE=${certs.caFile} NODE_EXTRA_CA_CERTS=${certs.caFile}
   aws --endpoint-url ${s3} s3 mb s3://demo
   aws --endpoint-url ${s3} s3 cp README.md s3://demo/README.md
   aws --endpoint-url ${s3} s3api head-object --bucket demo --key README.md    # "ServerSideEncryption"
   aws --endpoint-url ${s3} s3 cp s3://demo/README.md -                        # decrypted on the way out
+
+  node bin/keyhold-s3.js alias set local ${s3} minioadmin minioadmin
+  node bin/keyhold-s3.js admin user add local alice alice-secret-1             # an S3 user ...
+  node bin/keyhold-s3.js admin policy attach local readwrite --user alice      # ... who may read and write
+  node bin/keyhold-s3.js admin kms key status local                            # keyhold-s3's view of Keyhold
 
   export KES_SERVER=https://${opts.kmsAddress} KES_CAPATH=${certs.caFile}
   export KES_CLIENT_CERT=${certs.adminCertFile} KES_CLIENT_KEY=${certs.adminKeyFile}
@@ -143,10 +193,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP)
     return 0
   }
+  // Before anything is written: a second `npm start` must not touch the first one's files.
+  await checkAddresses(opts)
   mkdirSync(opts.home, { recursive: true, mode: 0o700 })
   const certs = await ensureDevCerts(join(opts.home, 'certs'))
   const configFile = join(opts.home, 'keyhold.yml')
-  writeFileSync(configFile, kmsConfig(certs, opts), { mode: 0o600 })
+  writeIfChanged(configFile, kmsConfig(certs, opts))
 
   const children: ChildProcess[] = []
   let stopping = false
@@ -180,6 +232,7 @@ async function main(argv: string[]): Promise<number> {
     MINIO_KMS_KES_CAPATH: certs.caFile,
     MINIO_KMS_KES_KEY_NAME: DEFAULT_KEY,
     MINIO_KMS_AUTO_ENCRYPTION: 'on',
+    KEYHOLD_S3_TRY_IT: 'off', // the banner below is the one "Try it" block, with the dev CA
   })
   children.push(s3)
   s3.on('exit', (code) => stop(stopping ? 0 : code ?? 1))

@@ -36,7 +36,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new ConfigError(`cannot read config file '${file}': ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err })
+    throw unreadable('config file', file, err)
   }
   return parseConfig(text, path, env)
 }
@@ -63,7 +63,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const verifyClients = auth === 'on' || auth === 'true'
   if (raw.tls.key.trim() === '') throw new ConfigError('invalid tls config: no private key')
   if (raw.tls.cert.trim() === '') throw new ConfigError('invalid tls config: no certificate')
-  if (verifyClients && (raw.tls.ca ?? '') === '') throw new ConfigError("invalid tls config: auth 'on' needs a client CA ('tls.ca')")
+  // As in KES, `auth: on` without `tls.ca` verifies client certificates against the system's roots
+  // (Node's root store, plus NODE_EXTRA_CA_CERTS).
   const tls = readTls(at(raw.tls.key), at(raw.tls.cert), raw.tls.password ?? undefined, verifyClients, raw.tls.ca ? at(raw.tls.ca) : undefined)
 
   const keys: string[] = []
@@ -130,12 +131,23 @@ export function loadPolicyFile(file: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(`cannot read policy file '${file}': ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err })
+    throw unreadable('policy file', file, err)
   }
   const src = parseYaml(text, file, env, (p) => p[2] === 'allow' || p[2] === 'deny')
   const parsed = PolicyFileSchema.safeParse(src.doc.toJS() ?? {})
   if (!parsed.success) throw schemaError(src, parsed.error)
   return normalisePolicies(parsed.data.policy ?? {})
+}
+
+/** A ConfigError that says what to fix: "config file X not found", not an errno. */
+function unreadable(what: string, file: string, err: unknown): ConfigError {
+  const code = (err as NodeJS.ErrnoException).code
+  const why: Record<string, string> = {
+    ENOENT: `${what} '${file}' not found`,
+    EACCES: `cannot read ${what} '${file}': permission denied`,
+    EISDIR: `${what} '${file}' is a directory, not a file`,
+  }
+  return new ConfigError(why[code ?? ''] ?? `cannot read ${what} '${file}': ${code ?? (err as Error).message}`, { cause: err })
 }
 
 function vaultConfig(raw: unknown): ReturnType<typeof parseVaultConfig> {

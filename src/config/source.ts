@@ -33,9 +33,7 @@ export function parseYaml(text: string, file: string, env: NodeJS.ProcessEnv, sk
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true })
   const first = doc.errors[0]
-  if (first !== undefined) {
-    throw new ConfigError(`${file}: invalid YAML: ${first.message.split('\n')[0] ?? ''}`)
-  }
+  if (first !== undefined) throw new ConfigError(yamlErrorMessage(file, first.message, first.linePos?.[0]))
   const walk = (node: unknown, path: string[]): void => {
     if (isMap(node)) {
       for (const pair of node.items) {
@@ -49,13 +47,28 @@ export function parseYaml(text: string, file: string, env: NodeJS.ProcessEnv, sk
       if (m === null) return
       const value = env[m[1]!]
       if (value === undefined) {
-        throw new ConfigError(`referenced env. variable '${m[1]}' in line '${lineOf(lines, node)}' not found`)
+        // KES's text, after the file and line: the same config is often split over a config and a policy file.
+        const line = lineOf(lines, node)
+        throw new ConfigError(`${file}:${line}: referenced env. variable '${m[1]}' in line '${line}' not found`)
       }
       node.value = value
     }
   }
   walk(doc.contents, [])
   return { doc, lines, file }
+}
+
+/**
+ * yamlErrorMessage renders a YAML syntax error as `FILE:LINE:COLUMN: invalid YAML: WHAT`, followed by the
+ * offending lines with a caret under the column (the yaml library's own excerpt, indented).
+ */
+function yamlErrorMessage(file: string, message: string, pos: { line: number; col: number } | undefined): string {
+  // The library's pretty message is "WHAT at line L, column C:\n\n<excerpt with a caret>\n".
+  const m = /^([\s\S]*?) at line \d+, column \d+:\n\n([\s\S]*?)\n*$/.exec(message)
+  const what = m?.[1] ?? message.split('\n')[0] ?? ''
+  const excerpt = m?.[2] === undefined ? '' : '\n' + m[2].split('\n').map((l) => `    ${l}`).join('\n')
+  const where = pos === undefined ? file : `${file}:${pos.line}:${pos.col}`
+  return `${where}: invalid YAML: ${what}${excerpt}`
 }
 
 function lineOf(lines: LineCounter, node: Node): number {

@@ -5,13 +5,23 @@
  */
 import { createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto'
 import { isIP } from 'node:net'
-import 'reflect-metadata'
-import * as x509 from '@peculiar/x509'
+import type * as X509 from '@peculiar/x509'
 import type { KeyPair } from './keys.js'
 
 type CryptoKey = webcrypto.CryptoKey
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+// @peculiar/x509 (with reflect-metadata and its ASN.1 schemas) takes longer to load than the rest of a
+// client command: it loads on the first certificate made, not with every module that imports this one.
+let x509Module: Promise<typeof X509> | undefined
+function loadX509(): Promise<typeof X509> {
+  x509Module ??= (async () => {
+    await import('reflect-metadata')
+    const x509 = await import('@peculiar/x509')
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+    return x509
+  })()
+  return x509Module
+}
 
 /** What a new certificate says about itself. */
 export interface CertificateOptions {
@@ -59,6 +69,7 @@ async function toCryptoKeys(pair: KeyPair): Promise<{ privateKey: CryptoKey; pub
  * Throws when the key types are unsupported (only ECDSA P-256 and Ed25519 are).
  */
 export async function createCertificate(opts: CertificateOptions): Promise<string> {
+  const x509 = await loadX509()
   const subject = await toCryptoKeys(opts.keyPair)
   const days = opts.days ?? 90
   const notBefore = new Date(Date.now() - 60_000)
@@ -66,7 +77,7 @@ export async function createCertificate(opts: CertificateOptions): Promise<strin
   const serial = randomBytes(16)
   serial[0] = (serial[0] ?? 0) & 0x7f
   const hosts = opts.hosts ?? []
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(opts.isCA === true, undefined, true),
     new x509.KeyUsagesExtension(
       opts.isCA === true
@@ -87,7 +98,7 @@ export async function createCertificate(opts: CertificateOptions): Promise<strin
     )
   }
   const name = `CN=${opts.commonName.replace(/[,+"\\<>;=]/g, '_')}`
-  let cert: x509.X509Certificate
+  let cert: X509.X509Certificate
   if (opts.issuer === undefined) {
     cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial.toString('hex'),

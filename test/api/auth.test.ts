@@ -168,6 +168,12 @@ describe('client certificates', () => {
     await hangsUp(null, '/version', server)
   })
 
+  it('with tls.auth on and no tls.ca, verifies against the system roots (KES): a private CA\'s client is refused', async () => {
+    const server = await startTestServer({ tls: { certPem: s.pki.server.certPem, keyPem: s.pki.server.keyPem, verifyClients: true } })
+    await hangsUp(server.pki.clients.admin, '/version', server)
+    await hangsUp(server.pki.selfSigned, '/version', server)
+  })
+
   it('disables the admin when admin.identity is not an identity', async () => {
     const server = await startTestServer({ admin: 'disabled' })
     expect((await server.call(server.pki.clients.admin, 'GET', '/v1/api')).json).toEqual(DENIED)

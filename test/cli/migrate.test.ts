@@ -75,6 +75,6 @@ describe('keyhold migrate', () => {
     expect((await cli(['migrate', '--from', a.config, '--to', a.config, '--merge', '--force'])).code).toBe(2)
     const missing = await cli(['migrate', '--from', join(tmpdir(), 'no-such-config.yml'), '--to', a.config])
     expect(missing.code).toBe(1)
-    expect(missing.stderr).toContain("cannot read config file")
+    expect(missing.stderr).toContain(`config file '${join(tmpdir(), 'no-such-config.yml')}' not found`)
   })
 })

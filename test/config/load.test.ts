@@ -71,18 +71,36 @@ describe('loadConfigFile', () => {
     expect(parseConfig(base('address: :7373'), '/x/c.yml', {}).address).toBe(':7373')
   })
 
-  it('names a missing file', () => {
-    expect(() => loadConfigFile('/nonexistent/config.yml')).toThrow("kesconf: cannot read config file '/nonexistent/config.yml': ENOENT")
+  it('names a missing file, or a directory given for one, in words rather than an errno', () => {
+    expect(() => loadConfigFile('/nonexistent/config.yml')).toThrow("kesconf: config file '/nonexistent/config.yml' not found")
+    const dir = mkdtempSync(join(tmpdir(), 'keyhold-conf-'))
+    expect(() => loadConfigFile(dir)).toThrow(`kesconf: config file '${dir}' is a directory, not a file`)
   })
 })
 
 describe('kesconf errors', () => {
   it.each([
-    [`admin:\n  identity: \${NOPE}\n`, "kesconf: referenced env. variable 'NOPE' in line '2' not found"],
+    [`admin:\n  identity: \${NOPE}\n`, "kesconf: /etc/keyhold/config.yml:2: referenced env. variable 'NOPE' in line '2' not found"],
     ['admin: [\n', 'invalid YAML'],
     ['admin:\n  identity: x\n', 'kesconf: /etc/keyhold/config.yml:1: tls: missing required field'],
   ])('%j → %s', (text, message) => {
     expect(fail(text)).toContain(message)
+  })
+
+  it('shows the offending YAML line with a caret under the column, not a dangling colon', () => {
+    expect(fail('address: 1\n  admin: x\n')).toBe(
+      'kesconf: /etc/keyhold/config.yml:1:10: invalid YAML: Nested mappings are not allowed in compact mappings\n' +
+        '    address: 1\n' +
+        '             ^',
+    )
+  })
+
+  it('names the policy file, and the line in it, of an unset ${VAR}', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyhold-policy-'))
+    writeFileSync(join(dir, 'policy.yml'), 'policy:\n  app:\n    allow: [/v1/status]\n    identities:\n      - ${APP_ID_UNSET}\n')
+    expect(fail(base(`policy_file: ${join(dir, 'policy.yml')}`))).toBe(
+      `kesconf: ${join(dir, 'policy.yml')}:5: referenced env. variable 'APP_ID_UNSET' in line '5' not found`,
+    )
   })
 
   it('names the line of an unknown field', () => {
@@ -104,7 +122,7 @@ describe('kesconf errors', () => {
     [base('keys:\n  - name: a/b'), "kesconf: invalid key name 'a/b'"],
     [base().replace(`cert: ${'${'}`, 'x') + 'tls2: 1', "unknown field 'tls2'"],
     [base('policy_file: p.yml\npolicy: {}'), "kesconf: 'policy' and 'policy_file' are mutually exclusive"],
-    [base('policy_file: /nonexistent/p.yml'), "kesconf: cannot read policy file '/nonexistent/p.yml': ENOENT"],
+    [base('policy_file: /nonexistent/p.yml'), "kesconf: policy file '/nonexistent/p.yml' not found"],
     [base(`policy:\n  p:\n    identities: [${'a'.repeat(64)}]\n  q:\n    identities: [${'a'.repeat(64)}]`), 'identity already has policy'],
     [base(`policy:\n  p:\n    identities: [ADMIN]`).replace('[ADMIN]', `[${'f'.repeat(64)}]`).replace(/identity: [0-9a-f]{64}/, `identity: ${'f'.repeat(64)}`), 'is already admin'],
     [base('address: localhost:7373'), "kesconf: invalid address 'localhost:7373': want IP:PORT"],
@@ -128,7 +146,11 @@ describe('kesconf errors', () => {
   it('checks TLS settings', () => {
     const withAuth = (v: string) => base().replace('tls:\n', `tls:\n  auth: ${v}\n`)
     expect(fail(withAuth('maybe'))).toBe("kesconf: invalid tls config: invalid auth 'maybe'")
-    expect(fail(withAuth('on'))).toBe("kesconf: invalid tls config: auth 'on' needs a client CA ('tls.ca')")
+    // As in KES, an empty tls.ca with auth on means the system's roots.
+    for (const text of [withAuth('on'), withAuth('on').replace('tls:\n', 'tls:\n  ca: ""\n')]) {
+      const { tls } = parseConfig(text, '/x/c.yml', {})
+      expect([tls.verifyClients, tls.caPem]).toEqual([true, undefined])
+    }
     expect(fail(base().replace(pki.server.keyFile, '/nonexistent.key'))).toBe("kesconf: invalid tls config: cannot read private key '/nonexistent.key': ENOENT")
     expect(fail(base().replace(pki.server.keyFile, pki.server.certFile))).toContain('cannot parse private key')
     expect(fail(base().replace(pki.server.certFile, pki.clients.app.certFile).replace(pki.server.keyFile, pki.clients.app.keyFile))).toContain('has no DNS or IP subject alternative name')

@@ -78,6 +78,11 @@ describe('keyhold-s3 CLI', () => {
         })
       })
       expect(out).toContain('serving the S3 API at https://127.0.0.1:')
+      // No KMS configured: said at start-up. The "Try it" lines name the secret, never print it or '...'.
+      expect(out).toContain('KMS: none (MINIO_KMS_KES_ENDPOINT unset): objects are stored UNENCRYPTED')
+      expect(out).toContain('export AWS_ACCESS_KEY_ID=admin AWS_SECRET_ACCESS_KEY="$MINIO_ROOT_PASSWORD"')
+      expect(out).toContain(`keyhold-s3 alias set local ${url} admin "$MINIO_ROOT_PASSWORD"`)
+      expect(out).not.toContain('a-strong-secret-42')
       const port = Number(new URL(url).port)
       expect(await servedCn(port)).toBe('server')
       const keyPair = generateKeyPair()

@@ -110,9 +110,14 @@ function topHelp(): string {
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+  // Help asked for goes to stdout (exit 0); help given because something is missing is a usage error.
+  if (name === undefined) {
+    io.stderr.write(topHelp())
+    return 2
+  }
+  if (name === '-h' || name === '--help' || name === 'help') {
     io.stdout.write(topHelp())
-    return name === undefined ? 2 : 0
+    return 0
   }
   if (name === '-v' || name === '--version') {
     io.stdout.write(`keyhold version ${version()}\n`)
@@ -132,9 +137,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (entry.kind === 'command') return runCommand(name, entry.command, rest, io)
   if (entry.kind === 'lazy') return runCommand(name, await entry.load(), rest, io)
   const [sub, ...args] = rest
-  if (sub === undefined || sub === '-h' || sub === '--help') {
+  if (sub === undefined) {
+    io.stderr.write(groupHelp(entry.group))
+    return 2
+  }
+  if (sub === '-h' || sub === '--help') {
     io.stdout.write(groupHelp(entry.group))
-    return sub === undefined ? 2 : 0
+    return 0
   }
   const command = entry.group.commands.find((c) => c.name === sub)
   if (command === undefined) return usageFailure(io, `'${sub}' is not a ${name} command`, name)

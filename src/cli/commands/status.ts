@@ -22,9 +22,9 @@ export const statusCommand: Command = {
   synopsis: '',
   args: { min: 0, max: 0 },
   flags: [
-    // As in KES, -s is --short here; --server has no short form on this command.
-    ...CLIENT_FLAGS.map((f) => (f.long === 'server' ? { ...f, short: undefined } : f)),
-    { long: 'short', short: 's', kind: 'boolean', help: 'One line per server.' },
+    // KES spelled --short as -s here but -s is --server on `kes ls`; in Keyhold -s is --server on every command.
+    ...CLIENT_FLAGS,
+    { long: 'short', kind: 'boolean', help: 'One line per server. (KES: -s; here -s is --server, as on every command.)' },
     { long: 'api', kind: 'boolean', help: 'Also list the API routes of each server.' },
     JSON_FLAG,
   ],

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { CliError, type CliIo } from './alias.js'
+import { UsageError, type CliIo } from './alias.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 
@@ -19,11 +19,11 @@ export const GROUP_USAGE = `Usage: keyhold-s3 admin group COMMAND ALIAS [ARGS]
 /** groupCommand runs one `admin group` subcommand. Throws CliError for server errors and bad usage. */
 export async function groupCommand(op: string, a: AdminArgs, io: CliIo): Promise<number> {
   const [aliasName = '', group = '', ...members] = a.positional
-  if (aliasName === '' || (group === '' && op !== 'list' && op !== 'ls')) throw new CliError(GROUP_USAGE.trimEnd())
+  if (aliasName === '' || (group === '' && op !== 'list' && op !== 'ls')) throw new UsageError(GROUP_USAGE)
   const s = openSession(io.env, aliasName, a.insecure)
   switch (op) {
     case 'add':
-      if (members.length === 0) throw new CliError(GROUP_USAGE.trimEnd())
+      if (members.length === 0) throw new UsageError(GROUP_USAGE)
       await adminCall(s, 'Unable to add new group', 'PUT', '/update-group-members', { plain: Buffer.from(JSON.stringify({ group, members, isRemove: false })) })
       io.stdout(`Added members \`${members.join(',')}\` to group \`${group}\` successfully.\n`)
       return 0
@@ -50,6 +50,6 @@ export async function groupCommand(op: string, a: AdminArgs, io: CliIo): Promise
       io.stdout(`${op === 'enable' ? 'Enabled' : 'Disabled'} group \`${group}\` successfully.\n`)
       return 0
     default:
-      throw new CliError(GROUP_USAGE.trimEnd())
+      throw new UsageError(GROUP_USAGE)
   }
 }

@@ -4,16 +4,23 @@
  *
  * @module
  */
-import { CliError, errorText, findAlias, signedRequest, type CliIo } from './alias.js'
+import { CliError, errorText, findAlias, signedRequest, wantsHelp, type CliIo } from './alias.js'
+
+/** KMS_USAGE is the usage text of `admin kms`. */
+export const KMS_USAGE = 'Usage: keyhold-s3 admin kms key status ALIAS [KEY] [--insecure] [--json]\n'
 
 /** adminKmsCommand runs `admin kms key status ALIAS [KEY] [--json]`; returns the exit code (1 when the check fails). */
 export async function adminKmsCommand(args: string[], io: CliIo): Promise<number> {
   const json = args.includes('--json')
   const insecure = args.includes('--insecure')
   const rest = args.filter((a) => !a.startsWith('--'))
+  if (wantsHelp(args)) {
+    io.stdout(KMS_USAGE)
+    return 0
+  }
   if (rest[0] !== 'kms' || rest[1] !== 'key' || rest[2] !== 'status' || rest.length < 4 || rest.length > 5) {
-    io.stderr('Usage: keyhold-s3 admin kms key status ALIAS [KEY]\n')
-    return 1
+    io.stderr(KMS_USAGE)
+    return 2
   }
   const [, , , aliasName = '', key = ''] = rest
   try {

@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { CliError, type CliIo } from './alias.js'
+import { CliError, UsageError, type CliIo } from './alias.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 
@@ -21,12 +21,12 @@ export const POLICY_USAGE = `Usage: keyhold-s3 admin policy COMMAND ALIAS [ARGS]
 /** policyCommand runs one `admin policy` subcommand. Throws CliError for server errors and bad usage. */
 export async function policyCommand(op: string, a: AdminArgs, io: CliIo): Promise<number> {
   const [aliasName = '', name = '', file] = a.positional
-  if (aliasName === '' || (name === '' && op !== 'list' && op !== 'ls')) throw new CliError(POLICY_USAGE.trimEnd())
+  if (aliasName === '' || (name === '' && op !== 'list' && op !== 'ls')) throw new UsageError(POLICY_USAGE)
   const s = openSession(io.env, aliasName, a.insecure)
   switch (op) {
     case 'create':
     case 'add': {
-      if (file === undefined) throw new CliError(POLICY_USAGE.trimEnd())
+      if (file === undefined) throw new UsageError(POLICY_USAGE)
       let body: Buffer
       try {
         body = readFileSync(file)
@@ -68,6 +68,6 @@ export async function policyCommand(op: string, a: AdminArgs, io: CliIo): Promis
       return 0
     }
     default:
-      throw new CliError(POLICY_USAGE.trimEnd())
+      throw new UsageError(POLICY_USAGE)
   }
 }

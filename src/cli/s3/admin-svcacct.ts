@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { CliError, type CliIo } from './alias.js'
+import { CliError, UsageError, type CliIo } from './alias.js'
 import { adminCall, openSession, type AdminSession } from './admin-client.js'
 import { parseExpiry, type AdminArgs } from './admin-args.js'
 
@@ -44,7 +44,7 @@ async function edit(s: AdminSession, key: string, body: Record<string, unknown>,
 /** svcacctCommand runs one `admin user svcacct` subcommand. Throws CliError for server errors and bad usage. */
 export async function svcacctCommand(op: string, a: AdminArgs, io: CliIo): Promise<number> {
   const [aliasName = '', target = ''] = a.positional
-  if (aliasName === '' || (target === '' && op !== 'list' && op !== 'ls')) throw new CliError(SVCACCT_USAGE.trimEnd())
+  if (aliasName === '' || (target === '' && op !== 'list' && op !== 'ls')) throw new UsageError(SVCACCT_USAGE)
   const s = openSession(io.env, aliasName, a.insecure)
   const common = (): Record<string, unknown> => {
     const body: Record<string, unknown> = {}
@@ -109,6 +109,6 @@ export async function svcacctCommand(op: string, a: AdminArgs, io: CliIo): Promi
       return 0
     }
     default:
-      throw new CliError(SVCACCT_USAGE.trimEnd())
+      throw new UsageError(SVCACCT_USAGE)
   }
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { CliError, type CliIo } from './alias.js'
+import { UsageError, type CliIo } from './alias.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 import { readSecret } from './admin-prompt.js'
@@ -24,7 +24,7 @@ export const USER_USAGE = `Usage: keyhold-s3 admin user COMMAND ALIAS [ARGS]
 export async function userCommand(op: string, a: AdminArgs, io: CliIo): Promise<number> {
   const [aliasName = '', user = '', secretArg] = a.positional
   const need = (n: number): void => {
-    if (a.positional.length < n || aliasName === '') throw new CliError(USER_USAGE.trimEnd())
+    if (a.positional.length < n || aliasName === '') throw new UsageError(USER_USAGE)
   }
   const s = (): ReturnType<typeof openSession> => openSession(io.env, aliasName, a.insecure)
   switch (op) {
@@ -67,6 +67,6 @@ export async function userCommand(op: string, a: AdminArgs, io: CliIo): Promise<
       return 0
     }
     default:
-      throw new CliError(USER_USAGE.trimEnd())
+      throw new UsageError(USER_USAGE)
   }
 }

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { CliError, type CliIo } from './alias.js'
+import { CliError, UsageError, wantsHelp, type CliIo } from './alias.js'
+import { KMS_USAGE, adminKmsCommand } from './admin-kms.js'
 import { parseAdminArgs } from './admin-args.js'
 import { GROUP_USAGE, groupCommand } from './admin-group.js'
 import { POLICY_USAGE, policyCommand } from './admin-policy.js'
@@ -17,28 +18,38 @@ ${USER_USAGE}
 ${SVCACCT_USAGE}
 ${GROUP_USAGE}
 ${POLICY_USAGE}
-  kms key status ALIAS [KEY]
-`
+${KMS_USAGE}`
 
-/** adminCommand runs `keyhold-s3 admin ...` and returns the exit code (1 on errors, 2 on usage errors). */
+/** The usage text for `admin AREA OP`: the most specific one there is. */
+function usageFor(area: string | undefined, op: string): string {
+  if (area === 'user') return op === 'svcacct' ? SVCACCT_USAGE : USER_USAGE
+  if (area === 'group') return GROUP_USAGE
+  if (area === 'policy') return POLICY_USAGE
+  if (area === 'kms') return KMS_USAGE
+  return USAGE
+}
+
+/**
+ * adminCommand runs `keyhold-s3 admin ...` and returns the exit code: 0 (and the usage on stdout) for
+ * `--help`/`-h` anywhere, 2 (the usage on stderr) for usage errors, 1 on other errors.
+ */
 export async function adminCommand(args: string[], io: CliIo): Promise<number> {
   const [area, op = '', ...rest] = args
-  if (area === 'kms') return (await import('./admin-kms.js')).adminKmsCommand(args, io)
-  if (area === undefined || area === '--help' || area === '-h' || op === '--help' || op === '-h' || op === '') {
-    const text = area === 'user' ? USER_USAGE : area === 'group' ? GROUP_USAGE : area === 'policy' ? POLICY_USAGE : USAGE
-    if (area === undefined || op === '') {
-      io.stderr(text)
-      return 2
-    }
-    io.stdout(text)
+  if (wantsHelp(args)) {
+    io.stdout(usageFor(area, op))
     return 0
+  }
+  if (area === 'kms') return adminKmsCommand(args, io)
+  if (area === undefined || op === '') {
+    io.stderr(usageFor(area, op))
+    return 2
   }
   try {
     if (area === 'user' && op === 'svcacct') {
       const [svcOp = '', ...svcRest] = rest
-      if (svcOp === '' || svcOp === '--help') {
-        io.stdout(SVCACCT_USAGE)
-        return svcOp === '' ? 2 : 0
+      if (svcOp === '') {
+        io.stderr(SVCACCT_USAGE)
+        return 2
       }
       return await svcacctCommand(svcOp, parseAdminArgs(svcRest), io)
     }
@@ -48,6 +59,10 @@ export async function adminCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr(USAGE)
     return 2
   } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(err.message)
+      return 2
+    }
     if (err instanceof CliError) {
       io.stderr(`${err.message}\n`)
       return 1

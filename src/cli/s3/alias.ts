@@ -42,6 +42,21 @@ export class CliError extends Error {
   }
 }
 
+/** UsageError: wrong arguments; the message (the usage) goes to stderr and the process exits 2. */
+export class UsageError extends CliError {
+  constructor(usage: string) {
+    super(usage)
+    this.name = 'UsageError'
+  }
+}
+
+/** wantsHelp reports whether `args` ask for help (`--help` or `-h`): the usage goes to stdout, exit 0. */
+export function wantsHelp(args: readonly string[]): boolean {
+  return args.includes('--help') || args.includes('-h')
+}
+
+const ALIAS_USAGE = 'Usage: keyhold-s3 alias set ALIAS URL ACCESS_KEY SECRET_KEY\n'
+
 function configPath(env: NodeJS.ProcessEnv): string {
   return join(env.KEYHOLD_S3_CONFIG_DIR ?? join(env.HOME ?? homedir(), '.keyhold-s3'), 'config.json')
 }
@@ -135,9 +150,13 @@ export function errorText(res: S3Response): string {
  * atomically. Returns the exit code.
  */
 export async function aliasCommand(args: string[], io: CliIo): Promise<number> {
+  if (wantsHelp(args)) {
+    io.stdout(ALIAS_USAGE)
+    return 0
+  }
   if (args[0] !== 'set' || args.length !== 5) {
-    io.stderr('Usage: keyhold-s3 alias set ALIAS URL ACCESS_KEY SECRET_KEY\n')
-    return 1
+    io.stderr(ALIAS_USAGE)
+    return 2
   }
   const [, name = '', url = '', accessKey = '', secretKey = ''] = args
   if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(name)) {

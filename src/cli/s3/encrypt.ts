@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CliError, errorText, findAlias, signedRequest, splitTarget, type CliIo } from './alias.js'
+import { CliError, errorText, findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
 
 const USAGE = 'Usage: keyhold-s3 encrypt set sse-kms KEY ALIAS/BUCKET | set sse-s3 ALIAS/BUCKET | info ALIAS/BUCKET | clear ALIAS/BUCKET\n'
 
@@ -32,9 +32,13 @@ export async function encryptCommand(args: string[], io: CliIo): Promise<number>
     target = more[0]
     method = verb === 'info' ? 'GET' : 'DELETE'
   }
+  if (wantsHelp(args)) {
+    io.stdout(USAGE)
+    return 0
+  }
   if (target === undefined) {
     io.stderr(USAGE)
-    return 1
+    return 2
   }
   const { alias, bucket } = splitTarget(target)
   try {

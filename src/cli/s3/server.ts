@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { certsPollMs, startCertReloader } from '../../s3/cert-reload.js'
@@ -37,6 +38,7 @@ Environment:
   MINIO_ROOT_USER      Root access key (at least 3 characters).
   MINIO_ROOT_PASSWORD  Root secret key (at least 8 characters, not a default).
   MINIO_CERT_PASSWD    Passphrase of an encrypted private.key.
+  KEYHOLD_S3_TRY_IT    off: leave the "Try it" commands out of the start-up banner (npm start prints its own).
   KEYHOLD_S3_CERTS_POLL
                        How often the certs dir and the KMS client certificate files are checked for
                        changes (default 60s; e.g. 500ms, 5m; off disables). SIGHUP reloads at once.
@@ -149,7 +151,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     await kms.close()
     return 1
   }
-  io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, plugins.flatMap((p) => p.banner ?? [])))
+  const tryIt = env.KEYHOLD_S3_TRY_IT === 'off' ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
+  io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, plugins.flatMap((p) => p.banner ?? []), tryIt))
   if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
   const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs, signals: true, log })
   await new Promise<void>((done) => {
@@ -163,8 +166,45 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   return 0
 }
 
-function banner(url: string, tls: boolean, dataDir: string, certsDir: string, user: string, dev: boolean, extra: string[]): string {
-  const shown = url.replace('//[::]:', '//localhost:').replace('//0.0.0.0:', '//localhost:')
+function shownUrl(url: string): string {
+  return url.replace('//[::]:', '//localhost:').replace('//0.0.0.0:', '//localhost:')
+}
+
+/**
+ * The commands that work as printed (the secret is named, never shown, unless it is the public dev default;
+ * a CA from the certs dir is trusted), for the AWS CLI and keyhold-s3's own admin commands.
+ */
+function tryItLines(url: string, tls: boolean, certsDir: string, user: string, devSecret: boolean): string[] {
+  const shown = shownUrl(url)
+  const secret = devSecret ? DEV_PASSWORD : '"$MINIO_ROOT_PASSWORD"'
+  const ca = tls ? firstCA(certsDir) : undefined
+  const caLines = !tls ? [] : ca === undefined
+    ? [`  export AWS_CA_BUNDLE=/path/to/the-ca-that-signed-public.crt NODE_EXTRA_CA_CERTS=$AWS_CA_BUNDLE`]
+    : [`  export AWS_CA_BUNDLE=${ca} NODE_EXTRA_CA_CERTS=${ca}`]
+  return [
+    'Try it (in another shell):',
+    `  export AWS_ACCESS_KEY_ID=${user} AWS_SECRET_ACCESS_KEY=${secret} AWS_DEFAULT_REGION=us-east-1`,
+    ...caLines,
+    `  aws --endpoint-url ${shown} s3 mb s3://demo`,
+    `  aws --endpoint-url ${shown} s3 cp ./README.md s3://demo/`,
+    `  keyhold-s3 alias set local ${shown} ${user} ${secret}`,
+    `  keyhold-s3 admin user add local alice alice-secret-1 && keyhold-s3 admin policy attach local readwrite --user alice`,
+    '',
+  ]
+}
+
+/** firstCA returns a CA certificate file from `<certsDir>/CAs`, or undefined. */
+function firstCA(certsDir: string): string | undefined {
+  try {
+    const name = readdirSync(join(certsDir, 'CAs')).filter((n) => n.endsWith('.crt') || n.endsWith('.pem')).sort()[0]
+    return name === undefined ? undefined : join(certsDir, 'CAs', name)
+  } catch {
+    return undefined
+  }
+}
+
+function banner(url: string, tls: boolean, dataDir: string, certsDir: string, user: string, dev: boolean, extra: string[], tryIt: string[]): string {
+  const shown = shownUrl(url)
   const lines = [
     `keyhold-s3 is serving the S3 API at ${shown}`,
     `  Data:      ${dataDir}`,
@@ -173,11 +213,7 @@ function banner(url: string, tls: boolean, dataDir: string, certsDir: string, us
     ...(dev ? ['  WARNING: development mode; default credentials are allowed. Never use --dev in production.'] : []),
     ...extra.map((l) => `  ${l}`),
     '',
-    'Try it with the AWS CLI:',
-    `  export AWS_ACCESS_KEY_ID=${user} AWS_SECRET_ACCESS_KEY=...`,
-    `  aws --endpoint-url ${shown} s3 mb s3://my-bucket`,
-    `  aws --endpoint-url ${shown} s3 cp ./file s3://my-bucket/`,
-    '',
+    ...tryIt,
   ]
   return lines.join('\n')
 }

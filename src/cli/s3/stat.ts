@@ -4,20 +4,26 @@
  *
  * @module
  */
-import { CliError, findAlias, signedRequest, splitTarget, type CliIo } from './alias.js'
+import { CliError, findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
 
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
+
+const USAGE = 'Usage: keyhold-s3 stat [--json] [--insecure] ALIAS/BUCKET/OBJECT\n'
 
 /** statCommand runs `stat`; returns the exit code. */
 export async function statCommand(args: string[], io: CliIo): Promise<number> {
   const json = args.includes('--json')
   const insecure = args.includes('--insecure')
   const targets = args.filter((a) => !a.startsWith('--'))
+  if (wantsHelp(args)) {
+    io.stdout(USAGE)
+    return 0
+  }
   if (targets.length !== 1) {
-    io.stderr('Usage: keyhold-s3 stat [--json] ALIAS/BUCKET/OBJECT\n')
-    return 1
+    io.stderr(USAGE)
+    return 2
   }
   const { alias, bucket, object } = splitTarget(targets[0]!)
   try {

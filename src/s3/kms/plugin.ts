@@ -18,6 +18,9 @@ export async function ssePlugin(ctx: PluginContext): Promise<PluginResult> {
   if (sse.kms !== undefined) {
     const auto = (ctx.env.MINIO_KMS_AUTO_ENCRYPTION ?? '').toLowerCase() === 'on' ? ', auto-encryption on' : ''
     banner.push(`KMS: ${ctx.env.MINIO_KMS_KES_ENDPOINT ?? ''} key ${sse.kms.defaultKey}${auto}`)
+  } else {
+    // Said at start-up, not discovered later: without a KMS nothing is encrypted at rest unless the client sends SSE-C.
+    banner.push('KMS: none (MINIO_KMS_KES_ENDPOINT unset): objects are stored UNENCRYPTED unless a client sends SSE-C keys')
   }
   return {
     options: { crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes },
