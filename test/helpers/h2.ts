@@ -47,7 +47,7 @@ export function h2Send(
       if (status === undefined) return reject(new Error('stream ended without a response'))
       // Plain entries only (no pseudo-headers, no Symbol(sensitiveHeaders)), as node:https gives them.
       const headers = Object.fromEntries(Object.entries(head).filter(([k]) => !k.startsWith(':')))
-      resolve({ status, headers, text, json })
+      resolve({ status: Number(status), headers, text, json })
     })
     stream.on('error', reject)
     stream.setTimeout(10_000, () => stream.close(constants.NGHTTP2_CANCEL))

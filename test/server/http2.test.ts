@@ -47,7 +47,7 @@ afterAll(async () => {
 describe('HTTP/2 and HTTP/1.1 on one port', () => {
   it('picks the protocol by ALPN: h2 when offered, http/1.1 otherwise', async () => {
     const alpn = (protocols: string[] | undefined) =>
-      new Promise<string | false>((resolve, reject) => {
+      new Promise<string | false | null>((resolve, reject) => {
         const { admin } = s.pki.clients
         const socket = tlsConnect({ host: '127.0.0.1', port: s.address.port, servername: 'localhost', ca: s.pki.ca.certPem, cert: admin.certPem, key: admin.keyPem, ...(protocols ? { ALPNProtocols: protocols } : {}) }, () => {
           resolve(socket.alpnProtocol)
