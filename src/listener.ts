@@ -52,8 +52,8 @@ export function createKmsListener(tls: SecureServerOptions, gate: (socket: TLSSo
   const L = LISTENER_LIMITS
   const server = createSecureServer({
     ...tls,
+    // ALPN offers h2, then http/1.1 (Node sets the list from allowHTTP1; clients without ALPN get HTTP/1.1).
     allowHTTP1: true,
-    ALPNProtocols: ['h2', 'http/1.1'],
     maxSessionMemory: L.maxSessionMemoryMb,
     peerMaxConcurrentStreams: L.maxConcurrentStreams,
     settings: { maxConcurrentStreams: L.maxConcurrentStreams, maxHeaderListSize: L.maxHeaderBytes },
