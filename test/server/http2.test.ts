@@ -205,7 +205,7 @@ describe('log streams on HTTP/2', () => {
     // Other streams on the same connection go on while the log stream is open.
     for (let i = 0; i < 3; i++) expect((await h2Send(session, 'PUT', '/v1/key/generate/k1', {})).status).toBe(200)
     await until(() => got.split('\n').filter((l) => l.includes('/v1/key/generate/k1')).length === 3)
-    expect(JSON.parse(got.split('\n')[0]!)).toMatchObject({ request: { path: '/v1/key/generate/k1', identity: app.identity }, response: { code: 200 } })
+    expect(JSON.parse(got.split('\n')[0]!)).toMatchObject({ request: { ip: '127.0.0.1', path: '/v1/key/generate/k1', identity: app.identity }, response: { code: 200 } })
 
     const closed = new Promise((resolve) => follow.once('close', resolve))
     follow.close(constants.NGHTTP2_CANCEL)

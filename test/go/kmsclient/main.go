@@ -158,6 +158,7 @@ func main() {
 			case l := <-lines:
 				var ev struct {
 					Request struct {
+						IP       string `json:"ip"`
 						Path     string `json:"path"`
 						Identity string `json:"identity"`
 					} `json:"request"`
@@ -170,7 +171,7 @@ func main() {
 					return nil, fmt.Errorf("audit line %q: %v", l, err)
 				}
 				if ev.Request.Path == "/v1/key/generate/"+keyName || ev.Request.Path == "/v1/key/decrypt/"+keyName {
-					if ev.Response.Code != 200 || (identity != "" && ev.Request.Identity != identity) {
+					if ev.Response.Code != 200 || ev.Request.IP == "" || (identity != "" && ev.Request.Identity != identity) {
 						return nil, fmt.Errorf("unexpected audit event %s", l)
 					}
 					// kms-go decodes response.time into a time.Duration (an integer).
