@@ -178,6 +178,23 @@ describe('limits on HTTP/2', () => {
     expect((await h2Send(session, 'PUT', '/v1/key/generate/k1', {})).status).toBe(200)
   })
 
+  it('cuts a stream whose body never ends at the route deadline, as HTTP/1.1 cuts the connection', async () => {
+    const server = await startTestServer({ api: { '/v1/key/generate/': { timeoutMs: 500 } } })
+    const session = await h2(server.pki.clients.admin, server)
+    const stream = session.request({ ':method': 'PUT', ':path': '/v1/key/generate/k' }, { endStream: false })
+    stream.write('{"context":') // and nothing more
+    let status: unknown
+    stream.once('response', (h) => (status = h[':status']))
+    stream.resume()
+    const start = Date.now()
+    await new Promise((resolve) => stream.once('close', resolve))
+    expect(Date.now() - start).toBeGreaterThanOrEqual(450)
+    expect(Date.now() - start).toBeLessThan(5_000)
+    expect(status).toBeUndefined() // no answer, like KES's write deadline
+    // Only the stream is cut: the session goes on.
+    expect((await h2Send(session, 'GET', '/version')).status).toBe(200)
+  })
+
   it('refuses a header block over the limit without hurting the session or the server', async () => {
     const { admin } = s.pki.clients
     const huge = { 'x-filler': 'a'.repeat(LISTENER_LIMITS.maxHeaderBytes + 1024) }
