@@ -1,11 +1,10 @@
 /**
- * The KMS server: a node:https listener with mutual TLS in front of our dispatcher, the
+ * The KMS server: an HTTP/2 + HTTP/1.1 listener (listener.ts) with mutual TLS in front of our dispatcher, the
  * key cache, and reloads that swap the whole state atomically (SIGHUP, policy-file changes,
  * `reload()`). An invalid new config is logged with its reason and the old one keeps running.
  *
  * @module
  */
-import { createServer, type Server } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -27,6 +26,7 @@ import { timedKeyStore, type KeystoreObserver } from './observability/keystore-m
 import { PolicySet } from './policy/policy.js'
 import { applyOverrides, StateRef, type ServerContext, type ServerState } from './state.js'
 import { watchFile, type FileWatch } from './config/watch.js'
+import { createKmsListener } from './listener.js'
 
 /** Options of {@link startKmsServer} beyond the config. */
 export interface KmsServerOptions {
@@ -131,27 +131,27 @@ interface Core {
 async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, log, buildState }: Core): Promise<KmsServer> {
   const app = entry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
 
-  const server: Server = createServer(
-    {
-      ...tlsOptions(config),
-      // We request a certificate but judge it ourselves (gate below), so that auth mode and CA
-      // can change on reload, and so skip_auth routes can be reached without one (KES semantics).
-      requestCert: true,
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-      ALPNProtocols: ['http/1.1'],
-    },
-    app,
-  )
   // Node has no RequireAnyClientCert: refuse cert-less clients right after the handshake unless
   // some route is skip_auth (then they get 400 `tls: client certificate is required` per request).
-  server.prependListener('secureConnection', (socket: TLSSocket) => {
+  const gate = (socket: TLSSocket) => {
     const state = stateRef.get()
     const cert = socket.getPeerCertificate()
     const hasCert = cert !== null && Object.keys(cert).length > 0
     if (!hasCert && !state.anySkipAuth) socket.destroy()
     else if (hasCert && state.config.tls.verifyClients && !socket.authorized) socket.destroy()
-  })
+  }
+  const { server, closeAllConnections } = createKmsListener(
+    {
+      ...tlsOptions(config),
+      // We request a certificate but judge it ourselves (gate above), so that auth mode and CA
+      // can change on reload, and so skip_auth routes can be reached without one (KES semantics).
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    },
+    gate,
+    app,
+  )
   server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'))
 
   const { host, port } = splitAddress(config.address)
@@ -229,7 +229,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
       watch?.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
-        server.closeAllConnections()
+        closeAllConnections()
       })
       await keys.close()
     })()

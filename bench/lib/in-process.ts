@@ -7,7 +7,7 @@
  *
  * @module
  */
-import https from 'node:https'
+import http2 from 'node:http2'
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { syncBuiltinESMExports } from 'node:module'
@@ -20,7 +20,7 @@ export type Listener = (req: IncomingMessage, res: ServerResponse) => void
 /** Keyhold's pipeline, started from a config file. */
 export interface CapturedKeyhold {
   listener: Listener
-  /** Its own https listener (for the first connection, whose socket carries a client identity). */
+  /** Its own TLS listener (for the first connection, whose socket carries a client identity). */
   port: number
   /** The server-side socket of the most recent connection to `port`. */
   lastSocket(): TLSSocket | undefined
@@ -33,13 +33,13 @@ export interface CapturedKeyhold {
  * start-up throws.
  */
 export async function startCapturedKeyhold(configFile: string): Promise<CapturedKeyhold> {
-  let captured: Listener | undefined
+  let listening: http2.Http2SecureServer | undefined
   let socket: TLSSocket | undefined
-  const original = https.createServer
-  ;(https as { createServer: unknown }).createServer = (options: https.ServerOptions, listener: Listener) => {
-    captured = listener
-    const server = original(options, listener)
+  const original = http2.createSecureServer
+  ;(http2 as { createSecureServer: unknown }).createSecureServer = (options: http2.SecureServerOptions) => {
+    const server = original(options)
     server.on('secureConnection', (s: TLSSocket) => (socket = s))
+    listening = server
     return server
   }
   syncBuiltinESMExports()
@@ -49,8 +49,10 @@ export async function startCapturedKeyhold(configFile: string): Promise<Captured
   const config = loadConfigFile(configFile)
   const obs = await createKmsObservability(config)
   const server = await startKmsServer(config, obs.serverOptions())
-  ;(https as { createServer: unknown }).createServer = original
+  ;(http2 as { createSecureServer: unknown }).createSecureServer = original
   syncBuiltinESMExports()
+  // The listener registers the pipeline as its one 'request' handler (src/listener.ts).
+  const captured = listening?.listeners('request')[0] as Listener | undefined
   if (captured === undefined) throw new Error('did not capture the request listener')
   return {
     listener: captured,

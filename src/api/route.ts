@@ -179,8 +179,9 @@ function readBody(req: KesRequest, limit: number): Promise<Buffer> {
     req.on('data', onData)
     req.once('end', () => resolve(Buffer.concat(chunks, size)))
     req.once('error', reject)
+    // Not `req.complete`: on HTTP/2 it is also true for a stream the client reset.
     req.once('close', () => {
-      if (!req.complete) reject(new Error('request body aborted by the client'))
+      if (!req.readableEnded) reject(new Error('request body aborted by the client'))
     })
   })
 }

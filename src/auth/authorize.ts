@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { TLSSocket } from 'node:tls'
 import { errNotAllowed, errTlsRequired } from '../api/errors.js'
 import type { KesRequest, KesResponse } from '../api/http-types.js'
 import type { Authenticate, Route } from '../api/route.js'
@@ -13,6 +12,7 @@ import type { RequestAuditInfo } from '../observability/observe.js'
 import type { PolicySet } from '../policy/policy.js'
 import type { Logger } from '../observability/logger.js'
 import { identifySocket } from './identity.js'
+import { tlsSocketOf } from '../api/connection.js'
 
 /** The parts of the server state authorisation reads, taken fresh for every request. */
 export interface AuthState {
@@ -30,9 +30,10 @@ export function authenticator(state: () => AuthState, log: Logger): Authenticate
     const info = res.locals as unknown as RequestAuditInfo & { kesPath: string }
     info.decision = 'none'
     if (route.auth === 'none') return ''
-    const socket = req.socket as Partial<TLSSocket>
-    if (socket.encrypted !== true) throw errTlsRequired()
-    const result = identifySocket(socket as TLSSocket)
+    // The connection's TLSSocket, not `req.socket` (a per-request proxy on HTTP/2).
+    const socket = tlsSocketOf(req)
+    if (socket === undefined) throw errTlsRequired()
+    const result = identifySocket(socket)
     if (result.error !== undefined) {
       if (route.auth === 'skip') return ''
       throw result.error

@@ -5,6 +5,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isHttp2 } from '../api/connection.js'
 
 /** A slow reader is cut off once this much output is queued for it, instead of growing memory. */
 const MAX_QUEUED_BYTES = 1 << 20
@@ -78,8 +79,10 @@ export function streamLog(hub: LogHub, req: IncomingMessage, res: ServerResponse
     res.statusCode = 200
     res.setHeader('Content-Type', 'application/x-ndjson')
     res.setHeader('Cache-Control', 'no-store')
-    // The socket must not time out on a quiet stream.
-    req.socket.setTimeout(0)
+    // The socket must not time out on a quiet stream. On HTTP/2 the socket is shared (and
+    // `req.socket.setTimeout` would set the whole session's): the listener closes idle sessions
+    // only when no stream is open, so a quiet log stream keeps its session.
+    if (!isHttp2(req)) req.socket.setTimeout(0)
     res.flushHeaders()
     const unsubscribe = hub.subscribe((line) => {
       if (res.writableLength > MAX_QUEUED_BYTES) {

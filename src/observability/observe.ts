@@ -63,6 +63,8 @@ export function observe(metrics: KmsMetrics, audit: AuditLog, options: ObserveOp
     const time = new Date()
     const start = process.hrtime.bigint()
     const ended = options.metrics ? metrics.requestStarted() : undefined
+    // Read now: on HTTP/2 a closed stream no longer reaches its session's socket (the address is gone).
+    const ip = options.audit ? clientIp(req) : ''
     // 'close' fires for finished and aborted responses alike, exactly once.
     onClose(res, () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6
@@ -78,7 +80,7 @@ export function observe(metrics: KmsMetrics, audit: AuditLog, options: ObserveOp
         // The dispatcher decoded the same path already (url is never rewritten on this pipeline).
         path: typeof res.locals.kesPath === 'string' ? res.locals.kesPath : requestPath(req),
         identity: info.identity ?? '',
-        ip: clientIp(req),
+        ip,
         status: res.statusCode,
         responseMs: ms,
         decision: info.decision ?? 'none',

@@ -1,0 +1,117 @@
+/**
+ * The KMS listener: HTTP/2 and HTTP/1.1 on one TLS port, chosen per connection by ALPN.
+ *
+ * MinIO's KES client (kms-go) forces HTTP/2 and keeps at most two idle connections per host
+ * (kes-api.md §12): against an HTTP/1.1-only server most of its concurrent calls pay a new TCP
+ * connection and a full TLS handshake. Over HTTP/2 they share one connection.
+ *
+ * Both protocols run the same request listener (Node's compat API on HTTP/2) and get the same
+ * limits: the body limits and deadlines of the routes are protocol-neutral (route.ts); this file
+ * gives HTTP/1.1 what `node:https` gave it by default, and HTTP/2 the equivalents, listed in
+ * {@link LISTENER_LIMITS}.
+ *
+ * @module
+ */
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session, type SecureServerOptions } from 'node:http2'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import { bindSessionSocket, markTlsSocket } from './api/connection.js'
+
+/** The limits of the listener, the same on HTTP/1.1 and HTTP/2 where both have the concept. */
+export const LISTENER_LIMITS = Object.freeze({
+  /** An idle connection (HTTP/1.1 keep-alive; HTTP/2 with no open stream) is closed after this. */
+  idleMs: 5_000,
+  /** The request head must arrive within this (HTTP/1.1; an HTTP/2 head arrives whole or the idle limit applies). */
+  headersTimeoutMs: 60_000,
+  /** The whole request must arrive within this (HTTP/1.1; HTTP/2 streams are bounded by the route deadlines). */
+  requestTimeoutMs: 300_000,
+  /** Request header bytes (HTTP/1.1: Node's default, `--max-http-header-size`; HTTP/2: SETTINGS_MAX_HEADER_LIST_SIZE). */
+  maxHeaderBytes: 16 * 1024,
+  /** Requests in flight on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; HTTP/1.1 has one). */
+  maxConcurrentStreams: 128,
+  /** Memory nghttp2 may hold for one HTTP/2 connection, in MB, before new streams are refused. */
+  maxSessionMemoryMb: 10,
+})
+
+/** The request listener both protocols call. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
+
+/** A listener over {@link createKmsListener}: the server and what closing it needs. */
+export interface KmsListener {
+  server: Http2SecureServer
+  /** Destroys every open connection, HTTP/1.1 and HTTP/2 alike (server.close waits for them). */
+  closeAllConnections(): void
+}
+
+/**
+ * createKmsListener creates (does not start) the TLS server serving `app` over HTTP/2 and
+ * HTTP/1.1. `gate` runs first on every established TLS connection and may destroy it.
+ * Throws what `http2.createSecureServer` throws for unusable TLS options.
+ */
+export function createKmsListener(tls: SecureServerOptions, gate: (socket: TLSSocket) => void, app: RequestListener): KmsListener {
+  const L = LISTENER_LIMITS
+  const server = createSecureServer({
+    ...tls,
+    // ALPN offers h2, then http/1.1 (Node sets the list from allowHTTP1; clients without ALPN get HTTP/1.1).
+    allowHTTP1: true,
+    maxSessionMemory: L.maxSessionMemoryMb,
+    peerMaxConcurrentStreams: L.maxConcurrentStreams,
+    settings: { maxConcurrentStreams: L.maxConcurrentStreams, maxHeaderListSize: L.maxHeaderBytes },
+  })
+  // The HTTP/1.1 fallback runs node:http's connection handling on this server object, but only
+  // `node:http` servers get its defaults: without these, keep-alive connections never time out
+  // and requests without Host are accepted.
+  Object.assign(server, {
+    keepAliveTimeout: L.idleMs,
+    headersTimeout: L.headersTimeoutMs,
+    requestTimeout: L.requestTimeoutMs,
+    maxHeaderSize: L.maxHeaderBytes,
+    requireHostHeader: true,
+  })
+  // Both request types are driven through the same pipeline; compat objects differ from node:http's
+  // in ways the pipeline accounts for (api/connection.ts, log-hub.ts).
+  server.on('request', app as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void)
+
+  const sockets = new Set<TLSSocket>()
+  server.prependListener('secureConnection', (socket: TLSSocket) => {
+    markTlsSocket(socket)
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    gate(socket)
+  })
+  server.on('session', (session: ServerHttp2Session) => {
+    bindSessionSocket(session)
+    closeWhenIdle(session, L.idleMs)
+  })
+
+  return {
+    server,
+    closeAllConnections: () => {
+      for (const socket of sockets) socket.destroy()
+    },
+  }
+}
+
+/**
+ * closeWhenIdle closes `session` (GOAWAY, then the socket) once it has had no open stream for
+ * `idleMs`, as HTTP/1.1 keep-alive does. Node's own session timeout counts only frames and would
+ * cut a quiet but open log stream; this one counts streams.
+ */
+function closeWhenIdle(session: ServerHttp2Session, idleMs: number): void {
+  let open = 0
+  let timer: NodeJS.Timeout | undefined
+  const arm = () => {
+    timer = setTimeout(() => {
+      if (open === 0 && !session.closed && !session.destroyed) session.close()
+    }, idleMs).unref()
+  }
+  session.on('stream', (stream) => {
+    open++
+    clearTimeout(timer)
+    stream.once('close', () => {
+      if (--open === 0 && !session.closed) arm()
+    })
+  })
+  session.once('close', () => clearTimeout(timer))
+  arm()
+}

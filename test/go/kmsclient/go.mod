@@ -1,0 +1,3 @@
+module kmsclient
+
+go 1.19
