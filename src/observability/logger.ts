@@ -21,7 +21,14 @@ const REDACT = [
  */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
-    { level, base: { svc: 'keyhold' }, redact: { paths: REDACT, censor: '[redacted]' } },
+    {
+      level,
+      base: { svc: 'keyhold' },
+      // ISO times and level names, as the audit log writes them, so both read alike.
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT, censor: '[redacted]' },
+    },
     destination ?? pino.destination({ fd: 2, sync: false }),
   )
 }
