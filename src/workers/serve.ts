@@ -5,6 +5,7 @@
  * @module
  */
 import cluster from 'node:cluster'
+import { prepareKeystore } from '../config/keystore.js'
 import type { ServerConfig } from '../config/types.js'
 import { auditTargetOf, createKmsObservability } from '../observability/kms.js'
 import { startKmsServer } from '../server.js'
@@ -63,6 +64,7 @@ export async function serveKms(config: ServerConfig, options: ServeKmsOptions): 
   }
   const workers = resolveWorkerCount(options.workers, config.keystore.kind)
   if (workers > 1) {
+    await prepareKeystore(config.keystore)
     const primary = await startPrimary({ workers, audit: auditTargetOf(config), handleSignals: true })
     const port = await primary.ready.catch((err: unknown) => {
       throw new WorkersError(`workers did not start: ${(err as Error).message}`)

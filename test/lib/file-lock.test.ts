@@ -30,6 +30,7 @@ describe('acquireFileLock', () => {
       } catch (e) {
         return e
       }
+      return undefined
     })()
     expect(err).toBeInstanceOf(LockHeldError)
     expect((err as Error).message).toBe(
