@@ -93,6 +93,10 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
       case 'keyhold:ready':
         if (++readyCount === options.workers) resolveReady(msg.port)
         return
+      case 'keyhold:start-failed':
+        if (!started()) failStart(msg.message)
+        else log(`keyhold: worker ${worker.process.pid} could not start: ${msg.message}`)
+        return
       case 'keyhold:audit':
         writer.write(msg.json)
         return
@@ -133,6 +137,12 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
       if ([...live()].length === 0) void finish()
       return
     }
+    if (!started()) {
+      // The worker's own reason (start-failed) may still be in the pipe: give it a moment to win.
+      const reason = `worker ${worker.process.pid} exited (${signal ?? `code ${code}`}) before listening`
+      setTimeout(() => failStart(reason), 100).unref()
+      return
+    }
     const now = Date.now()
     crashes.push(now)
     while (crashes.length > 0 && crashes[0]! < now - CRASH_WINDOW_MS) crashes.shift()
@@ -152,6 +162,17 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
     }, options.restartDelayMs ?? 200).unref()
   }
   cluster.on('exit', onExit)
+
+  // Until every first-generation worker listens, a failing worker fails the whole start: its
+  // siblings would fail the same way (a busy port), and a server that does not listen must exit
+  // non-zero rather than look up to systemd or Docker while its workers are replaced forever.
+  const started = (): boolean => readyCount >= options.workers
+  const failStart = (message: string): void => {
+    if (stopping) return
+    process.exitCode = 1
+    rejectReady(new Error(message))
+    void shutdown()
+  }
 
   let finishing: Promise<void> | undefined
   const finish = (): Promise<void> => {
