@@ -15,7 +15,7 @@ import { send } from '../helpers/server.js'
 import { spawnBin, type Spawned } from '../helpers/spawn-process.js'
 
 const CALLERS = 8
-const PER_CALLER = 60
+const PER_CALLER = 40
 
 let pki: TestPki
 const dir = mkdtempSync(join(tmpdir(), 'keyhold-startup-race-'))
