@@ -32,7 +32,7 @@ export function spawnBin(name: 'keyhold' | 'keyhold-s3', args: string[], env: No
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const guard = setTimeout(() => child.kill('SIGKILL'), 120_000) // never outlive the test run
+  const guard = setTimeout(() => child.kill('SIGKILL'), 170_000) // never outlive the test
   guard.unref()
   void exited.then(() => clearTimeout(guard))
   return {
@@ -40,7 +40,7 @@ export function spawnBin(name: 'keyhold' | 'keyhold-s3', args: string[], env: No
     stdout: () => out,
     stderr: () => err,
     exited,
-    async waitFor(re, ms = 30_000) {
+    async waitFor(re, ms = 90_000) {
       const deadline = Date.now() + ms
       for (;;) {
         const m = re.exec(out)

@@ -46,7 +46,7 @@ describe('keyhold-s3 data directory lock', () => {
 
     expect(await first.stop()).toBe(0)
     expect(existsSync(lock)).toBe(false)
-  }, 90_000)
+  }, 150_000)
 
   it('takes over the lock of a server killed with SIGKILL', async () => {
     const killed = s3Server()
@@ -57,5 +57,5 @@ describe('keyhold-s3 data directory lock', () => {
     const next = s3Server()
     await next.waitFor(BANNER)
     expect(await next.stop()).toBe(0)
-  }, 90_000)
+  }, 150_000)
 })

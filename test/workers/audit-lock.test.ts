@@ -70,7 +70,7 @@ describe('keyhold server audit file lock', () => {
     expect((await send(url, pki, pki.clients.admin, 'POST', '/v1/key/create/k1')).status).toBe(200)
     expect(await first.stop()).toBe(0)
     expect(existsSync(lock)).toBe(false)
-  }, 90_000)
+  }, 150_000)
 
   it('takes over the lock of a server killed with SIGKILL, and the chain stays intact', async () => {
     const killed = server('a', 1)
@@ -86,5 +86,5 @@ describe('keyhold server audit file lock', () => {
     expect(await next.stop()).toBe(0)
     const result = verifyChain(readFileSync(audit, 'utf8').split('\n'))
     expect(result).toMatchObject({ ok: true, count: 3 })
-  }, 90_000)
+  }, 150_000)
 })

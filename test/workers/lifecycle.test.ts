@@ -101,7 +101,7 @@ describe('keyhold server lifecycle', () => {
       expect(await p.exited).toBe(1)
       expect(p.stdout()).toBe('')
       expect(p.stderr()).toBe(`Error: cannot listen on ${address}: the address is already in use\n`)
-    }, 60_000)
+    }, 150_000)
 
     it(`on SIGTERM finishes a request in flight, ends log followers, flushes the audit log and exits 0 (--workers ${workers})`, async () => {
       const audit = join(dir, `audit-${workers}.log`)
@@ -114,12 +114,12 @@ describe('keyhold server lifecycle', () => {
 
       const started = Date.now()
       p.child.kill('SIGTERM')
-      await follower // ended by the server, not by the grace period
+      await follower
+      expect(Date.now() - started).toBeLessThan(4_500) // ended by the server, not by the 5 s grace period
       await new Promise((r) => setTimeout(r, 300))
       slow.finish()
       expect(await slow.response).toBe(200)
       expect(await p.exited).toBe(0)
-      expect(Date.now() - started).toBeLessThan(4_000)
 
       const lines = p.stderr().split('\n').filter((l) => l !== '')
       expect(lines).toEqual([
@@ -131,7 +131,7 @@ describe('keyhold server lifecycle', () => {
       expect(verifyChain(events)).toMatchObject({ ok: true })
       expect(events.filter((l) => l.includes('"path":"/v1/key/generate/k"') && l.includes('"code":200'))).toHaveLength(1)
       expect(existsSync(`${audit}.lock`)).toBe(false)
-    }, 60_000)
+    }, 150_000)
   }
 
   it('--dev removes its temporary files on exit', async () => {
@@ -140,5 +140,5 @@ describe('keyhold server lifecycle', () => {
     expect(existsSync(join(files, 'client.key'))).toBe(true)
     expect(await p.stop()).toBe(0)
     expect(existsSync(files)).toBe(false)
-  }, 60_000)
+  }, 150_000)
 })

@@ -47,7 +47,7 @@ describe('keyhold server --workers 2 start-up', () => {
     )
     server = spawnBin('keyhold', ['server', '--config', join(dir, 'config.yml'), '--workers', '2'])
     const url = `https://127.0.0.1:${port}`
-    const deadline = Date.now() + 60_000
+    const deadline = Date.now() + 120_000
     for (;;) {
       const ok = await send(url, pki, pki.clients.admin, 'GET', '/v1/status').then((r) => r.status === 200, () => false)
       if (ok) break
@@ -68,5 +68,5 @@ describe('keyhold server --workers 2 start-up', () => {
     expect(entries.filter((e) => !e.startsWith('.'))).toHaveLength(CALLERS * PER_CALLER)
     expect(entries.filter((e) => e.startsWith('.'))).toEqual([live])
     expect(await server.stop()).toBe(0)
-  }, 120_000)
+  }, 180_000)
 })
