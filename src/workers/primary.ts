@@ -70,6 +70,10 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   const ready = new Promise<number>((res, rej) => ((resolveReady = res), (rejectReady = rej)))
   ready.catch(() => undefined)
   let readyCount = 0
+  // A worker gets SIGHUP only once it listens: before that it has no handler and the signal
+  // would kill it. One still starting when a reload comes gets it as soon as it is ready.
+  const listening = new Set<number>()
+  const hupWhenReady = new Set<number>()
   let resolveClosed!: () => void
   const closed = new Promise<void>((res) => (resolveClosed = res))
 
@@ -91,6 +95,8 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   const onMessage = (worker: Worker, msg: WorkerMessage): void => {
     switch (msg.t) {
       case 'keyhold:ready':
+        listening.add(worker.id)
+        if (hupWhenReady.delete(worker.id)) worker.process.kill('SIGHUP')
         if (++readyCount === options.workers) resolveReady(msg.port)
         return
       case 'keyhold:start-failed':
@@ -137,9 +143,11 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
       if ([...live()].length === 0) void finish()
       return
     }
-    if (!started()) {
+    listening.delete(worker.id)
+    hupWhenReady.delete(worker.id)
+    if (!started() && signal === null) {
       // The worker's own reason (start-failed) may still be in the pipe: give it a moment to win.
-      const reason = `worker ${worker.process.pid} exited (${signal ?? `code ${code}`}) before listening`
+      const reason = `worker ${worker.process.pid} exited (code ${code}) before listening`
       setTimeout(() => failStart(reason), 100).unref()
       return
     }
@@ -200,7 +208,10 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   }
 
   const reload = (): void => {
-    for (const w of live()) w.process.kill('SIGHUP')
+    for (const w of live()) {
+      if (listening.has(w.id)) w.process.kill('SIGHUP')
+      else hupWhenReady.add(w.id)
+    }
   }
 
   if (options.handleSignals) {
