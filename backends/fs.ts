@@ -9,9 +9,10 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import {
@@ -24,6 +25,15 @@ const MAX_KEY_FILE_SIZE = 1 << 20
 const READ_CHUNK = 16 * 1024
 /** Temp files start with '.', which no valid key name can, so they never collide or get listed. */
 const TMP_PREFIX = '.keyhold-tmp-'
+/**
+ * A temp file is `.keyhold-tmp-<host>-<pid>-<random>`: the host (a hash of its name) and PID of
+ * the process writing it, so that a sweep can leave alone the temp file of a live writer (another
+ * worker, another server on the same directory) and remove only a dead writer's.
+ */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
+const OWNED_TMP = /^\.keyhold-tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]{24}$/
+/** A temp file older than this is abandoned whoever wrote it: a create holds one for milliseconds. */
+const ABANDONED_TMP_MS = 10 * 60_000
 const VALID_NAME = /^[0-9A-Za-z_-]+$/
 
 function checkName(name: string): void {
@@ -33,6 +43,30 @@ function checkName(name: string): void {
 
 function checkSignal(signal: AbortSignal): void {
   if (signal.aborted) throw new Error('keystore: operation aborted', { cause: signal.reason })
+}
+
+/** isDead reports whether process `pid` of this host provably no longer runs (ESRCH). */
+function isDead(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return errnoCode(err) === 'ESRCH'
+  }
+}
+
+/**
+ * isAbandoned tells a temp file no live writer owns: one this host's dead process wrote, or one
+ * old enough that no create can still be writing it (another host's, or an old unowned name).
+ */
+async function isAbandoned(dir: string, entry: string): Promise<boolean> {
+  const m = OWNED_TMP.exec(entry)
+  if (m !== null && m[1] === HOST_TAG && Number(m[2]) !== process.pid && isDead(Number(m[2]))) return true
+  try {
+    return Date.now() - (await stat(join(dir, entry))).mtimeMs > ABANDONED_TMP_MS
+  } catch {
+    return false // already gone
+  }
 }
 
 function errnoCode(err: unknown): string | undefined {
@@ -47,18 +81,32 @@ export class FileKeyStore implements KeyStore {
   private constructor(private readonly dir: string) {}
 
   /**
-   * open creates `dir` (mode 0700) if missing, removes temp files a crash left behind, and
-   * returns the store. Throws Error if `dir` is not a directory or cannot be read.
+   * open creates `dir` (mode 0700) if missing and returns the store; with `sweep` (the default) it
+   * first removes the temp files crashed writers left (see {@link FileKeyStore.sweep}). A server's
+   * workers open with `sweep: false`: their primary swept once before forking them. Throws Error
+   * if `dir` is not a directory or cannot be read.
    */
-  static async open(dir: string): Promise<FileKeyStore> {
+  static async open(dir: string, options: { sweep?: boolean } = {}): Promise<FileKeyStore> {
     const abs = resolve(dir)
     await mkdir(abs, { recursive: true, mode: 0o700 })
     const st = await stat(abs)
     if (!st.isDirectory()) throw new Error(`keystore: '${abs}' is not a directory`)
-    for (const entry of await readdir(abs)) {
-      if (entry.startsWith(TMP_PREFIX)) await unlink(join(abs, entry)).catch(() => {})
-    }
+    if (options.sweep !== false) await FileKeyStore.sweep(abs)
     return new FileKeyStore(abs)
+  }
+
+  /**
+   * sweep removes the temp files in `dir` that no live writer owns: those of dead processes on
+   * this host, and any older than ten minutes. Returns how many it removed. Throws Error if `dir`
+   * cannot be read.
+   */
+  static async sweep(dir: string): Promise<number> {
+    let removed = 0
+    for (const entry of await readdir(dir)) {
+      if (!entry.startsWith(TMP_PREFIX) || !(await isAbandoned(dir, entry))) continue
+      await unlink(join(dir, entry)).then(() => removed++, () => {})
+    }
+    return removed
   }
 
   /** Stats the directory. Throws UnreachableError when it is missing or not a directory. */
@@ -78,7 +126,7 @@ export class FileKeyStore implements KeyStore {
   async create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
     checkName(name)
     checkSignal(signal)
-    const tmp = join(this.dir, TMP_PREFIX + randomBytes(12).toString('hex'))
+    const tmp = join(this.dir, `${TMP_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(12).toString('hex')}`)
     try {
       const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
       try {
@@ -93,7 +141,7 @@ export class FileKeyStore implements KeyStore {
       if (errnoCode(err) === 'EEXIST') throw new KeyExistsError(name)
       throw (await this.dirProblem(err)) ?? new Error(`keystore: cannot create key '${name}'`, { cause: err })
     } finally {
-      await unlink(tmp).catch(() => {}) // open() sweeps it if this fails or we crash first
+      await unlink(tmp).catch(() => {}) // a sweep removes it once we are gone if this fails or we crash first
     }
     await this.syncDir()
   }

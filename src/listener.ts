@@ -39,6 +39,11 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
 /** A listener over {@link createKmsListener}: the server and what closing it needs. */
 export interface KmsListener {
   server: Http2SecureServer
+  /**
+   * Closes the connections with nothing in flight: HTTP/1.1 ones between requests are destroyed,
+   * HTTP/2 sessions get a GOAWAY (their open streams finish, then they close).
+   */
+  closeIdleConnections(): void
   /** Destroys every open connection, HTTP/1.1 and HTTP/2 alike (server.close waits for them). */
   closeAllConnections(): void
 }
@@ -79,13 +84,32 @@ export function createKmsListener(tls: SecureServerOptions, gate: (socket: TLSSo
     socket.once('close', () => sockets.delete(socket))
     gate(socket)
   })
+  const sessions = new Set<ServerHttp2Session>()
   server.on('session', (session: ServerHttp2Session) => {
     bindSessionSocket(session)
     closeWhenIdle(session, L.idleMs)
+    sessions.add(session)
+    session.once('close', () => sessions.delete(session))
+  })
+  // HTTP/1.1 connections with a request in flight, so that a close can spare them.
+  const busy = new Map<TLSSocket, number>()
+  server.prependListener('request', (req: Http2ServerRequest | IncomingMessage, res: Http2ServerResponse | ServerResponse) => {
+    if (req.httpVersionMajor >= 2) return
+    const socket = req.socket as TLSSocket
+    busy.set(socket, (busy.get(socket) ?? 0) + 1)
+    res.once('close', () => {
+      const left = (busy.get(socket) ?? 1) - 1
+      if (left > 0) busy.set(socket, left)
+      else busy.delete(socket)
+    })
   })
 
   return {
     server,
+    closeIdleConnections: () => {
+      for (const session of sessions) if (!session.closed) session.close()
+      for (const socket of sockets) if (socket.alpnProtocol !== 'h2' && !busy.has(socket)) socket.destroy()
+    },
     closeAllConnections: () => {
       for (const socket of sockets) socket.destroy()
     },

@@ -27,6 +27,7 @@ import { PolicySet } from './policy/policy.js'
 import { applyOverrides, StateRef, type ServerContext, type ServerState } from './state.js'
 import { watchFile, type FileWatch } from './config/watch.js'
 import { createKmsListener } from './listener.js'
+import { gracefulCloser } from './lib/graceful-close.js'
 
 /** Options of {@link startKmsServer} beyond the config. */
 export interface KmsServerOptions {
@@ -59,8 +60,11 @@ export interface KmsServer {
   config(): ServerConfig
   /** Re-reads the config file (or policy file) and swaps the state. Throws ConfigError and keeps the old state. */
   reload(): Promise<void>
-  /** Stops listening, drops connections, closes the keystore. Idempotent. */
-  close(): Promise<void>
+  /**
+   * Stops listening, lets requests in flight finish for up to `graceMs` (default 0), drops the
+   * connections, closes the keystore. Resolves with the number of requests cut. Idempotent.
+   */
+  close(graceMs?: number): Promise<number>
 }
 
 /**
@@ -140,7 +144,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
     if (!hasCert && !state.anySkipAuth) socket.destroy()
     else if (hasCert && state.config.tls.verifyClients && !socket.authorized) socket.destroy()
   }
-  const { server, closeAllConnections } = createKmsListener(
+  const listener = createKmsListener(
     {
       ...tlsOptions(config),
       // We request a certificate but judge it ourselves (gate above), so that auth mode and CA
@@ -152,7 +156,14 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
     gate,
     app,
   )
+  const { server } = listener
   server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'))
+  const closer = gracefulCloser({
+    prependListener: (event, fn) => server.prependListener(event, fn as never),
+    close: (callback) => server.close(callback),
+    closeIdleConnections: listener.closeIdleConnections,
+    closeAllConnections: listener.closeAllConnections,
+  })
 
   const { host, port } = splitAddress(config.address)
   await new Promise<void>((resolve, reject) => {
@@ -221,17 +232,15 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   const onHup = () => void reload().catch(() => {})
   if (options.handleSignals === true) process.on('SIGHUP', onHup)
 
-  let closing: Promise<void> | undefined
-  const close = () => {
+  let closing: Promise<number> | undefined
+  const close = (graceMs = 0) => {
     closing ??= (async () => {
       process.off('SIGHUP', onHup)
       clearInterval(tlsTimer)
       watch?.close()
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        closeAllConnections()
-      })
+      const cut = await closer.close(graceMs)
       await keys.close()
+      return cut
     })()
     return closing
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import cluster from 'node:cluster'
 import { MemoryKeyStore } from '../../backends/memory.js'
 import { FileKeyStore } from '../../backends/fs.js'
 import type { KeyStore } from '../keystore/keystore.js'
@@ -21,7 +22,8 @@ export async function connectKeystore(config: KeystoreConfig, log?: Logger): Pro
     case 'memory':
       return new MemoryKeyStore()
     case 'fs':
-      return FileKeyStore.open(config.path)
+      // A worker must not sweep: its siblings may be mid-create. The primary swept before forking.
+      return FileKeyStore.open(config.path, { sweep: !cluster.isWorker })
     case 'vault':
       return connectVault(config.config, log)
     case 'etcd':
@@ -29,6 +31,15 @@ export async function connectKeystore(config: KeystoreConfig, log?: Logger): Pro
     case 'instance':
       return config.store
   }
+}
+
+/**
+ * prepareKeystore does the start-up upkeep a keystore needs once per server, before any worker
+ * opens it: the fs keystore's sweep of temp files left by dead writers. Throws what the sweep
+ * throws (an unreadable directory).
+ */
+export async function prepareKeystore(config: KeystoreConfig): Promise<void> {
+  if (config.kind === 'fs') await FileKeyStore.open(config.path)
 }
 
 /** sameKeystore reports whether two keystore configs name the same store (reload cannot switch stores). */

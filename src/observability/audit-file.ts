@@ -8,6 +8,7 @@
  * @module
  */
 import { open, type FileHandle } from 'node:fs/promises'
+import { acquireFileLock, LockHeldError, type FileLock } from '../lib/file-lock.js'
 import { AuditChain, GENESIS_HASH, parseSealedLine, type ChainState } from './audit-chain.js'
 
 /** How much of the file's end is read to find the last record: far more than one record. */
@@ -52,16 +53,18 @@ export class AuditFile {
   readonly path: string
   readonly #handle: FileHandle
   readonly #chain: AuditChain
+  readonly #lock: FileLock | undefined
   #pending: string[] = []
   #writing: Promise<void> | undefined
   #closed = false
   #failure: unknown
 
   /** Use {@link openAuditFile}. */
-  constructor(path: string, handle: FileHandle, state: ChainState) {
+  constructor(path: string, handle: FileHandle, state: ChainState, lock?: FileLock) {
     this.path = path
     this.#handle = handle
     this.#chain = new AuditChain(state)
+    this.#lock = lock
   }
 
   /** The chain state after the last appended record. */
@@ -100,6 +103,7 @@ export class AuditFile {
     this.#closed = true
     await this.flush()
     await this.#handle.close().catch(() => undefined)
+    this.#lock?.release()
   }
 
   async #drain(): Promise<void> {
@@ -118,21 +122,37 @@ export class AuditFile {
   }
 }
 
+/** auditLockPath is the lock file that makes its holder the one writer of an audit file. Throws nothing. */
+export function auditLockPath(path: string): string {
+  return `${path}.lock`
+}
+
 /**
- * openAuditFile opens (creating, mode 0600) an audit file and continues its chain. Throws
+ * openAuditFile takes the audit file's lock (see file-lock.ts), opens the file (creating it, mode
+ * 0600) and continues its chain. Throws LockHeldError when another live process writes the file
+ * (two writers would interleave two chains, which `keyhold audit verify` reports as tampering),
  * AuditFileError when the file cannot be opened or its last record is damaged.
  */
 export async function openAuditFile(path: string): Promise<AuditFile> {
+  let lock: FileLock
+  try {
+    lock = acquireFileLock(auditLockPath(path), { holder: 'keyhold server', what: `audit file '${path}'` })
+  } catch (err) {
+    if (err instanceof LockHeldError) throw err
+    throw new AuditFileError(`cannot open audit file '${path}': ${(err as Error).message}`, { cause: err })
+  }
   let handle: FileHandle
   try {
     handle = await open(path, 'a+', 0o600)
   } catch (err) {
+    lock.release()
     throw new AuditFileError(`cannot open audit file '${path}': ${(err as Error).message}`, { cause: err })
   }
   try {
-    return new AuditFile(path, handle, await readChainState(handle, path))
+    return new AuditFile(path, handle, await readChainState(handle, path), lock)
   } catch (err) {
     await handle.close().catch(() => undefined)
+    lock.release()
     throw err
   }
 }

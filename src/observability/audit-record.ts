@@ -37,23 +37,34 @@ export interface AuditRecord {
 export interface AuditEvent {
   time: string
   request: { ip: string; method: string; path: string; identity: string }
-  response: { code: number; time: number }
+  /** `time`: whole milliseconds, as KES; `time_us`: the same in whole microseconds (ours). */
+  response: { code: number; time: number; time_us: number }
   decision: AuditDecision
   policy?: string
   message?: string
 }
 
 /**
- * toAuditEvent turns a record into its JSON form. Throws nothing.
- *
- * `response.time` is in milliseconds, as KES HEAD writes it; we keep fractions to the microsecond
- * because a KMS answers most requests in well under one millisecond.
+ * The `response` times of a record: `time` in whole milliseconds, truncated, exactly as KES HEAD
+ * writes it (`ResponseTime.Milliseconds()`, an int64): kms-go decodes it into a Go integer and a
+ * fraction (`4.077`) fails the first event and ends its stream. A KMS answers most requests in
+ * well under a millisecond, so `time_us` keeps the figure in whole microseconds; clients that
+ * decode strictly ignore an unknown member. Files written before this change held fractional
+ * `time`s: `keyhold audit verify` hashes the bytes as written, so they still verify.
  */
+function responseTimes(ms: number): { time: number; time_us: number } {
+  // Truncated like Go's Duration.Milliseconds/Microseconds, from whole nanoseconds so that float
+  // noise (4.077 * 1000 = 4076.9999…) cannot take a microsecond off.
+  const ns = Number.isFinite(ms) && ms > 0 ? Math.round(ms * 1e6) : 0
+  return { time: Math.trunc(ns / 1e6), time_us: Math.trunc(ns / 1e3) }
+}
+
+/** toAuditEvent turns a record into its JSON form. Throws nothing. */
 export function toAuditEvent(record: AuditRecord): AuditEvent {
   const event: AuditEvent = {
     time: record.time.toISOString(),
     request: { ip: record.ip, method: record.method, path: record.path, identity: record.identity },
-    response: { code: record.status, time: Math.round(record.responseMs * 1000) / 1000 },
+    response: { code: record.status, ...responseTimes(record.responseMs) },
     decision: record.decision,
   }
   if (record.policy) event.policy = record.policy
@@ -88,10 +99,10 @@ function isoTime(d: Date): string {
  */
 export function auditJson(record: AuditRecord): string {
   const s = JSON.stringify
-  const t = Math.round(record.responseMs * 1000) / 1000
+  const t = responseTimes(record.responseMs)
   let json =
     `{"time":"${isoTime(record.time)}","request":{"ip":${s(record.ip)},"method":${s(record.method)},"path":${s(record.path)},` +
-    `"identity":${s(record.identity)}},"response":{"code":${s(record.status)},"time":${s(t)}},"decision":${s(record.decision)}`
+    `"identity":${s(record.identity)}},"response":{"code":${s(record.status)},"time":${s(t.time)},"time_us":${s(t.time_us)}},"decision":${s(record.decision)}`
   if (record.policy) json += `,"policy":${s(record.policy)}`
   if (record.message) json += `,"message":${s(record.message)}`
   return `${json}}`

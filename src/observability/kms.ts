@@ -52,6 +52,8 @@ export interface KmsObservability {
     requestWrappers: Middleware[]
     extraHandlers: ExtraHandlers
   }
+  /** Ends the live log streams (`/v1/log/*`): a stopping server must not wait for them. Throws nothing. */
+  endStreams(): void
   /** Flushes and closes the audit writer. Idempotent; throws nothing. */
   close(): Promise<void>
 }
@@ -99,6 +101,10 @@ export async function createKmsObservability(config: Pick<ServerConfig, 'log'>, 
         logError: (req, res) => streamLog(errors.hub, req.raw, res),
       },
     }),
+    endStreams: () => {
+      audit.hub.endAll()
+      errors.hub.endAll()
+    },
     close: () => audit.close(),
   }
 }

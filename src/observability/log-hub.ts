@@ -16,6 +16,7 @@ export type LogListener = (line: string) => void
 /** LogHub broadcasts log events to its subscribers. Throws nothing. */
 export class LogHub {
   readonly #listeners = new Set<LogListener>()
+  readonly #enders = new Map<LogListener, () => void>()
   #onCount: ((count: number) => void) | undefined
   #tap: LogListener | undefined
 
@@ -60,13 +61,23 @@ export class LogHub {
     for (const fn of this.#listeners) fn(line)
   }
 
-  /** subscribe adds a listener and returns the function that removes it. */
-  subscribe(fn: LogListener): () => void {
+  /**
+   * subscribe adds a listener and returns the function that removes it. `end`, if given, is how
+   * {@link endAll} ends this subscriber's stream.
+   */
+  subscribe(fn: LogListener, end?: () => void): () => void {
     this.#listeners.add(fn)
+    if (end !== undefined) this.#enders.set(fn, end)
     this.#onCount?.(this.#listeners.size)
     return () => {
+      this.#enders.delete(fn)
       if (this.#listeners.delete(fn)) this.#onCount?.(this.#listeners.size)
     }
+  }
+
+  /** endAll ends every subscriber's stream (a stopping server: they would never finish). Throws nothing. */
+  endAll(): void {
+    for (const end of [...this.#enders.values()]) end()
   }
 }
 
@@ -90,7 +101,7 @@ export function streamLog(hub: LogHub, req: IncomingMessage, res: ServerResponse
         return
       }
       res.write(line)
-    })
+    }, () => res.end())
     const done = (): void => {
       unsubscribe()
       resolve()

@@ -13,6 +13,8 @@ export type Channel = 'audit' | 'error'
 export type WorkerMessage =
   /** The worker's server listens. */
   | { t: 'keyhold:ready'; port: number }
+  /** The worker's server could not start (a busy port, say): `message` is the one line to show. */
+  | { t: 'keyhold:start-failed'; message: string }
   /**
    * Audit events for the primary's writer, in order: each serialised by `JSON.stringify`, joined
    * by '\n'. One string per message is cheaper to send and receive than an array of objects, and

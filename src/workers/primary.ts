@@ -75,6 +75,10 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   const ready = new Promise<number>((res, rej) => ((resolveReady = res), (rejectReady = rej)))
   ready.catch(() => undefined)
   let readyCount = 0
+  // A worker gets SIGHUP only once it listens: before that it has no handler and the signal
+  // would kill it. One still starting when a reload comes gets it as soon as it is ready.
+  const listening = new Set<number>()
+  const hupWhenReady = new Set<number>()
   let resolveClosed!: () => void
   const closed = new Promise<void>((res) => (resolveClosed = res))
 
@@ -97,7 +101,13 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
     switch (msg.t) {
       case 'keyhold:ready':
         keys.serving(worker.id)
+        listening.add(worker.id)
+        if (hupWhenReady.delete(worker.id)) worker.process.kill('SIGHUP')
         if (++readyCount === options.workers) resolveReady(msg.port)
+        return
+      case 'keyhold:start-failed':
+        if (!started()) failStart(msg.message)
+        else log(`keyhold: worker ${worker.process.pid} could not start: ${msg.message}`)
         return
       case 'keyhold:audit':
         writer.write(msg.json)
@@ -146,6 +156,14 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
       if ([...live()].length === 0) void finish()
       return
     }
+    listening.delete(worker.id)
+    hupWhenReady.delete(worker.id)
+    if (!started() && signal === null) {
+      // The worker's own reason (start-failed) may still be in the pipe: give it a moment to win.
+      const reason = `worker ${worker.process.pid} exited (code ${code}) before listening`
+      setTimeout(() => failStart(reason), 100).unref()
+      return
+    }
     const now = Date.now()
     crashes.push(now)
     while (crashes.length > 0 && crashes[0]! < now - CRASH_WINDOW_MS) crashes.shift()
@@ -165,6 +183,17 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
     }, options.restartDelayMs ?? 200).unref()
   }
   cluster.on('exit', onExit)
+
+  // Until every first-generation worker listens, a failing worker fails the whole start: its
+  // siblings would fail the same way (a busy port), and a server that does not listen must exit
+  // non-zero rather than look up to systemd or Docker while its workers are replaced forever.
+  const started = (): boolean => readyCount >= options.workers
+  const failStart = (message: string): void => {
+    if (stopping) return
+    process.exitCode = 1
+    rejectReady(new Error(message))
+    void shutdown()
+  }
 
   let finishing: Promise<void> | undefined
   const finish = (): Promise<void> => {
@@ -192,7 +221,10 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   }
 
   const reload = (): void => {
-    for (const w of live()) w.process.kill('SIGHUP')
+    for (const w of live()) {
+      if (listening.has(w.id)) w.process.kill('SIGHUP')
+      else hupWhenReady.add(w.id)
+    }
   }
 
   if (options.handleSignals) {

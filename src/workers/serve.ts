@@ -5,13 +5,14 @@
  * @module
  */
 import cluster from 'node:cluster'
+import { prepareKeystore } from '../config/keystore.js'
 import { sharedKeystoreWarning } from '../config/shared-keystore.js'
 import type { ServerConfig } from '../config/types.js'
 import { auditTargetOf, createKmsObservability } from '../observability/kms.js'
 import { startKmsServer } from '../server.js'
 import { resolveWorkerCount, WorkersError } from './index.js'
 import { startPrimary } from './primary.js'
-import { runWorker, type WorkerServer } from './worker.js'
+import { runWorker } from './worker.js'
 
 /** Where the server can be reached, for the banner. */
 export interface Listening {
@@ -34,16 +35,46 @@ function urlOf(config: ServerConfig, port: number): string {
   return `https://${shown.includes(':') ? `[${shown}]` : shown}:${port}`
 }
 
-async function startOne(config: ServerConfig): Promise<WorkerServer & { url: string }> {
+/** ListenError: the server cannot listen on its address; the message is the one line to show. */
+export class ListenError extends Error {
+  constructor(address: string, cause: NodeJS.ErrnoException) {
+    const why = cause.code === 'EADDRINUSE' ? 'the address is already in use' : cause.code === 'EACCES' ? 'permission denied' : cause.message
+    super(`cannot listen on ${address}: ${why}`, { cause })
+    this.name = 'ListenError'
+  }
+}
+
+function isListenError(err: unknown): err is NodeJS.ErrnoException {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  const syscall = (err as NodeJS.ErrnoException | undefined)?.syscall
+  return (syscall === 'listen' || syscall === 'bind') && (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+}
+
+/**
+ * How long a stopping server lets requests in flight finish before it cuts them: well inside the
+ * 10 s after which `docker stop` (and the cluster primary) kill.
+ */
+export const REQUEST_GRACE_MS = 5_000
+
+function cutText(cut: number): string {
+  return `${cut} request(s) still running after ${REQUEST_GRACE_MS / 1000}s were cut`
+}
+
+async function startOne(config: ServerConfig): Promise<{ url: string; port: number; close(): Promise<number> }> {
   const obs = await createKmsObservability(config)
   try {
-    const server = await startKmsServer(config, { handleSignals: true, ...obs.serverOptions() })
+    const server = await startKmsServer(config, { handleSignals: true, ...obs.serverOptions() }).catch((err: unknown) => {
+      throw isListenError(err) ? new ListenError(config.address, err) : err
+    })
     return {
       url: server.url,
       port: server.address.port,
       close: async () => {
-        await server.close()
+        obs.endStreams()
+        const cut = await server.close(REQUEST_GRACE_MS)
         await obs.close()
+        if (cut > 0 && cluster.isWorker) process.stderr.write(`keyhold: worker ${process.pid}: ${cutText(cut)}\n`)
+        return cut
       },
     }
   } catch (err) {
@@ -66,23 +97,30 @@ export async function serveKms(config: ServerConfig, options: ServeKmsOptions): 
   const shared = sharedKeystoreWarning(config)
   if (shared !== undefined) process.stderr.write(`${shared}\n`)
   if (workers > 1) {
+    await prepareKeystore(config.keystore)
     const primary = await startPrimary({ workers, audit: auditTargetOf(config), handleSignals: true })
-    const port = await primary.ready.catch((err: unknown) => {
-      throw new WorkersError(`workers did not start: ${(err as Error).message}`)
+    const port = await primary.ready.catch(async (err: unknown) => {
+      await primary.closed // the other workers stopped and the audit flushed: then one line, exit 1
+      throw new WorkersError((err as Error).message)
     })
     process.stdout.write(options.banner({ url: urlOf(config, port), port, workers }))
     await primary.closed
+    // The workers finished their requests (or reported what they cut) and the primary flushed the audit log.
+    if (!process.exitCode) process.stderr.write('keyhold: stopped: workers finished their requests, audit log flushed\n')
     return
   }
   const server = await startOne(config)
   process.stdout.write(options.banner({ url: server.url, port: server.port, workers: 1 }))
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (sig: NodeJS.Signals): void => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
-      void server.close().then(resolve, resolve)
+      resolve(sig)
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+  // Stop accepting, let requests in flight finish, flush the audit log: then one line.
+  const cut = await server.close()
+  process.stderr.write(`keyhold: stopped on ${signal}: ${cut > 0 ? cutText(cut) : 'requests in flight finished'}, audit log flushed\n`)
 }

@@ -10,18 +10,31 @@ import { installWorkerLink } from './worker-link.js'
 export interface WorkerServer {
   /** The port it listens on (shared by all workers). */
   port: number
-  /** Stops accepting, finishes in-flight requests, releases everything. */
-  close(): Promise<void>
+  /** Stops accepting, finishes in-flight requests, releases everything (what it resolves with is not used). */
+  close(): Promise<unknown>
 }
 
 /**
  * runWorker starts the server in this cluster worker. The hooks are installed before `start`
- * runs, so the server's audit log, metrics and log streams are cluster-wide. Rejects when
- * `start` does (the worker then exits and the primary replaces it).
+ * runs, so the server's audit log, metrics and log streams are cluster-wide. When `start`
+ * throws, the worker sends the primary its message and exits with code 1. Throws nothing.
  */
 export async function runWorker(start: () => Promise<WorkerServer>): Promise<void> {
   const link = installWorkerLink()
-  const server = await start()
+  let server: WorkerServer
+  try {
+    server = await start()
+  } catch (err) {
+    // The primary reports it once for all workers (each would hit the same busy port) and stops;
+    // printing it here would repeat it per worker. Exit once the message is on its way.
+    const message = err instanceof Error ? err.message : String(err)
+    await new Promise<void>((resolve) => {
+      if (process.send === undefined) resolve()
+      else process.send({ t: 'keyhold:start-failed', message }, undefined, {}, () => resolve())
+    })
+    if (process.connected) process.disconnect()
+    process.exit(1)
+  }
   let stopping = false
   const stop = (): void => {
     if (stopping) return

@@ -77,7 +77,7 @@ describe('FileKeyStore crash safety', () => {
     for (const d of dirs) {
       const entries = await readdir(d)
       const names = entries.filter((e) => !e.startsWith('.'))
-      for (const e of entries) if (e.startsWith('.')) expect(e).toMatch(/^\.keyhold-tmp-[0-9a-f]{24}$/)
+      for (const e of entries) if (e.startsWith('.')) expect(e).toMatch(/^\.keyhold-tmp-[0-9a-f]{8}-\d+-[0-9a-f]{24}$/)
       for (const name of names) {
         // Every visible key decodes whole: a truncated or empty file would throw here.
         const k = decodeKeyVersion(await readFile(join(d, name)))

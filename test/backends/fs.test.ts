@@ -1,5 +1,7 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FileKeyStore } from '../../backends/fs.js'
@@ -69,15 +71,26 @@ describe('FileKeyStore', () => {
     })
   }
 
-  it('removes leftover temp files on open and never lists dot files', async () => {
+  it('removes temp files no live writer owns on open and never lists dot files', async () => {
+    const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
+    const rand = '0123456789abcdef01234567'
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!
+    const dead = `.keyhold-tmp-${host}-${deadPid}-${rand}`
+    const live = `.keyhold-tmp-${host}-${process.ppid}-${rand}` // a writer that is still running
+    const otherHost = `.keyhold-tmp-ffffffff-${deadPid}-${rand}` // its PID means nothing here
+    const oldLegacy = '.keyhold-tmp-0123456789abcdef'
+    const freshLegacy = '.keyhold-tmp-fedcba9876543210'
     await store.create('real', bytes('v'), signal())
-    await writeFile(join(dir, '.keyhold-tmp-0123456789abcdef'), 'partial')
-    await writeFile(join(dir, '.keep'), '')
+    for (const f of [dead, live, otherHost, oldLegacy, freshLegacy, '.keep']) await writeFile(join(dir, f), 'partial')
+    const longAgo = new Date(Date.now() - 11 * 60_000)
+    await utimes(join(dir, oldLegacy), longAgo, longAgo)
     expect((await store.list('', 0, signal())).names).toEqual(['real'])
 
     const reopened = await FileKeyStore.open(dir)
-    expect((await readdir(dir)).sort()).toEqual(['.keep', 'real'])
+    expect((await readdir(dir)).sort()).toEqual([freshLegacy, live, otherHost, '.keep', 'real'].sort())
     expect(await reopened.get('real', signal())).toEqual(bytes('v'))
+    await FileKeyStore.open(dir, { sweep: false })
+    expect(await readdir(dir)).toHaveLength(5)
   })
 
   it('leaves no temp file behind after a create, a failed create or a duplicate', async () => {

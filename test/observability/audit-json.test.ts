@@ -46,3 +46,24 @@ describe('auditJson', () => {
     expect(() => auditJson({ ...base, time: new Date(Number.NaN) })).toThrow(RangeError)
   })
 })
+
+describe('audit event response times', () => {
+  it('writes response.time in whole milliseconds, truncated as KES, and time_us beside it', () => {
+    const cases: [number, number, number][] = [
+      [4.077, 4, 4077],
+      [0.41234, 0, 412],
+      [0.9996, 0, 999],
+      [12, 12, 12000],
+      [0, 0, 0],
+      [1e-7, 0, 0],
+      [123456.7891234, 123456, 123456789],
+    ]
+    for (const [responseMs, time, timeUs] of cases) {
+      const json = auditJson({ ...base, responseMs })
+      expect(json).toContain(`"response":{"code":200,"time":${time},"time_us":${timeUs}}`)
+      const event = JSON.parse(json) as { response: { time: number; time_us: number } }
+      expect(Number.isInteger(event.response.time)).toBe(true)
+      expect(Number.isInteger(event.response.time_us)).toBe(true)
+    }
+  })
+})

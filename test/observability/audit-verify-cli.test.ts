@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { runAuditCommand } from '../../src/cli/commands/audit.js'
 import { openAuditFile } from '../../src/observability/audit-file.js'
+import { auditJson } from '../../src/observability/audit-record.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'keyhold-verify-'))
 
@@ -57,6 +58,24 @@ describe('keyhold audit verify', () => {
     const reordered = join(dir, 'reordered.log')
     writeFileSync(reordered, [...lines.slice(0, 9), lines[2], ''].join('\n'))
     expect(await run('verify', reordered)).toMatchObject({ code: 1, err: expect.stringContaining('line 10: record 3 out of order') })
+  })
+
+  it('verifies a file begun with fractional response times and continued with whole milliseconds', async () => {
+    const path = join(dir, 'mixed.log')
+    // What servers before the whole-millisecond change wrote.
+    const old = await openAuditFile(path)
+    old.appendJson('{"time":"2026-01-01T00:00:00.000Z","request":{"ip":"127.0.0.1","method":"PUT","path":"/v1/key/create/a","identity":""},"response":{"code":200,"time":4.077},"decision":"admin"}')
+    old.appendJson('{"time":"2026-01-01T00:00:01.000Z","request":{"ip":"127.0.0.1","method":"GET","path":"/v1/key/describe/a","identity":""},"response":{"code":200,"time":0.412},"decision":"admin"}')
+    await old.close()
+    const current = await openAuditFile(path)
+    current.appendJson(auditJson({ time: new Date(), method: 'GET', path: '/v1/key/describe/a', identity: '', ip: '127.0.0.1', status: 200, responseMs: 4.077, decision: 'admin' }))
+    await current.close()
+    const text = readFileSync(path, 'utf8')
+    expect(text).toContain('"response":{"code":200,"time":4.077}')
+    expect(text).toContain('"response":{"code":200,"time":4,"time_us":4077}')
+    const r = await run('verify', path)
+    expect(r).toMatchObject({ code: 0, err: '' })
+    expect(r.out).toMatch(/^OK: 3 records/)
   })
 
   it('fails cleanly on a missing file and on bad usage', async () => {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfigFile } from '../../config/load.js'
@@ -90,7 +90,16 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   // serveKms (src/workers) adds the observability, runs N workers and waits for SIGINT/SIGTERM.
   if (args.dev) {
     const dev = await devConfig(args.addr ?? DEFAULT_ADDRESS)
-    await serveKms(dev.config, { workers: args.workers, banner: (at) => devBanner(at, dev) })
+    // The certificates and client key are for this run only: remove them however we stop
+    // (the exit hook covers process.exit and uncaught errors; only SIGKILL leaves them).
+    const removeDir = (): void => rmSync(dev.dir, { recursive: true, force: true })
+    process.once('exit', removeDir)
+    try {
+      await serveKms(dev.config, { workers: args.workers, banner: (at) => devBanner(at, dev) })
+    } finally {
+      removeDir()
+      process.off('exit', removeDir)
+    }
   } else {
     let config = loadConfigFile(args.config!)
     if (args.addr !== undefined) config = { ...config, address: args.addr }
@@ -144,7 +153,7 @@ function devBanner(at: Listening, dev: DevSetup): string {
   Endpoint   ${url}
   Admin key  ${dev.apiKey}
   Identity   ${dev.config.admin}
-  Files      ${dev.dir}  (server.crt, client.crt, client.key for curl)
+  Files      ${dev.dir}  (server.crt, client.crt, client.key for curl; removed on exit)
 
 Try it with curl:
   curl --cacert ${dev.serverCert} --cert ${dev.clientCert} --key ${dev.clientKey} -X POST ${url}/v1/key/create/my-key

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { readdirSync } from 'node:fs'
+import { mkdirSync, readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { acquireFileLock, type FileLock } from '../../lib/file-lock.js'
 import { certsPollMs, startCertReloader } from '../../s3/cert-reload.js'
 import { SharedKms } from '../../s3/kms/shared.js'
 import type { S3ServerOptions } from '../../s3/options.js'
@@ -43,6 +44,9 @@ Environment:
                        How often the certs dir and the KMS client certificate files are checked for
                        changes (default 60s; e.g. 500ms, 5m; off disables). SIGHUP reloads at once.
 `
+
+/** The lock file that makes one server the only one on a data directory (see src/lib/file-lock.ts). */
+export const DATA_DIR_LOCK = 'keyhold-s3.lock'
 
 const DEV_USER = 'minioadmin'
 const DEV_PASSWORD = 'minioadmin'
@@ -120,6 +124,16 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const dataDir = resolve(parsed.dataDir)
   const certsDir = resolve(String(flags.get('--certs-dir') ?? join(homedir(), '.keyhold-s3', 'certs')))
   const log = (m: string): void => io.stderr(`keyhold-s3: ${m}\n`)
+  // Before anything touches the data dir: a second server's start-up recovery would delete the
+  // first one's unfinished uploads, and two writers would race on every object.
+  let lock: FileLock
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    lock = acquireFileLock(join(dataDir, DATA_DIR_LOCK), { holder: 'keyhold-s3 server', what: `data directory '${dataDir}'` })
+  } catch (err) {
+    io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
+    return 1
+  }
   const plugins: PluginResult[] = []
   const kms = new SharedKms(env, { certsDir })
   let server: Awaited<ReturnType<typeof createS3Server>>
@@ -149,6 +163,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
     for (const p of plugins) await p.close?.().catch(() => undefined)
     await kms.close()
+    lock.release()
     return 1
   }
   const tryIt = env.KEYHOLD_S3_TRY_IT === 'off' ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
@@ -163,6 +178,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   await server.close()
   for (const p of plugins) await p.close?.().catch(() => undefined)
   await kms.close()
+  lock.release()
   return 0
 }
 
