@@ -70,7 +70,7 @@ describe.skipIf(!hasGo)("Go's net/http with kms-go's transport against --workers
     expect(steps.get('audit-open')!.value).toEqual({ proto: 'HTTP/2.0', content_type: 'application/x-ndjson' })
     expect(steps.get('self')!.value).toMatchObject({ identity: app.identity })
     expect(steps.get('generate-decrypt')!.value).toEqual({ pairs: 64 })
-    expect(steps.get('audit-events')!.value).toMatchObject({ events: 128 })
+    expect(steps.get('audit-events')!.value).toMatchObject({ events: 128, time_decodes_as_duration: true })
     const summary = steps.get('summary')!.value as { protos: Record<string, number>; tcp_dials: number }
     // Every call on HTTP/2, multiplexed: 16 concurrent callers, one TCP connection.
     expect(Object.keys(summary.protos)).toEqual(['HTTP/2.0'])
