@@ -66,7 +66,7 @@ export async function deleteObjects(ctx: Ctx): Promise<void> {
     try {
       const problem = versionId === undefined ? undefined : uuidProblem(versionId)
       if (problem !== undefined) throw s3err('NoSuchVersion', `The specified version does not exist. (${problem})`)
-      await authorize(ctx, 'DeleteObject', { key })
+      await authorize(ctx, 'DeleteObject', { key, versionId })
       const outcome = removeObject(ctx, bucket, key, versionId)
       if (!quiet) results.push(['Deleted', deletedEntry(key, versionId, outcome)])
     } catch (err) {
