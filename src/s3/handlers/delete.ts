@@ -58,11 +58,14 @@ export async function deleteObjects(ctx: Ctx): Promise<void> {
   const quiet = String(doc.Quiet ?? 'false').toLowerCase() === 'true'
   const objects = doc.Object
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw s3err('MalformedXML')
+  // Every entry is checked before any is acted on: a malformed document deletes nothing.
+  const entries = (objects as Array<Record<string, unknown>>).map(({ Key: key, VersionId: version }) => {
+    // A VersionId with child elements is no version id: refuse the document rather than delete the latest.
+    if (typeof key !== 'string' || key === '' || (version !== undefined && typeof version !== 'string')) throw s3err('MalformedXML')
+    return { key, versionId: version === undefined || version === '' ? undefined : version }
+  })
   const results: XNode[] = []
-  for (const entry of objects as Array<Record<string, unknown>>) {
-    const key = entry.Key
-    if (typeof key !== 'string' || key === '') throw s3err('MalformedXML')
-    const versionId = typeof entry.VersionId === 'string' && entry.VersionId !== '' ? entry.VersionId : undefined
+  for (const { key, versionId } of entries) {
     try {
       const problem = versionId === undefined ? undefined : uuidProblem(versionId)
       if (problem !== undefined) throw s3err('NoSuchVersion', `The specified version does not exist. (${problem})`)

@@ -54,12 +54,16 @@ export function getBucketVersioning(ctx: Ctx): Promise<void> {
 
 /**
  * putBucketVersioning serves PutBucketVersioning: Enabled or Suspended (a bucket never goes back to unversioned).
- * Throws S3Error NoSuchBucket, MalformedXML, EntityTooLarge, or IllegalVersioningConfigurationException with
+ * Throws S3Error NoSuchBucket, MalformedXML (also past 1 MiB), or IllegalVersioningConfigurationException with
  * MinIO's text for any other status.
  */
 export async function putBucketVersioning(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
-  const doc = parseXml(await readSmallBody(ctx, MAX_CONFIG_BYTES), 'VersioningConfiguration')
+  // MinIO reads at most 1 MiB and parses that: a longer body is malformed XML, not a too-large entity.
+  const body = await readSmallBody(ctx, MAX_CONFIG_BYTES).catch((err: unknown) => {
+    throw err instanceof S3Error && err.code === 'EntityTooLarge' ? s3err('MalformedXML') : err
+  })
+  const doc = parseXml(body, 'VersioningConfiguration')
   const status = doc.Status ?? ''
   if (typeof status !== 'string') throw s3err('MalformedXML')
   if (status !== 'Enabled' && status !== 'Suspended') {

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS object_versions(
   mtime INTEGER NOT NULL, multipart INTEGER NOT NULL, meta TEXT NOT NULL, checksum TEXT, internal TEXT,
   delete_marker INTEGER NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS object_versions_by_id ON object_versions(bucket, key, version_id);
-CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions(bucket, key, seq);
+CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions(bucket, key, seq DESC);
 CREATE TABLE IF NOT EXISTS pending_blobs(blob TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS garbage_blobs(blob TEXT PRIMARY KEY) WITHOUT ROWID;
 `

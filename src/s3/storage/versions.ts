@@ -175,13 +175,16 @@ export function seqOf(meta: MetaStore, bucket: string, key: string, versionId: s
  * first (object versions and delete markers interleaved). Throws only on database errors.
  */
 export function listVersions(meta: MetaStore, bucket: string, prefix: string, after: VersionCursor, limit: number): VersionRow[] {
+  // Three index range scans, each bounded by limit, merged: never a sort of the whole bucket.
   const rows = meta.db.prepare(`SELECT * FROM (
-      SELECT ${COLUMNS}, 0 AS delete_marker, ${CURRENT_SEQ} AS seq, 1 AS is_latest FROM objects
-        WHERE bucket = @bucket AND key >= @prefix
+      SELECT * FROM (SELECT ${COLUMNS}, 0 AS delete_marker, ${CURRENT_SEQ} AS seq, 1 AS is_latest FROM objects
+        WHERE bucket = @bucket AND key >= @prefix AND key > @key ORDER BY key LIMIT @limit)
       UNION ALL
-      SELECT ${COLUMNS}, delete_marker, seq, ${IS_LATEST_SQL} AS is_latest FROM object_versions v
-        WHERE v.bucket = @bucket AND v.key >= @prefix)
-    WHERE key > @key OR (key = @key AND seq < @seq)
+      SELECT * FROM (SELECT ${COLUMNS}, delete_marker, seq, ${IS_LATEST_SQL} AS is_latest FROM object_versions v
+        WHERE v.bucket = @bucket AND v.key = @key AND v.seq < @seq ORDER BY v.seq DESC LIMIT @limit)
+      UNION ALL
+      SELECT * FROM (SELECT ${COLUMNS}, delete_marker, seq, ${IS_LATEST_SQL} AS is_latest FROM object_versions v
+        WHERE v.bucket = @bucket AND v.key >= @prefix AND v.key > @key ORDER BY v.key, v.seq DESC LIMIT @limit))
     ORDER BY key, seq DESC LIMIT @limit`)
     .all({ bucket, prefix, key: after.key, seq: after.seq ?? -1, limit }) as RawVersion[]
   return rows.map(toVersion)
