@@ -165,7 +165,7 @@ export interface VersionCursor {
   seq: number | undefined
 }
 
-/** seqOf finds where a version sorts among its key's versions (for version-id-marker); undefined when unknown. */
+/** seqOf finds where a version sorts among its key's versions (for version-id-marker); undefined when unknown. Throws only on database errors. */
 export function seqOf(meta: MetaStore, bucket: string, key: string, versionId: string): number | undefined {
   return getVersion(meta, bucket, key, versionId)?.seq
 }
