@@ -21,6 +21,8 @@ export const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<
   alias: { summary: 'Set an alias: alias set ALIAS URL ACCESS_KEY SECRET_KEY.', load: async () => (await import('./s3/alias.js')).aliasCommand },
   encrypt: { summary: 'Bucket default encryption: encrypt set sse-kms KEY ALIAS/BUCKET.', load: async () => (await import('./s3/encrypt.js')).encryptCommand },
   stat: { summary: 'Show an object\'s metadata and encryption: stat ALIAS/BUCKET/OBJECT.', load: async () => (await import('./s3/stat.js')).statCommand },
+  version: { summary: 'Bucket versioning like mc version: version enable|suspend|info ALIAS/BUCKET.', load: async () => (await import('./s3/versions.js')).versionCommand },
+  ls: { summary: 'List every version and delete marker: ls --versions ALIAS/BUCKET[/PREFIX].', load: async () => (await import('./s3/versions.js')).lsCommand },
   admin: { summary: 'Administration like mc admin: user, user svcacct, group, policy, kms key status.', load: async () => (await import('./s3/admin.js')).adminCommand },
 }
 

@@ -13,6 +13,7 @@ export type S3Operation =
   | 'HeadBucket'
   | 'GetBucketLocation'
   | 'GetBucketVersioning'
+  | 'PutBucketVersioning'
   | 'ListObjects'
   | 'ListObjectsV2'
   | 'ListObjectVersions'
@@ -44,6 +45,7 @@ export type S3Action =
   | 's3:ListBucket'
   | 's3:GetBucketLocation'
   | 's3:GetBucketVersioning'
+  | 's3:PutBucketVersioning'
   | 's3:ListBucketVersions'
   | 's3:ListBucketMultipartUploads'
   | 's3:PutObject'
@@ -65,6 +67,7 @@ export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
   HeadBucket: 's3:ListBucket',
   GetBucketLocation: 's3:GetBucketLocation',
   GetBucketVersioning: 's3:GetBucketVersioning',
+  PutBucketVersioning: 's3:PutBucketVersioning',
   ListObjects: 's3:ListBucket',
   ListObjectsV2: 's3:ListBucket',
   ListObjectVersions: 's3:ListBucketVersions',

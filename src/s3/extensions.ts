@@ -61,6 +61,8 @@ export interface AuthzRequest {
    * `s3:x-amz-server-side-encryption`, `s3:x-amz-copy-source`, `s3:x-amz-metadata-directive`, ...
    */
   conditions: Record<string, string[]>
+  /** The object version the request names (`versionId`), when it names one. */
+  versionId?: string
 }
 
 /**

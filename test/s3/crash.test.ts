@@ -1,17 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createCipheriv, createHash } from 'node:crypto'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { Agent } from 'node:https'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import {
-  CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ROOT_PASSWORD, ROOT_USER } from '../helpers/s3.js'
-import { testPki, type TestPki } from '../helpers/pki.js'
+import { testPki } from '../helpers/pki.js'
+import { processClient, startS3Process, writeCerts } from '../helpers/s3-process.js'
 
 const work = mkdtempSync(join(tmpdir(), 'keyhold-s3-crash-'))
 const procs: ChildProcess[] = []
@@ -20,28 +19,6 @@ afterAll(() => {
   for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL')
   rmSync(work, { recursive: true, force: true })
 })
-
-/** start runs `keyhold-s3 server` as a real process and resolves its URL from the banner. */
-function start(dataDir: string, certsDir: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['bin/keyhold-s3.js', 'server', dataDir, '--address', '127.0.0.1:0', '--certs-dir', certsDir], {
-    env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', MINIO_ROOT_USER: ROOT_USER, MINIO_ROOT_PASSWORD: ROOT_PASSWORD },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  procs.push(proc)
-  return new Promise((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000)
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString()
-      const m = /serving the S3 API at (https:\/\/\S+)/.exec(out)
-      if (m !== null) {
-        clearTimeout(timer)
-        resolve({ proc, url: m[1]! })
-      }
-    })
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)))
-  })
-}
 
 /** Deterministic content for (key, version): whoever reads it back can check it is whole. */
 function content(key: string, version: number, size: number): Buffer {
@@ -57,24 +34,13 @@ function sizeOf(key: string, version: number): number {
   return n % 3 === 0 ? 0 : n % (3 * 1024 * 1024)
 }
 
-function client(url: string, pki: TestPki): S3Client {
-  return new S3Client({
-    endpoint: url, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
-    credentials: { accessKeyId: ROOT_USER, secretAccessKey: ROOT_PASSWORD },
-    requestHandler: { httpsAgent: new Agent({ ca: pki.ca.certPem, keepAlive: true }) },
-  })
-}
-
 describe('crash safety', () => {
   it('kill -9 during concurrent uploads leaves every listed object whole', async () => {
     const pki = await testPki()
-    const certsDir = join(work, 'certs')
-    mkdirSync(certsDir)
-    copyFileSync(pki.server.certFile, join(certsDir, 'public.crt'))
-    copyFileSync(pki.server.keyFile, join(certsDir, 'private.key'))
+    const certsDir = writeCerts(pki, join(work, 'certs'))
     const dataDir = join(work, 'data')
-    const first = await start(dataDir, certsDir)
-    const s3 = client(first.url, pki)
+    const first = await startS3Process(dataDir, certsDir, procs)
+    const s3 = processClient(first.url, pki)
     await s3.send(new CreateBucketCommand({ Bucket: 'crash' }))
     let stop = false
     let completed = 0
@@ -106,8 +72,8 @@ describe('crash safety', () => {
     s3.destroy()
     expect(completed).toBeGreaterThan(0)
 
-    const second = await start(dataDir, certsDir)
-    const s3b = client(second.url, pki)
+    const second = await startS3Process(dataDir, certsDir, procs)
+    const s3b = processClient(second.url, pki)
     const listed = await s3b.send(new ListObjectsV2Command({ Bucket: 'crash' }))
     const objects = listed.Contents ?? []
     expect(objects.length).toBeGreaterThan(0)

@@ -1,6 +1,6 @@
 /**
  * Bucket operations: ListBuckets, CreateBucket (name rules), DeleteBucket (only when empty), HeadBucket,
- * GetBucketLocation, GetBucketVersioning, and bucket subresources served by extensions.
+ * GetBucketLocation, and bucket subresources served by extensions.
  *
  * @module
  */
@@ -86,13 +86,6 @@ export function getBucketLocation(ctx: Ctx): Promise<void> {
   requireBucket(ctx)
   const region = ctx.core.region === 'us-east-1' ? '' : ctx.core.region
   sendXml(ctx, xmlDocument(['LocationConstraint', region]))
-  return Promise.resolve()
-}
-
-/** getBucketVersioning serves GetBucketVersioning: versioning is never enabled. */
-export function getBucketVersioning(ctx: Ctx): Promise<void> {
-  requireBucket(ctx)
-  sendXml(ctx, xmlDocument(['VersioningConfiguration', []]))
   return Promise.resolve()
 }
 

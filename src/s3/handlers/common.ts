@@ -8,6 +8,7 @@ import { s3err } from '../errors.js'
 import type { WriteContext, WriteOperation, WritePlan } from '../extensions.js'
 import type { Ctx } from '../http/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
+import { NULL_VERSION } from '../storage/versions.js'
 
 /** requireBucket throws S3Error NoSuchBucket unless ctx.bucket exists; returns its name. */
 export function requireBucket(ctx: Ctx): string {
@@ -33,14 +34,19 @@ export async function writePlan(
 }
 
 /**
- * commitObject makes an object visible; throws S3Error NoSuchBucket (and removes the new blobs) when the
+ * commitObject makes an object the current version of its key and answers its version id (x-amz-version-id,
+ * unless `null`); returns that version id. Throws S3Error NoSuchBucket (and removes the new blobs) when the
  * bucket was deleted while the bytes were being written.
  */
-export async function commitObject(ctx: Ctx, row: ObjectRow, parts: PartRow[], fromUpload?: string): Promise<void> {
-  if (!ctx.core.meta.putObject(row, parts, fromUpload)) {
+export async function commitObject(ctx: Ctx, row: ObjectRow, parts: PartRow[], fromUpload?: string): Promise<string> {
+  const versionId = ctx.core.meta.putObject(row, parts, fromUpload)
+  if (versionId === false) {
     if (fromUpload === undefined) for (const p of parts) await ctx.core.blobs.abandon(p.blob)
     throw s3err('NoSuchBucket')
   }
+  // MinIO never answers the `null` version id.
+  if (versionId !== NULL_VERSION) ctx.res.setHeader('x-amz-version-id', versionId)
+  return versionId
 }
 
 /** setHeaders copies extra response headers (from crypto plans). */

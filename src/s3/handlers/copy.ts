@@ -17,6 +17,7 @@ import { clientETag } from './etags.js'
 import { loadObject, openStream, readPlan, type OpenedObject } from './get.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
 import { checkConditions } from './range.js'
+import { versionIdOf } from './versioning.js'
 
 /** A readable copy source. */
 export interface CopySource {
@@ -25,17 +26,17 @@ export interface CopySource {
   size: number
 }
 
-/** parseCopySource splits x-amz-copy-source into bucket and key; throws S3Error InvalidArgument. */
-export function parseCopySource(value: string): { bucket: string; key: string } {
+/**
+ * parseCopySource splits x-amz-copy-source into bucket, key and the optional `?versionId=`; throws S3Error
+ * InvalidArgument (no bucket or key, or a version id that is no UUID).
+ */
+export function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
   const q = value.indexOf('?')
-  if (q >= 0) {
-    const version = new URLSearchParams(value.slice(q + 1)).get('versionId')
-    if (version !== null && version !== 'null') throw s3err('NoSuchVersion')
-  }
+  const versionId = q >= 0 ? versionIdOf(new URLSearchParams(value.slice(q + 1)).get('versionId')) : undefined
   const path = safeDecode(q >= 0 ? value.slice(0, q) : value).replace(/^\//, '')
   const slash = path.indexOf('/')
   if (slash <= 0 || slash === path.length - 1) throw s3err('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' })
-  return { bucket: path.slice(0, slash), key: path.slice(slash + 1) }
+  return { bucket: path.slice(0, slash), key: path.slice(slash + 1), versionId }
 }
 
 /**
@@ -43,9 +44,11 @@ export function parseCopySource(value: string): { bucket: string; key: string } 
  * optionally a byte range. Throws S3Error NoSuchBucket/NoSuchKey/AccessDenied/PreconditionFailed/InvalidRange.
  */
 export async function openCopySource(ctx: Ctx, range?: { start: number; end: number }): Promise<CopySource> {
-  const { bucket, key } = parseCopySource(header(ctx.req, 'x-amz-copy-source')!)
+  const { bucket, key, versionId } = parseCopySource(header(ctx.req, 'x-amz-copy-source')!)
   await authorize(ctx, 'GetObject', { bucket, key })
-  const source = loadObject(ctx, bucket, key)
+  const source = loadObject(ctx, bucket, key, versionId)
+  // MinIO answers the version asked for, verbatim, `null` included.
+  if (versionId !== undefined) ctx.res.setHeader('x-amz-copy-source-version-id', versionId)
   checkConditions(ctx.req, await clientETag(ctx, source.obj), source.obj.mtime, 'x-amz-copy-source-')
   if (range !== undefined && range.end >= source.obj.size) {
     throw s3err('InvalidArgument', 'Range specified is not valid for source object of size: ' + source.obj.size)
@@ -68,7 +71,9 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   const src = await openCopySource(ctx)
   const { obj } = src.source
   const sseHeaders = Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-server-side-encryption'))
-  if (obj.bucket === bucket && obj.key === key && directive === 'COPY' && !sseHeaders
+  // Copying a named version onto its own key restores it (MinIO checks srcOpts.VersionID == "").
+  const namedVersion = parseCopySource(header(ctx.req, 'x-amz-copy-source')!).versionId !== undefined
+  if (obj.bucket === bucket && obj.key === key && directive === 'COPY' && !sseHeaders && !namedVersion
     && header(ctx.req, 'x-amz-storage-class') === undefined) {
     src.stream.destroy()
     throw s3err('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.')

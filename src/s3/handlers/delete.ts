@@ -8,19 +8,44 @@ import { readSmallBody } from '../http/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
 import { authorize } from '../http/dispatch.js'
 import { parseXml, xmlDocument, type XNode } from '../xml.js'
+import { deleteLatest, deleteVersion, NULL_VERSION, type DeleteOutcome } from '../storage/versions.js'
 import { requireBucket } from './common.js'
+import { setVersionHeaders, uuidProblem, versionIdOf } from './versioning.js'
 
-/** deleteObject serves DeleteObject: 204 whether or not the key existed (S3 semantics). */
+/**
+ * removeObject deletes a key's current version (a delete marker in a versioned bucket) or, given a version id,
+ * that version for good; returns what happened. Throws only on database errors.
+ */
+function removeObject(ctx: Ctx, bucket: string, key: string, versionId: string | undefined): DeleteOutcome {
+  return versionId === undefined ? deleteLatest(ctx.core.meta, bucket, key) : deleteVersion(ctx.core.meta, bucket, key, versionId)
+}
+
+/**
+ * deleteObject serves DeleteObject: 204 whether or not the key or version existed (S3 semantics), with the
+ * created or removed version's id and x-amz-delete-marker when it is a delete marker. Throws S3Error
+ * NoSuchBucket, InvalidArgument (a version id that is no UUID).
+ */
 export function deleteObject(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
-  const versionId = ctx.query.get('versionId')
-  if (versionId !== undefined && versionId !== 'null') throw s3err('NoSuchVersion')
-  ctx.core.meta.deleteObject(bucket, ctx.key!)
+  const outcome = removeObject(ctx, bucket, ctx.key!, versionIdOf(ctx.query.get('versionId')))
+  setVersionHeaders(ctx.res, outcome.versionId, outcome.deleteMarker)
   sendEmpty(ctx, 204)
   return Promise.resolve()
 }
 
 const MAX_DELETE_KEYS = 1000
+
+/** deletedEntry renders a `<Deleted>` result in MinIO's element order (DeletedObject). */
+function deletedEntry(key: string, versionId: string | undefined, outcome: DeleteOutcome): Array<XNode | undefined> {
+  const marker = outcome.deleteMarker && outcome.versionId !== undefined
+  return [
+    marker ? ['DeleteMarker', true] : undefined,
+    // A marker just created has its own id; a version removed by id names itself.
+    marker && outcome.versionId !== NULL_VERSION ? ['DeleteMarkerVersionId', outcome.versionId!] : undefined,
+    ['Key', key],
+    versionId !== undefined ? ['VersionId', versionId] : undefined,
+  ]
+}
 
 /** deleteObjects serves DeleteObjects; throws S3Error MalformedXML, InvalidRequest (missing Content-MD5/checksum). */
 export async function deleteObjects(ctx: Ctx): Promise<void> {
@@ -33,18 +58,20 @@ export async function deleteObjects(ctx: Ctx): Promise<void> {
   const quiet = String(doc.Quiet ?? 'false').toLowerCase() === 'true'
   const objects = doc.Object
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw s3err('MalformedXML')
+  // Every entry is checked before any is acted on: a malformed document deletes nothing.
+  const entries = (objects as Array<Record<string, unknown>>).map(({ Key: key, VersionId: version }) => {
+    // A VersionId with child elements is no version id: refuse the document rather than delete the latest.
+    if (typeof key !== 'string' || key === '' || (version !== undefined && typeof version !== 'string')) throw s3err('MalformedXML')
+    return { key, versionId: version === undefined || version === '' ? undefined : version }
+  })
   const results: XNode[] = []
-  for (const entry of objects as Array<Record<string, unknown>>) {
-    const key = entry.Key
-    if (typeof key !== 'string' || key === '') throw s3err('MalformedXML')
-    const versionId = typeof entry.VersionId === 'string' ? entry.VersionId : undefined
+  for (const { key, versionId } of entries) {
     try {
-      if (versionId !== undefined && versionId !== 'null') throw s3err('NoSuchVersion')
-      await authorize(ctx, 'DeleteObject', { key })
-      ctx.core.meta.deleteObject(bucket, key)
-      if (!quiet) {
-        results.push(['Deleted', [['Key', key], versionId !== undefined ? ['VersionId', versionId] : undefined]])
-      }
+      const problem = versionId === undefined ? undefined : uuidProblem(versionId)
+      if (problem !== undefined) throw s3err('NoSuchVersion', `The specified version does not exist. (${problem})`)
+      await authorize(ctx, 'DeleteObject', { key, versionId })
+      const outcome = removeObject(ctx, bucket, key, versionId)
+      if (!quiet) results.push(['Deleted', deletedEntry(key, versionId, outcome)])
     } catch (err) {
       const e = err instanceof S3Error ? err : s3err('InternalError')
       results.push(['Error', [['Key', key], versionId !== undefined ? ['VersionId', versionId] : undefined, ['Code', e.code], ['Message', e.message]]])

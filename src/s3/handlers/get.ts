@@ -12,10 +12,12 @@ import type { ReadPlan } from '../extensions.js'
 import { header, type Ctx } from '../http/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { readRange } from '../storage/reader.js'
+import { getVersion, latestDeleteMarker } from '../storage/versions.js'
 import { requireBucket, setHeaders } from './common.js'
 import { clientETag } from './etags.js'
 import { setObjectHeaders } from './object-meta.js'
 import { checkConditions, parseRange } from './range.js'
+import { setVersionHeaders, versionIdOf } from './versioning.js'
 
 /** OpenedObject is an object resolved for reading. */
 export interface OpenedObject {
@@ -23,14 +25,34 @@ export interface OpenedObject {
   parts: PartRow[]
 }
 
-/** loadObject returns an object and its parts; throws S3Error NoSuchBucket / NoSuchKey. */
-export function loadObject(ctx: Ctx, bucket: string, key: string): OpenedObject {
-  const obj = ctx.core.meta.getObject(bucket, key)
+/**
+ * loadObject returns an object (its current version, or the given version) and its parts. Throws S3Error
+ * NoSuchBucket, NoSuchKey (also when the current version is a delete marker), NoSuchVersion, or
+ * MethodNotAllowed for a delete marker named by version id; on a delete marker the response carries
+ * x-amz-delete-marker and its version id, as MinIO answers.
+ */
+export function loadObject(ctx: Ctx, bucket: string, key: string, versionId?: string): OpenedObject {
+  const meta = ctx.core.meta
+  if (versionId !== undefined) {
+    const version = getVersion(meta, bucket, key, versionId)
+    if (version === undefined) {
+      if (!meta.bucketExists(bucket)) throw s3err('NoSuchBucket')
+      throw s3err('NoSuchVersion')
+    }
+    if (version.deleteMarker) {
+      setVersionHeaders(ctx.res, version.versionId, true)
+      throw s3err('MethodNotAllowed')
+    }
+    return { obj: version, parts: meta.parts(version.id) }
+  }
+  const obj = meta.getObject(bucket, key)
   if (obj === undefined) {
-    if (!ctx.core.meta.bucketExists(bucket)) throw s3err('NoSuchBucket')
+    if (!meta.bucketExists(bucket)) throw s3err('NoSuchBucket')
+    const marker = latestDeleteMarker(meta, bucket, key)
+    if (marker !== undefined) setVersionHeaders(ctx.res, marker.versionId, true)
     throw s3err('NoSuchKey')
   }
-  return { obj, parts: ctx.core.meta.parts(obj.id) }
+  return { obj, parts: meta.parts(obj.id) }
 }
 
 /**
@@ -72,7 +94,7 @@ function partRange(o: OpenedObject, partNumber: number): { start: number; end: n
 /** getObject serves GetObject (head = false) and HeadObject (head = true). */
 export async function getObject(ctx: Ctx, head = false): Promise<void> {
   const bucket = requireBucket(ctx)
-  const o = loadObject(ctx, bucket, ctx.key!)
+  const o = loadObject(ctx, bucket, ctx.key!, versionIdOf(ctx.query.get('versionId')))
   const { obj } = o
   // Conditions compare against the ETag the client sees (MinIO decrypts the ETag before checkPreconditions).
   const etag = await clientETag(ctx, obj)
@@ -91,6 +113,7 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
   const plan = await readPlan(ctx, o, head || obj.size === 0 ? undefined : want)
   const res = ctx.res
   setObjectHeaders(res, obj, ctx.query, etag)
+  setVersionHeaders(res, obj.versionId)
   setHeaders(ctx, plan.responseHeaders)
   if (header(ctx.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && obj.checksum !== null && range === undefined) {
     const suffix = obj.checksum.type === 'COMPOSITE' ? `-${o.parts.length}` : ''

@@ -6,16 +6,18 @@
 import type { S3Operation } from '../actions.js'
 import type { Ctx } from '../http/context.js'
 import {
-  createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets, subresource,
+  createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets, subresource,
 } from './buckets.js'
 import { copyObject } from './copy.js'
 import { deleteObject, deleteObjects } from './delete.js'
 import { getObject } from './get.js'
-import { listObjectsV1, listObjectsV2, listObjectVersions } from './list.js'
+import { listObjectsV1, listObjectsV2 } from './list.js'
+import { listObjectVersions } from './list-versions.js'
 import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js'
 import { completeMultipartUpload } from './multipart-complete.js'
 import { listMultipartUploads, listParts } from './multipart-list.js'
 import { putObject } from './put.js'
+import { getBucketVersioning, putBucketVersioning } from './versioning.js'
 
 type Handler = (ctx: Ctx) => Promise<void>
 
@@ -27,6 +29,7 @@ export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, 
   HeadBucket: headBucket,
   GetBucketLocation: getBucketLocation,
   GetBucketVersioning: getBucketVersioning,
+  PutBucketVersioning: putBucketVersioning,
   ListObjects: listObjectsV1,
   ListObjectsV2: listObjectsV2,
   ListObjectVersions: listObjectVersions,

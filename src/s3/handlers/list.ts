@@ -1,5 +1,5 @@
 /**
- * ListObjects (V1), ListObjectsV2 and ListObjectVersions (every version is `null`: versioning is off).
+ * ListObjects (V1) and ListObjectsV2: current versions only (ListObjectVersions is in list-versions.ts).
  *
  * @module
  */
@@ -13,7 +13,8 @@ import { clientETagsOf } from './etags.js'
 import { walkKeys, type Entry, type Walk } from './list-walk.js'
 import { isoDate } from './object-meta.js'
 
-interface Params {
+/** The query parameters every listing shares. */
+export interface Params {
   prefix: string
   delimiter: string
   maxKeys: number
@@ -21,7 +22,8 @@ interface Params {
   encodingType: string | undefined
 }
 
-function params(ctx: Ctx): Params {
+/** params reads the shared listing parameters; throws S3Error InvalidArgument (max-keys, encoding-type). */
+export function params(ctx: Ctx): Params {
   const q = ctx.query
   const raw = q.get('max-keys')
   if (raw !== undefined && !/^\d{1,10}$/.test(raw)) {
@@ -38,7 +40,8 @@ function params(ctx: Ctx): Params {
   }
 }
 
-const OWNER: XNode = ['Owner', [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s3']]]
+/** The owner element of listings. */
+export const OWNER: XNode = ['Owner', [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s3']]]
 
 function contents(row: ObjectRow, p: Params, owner: boolean): XNode[] {
   return [['Key', p.encode(row.key)], ['LastModified', isoDate(row.mtime)], ['ETag', `"${row.etag}"`],
@@ -64,7 +67,8 @@ function rendered(entries: Entry[], p: Params, node: (row: ObjectRow) => XNode):
   return entries.map((e): XNode => e.kind === 'object' ? node(e.row) : ['CommonPrefixes', [['Prefix', p.encode(e.prefix)]]])
 }
 
-function common(p: Params): Array<XNode | undefined> {
+/** common renders the elements every listing answers with. */
+export function common(p: Params): Array<XNode | undefined> {
   return [['Prefix', p.encode(p.prefix)], p.delimiter !== '' ? ['Delimiter', p.encode(p.delimiter)] : undefined,
     ['MaxKeys', p.maxKeys], p.encodingType !== undefined ? ['EncodingType', p.encodingType] : undefined]
 }
@@ -105,21 +109,5 @@ export async function listObjectsV2(ctx: Ctx): Promise<void> {
     next !== undefined ? ['NextContinuationToken', next] : undefined,
     startAfter !== undefined ? ['StartAfter', p.encode(startAfter)] : undefined,
     ...rendered(walk.entries, p, (row) => ['Contents', contents(row, p, owner)]),
-  ]]))
-}
-
-/** listObjectVersions serves ListObjectVersions: one `null` version per key. */
-export async function listObjectVersions(ctx: Ctx): Promise<void> {
-  const bucket = requireBucket(ctx)
-  const p = params(ctx)
-  const keyMarker = ctx.query.get('key-marker') ?? ''
-  const walk = await shownETags(ctx, walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, keyMarker, p.maxKeys))
-  sendXml(ctx, xmlDocument(['ListVersionsResult', [
-    ['Name', bucket], ...common(p), ['KeyMarker', p.encode(keyMarker)], ['VersionIdMarker', ctx.query.get('version-id-marker') ?? ''],
-    walk.truncated && walk.last !== undefined ? ['NextKeyMarker', p.encode(walk.last)] : undefined,
-    walk.truncated ? ['NextVersionIdMarker', 'null'] : undefined,
-    ['IsTruncated', walk.truncated],
-    ...rendered(walk.entries, p, (row) => ['Version', [['Key', p.encode(row.key)], ['VersionId', 'null'], ['IsLatest', true],
-      ['LastModified', isoDate(row.mtime)], ['ETag', `"${row.etag}"`], ['Size', row.size], OWNER, ['StorageClass', 'STANDARD']]]),
   ]]))
 }

@@ -72,7 +72,7 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
 export async function authorize(ctx: Ctx, op: S3Operation, override?: Partial<AuthzRequest>): Promise<void> {
   const request: AuthzRequest = {
     principal: ctx.principal, action: ACTIONS[op], bucket: ctx.bucket, key: ctx.key,
-    conditions: conditionsOf(ctx), ...override,
+    conditions: conditionsOf(ctx), versionId: ctx.query.get('versionId') || undefined, ...override,
   }
   let allowed: boolean
   try {

@@ -66,7 +66,7 @@ function bucketOperation(method: string, q: Map<string, string>): Resolved {
       return { op: 'ListObjects' }
     case 'HEAD': return { op: 'HeadBucket' }
     case 'PUT':
-      if (q.has('versioning')) throw s3err('NotImplemented', 'Bucket versioning is not supported.')
+      if (q.has('versioning')) return { op: 'PutBucketVersioning' }
       return { op: 'CreateBucket' }
     case 'DELETE': return { op: 'DeleteBucket' }
     case 'POST':

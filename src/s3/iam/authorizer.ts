@@ -70,6 +70,11 @@ export class IamAccess implements CredentialProvider, Authorizer {
     let ok = this.isAllowed(req.principal, args)
     // MinIO: ListObjectVersions falls back to s3:ListBucket.
     if (!ok && req.action === 's3:ListBucketVersions') ok = this.isAllowed(req.principal, { ...args, action: 's3:ListBucket' })
+    // MinIO: deleting a named version for good is refused when a policy denies s3:DeleteObjectVersion, even
+    // though s3:DeleteObject is allowed (a Deny only: no policy needs to grant it separately).
+    if (ok && req.action === 's3:DeleteObject' && req.versionId !== undefined && req.principal !== null) {
+      ok = this.isAllowed(req.principal, { ...args, action: 's3:DeleteObjectVersion', denyOnly: true })
+    }
     return Promise.resolve(ok)
   }
 

@@ -7,6 +7,7 @@
 import type { BucketConfigStore } from '../extensions.js'
 import type { BlobStore } from './blobs.js'
 import type { DB } from './db.js'
+import { makeRoomForVersion } from './versions.js'
 
 /** Client-visible object metadata: content headers and x-amz-meta-* (lower-case names). */
 export interface ObjectMeta {
@@ -46,19 +47,24 @@ export interface ObjectRow {
   meta: ObjectMeta
   checksum: StoredChecksum | null
   internal: unknown
+  /** The version id (a UUID, or `null`); assigned by {@link MetaStore.putObject}, absent on rows not yet written. */
+  versionId?: string
 }
 
-interface RawObject {
+/** RawObject is a row of `objects` (or, with delete_marker and seq, of `object_versions`) as SQLite returns it. */
+export interface RawObject {
   bucket: string; key: string; id: string; size: number; stored_size: number; etag: string; mtime: number
-  multipart: number; meta: string; checksum: string | null; internal: string | null
+  multipart: number; meta: string; checksum: string | null; internal: string | null; version_id: string
 }
 
-function toObject(r: RawObject): ObjectRow {
+/** toObject decodes a raw row; throws only on corrupt JSON. */
+export function toObject(r: RawObject): ObjectRow {
   return {
     bucket: r.bucket, key: r.key, id: r.id, size: r.size, storedSize: r.stored_size, etag: r.etag, mtime: r.mtime,
     multipart: r.multipart === 1, meta: JSON.parse(r.meta) as ObjectMeta,
     checksum: r.checksum === null ? null : JSON.parse(r.checksum) as StoredChecksum,
     internal: r.internal === null ? undefined : JSON.parse(r.internal) as unknown,
+    versionId: r.version_id,
   }
 }
 
@@ -85,6 +91,8 @@ export class MetaStore implements BucketConfigStore {
     return this.db.transaction(() => {
       if (!this.bucketExists(bucket)) return 'missing' as const
       if (this.db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').get(bucket) !== undefined) return 'not-empty' as const
+      // Noncurrent versions and delete markers keep a bucket from being empty, as in S3.
+      if (this.db.prepare('SELECT 1 FROM object_versions WHERE bucket = ? LIMIT 1').get(bucket) !== undefined) return 'not-empty' as const
       const uploads = this.db.prepare('SELECT id FROM uploads WHERE bucket = ?').all(bucket) as Array<{ id: string }>
       for (const u of uploads) this.dropUpload(u.id)
       this.db.prepare('DELETE FROM bucket_config WHERE bucket = ?').run(bucket)
@@ -120,19 +128,20 @@ export class MetaStore implements BucketConfigStore {
   }
 
   /**
-   * putObject makes an object visible (replacing any previous version) in one durable transaction: the new
-   * parts' blobs leave pending (or, for completed uploads, the upload is dropped without its blobs), the old
-   * version's blobs become garbage. Returns false when the bucket vanished meanwhile (nothing changes).
+   * putObject makes an object the current version of its key in one durable transaction: the new parts' blobs
+   * leave pending (or, for completed uploads, the upload is dropped without its blobs). What happens to the
+   * previous version follows the bucket's versioning (see {@link makeRoomForVersion}): replaced (its blobs
+   * become garbage) when unversioned, kept as a noncurrent version when enabled. Returns the new version id
+   * (`null` unless versioning is enabled), or false when the bucket vanished meanwhile (nothing changes).
    */
-  putObject(row: ObjectRow, parts: PartRow[], fromUpload?: string): boolean {
+  putObject(row: ObjectRow, parts: PartRow[], fromUpload?: string): string | false {
     const ok = this.db.transaction(() => {
       if (!this.bucketExists(row.bucket)) return false
-      const old = this.db.prepare('SELECT id FROM objects WHERE bucket = ? AND key = ?').get(row.bucket, row.key) as { id: string } | undefined
-      if (old !== undefined) this.dropObjectParts(old.id)
-      this.db.prepare(`INSERT OR REPLACE INTO objects(bucket, key, id, size, stored_size, etag, mtime, multipart, meta, checksum, internal)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.bucket, row.key, row.id, row.size, row.storedSize, row.etag,
+      const versionId = makeRoomForVersion(this, row.bucket, row.key)
+      this.db.prepare(`INSERT INTO objects(bucket, key, id, size, stored_size, etag, mtime, multipart, meta, checksum, internal, version_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.bucket, row.key, row.id, row.size, row.storedSize, row.etag,
         row.mtime, row.multipart ? 1 : 0, JSON.stringify(row.meta), row.checksum === null ? null : JSON.stringify(row.checksum),
-        row.internal === undefined ? null : JSON.stringify(row.internal))
+        row.internal === undefined ? null : JSON.stringify(row.internal), versionId)
       const ins = this.db.prepare('INSERT INTO object_parts(object_id, idx, part_number, blob, size, stored_size, etag, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       parts.forEach((p, idx) => {
         ins.run(row.id, idx, p.partNumber, p.blob, p.size, p.storedSize, p.etag, p.checksum ?? null)
@@ -145,7 +154,7 @@ export class MetaStore implements BucketConfigStore {
         this.db.prepare('DELETE FROM upload_parts WHERE upload_id = ?').run(fromUpload)
         this.db.prepare('DELETE FROM uploads WHERE id = ?').run(fromUpload)
       }
-      return true
+      return versionId
     })()
     void this.blobs.collect()
     return ok
@@ -173,7 +182,8 @@ export class MetaStore implements BucketConfigStore {
     return (rows as RawObject[]).map(toObject)
   }
 
-  private dropObjectParts(objectId: string): void {
+  /** dropObjectParts schedules an object version's blobs for deletion and forgets its parts (call inside a transaction). */
+  dropObjectParts(objectId: string): void {
     const blobs = this.db.prepare('SELECT blob FROM object_parts WHERE object_id = ?').all(objectId) as Array<{ blob: string }>
     this.blobs.discard(blobs.map((b) => b.blob))
     this.db.prepare('DELETE FROM object_parts WHERE object_id = ?').run(objectId)
