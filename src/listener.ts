@@ -21,8 +21,14 @@ import { bindSessionSocket, markTlsSocket } from './api/connection.js'
 export const LISTENER_LIMITS = Object.freeze({
   /** An idle connection (HTTP/1.1 keep-alive; HTTP/2 with no open stream) is closed after this. */
   idleMs: 5_000,
-  /** The request head must arrive within this (HTTP/1.1; an HTTP/2 head arrives whole or the idle limit applies). */
-  headersTimeoutMs: 60_000,
+  /** The TLS handshake must complete within this (a bare TCP connection holds a socket too). */
+  handshakeTimeoutMs: 10_000,
+  /**
+   * A request head must arrive whole within this, counted from the connection or the previous
+   * response (HTTP/1.1; an HTTP/2 head arrives whole or the idle limit applies). Node enforces its
+   * own headersTimeout only on node:http servers, not on HTTP/2's HTTP/1.1 fallback, so this does.
+   */
+  headersTimeoutMs: 10_000,
   /** The whole request must arrive within this (HTTP/1.1; HTTP/2 streams are bounded by the route deadlines). */
   requestTimeoutMs: 300_000,
   /** Request header bytes (HTTP/1.1: Node's default, `--max-http-header-size`; HTTP/2: SETTINGS_MAX_HEADER_LIST_SIZE). */
@@ -32,6 +38,9 @@ export const LISTENER_LIMITS = Object.freeze({
   /** Memory nghttp2 may hold for one HTTP/2 connection, in MB, before new streams are refused. */
   maxSessionMemoryMb: 10,
 })
+
+/** The limits, as {@link LISTENER_LIMITS} sets them (tests shorten the timeouts). */
+export type ListenerLimits = { -readonly [K in keyof typeof LISTENER_LIMITS]: number }
 
 /** The request listener both protocols call. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
@@ -53,10 +62,13 @@ export interface KmsListener {
  * HTTP/1.1. `gate` runs first on every established TLS connection and may destroy it.
  * Throws what `http2.createSecureServer` throws for unusable TLS options.
  */
-export function createKmsListener(tls: SecureServerOptions, gate: (socket: TLSSocket) => void, app: RequestListener): KmsListener {
-  const L = LISTENER_LIMITS
+export function createKmsListener(
+  tls: SecureServerOptions, gate: (socket: TLSSocket) => void, app: RequestListener, limits: Partial<ListenerLimits> = {},
+): KmsListener {
+  const L: ListenerLimits = { ...LISTENER_LIMITS, ...limits }
   const server = createSecureServer({
     ...tls,
+    handshakeTimeout: L.handshakeTimeoutMs,
     // ALPN offers h2, then http/1.1 (Node sets the list from allowHTTP1; clients without ALPN get HTTP/1.1).
     allowHTTP1: true,
     maxSessionMemory: L.maxSessionMemoryMb,
@@ -83,6 +95,7 @@ export function createKmsListener(tls: SecureServerOptions, gate: (socket: TLSSo
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     gate(socket)
+    if (!socket.destroyed && socket.alpnProtocol !== 'h2') headDeadlines.arm(socket)
   })
   const sessions = new Set<ServerHttp2Session>()
   server.on('session', (session: ServerHttp2Session) => {
@@ -93,14 +106,19 @@ export function createKmsListener(tls: SecureServerOptions, gate: (socket: TLSSo
   })
   // HTTP/1.1 connections with a request in flight, so that a close can spare them.
   const busy = new Map<TLSSocket, number>()
+  const headDeadlines = headDeadline(L.headersTimeoutMs)
   server.prependListener('request', (req: Http2ServerRequest | IncomingMessage, res: Http2ServerResponse | ServerResponse) => {
     if (req.httpVersionMajor >= 2) return
     const socket = req.socket as TLSSocket
+    headDeadlines.clear(socket)
     busy.set(socket, (busy.get(socket) ?? 0) + 1)
     res.once('close', () => {
       const left = (busy.get(socket) ?? 1) - 1
       if (left > 0) busy.set(socket, left)
-      else busy.delete(socket)
+      else {
+        busy.delete(socket)
+        if (!socket.destroyed) headDeadlines.arm(socket)
+      }
     })
   })
 
@@ -138,4 +156,25 @@ function closeWhenIdle(session: ServerHttp2Session, idleMs: number): void {
   })
   session.once('close', () => clearTimeout(timer))
   arm()
+}
+
+/**
+ * headDeadline cuts an HTTP/1.1 connection whose next request head has not arrived whole within
+ * `ms`, with a 408 as node:http does: a client that connects and sends nothing, or trickles a
+ * header byte at a time (slowloris), must not hold a socket for ever.
+ */
+function headDeadline(ms: number): { arm(socket: TLSSocket): void; clear(socket: TLSSocket): void } {
+  const timers = new WeakMap<TLSSocket, NodeJS.Timeout>()
+  const clear = (socket: TLSSocket) => clearTimeout(timers.get(socket))
+  const arm = (socket: TLSSocket) => {
+    clear(socket)
+    const timer = setTimeout(() => {
+      if (socket.destroyed) return
+      socket.end('HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+      setTimeout(() => socket.destroy(), 1_000).unref()
+    }, ms).unref()
+    if (!timers.has(socket)) socket.once('close', () => clear(socket))
+    timers.set(socket, timer)
+  }
+  return { arm, clear }
 }

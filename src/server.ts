@@ -26,7 +26,7 @@ import { timedKeyStore, type KeystoreObserver } from './observability/keystore-m
 import { PolicySet } from './policy/policy.js'
 import { applyOverrides, StateRef, type ServerContext, type ServerState } from './state.js'
 import { watchFile, type FileWatch } from './config/watch.js'
-import { createKmsListener } from './listener.js'
+import { createKmsListener, type ListenerLimits } from './listener.js'
 import { gracefulCloser } from './lib/graceful-close.js'
 
 /** Options of {@link startKmsServer} beyond the config. */
@@ -47,6 +47,8 @@ export interface KmsServerOptions {
   probeMs?: number
   /** How often TLS files named in the config are re-read (default 15 min, as KES; 0 disables). */
   tlsRefreshMs?: number
+  /** Connection limits other than the listener's defaults (tests shorten the timeouts). */
+  listenerLimits?: Partial<ListenerLimits>
   /** Receives key-cache hits/misses and keystore call durations (the metrics). */
   keystoreObserver?: KeystoreObserver
 }
@@ -155,6 +157,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
     },
     gate,
     app,
+    options.listenerLimits,
   )
   const { server } = listener
   server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'))

@@ -4,7 +4,8 @@
  * header floods and requests without or with hostile certificates. Nothing may answer 5xx, hang
  * or take the server down; every refusal has KES's status and text.
  */
-import { connect } from 'node:tls'
+import { connect as tcpConnect, type Socket } from 'node:net'
+import { connect, type TLSSocket } from 'node:tls'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { asClient, craft } from '../helpers/hostile-certs.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
@@ -152,5 +153,66 @@ describe('certificates', () => {
     const r = await s.call(asClient(ca, [ca.certPem]), 'GET', '/v1/key/list/*')
     expect([r.status, r.json]).toEqual([400, { message: 'tls: client certificate is required' }])
     expect((await s.call(admin(), 'GET', '/v1/key/list/*')).status).toBe(200)
+  })
+})
+
+describe('slow and abandoned connections', () => {
+  /** Resolves with how long the server kept `socket` open (bounded by the test's own 8 s). */
+  const closedAfter = (make: () => Socket): Promise<{ ms: number; got: string }> =>
+    new Promise((resolve) => {
+      const began = Date.now()
+      const socket = make()
+      let got = ''
+      socket.on('data', (d: Buffer) => (got += d.toString('latin1')))
+      socket.on('error', () => undefined)
+      socket.on('close', () => resolve({ ms: Date.now() - began, got }))
+      setTimeout(() => socket.destroy(), 8_000).unref()
+    })
+
+  it('cuts a bare TCP connection, a silent TLS connection and a trickled request head', async () => {
+    const t = await startTestServer({}, { listenerLimits: { handshakeTimeoutMs: 500, headersTimeoutMs: 500 } })
+    const u = new URL(t.url)
+    const a = t.pki.clients.admin
+    const tlsTo = (onConnect?: (c: TLSSocket) => void) => {
+      const c = connect({ host: u.hostname, port: Number(u.port), ca: t.pki.ca.certPem, cert: a.certPem, key: a.keyPem, servername: 'localhost' }, () => onConnect?.(c))
+      return c
+    }
+    const [bare, silent, trickled] = await Promise.all([
+      closedAfter(() => tcpConnect(Number(u.port), u.hostname)),
+      closedAfter(() => tlsTo()),
+      closedAfter(() => tlsTo((c) => {
+        c.write('GET /v1/status HTTP/1.1\r\n')
+        const drip = setInterval(() => c.write('X'), 100)
+        c.on('close', () => clearInterval(drip))
+      })),
+    ])
+    for (const r of [bare, silent, trickled]) expect(r.ms).toBeLessThan(4_000)
+    expect(silent.got).toMatch(/^HTTP\/1\.1 408 /)
+    expect(trickled.got).toMatch(/^HTTP\/1\.1 408 /)
+  })
+
+  it('keeps serving a keep-alive connection that sends its requests in time', async () => {
+    const t = await startTestServer({}, { listenerLimits: { headersTimeoutMs: 500 } })
+    const out = await new Promise<string>((resolve, reject) => {
+      const u = new URL(t.url)
+      const a = t.pki.clients.admin
+      const c = connect({ host: u.hostname, port: Number(u.port), ca: t.pki.ca.certPem, cert: a.certPem, key: a.keyPem, servername: 'localhost' }, () => {
+        let n = 0
+        const send = () => c.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n')
+        send()
+        let buf = ''
+        c.on('data', (d: Buffer) => {
+          buf += d.toString('latin1')
+          if ((buf.match(/HTTP\/1\.1 200/g) ?? []).length > n) {
+            n++
+            if (n < 4) setTimeout(send, 300) // each gap under the head deadline, the sum well over it
+            else c.end()
+          }
+        })
+        c.on('close', () => resolve(buf))
+        c.on('error', reject)
+      })
+    })
+    expect(out.match(/HTTP\/1\.1 200/g)).toHaveLength(4)
   })
 })
