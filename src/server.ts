@@ -47,6 +47,8 @@ export interface KmsServerOptions {
   probeMs?: number
   /** How often TLS files named in the config are re-read (default 15 min, as KES; 0 disables). */
   tlsRefreshMs?: number
+  /** Log a successful reload at info level (default true; the workers other than one set false). */
+  announceReloads?: boolean
   /** Connection limits other than the listener's defaults (tests shorten the timeouts). */
   listenerLimits?: Partial<ListenerLimits>
   /** Receives key-cache hits/misses and keystore call durations (the metrics). */
@@ -209,7 +211,9 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
     keys.setExpiry(next.cache)
     log.level = next.log.error
     rewatch()
-    log.info({ policies: state.policies.names().length }, 'configuration reloaded')
+    // Every worker reloads; one of them says so (the others at debug level).
+    const announce = options.announceReloads === false ? log.debug.bind(log) : log.info.bind(log)
+    announce({ policies: state.policies.names().length }, 'configuration reloaded')
   }
   rewatch()
 

@@ -53,3 +53,15 @@ export type PrimaryMessage =
 export function isKeyholdMessage(msg: unknown): msg is { t: string } {
   return typeof msg === 'object' && msg !== null && typeof (msg as { t?: unknown }).t === 'string' && (msg as { t: string }).t.startsWith('keyhold:')
 }
+
+/** The environment variable that tells a worker its slot (0 … workers-1), kept by its replacement. */
+export const WORKER_SLOT_ENV = 'KEYHOLD_WORKER_SLOT'
+
+/**
+ * speaksForAll reports whether this process logs what every worker would log alike (a reload):
+ * a single process, or the worker in slot 0. Throws nothing.
+ */
+export function speaksForAll(env: NodeJS.ProcessEnv = process.env): boolean {
+  const slot = env[WORKER_SLOT_ENV]
+  return slot === undefined || slot === '0'
+}

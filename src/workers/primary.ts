@@ -13,7 +13,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { openLocalAuditWriter, type AuditWriter } from '../observability/audit-log.js'
 import type { AuditTarget } from '../observability/audit-target.js'
 import type { LogChannel } from '../observability/process-hooks.js'
-import { isKeyholdMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
+import { isKeyholdMessage, WORKER_SLOT_ENV, type PrimaryMessage, type WorkerMessage } from './messages.js'
 import { MetricsAggregator } from './metrics-aggregator.js'
 import { KeyFanout } from './key-fanout.js'
 
@@ -137,8 +137,12 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
     }
   }
 
-  const fork = (): void => {
-    const w = cluster.fork()
+  // Each worker has a slot, kept by its replacement: slot 0 speaks for all in the log where every
+  // worker would otherwise say the same (a reload), so an operator reads one line per event.
+  const slots = new Map<number, number>()
+  const fork = (slot: number): void => {
+    const w = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) })
+    slots.set(w.id, slot)
     w.on('message', (msg: unknown) => {
       if (isKeyholdMessage(msg)) onMessage(w, msg as WorkerMessage)
     })
@@ -149,6 +153,8 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   }
 
   const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
+    const slot = slots.get(worker.id) ?? 0
+    slots.delete(worker.id)
     subs.delete(worker.id)
     keys.gone(worker.id)
     for (const channel of ['audit', 'error'] as const) updateWant(channel)
@@ -178,7 +184,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
     setTimeout(() => {
       if (!stopping) {
         log('keyhold: starting a replacement worker')
-        fork()
+        fork(slot)
       }
     }, options.restartDelayMs ?? 200).unref()
   }
@@ -234,6 +240,6 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
     process.once('SIGTERM', stop)
   }
 
-  for (let i = 0; i < options.workers; i++) fork()
+  for (let i = 0; i < options.workers; i++) fork(i)
   return { ready, closed, pids: () => [...live()].map((w) => w.process.pid!).filter(Boolean), reload, shutdown }
 }

@@ -10,6 +10,7 @@ import { sharedKeystoreWarning } from '../config/shared-keystore.js'
 import type { ServerConfig } from '../config/types.js'
 import { auditTargetOf, createKmsObservability } from '../observability/kms.js'
 import { startKmsServer } from '../server.js'
+import { speaksForAll } from './messages.js'
 import { resolveWorkerCount, WorkersError } from './index.js'
 import { startPrimary } from './primary.js'
 import { runWorker } from './worker.js'
@@ -63,7 +64,7 @@ function cutText(cut: number): string {
 async function startOne(config: ServerConfig): Promise<{ url: string; port: number; close(): Promise<number> }> {
   const obs = await createKmsObservability(config)
   try {
-    const server = await startKmsServer(config, { handleSignals: true, ...obs.serverOptions() }).catch((err: unknown) => {
+    const server = await startKmsServer(config, { handleSignals: true, announceReloads: speaksForAll(), ...obs.serverOptions() }).catch((err: unknown) => {
       throw isListenError(err) ? new ListenError(config.address, err) : err
     })
     return {

@@ -14,6 +14,7 @@ import { apiKeyCertificate, apiKeyIdentity, newApiKey } from '../../pki/api-key.
 import { createCertificate } from '../../pki/certificate.js'
 import { generateKeyPair, privateKeyToPem } from '../../pki/keys.js'
 import { serveKms, type Listening } from '../../workers/serve.js'
+import { listenUrls } from '../../lib/listen-urls.js'
 
 const HELP = `Usage: keyhold server --config FILE [--addr HOST:PORT]
        keyhold server --dev [--addr HOST:PORT]
@@ -170,10 +171,14 @@ Or with the keyhold CLI:
 }
 
 function banner(at: Listening, c: ServerConfig): string {
+  const urls = listenUrls(c.address.replace(/:\d+$/, ''), at.port)
+  const clientTls = !c.tls.verifyClients
+    ? 'any certificate; authorisation by identity'
+    : c.tls.caPem === undefined ? "certificates verified against the system's root CAs" : 'certificates verified against tls.ca'
   return `Keyhold is listening on ${at.url}${at.workers > 1 ? ` (${at.workers} workers)` : ''}
-  Admin      ${/^[0-9a-f]{64}$/.test(c.admin) ? c.admin : '<disabled>'}
+${urls.length > 1 || urls[0] !== at.url ? `  Addresses  ${urls.join(', ')}\n` : ''}  Admin      ${/^[0-9a-f]{64}$/.test(c.admin) ? c.admin : '<disabled>'}
   Keystore   ${c.keystore.kind === 'fs' ? `Filesystem: ${c.keystore.path}` : c.keystore.kind}
   Policies   ${Object.keys(c.policies).length}${c.policyFile ? ` (from ${c.policyFile})` : ''}
-  Client TLS ${c.tls.verifyClients ? 'certificates verified against tls.ca' : 'any certificate; authorisation by identity'}
+  Client TLS ${clientTls}
 `
 }
