@@ -13,6 +13,7 @@ import type { S3ServerOptions } from '../../s3/options.js'
 import { createS3Server } from '../../s3/server.js'
 import { loadTrustedCAs } from '../../s3/tls.js'
 import { SERVER_PLUGINS, type PluginResult } from './server-plugins.js'
+import { shutdownGraceMs, stopLine } from './shutdown.js'
 
 interface Io {
   env: NodeJS.ProcessEnv
@@ -37,6 +38,9 @@ Environment:
   MINIO_ROOT_USER      Root access key (at least 3 characters).
   MINIO_ROOT_PASSWORD  Root secret key (at least 8 characters, not a default).
   MINIO_CERT_PASSWD    Passphrase of an encrypted private.key.
+  MINIO_SHUTDOWN_TIMEOUT
+                       On SIGTERM/SIGINT, how long requests in flight may finish before they are cut
+                       (default 30s; e.g. 500ms, 2m; 0 cuts at once).
   KEYHOLD_S3_CERTS_POLL
                        How often the certs dir and the KMS client certificate files are checked for
                        changes (default 60s; e.g. 500ms, 5m; off disables). SIGHUP reloads at once.
@@ -119,7 +123,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const certsDir = resolve(String(flags.get('--certs-dir') ?? join(homedir(), '.keyhold-s3', 'certs')))
   const log = (m: string): void => io.stderr(`keyhold-s3: ${m}\n`)
   const plugins: PluginResult[] = []
-  const kms = new SharedKms(env, { certsDir })
+  const kms = new SharedKms(env, { certsDir, log })
   let server: Awaited<ReturnType<typeof createS3Server>>
   let pollMs: number
   try {
@@ -142,6 +146,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
       options.extraRoutes = [...(options.extraRoutes ?? []), ...(o.extraRoutes ?? [])]
       options.subresources = { ...options.subresources, ...o.subresources }
     }
+    options.kms = await kms.connect()
+    options.shutdownGraceMs = shutdownGraceMs(env)
     server = await createS3Server(options)
   } catch (err) {
     io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
@@ -152,14 +158,15 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, plugins.flatMap((p) => p.banner ?? [])))
   if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
   const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs, signals: true, log })
-  await new Promise<void>((done) => {
-    process.once('SIGINT', done)
-    process.once('SIGTERM', done)
+  const signal = await new Promise<string>((done) => {
+    process.once('SIGINT', () => done('SIGINT'))
+    process.once('SIGTERM', () => done('SIGTERM'))
   })
   reloader.close()
-  await server.close()
+  const stop = await server.close()
   for (const p of plugins) await p.close?.().catch(() => undefined)
   await kms.close()
+  log(stopLine(signal, stop))
   return 0
 }
 
