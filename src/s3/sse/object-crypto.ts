@@ -52,6 +52,8 @@ export class SseObjectCrypto implements ObjectCrypto {
   private readonly unsealed = new UnsealedETagCache()
   /** When a listing last asked the KMS while it was down (performance.now ms). */
   private lastOfflineProbe = -Infinity
+  /** The KMS lookup a listing is making to see whether the KMS is back, if any. */
+  private offlineProbe: Promise<void> | undefined
 
   constructor(private readonly options: SseOptions) {}
 
@@ -152,15 +154,28 @@ export class SseObjectCrypto implements ObjectCrypto {
     if (metadata === undefined) return etags
     let objectKey: Buffer | undefined
     if (etags.some((e) => needsObjectKey(metadata.kind, e))) {
-      // A listing during an outage asks the KMS at most once a second, not once per object: a KMS that hangs
-      // would otherwise hold a page for (objects / concurrency) time-outs.
+      // A listing during an outage asks the KMS at most once a second, not once per object (a KMS that hangs
+      // would otherwise hold a page for objects / concurrency time-outs); the other lookups wait for that probe.
+      let probing = false
       if (subject.listing === true && this.options.kms?.monitor?.online === false) {
+        if (this.offlineProbe !== undefined) await this.offlineProbe
         const now = performance.now()
-        if (now - this.lastOfflineProbe < 1_000) return this.offlineETags(KMS_ERRORS.unreachable(), metadata.kind, etags, true)
-        this.lastOfflineProbe = now
+        if (this.options.kms.monitor.online === false) {
+          if (now - this.lastOfflineProbe < 1_000) return this.offlineETags(KMS_ERRORS.unreachable(), metadata.kind, etags, true)
+          this.lastOfflineProbe = now
+          probing = true
+        }
+      }
+      const opening = openObjectKey(this.options.kms, metadata, subject.bucket, subject.key)
+      if (probing) {
+        const settled = opening.then(() => undefined, () => undefined)
+        this.offlineProbe = settled
+        void settled.then(() => {
+          if (this.offlineProbe === settled) this.offlineProbe = undefined
+        })
       }
       try {
-        objectKey = await openObjectKey(this.options.kms, metadata, subject.bucket, subject.key)
+        objectKey = await opening
       } catch (err) {
         return this.offlineETags(err, metadata.kind, etags, subject.listing === true)
       }
