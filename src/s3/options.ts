@@ -52,6 +52,10 @@ export interface S3ServerOptions {
    * (MINIO_SHUTDOWN_TIMEOUT in the CLI). Default 0: cut at once.
    */
   shutdownGraceMs?: number
+  /** MINIO_PROMETHEUS_AUTH_TYPE=public: serve /minio/v2/metrics/* without a bearer token. */
+  publicMetrics?: boolean
+  /** The access log: called with one JSON line per request (see ops/access-log.ts); none when undefined. */
+  accessLog?: (line: string) => void
   /** Log sink for operational messages; never receives secrets. Default: stderr. */
   log?: (message: string) => void
 }

@@ -96,7 +96,14 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     app.use(r.prefix, r.router(extCtx))
     return { prefix: r.prefix, app }
   })
-  const ops = new ServerOps({ kms: options.kms })
+  const usage = db.prepare(
+    'SELECT b.name AS bucket, count(o.key) AS objects, coalesce(sum(o.size), 0) AS bytes FROM buckets b LEFT JOIN objects o ON o.bucket = b.name GROUP BY b.name',
+  )
+  const ops = new ServerOps({
+    kms: options.kms, credentials: core.credentials, authorizer: core.authorizer,
+    usage: () => usage.all() as Array<{ bucket: string; objects: number; bytes: number }>,
+    publicMetrics: options.publicMetrics, accessLog: options.accessLog,
+  })
   const route = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
     const url = req.url ?? '/'
     const extra = extras.find((e) => url === e.prefix || url.startsWith(e.prefix + '/') || url.startsWith(e.prefix + '?'))

@@ -9,6 +9,7 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { certsPollMs, startCertReloader } from '../../s3/cert-reload.js'
 import { SharedKms } from '../../s3/kms/shared.js'
+import { openAccessLog, type AccessLogSink } from '../../s3/ops/access-log.js'
 import type { S3ServerOptions } from '../../s3/options.js'
 import { createS3Server } from '../../s3/server.js'
 import { loadTrustedCAs } from '../../s3/tls.js'
@@ -41,6 +42,11 @@ Environment:
   MINIO_SHUTDOWN_TIMEOUT
                        On SIGTERM/SIGINT, how long requests in flight may finish before they are cut
                        (default 30s; e.g. 500ms, 2m; 0 cuts at once).
+  MINIO_PROMETHEUS_AUTH_TYPE
+                       jwt (default: /minio/v2/metrics/* need the bearer token of
+                       'keyhold-s3 admin prometheus generate') or public.
+  KEYHOLD_S3_ACCESS_LOG
+                       Access log, one JSON line per request: stdout or a file path (default off).
   KEYHOLD_S3_CERTS_POLL
                        How often the certs dir and the KMS client certificate files are checked for
                        changes (default 60s; e.g. 500ms, 5m; off disables). SIGHUP reloads at once.
@@ -125,6 +131,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const plugins: PluginResult[] = []
   const kms = new SharedKms(env, { certsDir, log })
   let server: Awaited<ReturnType<typeof createS3Server>>
+  let accessLog: AccessLogSink | undefined
   let pollMs: number
   try {
     pollMs = certsPollMs(env)
@@ -147,12 +154,16 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
       options.subresources = { ...options.subresources, ...o.subresources }
     }
     options.kms = await kms.connect()
+    options.publicMetrics = (env.MINIO_PROMETHEUS_AUTH_TYPE ?? '').toLowerCase() === 'public'
+    accessLog = await openAccessLog(env.KEYHOLD_S3_ACCESS_LOG)
+    if (accessLog !== undefined) options.accessLog = accessLog.write
     options.shutdownGraceMs = shutdownGraceMs(env)
     server = await createS3Server(options)
   } catch (err) {
     io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
     for (const p of plugins) await p.close?.().catch(() => undefined)
     await kms.close()
+    await accessLog?.close()
     return 1
   }
   io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, plugins.flatMap((p) => p.banner ?? [])))
@@ -166,6 +177,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const stop = await server.close()
   for (const p of plugins) await p.close?.().catch(() => undefined)
   await kms.close()
+  await accessLog?.close()
   log(stopLine(signal, stop))
   return 0
 }

@@ -45,12 +45,19 @@ export class KmsMonitor {
   readonly #buckets: number[] = KMS_LATENCY_BUCKETS.map(() => 0)
   #sum = 0
   #count = 0
+  readonly #latencyListeners = new Set<(seconds: number) => void>()
 
   constructor(private readonly log: (message: string) => void = () => undefined) {}
 
   /** online tells whether the last call reached the KMS. */
   get online(): boolean {
     return this.#online
+  }
+
+  /** onLatency calls `listener` with the duration (seconds) of every KMS call from now on; returns its remover. */
+  onLatency(listener: (seconds: number) => void): () => void {
+    this.#latencyListeners.add(listener)
+    return () => this.#latencyListeners.delete(listener)
   }
 
   /** observe records one call: its duration and its outcome (undefined for success). */
@@ -61,6 +68,7 @@ export class KmsMonitor {
     KMS_LATENCY_BUCKETS.forEach((bound, i) => {
       if (seconds <= bound) this.#buckets[i]!++
     })
+    for (const listener of this.#latencyListeners) listener(seconds)
     if (err === undefined) {
       this.#success++
       this.reachable()
