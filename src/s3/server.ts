@@ -18,6 +18,8 @@ import { handleS3 } from './http/dispatch.js'
 import { DEFAULT_LINGER } from './http/linger.js'
 import { newRequestId } from './http/context.js'
 import { drain, type StopReport } from './ops/graceful.js'
+import { serverInfoRoute } from './ops/admin-info.js'
+import type { BucketUsage } from './ops/metrics.js'
 import { ServerOps } from './ops/ops.js'
 import type { S3ServerOptions } from './options.js'
 import { BlobStore } from './storage/blobs.js'
@@ -90,18 +92,19 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     authenticate: makeAuthenticate(core), credentials: core.credentials, bucketConfig: meta, region: core.region,
     authorizer: core.authorizer,
   }
-  const extras = (options.extraRoutes ?? []).map((r) => {
+  const usageStatement = db.prepare(
+    'SELECT b.name AS bucket, count(o.key) AS objects, coalesce(sum(o.size), 0) AS bytes FROM buckets b LEFT JOIN objects o ON o.bucket = b.name GROUP BY b.name',
+  )
+  const usage = (): BucketUsage[] => usageStatement.all() as BucketUsage[]
+  const info = serverInfoRoute({ dataDir: options.dataDir, region: core.region, kms: options.kms, usage, startedAt: Date.now() })
+  const extras = [info, ...(options.extraRoutes ?? [])].map((r) => {
     const app = express()
     app.disable('x-powered-by')
     app.use(r.prefix, r.router(extCtx))
     return { prefix: r.prefix, app }
   })
-  const usage = db.prepare(
-    'SELECT b.name AS bucket, count(o.key) AS objects, coalesce(sum(o.size), 0) AS bytes FROM buckets b LEFT JOIN objects o ON o.bucket = b.name GROUP BY b.name',
-  )
   const ops = new ServerOps({
-    kms: options.kms, credentials: core.credentials, authorizer: core.authorizer,
-    usage: () => usage.all() as Array<{ bucket: string; objects: number; bytes: number }>,
+    kms: options.kms, credentials: core.credentials, authorizer: core.authorizer, usage,
     publicMetrics: options.publicMetrics, accessLog: options.accessLog,
   })
   const route = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {

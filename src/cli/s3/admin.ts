@@ -11,19 +11,30 @@ import { POLICY_USAGE, policyCommand } from './admin-policy.js'
 import { SVCACCT_USAGE, svcacctCommand } from './admin-svcacct.js'
 import { USER_USAGE, userCommand } from './admin-user.js'
 
-const USAGE = `Usage: keyhold-s3 admin (user|group|policy|kms) COMMAND ALIAS [ARGS] [--insecure] [--json]
+const USAGE = `Usage: keyhold-s3 admin (user|group|policy|kms|info|prometheus) COMMAND ALIAS [ARGS] [--insecure] [--json]
 
 ${USER_USAGE}
 ${SVCACCT_USAGE}
 ${GROUP_USAGE}
 ${POLICY_USAGE}
   kms key status ALIAS [KEY]
+  info ALIAS [--json]
+  prometheus generate ALIAS [cluster|node]
 `
 
 /** adminCommand runs `keyhold-s3 admin ...` and returns the exit code (1 on errors, 2 on usage errors). */
 export async function adminCommand(args: string[], io: CliIo): Promise<number> {
   const [area, op = '', ...rest] = args
   if (area === 'kms') return (await import('./admin-kms.js')).adminKmsCommand(args, io)
+  if ((area === 'info' || area === 'prometheus') && op !== '--help' && op !== '-h' && op !== '') {
+    try {
+      const m = await import('./admin-info.js')
+      return area === 'info' ? await m.adminInfoCommand(args.slice(1), io) : m.adminPrometheusCommand(args.slice(1), io)
+    } catch (err) {
+      io.stderr(`${(err as Error).message}\n`)
+      return 1
+    }
+  }
   if (area === undefined || area === '--help' || area === '-h' || op === '--help' || op === '-h' || op === '') {
     const text = area === 'user' ? USER_USAGE : area === 'group' ? GROUP_USAGE : area === 'policy' ? POLICY_USAGE : USAGE
     if (area === undefined || op === '') {
