@@ -63,7 +63,7 @@ export async function adminCommand(args: string[], io: CliIo): Promise<number> {
       io.stderr(`${err.message}\n`)
       return 1
     }
-    io.stderr(`mc: <ERROR> ${(err as Error).message}\n`)
+    io.stderr(`keyhold-s3: <ERROR> ${(err as Error).message}\n`)
     return 1
   }
 }
