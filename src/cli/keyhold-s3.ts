@@ -22,8 +22,17 @@ export const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<
   encrypt: { summary: 'Bucket default encryption: encrypt set sse-kms KEY ALIAS/BUCKET.', load: async () => (await import('./s3/encrypt.js')).encryptCommand },
   stat: { summary: 'Show an object\'s metadata and encryption: stat ALIAS/BUCKET/OBJECT.', load: async () => (await import('./s3/stat.js')).statCommand },
   version: { summary: 'Bucket versioning like mc version: version enable|suspend|info ALIAS/BUCKET.', load: async () => (await import('./s3/versions.js')).versionCommand },
-  ls: { summary: 'List every version and delete marker: ls --versions ALIAS/BUCKET[/PREFIX].', load: async () => (await import('./s3/versions.js')).lsCommand },
-  admin: { summary: 'Administration like mc admin: user, user svcacct, group, policy, kms key status.', load: async () => (await import('./s3/admin.js')).adminCommand },
+  ls: { summary: 'List buckets or objects: ls ALIAS[/BUCKET[/PREFIX]]; with --versions every version and delete marker.', load: async () => {
+    const [{ lsCommand: versions }, { objectCommand }] = await Promise.all([import('./s3/versions.js'), import('./s3/objects.js')])
+    const objects = objectCommand('ls')
+    return (args: string[], io: Parameters<typeof objects>[1]) => (args.includes('--versions') ? versions(args, io) : objects(args, io))
+  } },
+  mb: { summary: 'Make a bucket: mb ALIAS/BUCKET.', load: async () => (await import('./s3/objects.js')).objectCommand('mb') },
+  rb: { summary: 'Remove an empty bucket: rb ALIAS/BUCKET.', load: async () => (await import('./s3/objects.js')).objectCommand('rb') },
+  rm: { summary: 'Remove an object: rm ALIAS/BUCKET/OBJECT.', load: async () => (await import('./s3/objects.js')).objectCommand('rm') },
+  cat: { summary: 'Print an object: cat ALIAS/BUCKET/OBJECT.', load: async () => (await import('./s3/objects.js')).objectCommand('cat') },
+  cp: { summary: 'Copy a local file to an object or back: cp SOURCE TARGET.', load: async () => (await import('./s3/objects.js')).objectCommand('cp') },
+  admin: { summary: 'Administration like mc admin: user, user svcacct, group, policy, kms key status, info, prometheus generate.', load: async () => (await import('./s3/admin.js')).adminCommand },
 }
 
 function usage(): string {

@@ -212,6 +212,11 @@ export interface ETagSubject {
   key: string
   /** The internal metadata persisted with the object or upload. */
   internal: unknown
+  /**
+   * Set for a bucket listing: while the KMS is unreachable an ETag that cannot be shown otherwise is shown as
+   * MinIO's `ETag.Format` of the sealed value (its last 32 hex digits) rather than failing the whole listing.
+   */
+  listing?: boolean
 }
 
 /** The authenticated caller of an extra route, or null for an anonymous request. */

@@ -8,6 +8,7 @@ import type {
   Authorizer, CredentialProvider, ExtraRoute, ObjectCrypto, SubresourceHandler,
 } from './extensions.js'
 import type { LingerLimits } from './http/linger.js'
+import type { Kms } from './kms/kms.js'
 
 /** S3ServerOptions configures one keyhold-s3 server. */
 export interface S3ServerOptions {
@@ -44,6 +45,17 @@ export interface S3ServerOptions {
    * of a request refused early is drained within `linger` (see http/linger.ts).
    */
   timeouts?: { headersMs?: number; idleMs?: number; linger?: Partial<LingerLimits> }
+  /** The KMS connection, for the readiness check and the metrics (encryption itself goes through `crypto`). */
+  kms?: Kms
+  /**
+   * How long a graceful stop ({@link S3Server.close}) lets requests in flight finish before cutting them, in ms
+   * (MINIO_SHUTDOWN_TIMEOUT in the CLI). Default 0: cut at once.
+   */
+  shutdownGraceMs?: number
+  /** MINIO_PROMETHEUS_AUTH_TYPE=public: serve /minio/v2/metrics/* without a bearer token. */
+  publicMetrics?: boolean
+  /** The access log: called with one JSON line per request (see ops/access-log.ts); none when undefined. */
+  accessLog?: (line: string) => void
   /** Log sink for operational messages; never receives secrets. Default: stderr. */
   log?: (message: string) => void
 }

@@ -17,6 +17,10 @@ import type { Core } from './http/context.js'
 import { handleS3 } from './http/dispatch.js'
 import { DEFAULT_LINGER } from './http/linger.js'
 import { newRequestId } from './http/context.js'
+import { drain, type StopReport } from './ops/graceful.js'
+import { serverInfoRoute } from './ops/admin-info.js'
+import type { BucketUsage } from './ops/metrics.js'
+import { ServerOps } from './ops/ops.js'
 import type { S3ServerOptions } from './options.js'
 import { BlobStore } from './storage/blobs.js'
 import { openDatabase } from './storage/db.js'
@@ -34,7 +38,14 @@ export interface S3Server {
   recovered: number
   /** reloadCertificates re-reads the certs dir (SIGHUP); throws Error for bad certificates (old ones stay). */
   reloadCertificates(): void
-  close(): Promise<void>
+  /**
+   * close stops accepting, lets the requests in flight finish within `graceMs` (default: the server's
+   * `shutdownGraceMs`, 0 cuts them at once), cuts the rest (their unfinished uploads are removed), waits for
+   * every handler to settle and closes the database last. Resolves what it did; never rejects.
+   */
+  close(options?: { graceMs?: number }): Promise<StopReport>
+  /** How many requests are in flight. */
+  readonly inflight: number
 }
 
 /** A whole 400 response for a request the HTTP parser refused (there is no request object to answer on). */
@@ -81,21 +92,31 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     authenticate: makeAuthenticate(core), credentials: core.credentials, bucketConfig: meta, region: core.region,
     authorizer: core.authorizer,
   }
-  const extras = (options.extraRoutes ?? []).map((r) => {
+  const usageStatement = db.prepare(
+    'SELECT b.name AS bucket, count(o.key) AS objects, coalesce(sum(o.size), 0) AS bytes FROM buckets b LEFT JOIN objects o ON o.bucket = b.name GROUP BY b.name',
+  )
+  const usage = (): BucketUsage[] => usageStatement.all() as BucketUsage[]
+  const info = serverInfoRoute({ dataDir: options.dataDir, region: core.region, kms: options.kms, usage, startedAt: Date.now() })
+  const extras = [info, ...(options.extraRoutes ?? [])].map((r) => {
     const app = express()
     app.disable('x-powered-by')
     app.use(r.prefix, r.router(extCtx))
     return { prefix: r.prefix, app }
   })
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const ops = new ServerOps({
+    kms: options.kms, credentials: core.credentials, authorizer: core.authorizer, usage,
+    publicMetrics: options.publicMetrics, accessLog: options.accessLog,
+  })
+  const route = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
     const url = req.url ?? '/'
     const extra = extras.find((e) => url === e.prefix || url.startsWith(e.prefix + '/') || url.startsWith(e.prefix + '?'))
     if (extra !== undefined) {
       extra.app(req, res)
       return
     }
-    void handleS3(core, req, res)
+    return handleS3(core, req, res)
   }
+  const handler = (req: IncomingMessage, res: ServerResponse): void => ops.serve(req, res, () => route(req, res))
 
   const headersTimeout = options.timeouts?.headersMs ?? 60_000
   const serverOptions = {
@@ -141,12 +162,14 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
       if (fresh.default === undefined) throw new Error('certs dir no longer holds public.crt and private.key')
       ;(server as HttpsServer).setSecureContext(setup.update({ default: fresh.default, sni: fresh.sni }))
     },
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
+    get inflight() {
+      return ops.inflight.count
+    },
+    async close(closeOptions) {
+      ops.beginStop()
+      const report = await drain(server as Server, ops.inflight, closeOptions?.graceMs ?? options.shutdownGraceMs ?? 0)
       db.close()
+      return report
     },
   }
 }

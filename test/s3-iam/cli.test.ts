@@ -15,7 +15,7 @@ beforeAll(async () => {
   srv = await startIamServer({ responseAlgorithm: MADMIN_PBKDF2_AES })
   dir = mkdtempSync(join(tmpdir(), 'keyhold-s3-cli-'))
   env = { KEYHOLD_S3_CONFIG_DIR: dir }
-  expect((await run('alias', 'set', 'local', srv.url, ROOT.accessKey, ROOT.secretKey)).code).toBe(0)
+  expect((await run('alias', 'set', 'local', srv.url, ROOT.accessKey, ROOT.secretKey, '--insecure')).code).toBe(0)
 })
 afterAll(async () => srv?.close())
 
@@ -33,7 +33,7 @@ describe('keyhold-s3 admin (mc admin look-alike)', () => {
     expect(await admin('user', 'add', 'local', 'alice', 'alice-secret-1')).toMatchObject({ code: 0, stdout: 'Added user `alice` successfully.\n' })
     expect(await admin('policy', 'attach', 'local', 'readonly', '--user', 'alice')).toMatchObject({ code: 0, stdout: 'Attached Policies: [readonly]\nTo User: alice\n' })
     const again = await admin('policy', 'attach', 'local', 'readonly', '--user', 'alice')
-    expect(again).toMatchObject({ code: 1, stderr: 'mc: <ERROR> Unable to attach policy. The specified policy change is already in effect.\n' })
+    expect(again).toMatchObject({ code: 1, stderr: 'keyhold-s3: <ERROR> Unable to attach policy. The specified policy change is already in effect.\n' })
     expect((await admin('user', 'list', 'local')).stdout).toMatch(/^enabled\s+alice\s+readonly\n$/)
     expect((await admin('user', 'info', 'local', 'alice')).stdout).toBe('AccessKey: alice\nStatus: enabled\nPolicyName: readonly\nMemberOf: []\n')
     const file = join(dir, 'p.json')
@@ -42,7 +42,7 @@ describe('keyhold-s3 admin (mc admin look-alike)', () => {
     expect((await admin('policy', 'list', 'local')).stdout.split('\n')).toContain('data-read')
     expect(JSON.parse((await admin('policy', 'info', 'local', 'data-read')).stdout)).toMatchObject({ Statement: [{ Resource: ['arn:aws:s3:::data/*'] }] })
     writeFileSync(file, '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Nope","Resource":"arn:aws:s3:::*"}]}')
-    expect(await admin('policy', 'create', 'local', 'bad', file)).toMatchObject({ code: 1, stderr: "mc: <ERROR> Unable to create new policy. Statement[0]: unsupported action 's3:Nope'\n" })
+    expect(await admin('policy', 'create', 'local', 'bad', file)).toMatchObject({ code: 1, stderr: "keyhold-s3: <ERROR> Unable to create new policy. Statement[0]: unsupported action 's3:Nope'\n" })
     expect((await admin('group', 'add', 'local', 'devs', 'alice')).stdout).toBe('Added members `alice` to group `devs` successfully.\n')
     expect((await admin('group', 'info', 'local', 'devs')).stdout).toBe('Group: devs\nStatus: enabled\nPolicy: \nMembers: alice\n')
     expect((await admin('group', 'remove', 'local', 'devs')).code).toBe(1)
@@ -62,14 +62,14 @@ describe('keyhold-s3 admin (mc admin look-alike)', () => {
     expect((await admin('user', 'svcacct', 'info', 'local', 'alicesvc')).stderr).toContain('The specified service account is not found.')
     expect((await admin('user', 'disable', 'local', 'alice')).stdout).toBe('Disabled user `alice` successfully.\n')
     expect((await admin('user', 'remove', 'local', 'alice')).stdout).toBe('Removed user `alice` successfully.\n')
-    expect(await admin('user', 'info', 'local', 'alice')).toMatchObject({ code: 1, stderr: 'mc: <ERROR> Unable to get user info. The specified user does not exist.\n' })
+    expect(await admin('user', 'info', 'local', 'alice')).toMatchObject({ code: 1, stderr: 'keyhold-s3: <ERROR> Unable to get user info. The specified user does not exist.\n' })
   }, 120_000)
 
   it('reports usage errors, unknown aliases and flags', async () => {
     expect((await run('admin')).code).toBe(2)
-    expect((await admin('user', 'add', 'nosuch', 'bob', 'bob-secret')).stderr).toBe('mc: <ERROR> Unable to find alias `nosuch`.\n')
-    expect((await admin('user', 'add', 'local', 'bob', 'bob-secret', '--bogus', 'x')).stderr).toBe('mc: <ERROR> Unknown flag `--bogus`.\n')
-    expect((await admin('policy', 'attach', 'local', 'readonly')).stderr).toBe('mc: <ERROR> Give exactly one of --user or --group.\n')
+    expect((await admin('user', 'add', 'nosuch', 'bob', 'bob-secret')).stderr).toBe('keyhold-s3: <ERROR> Unable to find alias `nosuch`.\n')
+    expect((await admin('user', 'add', 'local', 'bob', 'bob-secret', '--bogus', 'x')).stderr).toBe('keyhold-s3: <ERROR> Unknown flag `--bogus`.\n')
+    expect((await admin('policy', 'attach', 'local', 'readonly')).stderr).toBe('keyhold-s3: <ERROR> Give exactly one of --user or --group.\n')
   })
 
   it('reads the secret key from stdin when not given (spawned, trusting the CA)', async () => {

@@ -104,6 +104,21 @@ describe.skipIf(skip)('admin API with the real madmin-go client', () => {
     expect(err('user-info-removed')).toBe('The specified user does not exist.')
   }, 120_000)
 
+  it('ServerInfo decodes as madmin\'s InfoMessage: one online server with its drive, counts and usage', async () => {
+    const info = (await run(ROOT.accessKey, ROOT.secretKey, 'info')).get('info')
+    expect(info?.error).toBeUndefined()
+    const v = info!.value as { mode: string; buckets: { count: number }; servers: Array<{ state: string; version: string; drives: Array<{ state: string; totalspace: number }> }>; backend: { backendType: string } }
+    expect(v.mode).toBe('online')
+    expect(v.backend.backendType).toBe('Erasure')
+    expect(v.servers).toHaveLength(1)
+    expect(v.servers[0]!.state).toBe('online')
+    expect(v.servers[0]!.version).toMatch(/^keyhold-s3 /)
+    expect(v.servers[0]!.drives[0]!.state).toBe('ok')
+    expect(v.servers[0]!.drives[0]!.totalspace).toBeGreaterThan(0)
+    expect(typeof v.buckets.count).toBe('number')
+    expect((await run('nobody', 'nobody-secret', 'info')).get('info')?.error).toContain('Access Key Id you provided does not exist')
+  })
+
   it('refuses a client with a wrong secret and a user without admin rights', async () => {
     expect((await run(ROOT.accessKey, 'not-the-root-secret', 'denied')).get('list-users')?.error).toContain('signature')
     expect((await run('nobody', 'nobody-secret', 'denied')).get('list-users')?.error).toContain('Access Key Id you provided does not exist')

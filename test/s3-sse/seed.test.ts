@@ -38,7 +38,7 @@ describe('seed scenario: Keyhold policy, keyhold-s3 over TLS with MINIO_KMS_KES_
   const aws = async (...args: string[]) => (await run('aws', ['--endpoint-url', store.server.url, ...args], { env: awsEnv, timeout: 60_000 })).stdout
 
   it('runs end to end', async () => {
-    expect(await aliasCommand(['set', 'local', store.server.url, ROOT.user, ROOT.password], io)).toBe(0)
+    expect(await aliasCommand(['set', 'local', store.server.url, ROOT.user, ROOT.password, '--insecure'], io)).toBe(0)
     expect(statSync(join(dir, 'cfg', 'config.json')).mode & 0o777).toBe(0o600)
     await aws('s3api', 'create-bucket', '--bucket', 'seed')
     out.length = 0

@@ -79,7 +79,7 @@ print('ok')
   it('keyhold-s3 version and ls --versions list every version and marker, numbered from the oldest', async () => {
     const s3 = fx.client()
     await s3.send(new CreateBucketCommand({ Bucket: 'cli-v' }))
-    expect((await cli(['alias', 'set', 'local', fx.server.url, ROOT_USER, ROOT_PASSWORD])).code).toBe(0)
+    expect((await cli(['alias', 'set', 'local', fx.server.url, ROOT_USER, ROOT_PASSWORD, '--insecure'])).code).toBe(0)
     expect((await cli(['version', 'info', 'local/cli-v', '--insecure'])).out).toBe('local/cli-v is un-versioned\n')
     expect((await cli(['version', 'enable', 'local/cli-v', '--insecure'])).out).toBe('local/cli-v versioning is enabled\n')
     expect((await cli(['version', 'info', 'local/cli-v', '--insecure'])).out).toBe('local/cli-v versioning is enabled\n')

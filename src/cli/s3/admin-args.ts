@@ -34,9 +34,9 @@ export function parseAdminArgs(args: string[]): AdminArgs {
       flags.set(name, ['true'])
       continue
     }
-    if (!VALUE_FLAGS.has(name)) throw new CliError(`mc: <ERROR> Unknown flag \`--${name}\`.`)
+    if (!VALUE_FLAGS.has(name)) throw new CliError(`keyhold-s3: <ERROR> Unknown flag \`--${name}\`.`)
     const value = eq >= 0 ? a.slice(eq + 1) : args[++i]
-    if (value === undefined) throw new CliError(`mc: <ERROR> Flag \`--${name}\` needs a value.`)
+    if (value === undefined) throw new CliError(`keyhold-s3: <ERROR> Flag \`--${name}\` needs a value.`)
     flags.set(name, [...(flags.get(name) ?? []), value])
   }
   return {
@@ -53,6 +53,6 @@ export function parseExpiry(value: string, now = Date.now()): string {
   const d = /^(\d+)([mhd])$/.exec(value)
   if (d) return new Date(now + Number(d[1]) * { m: 60_000, h: 3600_000, d: 86_400_000 }[d[2] as 'm' | 'h' | 'd']).toISOString()
   const t = Date.parse(value)
-  if (Number.isNaN(t)) throw new CliError(`mc: <ERROR> Invalid expiry \`${value}\`: use RFC 3339 (2026-12-31T00:00:00Z), a date or a duration (12h, 30d).`)
+  if (Number.isNaN(t)) throw new CliError(`keyhold-s3: <ERROR> Invalid expiry \`${value}\`: use RFC 3339 (2026-12-31T00:00:00Z), a date or a duration (12h, 30d).`)
   return new Date(t).toISOString()
 }

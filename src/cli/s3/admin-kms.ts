@@ -25,7 +25,7 @@ export async function adminKmsCommand(args: string[], io: CliIo): Promise<number
   const [, , , aliasName = '', key = ''] = rest
   try {
     const res = await signedRequest(findAlias(io.env, aliasName), 'GET', '/minio/kms/v1/key/status', [['key-id', key]], Buffer.alloc(0), insecure)
-    if (res.status !== 200) throw new CliError(`mc: <ERROR> Failed to get status information: ${errorText(res)}`)
+    if (res.status !== 200) throw new CliError(`keyhold-s3: <ERROR> Failed to get status information: ${errorText(res)}`)
     const s = JSON.parse(res.body.toString('utf8')) as { 'key-id': string; 'encryption-error'?: string; 'decryption-error'?: string }
     const ok = s['encryption-error'] === undefined && s['decryption-error'] === undefined
     if (json) {

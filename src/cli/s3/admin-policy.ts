@@ -31,7 +31,7 @@ export async function policyCommand(op: string, a: AdminArgs, io: CliIo): Promis
       try {
         body = readFileSync(file)
       } catch (err) {
-        throw new CliError(`mc: <ERROR> Unable to read the policy file \`${file}\`: ${(err as Error).message}`)
+        throw new CliError(`keyhold-s3: <ERROR> Unable to read the policy file \`${file}\`: ${(err as Error).message}`)
       }
       await adminCall(s, 'Unable to create new policy', 'PUT', '/add-canned-policy', { query: [['name', name]], plain: body })
       io.stdout(`Created policy \`${name}\` successfully.\n`)
@@ -57,7 +57,7 @@ export async function policyCommand(op: string, a: AdminArgs, io: CliIo): Promis
     case 'detach': {
       const user = a.flag('user')
       const group = a.flag('group')
-      if ((user === undefined) === (group === undefined)) throw new CliError('mc: <ERROR> Give exactly one of --user or --group.')
+      if ((user === undefined) === (group === undefined)) throw new CliError('keyhold-s3: <ERROR> Give exactly one of --user or --group.')
       const policies = a.positional.slice(1)
       const target = user !== undefined ? { user } : { group }
       const res = await adminCall(s, `Unable to ${op} policy`, 'POST', `/idp/builtin/policy/${op}`, { enc: { policies, ...target }, decrypt: true }) as

@@ -28,12 +28,12 @@ function policyFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new CliError(`mc: <ERROR> Unable to read the policy file \`${path}\`: ${(err as Error).message}`)
+    throw new CliError(`keyhold-s3: <ERROR> Unable to read the policy file \`${path}\`: ${(err as Error).message}`)
   }
   try {
     return JSON.parse(text)
   } catch {
-    throw new CliError(`mc: <ERROR> The policy file \`${path}\` is not valid JSON.`)
+    throw new CliError(`keyhold-s3: <ERROR> The policy file \`${path}\` is not valid JSON.`)
   }
 }
 
@@ -83,7 +83,7 @@ export async function svcacctCommand(op: string, a: AdminArgs, io: CliIo): Promi
       if (c.description !== undefined) body.newDescription = c.description
       if (c.expiration !== undefined) body.newExpiration = c.expiration
       if (a.flag('secret-key') !== undefined) body.newSecretKey = a.flag('secret-key')
-      if (Object.keys(body).length === 0) throw new CliError('mc: <ERROR> Nothing to edit: give --secret-key, --policy, --name, --description or --expiry.')
+      if (Object.keys(body).length === 0) throw new CliError('keyhold-s3: <ERROR> Nothing to edit: give --secret-key, --policy, --name, --description or --expiry.')
       await edit(s, target, body, 'edit')
       io.stdout(`Edited service account \`${target}\` successfully.\n`)
       return 0

@@ -12,13 +12,18 @@ import { POLICY_USAGE, policyCommand } from './admin-policy.js'
 import { SVCACCT_USAGE, svcacctCommand } from './admin-svcacct.js'
 import { USER_USAGE, userCommand } from './admin-user.js'
 
-const USAGE = `Usage: keyhold-s3 admin (user|group|policy|kms) COMMAND ALIAS [ARGS] [--insecure] [--json]
+const INFO_USAGE = `  info ALIAS [--json]
+  prometheus generate ALIAS [cluster|node]
+`
+
+const USAGE = `Usage: keyhold-s3 admin (user|group|policy|kms|info|prometheus) COMMAND ALIAS [ARGS] [--insecure] [--json]
 
 ${USER_USAGE}
 ${SVCACCT_USAGE}
 ${GROUP_USAGE}
 ${POLICY_USAGE}
-${KMS_USAGE}`
+${KMS_USAGE}
+${INFO_USAGE}`
 
 /** The usage text for `admin AREA OP`: the most specific one there is. */
 function usageFor(area: string | undefined, op: string): string {
@@ -26,6 +31,7 @@ function usageFor(area: string | undefined, op: string): string {
   if (area === 'group') return GROUP_USAGE
   if (area === 'policy') return POLICY_USAGE
   if (area === 'kms') return KMS_USAGE
+  if (area === 'info' || area === 'prometheus') return INFO_USAGE
   return USAGE
 }
 
@@ -40,6 +46,15 @@ export async function adminCommand(args: string[], io: CliIo): Promise<number> {
     return 0
   }
   if (area === 'kms') return adminKmsCommand(args, io)
+  if ((area === 'info' || area === 'prometheus') && op !== '') {
+    try {
+      const m = await import('./admin-info.js')
+      return area === 'info' ? await m.adminInfoCommand(args.slice(1), io) : m.adminPrometheusCommand(args.slice(1), io)
+    } catch (err) {
+      io.stderr(`${(err as Error).message}\n`)
+      return 1
+    }
+  }
   if (area === undefined || op === '') {
     io.stderr(usageFor(area, op))
     return 2
@@ -67,7 +82,7 @@ export async function adminCommand(args: string[], io: CliIo): Promise<number> {
       io.stderr(`${err.message}\n`)
       return 1
     }
-    io.stderr(`mc: <ERROR> ${(err as Error).message}\n`)
+    io.stderr(`keyhold-s3: <ERROR> ${(err as Error).message}\n`)
     return 1
   }
 }

@@ -5,12 +5,14 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { rootCertificates } from 'node:tls'
+import { loadTrustedCAs } from '../../s3/tls.js'
 import { awsEncode, canonicalQuery, canonicalRequest, sha256Hex, signingKey, stringToSign, hmac } from '../../s3/sigv4/canonical.js'
 
 /** One alias: where a server is and the credentials to sign with. */
@@ -20,6 +22,8 @@ export interface Alias {
   secretKey: string
   api: 's3v4'
   path: 'auto'
+  /** PEMs of `<config dir>/certs/CAs` (mc's `~/.mc/certs/CAs`), trusted besides the system's; never stored. */
+  ca?: string[]
 }
 
 interface AliasFile {
@@ -55,10 +59,23 @@ export function wantsHelp(args: readonly string[]): boolean {
   return args.includes('--help') || args.includes('-h')
 }
 
-const ALIAS_USAGE = 'Usage: keyhold-s3 alias set ALIAS URL ACCESS_KEY SECRET_KEY\n'
+const ALIAS_USAGE = 'Usage: keyhold-s3 alias set ALIAS URL ACCESS_KEY SECRET_KEY [--insecure]\n'
+
+function configDir(env: NodeJS.ProcessEnv): string {
+  return env.KEYHOLD_S3_CONFIG_DIR ?? join(env.HOME ?? homedir(), '.keyhold-s3')
+}
 
 function configPath(env: NodeJS.ProcessEnv): string {
-  return join(env.KEYHOLD_S3_CONFIG_DIR ?? join(env.HOME ?? homedir(), '.keyhold-s3'), 'config.json')
+  return join(configDir(env), 'config.json')
+}
+
+/** trustedCAs reads `<config dir>/certs/CAs/*` (PEM files); [] when absent or unreadable. Never throws. */
+function trustedCAs(env: NodeJS.ProcessEnv): string[] {
+  try {
+    return loadTrustedCAs(join(configDir(env), 'certs'))
+  } catch {
+    return []
+  }
 }
 
 function loadAliases(env: NodeJS.ProcessEnv): AliasFile {
@@ -72,8 +89,8 @@ function loadAliases(env: NodeJS.ProcessEnv): AliasFile {
 /** findAlias returns a stored alias. Throws CliError when it does not exist. */
 export function findAlias(env: NodeJS.ProcessEnv, name: string): Alias {
   const alias = loadAliases(env).aliases[name]
-  if (alias === undefined) throw new CliError(`mc: <ERROR> Unable to find alias \`${name}\`.`)
-  return alias
+  if (alias === undefined) throw new CliError(`keyhold-s3: <ERROR> Unable to find alias \`${name}\`.`)
+  return { ...alias, ca: trustedCAs(env) }
 }
 
 /** splitTarget splits `ALIAS/BUCKET/OBJECT...` into its parts (bucket and object may be empty). */
@@ -91,7 +108,8 @@ export interface S3Response {
 
 /**
  * signedRequest sends one SigV4-signed request (region us-east-1, service s3) to an alias.
- * `NODE_EXTRA_CA_CERTS` trusts a private CA; `insecure` skips verification. Throws CliError when
+ * The alias's `ca` (`<config dir>/certs/CAs`) and `NODE_EXTRA_CA_CERTS` trust a private CA; `insecure` skips
+ * verification. Throws CliError when
  * the server cannot be reached.
  */
 export async function signedRequest(alias: Alias, method: string, path: string, query: Array<[string, string]> = [], body: Buffer = Buffer.alloc(0), insecure = false): Promise<S3Response> {
@@ -120,6 +138,7 @@ export async function signedRequest(alias: Alias, method: string, path: string, 
     const req = send({
       host: url.hostname, port: url.port, method, path: uri + (qs === '' ? '' : `?${qs}`), headers,
       rejectUnauthorized: !insecure, timeout: 30_000,
+      ...(alias.ca !== undefined && alias.ca.length > 0 ? { ca: [...rootCertificates, ...alias.ca] } : {}),
     }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
@@ -127,7 +146,7 @@ export async function signedRequest(alias: Alias, method: string, path: string, 
       res.on('error', reject)
     })
     req.on('timeout', () => req.destroy(new Error('request timed out')))
-    req.on('error', (err) => reject(new CliError(`mc: <ERROR> Unable to reach ${alias.url}: ${err.message}`)))
+    req.on('error', (err) => reject(new CliError(`keyhold-s3: <ERROR> Unable to reach ${alias.url}: ${err.message}`)))
     req.end(body)
   })
 }
@@ -146,32 +165,54 @@ export function errorText(res: S3Response): string {
 }
 
 /**
- * aliasSet runs `alias set ALIAS URL ACCESS_KEY SECRET_KEY`; writes the config file with mode 0600
- * atomically. Returns the exit code.
+ * checkCredentials probes an alias as mc's `probeS3Signature` does: GetBucketLocation of a bucket that does not
+ * exist. NoSuchBucket or AccessDenied prove the signature was accepted; InvalidAccessKeyId,
+ * SignatureDoesNotMatch or any other answer refuse the alias. Throws CliError.
  */
-export async function aliasCommand(args: string[], io: CliIo): Promise<number> {
-  if (wantsHelp(args)) {
+async function checkCredentials(alias: Alias, insecure: boolean): Promise<void> {
+  const probe = `/probe-bucket-sign-${randomBytes(6).toString('hex')}/`
+  const res = await signedRequest(alias, 'GET', probe, [['location', '']], Buffer.alloc(0), insecure)
+  const code = /<Code>([^<]*)<\/Code>/.exec(res.body.toString('utf8'))?.[1]
+  if (res.status === 200 || code === 'NoSuchBucket' || code === 'AccessDenied') return
+  throw new CliError(`keyhold-s3: <ERROR> Unable to initialize new alias from the provided credentials. ${errorText(res)}`)
+}
+
+/**
+ * aliasCommand runs `alias set ALIAS URL ACCESS_KEY SECRET_KEY [--insecure]`: checks the credentials against
+ * the server (as mc), then writes the config file with mode 0600 atomically. Returns the exit code.
+ */
+export async function aliasCommand(argv: string[], io: CliIo): Promise<number> {
+  if (wantsHelp(argv)) {
     io.stdout(ALIAS_USAGE)
     return 0
   }
+  const insecure = argv.includes('--insecure')
+  const args = argv.filter((a) => a !== '--insecure')
   if (args[0] !== 'set' || args.length !== 5) {
     io.stderr(ALIAS_USAGE)
     return 2
   }
   const [, name = '', url = '', accessKey = '', secretKey = ''] = args
   if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(name)) {
-    io.stderr(`mc: <ERROR> Invalid alias \`${name}\`.\n`)
+    io.stderr(`keyhold-s3: <ERROR> Invalid alias \`${name}\`.\n`)
     return 1
   }
   try {
     const parsed = new URL(url)
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme')
   } catch {
-    io.stderr(`mc: <ERROR> Invalid URL \`${url}\`.\n`)
+    io.stderr(`keyhold-s3: <ERROR> Invalid URL \`${url}\`.\n`)
+    return 1
+  }
+  const alias: Alias = { url: url.replace(/\/+$/, ''), accessKey, secretKey, api: 's3v4', path: 'auto' }
+  try {
+    await checkCredentials({ ...alias, ca: trustedCAs(io.env) }, insecure)
+  } catch (err) {
+    io.stderr(`${(err as Error).message}\n`)
     return 1
   }
   const file = loadAliases(io.env)
-  file.aliases[name] = { url: url.replace(/\/+$/, ''), accessKey, secretKey, api: 's3v4', path: 'auto' }
+  file.aliases[name] = alias
   const path = configPath(io.env)
   mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 })
   const tmp = `${path}.${process.pid}.tmp`

@@ -42,21 +42,21 @@ export async function encryptCommand(args: string[], io: CliIo): Promise<number>
   }
   const { alias, bucket } = splitTarget(target)
   try {
-    if (bucket === '') throw new CliError('mc: <ERROR> A bucket is required.')
+    if (bucket === '') throw new CliError('keyhold-s3: <ERROR> A bucket is required.')
     const res = await signedRequest(findAlias(io.env, alias), method, `/${bucket}`, [['encryption', '']], Buffer.from(body ?? ''), insecure)
     if (verb === 'info') {
       if (res.status === 404) {
         io.stdout(`Auto encryption is not enabled for ${target}\n`)
         return 0
       }
-      if (res.status !== 200) throw new CliError(`mc: <ERROR> Unable to get encryption info: ${errorText(res)}`)
+      if (res.status !== 200) throw new CliError(`keyhold-s3: <ERROR> Unable to get encryption info: ${errorText(res)}`)
       const xml = res.body.toString('utf8')
       const alg = /<SSEAlgorithm>([^<]*)</.exec(xml)?.[1] ?? ''
       const key = /<KMSMasterKeyID>([^<]*)</.exec(xml)?.[1]
       io.stdout(`Auto encryption 'sse-${alg === 'aws:kms' ? 'kms' : 's3'}' is enabled${key !== undefined ? ` with KeyID: ${key}` : ''}\n`)
       return 0
     }
-    if (res.status >= 300) throw new CliError(`mc: <ERROR> Unable to ${verb === 'set' ? 'set' : 'clear'} auto encryption: ${errorText(res)}`)
+    if (res.status >= 300) throw new CliError(`keyhold-s3: <ERROR> Unable to ${verb === 'set' ? 'set' : 'clear'} auto encryption: ${errorText(res)}`)
     io.stdout(verb === 'set'
       ? `Auto encryption configuration has been set successfully for ${target}\n`
       : `Auto encryption configuration has been cleared successfully.\n`)

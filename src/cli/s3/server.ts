@@ -11,10 +11,12 @@ import { join, resolve } from 'node:path'
 import { acquireFileLock, type FileLock } from '../../lib/file-lock.js'
 import { certsPollMs, startCertReloader } from '../../s3/cert-reload.js'
 import { SharedKms } from '../../s3/kms/shared.js'
+import { openAccessLog, type AccessLogSink } from '../../s3/ops/access-log.js'
 import type { S3ServerOptions } from '../../s3/options.js'
 import { createS3Server } from '../../s3/server.js'
 import { loadTrustedCAs } from '../../s3/tls.js'
 import { SERVER_PLUGINS, type PluginResult } from './server-plugins.js'
+import { shutdownGraceMs, stopLine } from './shutdown.js'
 
 interface Io {
   env: NodeJS.ProcessEnv
@@ -40,6 +42,14 @@ Environment:
   MINIO_ROOT_PASSWORD  Root secret key (at least 8 characters, not a default).
   MINIO_CERT_PASSWD    Passphrase of an encrypted private.key.
   KEYHOLD_S3_TRY_IT    off: leave the "Try it" commands out of the start-up banner (npm start prints its own).
+  MINIO_SHUTDOWN_TIMEOUT
+                       On SIGTERM/SIGINT, how long requests in flight may finish before they are cut
+                       (default 30s; e.g. 500ms, 2m; 0 cuts at once).
+  MINIO_PROMETHEUS_AUTH_TYPE
+                       jwt (default: /minio/v2/metrics/* need the bearer token of
+                       'keyhold-s3 admin prometheus generate') or public.
+  KEYHOLD_S3_ACCESS_LOG
+                       Access log, one JSON line per request: stdout or a file path (default off).
   KEYHOLD_S3_CERTS_POLL
                        How often the certs dir and the KMS client certificate files are checked for
                        changes (default 60s; e.g. 500ms, 5m; off disables). SIGHUP reloads at once.
@@ -135,8 +145,9 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     return 1
   }
   const plugins: PluginResult[] = []
-  const kms = new SharedKms(env, { certsDir })
+  const kms = new SharedKms(env, { certsDir, log })
   let server: Awaited<ReturnType<typeof createS3Server>>
+  let accessLog: AccessLogSink | undefined
   let pollMs: number
   try {
     pollMs = certsPollMs(env)
@@ -158,27 +169,35 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
       options.extraRoutes = [...(options.extraRoutes ?? []), ...(o.extraRoutes ?? [])]
       options.subresources = { ...options.subresources, ...o.subresources }
     }
+    options.kms = await kms.connect()
+    options.publicMetrics = (env.MINIO_PROMETHEUS_AUTH_TYPE ?? '').toLowerCase() === 'public'
+    accessLog = await openAccessLog(env.KEYHOLD_S3_ACCESS_LOG)
+    if (accessLog !== undefined) options.accessLog = accessLog.write
+    options.shutdownGraceMs = shutdownGraceMs(env)
     server = await createS3Server(options)
   } catch (err) {
     io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
     for (const p of plugins) await p.close?.().catch(() => undefined)
     await kms.close()
     lock.release()
+    await accessLog?.close()
     return 1
   }
   const tryIt = env.KEYHOLD_S3_TRY_IT === 'off' ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
   io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, plugins.flatMap((p) => p.banner ?? []), tryIt))
   if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
   const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs, signals: true, log })
-  await new Promise<void>((done) => {
-    process.once('SIGINT', done)
-    process.once('SIGTERM', done)
+  const signal = await new Promise<string>((done) => {
+    process.once('SIGINT', () => done('SIGINT'))
+    process.once('SIGTERM', () => done('SIGTERM'))
   })
   reloader.close()
-  await server.close()
+  const stop = await server.close()
   for (const p of plugins) await p.close?.().catch(() => undefined)
   await kms.close()
+  await accessLog?.close()
   lock.release()
+  log(stopLine(signal, stop))
   return 0
 }
 

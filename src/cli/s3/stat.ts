@@ -27,10 +27,10 @@ export async function statCommand(args: string[], io: CliIo): Promise<number> {
   }
   const { alias, bucket, object } = splitTarget(targets[0]!)
   try {
-    if (bucket === '' || object === '') throw new CliError('mc: <ERROR> An object path ALIAS/BUCKET/OBJECT is required.')
+    if (bucket === '' || object === '') throw new CliError('keyhold-s3: <ERROR> An object path ALIAS/BUCKET/OBJECT is required.')
     const res = await signedRequest(findAlias(io.env, alias), 'HEAD', `/${bucket}/${object}`, [], Buffer.alloc(0), insecure)
-    if (res.status === 404) throw new CliError(`mc: <ERROR> Unable to stat \`${targets[0]}\`. Object does not exist.`)
-    if (res.status !== 200) throw new CliError(`mc: <ERROR> Unable to stat \`${targets[0]}\`. HTTP ${res.status}.`)
+    if (res.status === 404) throw new CliError(`keyhold-s3: <ERROR> Unable to stat \`${targets[0]}\`. Object does not exist.`)
+    if (res.status !== 200) throw new CliError(`keyhold-s3: <ERROR> Unable to stat \`${targets[0]}\`. HTTP ${res.status}.`)
     const h = res.headers
     const sse = one(h['x-amz-server-side-encryption'])
     const kmsKey = one(h['x-amz-server-side-encryption-aws-kms-key-id'])

@@ -17,17 +17,18 @@ export const LIST_ETAG_CONCURRENCY = 8
 type Shown = Pick<ObjectRow, 'bucket' | 'key' | 'etag' | 'internal'>
 
 /** clientETag returns the ETag a client sees for an object; throws S3Error from the crypto hook (e.g. `kms:*`). */
-export async function clientETag(ctx: Ctx, row: Shown): Promise<string> {
+export async function clientETag(ctx: Ctx, row: Shown, listing = false): Promise<string> {
   const crypto = ctx.core.crypto
   if (row.internal === undefined || row.internal === null || crypto?.clientETags === undefined) return row.etag
-  const [etag] = await crypto.clientETags({ bucket: row.bucket, key: row.key, internal: row.internal }, [row.etag])
+  const [etag] = await crypto.clientETags({ bucket: row.bucket, key: row.key, internal: row.internal, listing }, [row.etag])
   return etag ?? row.etag
 }
 
 /**
  * clientETagsOf returns the ETags a client sees for listed objects, in order, running at most
- * {@link LIST_ETAG_CONCURRENCY} lookups at once. Throws the first S3Error of the crypto hook (the listing
- * then fails as a GET of that object would; no sealed value is ever shown).
+ * {@link LIST_ETAG_CONCURRENCY} lookups at once. While the KMS is unreachable the hook shows remembered or
+ * fallback ETags instead (docs/operations.md); otherwise throws the first S3Error of the crypto hook (the listing
+ * then fails as a GET of that object would).
  */
 export async function clientETagsOf(ctx: Ctx, rows: readonly Shown[]): Promise<string[]> {
   const out = rows.map((r) => r.etag)
@@ -39,7 +40,7 @@ export async function clientETagsOf(ctx: Ctx, rows: readonly Shown[]): Promise<s
     while (next < pending.length && failed === undefined) {
       const i = pending[next++]!
       try {
-        out[i] = await clientETag(ctx, rows[i]!)
+        out[i] = await clientETag(ctx, rows[i]!, true)
       } catch (err) {
         failed ??= err
       }

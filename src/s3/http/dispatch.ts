@@ -17,6 +17,7 @@ import { isSseCRequested } from '../sse/request.js'
 import { conditionsOf } from './conditions.js'
 import { header, isSecure, newRequestId, sendError, type Core, type Ctx } from './context.js'
 import { answerStalls } from './linger.js'
+import { noteRequest } from '../ops/request-info.js'
 import { resolveOperation } from './resolve.js'
 
 /** handleS3 serves one S3 request; never throws (errors are answered). */
@@ -35,6 +36,7 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
     const { bucket, key } = bucketAndKey(core, req, rawPath)
     partial.bucket = bucket
     partial.key = key
+    noteRequest(res, { requestId, bucket, object: key })
     const ctx: Ctx = {
       core, req, res, requestId, method: req.method ?? 'GET', rawPath, queryPairs, query: new Map(queryPairs),
       bucket, key, signed: null, principal: null, secure: isSecure(req),
@@ -49,6 +51,7 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
         credentials: core.credentials, region: core.region, maxSkewMs: core.maxSkewMs, domain: core.domain,
       })
       ctx.principal = ctx.signed.credential.principal
+      noteRequest(res, { accessKey: ctx.signed.credential.accessKey })
     }
     const resolved = resolveOperation(ctx.method, bucket, key, ctx.query)
     let op: S3Operation = resolved.op
@@ -56,6 +59,7 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
       if (op === 'PutObject') op = 'CopyObject'
       else if (op === 'UploadPart') op = 'UploadPartCopy'
     }
+    noteRequest(res, { api: op })
     // DeleteObjects is authorized per key inside its handler; ListBuckets filters per bucket when denied.
     if (op !== 'DeleteObjects' && op !== 'ListBuckets') await authorize(ctx, op)
     if (resolved.subresource !== undefined) {

@@ -6,6 +6,7 @@
  */
 import { KesError } from '../../client/index.js'
 import { S3Error } from '../errors.js'
+import { isUnreachable } from './monitor.js'
 
 /** kmsError builds MinIO's S3 error for a KMS failure; throws nothing. */
 function kmsError(status: number, code: string, message: string): S3Error {
@@ -21,6 +22,11 @@ export const KMS_ERRORS = {
   notConfigured: () => kmsError(501, 'NotImplemented', 'Server side encryption specified but KMS is not configured'),
   /** MinIO's ErrInvalidEncryptionKeyID: a key id that is no KES key name never reaches the KMS. */
   invalidKeyId: () => kmsError(400, 'InvalidRequest', 'The specified KMS KeyID contains unsupported characters'),
+  /**
+   * No KMS endpoint answered. Not MinIO's `kms:*Failed` 500s, which read like tampering: S3's own 503 code, so
+   * every SDK, the aws CLI and mc retry it with their back-off, and a message that says what is wrong.
+   */
+  unreachable: () => kmsError(503, 'ServiceUnavailable', 'The KMS is unreachable; please retry the request once it is back'),
 }
 
 /** The operation a KMS call was made for, naming its fallback error. */
@@ -34,7 +40,8 @@ const FALLBACK: Record<KmsOperation, [string, string]> = {
 }
 
 /**
- * toKmsS3Error maps a KES client failure onto MinIO's S3 error. The cause (which may name an
+ * toKmsS3Error maps a KES client failure onto MinIO's S3 error (503 ServiceUnavailable when the KMS could not be
+ * reached). The cause (which may name an
  * endpoint, never a key) is kept for the log, not shown to the client. Throws nothing.
  */
 export function toKmsS3Error(err: unknown, op: KmsOperation): S3Error {
@@ -44,6 +51,11 @@ export function toKmsS3Error(err: unknown, op: KmsOperation): S3Error {
     if (err.status === 404 && err.message === 'key does not exist') return KMS_ERRORS.keyNotFound()
     if (err.status === 400 && err.message === 'key already exists') return KMS_ERRORS.keyExists()
     if (err.status === 400 && err.message === 'decryption failed: ciphertext is not authentic') return KMS_ERRORS.decrypt()
+  }
+  if (isUnreachable(err)) {
+    const out = KMS_ERRORS.unreachable()
+    out.cause = err
+    return out
   }
   const [code, message] = FALLBACK[op]
   const out = kmsError(500, code, message)

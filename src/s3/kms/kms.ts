@@ -11,6 +11,7 @@ import { KesClient, KesError, type KesClientOptions } from '../../client/index.j
 import type { KmsConfig } from './config.js'
 import { KEY_STATUS_CONTEXT, marshalContext, type KmsContext } from './context.js'
 import { KMS_ERRORS, toKmsS3Error } from './errors.js'
+import { KmsMonitor } from './monitor.js'
 
 /** A data key: 32 plaintext bytes (never logged) and the KMS ciphertext that is stored. */
 export interface DataKey {
@@ -37,6 +38,8 @@ export interface KeyStatus {
 /** The KMS operations the SSE layer and the admin API need (an interface, so tests and callers see one shape). */
 export interface Kms {
   readonly defaultKey: string
+  /** Reachability and call counters (health, metrics, the error log); absent for stand-ins. */
+  readonly monitor?: KmsMonitor
   /**
    * generateKey returns a fresh data key under `keyId` (default key when empty). Throws S3Error: InvalidRequest
    * for an id that is no KES key name (before any KMS call), `kms:*` for KMS failures.
@@ -58,6 +61,7 @@ export interface Kms {
 /** KesKms implements {@link Kms} over the KES client with failover across endpoints. */
 export class KesKms implements Kms {
   readonly defaultKey: string
+  readonly monitor: KmsMonitor
   #timer: NodeJS.Timeout | undefined
   #client: KesClient
   #clientOptions: KesClientOptions
@@ -68,8 +72,10 @@ export class KesKms implements Kms {
     client: KesClient,
     private readonly config: KmsConfig,
     clientOptions: KesClientOptions,
+    log?: (message: string) => void,
   ) {
     this.defaultKey = config.defaultKey
+    this.monitor = new KmsMonitor(log)
     this.#client = client
     this.#clientOptions = clientOptions
   }
@@ -79,12 +85,15 @@ export class KesKms implements Kms {
    * context `{}`, create the key only on 404 `key does not exist`; tolerate "exists" and 403.
    * Throws Error("Failed to connect to KMS: …") otherwise.
    */
-  static async connect(config: KmsConfig, opts: { timeoutMs?: number; keepAliveMs?: number } = {}): Promise<KesKms> {
+  static async connect(
+    config: KmsConfig,
+    opts: { timeoutMs?: number; keepAliveMs?: number; log?: (message: string) => void } = {},
+  ): Promise<KesKms> {
     const clientOptions: KesClientOptions = {
       endpoints: config.endpoints, certPem: config.certPem, keyPem: config.keyPem, apiKey: config.apiKey,
       ca: config.ca, timeoutMs: opts.timeoutMs ?? 10_000,
     }
-    const kms = new KesKms(await KesClient.create(clientOptions), config, clientOptions)
+    const kms = new KesKms(await KesClient.create(clientOptions), config, clientOptions, opts.log)
     try {
       await kms.#client.generateKey(config.defaultKey, marshalContext({}))
     } catch (err) {
@@ -106,8 +115,9 @@ export class KesKms implements Kms {
     }
     const keepAlive = opts.keepAliveMs ?? 10_000
     if (keepAlive > 0) {
-      // Keeps the default key in the KMS cache (MinIO does the same); the result is ignored.
-      kms.#timer = setInterval(() => kms.#client.describeKey(config.defaultKey).catch(() => undefined), keepAlive)
+      // Keeps the default key in the KMS cache (MinIO does the same); its outcome tells the monitor whether the
+      // KMS is reachable, so an outage is logged even while no request needs the KMS.
+      kms.#timer = setInterval(() => kms.#observed(() => kms.#client.describeKey(config.defaultKey)).catch(() => undefined), keepAlive)
       kms.#timer.unref()
     }
     return kms
@@ -117,7 +127,7 @@ export class KesKms implements Kms {
     const name = keyId === '' ? this.defaultKey : keyId
     if (!isValidName(name)) throw KMS_ERRORS.invalidKeyId()
     try {
-      const { plaintext, ciphertext } = await this.#client.generateKey(name, marshalContext(context))
+      const { plaintext, ciphertext } = await this.#observed(() => this.#client.generateKey(name, marshalContext(context)))
       if (plaintext.length !== 32) throw new Error('KMS returned a data key of the wrong size')
       return { keyId: name, plaintext, ciphertext }
     } catch (err) {
@@ -125,10 +135,23 @@ export class KesKms implements Kms {
     }
   }
 
+  /** #observed runs one KES call and tells the monitor its duration and outcome; rethrows its failure. */
+  async #observed<T>(call: () => Promise<T>): Promise<T> {
+    const started = performance.now()
+    try {
+      const out = await call()
+      this.monitor.observe(started)
+      return out
+    } catch (err) {
+      this.monitor.observe(started, err)
+      throw err
+    }
+  }
+
   async decrypt(keyId: string, ciphertext: Buffer, context: KmsContext): Promise<Buffer> {
     const name = keyId === '' ? this.defaultKey : keyId
     try {
-      return await this.#client.decrypt(name, ciphertext, marshalContext(context))
+      return await this.#observed(() => this.#client.decrypt(name, ciphertext, marshalContext(context)))
     } catch (err) {
       throw toKmsS3Error(err, 'decrypt')
     }
@@ -136,7 +159,7 @@ export class KesKms implements Kms {
 
   async createKey(keyId: string): Promise<void> {
     try {
-      await this.#client.createKey(keyId)
+      await this.#observed(() => this.#client.createKey(keyId))
     } catch (err) {
       throw toKmsS3Error(err, 'create')
     }

@@ -39,7 +39,7 @@ export interface EncryptionOptions {
  * Error("Failed to connect to KMS: …") when the start-up generate/create fails: start-up must stop.
  */
 export async function setupEncryption(env: NodeJS.ProcessEnv, opts: EncryptionOptions): Promise<EncryptionSetup> {
-  const shared = opts.kms ?? new SharedKms(env, { certsDir: opts.certsDir, keepAliveMs: opts.keepAliveMs })
+  const shared = opts.kms ?? new SharedKms(env, { certsDir: opts.certsDir, keepAliveMs: opts.keepAliveMs, log: opts.log })
   const kms = await shared.connect()
   return {
     kms,

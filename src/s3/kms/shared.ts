@@ -15,6 +15,8 @@ export interface SharedKmsOptions {
   certsDir?: string
   /** Interval of the default key's keep-alive describe (default 10 s, 0 disables). */
   keepAliveMs?: number
+  /** The error log: KMS reachability changes are written here (once per outage). */
+  log?: (message: string) => void
 }
 
 /** SharedKms connects to the KMS named by MINIO_KMS_* on first use and hands every caller the same connection. */
@@ -48,7 +50,7 @@ export class SharedKms {
   async #open(): Promise<KesKms | undefined> {
     const config = kmsConfigFromEnv(this.env, this.opts.certsDir)
     if (config === undefined) return undefined
-    const kms = await KesKms.connect(config, { keepAliveMs: this.opts.keepAliveMs })
+    const kms = await KesKms.connect(config, { keepAliveMs: this.opts.keepAliveMs, log: this.opts.log })
     this.#config = config
     return kms
   }

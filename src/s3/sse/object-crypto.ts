@@ -8,11 +8,14 @@
 import type {
   ETagSubject, ObjectCrypto, ReadContext, ReadPlan, WriteContext, WritePlan, WriteResult,
 } from '../extensions.js'
+import { KMS_ERRORS } from '../kms/errors.js'
 import type { Kms } from '../kms/kms.js'
 import { applyBucketDefault } from './bucket-config.js'
 import { DareDecryptStream, DareEncryptStream } from './dare-stream.js'
 import { SSE_ERRORS } from './errors.js'
+import { S3Error } from '../errors.js'
 import { clientETag, needsObjectKey, sealedETag } from './etag.js'
+import { UnsealedETagCache } from './etag-cache.js'
 import { newObjectKey, openObjectKey } from './keys.js'
 import { META, MetadataError, fromInternal, toInternal, type SseMetadata } from './metadata.js'
 import { derivePartKey, partNonce } from './object-key.js'
@@ -45,6 +48,12 @@ export class SseObjectCrypto implements ObjectCrypto {
    * MinIO. The next read of that metadata object takes the key out; otherwise it goes with the object.
    */
   private readonly openedKeys = new WeakMap<object, Buffer>()
+  /** SSE-S3 ETags unsealed so far, shown while the KMS is unreachable (see etag-cache.ts). */
+  private readonly unsealed = new UnsealedETagCache()
+  /** When a listing last asked the KMS while it was down (performance.now ms). */
+  private lastOfflineProbe = -Infinity
+  /** The KMS lookup a listing is making to see whether the KMS is back, if any. */
+  private offlineProbe: Promise<void> | undefined
 
   constructor(private readonly options: SseOptions) {}
 
@@ -85,7 +94,9 @@ export class SseObjectCrypto implements ObjectCrypto {
       responseHeaders,
       finish: async (result: WriteResult) => {
         const etag = sealedETag(objectKey, result.md5Hex, random)
-        return { etag, clientETag: clientETag(metadata.kind, etag, objectKey), internal: { ...internal, [META.actualSize]: String(result.plainSize) } }
+        const shown = clientETag(metadata.kind, etag, objectKey)
+        if (needsObjectKey(metadata.kind, etag)) this.unsealed.set(etag, shown)
+        return { etag, clientETag: shown, internal: { ...internal, [META.actualSize]: String(result.plainSize) } }
       },
     }
   }
@@ -143,10 +154,54 @@ export class SseObjectCrypto implements ObjectCrypto {
     if (metadata === undefined) return etags
     let objectKey: Buffer | undefined
     if (etags.some((e) => needsObjectKey(metadata.kind, e))) {
-      objectKey = await openObjectKey(this.options.kms, metadata, subject.bucket, subject.key)
+      // A listing during an outage asks the KMS at most once a second, not once per object (a KMS that hangs
+      // would otherwise hold a page for objects / concurrency time-outs); the other lookups wait for that probe.
+      let probing = false
+      if (subject.listing === true && this.options.kms?.monitor?.online === false) {
+        if (this.offlineProbe !== undefined) await this.offlineProbe
+        const now = performance.now()
+        if (this.options.kms.monitor.online === false) {
+          if (now - this.lastOfflineProbe < 1_000) return this.offlineETags(KMS_ERRORS.unreachable(), metadata.kind, etags, true)
+          this.lastOfflineProbe = now
+          probing = true
+        }
+      }
+      const opening = openObjectKey(this.options.kms, metadata, subject.bucket, subject.key)
+      if (probing) {
+        const settled = opening.then(() => undefined, () => undefined)
+        this.offlineProbe = settled
+        void settled.then(() => {
+          if (this.offlineProbe === settled) this.offlineProbe = undefined
+        })
+      }
+      try {
+        objectKey = await opening
+      } catch (err) {
+        return this.offlineETags(err, metadata.kind, etags, subject.listing === true)
+      }
       if (typeof subject.internal === 'object' && subject.internal !== null) this.openedKeys.set(subject.internal, objectKey)
     }
-    return etags.map((e) => clientETag(metadata.kind, e, objectKey))
+    return etags.map((e) => {
+      const shown = clientETag(metadata.kind, e, objectKey)
+      if (needsObjectKey(metadata.kind, e)) this.unsealed.set(e, shown)
+      return shown
+    })
+  }
+
+  /**
+   * offlineETags shows ETags while the KMS is unreachable: the remembered MD5, else (listings only) MinIO's
+   * `ETag.Format` fallback, the sealed value's last 32 hex digits. Rethrows `err` for any other failure, and
+   * for a HEAD or GET whose ETag was never seen (it answers 503 as the KMS does).
+   */
+  private offlineETags(err: unknown, kind: SseMetadata['kind'], etags: string[], listing: boolean): string[] {
+    if (!(err instanceof S3Error) || err.status !== 503) throw err
+    return etags.map((e) => {
+      if (!needsObjectKey(kind, e)) return clientETag(kind, e)
+      const known = this.unsealed.get(e)
+      if (known !== undefined) return known
+      if (!listing) throw err
+      return e.slice(-32)
+    })
   }
 
   private takeOpenedKey(internal: unknown): Buffer | undefined {

@@ -51,6 +51,9 @@ func main() {
 	switch scenario {
 	case "full":
 		full(ctx, adm)
+	case "info":
+		info, err := adm.ServerInfo(ctx)
+		emit("info", info, err)
 	case "denied":
 		_, err := adm.ListUsers(ctx)
 		emit("list-users", nil, err)
