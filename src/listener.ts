@@ -2,8 +2,8 @@
  * The KMS listener: HTTP/2 and HTTP/1.1 on one TLS port, chosen per connection by ALPN.
  *
  * MinIO's KES client (kms-go) forces HTTP/2 and keeps at most two idle connections per host
- * (kes-api.md §12): against an HTTP/1.1-only server most of its concurrent calls pay a new TCP
- * connection and a full TLS handshake. Over HTTP/2 they share one connection.
+ * (docs/kes-compatibility.md, "MinIO's client transport"): against an HTTP/1.1-only server most
+ * of its concurrent calls pay a new TCP connection and a full TLS handshake. Over HTTP/2 they share one connection.
  *
  * Both protocols run the same request listener (Node's compat API on HTTP/2) and get the same
  * limits: the body limits and deadlines of the routes are protocol-neutral (route.ts); this file

@@ -1,7 +1,7 @@
 /**
  * The error catalogue: every error a client can see, with KES's exact status and text
- * (kes-api.md §1.5). MinIO and kms-go match errors by (status, message), so these strings are
- * wire contract: never reword them.
+ * (docs/kes-compatibility.md, "Errors"). MinIO and kms-go match errors by (status, message), so
+ * these strings are wire contract: never reword them.
  *
  * @module
  */

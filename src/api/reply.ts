@@ -36,8 +36,9 @@ export function replyJson(res: ServerResponse, value: unknown, status = 200): vo
 }
 
 /**
- * replyError sends KES's error body. We use the compact `{"message":"…"}` form (kes-api.md §10.2):
- * clients parse either, and curl users read it more easily than HEAD's inner newline.
+ * replyError sends KES's error body. We use the compact `{"message":"…"}` form
+ * (docs/kes-compatibility.md, "Error body"): clients parse either, and curl users read it more
+ * easily than HEAD's inner newline.
  */
 export function replyError(res: ServerResponse, status: number, message: string, headers?: Record<string, string>): void {
   if (res.headersSent) {

@@ -1,6 +1,6 @@
 /**
- * The route table: the map of the API (KES HEAD `initRoutes`, kes-api.md §1.2, plus the v0.22
- * bulk decrypt that old MinIO uses). Read it top to bottom; everything else about a route
+ * The route table: the map of the API (KES HEAD `initRoutes`, docs/kes-compatibility.md,
+ * "Routes", plus the v0.22 bulk decrypt that old MinIO uses). Read it top to bottom; everything else about a route
  * (method check, POST-for-PUT, body limit, deadline, auth) is done by route.ts from these fields.
  * The config's `api:` section may change only `timeout` and `skip_auth` (state.ts).
  *

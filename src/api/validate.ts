@@ -1,6 +1,6 @@
 /**
- * Validation of names and listing patterns taken from request paths (kes-api.md §1.3), and of the
- * base64 fields of request bodies.
+ * Validation of names and listing patterns taken from request paths
+ * (docs/kes-compatibility.md, "Names and listing patterns"), and of the base64 fields of request bodies.
  *
  * @module
  */

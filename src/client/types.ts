@@ -1,6 +1,6 @@
 /**
- * Shapes of KES API answers, with the wire's field names (kes-api.md §1.4), so `--json` output and
- * programs see exactly what the server sent.
+ * Shapes of KES API answers, with the wire's field names (docs/kes-compatibility.md,
+ * "Response shapes"), so `--json` output and programs see exactly what the server sent.
  *
  * @module
  */

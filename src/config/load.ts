@@ -22,7 +22,8 @@ import { checkLegacy } from './legacy.js'
 import { ConfigError, parseYaml } from './source.js'
 import { DEFAULT_ADDRESS, DEFAULT_CACHE, type KeystoreConfig, type ServerConfig, type TlsConfig } from './types.js'
 
-// Patterns and the version are taken literally, as KES does (kes-api.md §4).
+// Patterns and the version are taken literally, as KES does
+// (docs/kes-compatibility.md, "Environment references in the config").
 const noEnv = (path: string[]) => path[0] === 'version' || ((path[0] === 'policy' && (path[2] === 'allow' || path[2] === 'deny')))
 
 /**

@@ -31,7 +31,7 @@ export interface TlsConfig {
   files?: { key: string; cert: string; ca?: string }
 }
 
-/** Cache expiries in milliseconds (kes-api.md §4); 0 disables that expiry. */
+/** Cache expiries in milliseconds (docs/kes-compatibility.md, "Cache expiries"); 0 disables that expiry. */
 export interface CacheConfig {
   anyMs: number
   unusedMs: number
@@ -67,7 +67,10 @@ export interface ServerConfig {
   policyFile?: string
 }
 
-/** Cache defaults of `kes server` (with KES's `unused` default bug fixed, kes-api.md §4). */
+/**
+ * Cache defaults of `kes server`, with KES's `unused` default bug fixed
+ * (docs/kes-compatibility.md, "Cache expiries").
+ */
 export const DEFAULT_CACHE: CacheConfig = { anyMs: 5 * 60_000, unusedMs: 30_000, offlineMs: 0 }
 
 /** The default listen address, as KES. */

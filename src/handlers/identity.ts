@@ -1,6 +1,7 @@
 /**
  * Identity handlers: describe, list, self-describe. Self-describe uses the flat v0.22 shape that
- * kes-go and kms-go decode (HEAD's nested shape cannot be decoded by kms-go, kes-api.md §1.4).
+ * kes-go and kms-go decode (HEAD's nested shape cannot be decoded by kms-go;
+ * docs/kes-compatibility.md, "Response shapes").
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Cryptographic key handlers: generate, encrypt, decrypt, bulk decrypt, hmac (kes-api.md §1.4).
+ * Cryptographic key handlers: generate, encrypt, decrypt, bulk decrypt, hmac
+ * (docs/kes-compatibility.md, "Response shapes").
  * Plaintexts and data keys only ever go into the response body: never into logs or errors.
  *
  * @module
@@ -30,7 +31,7 @@ const DECRYPT = ['ciphertext', 'context'] as const
 const HMAC = ['message'] as const
 const BulkBody = z.array(z.object({ ciphertext: optionalBytes, context: optionalBytes }))
 
-/** Old MinIO sends at most this many ciphertexts per bulk call (kes-api.md §1.2). */
+/** Old MinIO sends at most this many ciphertexts per bulk call (docs/kes-compatibility.md, "Routes"). */
 const MAX_BULK = 1000
 
 /** cryptoHandlers returns the cryptographic handlers bound to `ctx`. */

@@ -1,5 +1,5 @@
 /**
- * Key management handlers: create, import, describe, list, delete (kes-api.md §1.4).
+ * Key management handlers: create, import, describe, list, delete (docs/kes-compatibility.md, "Response shapes").
  *
  * @module
  */

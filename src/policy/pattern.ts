@@ -1,6 +1,6 @@
 /**
  * Policy path patterns, compiled once at load. A pattern matches a request path when either rule
- * matches (the safe superset of KES HEAD and v0.22-era, kes-api.md §3):
+ * matches (the safe superset of KES HEAD and v0.22-era, docs/kes-compatibility.md, "Policy matching"):
  * - HEAD: exact equality, or a trailing `*` meaning "starts with" (so `/v1/key/*` crosses `/`);
  * - v0.22-era: Go `path.Match` globs (`*` and `?` stop at `/`, `[...]` classes, `\` escapes).
  *

@@ -1,5 +1,5 @@
 /**
- * The error catalogue: the (status, message) pairs clients match byte for byte (kes-api.md §1.5),
+ * The error catalogue: the (status, message) pairs clients match byte for byte (docs/kes-compatibility.md, "Errors"),
  * and the wire form of an error reply.
  */
 import { describe, expect, it } from 'vitest'

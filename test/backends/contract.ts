@@ -1,5 +1,5 @@
 /**
- * The KeyStore contract every backend must pass (style anchors §2). Backend-neutral: no file
+ * The KeyStore contract every backend must pass. Backend-neutral: no file
  * system or memory specifics, so Vault and future backends run the same suite:
  *
  * ```ts

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """An independent implementation of KES's ciphertext and stored-key formats, for cross-checks.
 
-Written from the format description (docs: kes-api.md section 5), not from the TypeScript code.
+Written from the format description (docs/kes-compatibility.md, "Ciphertext format" and
+"Stored key format"), not from the TypeScript code.
 Reads one JSON request on stdin and writes one JSON answer on stdout:
 
   {"decrypt": [{"alg", "key", "ct", "ctx"}],            -> {"decrypted": [b64 plaintext | null]}

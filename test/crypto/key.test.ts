@@ -14,7 +14,7 @@ function expectInvalid(stored: Uint8Array): void {
 }
 
 // A key version with known bytes, and its encoding assembled by hand from the .proto schema
-// (kes-api.md §5.4), independently of the encoder under test.
+// (docs/kes-compatibility.md, "Stored key format"), independently of the encoder under test.
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i)
 const HMAC = Uint8Array.from({ length: 32 }, (_, i) => 0xff - i)
 const KNOWN: KeyVersion = {

@@ -1,6 +1,7 @@
 /**
  * A real Keyhold server for the SSE tests: mutual TLS on a loopback port, an fs keystore in a temp
- * dir, and a KES policy for the store's identity with exactly what MinIO needs (kes-api.md §9).
+ * dir, and a KES policy for the store's identity with exactly what MinIO needs
+ * (docs/kes-compatibility.md, "The policy MinIO needs").
  */
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,6 +1,7 @@
 /**
- * MinIO's builtin single-key KMS (MINIO_KMS_SECRET_KEY, reference §1.6) as a {@link Kms}, for unit
- * tests of the ObjectCrypto hook without a server. End-to-end tests use a real Keyhold instead.
+ * MinIO's builtin single-key KMS (MINIO_KMS_SECRET_KEY, MinIO `internal/kms/secret-key.go`: the
+ * same construction as KES's current ciphertext, see docs/kes-compatibility.md, "Ciphertext format")
+ * as a {@link Kms}, for unit tests of the ObjectCrypto hook without a server. End-to-end tests use a real Keyhold instead.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
 import { marshalContext, type KmsContext } from '../../src/s3/kms/context.js'

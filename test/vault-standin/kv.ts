@@ -1,5 +1,6 @@
 /**
- * Vault stand-in: KV v1 and KV v2 engines, answering as vault-api.md §2.2, §2.3 and §2.7 say.
+ * Vault stand-in: KV v1 and KV v2 engines, answering as a real Vault does
+ * (docs/vault.md, "What the stand-in answers").
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * The Vault stand-in: an HTTP(S) server on 127.0.0.1 answering the Vault requests Keyhold makes
- * as a real Vault does (vault-api.md §2.7), with knobs to seal it, slow it, break it and deny paths.
+ * as a real Vault does (docs/vault.md, "What the stand-in answers"), with knobs to seal it, slow it,
+ * break it and deny paths.
  * It is a stand-in for tests only: no real Vault can run on these machines.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
- * The Vault stand-in itself answers as vault-api.md §2.7 says a real Vault does: every other
- * Vault test trusts it, so its answers are pinned here with raw HTTP requests.
+ * The Vault stand-in itself answers as a real Vault does (docs/vault.md, "What the stand-in answers"):
+ * every other Vault test trusts it, so its answers are pinned here with raw HTTP requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startVaultStandin, type VaultStandin } from '../vault-standin/standin.js'

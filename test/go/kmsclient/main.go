@@ -277,7 +277,8 @@ func do(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// newClient is kms-go's kes.NewClientWithConfig transport, field for field (kes-api.md §12).
+// newClient is kms-go's kes.NewClientWithConfig transport, field for field
+// (docs/kes-compatibility.md, "MinIO's client transport").
 func newClient(cert, key, cacert string) (*http.Client, error) {
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	kp, err := tls.LoadX509KeyPair(cert, key)
