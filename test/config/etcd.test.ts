@@ -75,7 +75,7 @@ describe('keystore.etcd', () => {
 
   it('names an unset variable and its line', () => {
     expect(fail(base('    endpoints: [https://a:2379]\n    auth:\n      username: u\n      password: ${NOPE}'))).toBe(
-      "kesconf: referenced env. variable 'NOPE' in line '11' not found",
+      "kesconf: /etc/keyhold/config.yml:11: referenced env. variable 'NOPE' in line '11' not found",
     )
   })
 
