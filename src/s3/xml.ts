@@ -33,6 +33,21 @@ export function xmlDocument(root: XNode, ns = true): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${name}${attr}>${inner}</${name}>`
 }
 
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+
+/**
+ * decodeEntities replaces XML's five named entities and numeric character references in one pass (so
+ * `&amp;#34;` stays the text `&#34;`). Throws RangeError for a reference past U+10FFFF (the parser's caller
+ * answers MalformedXML).
+ */
+export function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text
+  return text.replace(/&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/g, (_m, ref: string) => {
+    if (ref[0] !== '#') return NAMED[ref]!
+    return String.fromCodePoint(ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10))
+  })
+}
+
 /** How a request document is read: which elements always become arrays, whether text is trimmed. */
 export interface XmlShape {
   /** Element names that are lists even when they occur once. */
@@ -62,7 +77,10 @@ export function xmlBodyParser(shape: XmlShape): (body: Buffer | string, root: st
     parseTagValue: false,
     trimValues: shape.trimValues ?? true,
     removeNSPrefix: shape.removeNSPrefix ?? false,
-    processEntities: true,
+    // Entities are decoded here in one pass (decodeEntities): the parser's own pass leaves numeric character
+    // references alone, and Go's encoder writes every `"` of an ETag as `&#34;`, boto3 a CR in a key as `&#13;`.
+    processEntities: false,
+    tagValueProcessor: (_name: string, value: string) => decodeEntities(value),
     maxNestedTags: MAX_XML_DEPTH,
     isArray: (name) => arrays.has(name),
   })

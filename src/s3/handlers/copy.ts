@@ -85,7 +85,8 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3err('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' })
   const src = await openCopySource(ctx)
   const { obj } = src.source
-  const sseHeaders = Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-server-side-encryption'))
+  // Naming the source's SSE-C key changes the encryption too (an in-place decryption or key rotation), as MinIO.
+  const sseHeaders = Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-server-side-encryption') || h.startsWith('x-amz-copy-source-server-side-encryption'))
   if (obj.bucket === bucket && obj.key === key && directive === 'COPY' && !sseHeaders
     && header(ctx.req, 'x-amz-storage-class') === undefined) {
     src.stream.destroy()
