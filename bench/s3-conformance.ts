@@ -99,7 +99,9 @@ async function runS3Tests(dir: string): Promise<Outcome> {
     `[s3 ${name}]\ndisplay_name = ${u.user}\nuser_id = ${id}\nemail = ${u.user}@example.com\naccess_key = ${u.user}\nsecret_key = ${u.password}\n`
   writeFileSync(conf, `[DEFAULT]\nhost = localhost\nport = ${port}\nis_secure = True\nssl_verify = True\n\n` +
     `[fixtures]\nbucket prefix = conformance-{random}-\n\n` +
-    user('main', ROOT, ROOT.user) + '\n' + user('alt', ALT, ALT.user) + '\n' + user('tenant', ALT, ALT.user) + 'tenant = testx\n')
+    user('main', ROOT, ROOT.user) + '\n' + user('alt', ALT, ALT.user) + '\n' + user('tenant', ALT, ALT.user) + 'tenant = testx\n\n' +
+    // The IAM/STS sections must exist for the module to load; their tests are deselected (no AWS IAM API here).
+    ['iam', 'iam root', 'iam alt root'].map((s) => `[${s}]\naccess_key = ${ALT.user}\nsecret_key = ${ALT.password}\ndisplay_name = ${ALT.user}\nuser_id = ${ALT.user}\nemail = ${ALT.user}@example.com\n`).join('\n'))
   const markers = S3_TESTS_UNSUPPORTED.markers.map((m) => `not ${m}`).join(' and ')
   const args = ['-m', 'pytest', '-q', '-rfE', '-p', 'no:cacheprovider', '--timeout=60', 's3tests/functional/test_s3.py', '-m', markers]
   if (values.k !== undefined) args.push('-k', values.k)

@@ -11,11 +11,11 @@ export type XNode = [string, string | number | boolean | Array<XNode | undefined
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 
-/** escapeXml escapes text for element content, and drops characters XML 1.0 cannot carry. */
+/** escapeXml escapes text for element content; control characters (CR too, which parsers would fold into LF) go as character references. */
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`)
+    .replace(/[\u0000-\u0008\u000b-\u000d\u000e-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`)
 }
 
 function render(node: XNode | undefined): string {
