@@ -11,7 +11,7 @@ import { xmlDocument, type XNode } from '../xml.js'
 import { requireBucket } from './common.js'
 import { clientETagsOf } from './etags.js'
 import { walkKeys, type Entry, type Walk } from './list-walk.js'
-import { isoDate } from './object-meta.js'
+import { isoDate, storageClassOf } from './object-meta.js'
 
 interface Params {
   prefix: string
@@ -42,7 +42,7 @@ const OWNER: XNode = ['Owner', [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s
 
 function contents(row: ObjectRow, p: Params, owner: boolean): XNode[] {
   return [['Key', p.encode(row.key)], ['LastModified', isoDate(row.mtime)], ['ETag', `"${row.etag}"`],
-    ['Size', row.size], ...(owner ? [OWNER] : []), ['StorageClass', 'STANDARD'],
+    ['Size', row.size], ...(owner ? [OWNER] : []), ['StorageClass', storageClassOf(row)],
     ...(row.checksum !== null ? [['ChecksumAlgorithm', row.checksum.algorithm] as XNode] : [])]
 }
 

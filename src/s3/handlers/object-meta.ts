@@ -45,6 +45,8 @@ export function metaFromHeaders(req: IncomingMessage): ObjectMeta {
   }
   const storage = header(req, 'x-amz-storage-class')
   if (storage !== undefined && storage !== 'STANDARD' && storage !== 'REDUCED_REDUNDANCY') throw s3err('InvalidStorageClass')
+  // Kept (and answered on GET/HEAD and in listings) only when not the default, as MinIO does.
+  if (storage === 'REDUCED_REDUNDANCY') headers['x-amz-storage-class'] = storage
   const user: Record<string, string> = {}
   let size = 0
   for (const [name, raw] of Object.entries(req.headers)) {
@@ -88,6 +90,11 @@ export function setObjectHeaders(res: ServerResponse, obj: ObjectRow, query: Map
     const v = query.get(q)
     if (v !== undefined) res.setHeader(h, v)
   }
+}
+
+/** storageClassOf is the storage class a listing shows for an object; throws nothing. */
+export function storageClassOf(obj: ObjectRow): string {
+  return obj.meta.headers['x-amz-storage-class'] ?? 'STANDARD'
 }
 
 /** httpDate formats a time for Last-Modified-style headers. */
