@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteBucketTaggingCommand, DeleteObjectCommand, DeleteObjectTaggingCommand,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, DeleteBucketTaggingCommand, DeleteObjectCommand, DeleteObjectTaggingCommand,
   GetBucketAclCommand, GetBucketTaggingCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketAclCommand,
   PutBucketTaggingCommand, PutObjectAclCommand, PutObjectCommand, PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3'
@@ -45,6 +45,14 @@ describe('object tagging', () => {
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket: 'tags', Key: 'copy1' }))).TagSet).toEqual([{ Key: 'from', Value: 'src' }])
     await s3.send(new CopyObjectCommand({ Bucket: 'tags', Key: 'copy2', CopySource: 'tags/src', TaggingDirective: 'REPLACE', Tagging: 'new=1' }))
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket: 'tags', Key: 'copy2' }))).TagSet).toEqual([{ Key: 'new', Value: '1' }])
+  })
+
+  it('tags given to CreateMultipartUpload land on the completed object', async () => {
+    const s3 = fx.client()
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'tags', Key: 'mp', Tagging: 'stage=mp' }))
+    const part = await s3.send(new UploadPartCommand({ Bucket: 'tags', Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: 'part' }))
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'tags', Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }))
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: 'tags', Key: 'mp' }))).TagSet).toEqual([{ Key: 'stage', Value: 'mp' }])
   })
 
   it('limits: 11 tags, a 129-character key, a 257-character value, a duplicate key are 400 InvalidTag', async () => {
