@@ -116,8 +116,8 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
     bucket, key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag, mtime: Date.now(),
     multipart: false, meta, checksum: null, internal,
   }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
-  answer(ctx, bucket, key, `"${shown ?? etag}"`, fields)
   setHeaders(ctx, plan?.responseHeaders)
+  answer(ctx, bucket, key, `"${shown ?? etag}"`, fields)
 }
 
 /** answer sends the form's requested answer: a 303 redirect, 201 with PostResponse, 200, or 204 (default). */
