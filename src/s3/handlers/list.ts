@@ -89,9 +89,10 @@ export async function listObjectsV2(ctx: Ctx): Promise<void> {
   const token = ctx.query.get('continuation-token')
   const startAfter = ctx.query.get('start-after')
   let after = startAfter ?? ''
-  if (token !== undefined) {
+  // An empty token is no token (MinIO lists from the start and echoes it back).
+  if (token !== undefined && token !== '') {
     const decoded = Buffer.from(token, 'base64url').toString('utf8')
-    if (token === '' || !decoded.startsWith('k:')) {
+    if (!decoded.startsWith('k:')) {
       throw s3err('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' })
     }
     after = decoded.slice(2)
