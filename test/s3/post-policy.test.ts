@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
 import * as Minio from 'minio'
 import { describe, expect, it } from 'vitest'
+import { parsePostPolicy } from '../../src/s3/post/policy.js'
 import { bodyBytes, ROOT_PASSWORD, ROOT_USER, useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)
@@ -52,6 +53,8 @@ anon = requests.post(url + '/forms', data={'key': 'anon.txt'}, files={'file': ('
 out['anonymous'] = anon.status_code
 nofile = requests.post(url + '/forms', data={'key': 'x'}, verify=ca, headers={'content-type': 'multipart/form-data; boundary=zzz'})
 out['not_a_form'] = nofile.status_code
+out['no_signature'] = post(p, drop=['x-amz-signature'])
+out['key_from_filename'] = post(c.generate_presigned_post('forms', '\${filename}', Conditions=[['starts-with', '$key', 'hello']], ExpiresIn=300))['status']
 print(json.dumps(out))
 `
 
@@ -79,6 +82,9 @@ describe('presigned POST policy', () => {
     expect(out.expired).toMatchObject({ status: 403, code: 'AccessDenied' })
     expect(out.anonymous).toBe(403)
     expect(out.not_a_form).toBe(400)
+    expect(out.no_signature).toMatchObject({ status: 400, code: 'MissingFields' })
+    // Conditions on the key hold for the key as stored, after \${filename}.
+    expect(out.key_from_filename).toBe(204)
   })
 
   it('MinIO JS client presignedPostPolicy: the form it signs uploads', async () => {
@@ -107,5 +113,20 @@ print(r.status_code)
     const got = await fx.client().send(new GetObjectCommand({ Bucket: 'forms', Key: 'js/form.bin' }))
     expect(got.ContentType).toBe('application/x-test')
     expect(Buffer.from(await got.Body!.transformToByteArray()).toString()).toBe('from minio-js')
+  })
+})
+
+describe('POST policy documents', () => {
+  it('refuses an expiration that is not ISO 8601 UTC, an empty condition, and unknown operators', () => {
+    const b64 = (doc: unknown): string => Buffer.from(JSON.stringify(doc)).toString('base64')
+    const later = new Date(Date.now() + 60_000)
+    expect(parsePostPolicy(b64({ expiration: later.toISOString(), conditions: [['starts-with', '$key', 'a']] })).conditions).toEqual([{ op: 'starts-with', field: 'key', value: 'a' }])
+    for (const bad of [
+      { expiration: later.toISOString().replace('T', ' '), conditions: [] },
+      { expiration: later.toISOString(), conditions: [{}] },
+      { expiration: later.toISOString(), conditions: [['matches', '$key', 'a']] },
+      { expiration: later.toISOString(), conditions: [['content-length-range', 'x', 1]] },
+    ]) expect(() => parsePostPolicy(b64(bad))).toThrow(/not well-formed multipart/)
+    expect(() => parsePostPolicy('%%%')).toThrow(/not well-formed multipart/)
   })
 })

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { s3err } from '../errors.js'
+import { S3Error, s3err } from '../errors.js'
 import { BodyCheck } from '../http/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
 import { authorize } from '../http/dispatch.js'
@@ -38,7 +38,11 @@ async function signerOf(ctx: Ctx, fields: Map<string, string>): Promise<{ princi
   const policyB64 = fields.get('policy')
   if (policyB64 === undefined) return { principal: null }
   let principal: Ctx['principal']
-  if (fields.get('x-amz-algorithm') === 'AWS4-HMAC-SHA256') {
+  const v4 = fields.get('x-amz-algorithm') === 'AWS4-HMAC-SHA256'
+  if ((v4 && !fields.has('x-amz-signature')) || (!v4 && fields.has('awsaccesskeyid') && !fields.has('signature'))) {
+    throw new S3Error('MissingFields', 400, 'Missing fields in request.')
+  }
+  if (v4) {
     const parts = (fields.get('x-amz-credential') ?? '').split('/')
     if (parts.length !== 5 || parts[3] !== 's3' || parts[4] !== 'aws4_request') throw s3err('AuthorizationQueryParametersError')
     const [accessKey, date, region] = parts as [string, string, string]
@@ -78,6 +82,8 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
   const key = rawKey.replace(/\$\{filename\}/g, form.fileName)
   if (key === '') throw s3err('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' })
   checkKey(key)
+  // The policy's key conditions hold for the key as stored, after ${filename} (as AWS and MinIO check it).
+  fields.set('key', key)
   const { principal, policy } = await signerOf(ctx, fields)
   ctx.principal = principal
   ctx.key = key

@@ -31,7 +31,9 @@ export function parsePostPolicy(base64: string): PostPolicy {
   }
   if (typeof doc !== 'object' || doc === null) throw malformed()
   const { expiration, conditions } = doc as { expiration?: unknown; conditions?: unknown }
-  const exp = typeof expiration === 'string' ? Date.parse(expiration) : NaN
+  // ISO 8601 in UTC as AWS documents it; Date.parse alone would take `2026-01-01 10:00:00+00:00` too.
+  const iso = typeof expiration === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/.test(expiration)
+  const exp = iso ? Date.parse(expiration as string) : NaN
   if (Number.isNaN(exp) || !Array.isArray(conditions)) throw malformed()
   const policy: PostPolicy = { expiration: exp, conditions: [], lengthRange: undefined }
   for (const c of conditions as unknown[]) {
@@ -49,6 +51,7 @@ export function parsePostPolicy(base64: string): PostPolicy {
         throw malformed()
       }
     } else if (typeof c === 'object' && c !== null) {
+      if (Object.keys(c).length === 0) throw malformed()
       for (const [field, value] of Object.entries(c)) {
         if (typeof value !== 'string') throw malformed()
         policy.conditions.push({ op: 'eq', field: field.toLowerCase(), value })
