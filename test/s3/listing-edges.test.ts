@@ -2,9 +2,9 @@
  * Listing edges the public suites probe: max-keys=0, an empty continuation token, and paging with our own
  * continuation tokens through odd keys and common prefixes (every page's token accepted, nothing repeated).
  */
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
-import { useS3 } from '../helpers/s3.js'
+import { s3error, useS3 } from '../helpers/s3.js'
 
 const fx = useS3({ buckets: ['edges'] })
 // In S3's (UTF-8 byte) order: LF before space, ü after z.
@@ -37,5 +37,15 @@ describe('listing edges', () => {
       expect(seen.length).toBe(want.length)
       expect([...seen].sort()).toEqual([...want].sort())
     }
+  })
+})
+
+describe('conditional GET', () => {
+  it('a 304 for If-None-Match names the ETag (boto3 and s3-tests read it)', async () => {
+    const s3 = fx.client()
+    const put = await s3.send(new PutObjectCommand({ Bucket: 'edges', Key: 'cond', Body: 'bar' }))
+    const e = await s3error(s3.send(new GetObjectCommand({ Bucket: 'edges', Key: 'cond', IfNoneMatch: put.ETag })))
+    expect(e.$metadata.httpStatusCode).toBe(304)
+    expect((e.$response as { headers?: Record<string, string> } | undefined)?.headers?.etag).toBe(put.ETag)
   })
 })
