@@ -2,7 +2,7 @@
  * Listing edges the public suites probe: max-keys=0, an empty continuation token, and paging with our own
  * continuation tokens through odd keys and common prefixes (every page's token accepted, nothing repeated).
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
+import { GetObjectCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
 import { s3error, useS3 } from '../helpers/s3.js'
 
@@ -47,5 +47,16 @@ describe('conditional GET', () => {
     const e = await s3error(s3.send(new GetObjectCommand({ Bucket: 'edges', Key: 'cond', IfNoneMatch: put.ETag })))
     expect(e.$metadata.httpStatusCode).toBe(304)
     expect((e.$response as { headers?: Record<string, string> } | undefined)?.headers?.etag).toBe(put.ETag)
+  })
+})
+
+describe('ListObjects (V1) with encoding-type=url', () => {
+  it('answers its Prefix as given (AWS; botocore decodes Prefix only for V2) and encodes keys', async () => {
+    const s3 = fx.client()
+    const v1 = await s3.send(new ListObjectsCommand({ Bucket: 'edges', Prefix: 'c', EncodingType: 'url' }))
+    expect(v1.Prefix).toBe('c')
+    expect(v1.Contents!.map((c) => c.Key)).toEqual(['c%0Ae', 'c%20d', 'cond'])
+    const v2 = await s3.send(new ListObjectsV2Command({ Bucket: 'edges', Prefix: 'c\n', EncodingType: 'url' }))
+    expect(v2.Prefix).toBe('c%0A')
   })
 })

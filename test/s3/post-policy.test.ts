@@ -54,6 +54,10 @@ out['anonymous'] = anon.status_code
 nofile = requests.post(url + '/forms', data={'key': 'x'}, verify=ca, headers={'content-type': 'multipart/form-data; boundary=zzz'})
 out['not_a_form'] = nofile.status_code
 out['no_signature'] = post(p, drop=['x-amz-signature'])
+import hashlib, base64
+good = base64.b64encode(hashlib.sha256(b'0123456789').digest()).decode()
+out['checksum_good'] = post(p, fields={'x-amz-checksum-sha256': good})['status']
+out['checksum_bad'] = post(p, fields={'x-amz-checksum-sha256': base64.b64encode(b'x' * 32).decode()})
 out['key_from_filename'] = post(c.generate_presigned_post('forms', '\${filename}', Conditions=[['starts-with', '$key', 'hello']], ExpiresIn=300))['status']
 print(json.dumps(out))
 `
@@ -82,6 +86,8 @@ describe('presigned POST policy', () => {
     expect(out.expired).toMatchObject({ status: 403, code: 'AccessDenied' })
     expect(out.anonymous).toBe(403)
     expect(out.not_a_form).toBe(400)
+    expect(out.checksum_good).toBe(201)
+    expect(out.checksum_bad).toMatchObject({ status: 400 })
     expect(out.no_signature).toMatchObject({ status: 400, code: 'MissingFields' })
     // Conditions on the key hold for the key as stored, after \${filename}.
     expect(out.key_from_filename).toBe(204)

@@ -64,8 +64,9 @@ function rendered(entries: Entry[], p: Params, node: (row: ObjectRow) => XNode):
   return entries.map((e): XNode => e.kind === 'object' ? node(e.row) : ['CommonPrefixes', [['Prefix', p.encode(e.prefix)]]])
 }
 
-function common(p: Params): Array<XNode | undefined> {
-  return [['Prefix', p.encode(p.prefix)], p.delimiter !== '' ? ['Delimiter', p.encode(p.delimiter)] : undefined,
+// ListObjects (V1) answers its Prefix as given even with encoding-type=url (AWS; botocore decodes it only for V2).
+function common(p: Params, encodePrefix = true): Array<XNode | undefined> {
+  return [['Prefix', encodePrefix ? p.encode(p.prefix) : p.prefix], p.delimiter !== '' ? ['Delimiter', p.encode(p.delimiter)] : undefined,
     ['MaxKeys', p.maxKeys], p.encodingType !== undefined ? ['EncodingType', p.encodingType] : undefined]
 }
 
@@ -76,7 +77,7 @@ export async function listObjectsV1(ctx: Ctx): Promise<void> {
   const marker = ctx.query.get('marker') ?? ''
   const walk = await shownETags(ctx, walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, marker, p.maxKeys))
   sendXml(ctx, xmlDocument(['ListBucketResult', [
-    ['Name', bucket], ...common(p), ['Marker', p.encode(marker)], ['IsTruncated', walk.truncated],
+    ['Name', bucket], ...common(p, false), ['Marker', p.encode(marker)], ['IsTruncated', walk.truncated],
     walk.truncated && p.delimiter !== '' && walk.last !== undefined ? ['NextMarker', p.encode(walk.last)] : undefined,
     ...rendered(walk.entries, p, (row) => ['Contents', contents(row, p, true)]),
   ]]))

@@ -7,6 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { S3Error, s3err } from '../errors.js'
+import { algorithmOfHeader } from '../checksum.js'
 import { BodyCheck } from '../http/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
 import { authorize } from '../http/dispatch.js'
@@ -100,7 +101,9 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
     if (seen > max) form.file.destroy(s3err('EntityTooLarge'))
   })
   const plan = await writePlan(ctx, 'put-object')
-  const check = new BodyCheck({})
+  // A checksum field (x-amz-checksum-sha256, ...) is verified over the file as the header is on a PUT.
+  const checksumField = [...fields.keys()].find((n) => algorithmOfHeader(n) !== undefined)
+  const check = new BodyCheck(checksumField === undefined ? {} : { checksum: { algorithm: algorithmOfHeader(checksumField)!, value: fields.get(checksumField)! } })
   form.file.on('error', (err) => check.destroy(err))
   const written = await writeBlob(ctx.core.blobs, form.file.pipe(check), plan?.transform)
   let etag = check.md5Hex
@@ -120,7 +123,7 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
   }
   await commitObject(ctx, {
     bucket, key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag, mtime: Date.now(),
-    multipart: false, meta, checksum: null, internal,
+    multipart: false, meta, checksum: check.checksum === undefined ? null : { ...check.checksum, type: 'FULL_OBJECT' }, internal,
   }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
   setHeaders(ctx, plan?.responseHeaders)
   answer(ctx, bucket, key, `"${shown ?? etag}"`, fields)
