@@ -105,6 +105,8 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
   const checksumField = [...fields.keys()].find((n) => algorithmOfHeader(n) !== undefined)
   const check = new BodyCheck(checksumField === undefined ? {} : { checksum: { algorithm: algorithmOfHeader(checksumField)!, value: fields.get(checksumField)! } })
   form.file.on('error', (err) => check.destroy(err))
+  // The body may have failed while the policy was being checked: answer that rather than wait on a dead stream.
+  if (form.file.destroyed) throw form.file.errored ?? s3err('IncompleteBody')
   const written = await writeBlob(ctx.core.blobs, form.file.pipe(check), plan?.transform)
   let etag = check.md5Hex
   let shown: string | undefined

@@ -73,9 +73,25 @@ export function readPostForm(body: Readable, boundary: string): Promise<PostForm
       if (file !== undefined) file.destroy(err as Error)
       else reject(err)
     }
+    // Field bytes are gathered and parsed only once they add a quarter to what is held: a client trickling
+    // one byte at a time must not make each byte copy the whole buffer (quadratic in the 1 MiB allowed).
+    let pending: Buffer[] = []
+    let pendingBytes = 0
     const onData = (chunk: Buffer): void => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
-      if (file !== undefined) return pumpFile()
+      if (file !== undefined) {
+        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
+        return pumpFile()
+      }
+      pending.push(chunk)
+      pendingBytes += chunk.length
+      if (buf.length + pendingBytes > MAX_FORM_FIELDS_BYTES) return fail(new S3Error('EntityTooLarge', 400, 'Your POST request fields preceding the upload file were too large.'))
+      if (pendingBytes < Math.max(16 * 1024, buf.length >> 2)) return
+      flushFields()
+    }
+    const flushFields = (): void => {
+      buf = Buffer.concat([buf, ...pending])
+      pending = []
+      pendingBytes = 0
       // Field parsing: each part is delimiter, CRLF, headers, CRLFCRLF, value, then the next delimiter.
       for (;;) {
         if (buf.length > MAX_FORM_FIELDS_BYTES) return fail(new S3Error('EntityTooLarge', 400, 'Your POST request fields preceding the upload file were too large.'))
@@ -89,6 +105,9 @@ export function readPostForm(body: Readable, boundary: string): Promise<PostForm
         const valueStart = headEnd + 4
         if (head.name.toLowerCase() === 'file') {
           file = new PassThrough({ highWaterMark: 1 << 20 })
+          // The handler listens only once it has checked the policy: an error before then must not go
+          // unhandled (and crash the process); the handler finds it in file.errored.
+          file.on('error', () => undefined)
           buf = buf.subarray(valueStart)
           resolve({ fields, fileName: head.filename ?? '', fileContentType: head.contentType, file })
           file.on('drain', () => body.resume())
@@ -121,6 +140,10 @@ export function readPostForm(body: Readable, boundary: string): Promise<PostForm
     }
     body.on('data', onData)
     body.on('error', fail)
-    body.on('end', () => fail(malformedPost()))
+    body.on('end', () => {
+      if (!done && file === undefined) flushFields()
+      if (!done && file !== undefined) pumpFile()
+      fail(malformedPost())
+    })
   })
 }
