@@ -36,6 +36,17 @@ export type S3Operation =
   | 'GetBucketPolicy'
   | 'PutBucketPolicy'
   | 'DeleteBucketPolicy'
+  | 'GetObjectTagging'
+  | 'PutObjectTagging'
+  | 'DeleteObjectTagging'
+  | 'GetBucketTagging'
+  | 'PutBucketTagging'
+  | 'DeleteBucketTagging'
+  | 'GetBucketAcl'
+  | 'PutBucketAcl'
+  | 'GetObjectAcl'
+  | 'PutObjectAcl'
+  | 'PostObject'
 
 /** S3Action is an IAM action string as used in policies. */
 export type S3Action =
@@ -58,6 +69,11 @@ export type S3Action =
   | 's3:GetBucketPolicy'
   | 's3:PutBucketPolicy'
   | 's3:DeleteBucketPolicy'
+  | 's3:GetObjectTagging'
+  | 's3:PutObjectTagging'
+  | 's3:DeleteObjectTagging'
+  | 's3:GetBucketTagging'
+  | 's3:PutBucketTagging'
 
 /** ACTIONS maps every operation to the action it is authorized as (MinIO's mapping). */
 export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
@@ -91,4 +107,17 @@ export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
   GetBucketPolicy: 's3:GetBucketPolicy',
   PutBucketPolicy: 's3:PutBucketPolicy',
   DeleteBucketPolicy: 's3:DeleteBucketPolicy',
+  GetObjectTagging: 's3:GetObjectTagging',
+  PutObjectTagging: 's3:PutObjectTagging',
+  DeleteObjectTagging: 's3:DeleteObjectTagging',
+  GetBucketTagging: 's3:GetBucketTagging',
+  PutBucketTagging: 's3:PutBucketTagging',
+  // MinIO authorizes these three with neighbouring actions: it keeps no separate permission for them.
+  DeleteBucketTagging: 's3:PutBucketTagging',
+  GetBucketAcl: 's3:GetBucketPolicy',
+  PutBucketAcl: 's3:PutBucketPolicy',
+  GetObjectAcl: 's3:GetObject',
+  PutObjectAcl: 's3:PutObject',
+  // A browser form upload is authorized inside its handler, as the policy's signer (post-policy.ts).
+  PostObject: 's3:PutObject',
 }

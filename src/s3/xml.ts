@@ -11,11 +11,11 @@ export type XNode = [string, string | number | boolean | Array<XNode | undefined
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 
-/** escapeXml escapes text for element content, and drops characters XML 1.0 cannot carry. */
+/** escapeXml escapes text for element content; control characters (CR too, which parsers would fold into LF) go as character references. */
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`)
+    .replace(/[\u0000-\u0008\u000b-\u000d\u000e-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`)
 }
 
 function render(node: XNode | undefined): string {
@@ -31,6 +31,21 @@ export function xmlDocument(root: XNode, ns = true): string {
   const inner = Array.isArray(body) ? body.map(render).join('') : escapeXml(String(body))
   const attr = ns ? ` xmlns="${NS}"` : ''
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${name}${attr}>${inner}</${name}>`
+}
+
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+
+/**
+ * decodeEntities replaces XML's five named entities and numeric character references in one pass (so
+ * `&amp;#34;` stays the text `&#34;`). Throws RangeError for a reference past U+10FFFF (the parser's caller
+ * answers MalformedXML).
+ */
+export function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text
+  return text.replace(/&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/g, (_m, ref: string) => {
+    if (ref[0] !== '#') return NAMED[ref]!
+    return String.fromCodePoint(ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10))
+  })
 }
 
 /** How a request document is read: which elements always become arrays, whether text is trimmed. */
@@ -62,7 +77,10 @@ export function xmlBodyParser(shape: XmlShape): (body: Buffer | string, root: st
     parseTagValue: false,
     trimValues: shape.trimValues ?? true,
     removeNSPrefix: shape.removeNSPrefix ?? false,
-    processEntities: true,
+    // Entities are decoded here in one pass (decodeEntities): the parser's own pass leaves numeric character
+    // references alone, and Go's encoder writes every `"` of an ETag as `&#34;`, boto3 a CR in a key as `&#13;`.
+    processEntities: false,
+    tagValueProcessor: (_name: string, value: string) => decodeEntities(value),
     maxNestedTags: MAX_XML_DEPTH,
     isArray: (name) => arrays.has(name),
   })

@@ -8,6 +8,8 @@ describe('stored Content-Encoding', () => {
     ['gzip, aws-chunked', 'gzip'],
     ['AWS-CHUNKED', undefined],
     ['gzip', 'gzip'],
+    ['deflate, gzip', 'deflate, gzip'],
+    ['aws-chunked,deflate, gzip', 'deflate, gzip'],
     [undefined, undefined],
   ])('%s is stored as %s (aws-chunked is upload framing only)', (given, stored) => {
     expect(storedContentEncoding(given)).toBe(stored)

@@ -10,6 +10,8 @@ import { BodyCheck } from '../http/body.js'
 import { header, sendXml, type Ctx } from '../http/context.js'
 import { authorize } from '../http/dispatch.js'
 import { safeDecode } from '../sigv4/canonical.js'
+import type { ObjectMeta } from '../storage/meta.js'
+import { encodeTags, parseTaggingHeader } from '../tagging/tag-set.js'
 import { writeBlob } from '../storage/writer.js'
 import { xmlDocument } from '../xml.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
@@ -61,6 +63,22 @@ export async function openCopySource(ctx: Ctx, range?: { start: number; end: num
 }
 
 
+/**
+ * copiedMeta is the metadata of a copy: the source's or the request's (x-amz-metadata-directive), and the
+ * source's tags or x-amz-tagging's (x-amz-tagging-directive, COPY by default). Throws S3Error InvalidArgument.
+ */
+function copiedMeta(ctx: Ctx, directive: string, source: ObjectMeta): ObjectMeta {
+  const tagDirective = (header(ctx.req, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase()
+  if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE') throw s3err('InvalidArgument', 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive' })
+  const meta = { ...(directive === 'REPLACE' ? metaFromHeaders(ctx.req) : source) }
+  const given = header(ctx.req, 'x-amz-tagging')
+  const replaced = given === undefined ? [] : parseTaggingHeader(given)
+  const tags = tagDirective === 'COPY' ? source.tags : replaced.length > 0 ? encodeTags(replaced) : undefined
+  if (tags === undefined) delete meta.tags
+  else meta.tags = tags
+  return meta
+}
+
 /** copyObject serves CopyObject; throws S3Error (InvalidRequest for a no-op self copy, ...). */
 export async function copyObject(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
@@ -70,7 +88,8 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3err('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' })
   const src = await openCopySource(ctx)
   const { obj } = src.source
-  const sseHeaders = Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-server-side-encryption'))
+  // Naming the source's SSE-C key changes the encryption too (an in-place decryption or key rotation), as MinIO.
+  const sseHeaders = Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-server-side-encryption') || h.startsWith('x-amz-copy-source-server-side-encryption'))
   // Copying a named version onto its own key restores it (MinIO checks srcOpts.VersionID == "").
   const namedVersion = parseCopySource(header(ctx.req, 'x-amz-copy-source')!).versionId !== undefined
   if (obj.bucket === bucket && obj.key === key && directive === 'COPY' && !sseHeaders && !namedVersion
@@ -78,7 +97,7 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     src.stream.destroy()
     throw s3err('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.')
   }
-  const meta = directive === 'REPLACE' ? metaFromHeaders(ctx.req) : obj.meta
+  const meta = copiedMeta(ctx, directive, obj.meta)
   const plan = await writePlan(ctx, 'copy-object', { source: { bucket: obj.bucket, key: obj.key, internal: obj.internal } })
   const check = new BodyCheck({ size: src.size })
   src.stream.on('error', (err) => check.destroy(err))

@@ -7,7 +7,7 @@ import { S3Error, s3err } from '../errors.js'
 import { readSmallBody } from '../http/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
 import { authorize } from '../http/dispatch.js'
-import { parseXml, xmlDocument, type XNode } from '../xml.js'
+import { xmlBodyParser, xmlDocument, type XNode } from '../xml.js'
 import { deleteLatest, deleteVersion, NULL_VERSION, type DeleteOutcome } from '../storage/versions.js'
 import { requireBucket } from './common.js'
 import { setVersionHeaders, uuidProblem, versionIdOf } from './versioning.js'
@@ -47,6 +47,9 @@ function deletedEntry(key: string, versionId: string | undefined, outcome: Delet
   ]
 }
 
+// Keys are byte strings: one made of spaces, or led or trailed by them, is a key, so the text is not trimmed.
+const parseDelete = xmlBodyParser({ arrays: ['Object'], trimValues: false })
+
 /** deleteObjects serves DeleteObjects; throws S3Error MalformedXML, InvalidRequest (missing Content-MD5/checksum). */
 export async function deleteObjects(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
@@ -54,15 +57,16 @@ export async function deleteObjects(ctx: Ctx): Promise<void> {
     || Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm' || h === 'x-amz-trailer')
   if (!hasDigest) throw s3err('InvalidRequest', 'Missing required header for this request: Content-MD5')
   const body = await readSmallBody(ctx)
-  const doc = parseXml(body, 'Delete')
-  const quiet = String(doc.Quiet ?? 'false').toLowerCase() === 'true'
+  const doc = parseDelete(body, 'Delete')
+  const quiet = String(doc.Quiet ?? 'false').trim().toLowerCase() === 'true'
   const objects = doc.Object
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw s3err('MalformedXML')
   // Every entry is checked before any is acted on: a malformed document deletes nothing.
   const entries = (objects as Array<Record<string, unknown>>).map(({ Key: key, VersionId: version }) => {
     // A VersionId with child elements is no version id: refuse the document rather than delete the latest.
     if (typeof key !== 'string' || key === '' || (version !== undefined && typeof version !== 'string')) throw s3err('MalformedXML')
-    return { key, versionId: version === undefined || version === '' ? undefined : version }
+    const id = typeof version === 'string' ? version.trim() : undefined
+    return { key, versionId: id === undefined || id === '' ? undefined : id }
   })
   const results: XNode[] = []
   for (const { key, versionId } of entries) {

@@ -98,6 +98,9 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
   const { obj } = o
   // Conditions compare against the ETag the client sees (MinIO decrypts the ETag before checkPreconditions).
   const etag = await clientETag(ctx, obj)
+  // A 304 or 412 still names the object's ETag and date (MinIO's writeHeadersPrecondition).
+  ctx.res.setHeader('etag', `"${etag}"`)
+  ctx.res.setHeader('last-modified', new Date(obj.mtime).toUTCString())
   checkConditions(ctx.req, etag, obj.mtime)
   const partNumber = ctx.query.get('partNumber')
   let range: { start: number; end: number } | undefined

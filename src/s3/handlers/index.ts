@@ -18,6 +18,11 @@ import { completeMultipartUpload } from './multipart-complete.js'
 import { listMultipartUploads, listParts } from './multipart-list.js'
 import { putObject } from './put.js'
 import { getBucketVersioning, putBucketVersioning } from './versioning.js'
+import { getAcl, putAcl } from './acl.js'
+import {
+  deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging,
+} from './tagging.js'
+import { postObject } from './post-object.js'
 
 type Handler = (ctx: Ctx) => Promise<void>
 
@@ -52,5 +57,16 @@ export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, 
   GetBucketPolicy: (ctx) => subresource(ctx, 'policy'),
   PutBucketPolicy: (ctx) => subresource(ctx, 'policy'),
   DeleteBucketPolicy: (ctx) => subresource(ctx, 'policy'),
+  GetObjectTagging: getObjectTagging,
+  PutObjectTagging: putObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
+  GetBucketTagging: getBucketTagging,
+  PutBucketTagging: putBucketTagging,
+  DeleteBucketTagging: deleteBucketTagging,
+  GetBucketAcl: getAcl,
+  PutBucketAcl: putAcl,
+  GetObjectAcl: getAcl,
+  PutObjectAcl: putAcl,
+  PostObject: postObject,
   subresource,
 }

@@ -24,6 +24,8 @@ const MAX_CHAR = '\u{10FFFF}'
 /** walkKeys lists a bucket's keys; never throws except on database errors. */
 export function walkKeys(meta: MetaStore, bucket: string, prefix: string, delimiter: string, after: string, maxKeys: number): Walk {
   const entries: Entry[] = []
+  // Asked for nothing, a listing is complete (MinIO answers max-keys=0 with IsTruncated false).
+  if (maxKeys === 0) return { entries, truncated: false, last: undefined }
   let cursor = after
   let last: string | undefined
   for (;;) {

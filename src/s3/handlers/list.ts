@@ -11,7 +11,7 @@ import { xmlDocument, type XNode } from '../xml.js'
 import { requireBucket } from './common.js'
 import { clientETagsOf } from './etags.js'
 import { walkKeys, type Entry, type Walk } from './list-walk.js'
-import { isoDate } from './object-meta.js'
+import { isoDate, storageClassOf } from './object-meta.js'
 
 /** The query parameters every listing shares. */
 export interface Params {
@@ -45,7 +45,7 @@ export const OWNER: XNode = ['Owner', [['ID', 'keyhold-s3'], ['DisplayName', 'ke
 
 function contents(row: ObjectRow, p: Params, owner: boolean): XNode[] {
   return [['Key', p.encode(row.key)], ['LastModified', isoDate(row.mtime)], ['ETag', `"${row.etag}"`],
-    ['Size', row.size], ...(owner ? [OWNER] : []), ['StorageClass', 'STANDARD'],
+    ['Size', row.size], ...(owner ? [OWNER] : []), ['StorageClass', storageClassOf(row)],
     ...(row.checksum !== null ? [['ChecksumAlgorithm', row.checksum.algorithm] as XNode] : [])]
 }
 
@@ -67,9 +67,12 @@ function rendered(entries: Entry[], p: Params, node: (row: ObjectRow) => XNode):
   return entries.map((e): XNode => e.kind === 'object' ? node(e.row) : ['CommonPrefixes', [['Prefix', p.encode(e.prefix)]]])
 }
 
-/** common renders the elements every listing answers with. */
-export function common(p: Params): Array<XNode | undefined> {
-  return [['Prefix', p.encode(p.prefix)], p.delimiter !== '' ? ['Delimiter', p.encode(p.delimiter)] : undefined,
+/**
+ * common renders the elements every listing answers with. ListObjects (V1) answers its Prefix as
+ * given even with encoding-type=url (AWS; botocore decodes it only for V2): `encodePrefix` false.
+ */
+export function common(p: Params, encodePrefix = true): Array<XNode | undefined> {
+  return [['Prefix', encodePrefix ? p.encode(p.prefix) : p.prefix], p.delimiter !== '' ? ['Delimiter', p.encode(p.delimiter)] : undefined,
     ['MaxKeys', p.maxKeys], p.encodingType !== undefined ? ['EncodingType', p.encodingType] : undefined]
 }
 
@@ -80,7 +83,7 @@ export async function listObjectsV1(ctx: Ctx): Promise<void> {
   const marker = ctx.query.get('marker') ?? ''
   const walk = await shownETags(ctx, walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, marker, p.maxKeys))
   sendXml(ctx, xmlDocument(['ListBucketResult', [
-    ['Name', bucket], ...common(p), ['Marker', p.encode(marker)], ['IsTruncated', walk.truncated],
+    ['Name', bucket], ...common(p, false), ['Marker', p.encode(marker)], ['IsTruncated', walk.truncated],
     walk.truncated && p.delimiter !== '' && walk.last !== undefined ? ['NextMarker', p.encode(walk.last)] : undefined,
     ...rendered(walk.entries, p, (row) => ['Contents', contents(row, p, true)]),
   ]]))
@@ -93,9 +96,10 @@ export async function listObjectsV2(ctx: Ctx): Promise<void> {
   const token = ctx.query.get('continuation-token')
   const startAfter = ctx.query.get('start-after')
   let after = startAfter ?? ''
-  if (token !== undefined) {
+  // An empty token is no token (MinIO lists from the start and echoes it back).
+  if (token !== undefined && token !== '') {
     const decoded = Buffer.from(token, 'base64url').toString('utf8')
-    if (token === '' || !decoded.startsWith('k:')) {
+    if (!decoded.startsWith('k:')) {
       throw s3err('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' })
     }
     after = decoded.slice(2)

@@ -12,6 +12,7 @@ import { checkChecksumType } from '../multipart-checksum.js'
 import { s3err } from '../errors.js'
 import { BodyCheck, decodeBody } from '../http/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
+import { authorize } from '../http/dispatch.js'
 import type { UploadRow } from '../storage/uploads.js'
 import { writeBlob } from '../storage/writer.js'
 import { xmlDocument } from '../xml.js'
@@ -37,6 +38,8 @@ export async function createMultipartUpload(ctx: Ctx): Promise<void> {
   const key = ctx.key!
   checkKey(key)
   const meta = metaFromHeaders(ctx.req)
+  // Tags given now land on the object at Complete: they need the tagging permission now, as on a PUT.
+  if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
   const algo = header(ctx.req, 'x-amz-checksum-algorithm')
   const algorithm = algo === undefined ? null : parseAlgorithm(algo)
   const type = checkChecksumType(algorithm, header(ctx.req, 'x-amz-checksum-type'))

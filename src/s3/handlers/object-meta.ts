@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { s3err } from '../errors.js'
 import { header } from '../http/context.js'
 import type { ObjectMeta, ObjectRow } from '../storage/meta.js'
+import { encodeTags, parseTaggingHeader } from '../tagging/tag-set.js'
 
 const CONTENT_HEADERS = ['content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires']
 const MAX_USER_META = 2048
@@ -26,11 +27,16 @@ export function checkKey(key: string): void {
  */
 export function storedContentEncoding(value: string | undefined): string | undefined {
   if (value === undefined) return undefined
-  const kept = value.split(',').map((t) => t.trim()).filter((t) => t !== '' && t.toLowerCase() !== 'aws-chunked')
-  return kept.length === 0 ? undefined : kept.join(',')
+  // The other codings keep their spelling (`deflate, gzip` stays so), as MinIO only drops the aws-chunked token.
+  const kept = value.split(',').filter((t) => t.trim() !== '' && t.trim().toLowerCase() !== 'aws-chunked')
+  const joined = kept.join(',').trim()
+  return joined === '' ? undefined : joined
 }
 
-/** metaFromHeaders reads content headers and user metadata of a write; throws S3Error MetadataTooLarge, InvalidStorageClass. */
+/**
+ * metaFromHeaders reads content headers, user metadata and x-amz-tagging of a write; throws S3Error
+ * MetadataTooLarge, InvalidStorageClass, InvalidTag.
+ */
 export function metaFromHeaders(req: IncomingMessage): ObjectMeta {
   const headers: Record<string, string> = {}
   for (const name of CONTENT_HEADERS) {
@@ -39,6 +45,8 @@ export function metaFromHeaders(req: IncomingMessage): ObjectMeta {
   }
   const storage = header(req, 'x-amz-storage-class')
   if (storage !== undefined && storage !== 'STANDARD' && storage !== 'REDUCED_REDUNDANCY') throw s3err('InvalidStorageClass')
+  // Kept (and answered on GET/HEAD and in listings) only when not the default, as MinIO does.
+  if (storage === 'REDUCED_REDUNDANCY') headers['x-amz-storage-class'] = storage
   const user: Record<string, string> = {}
   let size = 0
   for (const [name, raw] of Object.entries(req.headers)) {
@@ -49,7 +57,9 @@ export function metaFromHeaders(req: IncomingMessage): ObjectMeta {
   }
   if (size > MAX_USER_META) throw s3err('MetadataTooLarge')
   const contentType = header(req, 'content-type')
-  return { contentType, headers, user }
+  const tagging = header(req, 'x-amz-tagging')
+  const tags = tagging === undefined ? [] : parseTaggingHeader(tagging)
+  return { contentType, headers, user, ...(tags.length > 0 ? { tags: encodeTags(tags) } : {}) }
 }
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -75,10 +85,16 @@ export function setObjectHeaders(res: ServerResponse, obj: ObjectRow, query: Map
     // Values travel as given; non-latin1 bytes cannot go into a header and are dropped as S3 does with x-amz-missing-meta.
     if (/^[\t\x20-\xff]*$/.test(value)) res.setHeader(`x-amz-meta-${name}`, value)
   }
+  if (obj.meta.tags !== undefined) res.setHeader('x-amz-tagging-count', String(obj.meta.tags.split('&').length))
   for (const [q, h] of Object.entries(RESPONSE_OVERRIDES)) {
     const v = query.get(q)
     if (v !== undefined) res.setHeader(h, v)
   }
+}
+
+/** storageClassOf is the storage class a listing shows for an object; throws nothing. */
+export function storageClassOf(obj: ObjectRow): string {
+  return obj.meta.headers['x-amz-storage-class'] ?? 'STANDARD'
 }
 
 /** httpDate formats a time for Last-Modified-style headers. */

@@ -8,6 +8,7 @@ import { checksumHeader } from '../checksum.js'
 import { s3err } from '../errors.js'
 import { decodeBody } from '../http/body.js'
 import { sendEmpty, type Ctx } from '../http/context.js'
+import { authorize } from '../http/dispatch.js'
 import { writeBlob } from '../storage/writer.js'
 import { checkKey, metaFromHeaders } from './object-meta.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
@@ -21,6 +22,8 @@ export async function putObject(ctx: Ctx): Promise<void> {
   const key = ctx.key!
   checkKey(key)
   const meta = metaFromHeaders(ctx.req)
+  // Tags on a PUT need the tagging permission too, as MinIO's PutObjectHandler asks for it.
+  if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
   const body = decodeBody(ctx, { requireLength: true })
   if (body.size !== undefined && body.size > MAX_PUT_SIZE) throw s3err('EntityTooLarge')
   const plan = await writePlan(ctx, 'put-object')

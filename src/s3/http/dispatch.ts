@@ -60,8 +60,9 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
       else if (op === 'UploadPart') op = 'UploadPartCopy'
     }
     noteRequest(res, { api: op })
-    // DeleteObjects is authorized per key inside its handler; ListBuckets filters per bucket when denied.
-    if (op !== 'DeleteObjects' && op !== 'ListBuckets') await authorize(ctx, op)
+    // DeleteObjects is authorized per key inside its handler; ListBuckets filters per bucket when denied;
+    // PostObject authorizes its form's signer for its form's key.
+    if (op !== 'DeleteObjects' && op !== 'ListBuckets' && op !== 'PostObject') await authorize(ctx, op)
     if (resolved.subresource !== undefined) {
       await handlers.subresource(ctx, resolved.subresource)
       return

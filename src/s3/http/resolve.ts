@@ -9,7 +9,7 @@ import { s3err } from '../errors.js'
 
 /** Subresources keyhold-s3 does not implement: answered 501 NotImplemented rather than misread. */
 const UNSUPPORTED = new Set([
-  'acl', 'tagging', 'lifecycle', 'cors', 'website', 'logging', 'notification', 'replication', 'object-lock',
+  'lifecycle', 'cors', 'website', 'logging', 'notification', 'replication', 'object-lock',
   'retention', 'legal-hold', 'requestPayment', 'accelerate', 'analytics', 'inventory', 'metrics',
   'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'torrent', 'restore', 'select', 'attributes',
   'policyStatus', 'replication-metrics',
@@ -34,6 +34,8 @@ export function resolveOperation(method: string, bucket: string | undefined, key
     throw s3err('MethodNotAllowed')
   }
   if (key === undefined) return bucketOperation(method, q)
+  const tagOrAcl = objectTaggingOrAcl(method, q)
+  if (tagOrAcl !== undefined) return tagOrAcl
   switch (method) {
     case 'GET': return { op: q.has('uploadId') ? 'ListParts' : 'GetObject' }
     case 'HEAD': return { op: 'HeadObject' }
@@ -49,7 +51,27 @@ export function resolveOperation(method: string, bucket: string | undefined, key
   throw s3err('MethodNotAllowed')
 }
 
+const TAGGING_OPS = {
+  object: { GET: 'GetObjectTagging', PUT: 'PutObjectTagging', DELETE: 'DeleteObjectTagging' },
+  bucket: { GET: 'GetBucketTagging', PUT: 'PutBucketTagging', DELETE: 'DeleteBucketTagging' },
+} as const satisfies Record<string, Record<string, S3Operation>>
+const ACL_OPS = {
+  object: { GET: 'GetObjectAcl', PUT: 'PutObjectAcl' },
+  bucket: { GET: 'GetBucketAcl', PUT: 'PutBucketAcl' },
+} as const satisfies Record<string, Record<string, S3Operation>>
+
+/** The ?tagging and ?acl operations of an object or bucket; throws S3Error MethodNotAllowed for other methods. */
+function objectTaggingOrAcl(method: string, q: Map<string, string>, on: 'object' | 'bucket' = 'object'): Resolved | undefined {
+  const table: Record<string, S3Operation> | undefined = q.has('tagging') ? TAGGING_OPS[on] : q.has('acl') ? ACL_OPS[on] : undefined
+  if (table === undefined) return undefined
+  const op = table[method]
+  if (op === undefined) throw s3err('MethodNotAllowed')
+  return { op }
+}
+
 function bucketOperation(method: string, q: Map<string, string>): Resolved {
+  const tagOrAcl = objectTaggingOrAcl(method, q, 'bucket')
+  if (tagOrAcl !== undefined) return tagOrAcl
   for (const [sub, ops] of Object.entries(SUBRESOURCE_OPS)) {
     if (!q.has(sub)) continue
     const op = ops[method]
@@ -71,7 +93,8 @@ function bucketOperation(method: string, q: Map<string, string>): Resolved {
     case 'DELETE': return { op: 'DeleteBucket' }
     case 'POST':
       if (q.has('delete')) return { op: 'DeleteObjects' }
-      break
+      // A POST to the bucket itself is a browser form upload (presigned POST policy).
+      return { op: 'PostObject' }
   }
   throw s3err('MethodNotAllowed')
 }

@@ -14,6 +14,8 @@ export interface ObjectMeta {
   contentType?: string
   headers: Record<string, string>
   user: Record<string, string>
+  /** The object's tag set in x-amz-tagging form (tagging/tag-set.ts); absent when it has none. */
+  tags?: string
 }
 
 /** A stored checksum of a whole object. */

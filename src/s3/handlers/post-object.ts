@@ -1,0 +1,154 @@
+/**
+ * PostObject: the browser form upload of a presigned POST policy (minio-go's PresignedPostPolicy, boto3's
+ * generate_presigned_post). The form is signed (SigV4 or SigV2 over the base64 policy) or anonymous; the
+ * signer is then authorized for s3:PutObject on the key like any PUT, so IAM and bucket policies apply alike.
+ *
+ * @module
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { S3Error, s3err } from '../errors.js'
+import { algorithmOfHeader } from '../checksum.js'
+import { BodyCheck } from '../http/body.js'
+import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
+import { authorize } from '../http/dispatch.js'
+import { boundaryOf, readPostForm, type PostForm } from '../post/form.js'
+import { checkPostPolicy, parsePostPolicy, type PostPolicy } from '../post/policy.js'
+import { hmac, signingKey } from '../sigv4/canonical.js'
+import { lookupCredential } from '../sigv4/credential.js'
+import { writeBlob } from '../storage/writer.js'
+import { xmlDocument } from '../xml.js'
+import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
+import { checkKey, metaFromHeaders } from './object-meta.js'
+import { MAX_PUT_SIZE } from './put.js'
+
+// Form fields that act as the request headers of a PUT (metadata, content headers, SSE, tags).
+const HEADER_FIELDS = /^(?:content-type|content-encoding|content-disposition|content-language|cache-control|expires|x-amz-meta-.+|x-amz-server-side-encryption.*|x-amz-storage-class|x-amz-tagging)$/
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/**
+ * signerOf verifies the form's signature over its policy and returns the signer's principal and the policy
+ * (null and none for an anonymous form). Throws S3Error InvalidAccessKeyId, SignatureDoesNotMatch,
+ * AccessDenied (policy), MalformedPOSTRequest.
+ */
+async function signerOf(ctx: Ctx, fields: Map<string, string>): Promise<{ principal: Ctx['principal']; policy?: PostPolicy }> {
+  const policyB64 = fields.get('policy')
+  if (policyB64 === undefined) return { principal: null }
+  let principal: Ctx['principal']
+  const v4 = fields.get('x-amz-algorithm') === 'AWS4-HMAC-SHA256'
+  if ((v4 && !fields.has('x-amz-signature')) || (!v4 && fields.has('awsaccesskeyid') && !fields.has('signature'))) {
+    throw new S3Error('MissingFields', 400, 'Missing fields in request.')
+  }
+  if (v4) {
+    const parts = (fields.get('x-amz-credential') ?? '').split('/')
+    if (parts.length !== 5 || parts[3] !== 's3' || parts[4] !== 'aws4_request') throw s3err('AuthorizationQueryParametersError')
+    const [accessKey, date, region] = parts as [string, string, string]
+    const credential = await lookupCredential(ctx.core.credentials, accessKey)
+    const want = hmac(signingKey(credential.secretKey, date, region, 's3'), policyB64).toString('hex')
+    if (!same(want, fields.get('x-amz-signature') ?? '')) throw s3err('SignatureDoesNotMatch')
+    principal = credential.principal
+  } else if (fields.has('awsaccesskeyid')) {
+    const credential = await lookupCredential(ctx.core.credentials, fields.get('awsaccesskeyid')!)
+    const want = createHmac('sha1', credential.secretKey).update(policyB64).digest('base64')
+    if (!same(want, fields.get('signature') ?? '')) throw s3err('SignatureDoesNotMatch')
+    principal = credential.principal
+  } else {
+    throw s3err('AccessDenied')
+  }
+  const policy = parsePostPolicy(policyB64)
+  checkPostPolicy(policy, fields)
+  return { principal, policy }
+}
+
+/** postObject serves a browser form upload; throws S3Error as a PUT does, plus the form's and policy's refusals. */
+export async function postObject(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const form: PostForm = await readPostForm(ctx.req, boundaryOf(header(ctx.req, 'content-type')))
+  try {
+    await store(ctx, bucket, form)
+  } finally {
+    form.file.resume()
+  }
+}
+
+async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
+  const fields = form.fields
+  fields.set('bucket', bucket)
+  const rawKey = fields.get('key')
+  if (rawKey === undefined) throw s3err('InvalidArgument', 'Bucket POST must contain a field named \'key\'.  If it is specified, please check the order of the fields.', { ArgumentName: 'key' })
+  const key = rawKey.replace(/\$\{filename\}/g, form.fileName)
+  if (key === '') throw s3err('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' })
+  checkKey(key)
+  // The policy's key conditions hold for the key as stored, after ${filename} (as AWS and MinIO check it).
+  fields.set('key', key)
+  const { principal, policy } = await signerOf(ctx, fields)
+  ctx.principal = principal
+  ctx.key = key
+  await authorize(ctx, 'PutObject')
+  for (const [name, value] of fields) if (HEADER_FIELDS.test(name)) ctx.req.headers[name] = value
+  if (fields.get('content-type') === undefined && form.fileContentType !== undefined) ctx.req.headers['content-type'] = form.fileContentType
+  const meta = metaFromHeaders(ctx.req)
+  if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
+  const range = policy?.lengthRange
+  const max = Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE)
+  let seen = 0
+  form.file.on('data', (c: Buffer) => {
+    seen += c.length
+    if (seen > max) form.file.destroy(s3err('EntityTooLarge'))
+  })
+  const plan = await writePlan(ctx, 'put-object')
+  // A checksum field (x-amz-checksum-sha256, ...) is verified over the file as the header is on a PUT.
+  const checksumField = [...fields.keys()].find((n) => algorithmOfHeader(n) !== undefined)
+  const check = new BodyCheck(checksumField === undefined ? {} : { checksum: { algorithm: algorithmOfHeader(checksumField)!, value: fields.get(checksumField)! } })
+  form.file.on('error', (err) => check.destroy(err))
+  // The body may have failed while the policy was being checked: answer that rather than wait on a dead stream.
+  if (form.file.destroyed) throw form.file.errored ?? s3err('IncompleteBody')
+  const written = await writeBlob(ctx.core.blobs, form.file.pipe(check), plan?.transform)
+  let etag = check.md5Hex
+  let shown: string | undefined
+  let internal = plan?.internal
+  try {
+    if (range !== undefined && check.size < range.min) throw s3err('EntityTooSmall')
+    if (plan?.finish !== undefined) {
+      const fin = await plan.finish({ plainSize: check.size, storedSize: written.storedSize, md5Hex: check.md5Hex })
+      etag = fin.etag ?? etag
+      shown = fin.clientETag
+      internal = fin.internal ?? internal
+    }
+  } catch (err) {
+    await ctx.core.blobs.abandon(written.blob)
+    throw err
+  }
+  await commitObject(ctx, {
+    bucket, key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag, mtime: Date.now(),
+    multipart: false, meta, checksum: check.checksum === undefined ? null : { ...check.checksum, type: 'FULL_OBJECT' }, internal,
+  }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
+  setHeaders(ctx, plan?.responseHeaders)
+  answer(ctx, bucket, key, `"${shown ?? etag}"`, fields)
+}
+
+/** answer sends the form's requested answer: a 303 redirect, 201 with PostResponse, 200, or 204 (default). */
+function answer(ctx: Ctx, bucket: string, key: string, etag: string, fields: Map<string, string>): void {
+  const location = `${ctx.secure ? 'https' : 'http'}://${header(ctx.req, 'host') ?? ''}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`
+  ctx.res.setHeader('etag', etag)
+  ctx.res.setHeader('location', location)
+  const redirect = fields.get('success_action_redirect') ?? fields.get('redirect')
+  if (redirect !== undefined && /^https?:\/\//i.test(redirect)) {
+    const q = new URLSearchParams({ bucket, key, etag }).toString()
+    ctx.res.setHeader('location', `${redirect}${redirect.includes('?') ? '&' : '?'}${q}`)
+    sendEmpty(ctx, 303)
+    return
+  }
+  const status = fields.get('success_action_status')
+  if (status === '201') {
+    sendXml(ctx, xmlDocument(['PostResponse', [['Location', location], ['Bucket', bucket], ['Key', key], ['ETag', etag]]], false), 201)
+    return
+  }
+  sendEmpty(ctx, status === '200' ? 200 : 204)
+}
+
+

@@ -1,0 +1,74 @@
+/**
+ * Object tagging (Get/Put/DeleteObjectTagging) and bucket tagging (Get/Put/DeleteBucketTagging), as MinIO
+ * answers them. Object tags belong to the object version they were set on (tagging/store.ts).
+ *
+ * @module
+ */
+import { S3Error, s3err } from '../errors.js'
+import { readSmallBody } from '../http/body.js'
+import { sendEmpty, sendXml, type Ctx } from '../http/context.js'
+import type { ObjectRow } from '../storage/meta.js'
+import { bucketTags, objectTags, setBucketTags, setObjectTags } from '../tagging/store.js'
+import { parseTaggingXml, taggingXml } from '../tagging/tag-set.js'
+import { requireBucket } from './common.js'
+
+// Tagging documents are small: 50 tags of at most 128 + 256 characters.
+const MAX_TAGGING_BODY = 64 * 1024
+
+/**
+ * taggedObject finds the object version a tagging request names; throws S3Error NoSuchBucket, NoSuchKey, and
+ * NoSuchVersion for a version other than `null` (the seam where a versioned store looks the version up).
+ */
+function taggedObject(ctx: Ctx): ObjectRow {
+  const bucket = requireBucket(ctx)
+  const versionId = ctx.query.get('versionId')
+  if (versionId !== undefined && versionId !== 'null' && versionId !== '') throw s3err('NoSuchVersion')
+  const row = ctx.core.meta.getObject(bucket, ctx.key!)
+  if (row === undefined) throw s3err('NoSuchKey')
+  return row
+}
+
+/** getObjectTagging serves GetObjectTagging (an empty TagSet when the object has none). */
+export function getObjectTagging(ctx: Ctx): Promise<void> {
+  sendXml(ctx, taggingXml(objectTags(taggedObject(ctx))))
+  return Promise.resolve()
+}
+
+/** putObjectTagging serves PutObjectTagging; throws S3Error MalformedXML, InvalidTag, NoSuchKey. */
+export async function putObjectTagging(ctx: Ctx): Promise<void> {
+  const row = taggedObject(ctx)
+  const tags = parseTaggingXml(await readSmallBody(ctx, MAX_TAGGING_BODY), true)
+  if (!setObjectTags(ctx.core.meta, row, tags)) throw s3err('NoSuchKey')
+  sendEmpty(ctx)
+}
+
+/** deleteObjectTagging serves DeleteObjectTagging: 204 whether or not there were tags. */
+export function deleteObjectTagging(ctx: Ctx): Promise<void> {
+  const row = taggedObject(ctx)
+  if (!setObjectTags(ctx.core.meta, row, [])) throw s3err('NoSuchKey')
+  sendEmpty(ctx, 204)
+  return Promise.resolve()
+}
+
+/** getBucketTagging serves GetBucketTagging; throws S3Error NoSuchTagSet when the bucket has none (as MinIO). */
+export function getBucketTagging(ctx: Ctx): Promise<void> {
+  const tags = bucketTags(ctx.core.meta, requireBucket(ctx))
+  if (tags === undefined) throw new S3Error('NoSuchTagSet', 404, 'The TagSet does not exist', { BucketName: ctx.bucket! })
+  sendXml(ctx, taggingXml(tags))
+  return Promise.resolve()
+}
+
+/** putBucketTagging serves PutBucketTagging; throws S3Error MalformedXML, InvalidTag. */
+export async function putBucketTagging(ctx: Ctx): Promise<void> {
+  const bucket = requireBucket(ctx)
+  const tags = parseTaggingXml(await readSmallBody(ctx, MAX_TAGGING_BODY), false)
+  setBucketTags(ctx.core.meta, bucket, tags)
+  sendEmpty(ctx)
+}
+
+/** deleteBucketTagging serves DeleteBucketTagging: 204. */
+export function deleteBucketTagging(ctx: Ctx): Promise<void> {
+  setBucketTags(ctx.core.meta, requireBucket(ctx), undefined)
+  sendEmpty(ctx, 204)
+  return Promise.resolve()
+}
