@@ -95,11 +95,6 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
   if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
   const range = policy?.lengthRange
   const max = Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE)
-  let seen = 0
-  form.file.on('data', (c: Buffer) => {
-    seen += c.length
-    if (seen > max) form.file.destroy(s3err('EntityTooLarge'))
-  })
   const plan = await writePlan(ctx, 'put-object')
   // A checksum field (x-amz-checksum-sha256, ...) is verified over the file as the header is on a PUT.
   const checksumField = [...fields.keys()].find((n) => algorithmOfHeader(n) !== undefined)
@@ -107,6 +102,13 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
   form.file.on('error', (err) => check.destroy(err))
   // The body may have failed while the policy was being checked: answer that rather than wait on a dead stream.
   if (form.file.destroyed) throw form.file.errored ?? s3err('IncompleteBody')
+  // Counted only now: a 'data' listener makes the stream flow, and a file that flowed to its end while the
+  // write plan waited on the KMS (SSE-S3) would be gone before the pipe below.
+  let seen = 0
+  form.file.on('data', (c: Buffer) => {
+    seen += c.length
+    if (seen > max) form.file.destroy(s3err('EntityTooLarge'))
+  })
   const written = await writeBlob(ctx.core.blobs, form.file.pipe(check), plan?.transform)
   let etag = check.md5Hex
   let shown: string | undefined
