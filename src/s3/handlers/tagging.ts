@@ -11,21 +11,23 @@ import type { ObjectRow } from '../storage/meta.js'
 import { bucketTags, objectTags, setBucketTags, setObjectTags } from '../tagging/store.js'
 import { parseTaggingXml, taggingXml } from '../tagging/tag-set.js'
 import { requireBucket } from './common.js'
+import { loadObject } from './get.js'
+import { setVersionHeaders, versionIdOf } from './versioning.js'
 
 // Tagging documents are small: 50 tags of at most 128 + 256 characters.
 const MAX_TAGGING_BODY = 64 * 1024
 
 /**
- * taggedObject finds the object version a tagging request names; throws S3Error NoSuchBucket, NoSuchKey, and
- * NoSuchVersion for a version other than `null` (the seam where a versioned store looks the version up).
+ * taggedObject finds the object version a tagging request names (the current one without `versionId`), and
+ * answers its version id. Throws S3Error NoSuchBucket, NoSuchKey, NoSuchVersion, InvalidArgument (a version id
+ * that is no UUID), or MethodNotAllowed for a delete marker, as a GET would.
  */
 function taggedObject(ctx: Ctx): ObjectRow {
   const bucket = requireBucket(ctx)
-  const versionId = ctx.query.get('versionId')
-  if (versionId !== undefined && versionId !== 'null' && versionId !== '') throw s3err('NoSuchVersion')
-  const row = ctx.core.meta.getObject(bucket, ctx.key!)
-  if (row === undefined) throw s3err('NoSuchKey')
-  return row
+  const versionId = versionIdOf(ctx.query.get('versionId'))
+  const { obj } = loadObject(ctx, bucket, ctx.key!, versionId)
+  setVersionHeaders(ctx.res, (obj as ObjectRow & { versionId?: string }).versionId ?? versionId)
+  return obj
 }
 
 /** getObjectTagging serves GetObjectTagging (an empty TagSet when the object has none). */

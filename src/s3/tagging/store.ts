@@ -1,7 +1,7 @@
 /**
  * Where tag sets live. An object's tags are part of its stored metadata (as MinIO keeps them with the object),
- * so they belong to that object version: overwriting the key or deleting it takes them along, and a versioned
- * store keys them per version by the row's id with no change here. A bucket's tags are a bucket config entry.
+ * so they belong to that object version: overwriting the key or deleting it takes them along, and each
+ * version of a versioned key keeps its own (updated by the version row's id in either table). A bucket's tags are a bucket config entry.
  *
  * @module
  */
@@ -23,7 +23,10 @@ export function setObjectTags(meta: MetaStore, row: ObjectRow, tags: TagSet): bo
   const next = { ...row.meta }
   if (tags.length === 0) delete next.tags
   else next.tags = encodeTags(tags)
-  return meta.db.prepare('UPDATE objects SET meta = ? WHERE id = ?').run(JSON.stringify(next), row.id).changes === 1
+  const json = JSON.stringify(next)
+  // The current version is in `objects`, every older one in `object_versions` (storage/versions.ts).
+  if (meta.db.prepare('UPDATE objects SET meta = ? WHERE id = ?').run(json, row.id).changes === 1) return true
+  return meta.db.prepare('UPDATE object_versions SET meta = ? WHERE id = ? AND delete_marker = 0').run(json, row.id).changes === 1
 }
 
 /** bucketTags returns a bucket's tag set, or undefined when it has none; throws only on database errors. */
