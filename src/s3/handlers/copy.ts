@@ -12,9 +12,9 @@ import { authorize } from '../http/dispatch.js'
 import { safeDecode } from '../sigv4/canonical.js'
 import type { ObjectMeta } from '../storage/meta.js'
 import { encodeTags, parseTaggingHeader } from '../tagging/tag-set.js'
-import { writeBlob } from '../storage/writer.js'
 import { xmlDocument } from '../xml.js'
-import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
+import { requireBucket, setHeaders, writePlan } from './common.js'
+import { storeSinglePart } from './store-object.js'
 import { clientETag } from './etags.js'
 import { loadObject, openStream, readPlan, type OpenedObject } from './get.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
@@ -101,29 +101,11 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   const plan = await writePlan(ctx, 'copy-object', { source: { bucket: obj.bucket, key: obj.key, internal: obj.internal } })
   const check = new BodyCheck({ size: src.size })
   src.stream.on('error', (err) => check.destroy(err))
-  const written = await writeBlob(ctx.core.blobs, src.stream.pipe(check), plan?.transform)
-  let etag = check.md5Hex
-  let shown: string | undefined
-  let internal = plan?.internal
-  if (plan?.finish !== undefined) {
-    try {
-      const fin = await plan.finish({ plainSize: check.size, storedSize: written.storedSize, md5Hex: check.md5Hex })
-      etag = fin.etag ?? etag
-      shown = fin.clientETag
-      internal = fin.internal ?? internal
-    } catch (err) {
-      await ctx.core.blobs.abandon(written.blob)
-      throw err
-    }
-  }
-  const mtime = Date.now()
   // A whole-object checksum stays valid for a byte-identical copy.
-  const checksum = obj.checksum?.type === 'FULL_OBJECT' ? obj.checksum : null
-  await commitObject(ctx, {
-    bucket, key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag, mtime, multipart: false,
-    meta, checksum, internal,
-  }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
+  const { etag, checksum, mtime } = await storeSinglePart(ctx, {
+    bucket, key, meta, checksum: () => (obj.checksum?.type === 'FULL_OBJECT' ? obj.checksum : null),
+  }, src.stream.pipe(check), check, plan)
   setHeaders(ctx, plan?.responseHeaders)
-  sendXml(ctx, xmlDocument(['CopyObjectResult', [['LastModified', isoDate(mtime)], ['ETag', `"${shown ?? etag}"`],
+  sendXml(ctx, xmlDocument(['CopyObjectResult', [['LastModified', isoDate(mtime)], ['ETag', `"${etag}"`],
     ...(checksum !== null ? [[`Checksum${checksum.algorithm}`, checksum.value] as [string, string]] : [])]]))
 }

@@ -15,9 +15,9 @@ import { boundaryOf, readPostForm, type PostForm } from '../post/form.js'
 import { checkPostPolicy, parsePostPolicy, type PostPolicy } from '../post/policy.js'
 import { hmac, signingKey } from '../sigv4/canonical.js'
 import { lookupCredential } from '../sigv4/credential.js'
-import { writeBlob } from '../storage/writer.js'
 import { xmlDocument } from '../xml.js'
-import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
+import { requireBucket, setHeaders, writePlan } from './common.js'
+import { storeSinglePart } from './store-object.js'
 import { checkKey, metaFromHeaders } from './object-meta.js'
 import { MAX_PUT_SIZE } from './put.js'
 
@@ -109,28 +109,14 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
     seen += c.length
     if (seen > max) form.file.destroy(s3err('EntityTooLarge'))
   })
-  const written = await writeBlob(ctx.core.blobs, form.file.pipe(check), plan?.transform)
-  let etag = check.md5Hex
-  let shown: string | undefined
-  let internal = plan?.internal
-  try {
-    if (range !== undefined && check.size < range.min) throw s3err('EntityTooSmall')
-    if (plan?.finish !== undefined) {
-      const fin = await plan.finish({ plainSize: check.size, storedSize: written.storedSize, md5Hex: check.md5Hex })
-      etag = fin.etag ?? etag
-      shown = fin.clientETag
-      internal = fin.internal ?? internal
-    }
-  } catch (err) {
-    await ctx.core.blobs.abandon(written.blob)
-    throw err
-  }
-  await commitObject(ctx, {
-    bucket, key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag, mtime: Date.now(),
-    multipart: false, meta, checksum: check.checksum === undefined ? null : { ...check.checksum, type: 'FULL_OBJECT' }, internal,
-  }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
+  const { etag } = await storeSinglePart(ctx, {
+    bucket, key, meta,
+    accept: (c) => {
+      if (range !== undefined && c.size < range.min) throw s3err('EntityTooSmall')
+    },
+  }, form.file.pipe(check), check, plan)
   setHeaders(ctx, plan?.responseHeaders)
-  answer(ctx, bucket, key, `"${shown ?? etag}"`, fields)
+  answer(ctx, bucket, key, `"${etag}"`, fields)
 }
 
 /** answer sends the form's requested answer: a 303 redirect, 201 with PostResponse, 200, or 204 (default). */

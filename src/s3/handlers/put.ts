@@ -9,9 +9,9 @@ import { s3err } from '../errors.js'
 import { decodeBody } from '../http/body.js'
 import { sendEmpty, type Ctx } from '../http/context.js'
 import { authorize } from '../http/dispatch.js'
-import { writeBlob } from '../storage/writer.js'
 import { checkKey, metaFromHeaders } from './object-meta.js'
-import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
+import { requireBucket, setHeaders, writePlan } from './common.js'
+import { storeSinglePart } from './store-object.js'
 
 /** MAX_PUT_SIZE is S3's single-PUT limit (5 GiB). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3
@@ -27,29 +27,10 @@ export async function putObject(ctx: Ctx): Promise<void> {
   const body = decodeBody(ctx, { requireLength: true })
   if (body.size !== undefined && body.size > MAX_PUT_SIZE) throw s3err('EntityTooLarge')
   const plan = await writePlan(ctx, 'put-object')
-  const written = await writeBlob(ctx.core.blobs, body.stream, plan?.transform)
-  const check = body.check
-  let etag = check.md5Hex
-  let shown: string | undefined
-  let internal = plan?.internal
-  try {
-    if (plan?.finish !== undefined) {
-      const fin = await plan.finish({ plainSize: check.size, storedSize: written.storedSize, md5Hex: check.md5Hex })
-      etag = fin.etag ?? etag
-      shown = fin.clientETag
-      internal = fin.internal ?? internal
-    }
-  } catch (err) {
-    await ctx.core.blobs.abandon(written.blob)
-    throw err
-  }
-  const checksum = check.checksum === undefined ? null : { ...check.checksum, type: 'FULL_OBJECT' as const }
-  await commitObject(ctx, {
-    bucket, key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag, mtime: Date.now(),
-    multipart: false, meta, checksum, internal,
-  }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
-  ctx.res.setHeader('etag', `"${shown ?? etag}"`)
-  if (checksum !== null) {
+  const { etag } = await storeSinglePart(ctx, { bucket, key, meta }, body.stream, body.check, plan)
+  ctx.res.setHeader('etag', `"${etag}"`)
+  const checksum = body.check.checksum
+  if (checksum !== undefined) {
     ctx.res.setHeader(checksumHeader(checksum.algorithm), checksum.value)
     ctx.res.setHeader('x-amz-checksum-type', 'FULL_OBJECT')
   }
