@@ -12,7 +12,7 @@ import { sendOnce } from '../vault/http.js'
 import { sleep } from '../vault/client.js'
 import type { EtcdConfig } from './config.js'
 import { EtcdError, EtcdNetworkError, GRPC, errorFromAnswer } from './errors.js'
-import { loadTlsMaterial } from './tls.js'
+import { loadTlsMaterial } from '../tls-files.js'
 
 /** A decoded gateway answer. */
 export type Answer = Record<string, unknown>
@@ -39,7 +39,7 @@ export class EtcdClient {
   constructor(config: EtcdConfig) {
     this.#config = config
     this.#endpoints = config.endpoints.map((e) => new URL(e))
-    const tls = loadTlsMaterial(config.tls)
+    const tls = loadTlsMaterial(config.tls, 'etcd')
     // One keep-alive agent for every member: https.Agent keys its pool by host and port.
     this.#agent = this.#endpoints.some((u) => u.protocol === 'https:')
       ? new https.Agent({ keepAlive: true, maxSockets: 32, ...tls })

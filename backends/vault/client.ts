@@ -9,7 +9,7 @@ import https from 'node:https'
 import type { VaultConfig } from './config.js'
 import { VaultNetworkError } from './errors.js'
 import { sendOnce, type RawResponse } from './http.js'
-import { loadTlsMaterial } from './tls.js'
+import { loadTlsMaterial } from '../tls-files.js'
 
 /** One request to Vault. */
 export interface VaultRequest {
@@ -47,7 +47,7 @@ export class VaultClient {
     // Keep-alive reuses TCP/TLS connections between requests; idle sockets are closed by close().
     this.#agent =
       this.#base.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, maxSockets: 64, ...loadTlsMaterial(tls) })
+        ? new https.Agent({ keepAlive: true, maxSockets: 64, ...loadTlsMaterial(tls, 'vault') })
         : new http.Agent({ keepAlive: true, maxSockets: 64 })
   }
 
