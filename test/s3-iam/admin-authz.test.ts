@@ -240,3 +240,13 @@ describe('admin endpoint × caller matrix', () => {
     }, 60_000)
   }
 })
+
+describe('GET /minio/admin/v3/info (served beside the router table, by ops/admin-info.ts)', () => {
+  it('answers only callers allowed admin:ServerInfo', async () => {
+    const got: Record<string, number> = {}
+    for (const c of CALLERS) got[c] = (await callAs(c, { method: 'GET', path: '/info' })).status
+    const allowed = (c: Caller) => ['root', 'admin', 'saRoot', 'saAdmin'].includes(c)
+    for (const c of CALLERS) expect([c, got[c]! < 300]).toEqual([c, allowed(c)])
+    for (const c of CALLERS) if (!allowed(c)) expect([c, got[c]]).toEqual([c, 403])
+  })
+})
