@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks'
 import {
   type KeyListPage, type KeyStore, type KeyStoreState, KeyExistsError, KeyNotFoundError, UnreachableError,
   listPage,
-} from '../src/keystore/keystore.js'
+} from '../src/kms/keystore/keystore.js'
 
 /** Stored keys are far smaller; anything larger is not a key file (KES uses the same limit). */
 const MAX_KEY_FILE_SIZE = 1 << 20

@@ -5,7 +5,7 @@
  */
 import {
   type KeyListPage, type KeyStore, type KeyStoreState, KeyExistsError, KeyNotFoundError, listPage,
-} from '../src/keystore/keystore.js'
+} from '../src/kms/keystore/keystore.js'
 
 function checkSignal(signal: AbortSignal): void {
   if (signal.aborted) throw new Error('keystore: operation aborted', { cause: signal.reason })

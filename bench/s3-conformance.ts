@@ -20,7 +20,7 @@ import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, wr
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { adminCall } from '../src/cli/s3/admin-client.js'
+import { adminCall } from '../src/cli/keyhold-s3/admin-client.js'
 import { testPki } from '../test/helpers/pki.js'
 import { startKeyhold } from './lib/keyhold.js'
 import { freePort } from './lib/nginx.js'

@@ -9,8 +9,10 @@ import { existsSync } from 'node:fs'
 import { ROOT, isBuildCurrent } from './build-stamp.js'
 
 export async function launch(entry) {
-  const source = new URL(`../src/cli/${entry}.ts`, import.meta.url)
-  const dist = new URL(`../dist/src/cli/${entry}.js`, import.meta.url)
+  // Each command has its tree under src/cli/ with main.ts as its entry; the quick start is one file.
+  const file = entry === 'quickstart' ? entry : `${entry}/main`
+  const source = new URL(`../src/cli/${file}.ts`, import.meta.url)
+  const dist = new URL(`../dist/src/cli/${file}.js`, import.meta.url)
   if (process.env.KEYHOLD_FROM_SOURCE !== '1' && existsSync(dist) && (!existsSync(source) || isBuildCurrent())) {
     await import(dist.href)
     return

@@ -8,6 +8,8 @@ import { ROOT, sourceFingerprint, stampFile } from '../bin/build-stamp.js'
 
 const fingerprint = sourceFingerprint()
 rmSync(stampFile(), { force: true })
+// Start from empty output trees: a file moved or deleted in src/ must not live on in dist/ (and in the package).
+for (const tree of ['src', 'backends']) rmSync(join(ROOT, 'dist', tree), { recursive: true, force: true })
 const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit', cwd: ROOT })
 if (result.status !== 0) process.exit(result.status ?? 1)

@@ -1,6 +1,6 @@
 /**
  * The typed, validated configuration of the etcd keystore (`keystore.etcd` in the server config).
- * `src/config/etcd.ts` builds it from YAML; tests build it directly. See docs/etcd.md.
+ * `src/kms/config/etcd.ts` builds it from YAML; tests build it directly. See docs/etcd.md.
  *
  * @module
  */

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks'
 import {
   type KeyListPage, type KeyStore, type KeyStoreState, KeyExistsError, KeyNotFoundError, UnreachableError,
-} from '../../src/keystore/keystore.js'
+} from '../../src/kms/keystore/keystore.js'
 import type { EtcdConfig } from './config.js'
 import { EtcdClient, type Answer } from './client.js'
 import { EtcdError, EtcdNetworkError } from './errors.js'

@@ -1,6 +1,6 @@
 /**
  * The typed, validated configuration of the Vault keystore (`keystore.vault` in the server config).
- * `src/config/vault.ts` builds it from YAML; tests build it directly.
+ * `src/kms/config/vault.ts` builds it from YAML; tests build it directly.
  *
  * @module
  */

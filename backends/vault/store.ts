@@ -12,7 +12,7 @@ import {
   type KeyListPage,
   type KeyStore,
   type KeyStoreState,
-} from '../../src/keystore/keystore.js'
+} from '../../src/kms/keystore/keystore.js'
 import { VaultClient, type VaultResponse } from './client.js'
 import { decodeValue, encodeValue, isTransitCiphertext } from './codec.js'
 import type { VaultConfig } from './config.js'

@@ -43,15 +43,15 @@ export async function startCapturedKeyhold(configFile: string): Promise<Captured
     return server
   }
   syncBuiltinESMExports()
-  const { loadConfigFile } = await import('../../src/config/load.js')
-  const { createKmsObservability } = await import('../../src/observability/kms.js')
-  const { startKmsServer } = await import('../../src/server.js')
+  const { loadConfigFile } = await import('../../src/kms/config/load.js')
+  const { createKmsObservability } = await import('../../src/kms/observability/kms.js')
+  const { startKmsServer } = await import('../../src/kms/server.js')
   const config = loadConfigFile(configFile)
   const obs = await createKmsObservability(config)
   const server = await startKmsServer(config, obs.serverOptions())
   ;(http2 as { createSecureServer: unknown }).createSecureServer = original
   syncBuiltinESMExports()
-  // The listener registers the pipeline as its one 'request' handler (src/listener.ts).
+  // The listener registers the pipeline as its one 'request' handler (src/kms/listener.ts).
   const captured = listening?.listeners('request')[0] as Listener | undefined
   if (captured === undefined) throw new Error('did not capture the request listener')
   return {

@@ -88,11 +88,16 @@ export function compiledEntry(command: 'keyhold' | 'keyhold-s3' = 'keyhold'): st
 export function baselineEntry(rev: string): string {
   const sha = execFileSync('git', ['-C', root, 'rev-parse', '--verify', `${rev}^{commit}`], { encoding: 'utf8' }).trim()
   const dir = join(root, 'test/.tmp', `bench-base-${sha.slice(0, 12)}`)
-  const entry = join(dir, 'dist/src/cli/keyhold.js')
-  if (existsSync(entry)) return entry
+  // Revisions before the two-tree layout (issue 13) have their entry at src/cli/keyhold.ts.
+  const entryOf = (): string => join(dir, existsSync(join(dir, 'src/cli/keyhold/main.ts')) ? 'dist/src/cli/keyhold/main.js' : 'dist/src/cli/keyhold.js')
+  if (existsSync(join(dir, 'src'))) {
+    const entry = entryOf()
+    if (existsSync(entry)) return entry
+  }
   mkdirSync(dir, { recursive: true })
   const tar = execFileSync('git', ['-C', root, 'archive', sha, 'src', 'backends', 'package.json', 'tsconfig.json', 'tsconfig.build.json'], { maxBuffer: 256 << 20 })
   execFileSync('tar', ['-x', '-C', dir], { input: tar })
+  const entry = entryOf()
   build(join(dir, 'tsconfig.build.json'), join(dir, 'dist'), entry)
   return entry
 }

@@ -5,8 +5,8 @@
  * @module
  */
 import { parseArgs } from 'node:util'
-import type { KesClient } from '../client/index.js'
-import { ENV } from '../client/env.js'
+import type { KesClient } from '../kes-client/index.js'
+import { ENV } from '../kes-client/env.js'
 import type { Output } from './output.js'
 
 /** A flag: `boolean`, a `string` value, or a `list` (repeatable string). */

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { KesClient } from '../client/index.js'
+import { KesClient } from '../kes-client/index.js'
 import { ensureDevCerts, type DevCerts } from '../pki/dev-certs.js'
 
 const HELP = `Usage: npm start [-- OPTIONS]     (or: node bin/quickstart.js [OPTIONS])

@@ -11,9 +11,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Transform } from 'node:stream'
 import type { Request, Router } from 'express'
-import type { S3Action } from './actions.js'
+import type { S3Action } from './api/actions.js'
 
-export type { S3Action } from './actions.js'
+export type { S3Action } from './api/actions.js'
 
 /** Principal is who a request acts as, once its signature is verified. */
 export interface Principal {

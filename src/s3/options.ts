@@ -7,7 +7,7 @@ import type { SecureContextOptions } from 'node:tls'
 import type {
   Authorizer, CredentialProvider, ExtraRoute, ObjectCrypto, SubresourceHandler,
 } from './extensions.js'
-import type { LingerLimits } from './http/linger.js'
+import type { LingerLimits } from './api/linger.js'
 import type { Kms } from './kms/kms.js'
 
 /** S3ServerOptions configures one keyhold-s3 server. */

@@ -11,7 +11,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   type KeyStore, KeyExistsError, KeyNotFoundError,
-} from '../../src/keystore/keystore.js'
+} from '../../src/kms/keystore/keystore.js'
 
 /** A fresh, empty store and how to dispose of it. */
 export interface KeystoreFixture {

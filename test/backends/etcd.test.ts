@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EtcdKeyStore } from '../../backends/etcd/index.js'
-import { KeyNotFoundError, UnreachableError } from '../../src/keystore/keystore.js'
+import { KeyNotFoundError, UnreachableError } from '../../src/kms/keystore/keystore.js'
 import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd.js'
 import { keystoreContract } from './contract.js'
 

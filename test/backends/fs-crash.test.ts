@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FileKeyStore } from '../../backends/fs.js'
-import { decodeKeyVersion } from '../../src/crypto/key.js'
+import { decodeKeyVersion } from '../../src/kms/crypto/key.js'
 
 const ROUNDS = 5
 const repo = join(import.meta.dirname, '..', '..')
@@ -21,7 +21,7 @@ const url = (p: string): string => pathToFileURL(join(repo, p)).href
  */
 const CHILD = `
 const { FileKeyStore } = await import(${JSON.stringify(url('backends/fs.ts'))})
-const { encodeKeyVersion, generateKeyVersion } = await import(${JSON.stringify(url('src/crypto/key.ts'))})
+const { encodeKeyVersion, generateKeyVersion } = await import(${JSON.stringify(url('src/kms/crypto/key.ts'))})
 const [dir, round] = process.argv.slice(1)
 const store = await FileKeyStore.open(dir)
 process.stdout.write('ready\\n')

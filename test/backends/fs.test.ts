@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FileKeyStore } from '../../backends/fs.js'
 import {
   type KeyStore, KeyExistsError, KeyNotFoundError, UnreachableError,
-} from '../../src/keystore/keystore.js'
+} from '../../src/kms/keystore/keystore.js'
 import { keystoreContract } from './contract.js'
 
 const signal = (): AbortSignal => AbortSignal.timeout(10_000)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryKeyStore } from '../../backends/memory.js'
-import type { KeyStore } from '../../src/keystore/keystore.js'
+import type { KeyStore } from '../../src/kms/keystore/keystore.js'
 import { keystoreContract } from './contract.js'
 
 keystoreContract('memory', async () => ({ store: new MemoryKeyStore(), cleanup: async () => {} }))

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll } from 'vitest'
 import { VaultKeyStore, type VaultConfig } from '../../backends/vault/index.js'
-import { K8S_JWT, K8S_ROLE, startStandin, vaultConfig } from '../vault/setup.js'
-import type { VaultStandin } from '../vault-standin/standin.js'
+import { K8S_JWT, K8S_ROLE, startStandin, vaultConfig } from './vault/setup.js'
+import type { VaultStandin } from '../helpers/vault-standin/standin.js'
 import { keystoreContract } from './contract.js'
 
 let standin: VaultStandin

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { UsageError, isBase64, parseDuration, parseFlags, type Flag } from '../../src/cli/args.js'
-import { formatAudit } from '../../src/cli/commands/log.js'
+import { formatAudit } from '../../src/cli/keyhold/log.js'
 import { formatBytes, formatDuration, formatFields, formatTable, formatTime } from '../../src/cli/output.js'
 import { cli } from './run.js'
 

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKmsObservability, type KmsObservability } from '../../src/observability/kms.js'
+import { createKmsObservability, type KmsObservability } from '../../src/kms/observability/kms.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { cli } from './run.js'
 

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { runCli } from '../../src/cli/commands/index.js'
+import { runCli } from '../../src/cli/keyhold/index.js'
 
 export interface CliResult {
   code: number

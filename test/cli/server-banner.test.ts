@@ -5,7 +5,7 @@
 import { networkInterfaces } from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
 import { testPki } from '../helpers/pki.js'
-import { spawnServer, type SpawnedServer } from '../observability/spawn-server.js'
+import { spawnServer, type SpawnedServer } from '../kms/observability/spawn-server.js'
 
 let server: SpawnedServer | undefined
 afterAll(async () => {

@@ -6,9 +6,9 @@
 import { request as httpsRequest } from 'node:https'
 import { afterAll } from 'vitest'
 import { MemoryKeyStore } from '../../backends/memory.js'
-import type { ServerConfig } from '../../src/config/types.js'
-import { silentLogger } from '../../src/observability/logger.js'
-import { startKmsServer, type KmsServer, type KmsServerOptions } from '../../src/server.js'
+import type { ServerConfig } from '../../src/kms/config/types.js'
+import { silentLogger } from '../../src/kms/observability/logger.js'
+import { startKmsServer, type KmsServer, type KmsServerOptions } from '../../src/kms/server.js'
 import { testPki, type TestCert, type TestPki } from './pki.js'
 
 export interface TestServer extends KmsServer {

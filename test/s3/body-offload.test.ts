@@ -7,9 +7,9 @@ import { promisify } from 'node:util'
 import { crc32 } from 'node:zlib'
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { crc32c } from '../../src/s3/checksum.js'
-import { openOffloadedHash } from '../../src/s3/http/hash-pool.js'
-import { PooledChunker } from '../../src/s3/http/pooled-chunks.js'
+import { crc32c } from '../../src/s3/checksum/checksum.js'
+import { openOffloadedHash } from '../../src/s3/checksum/hash-pool.js'
+import { PooledChunker } from '../../src/s3/api/pooled-chunks.js'
 import { ROOT_PASSWORD, ROOT_USER, s3error, useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { newHasher } from '../../src/s3/checksum.js'
-import { crc32Combine, type Crc32Algorithm } from '../../src/s3/crc-combine.js'
+import { newHasher } from '../../src/s3/checksum/checksum.js'
+import { crc32Combine, type Crc32Algorithm } from '../../src/s3/checksum/crc-combine.js'
 
 /** The direct CRC, through the same hashers keyhold-s3 checks bodies with (zlib crc32, the CRC32C tables). */
 function direct(algorithm: Crc32Algorithm, data: Buffer): number {

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { afterAll, describe, expect, it } from 'vitest'
-import { crc64Bytes, crc64nvme } from '../../src/s3/crc64nvme.js'
+import { crc64Bytes, crc64nvme } from '../../src/s3/checksum/crc64nvme.js'
 import { ROOT_PASSWORD, ROOT_USER, s3error, useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { newHasher, parseAlgorithm } from '../../src/s3/checksum.js'
-import { crc64Bytes, crc64Combine, crc64nvme, type Crc64 } from '../../src/s3/crc64nvme.js'
-import { S3Error } from '../../src/s3/errors.js'
-import { checkChecksumType, multipartChecksum, shownChecksum } from '../../src/s3/multipart-checksum.js'
+import { newHasher, parseAlgorithm } from '../../src/s3/checksum/checksum.js'
+import { crc64Bytes, crc64Combine, crc64nvme, type Crc64 } from '../../src/s3/checksum/crc64nvme.js'
+import { S3Error } from '../../src/s3/api/errors.js'
+import { checkChecksumType, multipartChecksum, shownChecksum } from '../../src/s3/checksum/multipart-checksum.js'
 
 const hex = (c: Crc64): string => crc64Bytes(c).toString('hex')
 const b64 = (data: Buffer): string => crc64Bytes(crc64nvme(data)).toString('base64')

@@ -10,7 +10,7 @@ import {
 import { Router } from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuthzRequest, ObjectCrypto, PartSizes, ReadContext, WriteContext } from '../../src/s3/extensions.js'
-import { s3err } from '../../src/s3/errors.js'
+import { s3err } from '../../src/s3/api/errors.js'
 import { startS3, ROOT_PASSWORD, ROOT_USER, type S3Fixture } from '../helpers/s3.js'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -12,7 +12,7 @@ import { connect, type TLSSocket } from 'node:tls'
 import { promisify } from 'node:util'
 import { CreateBucketCommand, CreateMultipartUploadCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { canonicalRequest, hmac, signingKey, stringToSign } from '../../src/s3/sigv4/canonical.js'
+import { canonicalRequest, hmac, signingKey, stringToSign } from '../../src/s3/auth/sigv4/canonical.js'
 import { ROOT_PASSWORD, ROOT_USER, s3error, startS3, type S3Fixture } from '../helpers/s3.js'
 
 const run = promisify(execFile)

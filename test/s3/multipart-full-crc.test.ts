@@ -7,7 +7,7 @@ import {
   ListMultipartUploadsCommand, ListPartsCommand, UploadPartCommand, type CompletedPart, type S3Client,
 } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
-import { crc32c } from '../../src/s3/checksum.js'
+import { crc32c } from '../../src/s3/checksum/checksum.js'
 import { s3error, useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)

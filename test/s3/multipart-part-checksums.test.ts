@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { describe, expect, it } from 'vitest'
-import { crc32c } from '../../src/s3/checksum.js'
+import { crc32c } from '../../src/s3/checksum/checksum.js'
 import { bodyBytes, s3error, useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
 import { describe, expect, it } from 'vitest'
-import { boundaryOf, MAX_FORM_FIELDS_BYTES, readPostForm } from '../../src/s3/post/form.js'
+import { boundaryOf, MAX_FORM_FIELDS_BYTES, readPostForm } from '../../src/s3/api/form-data.js'
 
 const B = 'XyZ123'
 const part = (name: string, value: string, filename?: string): string =>

@@ -10,7 +10,7 @@ import { promisify } from 'node:util'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
 import * as Minio from 'minio'
 import { describe, expect, it } from 'vitest'
-import { parsePostPolicy } from '../../src/s3/post/policy.js'
+import { parsePostPolicy } from '../../src/s3/auth/post-policy.js'
 import { bodyBytes, ROOT_PASSWORD, ROOT_USER, useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)

@@ -7,8 +7,8 @@ import { promisify } from 'node:util'
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MADMIN_PBKDF2_AES } from '../../src/s3/admin/madmin-crypto.js'
-import { signV2, stringToSignV2 } from '../../src/s3/sigv2/canonical.js'
-import { adminCall, ROOT, s3Client, startIamServer, type IamServer } from '../s3-iam/helpers.js'
+import { signV2, stringToSignV2 } from '../../src/s3/auth/sigv2/canonical.js'
+import { adminCall, ROOT, s3Client, startIamServer, type IamServer } from './iam/helpers.js'
 
 const run = promisify(execFile)
 let srv: IamServer

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { rootCredentials } from '../../src/s3/defaults.js'
-import { S3Error } from '../../src/s3/errors.js'
-import { canonicalAmzHeaders, canonicalResource, MINIO_SUBRESOURCES, signV2, stringToSignV2 } from '../../src/s3/sigv2/canonical.js'
-import { isAnonymous, verifySignature, type SigRequest } from '../../src/s3/sigv4/verify.js'
+import { S3Error } from '../../src/s3/api/errors.js'
+import { canonicalAmzHeaders, canonicalResource, MINIO_SUBRESOURCES, signV2, stringToSignV2 } from '../../src/s3/auth/sigv2/canonical.js'
+import { isAnonymous, verifySignature, type SigRequest } from '../../src/s3/auth/sigv4/verify.js'
 
 // The worked example of AWS's "Signing and authenticating REST requests" (SigV2): a virtual-host GET.
 const AKID = 'AKIAIOSFODNN7EXAMPLE'

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { crc32c } from '../../src/s3/checksum.js'
-import { S3Error } from '../../src/s3/errors.js'
+import { crc32c } from '../../src/s3/checksum/checksum.js'
+import { S3Error } from '../../src/s3/api/errors.js'
 import { rootCredentials } from '../../src/s3/defaults.js'
-import { AwsChunkedDecoder } from '../../src/s3/sigv4/chunked.js'
-import { verifySignature, type SigRequest } from '../../src/s3/sigv4/verify.js'
+import { AwsChunkedDecoder } from '../../src/s3/auth/sigv4/chunked.js'
+import { verifySignature, type SigRequest } from '../../src/s3/auth/sigv4/verify.js'
 
 // The worked examples of AWS's SigV4 documentation for S3 (fixed keys, 2013-05-24).
 const AKID = 'AKIAIOSFODNN7EXAMPLE'

@@ -10,7 +10,7 @@ import {
   ListObjectsV2Command, PutObjectCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
-import { decodeEntities, parseXml } from '../../src/s3/xml.js'
+import { decodeEntities, parseXml } from '../../src/s3/api/xml.js'
 import { useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)

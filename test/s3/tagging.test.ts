@@ -10,7 +10,7 @@ import {
   PutBucketTaggingCommand, PutObjectAclCommand, PutObjectCommand, PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
-import { parseTaggingHeader, parseTaggingXml } from '../../src/s3/tagging/tag-set.js'
+import { parseTaggingHeader, parseTaggingXml } from '../../src/s3/api/tag-set.js'
 import { s3error, useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)

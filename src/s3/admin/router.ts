@@ -6,7 +6,7 @@
  * @module
  */
 import express, { type Request, type Response, type Router } from 'express'
-import { S3Error } from '../errors.js'
+import { S3Error } from '../api/errors.js'
 import type { Credential, ExtensionContext, ExtraRoute } from '../extensions.js'
 import type { IamAccess } from '../iam/authorizer.js'
 import { IamError, iamErr } from '../iam/errors.js'

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { s3err } from '../errors.js'
-import { readSmallBody } from '../http/body.js'
-import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
-import { xmlBodyParser } from '../xml.js'
+import { s3err } from '../api/errors.js'
+import { readSmallBody } from '../api/body.js'
+import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
+import { xmlBodyParser } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { loadObject } from './get.js'
 

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { S3Error, s3err } from '../errors.js'
-import { conditionsOf } from '../http/conditions.js'
-import { authorize } from '../http/dispatch.js'
-import { readSmallBody } from '../http/body.js'
-import { sendEmpty, sendXml, type Ctx } from '../http/context.js'
-import { parseXml, xmlDocument, type XNode } from '../xml.js'
+import { S3Error, s3err } from '../api/errors.js'
+import { conditionsOf } from '../api/conditions.js'
+import { authorize } from '../api/dispatch.js'
+import { readSmallBody } from '../api/body.js'
+import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
+import { parseXml, xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { isoDate } from './object-meta.js'
 

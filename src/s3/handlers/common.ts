@@ -4,9 +4,9 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { s3err } from '../errors.js'
+import { s3err } from '../api/errors.js'
 import type { WriteContext, WriteOperation, WritePlan } from '../extensions.js'
-import type { Ctx } from '../http/context.js'
+import type { Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { NULL_VERSION } from '../storage/versions.js'
 

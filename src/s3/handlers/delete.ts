@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { S3Error, s3err } from '../errors.js'
-import { readSmallBody } from '../http/body.js'
-import { header, sendEmpty, sendXml, type Ctx } from '../http/context.js'
-import { authorize } from '../http/dispatch.js'
-import { xmlBodyParser, xmlDocument, type XNode } from '../xml.js'
+import { S3Error, s3err } from '../api/errors.js'
+import { readSmallBody } from '../api/body.js'
+import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
+import { authorize } from '../api/dispatch.js'
+import { xmlBodyParser, xmlDocument, type XNode } from '../api/xml.js'
 import { deleteLatest, deleteVersion, NULL_VERSION, type DeleteOutcome } from '../storage/versions.js'
 import { requireBucket } from './common.js'
 import { setVersionHeaders, uuidProblem, versionIdOf } from './versioning.js'

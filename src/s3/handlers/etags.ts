@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Ctx } from '../http/context.js'
+import type { Ctx } from '../api/context.js'
 import type { ObjectRow } from '../storage/meta.js'
 
 /**

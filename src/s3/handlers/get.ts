@@ -6,10 +6,10 @@
  */
 import { pipeline } from 'node:stream/promises'
 import type { Readable, Transform } from 'node:stream'
-import { checksumHeader, type ChecksumAlgorithm } from '../checksum.js'
-import { s3err } from '../errors.js'
+import { checksumHeader, type ChecksumAlgorithm } from '../checksum/checksum.js'
+import { s3err } from '../api/errors.js'
 import type { ReadPlan } from '../extensions.js'
-import { header, type Ctx } from '../http/context.js'
+import { header, type Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { readRange } from '../storage/reader.js'
 import { getVersion, latestDeleteMarker } from '../storage/versions.js'

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { S3Operation } from '../actions.js'
-import type { Ctx } from '../http/context.js'
+import type { S3Operation } from '../api/actions.js'
+import type { Ctx } from '../api/context.js'
 import {
   createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets, subresource,
 } from './buckets.js'

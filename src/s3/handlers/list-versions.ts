@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { sendXml, type Ctx } from '../http/context.js'
+import { sendXml, type Ctx } from '../api/context.js'
 import type { MetaStore } from '../storage/meta.js'
 import { listVersions, seqOf, type VersionCursor, type VersionRow } from '../storage/versions.js'
-import { xmlDocument, type XNode } from '../xml.js'
+import { xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { clientETagsOf } from './etags.js'
 import { common, OWNER, params, type Params } from './list.js'

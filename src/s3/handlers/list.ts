@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { s3err } from '../errors.js'
-import { sendXml, type Ctx } from '../http/context.js'
-import { awsEncode } from '../sigv4/canonical.js'
+import { s3err } from '../api/errors.js'
+import { sendXml, type Ctx } from '../api/context.js'
+import { awsEncode } from '../auth/sigv4/canonical.js'
 import type { ObjectRow } from '../storage/meta.js'
-import { xmlDocument, type XNode } from '../xml.js'
+import { xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { clientETagsOf } from './etags.js'
 import { walkKeys, type Entry, type Walk } from './list-walk.js'

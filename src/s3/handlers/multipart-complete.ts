@@ -6,15 +6,15 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { checksumHeader, type ChecksumAlgorithm } from '../checksum.js'
-import { s3err } from '../errors.js'
-import { readSmallBody } from '../http/body.js'
-import { header, sendXml, type Ctx } from '../http/context.js'
+import { checksumHeader, type ChecksumAlgorithm } from '../checksum/checksum.js'
+import { s3err } from '../api/errors.js'
+import { readSmallBody } from '../api/body.js'
+import { header, sendXml, type Ctx } from '../api/context.js'
 import {
   checkClaimedChecksum, checkCompleteChecksumType, multipartChecksum, shownChecksum, takeClaimedChecksum,
-} from '../multipart-checksum.js'
+} from '../checksum/multipart-checksum.js'
 import type { PartRow } from '../storage/meta.js'
-import { parseXml, xmlDocument } from '../xml.js'
+import { parseXml, xmlDocument } from '../api/xml.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
 import { MAX_PARTS, requireUpload } from './multipart.js'
 import { checkListedPartChecksum } from './multipart-part-checksum.js'

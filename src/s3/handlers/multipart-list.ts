@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { s3err } from '../errors.js'
-import { sendXml, type Ctx } from '../http/context.js'
-import { xmlDocument, type XNode } from '../xml.js'
+import { s3err } from '../api/errors.js'
+import { sendXml, type Ctx } from '../api/context.js'
+import { xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { requireUpload } from './multipart.js'
 import { isoDate } from './object-meta.js'

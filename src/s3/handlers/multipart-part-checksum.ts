@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { s3err } from '../errors.js'
+import { s3err } from '../api/errors.js'
 
 /**
  * checkListedPartChecksum compares the part checksum listed in one `<Part>` of a CompleteMultipartUpload body

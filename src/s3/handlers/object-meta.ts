@@ -5,10 +5,10 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { s3err } from '../errors.js'
-import { header } from '../http/context.js'
+import { s3err } from '../api/errors.js'
+import { header } from '../api/context.js'
 import type { ObjectMeta, ObjectRow } from '../storage/meta.js'
-import { encodeTags, parseTaggingHeader } from '../tagging/tag-set.js'
+import { encodeTags, parseTaggingHeader } from '../api/tag-set.js'
 
 const CONTENT_HEADERS = ['content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires']
 const MAX_USER_META = 2048

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { checksumHeader } from '../checksum.js'
-import { s3err } from '../errors.js'
-import { decodeBody } from '../http/body.js'
-import { sendEmpty, type Ctx } from '../http/context.js'
-import { authorize } from '../http/dispatch.js'
+import { checksumHeader } from '../checksum/checksum.js'
+import { s3err } from '../api/errors.js'
+import { decodeBody } from '../api/body.js'
+import { sendEmpty, type Ctx } from '../api/context.js'
+import { authorize } from '../api/dispatch.js'
 import { checkKey, metaFromHeaders } from './object-meta.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
 import { storeSinglePart } from './store-object.js'

@@ -4,8 +4,8 @@
  * @module
  */
 import type { IncomingMessage } from 'node:http'
-import { s3err } from '../errors.js'
-import { header } from '../http/context.js'
+import { s3err } from '../api/errors.js'
+import { header } from '../api/context.js'
 
 /**
  * parseRange resolves a Range header against an object size: undefined for no (or syntactically invalid, which

@@ -6,8 +6,8 @@
  * @module
  */
 import type { Readable } from 'node:stream'
-import type { Ctx } from '../http/context.js'
-import type { BodyCheck } from '../http/body.js'
+import type { Ctx } from '../api/context.js'
+import type { BodyCheck } from '../api/body.js'
 import type { WritePlan } from '../extensions.js'
 import type { ObjectMeta, StoredChecksum } from '../storage/meta.js'
 import { writeBlob } from '../storage/writer.js'

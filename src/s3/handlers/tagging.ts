@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { S3Error, s3err } from '../errors.js'
-import { readSmallBody } from '../http/body.js'
-import { sendEmpty, sendXml, type Ctx } from '../http/context.js'
+import { S3Error, s3err } from '../api/errors.js'
+import { readSmallBody } from '../api/body.js'
+import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import type { ObjectRow } from '../storage/meta.js'
-import { bucketTags, objectTags, setBucketTags, setObjectTags } from '../tagging/store.js'
-import { parseTaggingXml, taggingXml } from '../tagging/tag-set.js'
+import { bucketTags, objectTags, setBucketTags, setObjectTags } from '../storage/tags.js'
+import { parseTaggingXml, taggingXml } from '../api/tag-set.js'
 import { requireBucket } from './common.js'
 import { loadObject } from './get.js'
 import { setVersionHeaders, versionIdOf } from './versioning.js'

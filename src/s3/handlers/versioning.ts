@@ -5,11 +5,11 @@
  * @module
  */
 import type { ServerResponse } from 'node:http'
-import { S3Error, s3err } from '../errors.js'
-import { readSmallBody } from '../http/body.js'
-import { sendEmpty, sendXml, type Ctx } from '../http/context.js'
+import { S3Error, s3err } from '../api/errors.js'
+import { readSmallBody } from '../api/body.js'
+import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { NULL_VERSION, VERSIONING_CONFIG, versioningOf } from '../storage/versions.js'
-import { parseXml, xmlDocument } from '../xml.js'
+import { parseXml, xmlDocument } from '../api/xml.js'
 import { requireBucket } from './common.js'
 
 /** MinIO's maxBucketVersioningConfigSize. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { S3Error, s3err } from '../errors.js'
+import { S3Error, s3err } from '../api/errors.js'
 import type { SubresourceHandler } from '../extensions.js'
 import { MAX_POLICY_SIZE, MalformedPolicyError, parsePolicy } from './policy/index.js'
 

@@ -7,7 +7,7 @@
  * @module
  */
 import { mkdirSync } from 'node:fs'
-import type { PluginContext, PluginResult } from '../../cli/s3/server-plugins.js'
+import type { PluginContext, PluginResult } from '../../cli/keyhold-s3/server-plugins.js'
 import { IAM_DB_FILE } from './db.js'
 import { createIam } from './index.js'
 import { KmsSecretSealer } from './kms-sealer.js'

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import express, { type Request, type Response, type Router } from 'express'
-import { S3Error, s3err } from '../errors.js'
+import { S3Error, s3err } from '../api/errors.js'
 import type { Authorizer, ExtensionContext, ExtraRoute, S3Action } from '../extensions.js'
 import { SSE_ERRORS } from '../sse/errors.js'
 import type { Kms } from './kms.js'

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { KesError } from '../../client/index.js'
-import { S3Error } from '../errors.js'
+import { KesError } from '../../kes-client/index.js'
+import { S3Error } from '../api/errors.js'
 import { isUnreachable } from './monitor.js'
 
 /** kmsError builds MinIO's S3 error for a KMS failure; throws nothing. */

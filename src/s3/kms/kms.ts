@@ -6,8 +6,8 @@
  * @module
  */
 import { timingSafeEqual } from 'node:crypto'
-import { isValidName } from '../../api/validate.js'
-import { KesClient, KesError, type KesClientOptions } from '../../client/index.js'
+import { isValidName } from '../../kms/api/validate.js'
+import { KesClient, KesError, type KesClientOptions } from '../../kes-client/index.js'
 import type { KmsConfig } from './config.js'
 import { KEY_STATUS_CONTEXT, marshalContext, type KmsContext } from './context.js'
 import { KMS_ERRORS, toKmsS3Error } from './errors.js'

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { KesConnectionError, KesError } from '../../client/index.js'
+import { KesConnectionError, KesError } from '../../kes-client/index.js'
 
 /** Upper bounds (seconds) of the KMS latency histogram buckets. */
 export const KMS_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const

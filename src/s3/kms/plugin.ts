@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { PluginContext, PluginResult } from '../../cli/s3/server-plugins.js'
+import type { PluginContext, PluginResult } from '../../cli/keyhold-s3/server-plugins.js'
 import { setupEncryption } from './setup.js'
 
 /**

@@ -8,9 +8,9 @@
  */
 import { statfsSync } from 'node:fs'
 import express, { type Request, type Response, type Router } from 'express'
-import { COMMIT, VERSION } from '../../handlers/system.js'
+import { COMMIT, VERSION } from '../../kms/handlers/system.js'
 import { sendAdminError } from '../admin/respond.js'
-import { S3Error } from '../errors.js'
+import { S3Error } from '../api/errors.js'
 import type { ExtensionContext, ExtraRoute, S3Action } from '../extensions.js'
 import type { Kms } from '../kms/kms.js'
 import type { BucketUsage } from './metrics.js'

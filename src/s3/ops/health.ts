@@ -12,11 +12,11 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { S3Error } from '../errors.js'
+import { S3Error } from '../api/errors.js'
 import type { Kms } from '../kms/kms.js'
 import { toKmsS3Error } from '../kms/errors.js'
-import { newRequestId } from '../http/context.js'
-import { escapeXml } from '../xml.js'
+import { newRequestId } from '../api/context.js'
+import { escapeXml } from '../api/xml.js'
 
 /** HEALTH_PREFIX is where the health checks live. */
 export const HEALTH_PREFIX = '/minio/health/'

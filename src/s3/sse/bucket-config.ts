@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { isValidName } from '../../api/validate.js'
-import { s3err, type S3Error } from '../errors.js'
-import { xmlBodyParser } from '../xml.js'
+import { isValidName } from '../../kms/api/validate.js'
+import { s3err, type S3Error } from '../api/errors.js'
+import { xmlBodyParser } from '../api/xml.js'
 import { ARN_PREFIX, type SseRequest } from './request.js'
 
 /** A validated bucket encryption rule. */

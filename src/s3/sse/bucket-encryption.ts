@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { s3err } from '../errors.js'
+import { s3err } from '../api/errors.js'
 import type { SubresourceHandler, SubresourceRequest, SubresourceResponse } from '../extensions.js'
 import { BUCKET_KEY_CHECK_CONTEXT } from '../kms/context.js'
 import type { Kms } from '../kms/kms.js'

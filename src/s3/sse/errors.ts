@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { S3Error } from '../errors.js'
+import { S3Error } from '../api/errors.js'
 
 const E = (code: string, status: number, message: string) => () => new S3Error(code, status, message)
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import type { S3Error } from '../errors.js'
+import type { S3Error } from '../api/errors.js'
 import { marshalContext, objectContext, sseKmsContext, type KmsContext } from '../kms/context.js'
 import { KMS_ERRORS } from '../kms/errors.js'
 import type { Kms } from '../kms/kms.js'

@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import { isValidName } from '../../api/validate.js'
+import { isValidName } from '../../kms/api/validate.js'
 import type { KmsContext } from '../kms/context.js'
 import { SSE_ERRORS } from './errors.js'
 

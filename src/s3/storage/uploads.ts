@@ -5,7 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { checksumTypeOf, type ChecksumType } from '../multipart-checksum.js'
+import { checksumTypeOf, type ChecksumType } from '../checksum/multipart-checksum.js'
 import type { BlobStore } from './blobs.js'
 import type { DB } from './db.js'
 import type { ObjectMeta, PartRow } from './meta.js'

@@ -8,7 +8,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { Writable, type Readable, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { releasePooled } from '../buffer-pool.js'
+import { releasePooled } from '../api/buffer-pool.js'
 import type { BlobStore } from './blobs.js'
 
 const EARLY_SYNC_BYTES = 32 * 1024 * 1024

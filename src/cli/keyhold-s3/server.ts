@@ -1,0 +1,254 @@
+/**
+ * `keyhold-s3 server DATA_DIR [--address HOST:PORT] [--certs-dir DIR] [--domain D] [--region R] [--dev]`:
+ * runs the S3 server until SIGINT/SIGTERM; SIGHUP (and a poll of the files) reloads the certificates. Root credentials come from
+ * MINIO_ROOT_USER / MINIO_ROOT_PASSWORD and must be strong unless --dev (or KEYHOLD_S3_DEV=1) is given.
+ *
+ * @module
+ */
+import { mkdirSync, readdirSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { acquireFileLock, type FileLock } from '../../lib/file-lock.js'
+import { certsPollMs, startCertReloader } from '../../s3/tls/cert-reload.js'
+import { SharedKms } from '../../s3/kms/shared.js'
+import { openAccessLog, type AccessLogSink } from '../../s3/ops/access-log.js'
+import type { S3ServerOptions } from '../../s3/options.js'
+import { createS3Server } from '../../s3/server.js'
+import { loadTrustedCAs } from '../../s3/tls/certs-dir.js'
+import { SERVER_PLUGINS, type PluginResult } from './server-plugins.js'
+import { shutdownGraceMs, stopLine } from './shutdown.js'
+
+interface Io {
+  env: NodeJS.ProcessEnv
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+}
+
+const HELP = `Usage: keyhold-s3 server DATA_DIR [OPTIONS]
+
+Serve the S3 API from DATA_DIR (object files and a SQLite metadata database).
+
+Options:
+  --address HOST:PORT  Listen address (default ":9000": all interfaces, port 9000).
+  --certs-dir DIR      TLS certificates: DIR/public.crt + DIR/private.key turn TLS on, subfolders add SNI
+                       certificates, DIR/CAs holds trusted CAs (default ~/.keyhold-s3/certs).
+  --domain DOMAIN      Accept virtual-host style requests (BUCKET.DOMAIN); also MINIO_DOMAIN.
+  --region REGION      Only accept signatures for REGION (default: any); also MINIO_REGION.
+  --dev                Development mode: default credentials (minioadmin/minioadmin) allowed.
+  -h, --help           Print this help.
+
+Environment:
+  MINIO_ROOT_USER      Root access key (at least 3 characters).
+  MINIO_ROOT_PASSWORD  Root secret key (at least 8 characters, not a default).
+  MINIO_CERT_PASSWD    Passphrase of an encrypted private.key.
+  KEYHOLD_S3_TRY_IT    off: leave the "Try it" commands out of the start-up banner (npm start prints its own).
+  MINIO_SHUTDOWN_TIMEOUT
+                       On SIGTERM/SIGINT, how long requests in flight may finish before they are cut
+                       (default 30s; e.g. 500ms, 2m; 0 cuts at once).
+  MINIO_PROMETHEUS_AUTH_TYPE
+                       jwt (default: /minio/v2/metrics/* need the bearer token of
+                       'keyhold-s3 admin prometheus generate') or public.
+  KEYHOLD_S3_ACCESS_LOG
+                       Access log, one JSON line per request: stdout or a file path (default off).
+  KEYHOLD_S3_CERTS_POLL
+                       How often the certs dir and the KMS client certificate files are checked for
+                       changes (default 60s; e.g. 500ms, 5m; off disables). SIGHUP reloads at once.
+`
+
+/** The lock file that makes one server the only one on a data directory (see src/lib/file-lock.ts). */
+export const DATA_DIR_LOCK = 'keyhold-s3.lock'
+
+const DEV_USER = 'minioadmin'
+const DEV_PASSWORD = 'minioadmin'
+const WEAK = new Set(['minioadmin', 'password', '12345678', 'changeme'])
+
+/** parseAddress splits HOST:PORT (":9000", "[::1]:9000", "127.0.0.1:0"); throws Error when invalid. */
+export function parseAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address)
+  if (m === null || Number(m[3]) > 65535) throw new Error(`invalid --address '${address}': expected HOST:PORT`)
+  return { host: m[1] ?? (m[2] === '' ? '::' : m[2]!), port: Number(m[3]) }
+}
+
+/** checkRootCredentials validates root credentials; returns an error message, or undefined when acceptable. */
+export function checkRootCredentials(user: string | undefined, password: string | undefined, dev: boolean): string | undefined {
+  if (dev) return undefined
+  if (user === undefined || user === '' || password === undefined || password === '') {
+    return 'MINIO_ROOT_USER and MINIO_ROOT_PASSWORD must be set (or use --dev for development defaults)'
+  }
+  if (user.length < 3) return 'MINIO_ROOT_USER must be at least 3 characters long'
+  if (password.length < 8) return 'MINIO_ROOT_PASSWORD must be at least 8 characters long'
+  if (WEAK.has(password) || password === user) return 'MINIO_ROOT_PASSWORD is a well-known or trivial value; choose a strong secret'
+  return undefined
+}
+
+function parseArgs(args: string[]): { dataDir?: string; flags: Map<string, string | true> } {
+  const flags = new Map<string, string | true>()
+  let dataDir: string | undefined
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    if (a === '-h' || a === '--help' || a === '--dev') {
+      flags.set(a === '-h' ? '--help' : a, true)
+    } else if (a.startsWith('--')) {
+      const eq = a.indexOf('=')
+      const name = eq < 0 ? a : a.slice(0, eq)
+      if (!['--address', '--certs-dir', '--domain', '--region'].includes(name)) throw new Error(`unknown flag ${name}`)
+      const value = eq < 0 ? args[++i] : a.slice(eq + 1)
+      if (value === undefined) throw new Error(`flag ${name} needs a value`)
+      flags.set(name, value)
+    } else if (dataDir === undefined) {
+      dataDir = a
+    } else {
+      throw new Error(`unexpected argument '${a}'`)
+    }
+  }
+  return { dataDir, flags }
+}
+
+/** serverCommand runs `keyhold-s3 server`; resolves the exit code once the server stopped. */
+export async function serverCommand(args: string[], io: Io): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs(args)
+  } catch (err) {
+    io.stderr(`keyhold-s3 server: ${(err as Error).message}\n\n${HELP}`)
+    return 2
+  }
+  const { flags } = parsed
+  if (flags.has('--help')) {
+    io.stdout(HELP)
+    return 0
+  }
+  if (parsed.dataDir === undefined) {
+    io.stderr(`keyhold-s3 server: DATA_DIR is required\n\n${HELP}`)
+    return 2
+  }
+  const env = io.env
+  const dev = flags.has('--dev') || env.KEYHOLD_S3_DEV === '1'
+  const problem = checkRootCredentials(env.MINIO_ROOT_USER, env.MINIO_ROOT_PASSWORD, dev)
+  if (problem !== undefined) {
+    io.stderr(`keyhold-s3 server: ${problem}\n`)
+    return 1
+  }
+  const rootUser = env.MINIO_ROOT_USER || DEV_USER
+  const rootPassword = env.MINIO_ROOT_PASSWORD || DEV_PASSWORD
+  const dataDir = resolve(parsed.dataDir)
+  const certsDir = resolve(String(flags.get('--certs-dir') ?? join(homedir(), '.keyhold-s3', 'certs')))
+  const log = (m: string): void => io.stderr(`keyhold-s3: ${m}\n`)
+  // Before anything touches the data dir: a second server's start-up recovery would delete the
+  // first one's unfinished uploads, and two writers would race on every object.
+  let lock: FileLock
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    lock = acquireFileLock(join(dataDir, DATA_DIR_LOCK), { holder: 'keyhold-s3 server', what: `data directory '${dataDir}'` })
+  } catch (err) {
+    io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
+    return 1
+  }
+  const plugins: PluginResult[] = []
+  const kms = new SharedKms(env, { certsDir, log })
+  let server: Awaited<ReturnType<typeof createS3Server>>
+  let accessLog: AccessLogSink | undefined
+  let pollMs: number
+  try {
+    pollMs = certsPollMs(env)
+    const { host, port } = parseAddress(String(flags.get('--address') ?? ':9000'))
+    const options: S3ServerOptions = {
+      dataDir, host, port, certsDir, rootUser, rootPassword, log,
+      domain: String(flags.get('--domain') ?? env.MINIO_DOMAIN ?? '') || undefined,
+      region: String(flags.get('--region') ?? env.MINIO_REGION ?? env.MINIO_SITE_REGION ?? ''),
+    }
+    const trustedCAs = loadTrustedCAs(certsDir)
+    for (const plugin of SERVER_PLUGINS) {
+      const result = await plugin({ env, dataDir, certsDir, rootUser, rootPassword, trustedCAs, kms, log })
+      if (result === undefined) continue
+      plugins.push(result)
+      const o = result.options
+      options.credentials = o.credentials ?? options.credentials
+      options.authorizer = o.authorizer ?? options.authorizer
+      options.crypto = o.crypto ?? options.crypto
+      options.extraRoutes = [...(options.extraRoutes ?? []), ...(o.extraRoutes ?? [])]
+      options.subresources = { ...options.subresources, ...o.subresources }
+    }
+    options.kms = await kms.connect()
+    options.publicMetrics = (env.MINIO_PROMETHEUS_AUTH_TYPE ?? '').toLowerCase() === 'public'
+    accessLog = await openAccessLog(env.KEYHOLD_S3_ACCESS_LOG)
+    if (accessLog !== undefined) options.accessLog = accessLog.write
+    options.shutdownGraceMs = shutdownGraceMs(env)
+    server = await createS3Server(options)
+  } catch (err) {
+    io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
+    for (const p of plugins) await p.close?.().catch(() => undefined)
+    await kms.close()
+    lock.release()
+    await accessLog?.close()
+    return 1
+  }
+  const tryIt = env.KEYHOLD_S3_TRY_IT === 'off' ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
+  io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, plugins.flatMap((p) => p.banner ?? []), tryIt))
+  if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
+  const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs, signals: true, log })
+  const signal = await new Promise<string>((done) => {
+    process.once('SIGINT', () => done('SIGINT'))
+    process.once('SIGTERM', () => done('SIGTERM'))
+  })
+  reloader.close()
+  const stop = await server.close()
+  for (const p of plugins) await p.close?.().catch(() => undefined)
+  await kms.close()
+  await accessLog?.close()
+  lock.release()
+  log(stopLine(signal, stop))
+  return 0
+}
+
+function shownUrl(url: string): string {
+  return url.replace('//[::]:', '//localhost:').replace('//0.0.0.0:', '//localhost:')
+}
+
+/**
+ * The commands that work as printed (the secret is named, never shown, unless it is the public dev default;
+ * a CA from the certs dir is trusted), for the AWS CLI and keyhold-s3's own admin commands.
+ */
+function tryItLines(url: string, tls: boolean, certsDir: string, user: string, devSecret: boolean): string[] {
+  const shown = shownUrl(url)
+  const secret = devSecret ? DEV_PASSWORD : '"$MINIO_ROOT_PASSWORD"'
+  const ca = tls ? firstCA(certsDir) : undefined
+  const caLines = !tls ? [] : ca === undefined
+    ? [`  export AWS_CA_BUNDLE=/path/to/the-ca-that-signed-public.crt NODE_EXTRA_CA_CERTS=$AWS_CA_BUNDLE`]
+    : [`  export AWS_CA_BUNDLE=${ca} NODE_EXTRA_CA_CERTS=${ca}`]
+  return [
+    'Try it (in another shell):',
+    `  export AWS_ACCESS_KEY_ID=${user} AWS_SECRET_ACCESS_KEY=${secret} AWS_DEFAULT_REGION=us-east-1`,
+    ...caLines,
+    `  aws --endpoint-url ${shown} s3 mb s3://demo`,
+    `  aws --endpoint-url ${shown} s3 cp ./README.md s3://demo/`,
+    `  keyhold-s3 alias set local ${shown} ${user} ${secret}`,
+    `  keyhold-s3 admin user add local alice alice-secret-1 && keyhold-s3 admin policy attach local readwrite --user alice`,
+    '',
+  ]
+}
+
+/** firstCA returns a CA certificate file from `<certsDir>/CAs`, or undefined. */
+function firstCA(certsDir: string): string | undefined {
+  try {
+    const name = readdirSync(join(certsDir, 'CAs')).filter((n) => n.endsWith('.crt') || n.endsWith('.pem')).sort()[0]
+    return name === undefined ? undefined : join(certsDir, 'CAs', name)
+  } catch {
+    return undefined
+  }
+}
+
+function banner(url: string, tls: boolean, dataDir: string, certsDir: string, user: string, dev: boolean, extra: string[], tryIt: string[]): string {
+  const shown = shownUrl(url)
+  const lines = [
+    `keyhold-s3 is serving the S3 API at ${shown}`,
+    `  Data:      ${dataDir}`,
+    `  Root user: ${user}`,
+    tls ? `  TLS:       certificates from ${certsDir}` : `  WARNING: no certificates in ${certsDir} (public.crt + private.key): serving plain HTTP`,
+    ...(dev ? ['  WARNING: development mode; default credentials are allowed. Never use --dev in production.'] : []),
+    ...extra.map((l) => `  ${l}`),
+    '',
+    ...tryIt,
+  ]
+  return lines.join('\n')
+}

@@ -1,0 +1,300 @@
+/**
+ * The KMS server: an HTTP/2 + HTTP/1.1 listener (listener.ts) with mutual TLS in front of our dispatcher, the
+ * key cache, and reloads that swap the whole state atomically (SIGHUP, policy-file changes,
+ * `reload()`). An invalid new config is logged with its reason and the old one keeps running.
+ *
+ * @module
+ */
+import type { TLSSocket } from 'node:tls'
+import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { generateKeyVersion } from './crypto/key.js'
+import { KeyExistsError } from './keystore/keystore.js'
+import { KeyCache } from './keystore/cache.js'
+import { cachePeers } from './keystore/peers.js'
+import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
+import { errorHandler } from './api/error-handler.js'
+import { asKes, type ErrorMiddleware, type Middleware } from './api/http-types.js'
+import { mountRoute, type Route } from './api/route.js'
+import { kesRoutes, type ExtraHandlers } from './routes.js'
+import { authenticator } from './auth/authorize.js'
+import { connectKeystore, sameKeystore } from './config/keystore.js'
+import { loadConfigFile, loadPolicyFile, readTls } from './config/load.js'
+import type { ServerConfig } from './config/types.js'
+import { createLogger, type Logger } from './observability/logger.js'
+import { timedKeyStore, type KeystoreObserver } from './observability/keystore-metrics.js'
+import { PolicySet } from './policy/policy.js'
+import { applyOverrides, StateRef, type ServerContext, type ServerState } from './state.js'
+import { watchFile, type FileWatch } from './config/watch.js'
+import { createKmsListener, type ListenerLimits } from './listener.js'
+import { gracefulCloser } from '../lib/graceful-close.js'
+
+/** Options of {@link startKmsServer} beyond the config. */
+export interface KmsServerOptions {
+  /** The error logger (default: pino to stderr at `config.log.error`). */
+  log?: Logger
+  /** Outermost middlewares per route (metrics, audit), in order. */
+  wrappers?: (route: Route) => Middleware[]
+  /** Middlewares for every request, before routing (the audit log: 404s and redirects are requests too). */
+  requestWrappers?: Middleware[]
+  /** Handlers for /v1/metrics and /v1/log/* (501 until given). */
+  extraHandlers?: ExtraHandlers
+  /** Reload on SIGHUP (the CLI sets this; tests and embedders usually do not). */
+  handleSignals?: boolean
+  /** Watch the policy file and reload when it changes (default true). */
+  watchPolicyFile?: boolean
+  /** Interval of the keystore status probe in ms (default 10 s). */
+  probeMs?: number
+  /** How often TLS files named in the config are re-read (default 15 min, as KES; 0 disables). */
+  tlsRefreshMs?: number
+  /** Log a successful reload at info level (default true; the workers other than one set false). */
+  announceReloads?: boolean
+  /** Connection limits other than the listener's defaults (tests shorten the timeouts). */
+  listenerLimits?: Partial<ListenerLimits>
+  /** Receives key-cache hits/misses and keystore call durations (the metrics). */
+  keystoreObserver?: KeystoreObserver
+}
+
+/** A running KMS server. */
+export interface KmsServer {
+  /** `https://host:port` to reach the server (a wildcard address is reported as 127.0.0.1). */
+  url: string
+  address: AddressInfo
+  /** The current configuration. */
+  config(): ServerConfig
+  /** Re-reads the config file (or policy file) and swaps the state. Throws ConfigError and keeps the old state. */
+  reload(): Promise<void>
+  /**
+   * Stops listening, lets requests in flight finish for up to `graceMs` (default 0), drops the
+   * connections, closes the keystore. Resolves with the number of requests cut. Idempotent.
+   */
+  close(graceMs?: number): Promise<number>
+}
+
+/**
+ * startKmsServer connects the keystore, creates the `keys:` of the config, and listens.
+ * Throws when the keystore cannot be opened, a start-up key cannot be created, or the address
+ * cannot be bound.
+ */
+export async function startKmsServer(config: ServerConfig, options: KmsServerOptions = {}): Promise<KmsServer> {
+  const log = options.log ?? createLogger(config.log.error)
+  const observer = options.keystoreObserver
+  const backend = await connectKeystore(config.keystore, log)
+  const store = observer ? timedKeyStore(backend, observer) : backend
+  const keys = new KeyCache(store, {
+    ...config.cache,
+    ...(observer ? { onLookup: (hit: boolean) => observer.lookup(hit) } : {}),
+    ...(options.probeMs !== undefined ? { probeMs: options.probeMs } : {}),
+    // In a cluster worker: the other workers' caches, told about every key change made here.
+    peers: cachePeers(),
+    onOfflineChange: (offline, cause) =>
+      offline ? log.error({ err: errText(cause), keystore: store.toString() }, 'keystore is unreachable') : log.info('keystore is reachable again'),
+  })
+  // A keystore that can notify (etcd) drops keys changed by other servers from this cache.
+  const stateRef = new StateRef()
+  const ctx: ServerContext = { state: stateRef, keys, log, startedAt: new Date() }
+  const baseRoutes = kesRoutes(ctx, options.extraHandlers)
+  const authenticate = authenticator(() => stateRef.get(), log)
+
+  const buildState = (cfg: ServerConfig): ServerState => {
+    const routes = applyOverrides(baseRoutes, cfg.api)
+    for (const path of Object.keys(cfg.api)) {
+      // KES ignores unknown paths here; a warning catches `/v1/key/create` for `/v1/key/create/`.
+      if (!routes.some((r) => r.path === path)) log.warn({ path }, "config: 'api' names no route; the setting is ignored")
+    }
+    const chains = routes.map((r) => [r.path, mountRoute(r, { authenticate, log, wrappers: options.wrappers?.(r) ?? [] })] as const)
+    return {
+      config: cfg,
+      admin: cfg.admin,
+      policies: PolicySet.compile(cfg.policies, cfg.admin),
+      routes,
+      table: makeRouteTable(chains),
+      anySkipAuth: routes.some((r) => r.auth === 'skip'),
+      loadedAt: new Date(),
+    }
+  }
+  stateRef.swap(buildState(config))
+
+  try {
+    for (const name of config.keys) {
+      await keys.create(name, generateKeyVersion(config.admin), AbortSignal.timeout(15_000)).catch((err: unknown) => {
+        if (!(err instanceof KeyExistsError)) throw err
+      })
+    }
+    return await listen(config, options, { stateRef, keys, log, buildState })
+  } catch (err) {
+    await keys.close() // no timers or store handles outlive a failed start
+    throw err
+  }
+}
+
+interface Core {
+  stateRef: StateRef
+  keys: KeyCache
+  log: Logger
+  buildState: (cfg: ServerConfig) => ServerState
+}
+
+/** listen runs the HTTPS listener and the reload machinery over a built core. Throws when the address cannot be bound. */
+async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, log, buildState }: Core): Promise<KmsServer> {
+  const app = entry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
+
+  // Node has no RequireAnyClientCert: refuse cert-less clients right after the handshake unless
+  // some route is skip_auth (then they get 400 `tls: client certificate is required` per request).
+  const gate = (socket: TLSSocket) => {
+    const state = stateRef.get()
+    const cert = socket.getPeerCertificate()
+    const hasCert = cert !== null && Object.keys(cert).length > 0
+    if (!hasCert && !state.anySkipAuth) socket.destroy()
+    else if (hasCert && state.config.tls.verifyClients && !socket.authorized) socket.destroy()
+  }
+  const listener = createKmsListener(
+    {
+      ...tlsOptions(config),
+      // We request a certificate but judge it ourselves (gate above), so that auth mode and CA
+      // can change on reload, and so skip_auth routes can be reached without one (KES semantics).
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    },
+    gate,
+    app,
+    options.listenerLimits,
+  )
+  const { server } = listener
+  server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'))
+  const closer = gracefulCloser({
+    prependListener: (event, fn) => server.prependListener(event, fn as never),
+    close: (callback) => server.close(callback),
+    closeIdleConnections: listener.closeIdleConnections,
+    closeAllConnections: listener.closeAllConnections,
+  })
+
+  const { host, port } = splitAddress(config.address)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const urlHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address
+
+  let watch: FileWatch | undefined
+  const rewatch = () => {
+    const file = stateRef.get().config.policyFile
+    if (watch?.path === file) return
+    watch?.close()
+    watch = file !== undefined && options.watchPolicyFile !== false ? watchFile(file, () => void reload().catch(() => {})) : undefined
+  }
+
+  const reload = async (): Promise<void> => {
+    const old = stateRef.get().config
+    let next: ServerConfig
+    let state: ServerState
+    try {
+      next = old.configFile !== undefined ? loadConfigFile(old.configFile) : withPolicies(old)
+      // The listener stays where it is (and `--addr` keeps winning over the file).
+      next = { ...next, address: old.address }
+      if (!sameKeystore(old.keystore, next.keystore)) {
+        log.warn('reload: keystore changes take effect only after a restart; keeping the current keystore')
+        next = { ...next, keystore: old.keystore }
+      }
+      state = buildState(next)
+      server.setSecureContext(tlsOptions(next))
+    } catch (err) {
+      log.error({ err: errText(err) }, 'reload failed: keeping the current configuration')
+      throw err
+    }
+    stateRef.swap(state)
+    keys.setExpiry(next.cache)
+    log.level = next.log.error
+    rewatch()
+    // Every worker reloads; one of them says so (the others at debug level).
+    const announce = options.announceReloads === false ? log.debug.bind(log) : log.info.bind(log)
+    announce({ policies: state.policies.names().length }, 'configuration reloaded')
+  }
+  rewatch()
+
+  // Rotated certificates (cert-manager, ACME) are picked up without a SIGHUP, as in KES.
+  const refreshTls = () => {
+    const current = stateRef.get()
+    const { tls } = current.config
+    if (tls.files === undefined) return
+    try {
+      const fresh = readTls(tls.files.key, tls.files.cert, tls.password, tls.verifyClients, tls.files.ca)
+      if (fresh.certPem === tls.certPem && fresh.keyPem === tls.keyPem && fresh.caPem === tls.caPem) return
+      const config = { ...current.config, tls: fresh }
+      server.setSecureContext(tlsOptions(config))
+      stateRef.swap({ ...current, config })
+      log.info({ cert: tls.files.cert }, 'TLS certificate reloaded')
+    } catch (err) {
+      log.warn({ err: errText(err) }, 'TLS files changed but cannot be used: keeping the current certificate')
+    }
+  }
+  const refreshMs = options.tlsRefreshMs ?? 15 * 60_000
+  const tlsTimer = refreshMs > 0 ? setInterval(refreshTls, refreshMs).unref() : undefined
+
+  const onHup = () => void reload().catch(() => {})
+  if (options.handleSignals === true) process.on('SIGHUP', onHup)
+
+  let closing: Promise<number> | undefined
+  const close = (graceMs = 0) => {
+    closing ??= (async () => {
+      process.off('SIGHUP', onHup)
+      clearInterval(tlsTimer)
+      watch?.close()
+      const cut = await closer.close(graceMs)
+      await keys.close()
+      return cut
+    })()
+    return closing
+  }
+
+  return { url: `https://${urlHost}:${address.port}`, address, config: () => stateRef.get().config, reload, close }
+}
+
+/**
+ * entry runs `chain`, then `onError`, on Node's own request and response (http-types.ts).
+ * Routing is ours (dispatch.ts); express's per-request prototype switch and decoration were the
+ * largest single cost of a keep-alive request above bare node:https, and nothing here needs them.
+ */
+function entry(chain: Middleware[], onError: ErrorMiddleware) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const [r, s] = asKes(req, res)
+    runChain(chain, r, s, (err) => {
+      if (err !== undefined) onError(err, r, s)
+      else if (!s.headersSent) {
+        s.statusCode = 404
+        s.end()
+      }
+    })
+  }
+}
+
+function tlsOptions(config: ServerConfig) {
+  const { tls } = config
+  return {
+    key: tls.keyPem,
+    cert: tls.certPem,
+    ...(tls.password !== undefined ? { passphrase: tls.password } : {}),
+    ...(tls.caPem !== undefined ? { ca: tls.caPem } : {}),
+  }
+}
+
+// A programmatic config with a policy file but no config file reloads just the policies.
+function withPolicies(config: ServerConfig): ServerConfig {
+  return config.policyFile === undefined ? config : { ...config, policies: loadPolicyFile(config.policyFile) }
+}
+
+/** splitAddress parses `host:port`, `[v6]:port` or `:port` (empty host = all interfaces). Throws on garbage. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address.trim())
+  if (m === null || Number(m[3]) > 65535) throw new Error(`invalid address '${address}' (want HOST:PORT)`)
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

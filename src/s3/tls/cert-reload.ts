@@ -1,0 +1,93 @@
+/**
+ * Certificate reloads of keyhold-s3: its own TLS certificates (the certs dir) and the KES client
+ * certificate with its CA path are re-read on SIGHUP and when a poll sees their files change, so a
+ * rotated certificate is picked up without a restart. A reload that fails keeps the old
+ * certificates and logs why (never file content).
+ *
+ * @module
+ */
+import { fingerprint } from './file-watch.js'
+import type { SharedKms } from '../kms/shared.js'
+
+/** The poll interval when KEYHOLD_S3_CERTS_POLL is unset. */
+export const DEFAULT_CERTS_POLL_MS = 60_000
+
+/** Options of {@link startCertReloader}. */
+export interface CertReloadOptions {
+  /** keyhold-s3's own certificates: reloadCertificates throws Error for bad files (the old ones stay). */
+  server: { reloadCertificates(): void }
+  /** The KMS connection whose client certificate is reloaded. */
+  kms?: SharedKms
+  /** Paths whose change triggers a reload: the certs dir and the KMS files. */
+  watch: string[]
+  /** Poll interval in ms; 0 turns polling off. */
+  pollMs: number
+  /** Reload on SIGHUP (the server command does; tests may drive {@link CertReloader.reload}). */
+  signals?: boolean
+  log(message: string): void
+}
+
+/** A running reloader. */
+export interface CertReloader {
+  /** reload re-reads every certificate now; resolves once done. Never rejects: failures are logged. */
+  reload(reason: string): Promise<void>
+  /** close stops polling and signal handling. */
+  close(): void
+}
+
+/**
+ * certsPollMs reads KEYHOLD_S3_CERTS_POLL: a duration such as `60s`, `500ms` or `5m`, or `0`/`off`
+ * for no polling; 60 s when unset. Throws Error for anything else.
+ */
+export function certsPollMs(env: NodeJS.ProcessEnv): number {
+  const text = (env.KEYHOLD_S3_CERTS_POLL ?? '').trim()
+  if (text === '') return DEFAULT_CERTS_POLL_MS
+  if (text === '0' || text === 'off') return 0
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text)
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m?.[2] ?? ''] ?? 0
+  const ms = Number(m?.[1] ?? 0) * unit
+  if (!(ms > 0)) throw new Error(`invalid KEYHOLD_S3_CERTS_POLL '${text}': use e.g. 60s, 500ms or off`)
+  return ms
+}
+
+/** startCertReloader starts polling (and SIGHUP handling when asked). Never throws. */
+export function startCertReloader(opts: CertReloadOptions): CertReloader {
+  let seen = fingerprint(opts.watch)
+  let queue = Promise.resolve()
+
+  const once = async (reason: string): Promise<void> => {
+    // What this reload reads is what the next poll compares with, so one change reloads once.
+    seen = fingerprint(opts.watch)
+    try {
+      opts.server.reloadCertificates()
+      opts.log(`certificates reloaded (${reason})`)
+    } catch (err) {
+      opts.log(`certificate reload failed, keeping the old ones: ${(err as Error).message}`)
+    }
+    try {
+      if (await opts.kms?.reloadCertificates()) opts.log(`KMS client certificate reloaded (${reason})`)
+    } catch (err) {
+      opts.log(`KMS client certificate reload failed, keeping the old one: ${(err as Error).message}`)
+    }
+  }
+  // One reload at a time: a SIGHUP during a poll's reload waits rather than swapping twice at once.
+  const reload = (reason: string): Promise<void> => {
+    queue = queue.then(() => once(reason))
+    return queue
+  }
+  const onHup = (): void => void reload('SIGHUP')
+  if (opts.signals === true) process.on('SIGHUP', onHup)
+  const timer = opts.pollMs > 0
+    ? setInterval(() => {
+      if (fingerprint(opts.watch) !== seen) void reload('changed on disk')
+    }, opts.pollMs)
+    : undefined
+  timer?.unref()
+  return {
+    reload,
+    close() {
+      if (timer !== undefined) clearInterval(timer)
+      process.off('SIGHUP', onHup)
+    },
+  }
+}
