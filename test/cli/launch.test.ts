@@ -22,12 +22,12 @@ function checkout(opts: { source?: boolean; dist?: boolean; modules?: boolean } 
   cpSync(join(REPO, 'bin'), join(root, 'bin'), { recursive: true })
   writeFileSync(join(root, 'package.json'), '{"type":"module"}\n')
   if (opts.source !== false) {
-    mkdirSync(join(root, 'src', 'cli'), { recursive: true })
-    writeFileSync(join(root, 'src', 'cli', 'keyhold.ts'), "const from: string = 'source'\nconsole.log(from)\n")
+    mkdirSync(join(root, 'src', 'cli', 'keyhold'), { recursive: true })
+    writeFileSync(join(root, 'src', 'cli', 'keyhold', 'main.ts'), "const from: string = 'source'\nconsole.log(from)\n")
   }
   if (opts.dist !== false) {
-    mkdirSync(join(root, 'dist', 'src', 'cli'), { recursive: true })
-    writeFileSync(join(root, 'dist', 'src', 'cli', 'keyhold.js'), "console.log('dist')\n")
+    mkdirSync(join(root, 'dist', 'src', 'cli', 'keyhold'), { recursive: true })
+    writeFileSync(join(root, 'dist', 'src', 'cli', 'keyhold', 'main.js'), "console.log('dist')\n")
   }
   if (opts.modules !== false) symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir')
   return root
@@ -51,7 +51,7 @@ describe('bin/launch.js', () => {
       expect((await launch(root, { KEYHOLD_FROM_SOURCE: '1' })).stdout).toBe('source\n')
       // An edit after the build (a newer modification time) must not run the old build.
       const later = new Date(Date.now() + 5_000)
-      utimesSync(join(root, 'src', 'cli', 'keyhold.ts'), later, later)
+      utimesSync(join(root, 'src', 'cli', 'keyhold', 'main.ts'), later, later)
       expect((await launch(root)).stdout).toBe('source\n')
       // So must a new file.
       writeFileSync(stampFile(root), sourceFingerprint(root) + '\n')
