@@ -23,6 +23,8 @@ import {
   deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging,
 } from './tagging.js'
 import { postObject } from './post-object.js'
+import { getObjectLockConfiguration, putObjectLockConfiguration } from './object-lock-config.js'
+import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRetention } from './retention.js'
 
 type Handler = (ctx: Ctx) => Promise<void>
 
@@ -63,6 +65,12 @@ export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, 
   GetBucketTagging: getBucketTagging,
   PutBucketTagging: putBucketTagging,
   DeleteBucketTagging: deleteBucketTagging,
+  GetObjectLockConfiguration: getObjectLockConfiguration,
+  PutObjectLockConfiguration: putObjectLockConfiguration,
+  GetObjectRetention: getObjectRetention,
+  PutObjectRetention: putObjectRetention,
+  GetObjectLegalHold: getObjectLegalHold,
+  PutObjectLegalHold: putObjectLegalHold,
   GetBucketAcl: getAcl,
   PutBucketAcl: putAcl,
   GetObjectAcl: getAcl,
