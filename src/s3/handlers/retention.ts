@@ -24,14 +24,20 @@ import { versionIdOf } from './versioning.js'
 /** A retention as a PutObjectRetention document gives it: both fields, or neither (which removes it). */
 interface Retention { mode?: RetentionMode; until?: number }
 
+/** requireLockBucket returns ctx.bucket; throws S3Error NoSuchBucket, InvalidRequest (no object lock on it). */
+function requireLockBucket(ctx: Ctx): string {
+  const bucket = requireBucket(ctx)
+  if (bucketLockOf(ctx.core.meta, bucket) === undefined) throw LOCK_ERRORS.bucketMissingLock()
+  return bucket
+}
+
 /**
  * lockedVersion finds the version a retention or legal hold request names, in a bucket with object lock.
  * Throws S3Error NoSuchBucket, InvalidRequest (no object lock on the bucket), InvalidArgument (version id),
  * NoSuchKey, NoSuchVersion, MethodNotAllowed (a delete marker).
  */
 function lockedVersion(ctx: Ctx): ObjectRow {
-  const bucket = requireBucket(ctx)
-  if (bucketLockOf(ctx.core.meta, bucket) === undefined) throw LOCK_ERRORS.bucketMissingLock()
+  const bucket = requireLockBucket(ctx)
   return loadObject(ctx, bucket, ctx.key!, versionIdOf(ctx.query.get('versionId'))).obj
 }
 
@@ -74,8 +80,10 @@ export function getObjectRetention(ctx: Ctx): Promise<void> {
  * S3Error InvalidRequest, MalformedXML, AccessDenied (a change the lock forbids), and lookup errors.
  */
 export async function putObjectRetention(ctx: Ctx): Promise<void> {
-  const row = lockedVersion(ctx)
+  // MinIO reads the document before it looks the version up: a malformed one is answered as such.
+  requireLockBucket(ctx)
   const next = parseRetention(await readLockDocument(ctx, 'Retention'))
+  const row = lockedVersion(ctx)
   let bypass = false
   if (bypassRequested(ctx)) {
     bypass = await authorize(ctx, 'PutObjectRetention', { action: 's3:BypassGovernanceRetention' }).then(() => true, (err: unknown) => {
@@ -107,10 +115,10 @@ export function getObjectLegalHold(ctx: Ctx): Promise<void> {
  * OFF, exactly. Throws S3Error InvalidRequest, MalformedXML, and lookup errors.
  */
 export async function putObjectLegalHold(ctx: Ctx): Promise<void> {
-  const row = lockedVersion(ctx)
-  const doc = await readLockDocument(ctx, 'LegalHold')
-  const status = doc.Status
+  requireLockBucket(ctx)
+  const status = (await readLockDocument(ctx, 'LegalHold')).Status
   if (status !== 'ON' && status !== 'OFF') throw LOCK_ERRORS.malformed()
+  const row = lockedVersion(ctx)
   const legalHold: LegalHoldStatus = status
   if (!updateVersionLock(ctx.core.meta, row.id, (current) => ({ ...current, legalHold }))) throw s3err('NoSuchKey')
   sendEmpty(ctx)
