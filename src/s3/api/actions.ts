@@ -48,6 +48,7 @@ export type S3Operation =
   | 'PutObjectRetention'
   | 'GetObjectLegalHold'
   | 'PutObjectLegalHold'
+  | 'GetObjectAttributes'
   | 'GetBucketAcl'
   | 'PutBucketAcl'
   | 'GetObjectAcl'
@@ -87,6 +88,7 @@ export type S3Action =
   | 's3:GetObjectLegalHold'
   | 's3:PutObjectLegalHold'
   | 's3:BypassGovernanceRetention'
+  | 's3:GetObjectAttributes'
 
 /** ACTIONS maps every operation to the action it is authorized as (MinIO's mapping). */
 export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
@@ -131,6 +133,8 @@ export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
   PutObjectRetention: 's3:PutObjectRetention',
   GetObjectLegalHold: 's3:GetObjectLegalHold',
   PutObjectLegalHold: 's3:PutObjectLegalHold',
+  // Asked together with s3:GetObject inside the handler, as MinIO does.
+  GetObjectAttributes: 's3:GetObjectAttributes',
   // MinIO authorizes these three with neighbouring actions: it keeps no separate permission for them.
   DeleteBucketTagging: 's3:PutBucketTagging',
   GetBucketAcl: 's3:GetBucketPolicy',

@@ -25,6 +25,7 @@ import {
 import { postObject } from './post-object.js'
 import { getObjectLockConfiguration, putObjectLockConfiguration } from './object-lock-config.js'
 import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRetention } from './retention.js'
+import { getObjectAttributes } from './object-attributes.js'
 
 type Handler = (ctx: Ctx) => Promise<void>
 
@@ -71,6 +72,7 @@ export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, 
   PutObjectRetention: putObjectRetention,
   GetObjectLegalHold: getObjectLegalHold,
   PutObjectLegalHold: putObjectLegalHold,
+  GetObjectAttributes: getObjectAttributes,
   GetBucketAcl: getAcl,
   PutBucketAcl: putAcl,
   GetObjectAcl: getAcl,

@@ -5,7 +5,7 @@
  * a lock does not see it on HEAD.
  */
 import {
-  CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand,
+  CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectAttributesCommand, HeadObjectCommand, PutObjectCommand,
   PutObjectLegalHoldCommand, PutObjectLockConfigurationCommand, PutObjectRetentionCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -72,6 +72,10 @@ describe('object lock under IAM', () => {
     expect(await codeOf(writer.send(new PutObjectLegalHoldCommand({ Bucket: 'vault', Key: 'w', LegalHold: { Status: 'ON' } })))).toBe('AccessDenied')
     expect(await codeOf(writer.send(new CreateBucketCommand({ Bucket: 'writer-locked', ObjectLockEnabledForBucket: true })))).toBe('AccessDenied')
     expect(await codeOf(writer.send(new CreateBucketCommand({ Bucket: 'writer-plain' })))).toBe('ok')
+    // GetObjectAttributes needs its own action besides s3:GetObject, as in MinIO.
+    expect(await codeOf(writer.send(new GetObjectAttributesCommand({ Bucket: 'vault', Key: 'w', ObjectAttributes: ['ETag'] })))).toBe('AccessDenied')
+    const clerk = s3Client(srv, 'clerk', 'clerk-secret-1')
+    expect(await codeOf(clerk.send(new GetObjectAttributesCommand({ Bucket: 'vault', Key: 'w', ObjectAttributes: ['ETag'] })))).toBe('ok')
     // Nothing was locked: the version goes.
     expect(await codeOf(writer.send(new DeleteObjectCommand({ Bucket: 'vault', Key: 'w', VersionId: v.VersionId })))).toBe('ok')
   })
