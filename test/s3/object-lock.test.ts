@@ -4,6 +4,7 @@
  * changes; COMPLIANCE even to root), and a precise 4xx for every malformed date, mode, period or document.
  */
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,10 +37,12 @@ beforeAll(async () => {
 interface Answer { status: number; body: string }
 
 /** curl signs with its own SigV4, so malformed documents and headers reach the server as written. */
-async function curl(method: string, path: string, opts: { body?: string; headers?: string[] } = {}): Promise<Answer> {
+async function curl(method: string, path: string, opts: { body?: string; headers?: string[]; md5?: boolean } = {}): Promise<Answer> {
   const args = ['-s', '--cacert', fx.pki.ca.certFile, '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${ROOT_USER}:${ROOT_PASSWORD}`,
     '-X', method, '-w', '\n%{http_code}', '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD']
   for (const h of opts.headers ?? []) args.push('-H', h)
+  // Lock documents travel with their MD5, as every SDK sends them (MinIO refuses them without a digest).
+  if (opts.body !== undefined && opts.md5 !== false) args.push('-H', `Content-MD5: ${createHash('md5').update(opts.body).digest('base64')}`)
   if (opts.body !== undefined) {
     const file = join(dir, `body-${Math.random().toString(36).slice(2)}`)
     writeFileSync(file, opts.body)
@@ -189,7 +192,9 @@ describe('retention and legal hold', () => {
     expectError(await curl('PUT', '/plain/h2', { body: 'x', headers: ['x-amz-object-lock-legal-hold: ON'] }), 400, 'InvalidRequest', 'Bucket is missing ObjectLockConfiguration')
     expectError(await curl('PUT', '/plain/h2?retention=', { body: retentionXml('GOVERNANCE', '2099-01-01T00:00:00Z') }), 400, 'InvalidRequest', 'Bucket is missing ObjectLockConfiguration')
     expectError(await curl('GET', '/locked/m?retention=&versionId=nonsense'), 400, 'InvalidArgument')
-    expectError(await curl('PUT', '/locked/h2?legal-hold='), 400, 'MalformedXML')
+    expectError(await curl('PUT', '/locked/h2?legal-hold=', { body: '' }), 400, 'MalformedXML')
+    expectError(await curl('PUT', path, { body: retentionXml('GOVERNANCE', '2099-01-01T00:00:00Z'), md5: false }), 400, 'MissingContentMD5')
+    expectError(await curl('PUT', path, { body: retentionXml('GOVERNANCE', '2099-01-01T00:00:00Z'), headers: ['Content-MD5: AAAAAAAAAAAAAAAAAAAAAA=='], md5: false }), 400, 'BadDigest')
     // None of the refused writes left an object or a lock behind.
     expectError(await curl('GET', '/locked/h2'), 404, 'NoSuchKey')
     expectError(await curl('GET', path), 400, 'NoSuchObjectLockConfiguration')

@@ -33,6 +33,8 @@ export const LOCK_ERRORS = {
    * AccessDenied; MinIO answers 400 InvalidRequest "Object is WORM protected and cannot be overwritten".
    */
   locked: () => s3err('AccessDenied'),
+  /** PutObjectRetention / PutObjectLegalHold without Content-MD5 or a checksum header (MinIO's ErrMissingContentMD5). */
+  missingDigest: () => new S3Error('MissingContentMD5', 400, 'Missing or invalid required header for this request: Content-Md5 or Amz-Content-Checksum'),
   /** A request document that fails its schema, with MinIO's description of why. */
   malformed: (why?: string) => why === undefined ? s3err('MalformedXML') : s3err('MalformedXML', why),
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import { S3Error, s3err } from '../api/errors.js'
-import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
+import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { authorize } from '../api/dispatch.js'
 import { xmlDocument } from '../api/xml.js'
 import type { ObjectRow } from '../storage/meta.js'
@@ -29,6 +29,17 @@ function requireLockBucket(ctx: Ctx): string {
   const bucket = requireBucket(ctx)
   if (bucketLockOf(ctx.core.meta, bucket) === undefined) throw LOCK_ERRORS.bucketMissingLock()
   return bucket
+}
+
+/**
+ * requireDigest refuses a lock change that carries neither Content-MD5 nor a checksum of its body, as MinIO's
+ * validateLengthAndChecksum does (the body layer verifies whichever is given). Throws S3Error MissingContentMD5.
+ */
+function requireDigest(ctx: Ctx): void {
+  const given = header(ctx.req, 'content-md5') !== undefined
+    || Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type' && h !== 'x-amz-checksum-algorithm')
+    || header(ctx.req, 'x-amz-trailer')?.toLowerCase().startsWith('x-amz-checksum-') === true
+  if (!given) throw LOCK_ERRORS.missingDigest()
 }
 
 /**
@@ -81,6 +92,8 @@ export function getObjectRetention(ctx: Ctx): Promise<void> {
  */
 export async function putObjectRetention(ctx: Ctx): Promise<void> {
   // MinIO reads the document before it looks the version up: a malformed one is answered as such.
+  requireBucket(ctx)
+  requireDigest(ctx)
   requireLockBucket(ctx)
   const next = parseRetention(await readLockDocument(ctx, 'Retention'))
   const row = lockedVersion(ctx)
@@ -115,6 +128,8 @@ export function getObjectLegalHold(ctx: Ctx): Promise<void> {
  * OFF, exactly. Throws S3Error InvalidRequest, MalformedXML, and lookup errors.
  */
 export async function putObjectLegalHold(ctx: Ctx): Promise<void> {
+  requireBucket(ctx)
+  requireDigest(ctx)
   requireLockBucket(ctx)
   const status = (await readLockDocument(ctx, 'LegalHold')).Status
   if (status !== 'ON' && status !== 'OFF') throw LOCK_ERRORS.malformed()
