@@ -9,6 +9,7 @@
  *       GOPATH=/usr/share/gocode GO111MODULE=off go build -o /work/tmp/minio-functional functional_tests.go
  *
  *   node --import tsx bench/s3-conformance.ts [--suite s3-tests|minio-go|both] [-k EXPR] [--out DIR]
+ *     [--include-marker M ...]   (runs tests of a deselected marker too, e.g. fails_on_dbstore)
  *
  * Neither suite is vendored into the repository. Prints a summary per suite and writes the full logs and the
  * lists of failures to --out (default a temporary directory). Every run is bounded in time.
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     's3-tests': { type: 'string', default: process.env.S3_TESTS_DIR ?? '/work/tmp/s3-tests' },
     'minio-go': { type: 'string', default: process.env.MINIO_GO_FUNCTIONAL ?? '/work/tmp/minio-functional' },
     'timeout-min': { type: 'string', default: '40' },
+    'include-marker': { type: 'string', multiple: true, default: [] },
   },
 })
 const OUT = values.out ?? mkdtempSync(join(tmpdir(), 's3-conformance-'))
@@ -117,7 +119,8 @@ async function runS3Tests(dir: string): Promise<Outcome> {
     user('main', ROOT, ROOT.user) + '\n' + user('alt', ALT, ALT.user) + '\n' + user('tenant', ALT, ALT.user) + 'tenant = testx\n\n' +
     // The IAM/STS sections must exist for the module to load; their tests are deselected (no AWS IAM API here).
     ['iam', 'iam root', 'iam alt root'].map((s) => `[${s}]\naccess_key = ${ALT.user}\nsecret_key = ${ALT.password}\ndisplay_name = ${ALT.user}\nuser_id = ${ALT.user}\nemail = ${ALT.user}@example.com\n`).join('\n'))
-  const markers = S3_TESTS_UNSUPPORTED.markers.map((m) => `not ${m}`).join(' and ')
+  const included = new Set<string>(values['include-marker'])
+  const markers = S3_TESTS_UNSUPPORTED.markers.filter((m) => !included.has(m)).map((m) => `not ${m}`).join(' and ')
   const args = ['-m', 'pytest', '-v', '-rfE', '-p', 'no:cacheprovider', '--timeout=60', 's3tests/functional/test_s3.py', '-m', markers]
   if (values.k !== undefined) args.push('-k', values.k)
   const hasTimeout = await run('python3', ['-c', 'import pytest_timeout'], {}, dir, 'probe.log').then((o) => !o.includes('Error'))

@@ -42,6 +42,13 @@ export type S3Operation =
   | 'GetBucketTagging'
   | 'PutBucketTagging'
   | 'DeleteBucketTagging'
+  | 'GetObjectLockConfiguration'
+  | 'PutObjectLockConfiguration'
+  | 'GetObjectRetention'
+  | 'PutObjectRetention'
+  | 'GetObjectLegalHold'
+  | 'PutObjectLegalHold'
+  | 'GetObjectAttributes'
   | 'GetBucketAcl'
   | 'PutBucketAcl'
   | 'GetObjectAcl'
@@ -74,6 +81,14 @@ export type S3Action =
   | 's3:DeleteObjectTagging'
   | 's3:GetBucketTagging'
   | 's3:PutBucketTagging'
+  | 's3:GetBucketObjectLockConfiguration'
+  | 's3:PutBucketObjectLockConfiguration'
+  | 's3:GetObjectRetention'
+  | 's3:PutObjectRetention'
+  | 's3:GetObjectLegalHold'
+  | 's3:PutObjectLegalHold'
+  | 's3:BypassGovernanceRetention'
+  | 's3:GetObjectAttributes'
 
 /** ACTIONS maps every operation to the action it is authorized as (MinIO's mapping). */
 export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
@@ -112,6 +127,14 @@ export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
   DeleteObjectTagging: 's3:DeleteObjectTagging',
   GetBucketTagging: 's3:GetBucketTagging',
   PutBucketTagging: 's3:PutBucketTagging',
+  GetObjectLockConfiguration: 's3:GetBucketObjectLockConfiguration',
+  PutObjectLockConfiguration: 's3:PutBucketObjectLockConfiguration',
+  GetObjectRetention: 's3:GetObjectRetention',
+  PutObjectRetention: 's3:PutObjectRetention',
+  GetObjectLegalHold: 's3:GetObjectLegalHold',
+  PutObjectLegalHold: 's3:PutObjectLegalHold',
+  // Asked together with s3:GetObject inside the handler, as MinIO does.
+  GetObjectAttributes: 's3:GetObjectAttributes',
   // MinIO authorizes these three with neighbouring actions: it keeps no separate permission for them.
   DeleteBucketTagging: 's3:PutBucketTagging',
   GetBucketAcl: 's3:GetBucketPolicy',

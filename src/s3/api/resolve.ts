@@ -6,6 +6,7 @@
  */
 import type { S3Operation } from './actions.js'
 import { s3err } from './errors.js'
+import { lateOperation } from './resolve-late.js'
 
 /** Subresources keyhold-s3 does not implement: answered 501 NotImplemented rather than misread. */
 const UNSUPPORTED = new Set([
@@ -28,6 +29,8 @@ const SUBRESOURCE_OPS: Record<string, Partial<Record<string, S3Operation>>> = {
  * combinations and NotImplemented for unsupported subresources.
  */
 export function resolveOperation(method: string, bucket: string | undefined, key: string | undefined, q: Map<string, string>): Resolved {
+  const late = bucket === undefined ? undefined : lateOperation(method, key, q)
+  if (late !== undefined) return { op: late }
   for (const name of q.keys()) if (UNSUPPORTED.has(name)) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
   if (bucket === undefined) {
     if (method === 'GET') return { op: 'ListBuckets' }

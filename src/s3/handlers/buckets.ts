@@ -12,6 +12,8 @@ import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { parseXml, xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { isoDate } from './object-meta.js'
+import { lockRequestedAtCreate } from './object-lock-config.js'
+import { createLockedBucket } from '../storage/object-lock.js'
 
 /** validBucketName tells whether a name follows S3's bucket naming rules. */
 export function validBucketName(name: string): boolean {
@@ -49,6 +51,7 @@ export async function listBuckets(ctx: Ctx): Promise<void> {
 export async function createBucket(ctx: Ctx): Promise<void> {
   const bucket = ctx.bucket!
   if (!validBucketName(bucket)) throw s3err('InvalidBucketName')
+  const locked = await lockRequestedAtCreate(ctx)
   const body = await readSmallBody(ctx)
   if (body.length > 0) {
     const conf = parseXml(body, 'CreateBucketConfiguration')
@@ -58,7 +61,8 @@ export async function createBucket(ctx: Ctx): Promise<void> {
       throw s3err('InvalidArgument', 'The specified location-constraint is not valid', { ArgumentName: 'LocationConstraint' })
     }
   }
-  if (!ctx.core.meta.createBucket(bucket)) throw s3err('BucketAlreadyOwnedByYou')
+  const created = locked ? createLockedBucket(ctx.core.meta, bucket) : ctx.core.meta.createBucket(bucket)
+  if (!created) throw s3err('BucketAlreadyOwnedByYou')
   ctx.res.setHeader('location', `/${bucket}`)
   sendEmpty(ctx)
 }

@@ -20,6 +20,7 @@ import { loadObject, openStream, readPlan, type OpenedObject } from './get.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
 import { checkConditions } from './range.js'
 import { versionIdOf } from './versioning.js'
+import { lockForWrite } from './object-lock-headers.js'
 
 /** A readable copy source. */
 export interface CopySource {
@@ -71,6 +72,8 @@ function copiedMeta(ctx: Ctx, directive: string, source: ObjectMeta): ObjectMeta
   const tagDirective = (header(ctx.req, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase()
   if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE') throw s3err('InvalidArgument', 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive' })
   const meta = { ...(directive === 'REPLACE' ? metaFromHeaders(ctx.req) : source) }
+  // A copy never inherits its source's lock (MinIO filters it out): the destination's headers or default decide.
+  delete meta.lock
   const given = header(ctx.req, 'x-amz-tagging')
   const replaced = given === undefined ? [] : parseTaggingHeader(given)
   const tags = tagDirective === 'COPY' ? source.tags : replaced.length > 0 ? encodeTags(replaced) : undefined
@@ -98,6 +101,11 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     throw s3err('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.')
   }
   const meta = copiedMeta(ctx, directive, obj.meta)
+  const lock = await lockForWrite(ctx).catch((err: unknown) => {
+    src.stream.destroy()
+    throw err
+  })
+  if (lock !== undefined) meta.lock = lock
   const plan = await writePlan(ctx, 'copy-object', { source: { bucket: obj.bucket, key: obj.key, internal: obj.internal } })
   const check = new BodyCheck({ size: src.size })
   src.stream.on('error', (err) => check.destroy(err))

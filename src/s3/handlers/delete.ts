@@ -8,29 +8,42 @@ import { readSmallBody } from '../api/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { authorize } from '../api/dispatch.js'
 import { xmlBodyParser, xmlDocument, type XNode } from '../api/xml.js'
-import { deleteLatest, deleteVersion, NULL_VERSION, type DeleteOutcome } from '../storage/versions.js'
+import { deleteLatest, NULL_VERSION, type DeleteOutcome } from '../storage/versions.js'
+import { deleteVersionUnlessLocked } from '../storage/object-lock.js'
+import { bypassRequested } from './object-lock-headers.js'
+import { LOCK_ERRORS } from './object-lock-errors.js'
 import { requireBucket } from './common.js'
 import { setVersionHeaders, uuidProblem, versionIdOf } from './versioning.js'
 
 /**
  * removeObject deletes a key's current version (a delete marker in a versioned bucket) or, given a version id,
- * that version for good; returns what happened. Throws only on database errors.
+ * that version for good unless its object lock forbids it; returns what happened. A governance-locked version
+ * goes only with `x-amz-bypass-governance-retention: true` from a caller allowed s3:BypassGovernanceRetention.
+ * Throws S3Error AccessDenied (a locked version, or the bypass not granted).
  */
-function removeObject(ctx: Ctx, bucket: string, key: string, versionId: string | undefined): DeleteOutcome {
-  return versionId === undefined ? deleteLatest(ctx.core.meta, bucket, key) : deleteVersion(ctx.core.meta, bucket, key, versionId)
+async function removeObject(ctx: Ctx, bucket: string, key: string, versionId: string | undefined): Promise<DeleteOutcome> {
+  if (versionId === undefined) return deleteLatest(ctx.core.meta, bucket, key)
+  const bypass = bypassRequested(ctx)
+  let outcome = deleteVersionUnlessLocked(ctx.core.meta, bucket, key, versionId, bypass, false)
+  if (outcome === 'bypass') {
+    await authorize(ctx, 'DeleteObject', { action: 's3:BypassGovernanceRetention', key, versionId })
+    // Decided again on the version as it is now: a legal hold set meanwhile still stops the delete.
+    outcome = deleteVersionUnlessLocked(ctx.core.meta, bucket, key, versionId, bypass, true)
+  }
+  if (outcome === 'locked' || outcome === 'bypass') throw LOCK_ERRORS.locked()
+  return outcome
 }
 
 /**
  * deleteObject serves DeleteObject: 204 whether or not the key or version existed (S3 semantics), with the
  * created or removed version's id and x-amz-delete-marker when it is a delete marker. Throws S3Error
- * NoSuchBucket, InvalidArgument (a version id that is no UUID).
+ * NoSuchBucket, InvalidArgument (a version id that is no UUID), AccessDenied (a version its object lock keeps).
  */
-export function deleteObject(ctx: Ctx): Promise<void> {
+export async function deleteObject(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
-  const outcome = removeObject(ctx, bucket, ctx.key!, versionIdOf(ctx.query.get('versionId')))
+  const outcome = await removeObject(ctx, bucket, ctx.key!, versionIdOf(ctx.query.get('versionId')))
   setVersionHeaders(ctx.res, outcome.versionId, outcome.deleteMarker)
   sendEmpty(ctx, 204)
-  return Promise.resolve()
 }
 
 const MAX_DELETE_KEYS = 1000
@@ -74,7 +87,7 @@ export async function deleteObjects(ctx: Ctx): Promise<void> {
       const problem = versionId === undefined ? undefined : uuidProblem(versionId)
       if (problem !== undefined) throw s3err('NoSuchVersion', `The specified version does not exist. (${problem})`)
       await authorize(ctx, 'DeleteObject', { key, versionId })
-      const outcome = removeObject(ctx, bucket, key, versionId)
+      const outcome = await removeObject(ctx, bucket, key, versionId)
       if (!quiet) results.push(['Deleted', deletedEntry(key, versionId, outcome)])
     } catch (err) {
       const e = err instanceof S3Error ? err : s3err('InternalError')

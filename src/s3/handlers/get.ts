@@ -16,6 +16,7 @@ import { getVersion, latestDeleteMarker } from '../storage/versions.js'
 import { requireBucket, setHeaders } from './common.js'
 import { clientETag } from './etags.js'
 import { setObjectHeaders } from './object-meta.js'
+import { setLockHeaders } from './object-lock-headers.js'
 import { checkConditions, parseRange } from './range.js'
 import { setVersionHeaders, versionIdOf } from './versioning.js'
 
@@ -117,6 +118,7 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
   const res = ctx.res
   setObjectHeaders(res, obj, ctx.query, etag)
   setVersionHeaders(res, obj.versionId)
+  await setLockHeaders(ctx, res, obj.meta.lock)
   setHeaders(ctx, plan.responseHeaders)
   if (header(ctx.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && obj.checksum !== null && range === undefined) {
     const suffix = obj.checksum.type === 'COMPOSITE' ? `-${o.parts.length}` : ''

@@ -23,6 +23,9 @@ import {
   deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging,
 } from './tagging.js'
 import { postObject } from './post-object.js'
+import { getObjectLockConfiguration, putObjectLockConfiguration } from './object-lock-config.js'
+import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRetention } from './retention.js'
+import { getObjectAttributes } from './object-attributes.js'
 
 type Handler = (ctx: Ctx) => Promise<void>
 
@@ -63,6 +66,13 @@ export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, 
   GetBucketTagging: getBucketTagging,
   PutBucketTagging: putBucketTagging,
   DeleteBucketTagging: deleteBucketTagging,
+  GetObjectLockConfiguration: getObjectLockConfiguration,
+  PutObjectLockConfiguration: putObjectLockConfiguration,
+  GetObjectRetention: getObjectRetention,
+  PutObjectRetention: putObjectRetention,
+  GetObjectLegalHold: getObjectLegalHold,
+  PutObjectLegalHold: putObjectLegalHold,
+  GetObjectAttributes: getObjectAttributes,
   GetBucketAcl: getAcl,
   PutBucketAcl: putAcl,
   GetObjectAcl: getAcl,

@@ -19,6 +19,7 @@ import { xmlDocument } from '../api/xml.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
 import { openCopySource } from './copy.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
+import { lockForWrite } from './object-lock-headers.js'
 
 /** MAX_PART_SIZE is S3's part size limit (5 GiB); MAX_PARTS its part count limit. */
 export const MAX_PART_SIZE = 5 * 1024 ** 3
@@ -40,6 +41,9 @@ export async function createMultipartUpload(ctx: Ctx): Promise<void> {
   const meta = metaFromHeaders(ctx.req)
   // Tags given now land on the object at Complete: they need the tagging permission now, as on a PUT.
   if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
+  // The lock is decided now, as MinIO does, and lands on the object at Complete with the rest of the metadata.
+  const lock = await lockForWrite(ctx)
+  if (lock !== undefined) meta.lock = lock
   const algo = header(ctx.req, 'x-amz-checksum-algorithm')
   const algorithm = algo === undefined ? null : parseAlgorithm(algo)
   const type = checkChecksumType(algorithm, header(ctx.req, 'x-amz-checksum-type'))

@@ -12,6 +12,7 @@ import { authorize } from '../api/dispatch.js'
 import { checkKey, metaFromHeaders } from './object-meta.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
 import { storeSinglePart } from './store-object.js'
+import { lockForWrite } from './object-lock-headers.js'
 
 /** MAX_PUT_SIZE is S3's single-PUT limit (5 GiB). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3
@@ -24,6 +25,8 @@ export async function putObject(ctx: Ctx): Promise<void> {
   const meta = metaFromHeaders(ctx.req)
   // Tags on a PUT need the tagging permission too, as MinIO's PutObjectHandler asks for it.
   if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
+  const lock = await lockForWrite(ctx)
+  if (lock !== undefined) meta.lock = lock
   const body = decodeBody(ctx, { requireLength: true })
   if (body.size !== undefined && body.size > MAX_PUT_SIZE) throw s3err('EntityTooLarge')
   const plan = await writePlan(ctx, 'put-object')

@@ -11,6 +11,8 @@ import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { NULL_VERSION, VERSIONING_CONFIG, versioningOf } from '../storage/versions.js'
 import { parseXml, xmlDocument } from '../api/xml.js'
 import { requireBucket } from './common.js'
+import { bucketLockOf } from '../storage/object-lock.js'
+import { LOCK_ERRORS } from './object-lock-errors.js'
 
 /** MinIO's maxBucketVersioningConfigSize. */
 const MAX_CONFIG_BYTES = 1 << 20
@@ -70,6 +72,8 @@ export async function putBucketVersioning(ctx: Ctx): Promise<void> {
     throw new S3Error('IllegalVersioningConfigurationException', 400,
       `Versioning configuration specified in the request is invalid. (unsupported Versioning status ${status})`)
   }
+  // Checked right before the write, with no await between: lock cannot be enabled in the gap.
+  if (status === 'Suspended' && bucketLockOf(ctx.core.meta, bucket) !== undefined) throw LOCK_ERRORS.cannotSuspend()
   ctx.core.meta.set(bucket, VERSIONING_CONFIG, status)
   sendEmpty(ctx)
 }

@@ -7,6 +7,7 @@
 import type { BucketConfigStore } from '../extensions.js'
 import type { BlobStore } from './blobs.js'
 import type { DB } from './db.js'
+import type { VersionLock } from './object-lock.js'
 import { makeRoomForVersion } from './versions.js'
 
 /** Client-visible object metadata: content headers and x-amz-meta-* (lower-case names). */
@@ -16,6 +17,8 @@ export interface ObjectMeta {
   user: Record<string, string>
   /** The object's tag set in x-amz-tagging form (tagging/tag-set.ts); absent when it has none. */
   tags?: string
+  /** The version's object lock: retention and legal hold (storage/object-lock.ts); never sent as a header by itself. */
+  lock?: VersionLock
 }
 
 /** A stored checksum of a whole object. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { MetaStore, ObjectRow } from './meta.js'
+import type { MetaStore, ObjectMeta, ObjectRow } from './meta.js'
 import { decodeTags, encodeTags, type TagSet } from '../api/tag-set.js'
 
 const BUCKET_TAGGING = 'tagging'
@@ -20,13 +20,20 @@ export function objectTags(row: ObjectRow): TagSet {
  * that version is gone (overwritten or deleted meanwhile). Throws only on database errors.
  */
 export function setObjectTags(meta: MetaStore, row: ObjectRow, tags: TagSet): boolean {
-  const next = { ...row.meta }
-  if (tags.length === 0) delete next.tags
-  else next.tags = encodeTags(tags)
-  const json = JSON.stringify(next)
-  // The current version is in `objects`, every older one in `object_versions` (storage/versions.ts).
-  if (meta.db.prepare('UPDATE objects SET meta = ? WHERE id = ?').run(json, row.id).changes === 1) return true
-  return meta.db.prepare('UPDATE object_versions SET meta = ? WHERE id = ? AND delete_marker = 0').run(json, row.id).changes === 1
+  // The row is re-read in the transaction that writes it: metadata changed since `row` was read (an object
+  // lock set meanwhile, storage/object-lock.ts) is kept, never overwritten with the older copy.
+  return meta.db.transaction(() => {
+    // The current version is in `objects`, every older one in `object_versions` (storage/versions.ts).
+    const found = (meta.db.prepare('SELECT meta, 1 AS current FROM objects WHERE id = ?').get(row.id)
+      ?? meta.db.prepare('SELECT meta, 0 AS current FROM object_versions WHERE id = ? AND delete_marker = 0').get(row.id)) as
+      { meta: string; current: number } | undefined
+    if (found === undefined) return false
+    const next = JSON.parse(found.meta) as ObjectMeta
+    if (tags.length === 0) delete next.tags
+    else next.tags = encodeTags(tags)
+    meta.db.prepare(`UPDATE ${found.current === 1 ? 'objects' : 'object_versions'} SET meta = ? WHERE id = ?`).run(JSON.stringify(next), row.id)
+    return true
+  })()
 }
 
 /** bucketTags returns a bucket's tag set, or undefined when it has none; throws only on database errors. */
