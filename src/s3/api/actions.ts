@@ -47,6 +47,9 @@ export type S3Operation =
   | 'GetObjectAcl'
   | 'PutObjectAcl'
   | 'PostObject'
+  | 'GetBucketLifecycleConfiguration'
+  | 'PutBucketLifecycleConfiguration'
+  | 'DeleteBucketLifecycle'
 
 /** S3Action is an IAM action string as used in policies. */
 export type S3Action =
@@ -74,6 +77,8 @@ export type S3Action =
   | 's3:DeleteObjectTagging'
   | 's3:GetBucketTagging'
   | 's3:PutBucketTagging'
+  | 's3:GetLifecycleConfiguration'
+  | 's3:PutLifecycleConfiguration'
 
 /** ACTIONS maps every operation to the action it is authorized as (MinIO's mapping). */
 export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
@@ -120,4 +125,8 @@ export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
   PutObjectAcl: 's3:PutObject',
   // A browser form upload is authorized inside its handler, as the policy's signer (post-policy.ts).
   PostObject: 's3:PutObject',
+  GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
+  PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
+  // MinIO keeps no separate permission for removing a lifecycle configuration.
+  DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
 }

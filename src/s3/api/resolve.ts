@@ -9,7 +9,7 @@ import { s3err } from './errors.js'
 
 /** Subresources keyhold-s3 does not implement: answered 501 NotImplemented rather than misread. */
 const UNSUPPORTED = new Set([
-  'lifecycle', 'cors', 'website', 'logging', 'notification', 'replication', 'object-lock',
+  'cors', 'website', 'logging', 'notification', 'replication', 'object-lock',
   'retention', 'legal-hold', 'requestPayment', 'accelerate', 'analytics', 'inventory', 'metrics',
   'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'torrent', 'restore', 'select', 'attributes',
   'policyStatus', 'replication-metrics',
@@ -29,6 +29,8 @@ const SUBRESOURCE_OPS: Record<string, Partial<Record<string, S3Operation>>> = {
  */
 export function resolveOperation(method: string, bucket: string | undefined, key: string | undefined, q: Map<string, string>): Resolved {
   for (const name of q.keys()) if (UNSUPPORTED.has(name)) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
+  // Lifecycle is a bucket subresource; on an object it names nothing keyhold-s3 serves.
+  if (key !== undefined && q.has('lifecycle')) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
   if (bucket === undefined) {
     if (method === 'GET') return { op: 'ListBuckets' }
     throw s3err('MethodNotAllowed')
@@ -55,6 +57,9 @@ const TAGGING_OPS = {
   object: { GET: 'GetObjectTagging', PUT: 'PutObjectTagging', DELETE: 'DeleteObjectTagging' },
   bucket: { GET: 'GetBucketTagging', PUT: 'PutBucketTagging', DELETE: 'DeleteBucketTagging' },
 } as const satisfies Record<string, Record<string, S3Operation>>
+const LIFECYCLE_OPS: Record<string, S3Operation> = {
+  GET: 'GetBucketLifecycleConfiguration', PUT: 'PutBucketLifecycleConfiguration', DELETE: 'DeleteBucketLifecycle',
+}
 const ACL_OPS = {
   object: { GET: 'GetObjectAcl', PUT: 'PutObjectAcl' },
   bucket: { GET: 'GetBucketAcl', PUT: 'PutBucketAcl' },
@@ -72,6 +77,11 @@ function objectTaggingOrAcl(method: string, q: Map<string, string>, on: 'object'
 function bucketOperation(method: string, q: Map<string, string>): Resolved {
   const tagOrAcl = objectTaggingOrAcl(method, q, 'bucket')
   if (tagOrAcl !== undefined) return tagOrAcl
+  if (q.has('lifecycle')) {
+    const op = LIFECYCLE_OPS[method]
+    if (op === undefined) throw s3err('MethodNotAllowed')
+    return { op }
+  }
   for (const [sub, ops] of Object.entries(SUBRESOURCE_OPS)) {
     if (!q.has(sub)) continue
     const op = ops[method]

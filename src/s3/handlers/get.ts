@@ -13,6 +13,7 @@ import { header, type Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { readRange } from '../storage/reader.js'
 import { getVersion, latestDeleteMarker } from '../storage/versions.js'
+import { setExpirationHeader } from '../lifecycle/predict.js'
 import { requireBucket, setHeaders } from './common.js'
 import { clientETag } from './etags.js'
 import { setObjectHeaders } from './object-meta.js'
@@ -117,6 +118,7 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
   const res = ctx.res
   setObjectHeaders(res, obj, ctx.query, etag)
   setVersionHeaders(res, obj.versionId)
+  setExpirationHeader(res, ctx.core.meta, obj)
   setHeaders(ctx, plan.responseHeaders)
   if (header(ctx.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && obj.checksum !== null && range === undefined) {
     const suffix = obj.checksum.type === 'COMPOSITE' ? `-${o.parts.length}` : ''

@@ -23,6 +23,7 @@ import {
   deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging,
 } from './tagging.js'
 import { postObject } from './post-object.js'
+import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './lifecycle.js'
 
 type Handler = (ctx: Ctx) => Promise<void>
 
@@ -68,5 +69,8 @@ export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, 
   GetObjectAcl: getAcl,
   PutObjectAcl: putAcl,
   PostObject: postObject,
+  GetBucketLifecycleConfiguration: getBucketLifecycle,
+  PutBucketLifecycleConfiguration: putBucketLifecycle,
+  DeleteBucketLifecycle: deleteBucketLifecycle,
   subresource,
 }
