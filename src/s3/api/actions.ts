@@ -50,6 +50,7 @@ export type S3Operation =
   | 'GetBucketLifecycleConfiguration'
   | 'PutBucketLifecycleConfiguration'
   | 'DeleteBucketLifecycle'
+  | 'GetBucketPolicyStatus'
 
 /** S3Action is an IAM action string as used in policies. */
 export type S3Action =
@@ -79,6 +80,7 @@ export type S3Action =
   | 's3:PutBucketTagging'
   | 's3:GetLifecycleConfiguration'
   | 's3:PutLifecycleConfiguration'
+  | 's3:GetBucketPolicyStatus'
 
 /** ACTIONS maps every operation to the action it is authorized as (MinIO's mapping). */
 export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
@@ -129,4 +131,5 @@ export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
   PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
   // MinIO keeps no separate permission for removing a lifecycle configuration.
   DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
+  GetBucketPolicyStatus: 's3:GetBucketPolicyStatus',
 }

@@ -12,7 +12,7 @@ const UNSUPPORTED = new Set([
   'cors', 'website', 'logging', 'notification', 'replication', 'object-lock',
   'retention', 'legal-hold', 'requestPayment', 'accelerate', 'analytics', 'inventory', 'metrics',
   'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'torrent', 'restore', 'select', 'attributes',
-  'policyStatus', 'replication-metrics',
+  'replication-metrics',
 ])
 
 /** A resolved operation: either a core operation or a subresource served by an extension. */
@@ -29,8 +29,8 @@ const SUBRESOURCE_OPS: Record<string, Partial<Record<string, S3Operation>>> = {
  */
 export function resolveOperation(method: string, bucket: string | undefined, key: string | undefined, q: Map<string, string>): Resolved {
   for (const name of q.keys()) if (UNSUPPORTED.has(name)) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
-  // Lifecycle is a bucket subresource; on an object it names nothing keyhold-s3 serves.
-  if (key !== undefined && q.has('lifecycle')) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
+  // Lifecycle and policy status are bucket subresources; on an object they name nothing keyhold-s3 serves.
+  if (key !== undefined && (q.has('lifecycle') || q.has('policyStatus'))) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
   if (bucket === undefined) {
     if (method === 'GET') return { op: 'ListBuckets' }
     throw s3err('MethodNotAllowed')
@@ -81,6 +81,10 @@ function bucketOperation(method: string, q: Map<string, string>): Resolved {
     const op = LIFECYCLE_OPS[method]
     if (op === undefined) throw s3err('MethodNotAllowed')
     return { op }
+  }
+  if (q.has('policyStatus')) {
+    if (method !== 'GET') throw s3err('MethodNotAllowed')
+    return { op: 'GetBucketPolicyStatus' }
   }
   for (const [sub, ops] of Object.entries(SUBRESOURCE_OPS)) {
     if (!q.has(sub)) continue

@@ -7,7 +7,7 @@
 import { pipeline } from 'node:stream/promises'
 import type { Readable, Transform } from 'node:stream'
 import { checksumHeader, type ChecksumAlgorithm } from '../checksum/checksum.js'
-import { s3err } from '../api/errors.js'
+import { S3Error, s3err } from '../api/errors.js'
 import type { ReadPlan } from '../extensions.js'
 import { header, type Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
@@ -94,6 +94,13 @@ function partRange(o: OpenedObject, partNumber: number): { start: number; end: n
 
 /** getObject serves GetObject (head = false) and HeadObject (head = true). */
 export async function getObject(ctx: Ctx, head = false): Promise<void> {
+  // MinIO refuses SSE-S3 and SSE-KMS request headers on a read (AWS fails such a request too): only SSE-C
+  // keys belong on a GET or HEAD.
+  const h = ctx.req.headers
+  if (h['x-amz-server-side-encryption'] !== undefined || h['x-amz-server-side-encryption-aws-kms-key-id'] !== undefined
+    || h['x-amz-server-side-encryption-context'] !== undefined) {
+    throw new S3Error('BadRequest', 400, '400 BadRequest')
+  }
   const bucket = requireBucket(ctx)
   const o = loadObject(ctx, bucket, ctx.key!, versionIdOf(ctx.query.get('versionId')))
   const { obj } = o

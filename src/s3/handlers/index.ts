@@ -24,6 +24,7 @@ import {
 } from './tagging.js'
 import { postObject } from './post-object.js'
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './lifecycle.js'
+import { getBucketPolicyStatus } from './policy-status.js'
 
 type Handler = (ctx: Ctx) => Promise<void>
 
@@ -72,5 +73,6 @@ export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, 
   GetBucketLifecycleConfiguration: getBucketLifecycle,
   PutBucketLifecycleConfiguration: putBucketLifecycle,
   DeleteBucketLifecycle: deleteBucketLifecycle,
+  GetBucketPolicyStatus: getBucketPolicyStatus,
   subresource,
 }
