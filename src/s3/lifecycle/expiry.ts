@@ -2,7 +2,8 @@
  * The lifecycle expiry pass: what MinIO's scanner does for expiration rules, in bounded steps. Each pass
  * visits every bucket with a lifecycle configuration and, from where the previous pass stopped, at most
  * {@link ExpiryLimits.keys} current objects, keys with older versions and uploads; it
- *  - expires current objects past their Expiration (removed, or behind a delete marker when versioned),
+ *  - expires current objects past their Expiration (removed, or behind a delete marker when versioned; with
+ *    MinIO's ExpiredObjectAllVersions, every version of the key),
  *  - removes noncurrent versions past NoncurrentVersionExpiration (keeping NewerNoncurrentVersions of them),
  *  - removes a delete marker left alone (ExpiredObjectDeleteMarker, or Expiration Days once it is old enough),
  *    and every version of a key whose delete marker is past DelMarkerExpiration,
@@ -66,8 +67,11 @@ function expireCurrent(meta: MetaStore, bucket: string, config: LifecycleConfig,
   for (const o of rows) {
     const due = currentExpiry(config, subjectOf(o), o.mtime)
     if (due === undefined || due.dueMs > now) continue
+    // MinIO's ExpiredObjectAllVersions: every version of the key goes with it.
+    if (config.rules.find((r) => r.id === due.ruleId)?.expiration?.allVersions === true) {
+      for (const v of versionsOf(meta, bucket, o.key)) deleteVersion(meta, bucket, o.key, v.versionId!)
     // Unversioned: the object goes. Versioned or suspended: a delete marker becomes its latest version.
-    if (versioningOf(meta, bucket) === undefined) meta.deleteObject(bucket, o.key)
+    } else if (versioningOf(meta, bucket) === undefined) meta.deleteObject(bucket, o.key)
     else deleteLatest(meta, bucket, o.key)
     report.expired++
   }
