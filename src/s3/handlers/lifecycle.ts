@@ -21,6 +21,9 @@ import { requireBucket } from './common.js'
  */
 export const MAX_LIFECYCLE_BODY = 2 * 1024 * 1024
 
+// A checksum the body is verified against (an algorithm named without its value does not count).
+const CHECKSUM_VALUE_HEADER = /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/
+
 /** getBucketLifecycle serves GetBucketLifecycleConfiguration; throws S3Error NoSuchBucket, NoSuchLifecycleConfiguration. */
 export function getBucketLifecycle(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
@@ -40,7 +43,7 @@ export function getBucketLifecycle(ctx: Ctx): Promise<void> {
 export async function putBucketLifecycle(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const checksummed = header(ctx.req, 'content-md5') !== undefined || header(ctx.req, 'x-amz-trailer') !== undefined
-    || Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type' && h !== 'x-amz-checksum-mode')
+    || Object.keys(ctx.req.headers).some((h) => CHECKSUM_VALUE_HEADER.test(h))
   if (!checksummed) {
     throw new S3Error('MissingContentMD5', 400, 'Missing or invalid required header for this request: Content-Md5 or Amz-Content-Checksum')
   }
