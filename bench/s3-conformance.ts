@@ -23,7 +23,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { adminCall } from '../src/cli/keyhold-s3/admin-client.js'
 import { testPki } from '../test/helpers/pki.js'
-import { startKeyhold } from './lib/keyhold.js'
+import { call, startKeyhold } from './lib/keyhold.js'
 import { freePort } from './lib/nginx.js'
 import { S3_TESTS_UNSUPPORTED } from './s3-conformance-scope.js'
 
@@ -81,6 +81,12 @@ for (let i = 0; ; i++) {
   if (i > 300 || s3.exitCode !== null) throw new Error(`keyhold-s3 did not start\n${serverLog}`)
   await new Promise((r) => setTimeout(r, 200))
 }
+// s3-tests' named SSE-KMS keys (kms_keyid, kms_keyid2 below): made in the KMS first, as a MinIO operator would.
+const KMS_KEYS = ['testkey-1', 'testkey-2']
+for (const name of KMS_KEYS) {
+  const made = await call(kms.port, pki, 'POST', `/v1/key/create/${name}`)
+  if (made.status !== 200) throw new Error(`creating KMS key ${name}: ${made.status} ${made.body}`)
+}
 // s3-tests' "alt" user: a second identity with readwrite, for the cross-user tests.
 await adminCall(session, 'add alt', 'PUT', '/add-user', { query: [['accessKey', ALT.user]], enc: { secretKey: ALT.password, status: 'enabled' } })
 await adminCall(session, 'attach alt', 'POST', '/idp/builtin/policy/attach', { enc: { policies: ['readwrite'], user: ALT.user }, decrypt: true })
@@ -116,7 +122,7 @@ async function runS3Tests(dir: string): Promise<Outcome> {
     // s3-tests hands botocore verify=True, which ignores AWS_CA_BUNDLE: TLS runs, unverified (loopback only).
     `ssl_verify = False\n\n` +
     `[fixtures]\nbucket prefix = conformance-{random}-\n\n` +
-    user('main', ROOT, ROOT.user) + '\n' + user('alt', ALT, ALT.user) + '\n' + user('tenant', ALT, ALT.user) + 'tenant = testx\n\n' +
+    user('main', ROOT, ROOT.user) + `kms_keyid = ${KMS_KEYS[0]}\nkms_keyid2 = ${KMS_KEYS[1]}\n\n` + user('alt', ALT, ALT.user) + '\n' + user('tenant', ALT, ALT.user) + 'tenant = testx\n\n' +
     // The IAM/STS sections must exist for the module to load; their tests are deselected (no AWS IAM API here).
     ['iam', 'iam root', 'iam alt root'].map((s) => `[${s}]\naccess_key = ${ALT.user}\nsecret_key = ${ALT.password}\ndisplay_name = ${ALT.user}\nuser_id = ${ALT.user}\nemail = ${ALT.user}@example.com\n`).join('\n'))
   const included = new Set<string>(values['include-marker'])

@@ -56,6 +56,11 @@ export interface S3ServerOptions {
   publicMetrics?: boolean
   /** The access log: called with one JSON line per request (see ops/access-log.ts); none when undefined. */
   accessLog?: (line: string) => void
+  /**
+   * Time between lifecycle expiry passes, in ms (default 10 minutes; 0 turns expiry off). Rules count in days;
+   * a short interval only makes expiry happen sooner after it falls due.
+   */
+  lifecycleIntervalMs?: number
   /** Log sink for operational messages; never receives secrets. Default: stderr. */
   log?: (message: string) => void
 }

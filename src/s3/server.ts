@@ -25,6 +25,7 @@ import type { S3ServerOptions } from './options.js'
 import { BlobStore } from './storage/blobs.js'
 import { openDatabase } from './storage/db.js'
 import { MetaStore } from './storage/meta.js'
+import { DEFAULT_EXPIRY_INTERVAL_MS, startLifecycleExpiry } from './lifecycle/scheduler.js'
 import { UploadStore } from './storage/uploads.js'
 import { loadCertsDir, tlsSetup, type TlsSetup } from './tls/certs-dir.js'
 
@@ -88,6 +89,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     maxSkewMs: options.maxClockSkewMs ?? 15 * 60 * 1000, log,
     linger: { ...DEFAULT_LINGER, ...options.timeouts?.linger },
   }
+  const expiry = startLifecycleExpiry(meta, log, options.lifecycleIntervalMs ?? DEFAULT_EXPIRY_INTERVAL_MS)
   const extCtx: ExtensionContext = {
     authenticate: makeAuthenticate(core), credentials: core.credentials, bucketConfig: meta, region: core.region,
     authorizer: core.authorizer,
@@ -145,6 +147,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
       })
     })
   } catch (err) {
+    expiry.stop()
     db.close()
     throw err
   }
@@ -168,6 +171,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     async close(closeOptions) {
       ops.beginStop()
       const report = await drain(server as Server, ops.inflight, closeOptions?.graceMs ?? options.shutdownGraceMs ?? 0)
+      expiry.stop()
       db.close()
       return report
     },

@@ -54,6 +54,10 @@ export type S3Operation =
   | 'GetObjectAcl'
   | 'PutObjectAcl'
   | 'PostObject'
+  | 'GetBucketLifecycleConfiguration'
+  | 'PutBucketLifecycleConfiguration'
+  | 'DeleteBucketLifecycle'
+  | 'GetBucketPolicyStatus'
 
 /** S3Action is an IAM action string as used in policies. */
 export type S3Action =
@@ -89,6 +93,9 @@ export type S3Action =
   | 's3:PutObjectLegalHold'
   | 's3:BypassGovernanceRetention'
   | 's3:GetObjectAttributes'
+  | 's3:GetLifecycleConfiguration'
+  | 's3:PutLifecycleConfiguration'
+  | 's3:GetBucketPolicyStatus'
 
 /** ACTIONS maps every operation to the action it is authorized as (MinIO's mapping). */
 export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
@@ -143,4 +150,9 @@ export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
   PutObjectAcl: 's3:PutObject',
   // A browser form upload is authorized inside its handler, as the policy's signer (post-policy.ts).
   PostObject: 's3:PutObject',
+  GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
+  PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
+  // MinIO keeps no separate permission for removing a lifecycle configuration.
+  DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
+  GetBucketPolicyStatus: 's3:GetBucketPolicyStatus',
 }

@@ -15,6 +15,7 @@ import { handlers } from '../handlers/index.js'
 import { SSE_ERRORS } from '../sse/errors.js'
 import { isSseCRequested } from '../sse/request.js'
 import { conditionsOf } from './conditions.js'
+import { addTagConditions } from './tag-conditions.js'
 import { header, isSecure, newRequestId, sendError, type Core, type Ctx } from './context.js'
 import { answerStalls } from './linger.js'
 import { noteRequest } from '../ops/request-info.js'
@@ -62,7 +63,8 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
     noteRequest(res, { api: op })
     // DeleteObjects is authorized per key inside its handler; ListBuckets filters per bucket when denied;
     // PostObject authorizes its form's signer for its form's key.
-    if (op !== 'DeleteObjects' && op !== 'ListBuckets' && op !== 'PostObject') await authorize(ctx, op)
+    // PutObjectTagging authorizes with the tags of its body (tag-conditions.ts), read first.
+    if (op !== 'DeleteObjects' && op !== 'ListBuckets' && op !== 'PostObject' && op !== 'PutObjectTagging') await authorize(ctx, op)
     if (resolved.subresource !== undefined) {
       await handlers.subresource(ctx, resolved.subresource)
       return
@@ -79,6 +81,7 @@ export async function authorize(ctx: Ctx, op: S3Operation, override?: Partial<Au
     principal: ctx.principal, action: ACTIONS[op], bucket: ctx.bucket, key: ctx.key,
     conditions: conditionsOf(ctx), versionId: ctx.query.get('versionId') || undefined, ...override,
   }
+  addTagConditions(ctx, op, request)
   let allowed: boolean
   try {
     allowed = await ctx.core.authorizer.authorize(request)

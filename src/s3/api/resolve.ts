@@ -10,10 +10,10 @@ import { lateOperation } from './resolve-late.js'
 
 /** Subresources keyhold-s3 does not implement: answered 501 NotImplemented rather than misread. */
 const UNSUPPORTED = new Set([
-  'lifecycle', 'cors', 'website', 'logging', 'notification', 'replication', 'object-lock',
+  'cors', 'website', 'logging', 'notification', 'replication', 'object-lock',
   'retention', 'legal-hold', 'requestPayment', 'accelerate', 'analytics', 'inventory', 'metrics',
   'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'torrent', 'restore', 'select', 'attributes',
-  'policyStatus', 'replication-metrics',
+  'replication-metrics',
 ])
 
 /** A resolved operation: either a core operation or a subresource served by an extension. */
@@ -32,6 +32,8 @@ export function resolveOperation(method: string, bucket: string | undefined, key
   const late = bucket === undefined ? undefined : lateOperation(method, key, q)
   if (late !== undefined) return { op: late }
   for (const name of q.keys()) if (UNSUPPORTED.has(name)) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
+  // Lifecycle and policy status are bucket subresources; on an object they name nothing keyhold-s3 serves.
+  if (key !== undefined && (q.has('lifecycle') || q.has('policyStatus'))) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
   if (bucket === undefined) {
     if (method === 'GET') return { op: 'ListBuckets' }
     throw s3err('MethodNotAllowed')
@@ -58,6 +60,9 @@ const TAGGING_OPS = {
   object: { GET: 'GetObjectTagging', PUT: 'PutObjectTagging', DELETE: 'DeleteObjectTagging' },
   bucket: { GET: 'GetBucketTagging', PUT: 'PutBucketTagging', DELETE: 'DeleteBucketTagging' },
 } as const satisfies Record<string, Record<string, S3Operation>>
+const LIFECYCLE_OPS: Record<string, S3Operation> = {
+  GET: 'GetBucketLifecycleConfiguration', PUT: 'PutBucketLifecycleConfiguration', DELETE: 'DeleteBucketLifecycle',
+}
 const ACL_OPS = {
   object: { GET: 'GetObjectAcl', PUT: 'PutObjectAcl' },
   bucket: { GET: 'GetBucketAcl', PUT: 'PutBucketAcl' },
@@ -75,6 +80,15 @@ function objectTaggingOrAcl(method: string, q: Map<string, string>, on: 'object'
 function bucketOperation(method: string, q: Map<string, string>): Resolved {
   const tagOrAcl = objectTaggingOrAcl(method, q, 'bucket')
   if (tagOrAcl !== undefined) return tagOrAcl
+  if (q.has('lifecycle')) {
+    const op = LIFECYCLE_OPS[method]
+    if (op === undefined) throw s3err('MethodNotAllowed')
+    return { op }
+  }
+  if (q.has('policyStatus')) {
+    if (method !== 'GET') throw s3err('MethodNotAllowed')
+    return { op: 'GetBucketPolicyStatus' }
+  }
   for (const [sub, ops] of Object.entries(SUBRESOURCE_OPS)) {
     if (!q.has(sub)) continue
     const op = ops[method]

@@ -9,6 +9,7 @@ import type { WriteContext, WriteOperation, WritePlan } from '../extensions.js'
 import type { Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { NULL_VERSION } from '../storage/versions.js'
+import { setExpirationHeader } from '../lifecycle/predict.js'
 
 /** requireBucket throws S3Error NoSuchBucket unless ctx.bucket exists; returns its name. */
 export function requireBucket(ctx: Ctx): string {
@@ -35,7 +36,7 @@ export async function writePlan(
 
 /**
  * commitObject makes an object the current version of its key and answers its version id (x-amz-version-id,
- * unless `null`); returns that version id. Throws S3Error NoSuchBucket (and removes the new blobs) when the
+ * unless `null`) and, when a lifecycle rule will expire it, x-amz-expiration; returns that version id. Throws S3Error NoSuchBucket (and removes the new blobs) when the
  * bucket was deleted while the bytes were being written.
  */
 export async function commitObject(ctx: Ctx, row: ObjectRow, parts: PartRow[], fromUpload?: string): Promise<string> {
@@ -46,6 +47,7 @@ export async function commitObject(ctx: Ctx, row: ObjectRow, parts: PartRow[], f
   }
   // MinIO never answers the `null` version id.
   if (versionId !== NULL_VERSION) ctx.res.setHeader('x-amz-version-id', versionId)
+  setExpirationHeader(ctx.res, ctx.core.meta, row)
   return versionId
 }
 

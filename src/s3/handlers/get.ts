@@ -7,12 +7,13 @@
 import { pipeline } from 'node:stream/promises'
 import type { Readable, Transform } from 'node:stream'
 import { checksumHeader, type ChecksumAlgorithm } from '../checksum/checksum.js'
-import { s3err } from '../api/errors.js'
+import { S3Error, s3err } from '../api/errors.js'
 import type { ReadPlan } from '../extensions.js'
 import { header, type Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { readRange } from '../storage/reader.js'
 import { getVersion, latestDeleteMarker } from '../storage/versions.js'
+import { setExpirationHeader } from '../lifecycle/predict.js'
 import { requireBucket, setHeaders } from './common.js'
 import { clientETag } from './etags.js'
 import { setObjectHeaders } from './object-meta.js'
@@ -94,6 +95,13 @@ function partRange(o: OpenedObject, partNumber: number): { start: number; end: n
 
 /** getObject serves GetObject (head = false) and HeadObject (head = true). */
 export async function getObject(ctx: Ctx, head = false): Promise<void> {
+  // MinIO refuses SSE-S3 and SSE-KMS request headers on a read (AWS fails such a request too): only SSE-C
+  // keys belong on a GET or HEAD.
+  const h = ctx.req.headers
+  if (h['x-amz-server-side-encryption'] !== undefined || h['x-amz-server-side-encryption-aws-kms-key-id'] !== undefined
+    || h['x-amz-server-side-encryption-context'] !== undefined) {
+    throw new S3Error('BadRequest', 400, '400 BadRequest')
+  }
   const bucket = requireBucket(ctx)
   const o = loadObject(ctx, bucket, ctx.key!, versionIdOf(ctx.query.get('versionId')))
   const { obj } = o
@@ -119,6 +127,7 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
   setObjectHeaders(res, obj, ctx.query, etag)
   setVersionHeaders(res, obj.versionId)
   await setLockHeaders(ctx, res, obj.meta.lock)
+  setExpirationHeader(res, ctx.core.meta, obj)
   setHeaders(ctx, plan.responseHeaders)
   if (header(ctx.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && obj.checksum !== null && range === undefined) {
     const suffix = obj.checksum.type === 'COMPOSITE' ? `-${o.parts.length}` : ''

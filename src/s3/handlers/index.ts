@@ -26,6 +26,8 @@ import { postObject } from './post-object.js'
 import { getObjectLockConfiguration, putObjectLockConfiguration } from './object-lock-config.js'
 import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRetention } from './retention.js'
 import { getObjectAttributes } from './object-attributes.js'
+import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './lifecycle.js'
+import { getBucketPolicyStatus } from './policy-status.js'
 
 type Handler = (ctx: Ctx) => Promise<void>
 
@@ -78,5 +80,9 @@ export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, 
   GetObjectAcl: getAcl,
   PutObjectAcl: putAcl,
   PostObject: postObject,
+  GetBucketLifecycleConfiguration: getBucketLifecycle,
+  PutBucketLifecycleConfiguration: putBucketLifecycle,
+  DeleteBucketLifecycle: deleteBucketLifecycle,
+  GetBucketPolicyStatus: getBucketPolicyStatus,
   subresource,
 }

@@ -11,6 +11,9 @@ import type { ObjectRow } from '../storage/meta.js'
 import { bucketTags, objectTags, setBucketTags, setObjectTags } from '../storage/tags.js'
 import { parseTaggingXml, taggingXml } from '../api/tag-set.js'
 import { requireBucket } from './common.js'
+import { authorize } from '../api/dispatch.js'
+import { conditionsOf } from '../api/conditions.js'
+import { tagConditions } from '../api/tag-conditions.js'
 import { loadObject } from './get.js'
 import { setVersionHeaders, versionIdOf } from './versioning.js'
 
@@ -36,10 +39,12 @@ export function getObjectTagging(ctx: Ctx): Promise<void> {
   return Promise.resolve()
 }
 
-/** putObjectTagging serves PutObjectTagging; throws S3Error MalformedXML, InvalidTag, NoSuchKey. */
+/** putObjectTagging serves PutObjectTagging; throws S3Error MalformedXML, InvalidTag, AccessDenied, NoSuchKey. */
 export async function putObjectTagging(ctx: Ctx): Promise<void> {
-  const row = taggedObject(ctx)
+  // As MinIO: the tags being set are the request's tag condition values, so the body is read before authorizing.
   const tags = parseTaggingXml(await readSmallBody(ctx, MAX_TAGGING_BODY), true)
+  await authorize(ctx, 'PutObjectTagging', { conditions: { ...conditionsOf(ctx), ...tagConditions(tags) } })
+  const row = taggedObject(ctx)
   if (!setObjectTags(ctx.core.meta, row, tags)) throw s3err('NoSuchKey')
   sendEmpty(ctx)
 }

@@ -1,0 +1,54 @@
+/**
+ * MinIO's object-tag condition keys: `s3:ExistingObjectTag/<key>`, `s3:RequestObjectTag/<key>` and
+ * `s3:RequestObjectTagKeys`. MinIO fills all three from one tag set: the object's own tags for a read or a
+ * tag removal (GetObject, HeadObject, a copy's source, GetObjectTagging, DeleteObjectTagging), the tags being
+ * set for PutObjectTagging (its body, so that request is authorized in its handler), and otherwise the
+ * request's `x-amz-tagging` header. A header that does not parse gives no keys, as in MinIO.
+ *
+ * @module
+ */
+import type { AuthzRequest } from '../extensions.js'
+import { getVersion } from '../storage/versions.js'
+import type { S3Operation } from './actions.js'
+import { header, type Ctx } from './context.js'
+import { decodeTags, parseTaggingHeader, type TagSet } from './tag-set.js'
+
+/** The operations whose object's existing tags are the condition values. */
+const EXISTING_TAG_OPS: ReadonlySet<S3Operation> = new Set(['GetObject', 'HeadObject', 'GetObjectTagging', 'DeleteObjectTagging'])
+
+/** tagConditions renders a tag set as MinIO's condition keys; throws nothing. */
+export function tagConditions(tags: TagSet): Record<string, string[]> {
+  const c: Record<string, string[]> = {}
+  if (tags.length === 0) return c
+  for (const [k, v] of tags) {
+    c[`s3:ExistingObjectTag/${k}`] = [v]
+    c[`s3:RequestObjectTag/${k}`] = [v]
+  }
+  c['s3:RequestObjectTagKeys'] = tags.map(([k]) => k)
+  return c
+}
+
+/**
+ * addTagConditions adds the tag condition keys of one authorization question to its conditions (those already
+ * there, e.g. a PutObjectTagging body's, are kept). Throws only on database errors.
+ */
+export function addTagConditions(ctx: Ctx, op: S3Operation, request: AuthzRequest): void {
+  // The root account is allowed everything whatever the conditions: spare its reads the lookup.
+  if (request.principal?.kind === 'root') return
+  let tags: TagSet = []
+  if (EXISTING_TAG_OPS.has(op) && request.bucket !== undefined && request.key !== undefined) {
+    const meta = ctx.core.meta
+    const row = request.versionId === undefined ? meta.getObject(request.bucket, request.key)
+      : getVersion(meta, request.bucket, request.key, request.versionId)
+    tags = decodeTags(row?.meta.tags)
+  }
+  const sent = header(ctx.req, 'x-amz-tagging')
+  if (tags.length === 0 && sent !== undefined) {
+    try {
+      tags = parseTaggingHeader(sent)
+    } catch {
+      // MinIO ignores a tagging header it cannot parse here; the handler refuses it with InvalidTag.
+    }
+  }
+  for (const [k, v] of Object.entries(tagConditions(tags))) request.conditions[k] ??= v
+}

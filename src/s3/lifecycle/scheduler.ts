@@ -1,0 +1,37 @@
+/**
+ * Runs the lifecycle expiry pass (expiry.ts) on a timer for the life of a server. A pass is synchronous and
+ * bounded, so passes never overlap; a failed pass is logged (bucket names only) and the next one tries again.
+ *
+ * @module
+ */
+import type { MetaStore } from '../storage/meta.js'
+import { runExpiryPass, type ExpiryCursors, type ExpiryReport } from './expiry.js'
+
+/** The default time between passes: expiry is counted in days, so minutes of delay do not matter. */
+export const DEFAULT_EXPIRY_INTERVAL_MS = 10 * 60 * 1000
+
+/** A running schedule; stop ends it (call before closing the database). */
+export interface ExpirySchedule {
+  stop(): void
+}
+
+/**
+ * startLifecycleExpiry runs a pass every intervalMs (0 or less: never) and reports what each pass removed to
+ * `onPass`; throws nothing.
+ */
+export function startLifecycleExpiry(meta: MetaStore, log: (m: string) => void, intervalMs: number, onPass?: (r: ExpiryReport) => void): ExpirySchedule {
+  if (intervalMs <= 0) return { stop() {} }
+  const cursors: ExpiryCursors = new Map()
+  const timer = setInterval(() => {
+    try {
+      const report = runExpiryPass(meta, Date.now(), cursors)
+      const removed = report.expired + report.noncurrent + report.deleteMarkers + report.uploads
+      if (removed > 0) log(`lifecycle: expired ${report.expired} objects, ${report.noncurrent} noncurrent versions, ${report.deleteMarkers} delete markers, aborted ${report.uploads} uploads`)
+      onPass?.(report)
+    } catch (err) {
+      log(`lifecycle: expiry pass failed: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }, intervalMs)
+  timer.unref()
+  return { stop: () => clearInterval(timer) }
+}

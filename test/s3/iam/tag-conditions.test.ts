@@ -1,0 +1,64 @@
+/**
+ * MinIO's object-tag policy conditions: `s3:ExistingObjectTag/<key>` holds the object's own tags on a read,
+ * `s3:RequestObjectTag/<key>` the tags a write sets (x-amz-tagging, or PutObjectTagging's body). A user whose
+ * policy allows only what is tagged public cannot read an untagged object, write without the tag, or retag an
+ * object to something else.
+ */
+import {
+  CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand,
+} from '@aws-sdk/client-s3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { adminCall, ROOT, s3Client, startIamServer, type IamServer } from './helpers.js'
+
+let srv: IamServer
+beforeAll(async () => {
+  srv = await startIamServer({ responseAlgorithm: 2 })
+  const root = s3Client(srv, ROOT.accessKey, ROOT.secretKey)
+  await root.send(new CreateBucketCommand({ Bucket: 'tagged' }))
+  await root.send(new PutObjectCommand({ Bucket: 'tagged', Key: 'public', Body: 'p', Tagging: 'security=public' }))
+  await root.send(new PutObjectCommand({ Bucket: 'tagged', Key: 'private', Body: 's', Tagging: 'security=private' }))
+  await root.send(new PutObjectCommand({ Bucket: 'tagged', Key: 'untagged', Body: 'u' }))
+  const resource = ['arn:aws:s3:::tagged/*']
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: resource, Condition: { StringEquals: { 's3:ExistingObjectTag/security': 'public' } } },
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:PutObjectTagging'], Resource: resource, Condition: { StringEquals: { 's3:RequestObjectTag/security': 'public' } } },
+    ],
+  }
+  expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-canned-policy', query: [['name', 'public-only']], plain: JSON.stringify(policy) })).status).toBe(200)
+  await adminCall(srv, ROOT, { method: 'PUT', path: '/add-user', query: [['accessKey', 'tagger']], enc: { secretKey: 'tagger-secret-1', status: 'enabled', policy: 'public-only' } })
+})
+afterAll(async () => srv?.close())
+
+const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (err: Error) => err.name)
+
+describe('object-tag policy conditions', () => {
+  it('reads only what is tagged public, writes only with the tag, retags only to it', async () => {
+    const user = s3Client(srv, 'tagger', 'tagger-secret-1')
+    expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'tagged', Key: 'public' })))).toBe('ok')
+    expect(await outcome(user.send(new GetObjectTaggingCommand({ Bucket: 'tagged', Key: 'public' })))).toBe('ok')
+    expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'tagged', Key: 'private' })))).toBe('AccessDenied')
+    expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'tagged', Key: 'untagged' })))).toBe('AccessDenied')
+    // A tagging header on a read does not stand in for the object's own tags.
+    const spoof = new GetObjectCommand({ Bucket: 'tagged', Key: 'private' })
+    spoof.middlewareStack.add((next) => (args) => {
+      (args.request as { headers: Record<string, string> }).headers['x-amz-tagging'] = 'security=public'
+      return next(args)
+    }, { step: 'build', name: 'spoofTags' })
+    expect(await outcome(user.send(spoof))).toBe('AccessDenied')
+
+    expect(await outcome(user.send(new PutObjectCommand({ Bucket: 'tagged', Key: 'new', Body: 'n', Tagging: 'security=public' })))).toBe('ok')
+    expect(await outcome(user.send(new PutObjectCommand({ Bucket: 'tagged', Key: 'new2', Body: 'n' })))).toBe('AccessDenied')
+    expect(await outcome(user.send(new PutObjectCommand({ Bucket: 'tagged', Key: 'new3', Body: 'n', Tagging: 'security=private' })))).toBe('AccessDenied')
+
+    const retag = (Key: string, value: string) =>
+      user.send(new PutObjectTaggingCommand({ Bucket: 'tagged', Key, Tagging: { TagSet: [{ Key: 'security', Value: value }] } }))
+    expect(await outcome(retag('untagged', 'private'))).toBe('AccessDenied')
+    expect(await outcome(retag('untagged', 'public'))).toBe('ok')
+    expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'tagged', Key: 'untagged' })))).toBe('ok')
+    // Refused: the object keeps its tags.
+    const root = s3Client(srv, ROOT.accessKey, ROOT.secretKey)
+    expect((await root.send(new GetObjectTaggingCommand({ Bucket: 'tagged', Key: 'private' }))).TagSet).toEqual([{ Key: 'security', Value: 'private' }])
+  })
+})
