@@ -39,7 +39,8 @@ interface Answer { status: number; body: string }
 /** curl signs with its own SigV4, so malformed documents and headers reach the server as written. */
 async function curl(method: string, path: string, opts: { body?: string; headers?: string[]; md5?: boolean } = {}): Promise<Answer> {
   const args = ['-s', '--cacert', fx.pki.ca.certFile, '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${ROOT_USER}:${ROOT_PASSWORD}`,
-    '-X', method, '-w', '\n%{http_code}', '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD']
+    // No Expect: 100-continue: the body goes at once, so an early refusal never races its upload.
+    '-X', method, '-w', '\n%{http_code}', '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', '-H', 'Expect:']
   for (const h of opts.headers ?? []) args.push('-H', h)
   // Lock documents travel with their MD5, as every SDK sends them (MinIO refuses them without a digest).
   if (opts.body !== undefined && opts.md5 !== false) args.push('-H', `Content-MD5: ${createHash('md5').update(opts.body).digest('base64')}`)
