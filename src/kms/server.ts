@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { generateKeyVersion } from './crypto/key.js'
 import { KeyExistsError } from './keystore/keystore.js'
 import { KeyCache } from './keystore/cache.js'
+import { VersionedKeyStore } from './keystore/versioned-store.js'
 import { cachePeers } from './keystore/peers.js'
 import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
@@ -80,7 +81,8 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
   const log = options.log ?? createLogger(config.log.error)
   const observer = options.keystoreObserver
   const backend = await connectKeystore(config.keystore, log)
-  const store = observer ? timedKeyStore(backend, observer) : backend
+  // Versions of rotated keys live beside them in the store and are hidden from everything else.
+  const store = new VersionedKeyStore(observer ? timedKeyStore(backend, observer) : backend)
   const keys = new KeyCache(store, {
     ...config.cache,
     ...(observer ? { onLookup: (hit: boolean) => observer.lookup(hit) } : {}),
