@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { decrypt } from '../crypto/ciphertext.js'
+import { tryDecrypt } from '../crypto/ciphertext.js'
 import type { KeyVersion } from '../crypto/key.js'
 import { errDecrypt, errReadKey } from '../api/errors.js'
 import { sameKey, StaleVersionsError, type KeyVersions } from '../keystore/key-versions.js'
@@ -17,14 +17,7 @@ import { versionIndexOf } from '../keystore/version-index.js'
 import type { ServerContext } from '../state.js'
 import { keyError } from './key-errors.js'
 
-/** Opens a ciphertext with one key, or returns undefined. Throws nothing. */
-function tryOpen(key: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Uint8Array | undefined {
-  try {
-    return decrypt(key, ciphertext, context)
-  } catch {
-    return undefined
-  }
-}
+const tryOpen = tryDecrypt
 
 /**
  * versionedOpener returns `open(name, current, ciphertext, context)`, which decrypts under any
