@@ -12,6 +12,8 @@ import { generateKeyVersion } from './crypto/key.js'
 import { KeyExistsError } from './keystore/keystore.js'
 import { KeyCache } from './keystore/cache.js'
 import { VersionedKeyStore } from './keystore/versioned-store.js'
+import { startRotationSchedule } from './keystore/rotation-schedule.js'
+import type { AuditRecord } from './observability/audit-record.js'
 import { cachePeers } from './keystore/peers.js'
 import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
@@ -54,6 +56,10 @@ export interface KmsServerOptions {
   listenerLimits?: Partial<ListenerLimits>
   /** Receives key-cache hits/misses and keystore call durations (the metrics). */
   keystoreObserver?: KeystoreObserver
+  /** Run the automatic rotation of the config's `keys:` (default true; in a cluster, one worker only). */
+  rotateKeys?: boolean
+  /** Writes an audit record for what the server does on its own (automatic rotation). */
+  audit?: (record: AuditRecord) => void
 }
 
 /** A running KMS server. */
@@ -241,12 +247,21 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   const onHup = () => void reload().catch(() => {})
   if (options.handleSignals === true) process.on('SIGHUP', onHup)
 
+  const rotation = options.rotateKeys === false ? undefined : startRotationSchedule({
+    keys,
+    rules: () => stateRef.get().config.rotation ?? [],
+    createdBy: () => stateRef.get().config.admin,
+    log,
+    onRotated: (record) => options.audit?.(record),
+  })
+
   let closing: Promise<number> | undefined
   const close = (graceMs = 0) => {
     closing ??= (async () => {
       process.off('SIGHUP', onHup)
       clearInterval(tlsTimer)
       watch?.close()
+      await rotation?.stop()
       const cut = await closer.close(graceMs)
       await keys.close()
       return cut

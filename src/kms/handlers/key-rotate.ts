@@ -47,7 +47,7 @@ export function rotateHandler(ctx: ServerContext): ApiHandler {
     const name = keyName(req)
     let rotated
     try {
-      rotated = await rotateKey(ctx.keys, name, req.identity, req.signal)
+      rotated = (await rotateKey(ctx.keys, name, req.identity, req.signal))!
     } catch (err) {
       if (err instanceof RotationConflictError) throw errRotateConflict(err)
       if (err instanceof StaleVersionsError) throw errStaleVersions(err)

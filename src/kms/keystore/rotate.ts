@@ -28,16 +28,29 @@ export interface Rotated {
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b))
 
+/** Options of {@link rotateKey}. */
+export interface RotateOptions {
+  /**
+   * Rotate only when the current version was created before this time (automatic rotation:
+   * another process may have rotated the key since it was found due). Then rotateKey returns
+   * undefined instead of rotating.
+   */
+  onlyIfCreatedBefore?: Date
+}
+
 /**
  * rotateKey makes a new random version of `name` (same algorithm) current, keeps every older
  * version readable, and returns once every cache of this server dropped the old current version.
- * Throws KeyNotFoundError, RotationConflictError, StaleVersionsError, InvalidKeyError (the stored
- * key cannot be decoded), RangeError (no version number left), or what the keystore throws.
+ * Returns undefined only when `onlyIfCreatedBefore` says so. Throws KeyNotFoundError,
+ * RotationConflictError, StaleVersionsError, InvalidKeyError (the stored key cannot be decoded),
+ * RangeError (no version number left), or what the keystore throws.
  */
-export async function rotateKey(keys: KeyCache, name: string, createdBy: string, signal: AbortSignal): Promise<Rotated> {
+export async function rotateKey(keys: KeyCache, name: string, createdBy: string, signal: AbortSignal, options: RotateOptions = {}): Promise<Rotated | undefined> {
   const store = versionedStoreOf(keys)
   const currentBytes = await store.get(name, signal)
   const current = decodeKeyVersion(currentBytes)
+  const before = options.onlyIfCreatedBefore
+  if (before !== undefined && current.createdAt !== undefined && current.createdAt >= before) return undefined
   const { versions } = await readVersions(keys, name, current, signal)
   const newest = versions[0]!
   if (newest.version === 1 && versions.length === 1) {
