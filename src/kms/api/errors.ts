@@ -115,4 +115,5 @@ export const errInternal = fixed('INTERNAL', 500, 'internal server error')
 // --- Key rotation: Keyhold's own route, no KES text to match (docs/key-rotation.md, "API") ---
 export const errRotateConflict = fixed('ROTATION_CONFLICT', 409, 'key is being rotated concurrently')
 export const errStaleVersions = fixed('ROTATION_CONFLICT', 409, 'key versions do not belong to the key')
+export const errTooManyVersions = fixed('ROTATION_CONFLICT', 409, 'key has too many versions')
 export const errRotateKey = fixed('KEYSTORE_FAILED', 502, 'failed to rotate key')

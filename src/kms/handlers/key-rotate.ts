@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { errReadKey, errRotateConflict, errRotateKey, errStaleVersions } from '../api/errors.js'
+import { errRotateConflict, errRotateKey, errStaleVersions, errTooManyVersions } from '../api/errors.js'
 import type { ApiHandler } from '../api/route.js'
 import { replyJson } from '../api/reply.js'
 import type { KeyVersion } from '../crypto/key.js'
 import { readVersions, StaleVersionsError } from '../keystore/key-versions.js'
-import { RotationConflictError, rotateKey } from '../keystore/rotate.js'
+import { RotationConflictError, rotateKey, TooManyVersionsError } from '../keystore/rotate.js'
 import type { RequestAuditInfo } from '../observability/observe.js'
 import type { ServerContext } from '../state.js'
 import { rfc3339Nano } from './body.js'
@@ -24,15 +24,16 @@ export interface VersionsField {
 
 /**
  * describeVersions returns what describe adds for key `name` (current key `key`): nothing for
- * a key never rotated, so that its answer stays byte-exact KES. Throws 502 `failed to read key`.
+ * a key never rotated, so that its answer stays byte-exact KES, and nothing when the versions
+ * cannot be read (describe answered without them before rotation existed). Throws nothing.
  */
 export async function describeVersions(ctx: ServerContext, name: string, key: KeyVersion, signal: AbortSignal): Promise<VersionsField> {
   let kv
   try {
     kv = await readVersions(ctx.keys, name, key, signal)
   } catch (err) {
-    if (err instanceof StaleVersionsError) return {}
-    throw keyError(err, errReadKey)
+    if (!(err instanceof StaleVersionsError)) ctx.log.warn({ key: name, err: (err as Error).message }, 'describe: cannot read the key versions')
+    return {}
   }
   if (kv.versions.length <= 1) return {}
   return {
@@ -51,6 +52,7 @@ export function rotateHandler(ctx: ServerContext): ApiHandler {
     } catch (err) {
       if (err instanceof RotationConflictError) throw errRotateConflict(err)
       if (err instanceof StaleVersionsError) throw errStaleVersions(err)
+      if (err instanceof TooManyVersionsError) throw errTooManyVersions(err)
       throw keyError(err, errRotateKey)
     }
     ;(res.locals as RequestAuditInfo).auditMessage = `secret key '${name}' rotated to version ${rotated.version}`

@@ -20,6 +20,20 @@ export class RotationConflictError extends Error {
   }
 }
 
+/**
+ * At most this many versions per key: an identity allowed to rotate could otherwise make every
+ * decrypt of a forged ciphertext try millions of keys (each version costs decrypt one AEAD open).
+ */
+export const MAX_VERSIONS = 1000
+
+/** TooManyVersionsError: the key has {@link MAX_VERSIONS} versions; delete and re-create it, or raise the limit. */
+export class TooManyVersionsError extends Error {
+  constructor(name: string) {
+    super(`key '${name}' has too many versions`)
+    this.name = 'TooManyVersionsError'
+  }
+}
+
 /** The version a rotation made current. */
 export interface Rotated {
   version: number
@@ -36,13 +50,15 @@ export interface RotateOptions {
    * undefined instead of rotating.
    */
   onlyIfCreatedBefore?: Date
+  /** The most versions a key may have (default {@link MAX_VERSIONS}). */
+  maxVersions?: number
 }
 
 /**
  * rotateKey makes a new random version of `name` (same algorithm) current, keeps every older
  * version readable, and returns once every cache of this server dropped the old current version.
  * Returns undefined only when `onlyIfCreatedBefore` says so. Throws KeyNotFoundError,
- * RotationConflictError, StaleVersionsError, InvalidKeyError (the stored key cannot be decoded),
+ * RotationConflictError, TooManyVersionsError, StaleVersionsError, InvalidKeyError (the stored key cannot be decoded),
  * RangeError (no version number left), or what the keystore throws.
  */
 export async function rotateKey(keys: KeyCache, name: string, createdBy: string, signal: AbortSignal, options: RotateOptions = {}): Promise<Rotated | undefined> {
@@ -53,6 +69,7 @@ export async function rotateKey(keys: KeyCache, name: string, createdBy: string,
   if (before !== undefined && current.createdAt !== undefined && current.createdAt >= before) return undefined
   const { versions } = await readVersions(keys, name, current, signal)
   const newest = versions[0]!
+  if (versions.length >= (options.maxVersions ?? MAX_VERSIONS)) throw new TooManyVersionsError(name)
   if (newest.version === 1 && versions.length === 1) {
     // First rotation: the original key becomes version 1 beside the name.
     await store.create(versionEntry(name, 1), currentBytes, signal).catch(async (err: unknown) => {
