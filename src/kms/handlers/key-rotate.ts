@@ -8,7 +8,8 @@ import { errRotateConflict, errRotateKey, errStaleVersions, errTooManyVersions }
 import type { ApiHandler } from '../api/route.js'
 import { replyJson } from '../api/reply.js'
 import type { KeyVersion } from '../crypto/key.js'
-import { readVersions, StaleVersionsError } from '../keystore/key-versions.js'
+import { StaleVersionsError } from '../keystore/key-versions.js'
+import { versionIndexOf } from '../keystore/version-index.js'
 import { RotationConflictError, rotateKey, TooManyVersionsError } from '../keystore/rotate.js'
 import type { RequestAuditInfo } from '../observability/observe.js'
 import type { ServerContext } from '../state.js'
@@ -27,10 +28,11 @@ export interface VersionsField {
  * a key never rotated, so that its answer stays byte-exact KES, and nothing when the versions
  * cannot be read (describe answered without them before rotation existed). Throws nothing.
  */
-export async function describeVersions(ctx: ServerContext, name: string, key: KeyVersion, signal: AbortSignal): Promise<VersionsField> {
+export async function describeVersions(ctx: ServerContext, name: string, key: KeyVersion): Promise<VersionsField> {
   let kv
   try {
-    kv = await readVersions(ctx.keys, name, key, signal)
+    // The versions decrypt keeps in memory: describe does not read every version each time.
+    kv = await versionIndexOf(ctx.keys).versions(name, key)
   } catch (err) {
     if (!(err instanceof StaleVersionsError)) ctx.log.warn({ key: name, err: (err as Error).message }, 'describe: cannot read the key versions')
     return {}

@@ -90,7 +90,7 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
         created_at: rfc3339Nano(key.createdAt),
         ...(key.createdBy ? { created_by: key.createdBy } : {}),
         // Not KES wire, and only for rotated keys (docs/key-rotation.md).
-        ...(await describeVersions(ctx, name, key, req.signal)),
+        ...(await describeVersions(ctx, name, key)),
       })
     },
 
