@@ -20,6 +20,7 @@ import type {
   ErrorEvent,
   IdentityInfo,
   KeyInfo,
+  RotatedKey,
   Policy,
   PolicyInfo,
   SelfInfo,
@@ -133,6 +134,14 @@ export class KesClient {
   /** describeKey returns a key's metadata; 404 `key does not exist`. */
   describeKey(name: string): Promise<KeyInfo> {
     return this.#json({ method: 'GET', path: `/v1/key/describe/${seg(name)}` })
+  }
+
+  /**
+   * rotateKey makes a new version of a key current (Keyhold only: docs/key-rotation.md); 404 `key
+   * does not exist`, 409 `key is being rotated concurrently`.
+   */
+  rotateKey(name: string): Promise<RotatedKey> {
+    return this.#json({ method: 'PUT', path: `/v1/key/rotate/${seg(name)}` })
   }
 
   /**

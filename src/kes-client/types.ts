@@ -40,6 +40,23 @@ export interface KeyInfo {
   algorithm?: string
   created_at: string
   created_by?: string
+  /** Keyhold, rotated keys only: the current version (docs/key-rotation.md). */
+  version?: number
+  /** Keyhold, rotated keys only: every version, newest first. */
+  versions?: KeyVersionInfo[]
+}
+
+/** One version of a rotated key (Keyhold's describe). */
+export interface KeyVersionInfo {
+  version: number
+  created_at: string
+}
+
+/** PUT /v1/key/rotate/<name> (Keyhold). */
+export interface RotatedKey {
+  name: string
+  version: number
+  created_at: string
 }
 
 /** GET /v1/policy/describe/<name>. */

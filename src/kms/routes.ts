@@ -17,6 +17,7 @@ import { cryptoHandlers } from './handlers/key-crypto.js'
 import { policyHandlers } from './handlers/policy.js'
 import { identityHandlers } from './handlers/identity.js'
 import { systemHandlers } from './handlers/system.js'
+import { rotateHandler } from './handlers/key-rotate.js'
 
 /** 1 MB: `1 * mem.MB` in KES HEAD is 10^6 bytes, and that is what /v1/api reports. */
 export const MAX_BODY = 1_000_000
@@ -57,6 +58,8 @@ export function kesRoutes(ctx: ServerContext, extra: ExtraHandlers = {}): Route[
     { method: 'PUT',    path: P.PATH_KEY_DECRYPT,            maxBody: MAX_BODY, timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: crypto.decrypt },
     { method: 'PUT',    path: P.PATH_KEY_BULK_DECRYPT,       maxBody: MAX_BODY, timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: crypto.bulkDecrypt },
     { method: 'PUT',    path: P.PATH_KEY_HMAC,               maxBody: MAX_BODY, timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: crypto.hmac },
+    // Keyhold's own: rotation (docs/key-rotation.md). Reads every version first, hence the longer deadline.
+    { method: 'PUT',    path: P.PATH_KEY_ROTATE,             maxBody: 0,        timeoutMs: 30 * S, auth: 'policy',   metrics: true,  handler: rotateHandler(ctx) },
 
     { method: 'GET',    path: P.PATH_POLICY_DESCRIBE,        maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: policy.describe },
     { method: 'GET',    path: P.PATH_POLICY_READ,            maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: policy.read },

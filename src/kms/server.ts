@@ -11,6 +11,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { generateKeyVersion } from './crypto/key.js'
 import { KeyExistsError } from './keystore/keystore.js'
 import { KeyCache } from './keystore/cache.js'
+import { VersionedKeyStore } from './keystore/versioned-store.js'
+import { startRotationSchedule } from './keystore/rotation-schedule.js'
+import type { AuditRecord } from './observability/audit-record.js'
 import { cachePeers } from './keystore/peers.js'
 import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
@@ -53,6 +56,10 @@ export interface KmsServerOptions {
   listenerLimits?: Partial<ListenerLimits>
   /** Receives key-cache hits/misses and keystore call durations (the metrics). */
   keystoreObserver?: KeystoreObserver
+  /** Run the automatic rotation of the config's `keys:` (default true; in a cluster, one worker only). */
+  rotateKeys?: boolean
+  /** Writes an audit record for what the server does on its own (automatic rotation). */
+  audit?: (record: AuditRecord) => void
 }
 
 /** A running KMS server. */
@@ -80,7 +87,8 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
   const log = options.log ?? createLogger(config.log.error)
   const observer = options.keystoreObserver
   const backend = await connectKeystore(config.keystore, log)
-  const store = observer ? timedKeyStore(backend, observer) : backend
+  // Versions of rotated keys live beside them in the store and are hidden from everything else.
+  const store = new VersionedKeyStore(observer ? timedKeyStore(backend, observer) : backend)
   const keys = new KeyCache(store, {
     ...config.cache,
     ...(observer ? { onLookup: (hit: boolean) => observer.lookup(hit) } : {}),
@@ -239,12 +247,21 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   const onHup = () => void reload().catch(() => {})
   if (options.handleSignals === true) process.on('SIGHUP', onHup)
 
+  const rotation = options.rotateKeys === false ? undefined : startRotationSchedule({
+    keys,
+    rules: () => stateRef.get().config.rotation ?? [],
+    createdBy: () => stateRef.get().config.admin,
+    log,
+    onRotated: (record) => options.audit?.(record),
+  })
+
   let closing: Promise<number> | undefined
   const close = (graceMs = 0) => {
     closing ??= (async () => {
       process.off('SIGHUP', onHup)
       clearInterval(tlsTimer)
       watch?.close()
+      await rotation?.stop()
       const cut = await closer.close(graceMs)
       await keys.close()
       return cut

@@ -81,7 +81,7 @@ describe('keyhold dispatcher', () => {
     expect(top.code).toBe(0)
     for (const name of ['server', 'key', 'policy', 'identity', 'log', 'status', 'metric', 'audit']) expect(top.stdout).toContain(`    ${name} `)
     const groups: Record<string, string[]> = {
-      key: ['create', 'import', 'info', 'ls', 'rm', 'encrypt', 'decrypt', 'dek'],
+      key: ['create', 'import', 'info', 'ls', 'rm', 'encrypt', 'decrypt', 'dek', 'rotate'],
       policy: ['ls', 'info', 'show'],
       identity: ['new', 'of', 'info', 'ls'],
     }

@@ -8,7 +8,7 @@ import { runS3Cli } from '../../src/cli/keyhold-s3/main.js'
 import { cli } from './run.js'
 
 const KEYHOLD = [
-  ['key'], ['key', 'create'], ['key', 'import'], ['key', 'info'], ['key', 'ls'], ['key', 'rm'], ['key', 'encrypt'], ['key', 'decrypt'], ['key', 'dek'],
+  ['key'], ['key', 'create'], ['key', 'import'], ['key', 'info'], ['key', 'ls'], ['key', 'rm'], ['key', 'encrypt'], ['key', 'decrypt'], ['key', 'dek'], ['key', 'rotate'],
   ['policy'], ['policy', 'ls'], ['policy', 'info'], ['policy', 'show'],
   ['identity'], ['identity', 'new'], ['identity', 'of'], ['identity', 'info'], ['identity', 'ls'],
   ['ls'], ['log'], ['status'], ['metric'], ['migrate'],

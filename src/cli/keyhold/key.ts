@@ -1,5 +1,5 @@
 /**
- * `keyhold key create|import|info|ls|rm|encrypt|decrypt|dek`: manage master keys and use them.
+ * `keyhold key create|import|info|ls|rm|encrypt|decrypt|dek|rotate`: manage master keys and use them.
  * Errors read as KES's do: `failed to create key "my-key": key already exists`.
  *
  * @module
@@ -8,6 +8,7 @@ import { CLIENT_FLAGS, JSON_FLAG, type Command, type Group } from '../args.js'
 import { formatDuration, formatTime } from '../output.js'
 import { decodeBase64Arg, failedTo } from './common.js'
 import { listCommand, printRecord } from './listing.js'
+import { rotate, versionLines } from './key-rotate.js'
 
 const create: Command = {
   name: 'create',
@@ -53,7 +54,10 @@ const info: Command = {
       ['Algorithm', key.algorithm],
       ['Created At', formatTime(key.created_at)],
       ['Created By', key.created_by],
+      ...(key.version !== undefined ? [['Version', String(key.version)] as [string, string]] : []),
     ])
+    const versions = versionLines(key)
+    if (!ctx.out.json && versions !== '') ctx.out.print(versions)
   },
 }
 
@@ -144,5 +148,5 @@ const dek: Command = {
 export const keyGroup: Group = {
   name: 'key',
   summary: 'Manage and use master keys.',
-  commands: [create, importKey, info, ls, rm, encrypt, decrypt, dek],
+  commands: [create, importKey, info, ls, rm, encrypt, decrypt, dek, rotate],
 }

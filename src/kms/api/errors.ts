@@ -30,6 +30,7 @@ export type ApiErrorCode =
   | 'KEYSTORE_FAILED'
   | 'INTERNAL'
   | 'NOT_IMPLEMENTED'
+  | 'ROTATION_CONFLICT'
 
 /**
  * ApiError is a failure with the HTTP status and the message a client sees.
@@ -110,3 +111,9 @@ export const errListKeys = fixed('KEYSTORE_FAILED', 502, 'failed to list keys')
 export const errGenerateKey = fixed('INTERNAL', 500, 'failed to generate encryption key')
 export const errEncrypt = fixed('INTERNAL', 500, 'failed to encrypt plaintext')
 export const errInternal = fixed('INTERNAL', 500, 'internal server error')
+
+// --- Key rotation: Keyhold's own route, no KES text to match (docs/key-rotation.md, "API") ---
+export const errRotateConflict = fixed('ROTATION_CONFLICT', 409, 'key is being rotated concurrently')
+export const errStaleVersions = fixed('ROTATION_CONFLICT', 409, 'key versions do not belong to the key')
+export const errTooManyVersions = fixed('ROTATION_CONFLICT', 409, 'key has too many versions')
+export const errRotateKey = fixed('KEYSTORE_FAILED', 502, 'failed to rotate key')

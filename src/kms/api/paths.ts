@@ -22,6 +22,8 @@ export const PATH_KEY_GENERATE = '/v1/key/generate/'
 export const PATH_KEY_DECRYPT = '/v1/key/decrypt/'
 export const PATH_KEY_BULK_DECRYPT = '/v1/key/bulk/decrypt/'
 export const PATH_KEY_HMAC = '/v1/key/hmac/'
+/** Keyhold's own (KES has no rotation): docs/key-rotation.md. */
+export const PATH_KEY_ROTATE = '/v1/key/rotate/'
 
 export const PATH_POLICY_DESCRIBE = '/v1/policy/describe/'
 export const PATH_POLICY_READ = '/v1/policy/read/'

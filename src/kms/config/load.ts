@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path'
 import { privateKeyFromPem } from '../../pki/keys.js'
 import { checkKeyPair, KeyPairError } from '../../pki/key-pair.js'
 import { pemFilesAt } from '../../pki/pem-files.js'
-import { isValidName } from '../api/validate.js'
+import { isValidName, isValidPattern } from '../api/validate.js'
 import { PolicyError, PolicySet, type PolicyDefinition } from '../policy/policy.js'
 import { parseVaultConfig } from './vault.js'
 import { etcdConfig } from './etcd.js'
@@ -20,7 +20,7 @@ import { ConfigSchema, PolicyFileSchema, type RawConfig } from './schema.js'
 import { schemaError } from './issues.js'
 import { checkLegacy } from './legacy.js'
 import { ConfigError, parseYaml } from './source.js'
-import { DEFAULT_ADDRESS, DEFAULT_CACHE, type KeystoreConfig, type ServerConfig, type TlsConfig } from './types.js'
+import { DEFAULT_ADDRESS, DEFAULT_CACHE, type KeystoreConfig, type RotationRule, type ServerConfig, type TlsConfig } from './types.js'
 
 // Patterns and the version are taken literally, as KES does
 // (docs/kes-compatibility.md, "Environment references in the config").
@@ -69,10 +69,18 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const tls = readTls(at(raw.tls.key), at(raw.tls.cert), raw.tls.password ?? undefined, verifyClients, raw.tls.ca ? at(raw.tls.ca) : undefined)
 
   const keys: string[] = []
-  for (const { name } of raw.keys ?? []) {
-    if (!isValidName(name)) throw new ConfigError(`invalid key name '${name}'`)
-    if (keys.includes(name)) throw new ConfigError(`key '${name}' is defined multiple times`)
-    keys.push(name)
+  const rotation: RotationRule[] = []
+  for (const { name, pattern, rotate } of raw.keys ?? []) {
+    if ((name == null) === (pattern == null)) throw new ConfigError("invalid keys entry: give either 'name' or 'pattern'")
+    if (name != null) {
+      if (!isValidName(name)) throw new ConfigError(`invalid key name '${name}'`)
+      if (keys.includes(name)) throw new ConfigError(`key '${name}' is defined multiple times`)
+      keys.push(name)
+    } else {
+      if (pattern === '' || !isValidPattern(pattern!)) throw new ConfigError(`invalid key pattern '${pattern}'`)
+      if (rotate == null) throw new ConfigError(`key pattern '${pattern}' needs 'rotate'`)
+    }
+    if (rotate != null) rotation.push({ pattern: (name ?? pattern)!, everyMs: rotate })
   }
 
   if (raw.policy != null && raw.policy_file != null) throw new ConfigError("'policy' and 'policy_file' are mutually exclusive")
@@ -116,6 +124,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     },
     log: logConfig(raw.log, at),
     keys,
+    ...(rotation.length > 0 ? { rotation } : {}),
     keystore,
     configFile: file,
     ...(policyFile === undefined ? {} : { policyFile }),

@@ -41,6 +41,18 @@ const level = z.union([z.string(), z.boolean()]).transform((v, ctx) => {
   return n <= -4 ? 'debug' : n <= 0 ? 'info' : n <= 4 ? 'warn' : n <= 8 ? 'error' : 'silent'
 })
 
+// A rotation period: a Go duration (`2160h`) or whole days (`90d`), at least one second.
+const rotateEvery = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const text = String(v).trim()
+  const days = /^([1-9][0-9]{0,4})d$/.exec(text)
+  const ms = days ? Number(days[1]) * 86_400_000 : parseDuration(text)
+  if (ms === undefined || ms < 1000) {
+    ctx.addIssue({ code: 'custom', message: `invalid rotation period '${String(v)}' (use e.g. 90d, 720h; at least 1s)` })
+    return z.NEVER
+  }
+  return ms
+})
+
 const stringList = z.array(z.string()).nullish()
 
 /** The YAML shape of one policy. */
@@ -75,7 +87,9 @@ export const ConfigSchema = z.strictObject({
     .nullish(),
   // log.audit also takes a file path (anything with a '/'; no level contains one): see observability/audit-target.ts.
   log: z.strictObject({ error: level.nullish(), audit: z.union([z.string().regex(/\//).transform((file) => ({ file: file.trim() })), level]).nullish() }).nullish(),
-  keys: z.array(z.strictObject({ name: z.string() })).nullish(),
+  // `name`: a key created at start-up; `pattern` (a name or a prefix with a trailing `*`): keys
+  // rotated only. `rotate`: rotate every period (docs/key-rotation.md, "Automatic rotation").
+  keys: z.array(z.strictObject({ name: z.string().nullish(), pattern: z.string().nullish(), rotate: rotateEvery.nullish() })).nullish(),
   keystore: z.strictObject({
     fs: z.strictObject({ path: z.string() }).nullish(),
     memory: z.strictObject({}).nullish(),

@@ -38,6 +38,13 @@ export interface CacheConfig {
   offlineMs: number
 }
 
+/** Keys whose current version is replaced once it is `everyMs` old (docs/key-rotation.md). */
+export interface RotationRule {
+  /** A key name, or a prefix with a trailing `*` (a KES listing pattern). */
+  pattern: string
+  everyMs: number
+}
+
 /** Where keys live. `instance` is for embedding and tests. */
 export type KeystoreConfig =
   | { kind: 'memory' }
@@ -60,6 +67,8 @@ export interface ServerConfig {
   log: { error: LogLevel; audit: LogLevel; auditFile?: string }
   /** Keys created at start-up (an existing key is fine). */
   keys: readonly string[]
+  /** Automatic rotation (`keys:` entries with `rotate:`); absent or empty: none. */
+  rotation?: readonly RotationRule[]
   keystore: KeystoreConfig
   /** The file this config came from; `reload()` and SIGHUP re-read it. */
   configFile?: string

@@ -66,13 +66,22 @@ function parse(b: Uint8Array, algorithm: KeyAlgorithm): LegacyCiphertext | undef
  * Throws DecryptError, and nothing else, for any input that does not authenticate.
  */
 export function decrypt(key: KeyVersion, ciphertext: Uint8Array, context?: Uint8Array): Uint8Array {
-  let plaintext: Uint8Array | undefined
-  try {
-    const c = parse(ciphertext, key.algorithm)
-    if (c !== undefined) plaintext = open(c.algorithm, key.key, c.iv, c.nonce, c.sealed, context ?? EMPTY)
-  } catch {
-    // Wrong key sizes and anything unforeseen: the client sees the same answer as for a bad tag.
-  }
+  const plaintext = tryDecrypt(key, ciphertext, context)
   if (plaintext === undefined) throw new DecryptError()
   return plaintext
+}
+
+/**
+ * tryDecrypt is {@link decrypt} returning undefined instead of throwing: trying the versions of
+ * a rotated key one after another (docs/key-rotation.md) should not pay for an exception each.
+ * Throws nothing.
+ */
+export function tryDecrypt(key: KeyVersion, ciphertext: Uint8Array, context?: Uint8Array): Uint8Array | undefined {
+  try {
+    const c = parse(ciphertext, key.algorithm)
+    return c === undefined ? undefined : open(c.algorithm, key.key, c.iv, c.nonce, c.sealed, context ?? EMPTY)
+  } catch {
+    // Wrong key sizes and anything unforeseen: the client sees the same answer as for a bad tag.
+    return undefined
+  }
 }

@@ -6,12 +6,12 @@
  * @module
  */
 import { z } from 'zod'
-import { decrypt, encrypt } from '../crypto/ciphertext.js'
+import { encrypt } from '../crypto/ciphertext.js'
 import { hmac, NoHmacKeyError } from '../crypto/hmac.js'
 import { randomPooled } from '../crypto/random-pool.js'
 import type { KeyVersion } from '../crypto/key.js'
 import {
-  errDecrypt, errEncrypt, errGenerateKey, errInvalidBody, errNoHmac, errReadKey, errTooManyCiphertexts,
+  errEncrypt, errGenerateKey, errInvalidBody, errNoHmac, errReadKey, errTooManyCiphertexts,
 } from '../api/errors.js'
 import type { ApiHandler } from '../api/route.js'
 import { replyJson } from '../api/reply.js'
@@ -19,6 +19,7 @@ import type { ServerContext } from '../state.js'
 import { bytes, parseBody, parseBytesBody } from './body.js'
 import { keyName } from './key.js'
 import { keyError } from './key-errors.js'
+import { versionedOpener } from './key-versions.js'
 
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
 const optionalBytes = bytes.optional().transform((b) => b ?? Buffer.alloc(0))
@@ -43,14 +44,9 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
       throw keyError(err, errReadKey)
     }
   }
-  const open = (key: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Uint8Array => {
-    try {
-      return decrypt(key, ciphertext, context)
-    } catch (err) {
-      // Every failure reads the same to the client, whatever the cause (kms-go ErrDecrypt).
-      throw errDecrypt(err)
-    }
-  }
+  // Every failure reads the same to the client, whatever the cause (kms-go ErrDecrypt); older
+  // versions of a rotated key are tried after the current one (docs/key-rotation.md).
+  const open = versionedOpener(ctx)
 
   return {
     async generate(req, res) {
@@ -93,7 +89,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
       const name = keyName(req)
       const body = await parseBytesBody(req, DECRYPT, errInvalidBody)
       const key = await getKey(name)
-      const plaintext = open(key, body.ciphertext, body.context)
+      const plaintext = await open(name, key, body.ciphertext, body.context)
       replyJson(res, { plaintext: b64(plaintext) })
     },
 
@@ -103,7 +99,8 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
       if (items.length > MAX_BULK) throw errTooManyCiphertexts()
       const key = await getKey(name)
       // The first failing item fails the whole call, as in KES v0.22.
-      const out = items.map((item) => ({ plaintext: b64(open(key, item.ciphertext, item.context)) }))
+      const out = []
+      for (const item of items) out.push({ plaintext: b64(await open(name, key, item.ciphertext, item.context)) })
       replyJson(res, out)
     },
 

@@ -18,6 +18,7 @@ import type { RequestAuditInfo } from '../observability/observe.js'
 import type { ServerContext } from '../state.js'
 import { bytes, parseBody, rfc3339Nano } from './body.js'
 import { keyError } from './key-errors.js'
+import { describeVersions } from './key-rotate.js'
 
 /** keyName returns the request's key name. Throws 400 when it is not a valid name. */
 export function keyName(req: ApiRequest): string {
@@ -88,6 +89,8 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
         ...(key.algorithm ? { algorithm: key.algorithm } : {}),
         created_at: rfc3339Nano(key.createdAt),
         ...(key.createdBy ? { created_by: key.createdBy } : {}),
+        // Not KES wire, and only for rotated keys (docs/key-rotation.md).
+        ...(await describeVersions(ctx, name, key)),
       })
     },
 

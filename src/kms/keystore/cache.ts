@@ -53,6 +53,7 @@ export class KeyCache {
   readonly #timers: NodeJS.Timeout[] = []
   readonly #peers: CachePeers | undefined
   readonly #unsubscribe: (() => void)[] = []
+  readonly #invalidateListeners = new Set<(name: string | undefined) => void>()
 
   constructor(store: KeyStore, options: KeyCacheOptions) {
     this.#store = store
@@ -178,6 +179,7 @@ export class KeyCache {
   invalidate(name: string): void {
     this.#entries.delete(name)
     this.#inflight.delete(name)
+    for (const listener of this.#invalidateListeners) listener(name)
   }
 
   /**
@@ -187,6 +189,25 @@ export class KeyCache {
   invalidateAll(): void {
     this.#entries.clear()
     this.#inflight.clear()
+    for (const listener of this.#invalidateListeners) listener(undefined)
+  }
+
+  /**
+   * onInvalidate calls `listener(name)` whenever {@link invalidate} drops `name` and
+   * `listener(undefined)` on {@link invalidateAll}, so that state derived from keys (the older
+   * versions of a rotated key) is dropped with them. Returns the unsubscribe. Throws nothing.
+   */
+  onInvalidate(listener: (name: string | undefined) => void): () => void {
+    this.#invalidateListeners.add(listener)
+    return () => this.#invalidateListeners.delete(listener)
+  }
+
+  /**
+   * changed announces a change made to `name` directly in the store (a rotation): this cache
+   * and every peer drop it before this resolves. Throws nothing.
+   */
+  async changed(name: string): Promise<void> {
+    await this.#announceAfter(name)
   }
 
   async #announceAfter(name: string): Promise<void> {

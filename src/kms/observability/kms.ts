@@ -14,6 +14,7 @@ import type { ApiHandler, Route } from '../api/route.js'
 import type { ExtraHandlers } from '../routes.js'
 import type { ServerConfig } from '../config/types.js'
 import { AuditLog, openAuditWriter } from './audit-log.js'
+import type { AuditRecord } from './audit-record.js'
 import type { AuditTarget } from './audit-target.js'
 import { ErrorLogOutput, type LineSink } from './error-stream.js'
 import { streamLog } from './log-hub.js'
@@ -51,6 +52,7 @@ export interface KmsObservability {
     wrappers: (route: Route) => Middleware[]
     requestWrappers: Middleware[]
     extraHandlers: ExtraHandlers
+    audit: (record: AuditRecord) => void
   }
   /** Ends the live log streams (`/v1/log/*`): a stopping server must not wait for them. Throws nothing. */
   endStreams(): void
@@ -100,6 +102,7 @@ export async function createKmsObservability(config: Pick<ServerConfig, 'log'>, 
         logAudit: (req, res) => streamLog(audit.hub, req.raw, res),
         logError: (req, res) => streamLog(errors.hub, req.raw, res),
       },
+      audit: (record) => audit.record(record),
     }),
     endStreams: () => {
       audit.hub.endAll()

@@ -64,7 +64,7 @@ function cutText(cut: number): string {
 async function startOne(config: ServerConfig): Promise<{ url: string; port: number; close(): Promise<number> }> {
   const obs = await createKmsObservability(config)
   try {
-    const server = await startKmsServer(config, { handleSignals: true, announceReloads: speaksForAll(), ...obs.serverOptions() }).catch((err: unknown) => {
+    const server = await startKmsServer(config, { handleSignals: true, announceReloads: speaksForAll(), rotateKeys: speaksForAll(), ...obs.serverOptions() }).catch((err: unknown) => {
       throw isListenError(err) ? new ListenError(config.address, err) : err
     })
     return {

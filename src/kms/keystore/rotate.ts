@@ -1,0 +1,96 @@
+/**
+ * Key rotation (docs/key-rotation.md, "How a rotation runs"): a new version of a key becomes
+ * current. Every step is safe against another server rotating the same key at the same time
+ * and against a crash at any point, because each version is first created exclusively at its
+ * version entry (only one rotation can claim version N+1) and only then copied to the key's name.
+ *
+ * @module
+ */
+import { decodeKeyVersion, encodeKeyVersion, generateKeyVersion } from '../crypto/key.js'
+import type { KeyCache } from './cache.js'
+import { readVersions, sameKey, versionedStoreOf } from './key-versions.js'
+import { KeyExistsError } from './keystore.js'
+import { MAX_VERSION, versionEntry } from './version-names.js'
+
+/** RotationConflictError: another rotation of the key claimed the next version first. */
+export class RotationConflictError extends Error {
+  constructor(name: string) {
+    super(`key '${name}' is being rotated concurrently`)
+    this.name = 'RotationConflictError'
+  }
+}
+
+/**
+ * At most this many versions per key: an identity allowed to rotate could otherwise make every
+ * decrypt of a forged ciphertext try millions of keys (each version costs decrypt one AEAD open).
+ */
+export const MAX_VERSIONS = 1000
+
+/** TooManyVersionsError: the key has {@link MAX_VERSIONS} versions; delete and re-create it, or raise the limit. */
+export class TooManyVersionsError extends Error {
+  constructor(name: string) {
+    super(`key '${name}' has too many versions`)
+    this.name = 'TooManyVersionsError'
+  }
+}
+
+/** The version a rotation made current. */
+export interface Rotated {
+  version: number
+  createdAt: Date
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b))
+
+/** Options of {@link rotateKey}. */
+export interface RotateOptions {
+  /**
+   * Rotate only when the current version was created before this time (automatic rotation:
+   * another process may have rotated the key since it was found due). Then rotateKey returns
+   * undefined instead of rotating.
+   */
+  onlyIfCreatedBefore?: Date
+  /** The most versions a key may have (default {@link MAX_VERSIONS}). */
+  maxVersions?: number
+}
+
+/**
+ * rotateKey makes a new random version of `name` (same algorithm) current, keeps every older
+ * version readable, and returns once every cache of this server dropped the old current version.
+ * Returns undefined only when `onlyIfCreatedBefore` says so. Throws KeyNotFoundError,
+ * RotationConflictError, TooManyVersionsError, StaleVersionsError, InvalidKeyError (the stored key cannot be decoded),
+ * RangeError (no version number left), or what the keystore throws.
+ */
+export async function rotateKey(keys: KeyCache, name: string, createdBy: string, signal: AbortSignal, options: RotateOptions = {}): Promise<Rotated | undefined> {
+  const store = versionedStoreOf(keys)
+  const currentBytes = await store.get(name, signal)
+  const current = decodeKeyVersion(currentBytes)
+  const before = options.onlyIfCreatedBefore
+  if (before !== undefined && current.createdAt !== undefined && current.createdAt >= before) return undefined
+  const { versions } = await readVersions(keys, name, current, signal)
+  const newest = versions[0]!
+  if (versions.length >= (options.maxVersions ?? MAX_VERSIONS)) throw new TooManyVersionsError(name)
+  if (newest.version === 1 && versions.length === 1) {
+    // First rotation: the original key becomes version 1 beside the name.
+    await store.create(versionEntry(name, 1), currentBytes, signal).catch(async (err: unknown) => {
+      if (!(err instanceof KeyExistsError)) throw err
+      if (!sameBytes(await store.get(versionEntry(name, 1), signal), currentBytes)) throw new RotationConflictError(name)
+    })
+  } else if (!sameKey(newest.key, current)) {
+    // An earlier rotation claimed a version but stopped before making it current: finish that first.
+    await store.replaceCurrent(name, encodeKeyVersion(newest.key), signal)
+  }
+  const version = newest.version + 1
+  if (version > MAX_VERSION) throw new RangeError(`key '${name}' has no version number left`)
+  const next = generateKeyVersion(createdBy, current.algorithm)
+  const nextBytes = encodeKeyVersion(next)
+  try {
+    await store.create(versionEntry(name, version), nextBytes, signal)
+  } catch (err) {
+    if (err instanceof KeyExistsError) throw new RotationConflictError(name)
+    throw err
+  }
+  await store.replaceCurrent(name, nextBytes, signal)
+  await keys.changed(name)
+  return { version, createdAt: next.createdAt! }
+}
