@@ -7,9 +7,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import express, { type Request, type Response, type Router } from 'express'
-import { S3Error, s3err } from '../api/errors.js'
+import { S3Error, S3_ERRORS, s3err } from '../api/errors.js'
 import type { Authorizer, ExtensionContext, ExtraRoute, S3Action } from '../extensions.js'
-import { SSE_ERRORS } from '../sse/errors.js'
 import type { Kms } from './kms.js'
 
 /** Options of {@link kmsAdminRoutes}. */
@@ -80,7 +79,7 @@ function router(endpoints: Endpoint[], opts: KmsAdminOptions, ctx: ExtensionCont
         const authorizer = ctx.authorizer ?? opts.authorizer ?? ROOT_ONLY
         const allowed = await authorizer.authorize({ principal: credential?.principal ?? null, action: ep.action as S3Action, conditions: {} })
         if (!allowed) throw s3err('AccessDenied')
-        if (opts.kms === undefined) throw SSE_ERRORS.kmsNotConfigured()
+        if (opts.kms === undefined) throw S3_ERRORS.kmsNotConfigured()
         const body = await ep.handler(opts.kms, req)
         if (body === undefined) res.status(200).end()
         else res.status(200).type('application/json').send(JSON.stringify(body))

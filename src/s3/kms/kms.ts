@@ -10,7 +10,8 @@ import { isValidName } from '../../kms/api/validate.js'
 import { KesClient, KesError, type KesClientOptions } from '../../kes-client/index.js'
 import type { KmsConfig } from './config.js'
 import { KEY_STATUS_CONTEXT, marshalContext, type KmsContext } from './context.js'
-import { KMS_ERRORS, toKmsS3Error } from './errors.js'
+import { S3_ERRORS } from '../api/errors.js'
+import { toKmsS3Error } from './kes-failure.js'
 import { KmsMonitor } from './monitor.js'
 
 /** A data key: 32 plaintext bytes (never logged) and the KMS ciphertext that is stored. */
@@ -125,7 +126,7 @@ export class KesKms implements Kms {
 
   async generateKey(keyId: string, context: KmsContext): Promise<DataKey> {
     const name = keyId === '' ? this.defaultKey : keyId
-    if (!isValidName(name)) throw KMS_ERRORS.invalidKeyId()
+    if (!isValidName(name)) throw S3_ERRORS.invalidEncryptionKeyId()
     try {
       const { plaintext, ciphertext } = await this.#observed(() => this.#client.generateKey(name, marshalContext(context)))
       if (plaintext.length !== 32) throw new Error('KMS returned a data key of the wrong size')
