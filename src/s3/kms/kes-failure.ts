@@ -1,10 +1,10 @@
 /**
  * KES client failures as MinIO answers them to S3 clients (`internal/kms/errors.go`, `internal/kms/kes.go`):
- * KES answers are matched by status and message and mapped to the catalogue's `kms:*` codes.
+ * the KES client's predicates say which failure it is, mapped here to the catalogue's `kms:*` codes.
  *
  * @module
  */
-import { KesError } from '../../kes-client/index.js'
+import { isDecryptFailed, isKeyExists, isKeyNotFound, isNotAllowed } from '../../kes-client/index.js'
 import { S3Error, S3_ERRORS, s3err, type S3ErrorCode } from '../api/errors.js'
 import { isUnreachable } from './monitor.js'
 
@@ -25,12 +25,10 @@ const FALLBACK: Record<KmsOperation, S3ErrorCode> = {
  */
 export function toKmsS3Error(err: unknown, op: KmsOperation): S3Error {
   if (err instanceof S3Error) return err
-  if (err instanceof KesError) {
-    if (err.status === 403) return s3err('kms:NotAuthorized')
-    if (err.status === 404 && err.message === 'key does not exist') return s3err('kms:KeyNotFound')
-    if (err.status === 400 && err.message === 'key already exists') return s3err('kms:KeyAlreadyExists')
-    if (err.status === 400 && err.message === 'decryption failed: ciphertext is not authentic') return s3err('kms:InvalidCiphertextException')
-  }
+  if (isNotAllowed(err)) return s3err('kms:NotAuthorized')
+  if (isKeyNotFound(err)) return s3err('kms:KeyNotFound')
+  if (isKeyExists(err)) return s3err('kms:KeyAlreadyExists')
+  if (isDecryptFailed(err)) return s3err('kms:InvalidCiphertextException')
   if (isUnreachable(err)) {
     const out = S3_ERRORS.kmsUnreachable()
     out.cause = err
