@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import type { KesClient } from '../kes-client/index.js'
 import { ENV } from '../kes-client/env.js'
 import type { Output } from './output.js'
+import { UsageError } from './errors.js'
 
 /** A flag: `boolean`, a `string` value, or a `list` (repeatable string). */
 export interface Flag {
@@ -59,14 +60,6 @@ export interface Group {
   name: string
   summary: string
   commands: Command[]
-}
-
-/** UsageError: wrong flags or arguments; the CLI prints it with a pointer to `--help` and exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'UsageError'
-  }
 }
 
 /** The help flag every command has. */

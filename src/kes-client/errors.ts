@@ -27,6 +27,34 @@ export class KesConnectionError extends Error {
   }
 }
 
+/**
+ * The KES answers callers act on, as kms-go names them (`kes/errors.go`): (status, message) is how a KES
+ * server says which failure it is, so the texts are matched here, once, and callers use the predicates below.
+ */
+const KNOWN = {
+  keyNotFound: [404, 'key does not exist'],
+  keyExists: [400, 'key already exists'],
+  decryptFailed: [400, 'decryption failed: ciphertext is not authentic'],
+} as const satisfies Record<string, readonly [number, string]>
+
+const is = (known: keyof typeof KNOWN) => (err: unknown): err is KesError =>
+  err instanceof KesError && err.status === KNOWN[known][0] && err.message === KNOWN[known][1]
+
+/** isKeyNotFound tells whether `err` is KES's 404 `key does not exist`; throws nothing. */
+export const isKeyNotFound = is('keyNotFound')
+/** isKeyExists tells whether `err` is KES's 400 `key already exists` (or an older server's wording); throws nothing. */
+export const isKeyExists = is('keyExists')
+/** isDecryptFailed tells whether `err` is KES's 400 `decryption failed: ciphertext is not authentic`; throws nothing. */
+export const isDecryptFailed = is('decryptFailed')
+
+/**
+ * isNotAllowed tells whether `err` is a 403 of a KES server: whatever its text (KES's `not authorized: insufficient
+ * permissions`, an older server's `prohibited by policy`, a proxy's), the identity may not do this. Throws nothing.
+ */
+export function isNotAllowed(err: unknown): err is KesError {
+  return err instanceof KesError && err.status === 403
+}
+
 // Older servers said the same thing in other words; kms-go maps them so callers see one text.
 const LEGACY_MESSAGES: Record<string, string> = {
   'key does already exist': 'key already exists',

@@ -4,7 +4,7 @@
  * @module
  */
 export { KesClient, type KesClientOptions } from './kes-client.js'
-export { KesError, KesConnectionError } from './errors.js'
+export { KesError, KesConnectionError, isKeyNotFound, isKeyExists, isDecryptFailed, isNotAllowed } from './errors.js'
 export { parseEndpoint, isLocalhost, type Endpoint } from './endpoints.js'
 export type * from './types.js'
 export { clientOptionsFromEnv, serversFromEnv, ClientEnvError, DEFAULT_SERVER, ENV as CLIENT_ENV } from './env.js'

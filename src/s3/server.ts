@@ -28,6 +28,7 @@ import { MetaStore } from './storage/meta.js'
 import { DEFAULT_EXPIRY_INTERVAL_MS, startLifecycleExpiry } from './lifecycle/scheduler.js'
 import { UploadStore } from './storage/uploads.js'
 import { loadCertsDir, tlsSetup, type TlsSetup } from './tls/certs-dir.js'
+import { createServiceLogger, messageLog } from '../lib/logger.js'
 
 /** A running keyhold-s3 server. */
 export interface S3Server {
@@ -79,7 +80,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
   const blobs = new BlobStore(options.dataDir, db)
   const recovered = await blobs.recover()
   const meta = new MetaStore(db, blobs)
-  const log = options.log ?? ((m: string) => process.stderr.write(`keyhold-s3: ${m}\n`))
+  const log = options.log ?? messageLog(createServiceLogger('keyhold-s3', 'info'))
   const core: Core = {
     meta, blobs, uploads: new UploadStore(db, blobs),
     credentials: options.credentials ?? rootCredentials(options.rootUser, options.rootPassword),

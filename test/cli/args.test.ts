@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { UsageError, isBase64, parseDuration, parseFlags, type Flag } from '../../src/cli/args.js'
+import { isBase64, parseDuration, parseFlags, type Flag } from '../../src/cli/args.js'
+import { UsageError } from '../../src/cli/errors.js'
 import { formatAudit } from '../../src/cli/keyhold/log.js'
 import { formatBytes, formatDuration, formatFields, formatTable, formatTime } from '../../src/cli/output.js'
 import { cli } from './run.js'

@@ -90,6 +90,9 @@ describe('keyhold-s3 CLI', () => {
       writeFileSync(join(certs, 'private.key'), privateKeyToPem(keyPair.privateKey))
       proc.kill('SIGHUP')
       for (let i = 0; i < 50 && !err.includes('certificates reloaded'); i++) await new Promise((r) => setTimeout(r, 100))
+      // The server logs in the shared line format (src/lib/logger.ts): JSON, ISO time, level name, svc.
+      const reloaded = err.split('\n').find((l) => l.includes('certificates reloaded'))
+      expect(JSON.parse(reloaded ?? '{}')).toMatchObject({ level: 'info', svc: 'keyhold-s3', msg: 'certificates reloaded (SIGHUP)' })
       expect(await servedCn(port)).toBe('after-hup')
       proc.kill('SIGTERM')
       const code = await new Promise<number | null>((r) => proc.once('exit', r))

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { CliError } from './alias.js'
+import { CliError } from '../errors.js'
 
 const VALUE_FLAGS = new Set(['user', 'group', 'access-key', 'secret-key', 'policy', 'name', 'description', 'expiry', 'status'])
 const BOOL_FLAGS = new Set(['insecure', 'json'])

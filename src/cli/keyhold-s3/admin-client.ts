@@ -5,7 +5,8 @@
  * @module
  */
 import { decryptMadminData, encryptMadminData } from '../../s3/admin/madmin-crypto.js'
-import { CliError, errorText, findAlias, signedRequest, type Alias } from './alias.js'
+import { errorText, findAlias, signedRequest, type Alias } from './alias.js'
+import { CliError } from '../errors.js'
 
 /** An admin session on one alias. */
 export interface AdminSession {

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { UsageError, type CliIo } from './alias.js'
+import { type CliIo } from './alias.js'
+import { UsageError } from '../errors.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 

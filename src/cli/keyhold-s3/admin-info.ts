@@ -8,7 +8,8 @@
 import { signPrometheusToken } from '../../s3/ops/prometheus-token.js'
 import { adminCall, openSession } from './admin-client.js'
 import { parseAdminArgs } from './admin-args.js'
-import { CliError, findAlias, type CliIo } from './alias.js'
+import { findAlias, type CliIo } from './alias.js'
+import { CliError } from '../errors.js'
 
 /** MinIO's token lifetime for `prometheus generate`: 100 years. */
 const PROMETHEUS_TOKEN_SECONDS = 100 * 365 * 24 * 3600

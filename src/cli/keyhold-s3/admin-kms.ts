@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { CliError, errorText, findAlias, signedRequest, wantsHelp, type CliIo } from './alias.js'
+import { errorText, findAlias, signedRequest, wantsHelp, type CliIo } from './alias.js'
+import { CliError } from '../errors.js'
 
 /** KMS_USAGE is the usage text of `admin kms`. */
 export const KMS_USAGE = 'Usage: keyhold-s3 admin kms key status ALIAS [KEY] [--insecure] [--json]\n'

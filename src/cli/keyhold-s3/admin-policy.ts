@@ -4,7 +4,8 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { CliError, UsageError, type CliIo } from './alias.js'
+import { type CliIo } from './alias.js'
+import { CliError, UsageError } from '../errors.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 

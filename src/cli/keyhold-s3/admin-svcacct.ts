@@ -4,9 +4,10 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { CliError, UsageError, type CliIo } from './alias.js'
+import { type CliIo } from './alias.js'
 import { adminCall, openSession, type AdminSession } from './admin-client.js'
 import { parseExpiry, type AdminArgs } from './admin-args.js'
+import { CliError, UsageError } from '../errors.js'
 
 /** SVCACCT_USAGE is the usage text of `admin user svcacct`. */
 export const SVCACCT_USAGE = `Usage: keyhold-s3 admin user svcacct COMMAND ALIAS [ARGS]

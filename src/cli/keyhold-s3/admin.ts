@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { CliError, UsageError, wantsHelp, type CliIo } from './alias.js'
+import { wantsHelp, type CliIo } from './alias.js'
 import { KMS_USAGE, adminKmsCommand } from './admin-kms.js'
 import { parseAdminArgs } from './admin-args.js'
 import { GROUP_USAGE, groupCommand } from './admin-group.js'
 import { POLICY_USAGE, policyCommand } from './admin-policy.js'
 import { SVCACCT_USAGE, svcacctCommand } from './admin-svcacct.js'
 import { USER_USAGE, userCommand } from './admin-user.js'
+import { CliError, UsageError } from '../errors.js'
 
 const INFO_USAGE = `  info ALIAS [--json]
   prometheus generate ALIAS [cluster|node]

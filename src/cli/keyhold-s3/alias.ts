@@ -13,6 +13,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
 import { loadTrustedCAs } from '../../s3/tls/certs-dir.js'
+import { CliError } from '../errors.js'
 import { awsEncode, canonicalQuery, canonicalRequest, sha256Hex, signingKey, stringToSign, hmac } from '../../s3/auth/sigv4/canonical.js'
 
 /** One alias: where a server is and the credentials to sign with. */
@@ -36,22 +37,6 @@ export interface CliIo {
   env: NodeJS.ProcessEnv
   stdout: (s: string) => void
   stderr: (s: string) => void
-}
-
-/** CliError: a user-facing failure; the message is printed, the process exits 1. */
-export class CliError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'CliError'
-  }
-}
-
-/** UsageError: wrong arguments; the message (the usage) goes to stderr and the process exits 2. */
-export class UsageError extends CliError {
-  constructor(usage: string) {
-    super(usage)
-    this.name = 'UsageError'
-  }
 }
 
 /** wantsHelp reports whether `args` ask for help (`--help` or `-h`): the usage goes to stdout, exit 0. */

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { CliError, errorText, findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
+import { errorText, findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
+import { CliError } from '../errors.js'
 
 const USAGE = 'Usage: keyhold-s3 encrypt set sse-kms KEY ALIAS/BUCKET | set sse-s3 ALIAS/BUCKET | info ALIAS/BUCKET | clear ALIAS/BUCKET\n'
 

@@ -9,8 +9,9 @@ import { createReadStream, createWriteStream, renameSync, rmSync, statSync } fro
 import { basename } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { CliError, errorText, findAlias, signedRequest, splitTarget, type CliIo } from './alias.js'
+import { errorText, findAlias, signedRequest, splitTarget, type CliIo } from './alias.js'
 import { PROGRESS_MIN_BYTES, progressBar, readAll, streamRequest } from './transfer.js'
+import { CliError } from '../errors.js'
 
 /** S3's single-PUT limit: larger copies would need a multipart upload, which `cp` does not do (yet). */
 const MAX_SINGLE_PUT = 5 * 1024 ** 3

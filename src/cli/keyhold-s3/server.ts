@@ -17,6 +17,7 @@ import { createS3Server } from '../../s3/server.js'
 import { loadTrustedCAs } from '../../s3/tls/certs-dir.js'
 import { SERVER_PLUGINS, type PluginResult } from './server-plugins.js'
 import { shutdownGraceMs, stopLine } from './shutdown.js'
+import { createServiceLogger, messageLog } from '../../lib/logger.js'
 
 interface Io {
   env: NodeJS.ProcessEnv
@@ -133,7 +134,10 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const rootPassword = env.MINIO_ROOT_PASSWORD || DEV_PASSWORD
   const dataDir = resolve(parsed.dataDir)
   const certsDir = resolve(String(flags.get('--certs-dir') ?? join(homedir(), '.keyhold-s3', 'certs')))
-  const log = (m: string): void => io.stderr(`keyhold-s3: ${m}\n`)
+  // The server's log: the shared pino line format (ISO time, level name, svc), written synchronously to stderr
+  // so the last line before exit (the stop summary) is never lost.
+  const logger = createServiceLogger('keyhold-s3', 'info', { write: (line: string) => void io.stderr(line) })
+  const log = messageLog(logger)
   // Before anything touches the data dir: a second server's start-up recovery would delete the
   // first one's unfinished uploads, and two writers would race on every object.
   let lock: FileLock

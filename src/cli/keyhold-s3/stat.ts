@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { CliError, findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
+import { findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
+import { CliError } from '../errors.js'
 
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v

@@ -10,7 +10,8 @@ import { request as httpsRequest } from 'node:https'
 import type { Readable } from 'node:stream'
 import { rootCertificates } from 'node:tls'
 import { awsEncode, canonicalQuery, canonicalRequest, hmac, signingKey, stringToSign } from '../../s3/auth/sigv4/canonical.js'
-import { CliError, type Alias } from './alias.js'
+import { type Alias } from './alias.js'
+import { CliError } from '../errors.js'
 
 /** PROGRESS_MIN_BYTES: copies at least this large show a progress bar (when stderr is a terminal or asked). */
 export const PROGRESS_MIN_BYTES = 8 * 1024 * 1024

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { CliError, errorText, findAlias, signedRequest, splitTarget, type Alias, type CliIo } from './alias.js'
+import { errorText, findAlias, signedRequest, splitTarget, type Alias, type CliIo } from './alias.js'
+import { CliError } from '../errors.js'
 
 /** One listed version or delete marker. */
 interface ListedVersion {

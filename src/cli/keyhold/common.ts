@@ -3,19 +3,12 @@
  *
  * @module
  */
-import { UsageError, isBase64 } from '../args.js'
+import { isBase64 } from '../args.js'
+import { CliError, UsageError } from '../errors.js'
 
-/** CommandError: the command failed; the CLI prints `Error: <message>` and exits 1. */
-export class CommandError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'CommandError'
-  }
-}
-
-/** fail throws a CommandError with `message`. */
+/** fail throws a CliError with `message`: the CLI prints `Error: <message>` and exits 1. */
 export function fail(message: string): never {
-  throw new CommandError(message)
+  throw new CliError(message)
 }
 
 /** collect drains an async iterable into an array. Throws what the iterable throws. */
@@ -36,7 +29,7 @@ export async function failedTo<T>(what: string, op: () => Promise<T>): Promise<T
   try {
     return await op()
   } catch (err) {
-    if (err instanceof UsageError || err instanceof CommandError) throw err
-    throw new CommandError(`failed to ${what}: ${(err as Error).message}`, { cause: err })
+    if (err instanceof CliError) throw err
+    throw new CliError(`failed to ${what}: ${(err as Error).message}`, { cause: err })
   }
 }

@@ -16,7 +16,8 @@ import {
   privateKeyToPem,
   type KeyAlgorithm,
 } from '../../pki/index.js'
-import { CLIENT_FLAGS, JSON_FLAG, UsageError, parseDuration, type Command, type CommandContext, type Group } from '../args.js'
+import { CLIENT_FLAGS, JSON_FLAG, parseDuration, type Command, type CommandContext, type Group } from '../args.js'
+import { UsageError } from '../errors.js'
 import { formatTime } from '../output.js'
 import { fail } from './common.js'
 import { listCommand, printRecord, type Rules } from './listing.js'

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { CLIENT_ENV, KesClient, clientOptionsFromEnv, serversFromEnv } from '../../kes-client/index.js'
-import { UsageError, commandHelp, groupHelp, parseFlags, type Command, type CommandContext, type Group } from '../args.js'
+import { commandHelp, groupHelp, parseFlags, type Command, type CommandContext, type Group } from '../args.js'
+import { CliError, UsageError } from '../errors.js'
 import { Output, type Sink } from '../output.js'
 import { identityGroup } from './identity.js'
 import { keyGroup } from './key.js'
@@ -15,7 +16,7 @@ import { logCommand } from './log.js'
 import { lsCommand } from './ls.js'
 import { metricCommand } from './metric.js'
 import { policyGroup } from './policy.js'
-import { StatusError, statusCommand } from './status.js'
+import { statusCommand } from './status.js'
 
 /** Where the CLI reads and writes; the process's own streams in production. */
 export interface CliIo {
@@ -200,7 +201,7 @@ async function runCommand(path: string, command: Command, argv: string[], io: Cl
     return 0
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(io, err.message, path)
-    if (!(err instanceof StatusError)) io.stderr.write(`Error: ${(err as Error).message}\n`)
+    if (!(err instanceof CliError && err.shown)) io.stderr.write(`Error: ${(err as Error).message}\n`)
     return 1
   } finally {
     for (const c of clients) c.close()

@@ -53,7 +53,7 @@ export interface ListSpec {
   list(client: KesClient, pattern: string): AsyncIterable<string>
 }
 
-/** listCommand builds an `ls <pattern>` command from a {@link ListSpec}; its run throws CommandError when listing fails. */
+/** listCommand builds an `ls <pattern>` command from a {@link ListSpec}; its run throws CliError when listing fails. */
 export function listCommand(spec: ListSpec): Command {
   return {
     name: 'ls',

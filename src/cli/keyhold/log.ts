@@ -4,7 +4,8 @@
  * @module
  */
 import type { AuditEvent, ErrorEvent } from '../../kes-client/index.js'
-import { CLIENT_FLAGS, JSON_FLAG, UsageError, type Command } from '../args.js'
+import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
+import { UsageError } from '../errors.js'
 import { formatTime } from '../output.js'
 
 /** The `keyhold log` command. */

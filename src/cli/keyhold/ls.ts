@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { CLIENT_FLAGS, JSON_FLAG, UsageError, type Command } from '../args.js'
+import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
+import { UsageError } from '../errors.js'
 import { collect, failedTo } from './common.js'
 import { printNames } from './listing.js'
 

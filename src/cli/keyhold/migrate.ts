@@ -8,7 +8,8 @@
 import { connectKeystore, sameKeystore } from '../../kms/config/keystore.js'
 import { loadConfigFile } from '../../kms/config/load.js'
 import { KeyExistsError, type KeyStore } from '../../kms/keystore/keystore.js'
-import { JSON_FLAG, UsageError, type Command } from '../args.js'
+import { JSON_FLAG, type Command } from '../args.js'
+import { UsageError } from '../errors.js'
 import { fail } from './common.js'
 
 /** What to do with a key that already exists in the target. */
@@ -23,7 +24,7 @@ export function globToRegExp(pattern: string): RegExp {
 /**
  * migrateKeys copies every key whose name matches `pattern` from `from` to `to`, unchanged.
  * Existing target keys fail the migration (`fail`), are skipped (`merge`) or replaced (`force`).
- * Throws the keystore's error, or a CommandError naming the key that exists in `fail` mode.
+ * Throws the keystore's error, or a CliError naming the key that exists in `fail` mode.
  */
 export async function migrateKeys(
   from: KeyStore,

@@ -15,6 +15,7 @@ import { createCertificate } from '../../pki/certificate.js'
 import { generateKeyPair, privateKeyToPem } from '../../pki/keys.js'
 import { serveKms, type Listening } from '../../kms/workers/serve.js'
 import { listenUrls } from '../../lib/listen-urls.js'
+import { UsageError } from '../errors.js'
 
 const HELP = `Usage: keyhold server --config FILE [--addr HOST:PORT]
        keyhold server --dev [--addr HOST:PORT]
@@ -36,13 +37,8 @@ Signals: SIGHUP reloads the config (and policy file; an invalid one is logged an
 running config kept); SIGINT and SIGTERM stop the server.
 `
 
-/** UsageError: bad `keyhold server` arguments. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(`keyhold server: ${message}`)
-    this.name = 'UsageError'
-  }
-}
+/** usage makes the UsageError of bad `keyhold server` arguments, its message naming the command; throws nothing. */
+const usage = (message: string): UsageError => new UsageError(`keyhold server: ${message}`)
 
 interface Args {
   config?: string
@@ -60,24 +56,24 @@ export function parseServerArgs(argv: string[]): Args {
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined]
     const value = () => {
       const v = inline ?? argv[++i]
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`)
+      if (v === undefined || v === '') throw usage(`${flag} needs a value`)
       return v
     }
     if (flag === '--config') args.config = value()
     else if (flag === '--addr') args.addr = value()
     else if (flag === '--workers') {
       const v = value()
-      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--workers wants a whole number of at least 1, not '${v}'`)
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw usage(`--workers wants a whole number of at least 1, not '${v}'`)
       args.workers = Number(v)
     } else if (flag === '--dev') args.dev = true
     else if (flag === '-h' || flag === '--help') args.help = true
     else if (flag === '--key' || flag === '--cert' || flag === '--auth') {
       value()
       process.stderr.write(`keyhold server: ${flag} is deprecated and ignored (set it in the config file)\n`)
-    } else throw new UsageError(`unknown argument '${a}' (see --help)`)
+    } else throw usage(`unknown argument '${a}' (see --help)`)
   }
-  if (!args.help && args.dev && args.config !== undefined) throw new UsageError('--dev and --config are mutually exclusive')
-  if (!args.help && !args.dev && args.config === undefined) throw new UsageError('--config FILE or --dev is required (see --help)')
+  if (!args.help && args.dev && args.config !== undefined) throw usage('--dev and --config are mutually exclusive')
+  if (!args.help && !args.dev && args.config === undefined) throw usage('--config FILE or --dev is required (see --help)')
   return args
 }
 

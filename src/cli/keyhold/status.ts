@@ -6,6 +6,7 @@
  */
 import { parseEndpoint, type ApiDescription, type StatusResponse } from '../../kes-client/index.js'
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
+import { CliError } from '../errors.js'
 import { formatBytes, formatDuration } from '../output.js'
 
 interface EndpointState {
@@ -46,12 +47,10 @@ export const statusCommand: Command = {
     )
     states.forEach((s, i) => print(ctx, s, i))
     const failed = states.filter((s) => s.error !== undefined)
-    if (failed.length > 0) throw new StatusError(failed.map((s) => `${s.endpoint}: ${s.error ?? ''}`).join('; '))
+    // What failed is on the screen already (the status table): exit 1 without printing it again.
+    if (failed.length > 0) throw new CliError(failed.map((s) => `${s.endpoint}: ${s.error ?? ''}`).join('; '), { shown: true })
   },
 }
-
-/** StatusError: some server did not answer; its text is already on the screen, so it is printed once more only to stderr. */
-class StatusError extends Error {}
 
 function keystore(s: StatusResponse): string {
   if (s.keystore_unreachable === true) return 'unreachable'
@@ -96,4 +95,3 @@ function print(ctx: Parameters<Command['run']>[0], state: EndpointState, index: 
   }
 }
 
-export { StatusError }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { IamError } from '../iam/errors.js'
+import { iamErr, type IamError } from '../iam/errors.js'
 import type { AdminRequest } from './context.js'
 
 /** AdminAction is an action name of MinIO's admin policy namespace. */
@@ -33,7 +33,7 @@ export interface SelfService {
 export type Grant = 'admin' | 'self'
 
 /** accessDenied is MinIO's answer to a refused admin call (403 AccessDenied "Access Denied."). Throws nothing. */
-export const accessDenied = (): IamError => new IamError('AccessDenied', 403, 'Access Denied.')
+export const accessDenied = (): IamError => iamErr('AccessDenied')
 
 /** The user a caller acts for: itself, or a service account's parent. */
 const actingUser = (r: AdminRequest): string => r.actingUser
@@ -75,7 +75,7 @@ export const OWN_SERVICE_ACCOUNT_LIST: SelfService = {
  */
 export async function serviceAccountTarget(r: AdminRequest): Promise<string> {
   const body = await r.decryptJson()
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new IamError('XMinioAdminInvalidArgument', 400, 'Invalid arguments specified.')
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw iamErr('XMinioAdminInvalidArgument')
   const target = (body as { targetUser?: unknown }).targetUser
   return typeof target === 'string' && target !== '' ? target : r.credential.accessKey
 }

@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Request, Response } from 'express'
+import type { S3Error } from '../api/errors.js'
+import type { IamError } from '../iam/errors.js'
 
 /** goTime formats a date as Go's time.Time JSON (RFC 3339, UTC); null → Go's zero time. Never throws. */
 export function goTime(d: Date | null | undefined): string {
@@ -13,10 +15,13 @@ export function goTime(d: Date | null | undefined): string {
   return d.toISOString().replace('.000Z', 'Z')
 }
 
-/** sendAdminError writes `{"Code","Message","Resource","RequestId","HostId"}` with the status. Never throws. */
-export function sendAdminError(res: Response, status: number, code: string, message: string, resource: string): void {
-  res.status(status).type('application/json').send(JSON.stringify({
-    Code: code, Message: message, Resource: resource, RequestId: randomBytes(8).toString('hex').toUpperCase(), HostId: '',
+/**
+ * sendAdminError writes MinIO's admin JSON error `{"Code","Message","Resource","RequestId","HostId"}` with the
+ * status of the error's code: an IAM catalogue error, or an S3 one (authentication, the KMS). Never throws.
+ */
+export function sendAdminError(res: Response, err: IamError | S3Error, resource: string): void {
+  res.status(err.status).type('application/json').send(JSON.stringify({
+    Code: err.code, Message: err.message, Resource: resource, RequestId: randomBytes(8).toString('hex').toUpperCase(), HostId: '',
   }))
 }
 

@@ -144,16 +144,16 @@ function router(opts: AdminRouterOptions, ctx: ExtensionContext): Router {
         const reply = await route.handler(call)
         await send(res, reply, credential.secretKey, opts.responseAlgorithm ?? MADMIN_ARGON2ID_AES)
       } catch (err) {
-        if (err instanceof IamError || err instanceof S3Error) return sendAdminError(res, err.status, err.code, err.message, resource)
+        if (err instanceof IamError || err instanceof S3Error) return sendAdminError(res, err, resource)
         opts.log?.(`admin ${route.path}: ${(err as Error).name}`)
-        sendAdminError(res, 500, 'InternalError', 'We encountered an internal error, please try again.', resource)
+        sendAdminError(res, iamErr('InternalError'), resource)
       }
     })
   }
   // MinIO answers admin calls it does not know with a JSON error (not Express's HTML 404).
   r.use((req: Request, res: Response) => {
     const resource = req.originalUrl.split('?')[0] ?? ''
-    sendAdminError(res, 400, 'XMinioUnknownAPIRequest', `Unknown API request at ${resource}`, resource)
+    sendAdminError(res, iamErr('XMinioUnknownAPIRequest', `Unknown API request at ${resource}`), resource)
   })
   return r
 }

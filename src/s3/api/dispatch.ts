@@ -7,12 +7,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ACTIONS, type S3Operation } from './actions.js'
-import { s3err } from './errors.js'
+import { S3_ERRORS, s3err } from './errors.js'
 import type { AuthzRequest } from '../extensions.js'
 import { parseQuery, safeDecode } from '../auth/sigv4/canonical.js'
 import { isAnonymous, verifySignature } from '../auth/sigv4/verify.js'
 import { handlers } from '../handlers/index.js'
-import { SSE_ERRORS } from '../sse/errors.js'
 import { isSseCRequested } from '../sse/request.js'
 import { conditionsOf } from './conditions.js'
 import { addTagConditions } from './tag-conditions.js'
@@ -45,7 +44,7 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
     // MinIO refuses every SSE-C header, the copy source's included, over plain HTTP before anything else
     // (generic-handlers.go): a customer key must never cross the wire in clear, whatever the request then does.
     if (!ctx.secure && (isSseCRequested(req.headers) || isSseCRequested(req.headers, true))) {
-      throw SSE_ERRORS.insecureSseCustomerRequest()
+      throw S3_ERRORS.insecureSseCustomerRequest()
     }
     if (!isAnonymous({ method: ctx.method, rawPath, query: queryPairs, headers: req.headers })) {
       ctx.signed = await verifySignature({ method: ctx.method, rawPath, query: queryPairs, headers: req.headers }, {

@@ -1,31 +1,13 @@
 /**
- * S3 errors: a typed class and the catalogue of codes keyhold-s3 answers, with AWS's status codes and
- * messages (clients match codes, some match messages).
+ * S3 errors: the one catalogue of every code keyhold-s3 answers with S3 XML `<Error><Code>…`, with AWS's and
+ * MinIO's status codes and messages (`cmd/api-errors.go`, `internal/kms/errors.go`): clients match codes, some
+ * match messages, so the texts are wire contract and test/s3/api/errors.test.ts pins them.
  *
  * @module
  */
 
-/** S3Error is an error answered to the client as S3 XML `<Error><Code>…`. */
-export class S3Error extends Error {
-  /**
-   * Creates an S3 error; throws nothing.
-   * @param code the S3 error code (`NoSuchKey`, ...)
-   * @param status the HTTP status
-   * @param message the client-visible message (default: the catalogue's)
-   * @param extra extra XML elements (`Key`, `BucketName`, `ArgumentName`, ...)
-   */
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, string> = {},
-  ) {
-    super(message)
-    this.name = 'S3Error'
-  }
-}
-
-const CATALOGUE = {
+/** Every S3 error code keyhold-s3 answers: [HTTP status, default message]. */
+const CODES = {
   AccessDenied: [403, 'Access Denied.'],
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
   BucketAlreadyExists: [409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.'],
@@ -70,10 +52,57 @@ const CATALOGUE = {
   NotModified: [304, 'Not Modified'],
   ServerSideEncryptionConfigurationNotFoundError: [404, 'The server side encryption configuration was not found'],
   NoSuchBucketPolicy: [404, 'The bucket policy does not exist'],
+  MalformedPolicy: [400, 'Policy has invalid resource.'],
+  PolicyTooLarge: [400, 'Policy exceeds the maximum allowed document size.'],
+  MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
+  MissingFields: [400, 'Missing fields in request.'],
+  IllegalVersioningConfigurationException: [400, 'Versioning configuration specified in the request is invalid.'],
+  NoSuchTagSet: [404, 'The TagSet does not exist'],
+  InvalidTag: [400, 'The tag provided was not a valid tag. This error can occur if the tag did not pass input validation.'],
+  BadRequest: [400, '400 BadRequest'],
+  MissingContentMD5: [400, 'Missing or invalid required header for this request: Content-Md5 or Amz-Content-Checksum'],
+  NoSuchLifecycleConfiguration: [404, 'The lifecycle configuration does not exist'],
+  // Object lock (docs/s3-compatibility.md, "What still differs": AWS's codes where s3-tests pins them).
+  ObjectLockConfigurationNotFoundError: [404, 'Object Lock configuration does not exist for this bucket'],
+  InvalidBucketState: [409, 'The request is not valid with the current state of the bucket.'],
+  NoSuchObjectLockConfiguration: [400, 'The specified object does not have a ObjectLock configuration'],
+  InvalidRetentionPeriod: [400, 'The retention period is not valid.'],
+  // The KMS's answers as MinIO maps them (`internal/kms/errors.go`); the cause stays in the log.
+  'kms:NotAuthorized': [403, 'insufficient permissions to perform KMS operation'],
+  'kms:KeyAlreadyExists': [409, 'key with given key ID already exits'],
+  'kms:KeyNotFound': [404, 'key with given key ID does not exist'],
+  'kms:InvalidCiphertextException': [400, 'failed to decrypt ciphertext'],
+  'kms:KeyGenerationFailed': [500, 'failed to generate data key with KMS key'],
+  'kms:DecryptionFailed': [500, 'failed to decrypt ciphertext with KMS key'],
+  'kms:KeyCreationFailed': [500, 'failed to create KMS key'],
+  'kms:KeyListingFailed': [500, 'failed to list keys at the KMS'],
 } as const satisfies Record<string, readonly [number, string]>
 
-/** S3ErrorCode is a code from the catalogue. */
-export type S3ErrorCode = keyof typeof CATALOGUE
+/** S3ErrorCode is a code from the catalogue: the only codes an {@link S3Error} can carry. */
+export type S3ErrorCode = keyof typeof CODES
+
+/** S3Error is an error answered to the client as S3 XML `<Error><Code>…`, with its code's catalogue status. */
+export class S3Error extends Error {
+  /** The HTTP status of the code, from the catalogue. */
+  readonly status: number
+
+  /**
+   * Creates an S3 error; throws nothing.
+   * @param code a catalogue code (`NoSuchKey`, ...)
+   * @param message a more precise client-visible message (default: the catalogue's)
+   * @param extra extra XML elements (`Key`, `BucketName`, `ArgumentName`, ...)
+   */
+  constructor(
+    readonly code: S3ErrorCode,
+    message?: string,
+    readonly extra: Record<string, string> = {},
+  ) {
+    const [status, text] = CODES[code]
+    super(message ?? text)
+    this.name = 'S3Error'
+    this.status = status
+  }
+}
 
 /**
  * s3err makes a catalogue error; throws nothing.
@@ -82,6 +111,49 @@ export type S3ErrorCode = keyof typeof CATALOGUE
  * @param extra extra XML elements
  */
 export function s3err(code: S3ErrorCode, message?: string, extra: Record<string, string> = {}): S3Error {
-  const [status, text] = CATALOGUE[code]
-  return new S3Error(code, status, message ?? text, extra)
+  return new S3Error(code, message, extra)
 }
+
+/**
+ * MinIO's named errors that answer a catalogue code with their own fixed message (MinIO's `ErrXxx` of
+ * `cmd/api-errors.go`): [code, message].
+ */
+const NAMED = {
+  // Server-side encryption.
+  invalidEncryptionMethod: ['InvalidArgument', 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms'],
+  incompatibleEncryptionMethod: ['InvalidArgument', 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified'],
+  /** MinIO's ErrInvalidEncryptionKeyID: a key id that is no KES key name never reaches the KMS. */
+  invalidEncryptionKeyId: ['InvalidRequest', 'The specified KMS KeyID contains unsupported characters'],
+  insecureSseCustomerRequest: ['InvalidRequest', 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.'],
+  sseMultipartEncrypted: ['InvalidRequest', 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.'],
+  sseEncryptedObject: ['InvalidRequest', 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.'],
+  invalidEncryptionParameters: ['InvalidRequest', 'The encryption parameters are not applicable to this object.'],
+  invalidSseCustomerAlgorithm: ['InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.'],
+  invalidSseCustomerKey: ['InvalidArgument', 'The secret key was invalid for the specified algorithm.'],
+  missingSseCustomerKey: ['InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.'],
+  missingSseCustomerKeyMd5: ['InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.'],
+  sseCustomerKeyMd5Mismatch: ['InvalidArgument', 'The calculated MD5 hash of the key did not match the hash that was provided.'],
+  invalidSseCustomerParameters: ['InvalidArgument', 'The provided encryption parameters did not match the ones used originally.'],
+  kmsNotConfigured: ['NotImplemented', 'Server side encryption specified but KMS is not configured'],
+  /** Stored ciphertext or metadata failed authentication: never answer wrong bytes. */
+  objectTampered: ['InternalError', 'We encountered an internal error, please try again.'],
+  /**
+   * No KMS endpoint answered. Not MinIO's `kms:*Failed` 500s, which read like tampering: S3's own 503 code, so
+   * every SDK, the aws CLI and mc retry it with their back-off, and a message that says what is wrong.
+   */
+  kmsUnreachable: ['ServiceUnavailable', 'The KMS is unreachable; please retry the request once it is back'],
+  // Browser form uploads.
+  postFieldsTooLarge: ['EntityTooLarge', 'Your POST request fields preceding the upload file were too large.'],
+} as const satisfies Record<string, readonly [S3ErrorCode, string]>
+
+/** S3ErrorName names an error of {@link S3_ERRORS}. */
+export type S3ErrorName = keyof typeof NAMED
+
+/** S3_ERRORS are factories of MinIO's named errors; each returns a fresh S3Error and throws nothing. */
+export const S3_ERRORS = Object.fromEntries(
+  Object.entries(NAMED).map(([name, [code, message]]) => [name, () => new S3Error(code, message)]),
+) as { readonly [N in S3ErrorName]: () => S3Error }
+
+/** S3_ERROR_CODES lists every catalogue code with its status and default message, for the pin test. */
+export const S3_ERROR_CODES: ReadonlyArray<readonly [S3ErrorCode, number, string]> = Object.entries(CODES)
+  .map(([code, [status, message]]) => [code as S3ErrorCode, status, message] as const)

@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream'
 import { PassThrough } from 'node:stream'
-import { S3Error } from './errors.js'
+import { S3Error, S3_ERRORS, s3err } from './errors.js'
 
 /** MAX_FORM_FIELDS_BYTES bounds the fields before the file (MinIO allows a few MiB; policies are small). */
 export const MAX_FORM_FIELDS_BYTES = 1 << 20
@@ -22,7 +22,7 @@ export interface PostForm {
 
 /** malformedPost is MinIO's 400 MalformedPOSTRequest; throws nothing. */
 export function malformedPost(): S3Error {
-  return new S3Error('MalformedPOSTRequest', 400, 'The body of your POST request is not well-formed multipart/form-data.')
+  return s3err('MalformedPOSTRequest')
 }
 
 /** boundaryOf reads the boundary of a multipart/form-data Content-Type; throws S3Error MalformedPOSTRequest. */
@@ -84,7 +84,7 @@ export function readPostForm(body: Readable, boundary: string): Promise<PostForm
       }
       pending.push(chunk)
       pendingBytes += chunk.length
-      if (buf.length + pendingBytes > MAX_FORM_FIELDS_BYTES) return fail(new S3Error('EntityTooLarge', 400, 'Your POST request fields preceding the upload file were too large.'))
+      if (buf.length + pendingBytes > MAX_FORM_FIELDS_BYTES) return fail(S3_ERRORS.postFieldsTooLarge())
       if (pendingBytes < Math.max(16 * 1024, buf.length >> 2)) return
       flushFields()
     }
@@ -94,7 +94,7 @@ export function readPostForm(body: Readable, boundary: string): Promise<PostForm
       pendingBytes = 0
       // Field parsing: each part is delimiter, CRLF, headers, CRLFCRLF, value, then the next delimiter.
       for (;;) {
-        if (buf.length > MAX_FORM_FIELDS_BYTES) return fail(new S3Error('EntityTooLarge', 400, 'Your POST request fields preceding the upload file were too large.'))
+        if (buf.length > MAX_FORM_FIELDS_BYTES) return fail(S3_ERRORS.postFieldsTooLarge())
         if (buf.length < delimiter.length + 2) return
         if (!buf.subarray(0, delimiter.length).equals(delimiter)) return fail(malformedPost())
         const after = buf.subarray(delimiter.length, delimiter.length + 2).toString('latin1')

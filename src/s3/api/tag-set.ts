@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { S3Error } from './errors.js'
+import { s3err, type S3Error } from './errors.js'
 import { escapeXml, xmlBodyParser } from './xml.js'
 
 /** A tag set in the order given. */
@@ -19,7 +19,7 @@ const MAX_VALUE_CHARS = 256
 
 /** invalidTag makes MinIO's 400 InvalidTag with its text; throws nothing. */
 export function invalidTag(message: string): S3Error {
-  return new S3Error('InvalidTag', 400, message)
+  return s3err('InvalidTag', message)
 }
 
 /**
@@ -53,7 +53,7 @@ export function parseTaggingXml(body: Buffer, forObject: boolean): TagSet {
   const list = typeof set === 'object' && set !== null ? (set as Record<string, unknown>).Tag : undefined
   const tags: TagSet = []
   for (const t of Array.isArray(list) ? list as unknown[] : []) {
-    if (typeof t !== 'object' || t === null) throw new S3Error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema.')
+    if (typeof t !== 'object' || t === null) throw s3err('MalformedXML')
     const { Key: k, Value: v } = t as Record<string, unknown>
     if (typeof k !== 'string') throw invalidTag('The TagKey you have provided is invalid')
     tags.push([k, typeof v === 'string' ? v : ''])

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { S3Error } from '../api/errors.js'
+import { s3err, type S3Error } from '../api/errors.js'
 
 /** A parsed POST policy. */
 export interface PostPolicy {
@@ -16,10 +16,10 @@ export interface PostPolicy {
 
 /** policyDenied is MinIO's 403 AccessDenied "Invalid according to Policy: …"; throws nothing. */
 export function policyDenied(reason: string): S3Error {
-  return new S3Error('AccessDenied', 403, `Invalid according to Policy: ${reason}`)
+  return s3err('AccessDenied', `Invalid according to Policy: ${reason}`)
 }
 
-const malformed = (): S3Error => new S3Error('MalformedPOSTRequest', 400, 'The body of your POST request is not well-formed multipart/form-data.')
+const malformed = (): S3Error => s3err('MalformedPOSTRequest')
 
 /** parsePostPolicy decodes the base64 JSON policy; throws S3Error MalformedPOSTRequest for anything else. */
 export function parsePostPolicy(base64: string): PostPolicy {

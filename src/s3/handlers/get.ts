@@ -7,7 +7,7 @@
 import { pipeline } from 'node:stream/promises'
 import type { Readable, Transform } from 'node:stream'
 import { checksumHeader, type ChecksumAlgorithm } from '../checksum/checksum.js'
-import { S3Error, s3err } from '../api/errors.js'
+import { s3err } from '../api/errors.js'
 import type { ReadPlan } from '../extensions.js'
 import { header, type Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
@@ -100,7 +100,7 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
   const h = ctx.req.headers
   if (h['x-amz-server-side-encryption'] !== undefined || h['x-amz-server-side-encryption-aws-kms-key-id'] !== undefined
     || h['x-amz-server-side-encryption-context'] !== undefined) {
-    throw new S3Error('BadRequest', 400, '400 BadRequest')
+    throw s3err('BadRequest')
   }
   const bucket = requireBucket(ctx)
   const o = loadObject(ctx, bucket, ctx.key!, versionIdOf(ctx.query.get('versionId')))

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { S3Error } from '../api/errors.js'
+import { s3err } from '../api/errors.js'
 import { readSmallBody } from '../api/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { decodeLifecycle } from '../lifecycle/parse.js'
@@ -29,7 +29,7 @@ export function getBucketLifecycle(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const config = lifecycleOf(ctx.core.meta, bucket)
   if (config === undefined) {
-    throw new S3Error('NoSuchLifecycleConfiguration', 404, 'The lifecycle configuration does not exist', { BucketName: bucket })
+    throw s3err('NoSuchLifecycleConfiguration', undefined, { BucketName: bucket })
   }
   sendXml(ctx, renderLifecycle(config))
   return Promise.resolve()
@@ -45,7 +45,7 @@ export async function putBucketLifecycle(ctx: Ctx): Promise<void> {
   const checksummed = header(ctx.req, 'content-md5') !== undefined || header(ctx.req, 'x-amz-trailer') !== undefined
     || Object.keys(ctx.req.headers).some((h) => CHECKSUM_VALUE_HEADER.test(h))
   if (!checksummed) {
-    throw new S3Error('MissingContentMD5', 400, 'Missing or invalid required header for this request: Content-Md5 or Amz-Content-Checksum')
+    throw s3err('MissingContentMD5')
   }
   const body = await readSmallBody(ctx, MAX_LIFECYCLE_BODY)
   const config = validateLifecycle(decodeLifecycle(body))

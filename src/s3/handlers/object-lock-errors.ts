@@ -4,22 +4,22 @@
  *
  * @module
  */
-import { S3Error, s3err } from '../api/errors.js'
+import { s3err } from '../api/errors.js'
 
 /** LOCK_ERRORS makes each object lock error; the factories throw nothing. */
 export const LOCK_ERRORS = {
   /** A lock operation or lock header on a bucket without object lock (MinIO's ErrInvalidBucketObjectLockConfiguration). */
   bucketMissingLock: () => s3err('InvalidRequest', 'Bucket is missing ObjectLockConfiguration'),
   /** GetObjectLockConfiguration of a bucket without object lock. */
-  configNotFound: () => new S3Error('ObjectLockConfigurationNotFoundError', 404, 'Object Lock configuration does not exist for this bucket'),
+  configNotFound: () => s3err('ObjectLockConfigurationNotFoundError'),
   /** PutObjectLockConfiguration on a bucket whose versioning is not enabled (AWS's answer and text). */
-  versioningNotEnabled: () => new S3Error('InvalidBucketState', 409, 'Versioning must be \'Enabled\' on the bucket to apply a Object Lock configuration'),
+  versioningNotEnabled: () => s3err('InvalidBucketState', 'Versioning must be \'Enabled\' on the bucket to apply a Object Lock configuration'),
   /** PutBucketVersioning Suspended on a lock bucket (MinIO's text; AWS's 409, which s3-tests expects). */
-  cannotSuspend: () => new S3Error('InvalidBucketState', 409, 'An Object Lock configuration is present on this bucket, versioning cannot be suspended.'),
+  cannotSuspend: () => s3err('InvalidBucketState', 'An Object Lock configuration is present on this bucket, versioning cannot be suspended.'),
   /** GetObjectRetention / GetObjectLegalHold of a version that has none. */
-  noSuchLockConfig: () => new S3Error('NoSuchObjectLockConfiguration', 400, 'The specified object does not have a ObjectLock configuration'),
+  noSuchLockConfig: () => s3err('NoSuchObjectLockConfiguration'),
   /** A default retention period that is not a positive whole number within the limits (AWS's code). */
-  invalidPeriod: (what: string) => new S3Error('InvalidRetentionPeriod', 400, `Default retention period must be a positive integer value for '${what}' not larger than ${what === 'Days' ? 36500 : 100}`),
+  invalidPeriod: (what: string) => s3err('InvalidRetentionPeriod', `Default retention period must be a positive integer value for '${what}' not larger than ${what === 'Days' ? 36500 : 100}`),
   /** x-amz-object-lock-mode without x-amz-object-lock-retain-until-date or the other way round. */
   headersIncomplete: () => s3err('InvalidRequest', 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied'),
   /** A lock mode or legal hold header value that is none of the known ones. */
@@ -34,7 +34,7 @@ export const LOCK_ERRORS = {
    */
   locked: () => s3err('AccessDenied'),
   /** PutObjectRetention / PutObjectLegalHold without Content-MD5 or a checksum header (MinIO's ErrMissingContentMD5). */
-  missingDigest: () => new S3Error('MissingContentMD5', 400, 'Missing or invalid required header for this request: Content-Md5 or Amz-Content-Checksum'),
+  missingDigest: () => s3err('MissingContentMD5'),
   /** A request document that fails its schema, with MinIO's description of why. */
   malformed: (why?: string) => why === undefined ? s3err('MalformedXML') : s3err('MalformedXML', why),
 }

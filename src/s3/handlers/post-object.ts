@@ -6,7 +6,7 @@
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { S3Error, s3err } from '../api/errors.js'
+import { s3err } from '../api/errors.js'
 import { algorithmOfHeader } from '../checksum/checksum.js'
 import { BodyCheck } from '../api/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
@@ -41,7 +41,7 @@ async function signerOf(ctx: Ctx, fields: Map<string, string>): Promise<{ princi
   let principal: Ctx['principal']
   const v4 = fields.get('x-amz-algorithm') === 'AWS4-HMAC-SHA256'
   if ((v4 && !fields.has('x-amz-signature')) || (!v4 && fields.has('awsaccesskeyid') && !fields.has('signature'))) {
-    throw new S3Error('MissingFields', 400, 'Missing fields in request.')
+    throw s3err('MissingFields')
   }
   if (v4) {
     const parts = (fields.get('x-amz-credential') ?? '').split('/')

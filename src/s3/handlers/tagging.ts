@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { S3Error, s3err } from '../api/errors.js'
+import { s3err } from '../api/errors.js'
 import { readSmallBody } from '../api/body.js'
 import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import type { ObjectRow } from '../storage/meta.js'
@@ -60,7 +60,7 @@ export function deleteObjectTagging(ctx: Ctx): Promise<void> {
 /** getBucketTagging serves GetBucketTagging; throws S3Error NoSuchTagSet when the bucket has none (as MinIO). */
 export function getBucketTagging(ctx: Ctx): Promise<void> {
   const tags = bucketTags(ctx.core.meta, requireBucket(ctx))
-  if (tags === undefined) throw new S3Error('NoSuchTagSet', 404, 'The TagSet does not exist', { BucketName: ctx.bucket! })
+  if (tags === undefined) throw s3err('NoSuchTagSet', undefined, { BucketName: ctx.bucket! })
   sendXml(ctx, taggingXml(tags))
   return Promise.resolve()
 }

@@ -69,7 +69,7 @@ export async function putBucketVersioning(ctx: Ctx): Promise<void> {
   const status = doc.Status ?? ''
   if (typeof status !== 'string') throw s3err('MalformedXML')
   if (status !== 'Enabled' && status !== 'Suspended') {
-    throw new S3Error('IllegalVersioningConfigurationException', 400,
+    throw s3err('IllegalVersioningConfigurationException',
       `Versioning configuration specified in the request is invalid. (unsupported Versioning status ${status})`)
   }
   // Checked right before the write, with no await between: lock cannot be enabled in the gap.

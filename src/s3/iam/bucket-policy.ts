@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { S3Error, s3err } from '../api/errors.js'
+import { s3err } from '../api/errors.js'
 import type { SubresourceHandler } from '../extensions.js'
 import { MAX_POLICY_SIZE, MalformedPolicyError, parsePolicy } from './policy/index.js'
 
@@ -27,11 +27,11 @@ export const bucketPolicyHandler: SubresourceHandler = (req) => {
     return Promise.resolve({ status: 204 })
   }
   if (req.body.length === 0) throw s3err('MissingContentLength')
-  if (req.body.length > MAX_POLICY_SIZE) throw new S3Error('PolicyTooLarge', 400, 'Policy exceeds the maximum allowed document size.')
+  if (req.body.length > MAX_POLICY_SIZE) throw s3err('PolicyTooLarge')
   try {
     parsePolicy(req.body, { bucket: req.bucket })
   } catch (err) {
-    if (err instanceof MalformedPolicyError) throw new S3Error('MalformedPolicy', 400, err.message)
+    if (err instanceof MalformedPolicyError) throw s3err('MalformedPolicy', err.message)
     throw err
   }
   store.set(req.bucket, BUCKET_POLICY_CONFIG, req.body.toString('utf8'))

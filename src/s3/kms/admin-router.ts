@@ -5,11 +5,10 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto'
 import express, { type Request, type Response, type Router } from 'express'
-import { S3Error, s3err } from '../api/errors.js'
+import { S3Error, S3_ERRORS, s3err } from '../api/errors.js'
+import { sendAdminError } from '../admin/respond.js'
 import type { Authorizer, ExtensionContext, ExtraRoute, S3Action } from '../extensions.js'
-import { SSE_ERRORS } from '../sse/errors.js'
 import type { Kms } from './kms.js'
 
 /** Options of {@link kmsAdminRoutes}. */
@@ -63,12 +62,6 @@ const ADMIN_V3: Endpoint[] = [
 
 const ROOT_ONLY: Authorizer = { authorize: async (q) => q.principal?.kind === 'root' }
 
-function sendError(res: Response, err: S3Error, resource: string): void {
-  res.status(err.status).type('application/json').send(JSON.stringify({
-    Code: err.code, Message: err.message, Resource: resource, RequestId: randomBytes(8).toString('hex').toUpperCase(), HostId: '',
-  }))
-}
-
 function router(endpoints: Endpoint[], opts: KmsAdminOptions, ctx: ExtensionContext): Router {
   const r = express.Router()
   for (const ep of endpoints) {
@@ -80,14 +73,14 @@ function router(endpoints: Endpoint[], opts: KmsAdminOptions, ctx: ExtensionCont
         const authorizer = ctx.authorizer ?? opts.authorizer ?? ROOT_ONLY
         const allowed = await authorizer.authorize({ principal: credential?.principal ?? null, action: ep.action as S3Action, conditions: {} })
         if (!allowed) throw s3err('AccessDenied')
-        if (opts.kms === undefined) throw SSE_ERRORS.kmsNotConfigured()
+        if (opts.kms === undefined) throw S3_ERRORS.kmsNotConfigured()
         const body = await ep.handler(opts.kms, req)
         if (body === undefined) res.status(200).end()
         else res.status(200).type('application/json').send(JSON.stringify(body))
       } catch (err) {
-        if (err instanceof S3Error) return sendError(res, err, resource)
+        if (err instanceof S3Error) return sendAdminError(res, err, resource)
         opts.log?.(`kms admin ${ep.path}: ${(err as Error).name}`)
-        sendError(res, s3err('InternalError'), resource)
+        sendAdminError(res, s3err('InternalError'), resource)
       }
     })
   }

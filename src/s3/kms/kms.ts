@@ -7,10 +7,11 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import { isValidName } from '../../kms/api/validate.js'
-import { KesClient, KesError, type KesClientOptions } from '../../kes-client/index.js'
+import { KesClient, isKeyExists, isKeyNotFound, isNotAllowed, type KesClientOptions } from '../../kes-client/index.js'
 import type { KmsConfig } from './config.js'
 import { KEY_STATUS_CONTEXT, marshalContext, type KmsContext } from './context.js'
-import { KMS_ERRORS, toKmsS3Error } from './errors.js'
+import { S3_ERRORS } from '../api/errors.js'
+import { toKmsS3Error } from './kes-failure.js'
 import { KmsMonitor } from './monitor.js'
 
 /** A data key: 32 plaintext bytes (never logged) and the KMS ciphertext that is stored. */
@@ -98,14 +99,13 @@ export class KesKms implements Kms {
       await kms.#client.generateKey(config.defaultKey, marshalContext({}))
     } catch (err) {
       const tolerated = async (): Promise<boolean> => {
-        if (!(err instanceof KesError)) return false
-        if (err.status === 403) return true
-        if (err.status !== 404 || err.message !== 'key does not exist') return false
+        if (isNotAllowed(err)) return true
+        if (!isKeyNotFound(err)) return false
         try {
           await kms.#client.createKey(config.defaultKey)
           return true
         } catch (createErr) {
-          return createErr instanceof KesError && (createErr.status === 403 || createErr.message === 'key already exists')
+          return isNotAllowed(createErr) || isKeyExists(createErr)
         }
       }
       if (!(await tolerated())) {
@@ -125,7 +125,7 @@ export class KesKms implements Kms {
 
   async generateKey(keyId: string, context: KmsContext): Promise<DataKey> {
     const name = keyId === '' ? this.defaultKey : keyId
-    if (!isValidName(name)) throw KMS_ERRORS.invalidKeyId()
+    if (!isValidName(name)) throw S3_ERRORS.invalidEncryptionKeyId()
     try {
       const { plaintext, ciphertext } = await this.#observed(() => this.#client.generateKey(name, marshalContext(context)))
       if (plaintext.length !== 32) throw new Error('KMS returned a data key of the wrong size')

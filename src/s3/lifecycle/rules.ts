@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { S3Error } from '../api/errors.js'
+import { type S3Error, s3err } from '../api/errors.js'
 import type { TagSet } from '../api/tag-set.js'
 
 /** A rule's filter: at most one predicate, or an `And` of two or more (AWS's LifecycleRuleFilter). */
@@ -51,7 +51,7 @@ export const MAX_LIFECYCLE_RULES = 1000
 
 /** invalidLifecycle makes MinIO's answer to a configuration that fails a check: 400 InvalidArgument; throws nothing. */
 export function invalidLifecycle(message: string): S3Error {
-  return new S3Error('InvalidArgument', 400, message)
+  return s3err('InvalidArgument', message)
 }
 
 /** MinIO's texts for each check (internal/bucket/lifecycle). */

@@ -11,6 +11,7 @@ import express, { type Request, type Response, type Router } from 'express'
 import { COMMIT, VERSION } from '../../kms/handlers/system.js'
 import { sendAdminError } from '../admin/respond.js'
 import { S3Error } from '../api/errors.js'
+import { iamErr } from '../iam/errors.js'
 import type { ExtensionContext, ExtraRoute, S3Action } from '../extensions.js'
 import type { Kms } from '../kms/kms.js'
 import type { BucketUsage } from './metrics.js'
@@ -94,12 +95,12 @@ function router(src: InfoSources, ctx: ExtensionContext): Router {
       const { credential } = await ctx.authenticate(req, { maxBody: 0 })
       const allowed = credential !== null && ctx.authorizer !== undefined &&
         await ctx.authorizer.authorize({ principal: credential.principal, action: 'admin:ServerInfo' as S3Action, conditions: {} })
-      if (!allowed) return sendAdminError(res, 403, 'AccessDenied', 'Access Denied.', resource)
+      if (!allowed) return sendAdminError(res, iamErr('AccessDenied'), resource)
       const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http'
       res.status(200).type('application/json').send(JSON.stringify(await serverInfo(src, req.get('host') ?? '', scheme)))
     } catch (err) {
-      if (err instanceof S3Error) return sendAdminError(res, err.status, err.code, err.message, resource)
-      sendAdminError(res, 500, 'InternalError', 'We encountered an internal error, please try again.', resource)
+      if (err instanceof S3Error) return sendAdminError(res, err, resource)
+      sendAdminError(res, iamErr('InternalError'), resource)
     }
   })
   return r

@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { S3Error } from '../api/errors.js'
 import type { Kms } from '../kms/kms.js'
-import { toKmsS3Error } from '../kms/errors.js'
+import { toKmsS3Error } from '../kms/kes-failure.js'
 import { newRequestId } from '../api/context.js'
 import { escapeXml } from '../api/xml.js'
 

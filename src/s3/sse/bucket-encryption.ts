@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { s3err } from '../api/errors.js'
+import { S3_ERRORS, s3err } from '../api/errors.js'
 import type { SubresourceHandler, SubresourceRequest, SubresourceResponse } from '../extensions.js'
 import { BUCKET_KEY_CHECK_CONTEXT } from '../kms/context.js'
 import type { Kms } from '../kms/kms.js'
 import { kmsKeyOf, parseBucketSseConfig, serializeBucketSseConfig } from './bucket-config.js'
-import { SSE_ERRORS } from './errors.js'
 
 /** The bucket-config entry the encryption XML lives under. */
 export const ENCRYPTION_CONFIG = 'encryption'
@@ -35,7 +34,7 @@ export function bucketEncryptionHandler(kms: Kms | undefined): SubresourceHandle
     }
     if (req.body.length > MAX_BODY) throw s3err('EntityTooLarge')
     const config = parseBucketSseConfig(req.body.toString('utf8'))
-    if (kms === undefined) throw SSE_ERRORS.kmsNotConfigured()
+    if (kms === undefined) throw S3_ERRORS.kmsNotConfigured()
     if (config.algorithm === 'aws:kms') {
       const key = await kms.generateKey(kmsKeyOf(config), BUCKET_KEY_CHECK_CONTEXT)
       key.plaintext.fill(0)

@@ -15,8 +15,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
+import { S3_ERRORS } from '../api/errors.js'
 import { DareError } from './dare.js'
-import { SSE_ERRORS } from './errors.js'
 import type { SseDomain } from './object-key.js'
 import { sealETag, unsealETag } from './object-key.js'
 
@@ -52,13 +52,13 @@ export function needsObjectKey(kind: SseDomain, stored: string): boolean {
 export function clientETag(kind: SseDomain, stored: string, objectKey?: Buffer): string {
   if (!isSealedETag(stored)) return stored
   if (kind !== 'SSE-S3') return stored.slice(-32)
-  if (objectKey === undefined) throw SSE_ERRORS.objectTampered()
+  if (objectKey === undefined) throw S3_ERRORS.objectTampered()
   try {
     const md5 = unsealETag(objectKey, Buffer.from(stored, 'hex'))
-    if (md5.length !== 16) throw SSE_ERRORS.objectTampered()
+    if (md5.length !== 16) throw S3_ERRORS.objectTampered()
     return md5.toString('hex')
   } catch (err) {
-    if (err instanceof DareError) throw SSE_ERRORS.objectTampered()
+    if (err instanceof DareError) throw S3_ERRORS.objectTampered()
     throw err
   }
 }

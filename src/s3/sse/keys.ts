@@ -6,11 +6,9 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import type { S3Error } from '../api/errors.js'
+import { S3_ERRORS, s3err, type S3Error } from '../api/errors.js'
 import { marshalContext, objectContext, sseKmsContext, type KmsContext } from '../kms/context.js'
-import { KMS_ERRORS } from '../kms/errors.js'
 import type { Kms } from '../kms/kms.js'
-import { SSE_ERRORS } from './errors.js'
 import { KeyMismatchError, generateObjectKey, sealObjectKey, unsealObjectKey } from './object-key.js'
 import { parseKmsContext, type SseRequest } from './request.js'
 import type { SseMetadata } from './metadata.js'
@@ -31,7 +29,7 @@ export async function newObjectKey(kms: Kms | undefined, req: Exclude<SseRequest
     const objectKey = generateObjectKey(req.key)
     return { objectKey, metadata: { kind: 'SSE-C', iv, sealedKey: sealObjectKey(objectKey, req.key, iv, 'SSE-C', bucket, object), multipart } }
   }
-  if (kms === undefined) throw SSE_ERRORS.kmsNotConfigured()
+  if (kms === undefined) throw S3_ERRORS.kmsNotConfigured()
   const keyId = req.kind === 'SSE-KMS' && req.keyId !== '' ? req.keyId : kms.defaultKey
   const context = req.kind === 'SSE-KMS' ? sseKmsContext(bucket, object, req.context) : objectContext(bucket, object)
   const dataKey = await kms.generateKey(keyId, context)
@@ -56,28 +54,28 @@ export async function openObjectKey(kms: Kms | undefined, m: SseMetadata, bucket
     try {
       return unsealObjectKey(m.sealedKey, customerKey ?? Buffer.alloc(0), m.iv, 'SSE-C', bucket, object)
     } catch (err) {
-      if (err instanceof KeyMismatchError) throw SSE_ERRORS.accessDenied()
+      if (err instanceof KeyMismatchError) throw s3err('AccessDenied')
       throw err
     }
   }
-  if (kms === undefined) throw SSE_ERRORS.kmsNotConfigured()
+  if (kms === undefined) throw S3_ERRORS.kmsNotConfigured()
   let context: KmsContext = objectContext(bucket, object)
   if (m.kind === 'SSE-KMS' && m.contextB64 !== undefined) {
     let client: KmsContext
     try {
       client = parseKmsContext(m.contextB64)
     } catch {
-      throw SSE_ERRORS.objectTampered()
+      throw S3_ERRORS.objectTampered()
     }
     context = sseKmsContext(bucket, object, client)
   }
   const extKey = await kms.decrypt(m.keyId ?? '', m.dataKey ?? Buffer.alloc(0), context).catch((err: S3Error) => {
-    throw err.code === 'kms:InvalidCiphertextException' ? KMS_ERRORS.decrypt() : err
+    throw err.code === 'kms:InvalidCiphertextException' ? s3err('kms:InvalidCiphertextException') : err
   })
   try {
     return unsealObjectKey(m.sealedKey, extKey, m.iv, m.kind, bucket, object)
   } catch (err) {
-    if (err instanceof KeyMismatchError) throw SSE_ERRORS.objectTampered()
+    if (err instanceof KeyMismatchError) throw S3_ERRORS.objectTampered()
     throw err
   } finally {
     extKey.fill(0)

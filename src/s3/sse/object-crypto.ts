@@ -8,12 +8,10 @@
 import type {
   ETagSubject, ObjectCrypto, ReadContext, ReadPlan, WriteContext, WritePlan, WriteResult,
 } from '../extensions.js'
-import { KMS_ERRORS } from '../kms/errors.js'
 import type { Kms } from '../kms/kms.js'
 import { applyBucketDefault } from './bucket-config.js'
 import { DareDecryptStream, DareEncryptStream } from './dare-stream.js'
-import { SSE_ERRORS } from './errors.js'
-import { S3Error } from '../api/errors.js'
+import { S3Error, S3_ERRORS, s3err } from '../api/errors.js'
 import { clientETag, needsObjectKey, sealedETag } from './etag.js'
 import { UnsealedETagCache } from './etag-cache.js'
 import { newObjectKey, openObjectKey } from './keys.js'
@@ -35,7 +33,7 @@ function parseMetadata(internal: unknown): SseMetadata | undefined {
   try {
     return fromInternal(internal)
   } catch (err) {
-    if (err instanceof MetadataError) throw SSE_ERRORS.objectTampered()
+    if (err instanceof MetadataError) throw S3_ERRORS.objectTampered()
     throw err
   }
 }
@@ -104,14 +102,14 @@ export class SseObjectCrypto implements ObjectCrypto {
   private async part(ctx: WriteContext): Promise<WritePlan | undefined> {
     const metadata = parseMetadata(ctx.upload?.internal)
     if (metadata === undefined || ctx.upload === undefined) return undefined
-    if (ctx.operation === 'upload-part-copy' && isSseKmsRequested(ctx.headers)) throw SSE_ERRORS.notImplemented()
+    if (ctx.operation === 'upload-part-copy' && isSseKmsRequested(ctx.headers)) throw s3err('NotImplemented')
     let customerKey: Buffer | undefined
     let keyMd5: string | undefined
     if (metadata.kind === 'SSE-C') {
-      if (!isSseCRequested(ctx.headers)) throw SSE_ERRORS.sseMultipartEncrypted()
+      if (!isSseCRequested(ctx.headers)) throw S3_ERRORS.sseMultipartEncrypted()
       ;({ key: customerKey, keyMd5 } = parseSseC(ctx.headers, ctx.secure))
     } else if (isSseCRequested(ctx.headers)) {
-      throw SSE_ERRORS.invalidEncryptionParameters()
+      throw S3_ERRORS.invalidEncryptionParameters()
     }
     const objectKey = await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, customerKey)
     const partNumber = ctx.upload.partNumber ?? 0
@@ -161,7 +159,7 @@ export class SseObjectCrypto implements ObjectCrypto {
         if (this.offlineProbe !== undefined) await this.offlineProbe
         const now = performance.now()
         if (this.options.kms.monitor.online === false) {
-          if (now - this.lastOfflineProbe < 1_000) return this.offlineETags(KMS_ERRORS.unreachable(), metadata.kind, etags, true)
+          if (now - this.lastOfflineProbe < 1_000) return this.offlineETags(S3_ERRORS.kmsUnreachable(), metadata.kind, etags, true)
           this.lastOfflineProbe = now
           probing = true
         }
@@ -218,10 +216,10 @@ export class SseObjectCrypto implements ObjectCrypto {
     let customerKey: Buffer | undefined
     let keyMd5: string | undefined
     if (metadata.kind === 'SSE-C') {
-      if (!isSseCRequested(ctx.headers, ctx.copySource)) throw SSE_ERRORS.sseEncryptedObject()
+      if (!isSseCRequested(ctx.headers, ctx.copySource)) throw S3_ERRORS.sseEncryptedObject()
       ;({ key: customerKey, keyMd5 } = parseSseC(ctx.headers, ctx.secure, ctx.copySource))
     } else if (isSseCRequested(ctx.headers, ctx.copySource)) {
-      throw SSE_ERRORS.invalidEncryptionParameters()
+      throw S3_ERRORS.invalidEncryptionParameters()
     }
     const responseHeaders = sseResponseHeaders(metadata, keyMd5)
     if (ctx.range === undefined) {
@@ -239,7 +237,7 @@ export class SseObjectCrypto implements ObjectCrypto {
     try {
       plan = planRange(parts, ctx.range.start, length)
     } catch {
-      throw SSE_ERRORS.objectTampered()
+      throw S3_ERRORS.objectTampered()
     }
     const keyOf = (i: number) => (ctx.multipart ? derivePartKey(objectKey, parts[i]!.number) : objectKey)
     const transform = new DareDecryptStream({

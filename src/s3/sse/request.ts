@@ -7,9 +7,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
+import { S3_ERRORS, s3err } from '../api/errors.js'
 import { isValidName } from '../../kms/api/validate.js'
 import type { KmsContext } from '../kms/context.js'
-import { SSE_ERRORS } from './errors.js'
 
 /** ARN_PREFIX is stripped from SSE-KMS key ids and added back in responses. */
 export const ARN_PREFIX = 'arn:aws:kms:'
@@ -63,18 +63,18 @@ export function isSseKmsRequested(headers: IncomingHttpHeaders): boolean {
  * with MinIO's code and text for a missing/invalid algorithm, key or key MD5, or plain HTTP.
  */
 export function parseSseC(headers: IncomingHttpHeaders, secure: boolean, copySource = false): { key: Buffer; keyMd5: string } {
-  if (!secure) throw SSE_ERRORS.insecureSseCustomerRequest()
+  if (!secure) throw S3_ERRORS.insecureSseCustomerRequest()
   const [alg, key, md5] = copySource ? [H.copyCAlgorithm, H.copyCKey, H.copyCKeyMd5] : [H.cAlgorithm, H.cKey, H.cKeyMd5]
-  if (header(headers, alg) !== 'AES256') throw SSE_ERRORS.invalidSseCustomerAlgorithm()
+  if (header(headers, alg) !== 'AES256') throw S3_ERRORS.invalidSseCustomerAlgorithm()
   const keyB64 = header(headers, key) ?? ''
   const md5B64 = header(headers, md5) ?? ''
-  if (keyB64 === '') throw SSE_ERRORS.missingSseCustomerKey()
-  if (md5B64 === '') throw SSE_ERRORS.missingSseCustomerKeyMd5()
+  if (keyB64 === '') throw S3_ERRORS.missingSseCustomerKey()
+  if (md5B64 === '') throw S3_ERRORS.missingSseCustomerKeyMd5()
   const clientKey = decodeStdBase64(keyB64)
-  if (clientKey === undefined || clientKey.length !== 32) throw SSE_ERRORS.invalidSseCustomerKey()
+  if (clientKey === undefined || clientKey.length !== 32) throw S3_ERRORS.invalidSseCustomerKey()
   const given = decodeStdBase64(md5B64)
   const sum = createHash('md5').update(clientKey).digest()
-  if (given === undefined || given.length !== sum.length || !timingSafeEqual(given, sum)) throw SSE_ERRORS.sseCustomerKeyMd5Mismatch()
+  if (given === undefined || given.length !== sum.length || !timingSafeEqual(given, sum)) throw S3_ERRORS.sseCustomerKeyMd5Mismatch()
   return { key: clientKey, keyMd5: sum.toString('base64') }
 }
 
@@ -92,10 +92,10 @@ export function parseKmsContext(b64: string): KmsContext {
   } catch {
     parsed = undefined
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw SSE_ERRORS.invalidArgumentContext()
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw s3err('InvalidArgument')
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(parsed)) {
-    if (typeof v !== 'string') throw SSE_ERRORS.invalidArgumentContext()
+    if (typeof v !== 'string') throw s3err('InvalidArgument')
     out[wellFormed(k)] = wellFormed(v)
   }
   return out
@@ -113,11 +113,11 @@ function wellFormed(s: string): string {
  * spaces (MinIO's check) and for any id that is not a KES key name.
  */
 export function parseKmsKeyId(raw: string): string {
-  if (raw.startsWith(' ') || raw.endsWith(' ')) throw SSE_ERRORS.invalidEncryptionKeyId()
+  if (raw.startsWith(' ') || raw.endsWith(' ')) throw S3_ERRORS.invalidEncryptionKeyId()
   const id = raw.startsWith(ARN_PREFIX) ? raw.slice(ARN_PREFIX.length) : raw
   // MinIO hands such an id to KES, which refuses it, and answers 500 kms:KeyGenerationFailed; checking it
   // here gives the client MinIO's own 400 for a bad key id and spares the KMS the call.
-  if (id !== '' && !isValidName(id)) throw SSE_ERRORS.invalidEncryptionKeyId()
+  if (id !== '' && !isValidName(id)) throw S3_ERRORS.invalidEncryptionKeyId()
   return id
 }
 
@@ -129,15 +129,15 @@ export function classifyWrite(headers: IncomingHttpHeaders, secure: boolean): Ss
   const ssec = isSseCRequested(headers)
   const s3 = isSseS3Requested(headers)
   const kms = isSseKmsRequested(headers)
-  if (ssec && (s3 || kms)) throw SSE_ERRORS.incompatibleEncryptionMethod()
+  if (ssec && (s3 || kms)) throw S3_ERRORS.incompatibleEncryptionMethod()
   if (ssec) return { kind: 'SSE-C', ...parseSseC(headers, secure) }
   if (s3) {
-    if (header(headers, H.sse) !== 'AES256') throw SSE_ERRORS.invalidEncryptionMethod()
-    if (headers[H.kmsKeyId] !== undefined || headers[H.kmsContext] !== undefined) throw SSE_ERRORS.invalidEncryptionMethod()
+    if (header(headers, H.sse) !== 'AES256') throw S3_ERRORS.invalidEncryptionMethod()
+    if (headers[H.kmsKeyId] !== undefined || headers[H.kmsContext] !== undefined) throw S3_ERRORS.invalidEncryptionMethod()
     return { kind: 'SSE-S3' }
   }
   if (kms) {
-    if (header(headers, H.sse) !== 'aws:kms') throw SSE_ERRORS.invalidEncryptionMethod()
+    if (header(headers, H.sse) !== 'aws:kms') throw S3_ERRORS.invalidEncryptionMethod()
     const keyId = parseKmsKeyId(header(headers, H.kmsKeyId) ?? '')
     const ctx = header(headers, H.kmsContext)
     return ctx === undefined ? { kind: 'SSE-KMS', keyId } : { kind: 'SSE-KMS', keyId, context: parseKmsContext(ctx) }
@@ -150,5 +150,5 @@ export function classifyWrite(headers: IncomingHttpHeaders, secure: boolean): Ss
  * InvalidRequest "The encryption parameters are not applicable to this object.".
  */
 export function checkReadHeaders(headers: IncomingHttpHeaders): void {
-  if (isSseS3Requested(headers) || isSseKmsRequested(headers)) throw SSE_ERRORS.invalidEncryptionParameters()
+  if (isSseS3Requested(headers) || isSseKmsRequested(headers)) throw S3_ERRORS.invalidEncryptionParameters()
 }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
-import { parseServerArgs, runServerCommand, UsageError } from '../../../src/cli/keyhold/server.js'
+import { UsageError } from '../../../src/cli/errors.js'
+import { parseServerArgs, runServerCommand } from '../../../src/cli/keyhold/server.js'
 
 const run = promisify(execFile)
 const BIN = 'bin/keyhold.js'

@@ -4,8 +4,8 @@
  * as a {@link Kms}, for unit tests of the ObjectCrypto hook without a server. End-to-end tests use a real Keyhold instead.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
+import { s3err } from '../../../src/s3/api/errors.js'
 import { marshalContext, type KmsContext } from '../../../src/s3/kms/context.js'
-import { KMS_ERRORS } from '../../../src/s3/kms/errors.js'
 import { checkKeyStatus, type DataKey, type Kms, type KeyStatus, type KmsStatus } from '../../../src/s3/kms/kms.js'
 
 export class StaticKms implements Kms {
@@ -15,8 +15,8 @@ export class StaticKms implements Kms {
 
   private check(name: string, op: string): void {
     this.calls.push(`${op}:${name}`)
-    if (this.down) throw Object.assign(KMS_ERRORS.keyNotFound(), { code: 'kms:KeyGenerationFailed', status: 500, message: 'failed to generate data key with KMS key' })
-    if (name !== this.defaultKey) throw KMS_ERRORS.keyNotFound()
+    if (this.down) throw s3err('kms:KeyGenerationFailed')
+    if (name !== this.defaultKey) throw s3err('kms:KeyNotFound')
   }
 
   async generateKey(keyId: string, context: KmsContext): Promise<DataKey> {
@@ -41,12 +41,12 @@ export class StaticKms implements Kms {
       d.setAuthTag(ciphertext.subarray(n - 44, n - 28))
       return Buffer.concat([d.update(ciphertext.subarray(0, n - 44)), d.final()])
     } catch {
-      throw KMS_ERRORS.decrypt()
+      throw s3err('kms:InvalidCiphertextException')
     }
   }
 
   async createKey(): Promise<void> {
-    throw KMS_ERRORS.keyExists()
+    throw s3err('kms:KeyAlreadyExists')
   }
 
   async listKeys(): Promise<string[]> {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import { S3Error, s3err } from '../../api/errors.js'
+import { s3err } from '../../api/errors.js'
 import type { Credential } from '../../extensions.js'
 import { lookupCredential } from '../sigv4/credential.js'
 import type { SigRequest, SignedRequest, VerifyOptions } from '../sigv4/verify.js'
@@ -69,7 +69,7 @@ function parseHeader(req: SigRequest): ParsedV2 {
   const fields = (first(req.headers, 'authorization') ?? '').split(' ')
   const keySig = fields.length === 2 ? fields[1]!.trim().split(':') : []
   if (fields[0] !== 'AWS' || keySig.length !== 2 || keySig[0] === '') {
-    throw new S3Error('MissingFields', 400, 'Missing fields in request.')
+    throw s3err('MissingFields')
   }
   return { accessKey: keySig[0]!, signature: keySig[1]!, expires: '' }
 }
