@@ -12,6 +12,9 @@ import { generateKeyVersion } from './crypto/key.js'
 import { KeyExistsError } from './keystore/keystore.js'
 import { KeyCache } from './keystore/cache.js'
 import { cachePeers } from './keystore/peers.js'
+import { KeyStates } from './keystore/key-states.js'
+import { startKeyPurge } from './keystore/key-purge.js'
+import type { KeyState } from './keystore/key-state.js'
 import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
 import { asKes, type ErrorMiddleware, type Middleware } from './api/http-types.js'
@@ -53,6 +56,10 @@ export interface KmsServerOptions {
   listenerLimits?: Partial<ListenerLimits>
   /** Receives key-cache hits/misses and keystore call durations (the metrics). */
   keystoreObserver?: KeystoreObserver
+  /** Between runs of the purge of keys whose scheduled deletion is due (default 60 s). */
+  keyPurgeIntervalMs?: number
+  /** Told about every key the purge deleted (the audit log). */
+  onKeyPurged?: (name: string, state: KeyState) => void
 }
 
 /** A running KMS server. */
@@ -91,8 +98,9 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
       offline ? log.error({ err: errText(cause), keystore: store.toString() }, 'keystore is unreachable') : log.info('keystore is reachable again'),
   })
   // A keystore that can notify (etcd) drops keys changed by other servers from this cache.
+  const states = new KeyStates(store, { anyMs: config.cache.anyMs, peers: cachePeers() })
   const stateRef = new StateRef()
-  const ctx: ServerContext = { state: stateRef, keys, log, startedAt: new Date() }
+  const ctx: ServerContext = { state: stateRef, keys, states, log, startedAt: new Date() }
   const baseRoutes = kesRoutes(ctx, options.extraHandlers)
   const authenticate = authenticator(() => stateRef.get(), log)
 
@@ -121,8 +129,9 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
         if (!(err instanceof KeyExistsError)) throw err
       })
     }
-    return await listen(config, options, { stateRef, keys, log, buildState })
+    return await listen(config, options, { stateRef, keys, states, log, buildState })
   } catch (err) {
+    states.close()
     await keys.close() // no timers or store handles outlive a failed start
     throw err
   }
@@ -131,12 +140,13 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
 interface Core {
   stateRef: StateRef
   keys: KeyCache
+  states: KeyStates
   log: Logger
   buildState: (cfg: ServerConfig) => ServerState
 }
 
 /** listen runs the HTTPS listener and the reload machinery over a built core. Throws when the address cannot be bound. */
-async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, log, buildState }: Core): Promise<KmsServer> {
+async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, states, log, buildState }: Core): Promise<KmsServer> {
   const app = entry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
 
   // Node has no RequireAnyClientCert: refuse cert-less clients right after the handshake unless
@@ -209,6 +219,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
     }
     stateRef.swap(state)
     keys.setExpiry(next.cache)
+    states.setExpiry(next.cache.anyMs)
     log.level = next.log.error
     rewatch()
     // Every worker reloads; one of them says so (the others at debug level).
@@ -236,6 +247,24 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   const refreshMs = options.tlsRefreshMs ?? 15 * 60_000
   const tlsTimer = refreshMs > 0 ? setInterval(refreshTls, refreshMs).unref() : undefined
 
+  // Scheduled deletions that became due, also while no server ran (keystore/key-purge.ts).
+  const stopPurge = startKeyPurge(
+    {
+      store: keys.store,
+      keys,
+      states,
+      onPurged: (name, state) => {
+        log.warn({ key: name, scheduledBy: state.changedBy }, 'key purged: its scheduled deletion time has passed')
+        options.onKeyPurged?.(name, state)
+      },
+      onError: (name, err) => log.error({ key: name, err: errText(err) }, 'key purge failed: retrying at the next run'),
+    },
+    {
+      ...(options.keyPurgeIntervalMs !== undefined ? { intervalMs: options.keyPurgeIntervalMs } : {}),
+      onRunError: (err) => log.error({ err: errText(err) }, 'key purge could not list key states: retrying at the next run'),
+    },
+  )
+
   const onHup = () => void reload().catch(() => {})
   if (options.handleSignals === true) process.on('SIGHUP', onHup)
 
@@ -246,6 +275,8 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
       clearInterval(tlsTimer)
       watch?.close()
       const cut = await closer.close(graceMs)
+      await stopPurge()
+      states.close()
       await keys.close()
       return cut
     })()

@@ -73,6 +73,8 @@ export const ConfigSchema = z.strictObject({
       expiry: z.strictObject({ any: duration.nullish(), unused: duration.nullish(), offline: duration.nullish() }).nullish(),
     })
     .nullish(),
+  // Keyhold extension: scheduled key deletion (load.ts checks the range).
+  key_deletion: z.strictObject({ wait: z.union([z.literal('off'), duration]).nullish() }).nullish(),
   // log.audit also takes a file path (anything with a '/'; no level contains one): see observability/audit-target.ts.
   log: z.strictObject({ error: level.nullish(), audit: z.union([z.string().regex(/\//).transform((file) => ({ file: file.trim() })), level]).nullish() }).nullish(),
   keys: z.array(z.strictObject({ name: z.string() })).nullish(),
