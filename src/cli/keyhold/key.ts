@@ -8,6 +8,7 @@ import { CLIENT_FLAGS, JSON_FLAG, type Command, type Group } from '../args.js'
 import { formatDuration, formatTime } from '../output.js'
 import { decodeBase64Arg, failedTo } from './common.js'
 import { listCommand, printRecord } from './listing.js'
+import { disableCommand, enableCommand, restoreCommand, stateCommand } from './key-state.js'
 
 const create: Command = {
   name: 'create',
@@ -76,7 +77,11 @@ const rm: Command = {
   async run(ctx) {
     const client = await ctx.client()
     for (const name of ctx.args) {
-      const { otherServersMaySec: bound } = await failedTo(`remove key "${name}"`, () => client.deleteKey(name))
+      const { otherServersMaySec: bound, deleteAt } = await failedTo(`remove key "${name}"`, () => client.deleteKey(name))
+      if (deleteAt !== undefined) {
+        ctx.out.warn(`note: key "${name}" is scheduled for deletion at ${formatTime(deleteAt)}; 'keyhold key restore ${name}' undoes it until then`)
+        continue
+      }
       if (bound !== undefined) {
         const upTo = bound === Infinity ? 'for as long as they keep using it (their cache.expiry.any is off)' : `for up to ${formatDuration(bound)} (cache.expiry.any)`
         ctx.out.warn(`note: key "${name}" is deleted; other Keyhold servers sharing this keystore may still use it ${upTo}`)
@@ -144,5 +149,5 @@ const dek: Command = {
 export const keyGroup: Group = {
   name: 'key',
   summary: 'Manage and use master keys.',
-  commands: [create, importKey, info, ls, rm, encrypt, decrypt, dek],
+  commands: [create, importKey, info, ls, rm, encrypt, decrypt, dek, stateCommand, disableCommand, enableCommand, restoreCommand],
 }
