@@ -14,7 +14,7 @@ import { KEY_DELETION_WAIT_BOUNDS, type ServerConfig } from './types.js'
  */
 export function keyDeletionConfig(raw: RawConfig['key_deletion']): ServerConfig['keyDeletion'] {
   const wait = raw?.wait
-  if (wait === undefined || wait === null || wait === 'off' || wait === 0) return undefined
+  if (wait === undefined || wait === null || wait === 0) return undefined
   // The messages spell the bounds in Go's units, as the config is written.
   const { minMs, maxMs } = KEY_DELETION_WAIT_BOUNDS
   if (wait < minMs) throw new ConfigError(`invalid key_deletion config: wait must be at least 1m (or 0 / off to delete at once)`)

@@ -74,7 +74,7 @@ export const ConfigSchema = z.strictObject({
     })
     .nullish(),
   // Keyhold extension: scheduled key deletion (load.ts checks the range).
-  key_deletion: z.strictObject({ wait: z.union([z.literal('off'), duration]).nullish() }).nullish(),
+  key_deletion: z.strictObject({ wait: z.preprocess((v) => (v === 'off' || v === false ? 0 : v), duration).nullish() }).nullish(),
   // log.audit also takes a file path (anything with a '/'; no level contains one): see observability/audit-target.ts.
   log: z.strictObject({ error: level.nullish(), audit: z.union([z.string().regex(/\//).transform((file) => ({ file: file.trim() })), level]).nullish() }).nullish(),
   keys: z.array(z.strictObject({ name: z.string() })).nullish(),
