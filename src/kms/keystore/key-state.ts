@@ -37,9 +37,11 @@ export interface KeyState {
   seq: number
 }
 
-const pad = (tag: string) => tag.padEnd(81, '_')
+/** What every side entry's name starts with (both slots). */
+export const STATE_ENTRY_PREFIX = '_keyhold-key-state-'
+const pad = (slot: string) => (STATE_ENTRY_PREFIX + slot).padEnd(81, '_')
 /** The two slots' name prefixes: 81 characters, longer than any KES key name. */
-export const STATE_SLOTS = [pad('_keyhold-key-state-a'), pad('_keyhold-key-state-b')] as const
+export const STATE_SLOTS = [pad('a'), pad('b')] as const
 
 /** stateEntryName returns the name of slot `slot` (0 or 1) of key `name`. Throws nothing. */
 export function stateEntryName(name: string, slot: 0 | 1): string {

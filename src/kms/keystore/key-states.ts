@@ -12,7 +12,7 @@ import {
 } from './keystore.js'
 import type { CachePeers } from './peers.js'
 import {
-  decodeKeyState, encodeKeyState, keyOfStateEntry, STATE_SLOTS, stateEntryName, type KeyState,
+  decodeKeyState, encodeKeyState, keyOfStateEntry, STATE_ENTRY_PREFIX, stateEntryName, type KeyState,
 } from './key-state.js'
 
 /** KeyStateConflictError: another change of the same key's state won the race; retry. */
@@ -146,15 +146,9 @@ export class KeyStates {
 
   /** entries lists the key names that have a state entry, with the slot. Throws the store's errors. */
   async entries(signal: AbortSignal): Promise<Array<{ name: string; slot: 0 | 1 }>> {
-    const out: Array<{ name: string; slot: 0 | 1 }> = []
-    for (const prefix of STATE_SLOTS) {
-      const page = await this.#store.list(prefix, 0, signal)
-      for (const entry of page.names) {
-        const parsed = keyOfStateEntry(entry)
-        if (parsed !== undefined) out.push(parsed)
-      }
-    }
-    return out
+    // One listing for both slots: some stores (Vault) list everything and filter, so each call costs.
+    const page = await this.#store.list(STATE_ENTRY_PREFIX, 0, signal)
+    return page.names.map(keyOfStateEntry).filter((e) => e !== undefined)
   }
 
   /** invalidate forgets the cached state of `name` and any read in flight. Throws nothing. */
