@@ -19,7 +19,7 @@ beforeAll(async () => {
   const config = cluster.config({ timeoutMs: 3_000, attemptTimeoutMs: 500 })
   const server = () =>
     startTestServer(
-      { keystore: { kind: 'etcd', config }, cache: { anyMs: 5 * 60_000, unusedMs: 5 * 60_000, offlineMs: 0 }, keyDeletion: { waitMs: 1_500 } },
+      { keystore: { kind: 'etcd', config }, cache: { anyMs: 5 * 60_000, unusedMs: 5 * 60_000, offlineMs: 0 }, keyDeletion: { waitMs: 4_000 } },
       { keyPurgeIntervalMs: 100, onKeyPurged: (n) => purged.push(n) },
     )
   ;[a, b] = await Promise.all([server(), server()])
@@ -62,7 +62,7 @@ describe('key states on a shared etcd keystore', () => {
     const k = name('purge')
     expect((await as(a, 'POST', `/v1/key/create/${k}`)).status).toBe(200)
     expect((await as(b, 'DELETE', `/v1/key/delete/${k}`)).status).toBe(200)
-    expect(await soon(async () => purged.includes(k), 8_000)).toBe(true)
+    expect(await soon(async () => purged.includes(k), 15_000)).toBe(true)
     await new Promise((r) => setTimeout(r, 500))
     expect(purged.filter((n) => n === k)).toEqual([k])
     for (const s of [a, b]) expect((await as(s, 'GET', `/v1/key/state/${k}`)).status).toBe(404)
