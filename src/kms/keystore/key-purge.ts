@@ -8,12 +8,18 @@
  * A restart loses nothing: the schedule is in the keystore, and a purge that was due while no
  * server ran happens at the next start.
  *
+ * Done once: before deleting, a purger creates a claim entry for the key, exclusively; whoever
+ * fails to create it leaves the key to the claimant. A claim older than {@link CLAIM_STALE_MS}
+ * belongs to a purger that died half-way: it is removed and the next run purges. (Exclusive create
+ * is atomic on fs, memory, etcd and Vault KV v2; on Vault KV v1 two servers may both purge, which
+ * deletes the same key twice and audits it twice, nothing worse.)
+ *
  * @module
  */
 import { decodeKeyVersion, type KeyVersion } from '../crypto/key.js'
 import type { KeyCache } from './cache.js'
-import { KeyNotFoundError, type KeyStore } from './keystore.js'
-import { keyBinding, type KeyState } from './key-state.js'
+import { KeyExistsError, KeyNotFoundError, type KeyStore } from './keystore.js'
+import { keyBinding, PURGE_CLAIM, STATE_ENTRY_PREFIX, type KeyState } from './key-state.js'
 import type { KeyStates } from './key-states.js'
 
 /** What {@link purgeDueKeys} works on. */
@@ -34,6 +40,7 @@ export interface PurgeDeps {
  */
 export async function purgeDueKeys(deps: PurgeDeps, signal: AbortSignal, now = Date.now()): Promise<string[]> {
   const names = [...new Set((await deps.states.entries(signal)).map((e) => e.name))].sort()
+  await dropStaleClaims(deps, signal, now)
   const purged: string[] = []
   for (const name of names) {
     try {
@@ -46,10 +53,40 @@ export async function purgeDueKeys(deps: PurgeDeps, signal: AbortSignal, now = D
 }
 
 async function purgeOne(deps: PurgeDeps, name: string, signal: AbortSignal, now: number): Promise<boolean> {
+  if ((await dueState(deps, name, signal, now)) === undefined) return false
+  const claim = PURGE_CLAIM + name
+  try {
+    await deps.store.create(claim, new TextEncoder().encode(JSON.stringify({ at: new Date(now).toISOString() })), signal)
+  } catch (err) {
+    if (err instanceof KeyExistsError) return false // another server or worker is purging it
+    throw err
+  }
+  try {
+    // Again under the claim: a purger that finished just before we claimed has removed the state.
+    const due = await dueState(deps, name, signal, now)
+    if (due === undefined) return false
+    try {
+      await deps.keys.delete(name, signal)
+    } catch (err) {
+      if (!(err instanceof KeyNotFoundError)) throw err
+    }
+    await deps.states.clear(name, signal, due.slots)
+    deps.onPurged?.(name, due.state)
+    return true
+  } finally {
+    await deps.store.delete(claim, signal).catch(() => undefined) // a leftover claim goes stale and is dropped
+  }
+}
+
+/**
+ * dueState returns the state of `name` when its deletion is due and it belongs to the stored key;
+ * a state of a key that is gone or another key of the name is removed. Throws the store's errors.
+ */
+async function dueState(deps: PurgeDeps, name: string, signal: AbortSignal, now: number): Promise<{ state: KeyState; slots: Array<0 | 1> } | undefined> {
   const read = await deps.states.read(name, signal)
   const slots = read.slots.map((s) => s.slot)
   const state = read.state
-  if (state === undefined) return false // only entries we cannot read: not ours to remove
+  if (state === undefined) return undefined // only entries we cannot read: not ours to remove
   // Fresh from the store: a cached copy may be an older key of this name.
   let key: KeyVersion | undefined
   try {
@@ -59,18 +96,29 @@ async function purgeOne(deps: PurgeDeps, name: string, signal: AbortSignal, now:
   }
   if (key === undefined || state.keyCreatedAt !== keyBinding(key.createdAt)) {
     await deps.states.clear(name, signal, slots)
-    return false
+    return undefined
   }
-  if (state.status !== 'scheduled' || state.deleteAt === undefined || state.deleteAt.getTime() > now) return false
-  try {
-    await deps.keys.delete(name, signal)
-  } catch (err) {
-    if (!(err instanceof KeyNotFoundError)) throw err
-    return false // another server or worker purged it first
+  if (state.status !== 'scheduled' || state.deleteAt === undefined || state.deleteAt.getTime() > now) return undefined
+  return { state, slots }
+}
+
+/** How long a purge claim protects a purge in progress: a purge takes milliseconds. */
+export const CLAIM_STALE_MS = 10 * 60_000
+
+/** dropStaleClaims removes the claims of purgers that died half-way. Throws the store's errors. */
+async function dropStaleClaims(deps: PurgeDeps, signal: AbortSignal, now: number): Promise<void> {
+  const { names } = await deps.store.list(STATE_ENTRY_PREFIX, 0, signal)
+  for (const entry of names.filter((n) => n.startsWith(PURGE_CLAIM))) {
+    let at = Number.NaN
+    try {
+      at = Date.parse((JSON.parse(Buffer.from(await deps.store.get(entry, signal)).toString('utf8')) as { at?: string }).at ?? '')
+    } catch (err) {
+      if (err instanceof KeyNotFoundError) continue
+      if (!(err instanceof SyntaxError)) throw err
+    }
+    // An unreadable claim is judged stale too: nothing we write looks like that.
+    if (Number.isNaN(at) || now - at > CLAIM_STALE_MS) await deps.store.delete(entry, signal).catch(() => undefined)
   }
-  await deps.states.clear(name, signal, slots)
-  deps.onPurged?.(name, state)
-  return true
 }
 
 /** Options of {@link startKeyPurge}. */

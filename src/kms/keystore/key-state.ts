@@ -43,6 +43,12 @@ const pad = (slot: string) => (STATE_ENTRY_PREFIX + slot).padEnd(81, '_')
 /** The two slots' name prefixes: 81 characters, longer than any KES key name. */
 export const STATE_SLOTS = [pad('a'), pad('b')] as const
 
+/**
+ * The prefix of a purge claim: the one server (or worker) that creates `PURGE_CLAIM + name` (an
+ * exclusive create) purges the key; the others leave it. Not a slot: {@link keyOfStateEntry} skips it.
+ */
+export const PURGE_CLAIM = pad('purge')
+
 /** stateEntryName returns the name of slot `slot` (0 or 1) of key `name`. Throws nothing. */
 export function stateEntryName(name: string, slot: 0 | 1): string {
   return STATE_SLOTS[slot] + name

@@ -215,8 +215,10 @@ describe('the purge', () => {
     await sleep(400)
     expect(existsSync(join(dir, 'r1'))).toBe(true)
     const d = await startTestServer({ keystore }, quiet) // wait off now: scheduled keys are still purged
-    await until('the start-up purge', () => !existsSync(join(dir, 'r1')))
-    expect(readdirSync(dir).filter((f) => !f.startsWith('.')).sort()).toEqual(['r2'])
+    // The key first, then its state and the purge claim: wait for all of it.
+    const files = () => readdirSync(dir).filter((f) => !f.startsWith('.')).sort()
+    await until('the start-up purge', () => files().length === 1)
+    expect(files()).toEqual(['r2'])
     expect((await d.call(admin, 'GET', '/v1/key/list/*')).json).toEqual({ names: ['r2'] })
   })
 
