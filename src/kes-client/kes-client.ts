@@ -21,6 +21,8 @@ import type {
   IdentityInfo,
   KeyInfo,
   RotatedKey,
+  KeyStateInfo,
+  PolicyExplanation,
   Policy,
   PolicyInfo,
   SelfInfo,
@@ -148,10 +150,12 @@ export class KesClient {
    * deleteKey removes a key; 404 `key does not exist`. A Keyhold server on a keystore that other
    * servers may share reports how long they may still use the key (`otherServersMaySec`).
    */
-  async deleteKey(name: string): Promise<{ otherServersMaySec?: number }> {
+  async deleteKey(name: string): Promise<{ otherServersMaySec?: number; deleteAt?: string }> {
     const res = await this.#ok({ method: 'DELETE', path: `/v1/key/delete/${seg(name)}` })
     const bound = parseSharedKeystoreHeader(res.headers[SHARED_KEYSTORE_HEADER.toLowerCase()])
-    return bound === undefined ? {} : { otherServersMaySec: bound }
+    // A Keyhold server with key_deletion.wait on schedules the deletion instead.
+    const deleteAt = res.headers['keyhold-key-delete-at']
+    return { ...(bound === undefined ? {} : { otherServersMaySec: bound }), ...(typeof deleteAt === 'string' ? { deleteAt } : {}) }
   }
 
   /** listKeys yields the names of keys matching `pattern` (`*` = all; a trailing `*` means prefix), in order. */
@@ -222,6 +226,33 @@ export class KesClient {
   /** errorLog yields error-log events as they happen, until `signal` aborts (then it ends quietly). */
   errorLog(signal?: AbortSignal): AsyncIterable<ErrorEvent> {
     return this.#stream<ErrorEvent>('/v1/log/error', signal)
+  }
+
+  // --- Keyhold extensions (docs/operations.md): a KES server answers them 404 `404 page not found`. ---
+
+  /** keyState returns a key's state (enabled, disabled, scheduled for deletion); 404 `key does not exist`. */
+  keyState(name: string): Promise<KeyStateInfo> {
+    return this.#json({ method: 'GET', path: `/v1/key/state/${seg(name)}` })
+  }
+
+  /** disableKey refuses new use of a key; decrypt stays allowed unless `decrypt` is false. */
+  async disableKey(name: string, opts: { decrypt?: boolean } = {}): Promise<void> {
+    await this.#empty({ method: 'PUT', path: `/v1/key/disable/${seg(name)}`, body: json(opts.decrypt === undefined ? {} : { decrypt: opts.decrypt }) })
+  }
+
+  /** enableKey makes a disabled key usable again. */
+  async enableKey(name: string): Promise<void> {
+    await this.#empty({ method: 'PUT', path: `/v1/key/enable/${seg(name)}` })
+  }
+
+  /** restoreKey cancels a key's scheduled deletion; 409 `key is not scheduled for deletion`. */
+  async restoreKey(name: string): Promise<void> {
+    await this.#empty({ method: 'PUT', path: `/v1/key/restore/${seg(name)}` })
+  }
+
+  /** explainPolicy tells how the server decides a request of `identity` with `method` on `path`, and why. */
+  explainPolicy(identity: string, method: string, path: string): Promise<PolicyExplanation> {
+    return this.#json({ method: 'PUT', path: `/v1/policy/explain/${seg(identity)}`, body: json({ method, path }) })
   }
 
   /** close releases the client's idle connections; requests in flight are cut. */

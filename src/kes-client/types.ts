@@ -99,3 +99,33 @@ export interface AuditEvent {
 export interface ErrorEvent {
   message: string
 }
+
+/** `GET /v1/key/state/<name>` (Keyhold extension). */
+export interface KeyStateInfo {
+  name: string
+  state: 'enabled' | 'disabled' | 'scheduled'
+  /** Whether decrypt works (false for a scheduled key). */
+  decrypt: boolean
+  changed_at?: string
+  changed_by?: string
+  /** When a scheduled key is purged. */
+  delete_at?: string
+}
+
+/** `PUT /v1/policy/explain/<identity>` (Keyhold extension). */
+export interface PolicyExplanation {
+  identity: string
+  method: string
+  path: string
+  /** The route the path reaches, and how it authenticates. */
+  route?: string
+  auth?: 'none' | 'skip' | 'identify' | 'policy'
+  decision: 'admin' | 'allow' | 'deny' | 'none'
+  /** The request reaches its handler; else `status` is the server's answer (301, 403, 404, 405). */
+  allowed: boolean
+  status?: number
+  policy?: string
+  allow?: string[]
+  deny?: string[]
+  reason: string
+}

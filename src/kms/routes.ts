@@ -18,11 +18,15 @@ import { policyHandlers } from './handlers/policy.js'
 import { identityHandlers } from './handlers/identity.js'
 import { systemHandlers } from './handlers/system.js'
 import { rotateHandler } from './handlers/key-rotate.js'
+import { keyStateHandlers } from './handlers/key-state.js'
+import { policyExplainHandler } from './handlers/policy-explain.js'
 
 /** 1 MB: `1 * mem.MB` in KES HEAD is 10^6 bytes, and that is what /v1/api reports. */
 export const MAX_BODY = 1_000_000
 
 const S = 1000
+/** Body limit of the small JSON bodies of Keyhold's own routes (key disable, policy explain). */
+const SMALL = 4096
 
 /** Handlers the operations layer plugs in; until then these routes answer 501 `not implemented`. */
 export interface ExtraHandlers {
@@ -40,6 +44,7 @@ export function kesRoutes(ctx: ServerContext, extra: ExtraHandlers = {}): Route[
   const crypto = cryptoHandlers(ctx)
   const policy = policyHandlers(ctx)
   const identity = identityHandlers(ctx)
+  const keyState = keyStateHandlers(ctx)
   // prettier-ignore
   return [
     { method: 'GET',    path: P.PATH_VERSION,                maxBody: 0,        timeoutMs: 10 * S, auth: 'none',     metrics: false, handler: sys.version },
@@ -60,10 +65,17 @@ export function kesRoutes(ctx: ServerContext, extra: ExtraHandlers = {}): Route[
     { method: 'PUT',    path: P.PATH_KEY_HMAC,               maxBody: MAX_BODY, timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: crypto.hmac },
     // Keyhold's own: rotation (docs/key-rotation.md). Reads every version first, hence the longer deadline.
     { method: 'PUT',    path: P.PATH_KEY_ROTATE,             maxBody: 0,        timeoutMs: 30 * S, auth: 'policy',   metrics: true,  handler: rotateHandler(ctx) },
+    // Keyhold extensions: key states. Each is its own path, so a policy grants them one by one.
+    { method: 'GET',    path: P.PATH_KEY_STATE,              maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: keyState.state },
+    { method: 'PUT',    path: P.PATH_KEY_DISABLE,            maxBody: SMALL,    timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: keyState.disable },
+    { method: 'PUT',    path: P.PATH_KEY_ENABLE,             maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: keyState.enable },
+    { method: 'PUT',    path: P.PATH_KEY_RESTORE,            maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: keyState.restore },
 
     { method: 'GET',    path: P.PATH_POLICY_DESCRIBE,        maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: policy.describe },
     { method: 'GET',    path: P.PATH_POLICY_READ,            maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: policy.read },
     { method: 'GET',    path: P.PATH_POLICY_LIST,            maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: policy.list },
+    // Keyhold extension: the resource is the identity explained, so policies can scope it.
+    { method: 'PUT',    path: P.PATH_POLICY_EXPLAIN,         maxBody: SMALL,    timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: policyExplainHandler(ctx) },
 
     { method: 'GET',    path: P.PATH_IDENTITY_DESCRIBE,      maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: identity.describe },
     { method: 'GET',    path: P.PATH_IDENTITY_LIST,          maxBody: 0,        timeoutMs: 15 * S, auth: 'policy',   metrics: true,  handler: identity.list },

@@ -15,6 +15,9 @@ import { VersionedKeyStore } from './keystore/versioned-store.js'
 import { startRotationSchedule } from './keystore/rotation-schedule.js'
 import type { AuditRecord } from './observability/audit-record.js'
 import { cachePeers } from './keystore/peers.js'
+import { KeyStates } from './keystore/key-states.js'
+import { startKeyPurge } from './keystore/key-purge.js'
+import type { KeyState } from './keystore/key-state.js'
 import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
 import { asKes, type ErrorMiddleware, type Middleware } from './api/http-types.js'
@@ -60,6 +63,10 @@ export interface KmsServerOptions {
   rotateKeys?: boolean
   /** Writes an audit record for what the server does on its own (automatic rotation). */
   audit?: (record: AuditRecord) => void
+  /** Between runs of the purge of keys whose scheduled deletion is due (default 60 s). */
+  keyPurgeIntervalMs?: number
+  /** Told about every key the purge deleted (the audit log). */
+  onKeyPurged?: (name: string, state: KeyState) => void
 }
 
 /** A running KMS server. */
@@ -99,8 +106,9 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
       offline ? log.error({ err: errText(cause), keystore: store.toString() }, 'keystore is unreachable') : log.info('keystore is reachable again'),
   })
   // A keystore that can notify (etcd) drops keys changed by other servers from this cache.
+  const states = new KeyStates(store, { anyMs: config.cache.anyMs, peers: cachePeers() })
   const stateRef = new StateRef()
-  const ctx: ServerContext = { state: stateRef, keys, log, startedAt: new Date() }
+  const ctx: ServerContext = { state: stateRef, keys, states, log, startedAt: new Date() }
   const baseRoutes = kesRoutes(ctx, options.extraHandlers)
   const authenticate = authenticator(() => stateRef.get(), log)
 
@@ -129,8 +137,9 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
         if (!(err instanceof KeyExistsError)) throw err
       })
     }
-    return await listen(config, options, { stateRef, keys, log, buildState })
+    return await listen(config, options, { stateRef, keys, states, log, buildState })
   } catch (err) {
+    states.close()
     await keys.close() // no timers or store handles outlive a failed start
     throw err
   }
@@ -139,12 +148,13 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
 interface Core {
   stateRef: StateRef
   keys: KeyCache
+  states: KeyStates
   log: Logger
   buildState: (cfg: ServerConfig) => ServerState
 }
 
 /** listen runs the HTTPS listener and the reload machinery over a built core. Throws when the address cannot be bound. */
-async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, log, buildState }: Core): Promise<KmsServer> {
+async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, states, log, buildState }: Core): Promise<KmsServer> {
   const app = entry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
 
   // Node has no RequireAnyClientCert: refuse cert-less clients right after the handshake unless
@@ -217,6 +227,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
     }
     stateRef.swap(state)
     keys.setExpiry(next.cache)
+    states.setExpiry(next.cache.anyMs)
     log.level = next.log.error
     rewatch()
     // Every worker reloads; one of them says so (the others at debug level).
@@ -244,6 +255,24 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   const refreshMs = options.tlsRefreshMs ?? 15 * 60_000
   const tlsTimer = refreshMs > 0 ? setInterval(refreshTls, refreshMs).unref() : undefined
 
+  // Scheduled deletions that became due, also while no server ran (keystore/key-purge.ts).
+  const stopPurge = startKeyPurge(
+    {
+      store: keys.store,
+      keys,
+      states,
+      onPurged: (name, state) => {
+        log.warn({ key: name, scheduledBy: state.changedBy }, 'key purged: its scheduled deletion time has passed')
+        options.onKeyPurged?.(name, state)
+      },
+      onError: (name, err) => log.error({ key: name, err: errText(err) }, 'key purge failed: retrying at the next run'),
+    },
+    {
+      ...(options.keyPurgeIntervalMs !== undefined ? { intervalMs: options.keyPurgeIntervalMs } : {}),
+      onRunError: (err) => log.error({ err: errText(err) }, 'key purge could not list key states: retrying at the next run'),
+    },
+  )
+
   const onHup = () => void reload().catch(() => {})
   if (options.handleSignals === true) process.on('SIGHUP', onHup)
 
@@ -263,6 +292,8 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
       watch?.close()
       await rotation?.stop()
       const cut = await closer.close(graceMs)
+      await stopPurge()
+      states.close()
       await keys.close()
       return cut
     })()

@@ -10,6 +10,7 @@ import type { RouteTable } from './api/dispatch.js'
 import type { Route } from './api/route.js'
 import type { ServerConfig } from './config/types.js'
 import type { KeyCache } from './keystore/cache.js'
+import type { KeyStates } from './keystore/key-states.js'
 import type { Logger } from './observability/logger.js'
 import type { PolicySet } from './policy/policy.js'
 
@@ -47,6 +48,8 @@ export class StateRef {
 export interface ServerContext {
   readonly state: StateRef
   readonly keys: KeyCache
+  /** Key states: disabled, scheduled for deletion (keystore/key-state.ts). */
+  readonly states: KeyStates
   readonly log: Logger
   readonly startedAt: Date
 }

@@ -9,7 +9,8 @@ import { cli } from './run.js'
 
 const KEYHOLD = [
   ['key'], ['key', 'create'], ['key', 'import'], ['key', 'info'], ['key', 'ls'], ['key', 'rm'], ['key', 'encrypt'], ['key', 'decrypt'], ['key', 'dek'], ['key', 'rotate'],
-  ['policy'], ['policy', 'ls'], ['policy', 'info'], ['policy', 'show'],
+  ['key', 'state'], ['key', 'disable'], ['key', 'enable'], ['key', 'restore'],
+  ['policy'], ['policy', 'ls'], ['policy', 'info'], ['policy', 'show'], ['policy', 'explain'],
   ['identity'], ['identity', 'new'], ['identity', 'of'], ['identity', 'info'], ['identity', 'ls'],
   ['ls'], ['log'], ['status'], ['metric'], ['migrate'],
 ]

@@ -9,6 +9,7 @@ import { formatDuration, formatTime } from '../output.js'
 import { decodeBase64Arg, failedTo } from './common.js'
 import { listCommand, printRecord } from './listing.js'
 import { rotate, versionLines } from './key-rotate.js'
+import { disableCommand, enableCommand, restoreCommand, stateCommand } from './key-state.js'
 
 const create: Command = {
   name: 'create',
@@ -80,7 +81,11 @@ const rm: Command = {
   async run(ctx) {
     const client = await ctx.client()
     for (const name of ctx.args) {
-      const { otherServersMaySec: bound } = await failedTo(`remove key "${name}"`, () => client.deleteKey(name))
+      const { otherServersMaySec: bound, deleteAt } = await failedTo(`remove key "${name}"`, () => client.deleteKey(name))
+      if (deleteAt !== undefined) {
+        ctx.out.warn(`note: key "${name}" is scheduled for deletion at ${formatTime(deleteAt)}; 'keyhold key restore ${name}' undoes it until then`)
+        continue
+      }
       if (bound !== undefined) {
         const upTo = bound === Infinity ? 'for as long as they keep using it (their cache.expiry.any is off)' : `for up to ${formatDuration(bound)} (cache.expiry.any)`
         ctx.out.warn(`note: key "${name}" is deleted; other Keyhold servers sharing this keystore may still use it ${upTo}`)
@@ -148,5 +153,5 @@ const dek: Command = {
 export const keyGroup: Group = {
   name: 'key',
   summary: 'Manage and use master keys.',
-  commands: [create, importKey, info, ls, rm, encrypt, decrypt, dek, rotate],
+  commands: [create, importKey, info, ls, rm, encrypt, decrypt, dek, rotate, stateCommand, disableCommand, enableCommand, restoreCommand],
 }

@@ -6,6 +6,7 @@
 import { CLIENT_FLAGS, JSON_FLAG, type Command, type Group } from '../args.js'
 import { formatTime } from '../output.js'
 import { listCommand, printRecord } from './listing.js'
+import { explainCommand } from './key-state.js'
 
 const ls = listCommand({
   summary: 'List policies.',
@@ -51,5 +52,5 @@ const show: Command = {
 export const policyGroup: Group = {
   name: 'policy',
   summary: 'Inspect policies.',
-  commands: [ls, info, show],
+  commands: [ls, info, show, explainCommand],
 }

@@ -13,23 +13,40 @@
 import type { KesRequest, KesResponse, Middleware, Next } from './http-types.js'
 import { posix } from 'node:path'
 
-/** A route table ready to dispatch: path → middleware chain. */
-export interface RouteTable {
-  exact: ReadonlyMap<string, Middleware[]>
+/** A route table ready to dispatch: path → middleware chain (or, for policy explain, path → route). */
+export interface RouteTable<T = Middleware[]> {
+  exact: ReadonlyMap<string, T>
   /** Prefix routes, longest first. */
-  prefixes: ReadonlyArray<readonly [string, Middleware[]]>
+  prefixes: ReadonlyArray<readonly [string, T]>
 }
 
-/** makeRouteTable indexes chains by route path. */
-export function makeRouteTable(chains: Iterable<readonly [string, Middleware[]]>): RouteTable {
-  const exact = new Map<string, Middleware[]>()
-  const prefixes: Array<[string, Middleware[]]> = []
+/** makeRouteTable indexes chains (or any value) by route path. */
+export function makeRouteTable<T = Middleware[]>(chains: Iterable<readonly [string, T]>): RouteTable<T> {
+  const exact = new Map<string, T>()
+  const prefixes: Array<[string, T]> = []
   for (const [path, chain] of chains) {
     if (path.endsWith('/')) prefixes.push([path, chain])
     else exact.set(path, chain)
   }
   prefixes.sort((a, b) => b[0].length - a[0].length)
   return { exact, prefixes }
+}
+
+/** What {@link lookupRoute} found: the entry, a redirect to the path with a trailing `/`, or nothing. */
+export type Lookup<T> = { found: T } | { redirectSlash: true } | undefined
+
+/**
+ * lookupRoute finds the entry of decoded path `path`: exact routes first, then the longest prefix
+ * route; a prefix route asked without its trailing slash is a redirect. Throws nothing.
+ */
+export function lookupRoute<T>(t: RouteTable<T>, path: string): Lookup<T> {
+  const exact = t.exact.get(path)
+  if (exact !== undefined) return { found: exact }
+  for (const [prefix, c] of t.prefixes) {
+    if (path.startsWith(prefix)) return { found: c }
+    if (path === prefix.slice(0, -1)) return { redirectSlash: true }
+  }
+  return undefined
 }
 
 /** dispatcher returns the middleware that routes through the current table. Throws nothing. */
@@ -49,23 +66,14 @@ export function dispatcher(table: () => RouteTable): Middleware {
     const clean = cleanPath(rawPath)
     if (clean !== rawPath) return redirect(req, res, clean + query)
 
-    const t = table()
-    let chain = t.exact.get(path)
-    if (chain === undefined) {
-      for (const [prefix, c] of t.prefixes) {
-        if (path.startsWith(prefix)) {
-          chain = c
-          break
-        }
-        if (path === prefix.slice(0, -1)) return redirect(req, res, rawPath + '/' + query)
-      }
-    }
-    if (chain === undefined) {
+    const found = lookupRoute(table(), path)
+    if (found === undefined) {
       plain(res, 404, '404 page not found')
       return
     }
+    if ('redirectSlash' in found) return redirect(req, res, rawPath + '/' + query)
     ;res.locals.kesPath = path
-    runChain(chain, req, res, next)
+    runChain(found.found, req, res, next)
   }
 }
 
@@ -89,8 +97,8 @@ export function runChain(chain: readonly Middleware[], req: KesRequest, res: Kes
   step()
 }
 
-/** cleanPath is Go's path.Clean keeping a trailing slash, as ServeMux does. */
-function cleanPath(p: string): string {
+/** cleanPath is Go's path.Clean keeping a trailing slash, as ServeMux does. Throws nothing. */
+export function cleanPath(p: string): string {
   if (p === '') return '/'
   // Already clean (the usual case): no empty, '.' or '..' segment. Skips normalize per request.
   if (p.charCodeAt(0) === 47 && !p.includes('//') && !p.includes('/.')) return p

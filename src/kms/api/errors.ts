@@ -10,6 +10,9 @@
 export type ApiErrorCode =
   | 'KEY_NOT_FOUND'
   | 'KEY_EXISTS'
+  | 'KEY_DISABLED'
+  | 'KEY_NOT_SCHEDULED'
+  | 'KEY_STATE_CONFLICT'
   | 'POLICY_NOT_FOUND'
   | 'IDENTITY_NOT_FOUND'
   | 'NOT_ALLOWED'
@@ -72,6 +75,14 @@ export const errAlgorithmNotSupported = (alg: string) =>
   new ApiError('ALG_NOT_SUPPORTED', 406, `algorithm '${alg}' is not supported`)
 /** errInvalidKeySize: import of a key that is not 32 bytes (406, KES HEAD). */
 export const errInvalidKeySize = (alg: string) => new ApiError('INVALID_KEY_SIZE', 406, `invalid key size for '${alg}'`)
+
+// --- Key states (Keyhold extension: docs/kes-compatibility.md, "Keyhold extensions") ---
+// 409 like KES's `key does not support HMAC`: the key exists but its state forbids the operation;
+// kms-go neither retries nor fails over on a 4xx.
+export const errKeyDisabled = fixed('KEY_DISABLED', 409, 'key is disabled')
+export const errKeyNotScheduled = fixed('KEY_NOT_SCHEDULED', 409, 'key is not scheduled for deletion')
+export const errKeyStateConflict = fixed('KEY_STATE_CONFLICT', 409, 'key state was changed concurrently')
+export const errUpdateKeyState = fixed('KEYSTORE_FAILED', 502, 'failed to update key state')
 
 // --- Names ---
 /** errInvalidKeyName: a key name outside the allowed alphabet or length. */

@@ -24,10 +24,17 @@ export const PATH_KEY_BULK_DECRYPT = '/v1/key/bulk/decrypt/'
 export const PATH_KEY_HMAC = '/v1/key/hmac/'
 /** Keyhold's own (KES has no rotation): docs/key-rotation.md. */
 export const PATH_KEY_ROTATE = '/v1/key/rotate/'
+// Keyhold extensions: key states (docs/operations.md, "Key states and safe deletion").
+export const PATH_KEY_STATE = '/v1/key/state/'
+export const PATH_KEY_DISABLE = '/v1/key/disable/'
+export const PATH_KEY_ENABLE = '/v1/key/enable/'
+export const PATH_KEY_RESTORE = '/v1/key/restore/'
 
 export const PATH_POLICY_DESCRIBE = '/v1/policy/describe/'
 export const PATH_POLICY_READ = '/v1/policy/read/'
 export const PATH_POLICY_LIST = '/v1/policy/list/'
+// Keyhold extension: why a request would be allowed or denied (docs/operations.md, "Policy explain").
+export const PATH_POLICY_EXPLAIN = '/v1/policy/explain/'
 
 export const PATH_IDENTITY_DESCRIBE = '/v1/identity/describe/'
 export const PATH_IDENTITY_LIST = '/v1/identity/list/'

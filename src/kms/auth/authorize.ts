@@ -9,7 +9,7 @@ import { errNotAllowed, errTlsRequired } from '../api/errors.js'
 import type { KesRequest, KesResponse } from '../api/http-types.js'
 import type { Authenticate, Route } from '../api/route.js'
 import type { RequestAuditInfo } from '../observability/observe.js'
-import type { PolicySet } from '../policy/policy.js'
+import type { Policy, PolicySet } from '../policy/policy.js'
 import type { Logger } from '../observability/logger.js'
 import { identifySocket } from './identity.js'
 import { tlsSocketOf } from '../api/connection.js'
@@ -18,6 +18,25 @@ import { tlsSocketOf } from '../api/connection.js'
 export interface AuthState {
   admin: string
   policies: PolicySet
+}
+
+/** The outcome of the policy step for one identity and path: who decided, and by which policy. */
+export interface Verdict {
+  decision: 'admin' | 'allow' | 'deny'
+  /** The identity's policy; absent for the admin and for an identity without a policy. */
+  policy?: Policy
+}
+
+/**
+ * decide is the policy step of every `auth: 'policy'` route (KES `verifyIdentity`): the admin is
+ * allowed, an identity without a policy is denied, otherwise its policy decides (deny → allow →
+ * refuse). Policy explain calls this same function. Throws nothing.
+ */
+export function decide(state: AuthState, identity: string, path: string): Verdict {
+  if (identity === state.admin) return { decision: 'admin' }
+  const policy = state.policies.policyOf(identity)
+  if (policy === undefined) return { decision: 'deny' }
+  return { decision: policy.verify(path) ? 'allow' : 'deny', policy }
 }
 
 /**
@@ -42,24 +61,14 @@ export function authenticator(state: () => AuthState, log: Logger): Authenticate
     info.identity = identity
     if (route.auth === 'identify' || route.auth === 'skip') return identity
 
-    const { admin, policies } = state()
-    if (identity === admin) {
-      info.decision = 'admin'
-      return identity
-    }
-    const policy = policies.policyOf(identity)
-    if (policy === undefined) {
-      info.decision = 'deny'
-      log.debug({ identity, path: info.kesPath }, 'access denied: identity has no policy')
+    const verdict = decide(state(), identity, info.kesPath)
+    info.decision = verdict.decision
+    if (verdict.policy !== undefined) info.policy = verdict.policy.name
+    if (verdict.decision === 'deny') {
+      if (verdict.policy === undefined) log.debug({ identity, path: info.kesPath }, 'access denied: identity has no policy')
+      else log.debug({ identity, path: info.kesPath, policy: verdict.policy.name }, 'access denied by policy')
       throw errNotAllowed()
     }
-    info.policy = policy.name
-    if (!policy.verify(info.kesPath)) {
-      info.decision = 'deny'
-      log.debug({ identity, path: info.kesPath, policy: policy.name }, 'access denied by policy')
-      throw errNotAllowed()
-    }
-    info.decision = 'allow'
     return identity
   }
 }

@@ -19,6 +19,7 @@ import { etcdConfig } from './etcd.js'
 import { ConfigSchema, PolicyFileSchema, type RawConfig } from './schema.js'
 import { schemaError } from './issues.js'
 import { checkLegacy } from './legacy.js'
+import { keyDeletionConfig } from './key-deletion.js'
 import { ConfigError, parseYaml } from './source.js'
 import { DEFAULT_ADDRESS, DEFAULT_CACHE, type KeystoreConfig, type RotationRule, type ServerConfig, type TlsConfig } from './types.js'
 
@@ -111,6 +112,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   else keystore = { kind: 'memory' }
 
   const expiry = raw.cache?.expiry
+  const keyDeletion = keyDeletionConfig(raw.key_deletion)
   const config: ServerConfig = {
     address,
     admin,
@@ -128,6 +130,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     keystore,
     configFile: file,
     ...(policyFile === undefined ? {} : { policyFile }),
+    ...(keyDeletion === undefined ? {} : { keyDeletion }),
   }
   return deepFreeze(config)
 }

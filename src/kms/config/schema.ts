@@ -85,6 +85,8 @@ export const ConfigSchema = z.strictObject({
       expiry: z.strictObject({ any: duration.nullish(), unused: duration.nullish(), offline: duration.nullish() }).nullish(),
     })
     .nullish(),
+  // Keyhold extension: scheduled key deletion (load.ts checks the range).
+  key_deletion: z.strictObject({ wait: z.preprocess((v) => (v === 'off' || v === false ? 0 : v), duration).nullish() }).nullish(),
   // log.audit also takes a file path (anything with a '/'; no level contains one): see observability/audit-target.ts.
   log: z.strictObject({ error: level.nullish(), audit: z.union([z.string().regex(/\//).transform((file) => ({ file: file.trim() })), level]).nullish() }).nullish(),
   // `name`: a key created at start-up; `pattern` (a name or a prefix with a trailing `*`): keys

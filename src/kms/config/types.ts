@@ -65,6 +65,11 @@ export interface ServerConfig {
   cache: CacheConfig
   /** `auditFile`: `log.audit` was a path (it contains '/'): a hash-chained audit file instead of stdout. */
   log: { error: LogLevel; audit: LogLevel; auditFile?: string }
+  /**
+   * `key_deletion.wait` (Keyhold extension): when > 0, DELETE schedules the key's deletion that
+   * long ahead and `restore` can undo it until then. Absent or 0: KES's immediate deletion.
+   */
+  keyDeletion?: { waitMs: number }
   /** Keys created at start-up (an existing key is fine). */
   keys: readonly string[]
   /** Automatic rotation (`keys:` entries with `rotate:`); absent or empty: none. */
@@ -81,6 +86,9 @@ export interface ServerConfig {
  * (docs/kes-compatibility.md, "Cache expiries").
  */
 export const DEFAULT_CACHE: CacheConfig = { anyMs: 5 * 60_000, unusedMs: 30_000, offlineMs: 0 }
+
+/** Bounds of `key_deletion.wait` when on: shorter is no safety net, longer keeps dead keys for ever. */
+export const KEY_DELETION_WAIT_BOUNDS = { minMs: 60_000, maxMs: 365 * 24 * 3_600_000 }
 
 /** The default listen address, as KES. */
 export const DEFAULT_ADDRESS = '0.0.0.0:7373'

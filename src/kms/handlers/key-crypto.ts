@@ -20,6 +20,7 @@ import { bytes, parseBody, parseBytesBody } from './body.js'
 import { keyName } from './key.js'
 import { keyError } from './key-errors.js'
 import { versionedOpener } from './key-versions.js'
+import { checkKeyUse, type KeyUse } from './key-state.js'
 
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
 const optionalBytes = bytes.optional().transform((b) => b ?? Buffer.alloc(0))
@@ -37,12 +38,16 @@ const MAX_BULK = 1000
 
 /** cryptoHandlers returns the cryptographic handlers bound to `ctx`. */
 export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt' | 'decrypt' | 'bulkDecrypt' | 'hmac', ApiHandler> {
-  const getKey = async (name: string): Promise<KeyVersion> => {
+  const getKey = async (name: string, use: KeyUse = 'seal'): Promise<KeyVersion> => {
+    let key: KeyVersion
     try {
-      return await ctx.keys.get(name)
+      key = await ctx.keys.get(name)
     } catch (err) {
       throw keyError(err, errReadKey)
     }
+    // Disabled and scheduled keys (key-state.ts): refused here, before any cryptography.
+    await checkKeyUse(ctx, name, key, use)
+    return key
   }
   // Every failure reads the same to the client, whatever the cause (kms-go ErrDecrypt); older
   // versions of a rotated key are tried after the current one (docs/key-rotation.md).
@@ -88,7 +93,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
     async decrypt(req, res) {
       const name = keyName(req)
       const body = await parseBytesBody(req, DECRYPT, errInvalidBody)
-      const key = await getKey(name)
+      const key = await getKey(name, 'open')
       const plaintext = await open(name, key, body.ciphertext, body.context)
       replyJson(res, { plaintext: b64(plaintext) })
     },
@@ -97,7 +102,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
       const name = keyName(req)
       const items = await parseBody(req, BulkBody, errInvalidBody)
       if (items.length > MAX_BULK) throw errTooManyCiphertexts()
-      const key = await getKey(name)
+      const key = await getKey(name, 'open')
       // The first failing item fails the whole call, as in KES v0.22.
       const out = []
       for (const item of items) out.push({ plaintext: b64(await open(name, key, item.ciphertext, item.context)) })

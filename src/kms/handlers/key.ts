@@ -19,6 +19,7 @@ import type { ServerContext } from '../state.js'
 import { bytes, parseBody, rfc3339Nano } from './body.js'
 import { keyError } from './key-errors.js'
 import { describeVersions } from './key-rotate.js'
+import { checkKeyUse, scheduleDeletion, visibleKeys } from './key-state.js'
 
 /** keyName returns the request's key name. Throws 400 when it is not a valid name. */
 export function keyName(req: ApiRequest): string {
@@ -84,6 +85,7 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
       } catch (err) {
         throw keyError(err, errReadKey)
       }
+      await checkKeyUse(ctx, name, key, 'describe')
       replyJson(res, {
         name,
         ...(key.algorithm ? { algorithm: key.algorithm } : {}),
@@ -104,16 +106,19 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
       } catch (err) {
         throw keyError(err, errListKeys)
       }
-      replyJson(res, { names: page.names, ...(page.next ? { continue_at: page.next } : {}) })
+      replyJson(res, { names: await visibleKeys(ctx, page.names, req.signal), ...(page.next ? { continue_at: page.next } : {}) })
     },
 
     async delete(req, res) {
+      if (await scheduleDeletion(ctx, req, res)) return
       const name = keyName(req)
       try {
         await ctx.keys.delete(name, req.signal)
       } catch (err) {
         throw keyError(err, errDeleteKey)
       }
+      // The key is gone; a state left behind (a failure here) is bound to it and never applies to a new key.
+      await ctx.states.clear(name, req.signal).catch((err: unknown) => req.log.warn({ err: String(err), key: name }, 'could not remove the state of a deleted key'))
       note(res, `secret key '${name}' deleted`)
       // Not KES wire: lets `keyhold key rm` say how long other servers on this keystore may still use the key.
       const shared = sharedKeystoreHeader(ctx.state.get().config)

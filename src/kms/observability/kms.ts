@@ -12,6 +12,7 @@
 import type { Middleware } from '../api/http-types.js'
 import type { ApiHandler, Route } from '../api/route.js'
 import type { ExtraHandlers } from '../routes.js'
+import type { KeyState } from '../keystore/key-state.js'
 import type { ServerConfig } from '../config/types.js'
 import { AuditLog, openAuditWriter } from './audit-log.js'
 import type { AuditRecord } from './audit-record.js'
@@ -53,6 +54,7 @@ export interface KmsObservability {
     requestWrappers: Middleware[]
     extraHandlers: ExtraHandlers
     audit: (record: AuditRecord) => void
+    onKeyPurged: (name: string, state: KeyState) => void
   }
   /** Ends the live log streams (`/v1/log/*`): a stopping server must not wait for them. Throws nothing. */
   endStreams(): void
@@ -103,6 +105,12 @@ export async function createKmsObservability(config: Pick<ServerConfig, 'log'>, 
         logError: (req, res) => streamLog(errors.hub, req.raw, res),
       },
       audit: (record) => audit.record(record),
+      // A purge is no request, but it deletes a key: audited as the DELETE it completes, by the server.
+      onKeyPurged: (name, state) =>
+        audit.record({
+          time: new Date(), method: 'DELETE', path: `/v1/key/delete/${name}`, identity: '', ip: '', status: 200, responseMs: 0, decision: 'none',
+          message: `secret key '${name}' purged: deletion scheduled by ${state.changedBy} at ${state.changedAt.toISOString()}`,
+        }),
     }),
     endStreams: () => {
       audit.hub.endAll()

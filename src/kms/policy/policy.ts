@@ -44,6 +44,17 @@ export class Policy {
     this.denyMatchers = deny.map(compile)
   }
 
+  /**
+   * matching returns every allow and deny pattern that matches `path`, with the same matchers
+   * {@link verify} uses (policy explain shows them; verify stops at the first). Throws nothing.
+   */
+  matching(path: string): { allow: string[]; deny: string[] } {
+    return {
+      allow: this.allow.filter((_, i) => this.allowMatchers[i]!(path)),
+      deny: this.deny.filter((_, i) => this.denyMatchers[i]!(path)),
+    }
+  }
+
   /** verify reports whether the policy grants `path`: no deny pattern matches and an allow pattern does. */
   verify(path: string): boolean {
     for (const m of this.denyMatchers) if (m(path)) return false

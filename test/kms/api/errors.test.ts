@@ -33,6 +33,11 @@ describe('error catalogue', () => {
     [E.errEncrypt(), 500, 'failed to encrypt plaintext'],
     [E.errTooManyCiphertexts(), 400, 'too many ciphertexts'],
     [E.errNotImplemented(), 501, 'not implemented'],
+    // Keyhold extensions (docs/kes-compatibility.md, "Keyhold extensions").
+    [E.errKeyDisabled(), 409, 'key is disabled'],
+    [E.errKeyNotScheduled(), 409, 'key is not scheduled for deletion'],
+    [E.errKeyStateConflict(), 409, 'key state was changed concurrently'],
+    [E.errUpdateKeyState(), 502, 'failed to update key state'],
   ])('%s', (err, status, message) => {
     expect([err.status, err.message, err.expose]).toEqual([status, message, true])
   })

@@ -49,7 +49,8 @@ describe('/v1/api', () => {
       'DELETE /v1/key/delete/ 0 15', 'PUT /v1/key/encrypt/ 1000000 15', 'PUT /v1/key/generate/ 1000000 15',
       'PUT /v1/key/decrypt/ 1000000 15', 'PUT /v1/key/bulk/decrypt/ 1000000 15', 'PUT /v1/key/hmac/ 1000000 15',
       'PUT /v1/key/rotate/ 0 30',
-      'GET /v1/policy/describe/ 0 15', 'GET /v1/policy/read/ 0 15', 'GET /v1/policy/list/ 0 15',
+      'GET /v1/key/state/ 0 15', 'PUT /v1/key/disable/ 4096 15', 'PUT /v1/key/enable/ 0 15', 'PUT /v1/key/restore/ 0 15',
+      'GET /v1/policy/describe/ 0 15', 'GET /v1/policy/read/ 0 15', 'GET /v1/policy/list/ 0 15', 'PUT /v1/policy/explain/ 4096 15',
       'GET /v1/identity/describe/ 0 15', 'GET /v1/identity/list/ 0 15', 'GET /v1/identity/self/describe 0 15',
       'GET /v1/log/error 0 0', 'GET /v1/log/audit 0 0',
     ])
@@ -59,7 +60,7 @@ describe('/v1/api', () => {
     const t = await startTestServer({ api: { '/v1/key/create/': { timeoutMs: 22_000 }, '/not/a/route': { timeoutMs: 1000 } } })
     const rows = (await t.call(admin(), 'GET', '/v1/api')).json as Array<{ path: string; timeout: number }>
     expect(rows.find((x) => x.path === '/v1/key/create/')?.timeout).toBe(22)
-    expect(rows).toHaveLength(24) // unknown paths in `api:` are ignored
+    expect(rows).toHaveLength(29) // unknown paths in `api:` are ignored
   })
 })
 

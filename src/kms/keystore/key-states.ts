@@ -1,0 +1,178 @@
+/**
+ * KeyStates: reading and changing key states (key-state.ts) in the shared keystore, with a cache
+ * that follows the same invalidations as the key cache: a change made here is announced to the
+ * cache peers (the other workers) before it returns, and a peer's announcement or a change the
+ * store notifies (etcd) drops the state here at once. Without notifications, another server
+ * sees a change within `cache.expiry.any`, as for keys.
+ *
+ * @module
+ */
+import {
+  isUnreachable, KeyExistsError, KeyNotFoundError, type KeyStore,
+} from './keystore.js'
+import type { CachePeers } from './peers.js'
+import {
+  decodeKeyState, encodeKeyState, keyOfStateEntry, STATE_ENTRY_PREFIX, stateEntryName, type KeyState,
+} from './key-state.js'
+
+/** KeyStateConflictError: another change of the same key's state won the race; retry. */
+export class KeyStateConflictError extends Error {
+  constructor(name: string) {
+    super(`the state of key '${name}' was changed concurrently`)
+    this.name = 'KeyStateConflictError'
+  }
+}
+
+/** Options of {@link KeyStates}. */
+export interface KeyStatesOptions {
+  /** How long a read state is trusted without a notification (the cache's `any` expiry; 0 = forever). */
+  anyMs: number
+  peers?: CachePeers
+}
+
+interface Read {
+  state: KeyState | undefined
+  /** The slots that hold an entry, with their decoded states (undefined: not ours). */
+  slots: Array<{ slot: 0 | 1; state: KeyState | undefined }>
+}
+
+interface Entry {
+  state: KeyState | undefined
+  loadedAt: number
+}
+
+const FETCH_TIMEOUT_MS = 15_000
+
+/** KeyStates reads and writes key states; see the module comment. */
+export class KeyStates {
+  readonly #store: KeyStore
+  readonly #peers: CachePeers | undefined
+  readonly #entries = new Map<string, Entry>()
+  readonly #inflight = new Map<string, Promise<KeyState | undefined>>()
+  readonly #unsubscribe: Array<() => void> = []
+  #anyMs: number
+
+  constructor(store: KeyStore, options: KeyStatesOptions) {
+    this.#store = store
+    this.#peers = options.peers
+    this.#anyMs = options.anyMs
+    // A key-drop names the key; a store notification names the side entry (or the key).
+    const drop = (name: string) => this.invalidate(keyOfStateEntry(name)?.name ?? name)
+    if (this.#peers) this.#unsubscribe.push(this.#peers.listen(drop))
+    if (store.watch) this.#unsubscribe.push(store.watch(drop, () => this.#entries.clear()))
+  }
+
+  /** setExpiry applies a reloaded `cache.expiry.any`. Throws nothing. */
+  setExpiry(anyMs: number): void {
+    this.#anyMs = anyMs
+  }
+
+  /**
+   * get returns the stored state of `name` (undefined: enabled), from the cache when fresh. When
+   * the store is unreachable a cached state is served however old. Throws UnreachableError
+   * without one, or the store's Error.
+   */
+  async get(name: string): Promise<KeyState | undefined> {
+    const e = this.#entries.get(name)
+    const now = Date.now()
+    if (e !== undefined && (this.#anyMs <= 0 || now - e.loadedAt < this.#anyMs)) return e.state
+    let p = this.#inflight.get(name)
+    if (p === undefined) {
+      const fetching: Promise<KeyState | undefined> = this.read(name, AbortSignal.timeout(FETCH_TIMEOUT_MS)).then((r) => {
+        // As in the key cache: a fetch overtaken by an invalidation does not put its result back.
+        if (this.#inflight.get(name) === fetching) this.#entries.set(name, { state: r.state, loadedAt: Date.now() })
+        return r.state
+      })
+      p = fetching
+      this.#inflight.set(name, p)
+      const clear = () => {
+        if (this.#inflight.get(name) === p) this.#inflight.delete(name)
+      }
+      p.then(clear, clear)
+    }
+    try {
+      return await p
+    } catch (err) {
+      const stale = this.#entries.get(name)
+      if (isUnreachable(err) && stale !== undefined) return stale.state
+      throw err
+    }
+  }
+
+  /** read reads both slots of `name` from the store, bypassing the cache. Throws the store's errors. */
+  async read(name: string, signal: AbortSignal): Promise<Read> {
+    const got = await Promise.all(
+      ([0, 1] as const).map(async (slot) => {
+        try {
+          return { slot, state: decodeKeyState(await this.#store.get(stateEntryName(name, slot), signal)) }
+        } catch (err) {
+          if (err instanceof KeyNotFoundError) return undefined
+          throw err
+        }
+      }),
+    )
+    const slots = got.filter((s) => s !== undefined)
+    let state: KeyState | undefined
+    for (const s of slots) if (s.state !== undefined && (state === undefined || s.state.seq > state.seq)) state = s.state
+    return { state, slots }
+  }
+
+  /**
+   * set replaces the state of `name` by `next`, given the `current` read it is based on (from
+   * {@link read}). Returns once the peers dropped their copies. Throws KeyStateConflictError when
+   * another change won, or the store's errors.
+   */
+  async set(name: string, current: Read, next: Omit<KeyState, 'seq'>, signal: AbortSignal): Promise<void> {
+    const winner = current.slots.find((s) => s.state !== undefined && s.state === current.state)
+    const target: 0 | 1 = winner === undefined ? (current.slots.some((s) => s.slot === 0) ? 1 : 0) : winner.slot === 0 ? 1 : 0
+    const stale = current.slots.find((s) => s.slot === target)
+    // The free slot holds a loser (an older state, or an entry we cannot read): it never counts.
+    if (stale !== undefined) await this.#deleteEntry(stateEntryName(name, target), signal)
+    try {
+      await this.#store.create(stateEntryName(name, target), encodeKeyState({ ...next, seq: (current.state?.seq ?? 0) + 1 }), signal)
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw new KeyStateConflictError(name)
+      throw err
+    }
+    for (const s of current.slots) if (s.slot !== target) await this.#deleteEntry(stateEntryName(name, s.slot), signal)
+    await this.#changed(name)
+  }
+
+  /** clear removes the given slots of `name` (default: both): the key is enabled again. Throws the store's errors. */
+  async clear(name: string, signal: AbortSignal, slots: ReadonlyArray<0 | 1> = [0, 1]): Promise<void> {
+    for (const slot of slots) await this.#deleteEntry(stateEntryName(name, slot), signal)
+    await this.#changed(name)
+  }
+
+  /** entries lists the key names that have a state entry, with the slot. Throws the store's errors. */
+  async entries(signal: AbortSignal): Promise<Array<{ name: string; slot: 0 | 1 }>> {
+    // One listing for both slots: some stores (Vault) list everything and filter, so each call costs.
+    const page = await this.#store.list(STATE_ENTRY_PREFIX, 0, signal)
+    return page.names.map(keyOfStateEntry).filter((e) => e !== undefined)
+  }
+
+  /** invalidate forgets the cached state of `name` and any read in flight. Throws nothing. */
+  invalidate(name: string): void {
+    this.#entries.delete(name)
+    this.#inflight.delete(name)
+  }
+
+  /** close stops listening for invalidations. Idempotent; throws nothing. */
+  close(): void {
+    for (const stop of this.#unsubscribe.splice(0)) stop()
+    this.#entries.clear()
+  }
+
+  async #deleteEntry(entry: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#store.delete(entry, signal)
+    } catch (err) {
+      if (!(err instanceof KeyNotFoundError)) throw err
+    }
+  }
+
+  async #changed(name: string): Promise<void> {
+    this.invalidate(name)
+    await this.#peers?.announce(name)
+  }
+}
