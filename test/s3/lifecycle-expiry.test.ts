@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto'
 import {
   CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand,
-  ListObjectsV2Command, PutBucketLifecycleConfigurationCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client,
+  ListObjectsV2Command, PutBucketLifecycleConfigurationCommand, PutBucketVersioningCommand, PutObjectCommand,
+  PutObjectLegalHoldCommand, type S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/s3/storage/db.js'
@@ -109,5 +110,25 @@ describe('lifecycle expiry', () => {
     expect(passAt(Date.now() + 3 * DAY_MS).expired).toBe(1)
     const left = await versions('allv')
     expect([left.versions, left.markers]).toEqual([['keep'], []])
+  })
+  it('never removes a version object lock keeps: a legal hold or an unexpired retention outlives every rule', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'locked-lc', ObjectLockEnabledForBucket: true }))
+    const v1 = await s3.send(new PutObjectCommand({ Bucket: 'locked-lc', Key: 'held', Body: 'v1' }))
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket: 'locked-lc', Key: 'held', VersionId: v1.VersionId, LegalHold: { Status: 'ON' } }))
+    await s3.send(new PutObjectCommand({ Bucket: 'locked-lc', Key: 'held', Body: 'v2' }))
+    // Retained for 10 days (COMPLIANCE: not even a bypass could remove it); then made noncurrent.
+    const until = new Date(Date.now() + 10 * DAY_MS)
+    await s3.send(new PutObjectCommand({ Bucket: 'locked-lc', Key: 'kept', Body: 'k1', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: until }))
+    await s3.send(new PutObjectCommand({ Bucket: 'locked-lc', Key: 'kept', Body: 'k2' }))
+    await s3.send(new PutObjectCommand({ Bucket: 'locked-lc', Key: 'free', Body: 'f1' }))
+    await s3.send(new PutObjectCommand({ Bucket: 'locked-lc', Key: 'free', Body: 'f2' }))
+    await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: 'locked-lc', LifecycleConfiguration: { Rules: [
+      { ID: 'nc', Status: 'Enabled', Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
+    ] } }))
+    // In three days only free's noncurrent version goes; in eleven, kept's retention has run out and it goes too.
+    expect(passAt(Date.now() + 3 * DAY_MS).noncurrent).toBe(1)
+    expect((await versions('locked-lc')).versions.sort()).toEqual(['free', 'held', 'held', 'kept', 'kept'])
+    expect(passAt(Date.now() + 11 * DAY_MS).noncurrent).toBe(1)
+    expect((await versions('locked-lc')).versions.sort()).toEqual(['free', 'held', 'held', 'kept'])
   })
 })

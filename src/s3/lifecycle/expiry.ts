@@ -14,6 +14,7 @@
  */
 import type { MetaStore, ObjectRow, RawObject } from '../storage/meta.js'
 import { toObject } from '../storage/meta.js'
+import { deleteVersionUnlessLocked } from '../storage/object-lock.js'
 import { deleteLatest, deleteVersion, versioningOf } from '../storage/versions.js'
 import { currentExpiry, expectedExpiry, noncurrentExpiry, rulesFor, type LifecycleSubject } from './evaluate.js'
 import { rulePrefix, type LifecycleConfig } from './rules.js'
@@ -57,6 +58,15 @@ export function runExpiryPass(meta: MetaStore, now: number, cursors: ExpiryCurso
   return report
 }
 
+/**
+ * removeUnlessLocked removes a version for good unless object lock keeps it (a legal hold or an unexpired
+ * retention: lifecycle never bypasses governance, as in MinIO). Returns whether it was removed. Throws only on
+ * database errors.
+ */
+function removeUnlessLocked(meta: MetaStore, bucket: string, key: string, versionId: string, now: number): boolean {
+  return typeof deleteVersionUnlessLocked(meta, bucket, key, versionId, false, false, now) !== 'string'
+}
+
 function subjectOf(o: ObjectRow, deleteMarker = false): LifecycleSubject {
   return { key: o.key, tags: o.meta.tags, size: o.size, deleteMarker }
 }
@@ -69,7 +79,7 @@ function expireCurrent(meta: MetaStore, bucket: string, config: LifecycleConfig,
     if (due === undefined || due.dueMs > now) continue
     // MinIO's ExpiredObjectAllVersions: every version of the key goes with it.
     if (config.rules.find((r) => r.id === due.ruleId)?.expiration?.allVersions === true) {
-      for (const v of versionsOf(meta, bucket, o.key)) deleteVersion(meta, bucket, o.key, v.versionId!)
+      for (const v of versionsOf(meta, bucket, o.key)) removeUnlessLocked(meta, bucket, o.key, v.versionId!, now)
     // Unversioned: the object goes. Versioned or suspended: a delete marker becomes its latest version.
     } else if (versioningOf(meta, bucket) === undefined) meta.deleteObject(bucket, o.key)
     else deleteLatest(meta, bucket, o.key)
@@ -101,7 +111,7 @@ function expireKeyVersions(meta: MetaStore, bucket: string, key: string, config:
   if (latest.deleteMarker) {
     for (const rule of rulesFor(config, subjectOf(latest, true))) {
       if (rule.delMarkerExpirationDays === undefined || expectedExpiry(latest.mtime, rule.delMarkerExpirationDays) > now) continue
-      for (const v of versions) deleteVersion(meta, bucket, key, v.versionId!)
+      for (const v of versions) removeUnlessLocked(meta, bucket, key, v.versionId!, now)
       report.deleteMarkers++
       return
     }
@@ -110,8 +120,7 @@ function expireKeyVersions(meta: MetaStore, bucket: string, key: string, config:
   for (let i = 1; i < versions.length; i++) {
     const v = versions[i]!
     const due = noncurrentExpiry(config, subjectOf(v, v.deleteMarker), versions[i - 1]!.mtime, kept.length - 1)
-    if (due !== undefined && due.dueMs <= now) {
-      deleteVersion(meta, bucket, key, v.versionId!)
+    if (due !== undefined && due.dueMs <= now && removeUnlessLocked(meta, bucket, key, v.versionId!, now)) {
       report.noncurrent++
     } else {
       kept.push(v)
