@@ -16,6 +16,7 @@ import type { ServerContext } from '../state.js'
 import { rfc3339Nano } from './body.js'
 import { keyName } from './key.js'
 import { keyError } from './key-errors.js'
+import { checkKeyUse } from './key-state.js'
 
 /** The fields describe adds for a rotated key: the current version number and every version. */
 export interface VersionsField {
@@ -50,6 +51,8 @@ export function rotateHandler(ctx: ServerContext): ApiHandler {
     const name = keyName(req)
     let rotated
     try {
+      // A key scheduled for deletion does not exist to clients (404); a disabled one may rotate and stays disabled.
+      await checkKeyUse(ctx, name, await ctx.keys.get(name), 'describe')
       rotated = (await rotateKey(ctx.keys, name, req.identity, req.signal))!
     } catch (err) {
       if (err instanceof RotationConflictError) throw errRotateConflict(err)
