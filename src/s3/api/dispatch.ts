@@ -6,15 +6,14 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ACTIONS, type S3Operation } from './actions.js'
+import type { S3Operation } from './actions.js'
+import { authorize } from './authorize.js'
 import { s3err } from './errors.js'
-import type { AuthzRequest } from '../extensions.js'
 import { parseQuery, safeDecode } from '../auth/sigv4/canonical.js'
 import { isAnonymous, verifySignature } from '../auth/sigv4/verify.js'
 import { handlers } from '../handlers/index.js'
 import { SSE_ERRORS } from '../sse/errors.js'
 import { isSseCRequested } from '../sse/request.js'
-import { conditionsOf } from './conditions.js'
 import { header, isSecure, newRequestId, sendError, type Core, type Ctx } from './context.js'
 import { answerStalls } from './linger.js'
 import { noteRequest } from '../ops/request-info.js'
@@ -71,22 +70,6 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
   } catch (err) {
     sendError(partial, err)
   }
-}
-
-/** authorize asks the authorizer about an operation; throws S3Error AccessDenied (or InternalError). */
-export async function authorize(ctx: Ctx, op: S3Operation, override?: Partial<AuthzRequest>): Promise<void> {
-  const request: AuthzRequest = {
-    principal: ctx.principal, action: ACTIONS[op], bucket: ctx.bucket, key: ctx.key,
-    conditions: conditionsOf(ctx), versionId: ctx.query.get('versionId') || undefined, ...override,
-  }
-  let allowed: boolean
-  try {
-    allowed = await ctx.core.authorizer.authorize(request)
-  } catch (err) {
-    ctx.core.log(`authorizer failed: ${err instanceof Error ? err.message : String(err)}`)
-    throw s3err('InternalError')
-  }
-  if (!allowed) throw s3err('AccessDenied')
 }
 
 function bucketAndKey(core: Core, req: IncomingMessage, rawPath: string): { bucket?: string; key?: string } {
