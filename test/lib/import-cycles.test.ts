@@ -114,19 +114,12 @@ function circlesIn(typeOnlyToo: boolean): string[] {
   return importCircles(graph).map((circle) => circle.join(' -> '))
 }
 
-/** Circles not yet untied (issue 13 step 6); each fix removes its line, until both lists are empty. */
-const runTimeCirclesLeft: string[] = [
-  'src/s3/storage/meta.ts -> src/s3/storage/versions.ts -> src/s3/storage/meta.ts',
-]
-const typeOnlyCirclesLeft: string[] = [
-]
-
 describe('import graph of src/ and backends/', () => {
   it('has no circles of run-time imports', () => {
-    expect(circlesIn(false)).toEqual(runTimeCirclesLeft)
+    expect(circlesIn(false)).toEqual([])
   })
 
   it('has no circles even counting type-only imports', () => {
-    expect(circlesIn(true).sort()).toEqual([...runTimeCirclesLeft, ...typeOnlyCirclesLeft].sort())
+    expect(circlesIn(true)).toEqual([])
   })
 })
