@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { acquireFileLock, type FileLock } from '../../lib/file-lock.js'
+import { parseHostPort } from '../../lib/host-port.js'
 import { certsPollMs, startCertReloader } from '../../s3/tls/cert-reload.js'
 import { SharedKms } from '../../s3/kms/shared.js'
 import { openAccessLog, type AccessLogSink } from '../../s3/ops/access-log.js'
@@ -63,9 +64,9 @@ const WEAK = new Set(['minioadmin', 'password', '12345678', 'changeme'])
 
 /** parseAddress splits HOST:PORT (":9000", "[::1]:9000", "127.0.0.1:0"); throws Error when invalid. */
 export function parseAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address)
-  if (m === null || Number(m[3]) > 65535) throw new Error(`invalid --address '${address}': expected HOST:PORT`)
-  return { host: m[1] ?? (m[2] === '' ? '::' : m[2]!), port: Number(m[3]) }
+  const parsed = parseHostPort(address)
+  if (parsed === undefined) throw new Error(`invalid --address '${address}': expected HOST:PORT`)
+  return { host: parsed.host || '::', port: parsed.port }
 }
 
 /** checkRootCredentials validates root credentials; returns an error message, or undefined when acceptable. */
