@@ -14,7 +14,7 @@ import { isAnonymous, verifySignature } from '../auth/sigv4/verify.js'
 import { handlers } from '../handlers/index.js'
 import { SSE_ERRORS } from '../sse/errors.js'
 import { isSseCRequested } from '../sse/request.js'
-import { header, isSecure, newRequestId, sendError, type Core, type Ctx } from './context.js'
+import { header, newCtx, newRequestId, sendError, type Core } from './context.js'
 import { answerStalls } from './linger.js'
 import { noteRequest } from '../ops/request-info.js'
 import { resolveOperation } from './resolve.js'
@@ -36,10 +36,7 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
     partial.bucket = bucket
     partial.key = key
     noteRequest(res, { requestId, bucket, object: key })
-    const ctx: Ctx = {
-      core, req, res, requestId, method: req.method ?? 'GET', rawPath, queryPairs, query: new Map(queryPairs),
-      bucket, key, signed: null, principal: null, secure: isSecure(req),
-    }
+    const ctx = newCtx(core, req, res, { requestId, rawPath, queryPairs, bucket, key })
     // MinIO refuses every SSE-C header, the copy source's included, over plain HTTP before anything else
     // (generic-handlers.go): a customer key must never cross the wire in clear, whatever the request then does.
     if (!ctx.secure && (isSseCRequested(req.headers) || isSseCRequested(req.headers, true))) {
