@@ -18,14 +18,16 @@ export default tseslint.config(
     },
   },
   {
-    // Backends depend on the keystore interface only (KES: backends are leaf packages).
+    // Backends depend on the keystore interface only (KES: backends are leaf packages), plus src/lib/:
+    // process-level helpers with no Keyhold knowledge (reading a CA directory, durations), so that a
+    // backend and the server read the same files the same way instead of keeping copies.
     files: ['backends/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [{
           // Any depth: backends/vault/*.ts reaches src/ as ../../src/.
-          regex: '^(\\.\\./)+src/(?!kms/keystore/keystore\\.js$)',
-          message: 'backends/ may import only src/kms/keystore/keystore.js from src/',
+          regex: '^(\\.\\./)+src/(?!kms/keystore/keystore\\.js$|lib/)',
+          message: 'backends/ may import only src/kms/keystore/keystore.js and src/lib/ from src/',
         }],
       }],
     },

@@ -1,11 +1,11 @@
 /**
  * Loads a keystore client's TLS material (Vault's, etcd's): an optional client certificate and key, and a
- * CA file or directory. Backends may not import src/ (lint), so they share this loader among themselves.
+ * CA file or directory, listed as the server lists its own (src/lib/pem-files.ts).
  *
  * @module
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { pemFilesAt } from '../src/lib/pem-files.js'
 
 /** The TLS files a keystore's config names. */
 export interface TlsFiles {
@@ -36,20 +36,6 @@ export function loadTlsMaterial(tls: TlsFiles, label: string): TlsMaterial {
   const out: TlsMaterial = {}
   if (tls.key) out.key = readNamed(tls.key, 'client key')
   if (tls.cert) out.cert = readNamed(tls.cert, 'client certificate')
-  if (tls.ca) {
-    const isDir = safeStat(tls.ca)?.isDirectory() ?? false
-    const files = isDir
-      ? readdirSync(tls.ca).map((f) => join(tls.ca!, f)).filter((f) => safeStat(f)?.isFile())
-      : [tls.ca]
-    out.ca = files.map((f) => readNamed(f, 'CA certificate'))
-  }
+  if (tls.ca) out.ca = pemFilesAt(tls.ca).map((f) => readNamed(f, 'CA certificate'))
   return out
-}
-
-function safeStat(path: string) {
-  try {
-    return statSync(path)
-  } catch {
-    return undefined
-  }
 }

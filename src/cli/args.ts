@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util'
 import type { KesClient } from '../kes-client/index.js'
 import { ENV } from '../kes-client/env.js'
+import { parseDuration } from '../lib/duration.js'
 import type { Output } from './output.js'
 import { UsageError } from './errors.js'
 
@@ -156,25 +157,14 @@ function flagLines(flags: Flag[]): string[] {
 }
 
 /**
- * parseDuration reads a Go-style duration (`720h`, `1h30m`, `90s`, `500ms`) into milliseconds.
+ * parseDurationFlag reads a flag's Go duration (`720h`, `1h30m`, `90s`, `500ms`) into milliseconds.
  * Throws UsageError when the text is not one or is not positive.
  */
-export function parseDuration(text: string, flag: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/y
-  let total = 0
-  let at = 0
-  while (at < text.length) {
-    re.lastIndex = at
-    const m = re.exec(text)
-    if (m === null) break
-    total += Number(m[1]) * (units[m[2]!] ?? 0)
-    at = re.lastIndex
-  }
-  if (text === '' || at !== text.length || !(total > 0)) {
-    throw new UsageError(`invalid duration '${text}' for --${flag}: use e.g. 720h, 1h30m or 5s`)
-  }
-  return total
+export function parseDurationFlag(text: string, flag: string): number {
+  // A flag's value is taken as typed: surrounding blanks are a mistake, not padding.
+  const ms = text === text.trim() ? parseDuration(text) : undefined
+  if (ms === undefined || !(ms > 0)) throw new UsageError(`invalid duration '${text}' for --${flag}: use e.g. 720h, 1h30m or 5s`)
+  return ms
 }
 
 /** isBase64 reports whether `s` is standard base64 with padding (what KES prints and expects). */

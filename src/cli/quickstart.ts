@@ -12,6 +12,7 @@ import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KesClient } from '../kes-client/index.js'
+import { parseHostPort } from '../lib/host-port.js'
 import { ensureDevCerts, type DevCerts } from '../pki/dev-certs.js'
 
 const HELP = `Usage: npm start [-- OPTIONS]     (or: node bin/quickstart.js [OPTIONS])
@@ -86,9 +87,10 @@ keystore:
 
 /** splitAddress reads HOST:PORT ("[::1]:7373" too). Throws Error naming the option when it is not one. */
 function splitAddress(address: string, option: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address)
-  if (m === null || Number(m[3]) > 65535) throw new Error(`invalid ${option} '${address}': expected HOST:PORT, e.g. 127.0.0.1:7373`)
-  return { host: m[1] ?? m[2]!, port: Number(m[3]) }
+  const parsed = parseHostPort(address)
+  // Quickstart prints the URLs to use, so the host must be named.
+  if (parsed === undefined || parsed.host === '') throw new Error(`invalid ${option} '${address}': expected HOST:PORT, e.g. 127.0.0.1:7373`)
+  return parsed
 }
 
 /** Whether `address` can be listened on now: undefined when free, else the reason (e.g. EADDRINUSE). */

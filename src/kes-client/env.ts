@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import type { KesClientOptions } from './kes-client.js'
-import { pemFilesAt } from '../pki/pem-files.js'
+import { pemFilesAt } from '../lib/pem-files.js'
 
 /** The default server of every KES client. */
 export const DEFAULT_SERVER = '127.0.0.1:7373'

@@ -34,6 +34,7 @@ import { applyOverrides, StateRef, type ServerContext, type ServerState } from '
 import { watchFile, type FileWatch } from './config/watch.js'
 import { createKmsListener, type ListenerLimits } from './listener.js'
 import { gracefulCloser } from '../lib/graceful-close.js'
+import { parseHostPort } from '../lib/host-port.js'
 
 /** Options of {@link startKmsServer} beyond the config. */
 export interface KmsServerOptions {
@@ -338,9 +339,9 @@ function withPolicies(config: ServerConfig): ServerConfig {
 
 /** splitAddress parses `host:port`, `[v6]:port` or `:port` (empty host = all interfaces). Throws on garbage. */
 export function splitAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address.trim())
-  if (m === null || Number(m[3]) > 65535) throw new Error(`invalid address '${address}' (want HOST:PORT)`)
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) }
+  const parsed = parseHostPort(address.trim())
+  if (parsed === undefined) throw new Error(`invalid address '${address}' (want HOST:PORT)`)
+  return { host: parsed.host || '0.0.0.0', port: parsed.port }
 }
 
 function errText(err: unknown): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isBase64, parseDuration, parseFlags, type Flag } from '../../src/cli/args.js'
+import { isBase64, parseDurationFlag, parseFlags, type Flag } from '../../src/cli/args.js'
 import { UsageError } from '../../src/cli/errors.js'
 import { formatAudit } from '../../src/cli/keyhold/log.js'
 import { formatBytes, formatDuration, formatFields, formatTable, formatTime } from '../../src/cli/output.js'
@@ -28,17 +28,17 @@ describe('parseFlags', () => {
   })
 })
 
-describe('parseDuration', () => {
+describe('parseDurationFlag', () => {
   it.each([
     ['720h', 720 * 3_600_000],
     ['1h30m', 5_400_000],
     ['5s', 5_000],
     ['250ms', 250],
     ['1.5h', 5_400_000],
-  ])('%s', (text, ms) => expect(parseDuration(text, 'x')).toBe(ms))
+  ])('%s', (text, ms) => expect(parseDurationFlag(text, 'x')).toBe(ms))
 
   it.each(['', '5', '5d', 'h', '0s', '-5s', '5s '])('rejects %j', (text) => {
-    expect(() => parseDuration(text, 'expiry')).toThrow(UsageError)
+    expect(() => parseDurationFlag(text, 'expiry')).toThrow(UsageError)
   })
 })
 

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BlobStore } from '../../src/s3/storage/blobs.js'
 import { openDatabase, type DB } from '../../src/s3/storage/db.js'
 import { MetaStore, type ObjectRow } from '../../src/s3/storage/meta.js'
+import { putObjectVersion } from '../../src/s3/storage/put-version.js'
 import {
   createLockedBucket, defaultUntil, deleteVersionUnlessLocked, removalBlock, updateVersionLock,
 } from '../../src/s3/storage/object-lock.js'
@@ -35,7 +36,7 @@ function putVersion(key: string): ObjectRow {
     bucket: 'b', key, id: `id-${key}-${Math.random()}`, size: 0, storedSize: 0, etag: 'e', mtime: Date.now(),
     multipart: false, meta: { headers: {}, user: {} }, checksum: null, internal: undefined,
   }
-  const versionId = meta.putObject(row, [])
+  const versionId = putObjectVersion(meta, row, [])
   expect(versionId).not.toBe(false)
   return { ...row, versionId: versionId as string }
 }

@@ -5,7 +5,7 @@ import type { TLSSocket } from 'node:tls'
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Middleware } from '../../src/kms/api/http-types.js'
-import { SERVER_PLUGINS, type PluginResult } from '../../src/cli/keyhold-s3/server-plugins.js'
+import { startServerParts, type ServerParts } from '../../src/cli/keyhold-s3/server-parts.js'
 import { KesClient } from '../../src/kes-client/index.js'
 import { identityOfCertificate } from '../../src/pki/index.js'
 import { Iam } from '../../src/s3/iam/iam.js'
@@ -26,42 +26,32 @@ const record: Middleware = (req, _res, next) => {
 let kh: Keyhold
 let kms: SharedKms
 let fx: S3Fixture
-let plugins: PluginResult[] = []
+let parts: ServerParts | undefined
 const dataDir = mkdtempSync(join(tmpdir(), 'keyhold-s3-shared-kms-'))
 const creates = vi.spyOn(KesClient, 'create')
 
 beforeAll(async () => {
   kh = await startKeyhold({ requestWrappers: [record] })
-  // A user stored before the KMS was configured: the IAM plugin reseals its secret through the KMS.
+  // A user stored before the KMS was configured: the IAM part reseals its secret through the KMS.
   const early = new Iam({ dataDir, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD })
   await early.addUser('alice', 'alice-secret-1')
   early.close()
 
   kms = new SharedKms(kesEnv(kh), { keepAliveMs: 0 })
-  const ctx = { env: kesEnv(kh), dataDir, certsDir: dataDir, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, trustedCAs: [], kms, log: () => undefined }
-  const options: Partial<S3ServerOptions> = { dataDir, extraRoutes: [], subresources: {} }
-  for (const plugin of SERVER_PLUGINS) {
-    const result = (await plugin(ctx))!
-    plugins.push(result)
-    const o = result.options
-    options.credentials = o.credentials ?? options.credentials
-    options.authorizer = o.authorizer ?? options.authorizer
-    options.crypto = o.crypto ?? options.crypto
-    options.extraRoutes = [...options.extraRoutes!, ...(o.extraRoutes ?? [])]
-    options.subresources = { ...options.subresources, ...o.subresources }
-  }
+  parts = await startServerParts({ env: kesEnv(kh), dataDir, certsDir: dataDir, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, kms, log: () => undefined })
+  const options: Partial<S3ServerOptions> = { dataDir, ...parts.options }
   fx = await startS3(options)
 })
 afterAll(async () => {
   await fx?.close()
-  for (const p of plugins) await p.close?.()
-  plugins = []
+  await parts?.close()
+  parts = undefined
   await kms?.close()
   await kh?.stop()
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-describe('keyhold-s3 plugins share one KES client', () => {
+describe('keyhold-s3 server parts share one KES client', () => {
   it('seals IAM secrets and encrypts objects through a single client and connection', async () => {
     const s3 = fx.client()
     await s3.send(new CreateBucketCommand({ Bucket: 'shared' }))

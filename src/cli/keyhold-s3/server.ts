@@ -9,13 +9,13 @@ import { mkdirSync, readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { acquireFileLock, type FileLock } from '../../lib/file-lock.js'
+import { parseHostPort } from '../../lib/host-port.js'
 import { certsPollMs, startCertReloader } from '../../s3/tls/cert-reload.js'
 import { SharedKms } from '../../s3/kms/shared.js'
 import { openAccessLog, type AccessLogSink } from '../../s3/ops/access-log.js'
 import type { S3ServerOptions } from '../../s3/options.js'
 import { createS3Server } from '../../s3/server.js'
-import { loadTrustedCAs } from '../../s3/tls/certs-dir.js'
-import { SERVER_PLUGINS, type PluginResult } from './server-plugins.js'
+import { startServerParts, type ServerParts } from './server-parts.js'
 import { shutdownGraceMs, stopLine } from './shutdown.js'
 import { createServiceLogger, messageLog } from '../../lib/logger.js'
 
@@ -65,9 +65,9 @@ const WEAK = new Set(['minioadmin', 'password', '12345678', 'changeme'])
 
 /** parseAddress splits HOST:PORT (":9000", "[::1]:9000", "127.0.0.1:0"); throws Error when invalid. */
 export function parseAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address)
-  if (m === null || Number(m[3]) > 65535) throw new Error(`invalid --address '${address}': expected HOST:PORT`)
-  return { host: m[1] ?? (m[2] === '' ? '::' : m[2]!), port: Number(m[3]) }
+  const parsed = parseHostPort(address)
+  if (parsed === undefined) throw new Error(`invalid --address '${address}': expected HOST:PORT`)
+  return { host: parsed.host || '::', port: parsed.port }
 }
 
 /** checkRootCredentials validates root credentials; returns an error message, or undefined when acceptable. */
@@ -148,7 +148,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
     return 1
   }
-  const plugins: PluginResult[] = []
+  let parts: ServerParts | undefined
   const kms = new SharedKms(env, { certsDir, log })
   let server: Awaited<ReturnType<typeof createS3Server>>
   let accessLog: AccessLogSink | undefined
@@ -161,18 +161,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
       domain: String(flags.get('--domain') ?? env.MINIO_DOMAIN ?? '') || undefined,
       region: String(flags.get('--region') ?? env.MINIO_REGION ?? env.MINIO_SITE_REGION ?? ''),
     }
-    const trustedCAs = loadTrustedCAs(certsDir)
-    for (const plugin of SERVER_PLUGINS) {
-      const result = await plugin({ env, dataDir, certsDir, rootUser, rootPassword, trustedCAs, kms, log })
-      if (result === undefined) continue
-      plugins.push(result)
-      const o = result.options
-      options.credentials = o.credentials ?? options.credentials
-      options.authorizer = o.authorizer ?? options.authorizer
-      options.crypto = o.crypto ?? options.crypto
-      options.extraRoutes = [...(options.extraRoutes ?? []), ...(o.extraRoutes ?? [])]
-      options.subresources = { ...options.subresources, ...o.subresources }
-    }
+    parts = await startServerParts({ env, dataDir, certsDir, rootUser, rootPassword, kms, log })
+    Object.assign(options, parts.options)
     options.kms = await kms.connect()
     options.publicMetrics = (env.MINIO_PROMETHEUS_AUTH_TYPE ?? '').toLowerCase() === 'public'
     accessLog = await openAccessLog(env.KEYHOLD_S3_ACCESS_LOG)
@@ -181,14 +171,14 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     server = await createS3Server(options)
   } catch (err) {
     io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
-    for (const p of plugins) await p.close?.().catch(() => undefined)
+    await parts?.close()
     await kms.close()
     lock.release()
     await accessLog?.close()
     return 1
   }
   const tryIt = env.KEYHOLD_S3_TRY_IT === 'off' ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
-  io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, plugins.flatMap((p) => p.banner ?? []), tryIt))
+  io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, parts.banner, tryIt))
   if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
   const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs, signals: true, log })
   const signal = await new Promise<string>((done) => {
@@ -197,7 +187,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   })
   reloader.close()
   const stop = await server.close()
-  for (const p of plugins) await p.close?.().catch(() => undefined)
+  await parts.close()
   await kms.close()
   await accessLog?.close()
   lock.release()

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseDuration } from '../../lib/duration.js'
 import type { StopReport } from '../../s3/ops/graceful.js'
 
 /** DEFAULT_SHUTDOWN_GRACE_MS is MinIO's default shutdown timeout. */
@@ -16,11 +17,9 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000
 export function shutdownGraceMs(env: NodeJS.ProcessEnv): number {
   const text = (env.MINIO_SHUTDOWN_TIMEOUT ?? '').trim()
   if (text === '') return DEFAULT_SHUTDOWN_GRACE_MS
-  if (text === '0') return 0
-  const m = /^(\d+)(ms|s|m|h)$/.exec(text)
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m?.[2] ?? ''] ?? 0
-  if (m === null || unit === 0) throw new Error(`invalid MINIO_SHUTDOWN_TIMEOUT '${text}': use e.g. 30s, 500ms or 0`)
-  return Number(m[1]) * unit
+  const ms = parseDuration(text)
+  if (ms === undefined) throw new Error(`invalid MINIO_SHUTDOWN_TIMEOUT '${text}': use e.g. 30s, 500ms or 0`)
+  return ms
 }
 
 /** stopLine is the one line logged when the server stopped. Throws nothing. */

@@ -16,7 +16,7 @@ import {
   privateKeyToPem,
   type KeyAlgorithm,
 } from '../../pki/index.js'
-import { CLIENT_FLAGS, JSON_FLAG, parseDuration, type Command, type CommandContext, type Group } from '../args.js'
+import { CLIENT_FLAGS, JSON_FLAG, parseDurationFlag, type Command, type CommandContext, type Group } from '../args.js'
 import { UsageError } from '../errors.js'
 import { formatTime } from '../output.js'
 import { fail } from './common.js'
@@ -59,7 +59,7 @@ identity) and prints the identity to put into a policy.`,
     if (bad !== undefined) throw new UsageError(`invalid IP address '${bad}' for --ip`)
     const algorithm = (ctx.flags.algorithm as string | undefined) ?? 'ecdsa-p256'
     if (algorithm !== 'ecdsa-p256' && algorithm !== 'ed25519') throw new UsageError(`unsupported --algorithm '${algorithm}': use ecdsa-p256 or ed25519`)
-    const expiryMs = parseDuration((ctx.flags.expiry as string | undefined) ?? '720h', 'expiry')
+    const expiryMs = parseDurationFlag((ctx.flags.expiry as string | undefined) ?? '720h', 'expiry')
     if (ctx.flags.force !== true) {
       if (await exists(key)) fail('private key already exists. Use --force to overwrite it')
       if (await exists(cert)) fail('certificate already exists. Use --force to overwrite it')

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CLIENT_FLAGS, JSON_FLAG, parseDuration, type Command } from '../args.js'
+import { CLIENT_FLAGS, JSON_FLAG, parseDurationFlag, type Command } from '../args.js'
 import { formatBytes, formatDuration } from '../output.js'
 
 /** parsePrometheus reads the text exposition into `name{labels}` → value, skipping comments. */
@@ -63,7 +63,7 @@ export const metricCommand: Command = {
   details: 'JSON output is one object per scrape: every sample by its name and labels.',
   examples: ['keyhold metric', 'keyhold metric --rate 5s'],
   async run(ctx) {
-    const rateMs = ctx.flags.rate === undefined ? undefined : parseDuration(ctx.flags.rate as string, 'rate')
+    const rateMs = ctx.flags.rate === undefined ? undefined : parseDurationFlag(ctx.flags.rate as string, 'rate')
     const client = await ctx.client()
     let previous: Summary | undefined
     for (;;) {

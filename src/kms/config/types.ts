@@ -6,7 +6,7 @@
 import type { KeyStore } from '../keystore/keystore.js'
 import type { PolicyDefinition } from '../policy/policy.js'
 import type { EtcdConfig } from '../../../backends/etcd/index.js'
-import type { parseVaultConfig } from './vault.js'
+import type { VaultConfig } from '../../../backends/vault/index.js'
 
 /** Log levels of the error and audit logs (`on` = info, `off` = silent). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
@@ -49,7 +49,7 @@ export interface RotationRule {
 export type KeystoreConfig =
   | { kind: 'memory' }
   | { kind: 'fs'; path: string }
-  | { kind: 'vault'; config: ReturnType<typeof parseVaultConfig> }
+  | { kind: 'vault'; config: VaultConfig }
   | { kind: 'etcd'; config: EtcdConfig }
   | { kind: 'instance'; store: KeyStore }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
+import { parseDuration } from '../../lib/duration.js'
 import { VAULT_DEFAULTS, VaultKeyStore, type VaultConfig, type VaultLog } from '../../../backends/vault/index.js'
 import type { KeyStore } from '../keystore/keystore.js'
 import type { Logger } from '../observability/logger.js'
@@ -136,18 +137,11 @@ function loginNamespace(v: unknown): { namespace?: string } {
   return { namespace: ns === '/' ? '' : ns }
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-
-/** Parses a Go duration (`15s`, `1m30s`, `500ms`) into milliseconds; `undefined` when unset. */
+/** Parses a positive Go duration (`15s`, `1m30s`, `500ms`) into milliseconds; `undefined` when unset. */
 function duration(v: unknown, name: string): number | undefined {
   const s = str(v)
   if (!s) return undefined
-  const parts = s.match(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)
-  if (!parts || parts.join('') !== s) throw new Error(`${INVALID}: invalid ${name} duration '${s}'`)
-  const ms = parts.reduce((sum, p) => {
-    const [, n, unit] = /^(\d+(?:\.\d+)?)(.+)$/.exec(p)!
-    return sum + Number(n) * UNITS[unit!]!
-  }, 0)
-  if (ms <= 0) throw new Error(`${INVALID}: invalid ${name} duration '${s}'`)
+  const ms = parseDuration(s)
+  if (ms === undefined || ms <= 0) throw new Error(`${INVALID}: invalid ${name} duration '${s}'`)
   return ms
 }

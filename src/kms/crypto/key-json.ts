@@ -9,7 +9,7 @@
  * @module
  */
 import { decodeBase64 } from './base64.js'
-import type { KeyAlgorithm, KeyVersion } from './key.js'
+import type { KeyAlgorithm, KeyVersion } from './key-version.js'
 import { KEY_SIZE } from './key-proto.js'
 
 const ALGORITHMS = new Map<string, KeyAlgorithm>([

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { KeyAlgorithm, KeyVersion } from './key.js'
+import type { KeyAlgorithm, KeyVersion } from './key-version.js'
 import { type Field, ProtobufWriter, readFields, WireType } from './protobuf.js'
 
 /** Secret and HMAC keys are exactly this long. */

@@ -9,22 +9,9 @@ import { randomBytes } from 'node:crypto'
 import { decodeBase64, encodeBase64 } from './base64.js'
 import { parseLegacyKey } from './key-json.js'
 import { KEY_SIZE, marshalKeyVersion, unmarshalKeyVersion } from './key-proto.js'
+import type { KeyAlgorithm, KeyVersion } from './key-version.js'
 
-/** The AEAD family a master key is used with. */
-export type KeyAlgorithm = 'AES256' | 'ChaCha20'
-
-/** One version of a master key, as stored in a keystore. */
-export interface KeyVersion {
-  /** The 32-byte master key. */
-  key: Uint8Array
-  algorithm: KeyAlgorithm
-  /** The 32-byte key for `/v1/key/hmac`; absent for legacy JSON keys. */
-  hmacKey?: Uint8Array
-  /** Absent for legacy keys stored without a timestamp. */
-  createdAt?: Date
-  /** Identity that created the key. */
-  createdBy?: string
-}
+export type { KeyAlgorithm, KeyVersion } from './key-version.js'
 
 /** InvalidKeyError: bytes are not a valid stored key, or key material has the wrong size. */
 export class InvalidKeyError extends Error {

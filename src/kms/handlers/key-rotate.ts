@@ -14,7 +14,7 @@ import { RotationConflictError, rotateKey, TooManyVersionsError } from '../keyst
 import type { RequestAuditInfo } from '../observability/observe.js'
 import type { ServerContext } from '../state.js'
 import { rfc3339Nano } from './body.js'
-import { keyName } from './key.js'
+import { keyName } from './key-name.js'
 import { keyError } from './key-errors.js'
 import { checkKeyUse } from './key-state.js'
 

@@ -28,7 +28,7 @@ import type { RequestAuditInfo } from '../observability/observe.js'
 import type { ServerContext } from '../state.js'
 import { parseBody, rfc3339Nano } from './body.js'
 import { keyError } from './key-errors.js'
-import { keyName } from './key.js'
+import { keyName } from './key-name.js'
 
 /** What a request does with a key: `seal` (generate, encrypt, hmac), `open` (decrypt) or `describe`. */
 export type KeyUse = 'seal' | 'open' | 'describe'

@@ -6,26 +6,21 @@
 import { z } from 'zod'
 import { generateKeyVersion, importKeyVersion, type KeyAlgorithm } from '../crypto/key.js'
 import {
-  errAlgorithmNotSupported, errCreateKey, errDeleteKey, errGenerateKey, errInvalidImportBody, errInvalidKeyName,
+  errAlgorithmNotSupported, errCreateKey, errDeleteKey, errGenerateKey, errInvalidImportBody,
   errInvalidKeySize, errInvalidPattern, errListKeys, errReadKey,
 } from '../api/errors.js'
-import type { ApiHandler, ApiRequest } from '../api/route.js'
+import type { ApiHandler } from '../api/route.js'
 import type { KesResponse } from '../api/http-types.js'
 import { replyEmpty, replyJson } from '../api/reply.js'
-import { isValidName, isValidPattern, listPrefix } from '../api/validate.js'
+import { isValidPattern, listPrefix } from '../api/validate.js'
 import { SHARED_KEYSTORE_HEADER, sharedKeystoreHeader } from '../config/shared-keystore.js'
 import type { RequestAuditInfo } from '../observability/observe.js'
 import type { ServerContext } from '../state.js'
 import { bytes, parseBody, rfc3339Nano } from './body.js'
 import { keyError } from './key-errors.js'
+import { keyName } from './key-name.js'
 import { describeVersions } from './key-rotate.js'
 import { checkKeyUse, scheduleDeletion, visibleKeys } from './key-state.js'
-
-/** keyName returns the request's key name. Throws 400 when it is not a valid name. */
-export function keyName(req: ApiRequest): string {
-  if (!isValidName(req.resource)) throw errInvalidKeyName(req.resource)
-  return req.resource
-}
 
 // kes-go's names and HEAD's names for the two algorithms.
 const CIPHERS: Record<string, KeyAlgorithm> = {

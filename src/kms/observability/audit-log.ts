@@ -9,7 +9,6 @@ import { auditJson, type AuditRecord } from './audit-record.js'
 import { openAuditFile, type AuditFile } from './audit-file.js'
 import type { AuditTarget } from './audit-target.js'
 import { LogHub } from './log-hub.js'
-import { observabilityHooks } from './process-hooks.js'
 
 /** AuditWriter persists audit events in order. `write` must not block the request path. */
 export interface AuditWriter {
@@ -56,18 +55,11 @@ class FileWriter implements AuditWriter {
 const discard: AuditWriter = { write() {}, close: () => Promise.resolve() }
 
 /**
- * openAuditWriter opens the writer for a target. In a cluster worker, every target but `off`
- * goes to the primary, which owns the real writer. Throws AuditFileError when a file target
- * cannot be opened or continued.
+ * openAuditWriter opens the writer for a target in this process (a cluster worker uses the
+ * primary's instead: see createKmsObservability). Throws AuditFileError when a file target cannot
+ * be opened or continued.
  */
 export async function openAuditWriter(target: AuditTarget): Promise<AuditWriter> {
-  const hooks = observabilityHooks()
-  if (hooks && target.kind !== 'off') return hooks.auditWriter()
-  return openLocalAuditWriter(target)
-}
-
-/** openLocalAuditWriter opens the target in this process. Throws as {@link openAuditWriter}. */
-export async function openLocalAuditWriter(target: AuditTarget): Promise<AuditWriter> {
   switch (target.kind) {
     case 'off':
       return discard
@@ -95,7 +87,6 @@ export class AuditLog {
   constructor(options: AuditLogOptions = {}) {
     this.#writer = options.writer ?? discard
     this.#onEvent = options.onEvent
-    observabilityHooks()?.registerHub('audit', this.hub)
   }
 
   /** record writes one audited request to the writer and the live stream. */

@@ -9,7 +9,6 @@
  */
 import { destination } from 'pino'
 import { LogHub } from './log-hub.js'
-import { observabilityHooks } from './process-hooks.js'
 
 /** Where the tee writes besides the stream: stderr by default. */
 export interface LineSink {
@@ -26,7 +25,6 @@ export class ErrorLogOutput {
   /** Writes to `sink`, default stderr through an asynchronous writer. */
   constructor(sink?: LineSink) {
     this.#sink = sink ?? destination({ dest: 2, sync: false, minLength: 0 })
-    observabilityHooks()?.registerHub('error', this.hub)
   }
 
   /** onEvent registers the one callback run per line, e.g. to count kes_log_error_events. */

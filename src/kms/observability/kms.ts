@@ -17,6 +17,7 @@ import type { ServerConfig } from '../config/types.js'
 import { AuditLog, openAuditWriter } from './audit-log.js'
 import type { AuditRecord } from './audit-record.js'
 import type { AuditTarget } from './audit-target.js'
+import type { ObservabilityHooks } from './cluster-hooks.js'
 import { ErrorLogOutput, type LineSink } from './error-stream.js'
 import { streamLog } from './log-hub.js'
 import { createLogger, type Logger } from './logger.js'
@@ -38,6 +39,11 @@ export interface KmsObservabilityOptions {
   audit?: AuditTarget
   /** CPUs this process uses, for kes_system_num_cpu_used (default 1). */
   cpusUsed?: number
+  /**
+   * In a cluster worker, the link to the primary (from workers/): audit events go to its writer
+   * (unless the audit log is off), the live streams and metrics scrapes span every worker.
+   */
+  cluster?: ObservabilityHooks
 }
 
 /** KmsObservability: the logs and metrics of one server. */
@@ -71,19 +77,24 @@ export async function createKmsObservability(config: Pick<ServerConfig, 'log'>, 
   const errors = new ErrorLogOutput(options.errorSink)
   errors.onEvent(() => metrics.errorEvent())
   const log = createLogger(config.log.error, errors)
-  const writer = await openAuditWriter(options.audit ?? auditTargetOf(config))
+  const { cluster } = options
+  const target = options.audit ?? auditTargetOf(config)
+  const writer = cluster !== undefined && target.kind !== 'off' ? cluster.auditWriter() : await openAuditWriter(target)
   const audit = new AuditLog({ writer, onEvent: () => metrics.auditEvent() })
+  cluster?.registerMetrics(metrics)
+  cluster?.registerHub('error', errors.hub)
+  cluster?.registerHub('audit', audit.hub)
 
   const measure = observe(metrics, audit, { metrics: true, audit: false })
   const record = observe(metrics, audit, { metrics: false, audit: true })
   const metricsHandler: ApiHandler = async (req, res) => {
     let text: string
     try {
-      text = await metrics.render()
+      text = cluster !== undefined ? await cluster.renderMetrics() : await metrics.render()
     } catch (err) {
       // A cluster primary that does not answer: this worker's own numbers beat an error.
       req.log.warn({ err: (err as Error).message }, 'cluster metrics unavailable: serving this worker only')
-      text = await metrics.renderLocal()
+      text = await metrics.render()
     }
     res.statusCode = 200
     res.setHeader('Content-Type', METRICS_CONTENT_TYPE)

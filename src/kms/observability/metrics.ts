@@ -11,7 +11,6 @@
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { observabilityHooks } from './process-hooks.js'
 
 /** KES's response-time buckets, in seconds. */
 export const RESPONSE_TIME_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 3, 5, 10]
@@ -82,7 +81,6 @@ export class KmsMetrics {
     this.#keystore = new Histogram({ name: 'keyhold_keystore_latency_seconds', help: 'Latency of keystore calls (cache misses and writes), in seconds.', buckets: KEYSTORE_BUCKETS, registers })
     this.#cacheHits = new Counter({ name: 'keyhold_key_cache_hits', help: 'Key lookups answered from the key cache.', registers })
     this.#cacheMisses = new Counter({ name: 'keyhold_key_cache_misses', help: 'Key lookups that went to the keystore.', registers })
-    observabilityHooks()?.registerMetrics(this)
   }
 
   /** requestStarted counts an in-flight request; call the returned function once when it ends. */
@@ -131,17 +129,10 @@ export class KmsMetrics {
   }
 
   /**
-   * render returns the metrics in the text format, without empty families: this server's, or in
-   * a cluster worker the sum over all workers. Throws when a cluster primary does not answer.
+   * render returns this process's metrics in the text format, without empty families (a cluster
+   * worker's sum over all workers comes from its ObservabilityHooks). Throws nothing.
    */
   async render(): Promise<string> {
-    const hooks = observabilityHooks()
-    if (hooks) return hooks.renderMetrics()
-    return this.renderLocal()
-  }
-
-  /** renderLocal returns this process's metrics only. Throws nothing. */
-  async renderLocal(): Promise<string> {
     return dropEmptyFamilies(await this.registry.metrics())
   }
 }

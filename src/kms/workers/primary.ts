@@ -10,9 +10,9 @@
  * @module
  */
 import cluster, { type Worker } from 'node:cluster'
-import { openLocalAuditWriter, type AuditWriter } from '../observability/audit-log.js'
+import { openAuditWriter, type AuditWriter } from '../observability/audit-log.js'
 import type { AuditTarget } from '../observability/audit-target.js'
-import type { LogChannel } from '../observability/process-hooks.js'
+import type { LogChannel } from '../observability/cluster-hooks.js'
 import { isKeyholdMessage, WORKER_SLOT_ENV, type PrimaryMessage, type WorkerMessage } from './messages.js'
 import { MetricsAggregator } from './metrics-aggregator.js'
 import { KeyFanout } from './key-fanout.js'
@@ -61,7 +61,7 @@ export interface Primary {
 export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   if (!cluster.isPrimary) throw new Error('startPrimary: not the cluster primary')
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
-  const writer: AuditWriter = await openLocalAuditWriter(options.audit)
+  const writer: AuditWriter = await openAuditWriter(options.audit)
   if (options.exec) cluster.setupPrimary({ exec: options.exec, args: options.args ?? [] })
 
   const subs = new Map<number, Record<LogChannel, number>>()

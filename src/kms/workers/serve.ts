@@ -8,6 +8,7 @@ import cluster from 'node:cluster'
 import { prepareKeystore } from '../config/keystore.js'
 import { sharedKeystoreWarning } from '../config/shared-keystore.js'
 import type { ServerConfig } from '../config/types.js'
+import type { ObservabilityHooks } from '../observability/cluster-hooks.js'
 import { auditTargetOf, createKmsObservability } from '../observability/kms.js'
 import { startKmsServer } from '../server.js'
 import { speaksForAll } from './messages.js'
@@ -61,8 +62,8 @@ function cutText(cut: number): string {
   return `${cut} request(s) still running after ${REQUEST_GRACE_MS / 1000}s were cut`
 }
 
-async function startOne(config: ServerConfig): Promise<{ url: string; port: number; close(): Promise<number> }> {
-  const obs = await createKmsObservability(config)
+async function startOne(config: ServerConfig, link?: ObservabilityHooks): Promise<{ url: string; port: number; close(): Promise<number> }> {
+  const obs = await createKmsObservability(config, { cluster: link })
   try {
     const server = await startKmsServer(config, { handleSignals: true, announceReloads: speaksForAll(), rotateKeys: speaksForAll(), ...obs.serverOptions() }).catch((err: unknown) => {
       throw isListenError(err) ? new ListenError(config.address, err) : err
@@ -91,7 +92,7 @@ async function startOne(config: ServerConfig): Promise<{ url: string; port: numb
 export async function serveKms(config: ServerConfig, options: ServeKmsOptions): Promise<void> {
   if (cluster.isWorker) {
     // Re-run by the primary with the same arguments: serve, and let the primary decide when to stop.
-    await runWorker(() => startOne(config))
+    await runWorker((link) => startOne(config, link))
     return
   }
   const workers = resolveWorkerCount(options.workers, config.keystore.kind)

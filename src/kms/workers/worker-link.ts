@@ -1,5 +1,5 @@
 /**
- * The worker side of the cluster: installs the observability hooks that send audit events to
+ * The worker side of the cluster: the observability hooks that send audit events to
  * the primary, relay live log lines between workers and aggregate metrics scrapes.
  *
  * Messages are batched over {@link FLUSH_MS}, so a busy worker sends one IPC message per
@@ -11,7 +11,7 @@
 import type { AuditWriter } from '../observability/audit-log.js'
 import type { LogHub } from '../observability/log-hub.js'
 import type { KmsMetrics } from '../observability/metrics.js'
-import { setObservabilityHooks, type LogChannel, type ObservabilityHooks } from '../observability/process-hooks.js'
+import type { LogChannel, ObservabilityHooks } from '../observability/cluster-hooks.js'
 import { setCachePeers } from '../keystore/peers.js'
 import { WorkerCachePeers } from './key-peers-link.js'
 import { isKeyholdMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
@@ -156,8 +156,8 @@ export class WorkerLink implements ObservabilityHooks {
 }
 
 /**
- * installWorkerLink sets up this cluster worker's link to the primary (observability and the key
- * caches' peers) and returns it. Throws
+ * installWorkerLink sets up this cluster worker's link to the primary and returns it: the
+ * observability hooks, for the server start to wire in, and the key caches' peers. Throws
  * when the process has no IPC channel (it is not a cluster worker).
  */
 export function installWorkerLink(): WorkerLink {
@@ -178,7 +178,6 @@ export function installWorkerLink(): WorkerLink {
     link.handle(msg as PrimaryMessage)
     peers.handle(msg as PrimaryMessage)
   })
-  setObservabilityHooks(link)
   setCachePeers(peers)
   return link
 }

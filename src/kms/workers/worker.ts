@@ -1,9 +1,10 @@
 /**
- * The worker side of `keyhold server --workers N`: start the server with the cluster hooks in
- * place, tell the primary when it listens, and stop gracefully on SIGTERM (from the primary).
+ * The worker side of `keyhold server --workers N`: start the server with the cluster hooks handed
+ * to it, tell the primary when it listens, and stop gracefully on SIGTERM (from the primary).
  *
  * @module
  */
+import type { ObservabilityHooks } from '../observability/cluster-hooks.js'
 import { installWorkerLink } from './worker-link.js'
 
 /** What a worker runs: the server's start and close. */
@@ -15,15 +16,16 @@ export interface WorkerServer {
 }
 
 /**
- * runWorker starts the server in this cluster worker. The hooks are installed before `start`
- * runs, so the server's audit log, metrics and log streams are cluster-wide. When `start`
+ * runWorker starts the server in this cluster worker. `start` receives the link to the primary,
+ * to pass to createKmsObservability so the server's audit log, metrics and log streams are
+ * cluster-wide. When `start`
  * throws, the worker sends the primary its message and exits with code 1. Throws nothing.
  */
-export async function runWorker(start: () => Promise<WorkerServer>): Promise<void> {
+export async function runWorker(start: (cluster: ObservabilityHooks) => Promise<WorkerServer>): Promise<void> {
   const link = installWorkerLink()
   let server: WorkerServer
   try {
-    server = await start()
+    server = await start(link)
   } catch (err) {
     // The primary reports it once for all workers (each would hit the same busy port) and stops;
     // printing it here would repeat it per worker. Exit once the message is on its way.

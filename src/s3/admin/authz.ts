@@ -12,7 +12,7 @@
  * @module
  */
 import { iamErr, type IamError } from '../iam/errors.js'
-import type { AdminRequest } from './context.js'
+import type { AdminRequest, Grant } from './context.js'
 
 /** AdminAction is an action name of MinIO's admin policy namespace. */
 export type AdminAction = `admin:${string}`
@@ -28,9 +28,6 @@ export interface SelfService {
   /** applies tells whether this call targets the caller's own account. Throws IamError for a bad body. */
   applies(r: AdminRequest): boolean | Promise<boolean>
 }
-
-/** How a call was allowed: by an admin action, or by its self-service exception. */
-export type Grant = 'admin' | 'self'
 
 /** accessDenied is MinIO's answer to a refused admin call (403 AccessDenied "Access Denied."). Throws nothing. */
 export const accessDenied = (): IamError => iamErr('AccessDenied')

@@ -7,7 +7,9 @@ import type { Request } from 'express'
 import type { Credential } from '../extensions.js'
 import type { IamAccess } from '../iam/authorizer.js'
 import type { Iam } from '../iam/iam.js'
-import type { Grant } from './authz.js'
+
+/** How a call was allowed: by an admin action, or by its self-service exception. */
+export type Grant = 'admin' | 'self'
 
 /** AdminRequest is one authenticated admin call. */
 export interface AdminRequest {

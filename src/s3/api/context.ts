@@ -49,6 +49,28 @@ export interface Ctx {
   secure: boolean
 }
 
+/** Where a request is addressed, as its context records it. */
+export interface CtxTarget {
+  requestId: string
+  /** The path exactly as sent (still percent-encoded). */
+  rawPath: string
+  queryPairs: Array<[string, string]>
+  bucket?: string
+  key?: string
+}
+
+/**
+ * newCtx makes the context of one request, not yet authenticated (`signed` and `principal` null): the one
+ * constructor, for S3 dispatch and for the extra routes' authentication. Throws nothing.
+ */
+export function newCtx(core: Core, req: IncomingMessage, res: ServerResponse, target: CtxTarget): Ctx {
+  return {
+    core, req, res, requestId: target.requestId, method: req.method ?? 'GET', rawPath: target.rawPath,
+    queryPairs: target.queryPairs, query: new Map(target.queryPairs), bucket: target.bucket, key: target.key,
+    signed: null, principal: null, secure: isSecure(req),
+  }
+}
+
 /** newRequestId makes an S3-style request id (16 upper-case hex characters). */
 export function newRequestId(): string {
   return randomBytes(8).toString('hex').toUpperCase()

@@ -6,16 +6,14 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ACTIONS, type S3Operation } from './actions.js'
+import type { S3Operation } from './actions.js'
+import { authorize } from './authorize.js'
 import { S3_ERRORS, s3err } from './errors.js'
-import type { AuthzRequest } from '../extensions.js'
 import { parseQuery, safeDecode } from '../auth/sigv4/canonical.js'
 import { isAnonymous, verifySignature } from '../auth/sigv4/verify.js'
 import { handlers } from '../handlers/index.js'
 import { isSseCRequested } from '../sse/request.js'
-import { conditionsOf } from './conditions.js'
-import { addTagConditions } from './tag-conditions.js'
-import { header, isSecure, newRequestId, sendError, type Core, type Ctx } from './context.js'
+import { header, newCtx, newRequestId, sendError, type Core } from './context.js'
 import { answerStalls } from './linger.js'
 import { noteRequest } from '../ops/request-info.js'
 import { resolveOperation } from './resolve.js'
@@ -37,10 +35,7 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
     partial.bucket = bucket
     partial.key = key
     noteRequest(res, { requestId, bucket, object: key })
-    const ctx: Ctx = {
-      core, req, res, requestId, method: req.method ?? 'GET', rawPath, queryPairs, query: new Map(queryPairs),
-      bucket, key, signed: null, principal: null, secure: isSecure(req),
-    }
+    const ctx = newCtx(core, req, res, { requestId, rawPath, queryPairs, bucket, key })
     // MinIO refuses every SSE-C header, the copy source's included, over plain HTTP before anything else
     // (generic-handlers.go): a customer key must never cross the wire in clear, whatever the request then does.
     if (!ctx.secure && (isSseCRequested(req.headers) || isSseCRequested(req.headers, true))) {
@@ -72,23 +67,6 @@ export async function handleS3(core: Core, req: IncomingMessage, res: ServerResp
   } catch (err) {
     sendError(partial, err)
   }
-}
-
-/** authorize asks the authorizer about an operation; throws S3Error AccessDenied (or InternalError). */
-export async function authorize(ctx: Ctx, op: S3Operation, override?: Partial<AuthzRequest>): Promise<void> {
-  const request: AuthzRequest = {
-    principal: ctx.principal, action: ACTIONS[op], bucket: ctx.bucket, key: ctx.key,
-    conditions: conditionsOf(ctx), versionId: ctx.query.get('versionId') || undefined, ...override,
-  }
-  addTagConditions(ctx, op, request)
-  let allowed: boolean
-  try {
-    allowed = await ctx.core.authorizer.authorize(request)
-  } catch (err) {
-    ctx.core.log(`authorizer failed: ${err instanceof Error ? err.message : String(err)}`)
-    throw s3err('InternalError')
-  }
-  if (!allowed) throw s3err('AccessDenied')
 }
 
 function bucketAndKey(core: Core, req: IncomingMessage, rawPath: string): { bucket?: string; key?: string } {

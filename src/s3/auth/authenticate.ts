@@ -13,7 +13,7 @@ import { parseQuery } from './sigv4/canonical.js'
 import { isSigV2 } from './sigv2/verify.js'
 import { isAnonymous, verifySignature } from './sigv4/verify.js'
 import { readSmallBody } from '../api/body.js'
-import { isSecure, newRequestId, type Core, type Ctx } from '../api/context.js'
+import { newCtx, newRequestId, type Core } from '../api/context.js'
 
 /** makeAuthenticate builds {@link ExtensionContext.authenticate} for a server. */
 export function makeAuthenticate(core: Core): ExtensionContext['authenticate'] {
@@ -22,10 +22,7 @@ export function makeAuthenticate(core: Core): ExtensionContext['authenticate'] {
     const qi = url.indexOf('?')
     const rawPath = qi < 0 ? url : url.slice(0, qi)
     const queryPairs = parseQuery(qi < 0 ? '' : url.slice(qi + 1))
-    const ctx: Ctx = {
-      core, req, res: req.res!, requestId: newRequestId(), method: req.method, rawPath, queryPairs,
-      query: new Map(queryPairs), bucket: undefined, key: undefined, signed: null, principal: null, secure: isSecure(req),
-    }
+    const ctx = newCtx(core, req, req.res!, { requestId: newRequestId(), rawPath, queryPairs })
     const sig = { method: req.method, rawPath, query: queryPairs, headers: req.headers }
     if (isAnonymous(sig)) {
       if (options.anonymous !== true) throw s3err('AccessDenied')

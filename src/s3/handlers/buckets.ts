@@ -6,7 +6,7 @@
  */
 import { S3Error, s3err } from '../api/errors.js'
 import { conditionsOf } from '../api/conditions.js'
-import { authorize } from '../api/dispatch.js'
+import { authorize } from '../api/authorize.js'
 import { readSmallBody } from '../api/body.js'
 import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { parseXml, xmlDocument, type XNode } from '../api/xml.js'

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { s3err } from '../api/errors.js'
 import type { WriteContext, WriteOperation, WritePlan } from '../extensions.js'
+import { putObjectVersion } from '../storage/put-version.js'
 import type { Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { NULL_VERSION } from '../storage/versions.js'
@@ -40,7 +41,7 @@ export async function writePlan(
  * bucket was deleted while the bytes were being written.
  */
 export async function commitObject(ctx: Ctx, row: ObjectRow, parts: PartRow[], fromUpload?: string): Promise<string> {
-  const versionId = ctx.core.meta.putObject(row, parts, fromUpload)
+  const versionId = putObjectVersion(ctx.core.meta, row, parts, fromUpload)
   if (versionId === false) {
     if (fromUpload === undefined) for (const p of parts) await ctx.core.blobs.abandon(p.blob)
     throw s3err('NoSuchBucket')

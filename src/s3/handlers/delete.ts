@@ -6,7 +6,7 @@
 import { S3Error, s3err } from '../api/errors.js'
 import { readSmallBody } from '../api/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
-import { authorize } from '../api/dispatch.js'
+import { authorize } from '../api/authorize.js'
 import { xmlBodyParser, xmlDocument, type XNode } from '../api/xml.js'
 import { deleteLatest, NULL_VERSION, type DeleteOutcome } from '../storage/versions.js'
 import { deleteVersionUnlessLocked } from '../storage/object-lock.js'

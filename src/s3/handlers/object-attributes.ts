@@ -7,7 +7,7 @@
  */
 import { s3err } from '../api/errors.js'
 import { header, sendXml, type Ctx } from '../api/context.js'
-import { authorize } from '../api/dispatch.js'
+import { authorize } from '../api/authorize.js'
 import { xmlDocument, type XNode } from '../api/xml.js'
 import type { PartRow } from '../storage/meta.js'
 import { requireBucket } from './common.js'

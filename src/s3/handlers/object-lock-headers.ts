@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http'
 import { S3Error } from '../api/errors.js'
 import { header, type Ctx } from '../api/context.js'
-import { authorize } from '../api/dispatch.js'
+import { authorize } from '../api/authorize.js'
 import {
   bucketLockOf, defaultUntil, type LegalHoldStatus, type RetentionMode, type VersionLock,
 } from '../storage/object-lock.js'

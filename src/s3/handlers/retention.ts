@@ -8,7 +8,7 @@
  */
 import { S3Error, s3err } from '../api/errors.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
-import { authorize } from '../api/dispatch.js'
+import { authorize } from '../api/authorize.js'
 import { xmlDocument } from '../api/xml.js'
 import type { ObjectRow } from '../storage/meta.js'
 import {

@@ -9,7 +9,7 @@ import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
-import { pemFilesAt } from '../../pki/pem-files.js'
+import { pemFilesAt } from '../../lib/pem-files.js'
 
 /** KmsConfigError: the environment's KMS configuration is incomplete or invalid (start-up must stop). */
 export class KmsConfigError extends Error {

@@ -1,6 +1,6 @@
 /**
- * SharedKms: keyhold-s3's one connection to its KMS. The SSE plugin and the IAM secret sealing both
- * take it from the plugin context, so the process has one KES client and one connection pool to
+ * SharedKms: keyhold-s3's one connection to its KMS. Encryption at rest and the IAM secret sealing both
+ * take it from the server command (cli/keyhold-s3/server-parts.ts), so the process has one KES client and one connection pool to
  * the KMS, and one place that reloads the client certificate.
  *
  * @module

@@ -7,8 +7,7 @@
 import type { BucketConfigStore } from '../extensions.js'
 import type { BlobStore } from './blobs.js'
 import type { DB } from './db.js'
-import type { VersionLock } from './object-lock.js'
-import { makeRoomForVersion } from './versions.js'
+import type { VersionLock } from './lock-types.js'
 
 /** Client-visible object metadata: content headers and x-amz-meta-* (lower-case names). */
 export interface ObjectMeta {
@@ -52,7 +51,7 @@ export interface ObjectRow {
   meta: ObjectMeta
   checksum: StoredChecksum | null
   internal: unknown
-  /** The version id (a UUID, or `null`); assigned by {@link MetaStore.putObject}, absent on rows not yet written. */
+  /** The version id (a UUID, or `null`); assigned by putObjectVersion (put-version.ts), absent on rows not yet written. */
   versionId?: string
 }
 
@@ -130,39 +129,6 @@ export class MetaStore implements BucketConfigStore {
   parts(objectId: string): PartRow[] {
     return this.db.prepare('SELECT part_number AS partNumber, blob, size, stored_size AS storedSize, etag, checksum FROM object_parts WHERE object_id = ? ORDER BY idx')
       .all(objectId) as PartRow[]
-  }
-
-  /**
-   * putObject makes an object the current version of its key in one durable transaction: the new parts' blobs
-   * leave pending (or, for completed uploads, the upload is dropped without its blobs). What happens to the
-   * previous version follows the bucket's versioning (see {@link makeRoomForVersion}): replaced (its blobs
-   * become garbage) when unversioned, kept as a noncurrent version when enabled. Returns the new version id
-   * (`null` unless versioning is enabled), or false when the bucket vanished meanwhile (nothing changes).
-   */
-  putObject(row: ObjectRow, parts: PartRow[], fromUpload?: string): string | false {
-    const ok = this.db.transaction(() => {
-      if (!this.bucketExists(row.bucket)) return false
-      const versionId = makeRoomForVersion(this, row.bucket, row.key)
-      this.db.prepare(`INSERT INTO objects(bucket, key, id, size, stored_size, etag, mtime, multipart, meta, checksum, internal, version_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.bucket, row.key, row.id, row.size, row.storedSize, row.etag,
-        row.mtime, row.multipart ? 1 : 0, JSON.stringify(row.meta), row.checksum === null ? null : JSON.stringify(row.checksum),
-        row.internal === undefined ? null : JSON.stringify(row.internal), versionId)
-      const ins = this.db.prepare('INSERT INTO object_parts(object_id, idx, part_number, blob, size, stored_size, etag, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      parts.forEach((p, idx) => {
-        ins.run(row.id, idx, p.partNumber, p.blob, p.size, p.storedSize, p.etag, p.checksum ?? null)
-        this.blobs.adopt(p.blob)
-      })
-      if (fromUpload !== undefined) {
-        const used = new Set(parts.map((p) => p.blob))
-        const all = this.db.prepare('SELECT blob FROM upload_parts WHERE upload_id = ?').all(fromUpload) as Array<{ blob: string }>
-        this.blobs.discard(all.map((b) => b.blob).filter((b) => !used.has(b)))
-        this.db.prepare('DELETE FROM upload_parts WHERE upload_id = ?').run(fromUpload)
-        this.db.prepare('DELETE FROM uploads WHERE id = ?').run(fromUpload)
-      }
-      return versionId
-    })()
-    void this.blobs.collect()
-    return ok
   }
 
   /** deleteObject removes an object; returns whether it existed. */

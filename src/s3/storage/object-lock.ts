@@ -7,22 +7,10 @@
  *
  * @module
  */
+import type { RetentionMode, VersionLock } from './lock-types.js'
+export type { LegalHoldStatus, RetentionMode, VersionLock } from './lock-types.js'
 import type { MetaStore, ObjectMeta } from './meta.js'
 import { deleteVersion, VERSIONING_CONFIG, type DeleteOutcome } from './versions.js'
-
-/** A retention mode (S3's names, upper case only). */
-export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE'
-
-/** A legal hold status. */
-export type LegalHoldStatus = 'ON' | 'OFF'
-
-/** One object version's lock: retention (mode and date together) and legal hold, each optional. */
-export interface VersionLock {
-  mode?: RetentionMode
-  /** Retain-until date, milliseconds since the epoch (UTC); present exactly when mode is. */
-  until?: number
-  legalHold?: LegalHoldStatus
-}
 
 /** A bucket's default retention: a mode and a period in whole days or whole years. */
 export interface DefaultRetention {

@@ -1,6 +1,6 @@
 /**
  * Multipart upload metadata: uploads and their parts. Each part is its own blob; completing an upload turns
- * the chosen parts into the object's parts without copying bytes (see MetaStore.putObject).
+ * the chosen parts into the object's parts without copying bytes (see putObjectVersion in put-version.ts).
  *
  * @module
  */

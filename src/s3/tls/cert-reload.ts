@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { parseDuration } from '../../lib/duration.js'
 import { fingerprint } from './file-watch.js'
 import type { SharedKms } from '../kms/shared.js'
 
@@ -43,9 +44,7 @@ export function certsPollMs(env: NodeJS.ProcessEnv): number {
   const text = (env.KEYHOLD_S3_CERTS_POLL ?? '').trim()
   if (text === '') return DEFAULT_CERTS_POLL_MS
   if (text === '0' || text === 'off') return 0
-  const m = /^(\d+)(ms|s|m|h)$/.exec(text)
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m?.[2] ?? ''] ?? 0
-  const ms = Number(m?.[1] ?? 0) * unit
+  const ms = parseDuration(text) ?? 0
   if (!(ms > 0)) throw new Error(`invalid KEYHOLD_S3_CERTS_POLL '${text}': use e.g. 60s, 500ms or off`)
   return ms
 }

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { join } from 'node:path'
 import { createSecureContext, type SecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls'
 import { checkKeyPair, KeyPairError } from '../../pki/key-pair.js'
-import { pemFilesAt } from '../../pki/pem-files.js'
+import { pemFilesAt } from '../../lib/pem-files.js'
 
 /** One certificate/key pair with the leaf certificate parsed. */
 interface Pair {

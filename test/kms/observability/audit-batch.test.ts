@@ -5,9 +5,8 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { runAuditCommand } from '../../../src/cli/keyhold/audit.js'
 import { AuditChain, verifyChain } from '../../../src/kms/observability/audit-chain.js'
-import { AuditLog, openLocalAuditWriter } from '../../../src/kms/observability/audit-log.js'
+import { AuditLog, openAuditWriter } from '../../../src/kms/observability/audit-log.js'
 import type { AuditRecord } from '../../../src/kms/observability/audit-record.js'
-import { setObservabilityHooks } from '../../../src/kms/observability/process-hooks.js'
 import type { WorkerMessage } from '../../../src/kms/workers/messages.js'
 import { WorkerLink } from '../../../src/kms/workers/worker-link.js'
 
@@ -30,7 +29,6 @@ function record(i: number): AuditRecord {
 }
 
 afterEach(() => {
-  setObservabilityHooks(undefined)
   process.exitCode = undefined
 })
 
@@ -60,8 +58,8 @@ describe('audit events batched per IPC message', () => {
   it("carries many events from a worker in one message, written in one append, and 'keyhold audit verify' accepts the file", async () => {
     const sent: WorkerMessage[] = []
     const link = new WorkerLink((msg) => sent.push(msg))
-    setObservabilityHooks(link)
     const audit = new AuditLog({ writer: link.auditWriter() })
+    link.registerHub('audit', audit.hub)
     const N = 900
     for (let i = 0; i < N; i++) audit.record(record(i))
     expect(sent).toHaveLength(0)
@@ -79,7 +77,7 @@ describe('audit events batched per IPC message', () => {
     const probe = await open(join(dir, 'probe'), 'w')
     const appendFile = vi.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'appendFile')
     await probe.close()
-    const writer = await openLocalAuditWriter({ kind: 'file', path })
+    const writer = await openAuditWriter({ kind: 'file', path })
     for (const m of sent) if (m.t === 'keyhold:audit') writer.write(m.json)
     await writer.close()
     expect(appendFile).toHaveBeenCalledTimes(2)

@@ -8,7 +8,7 @@ import cluster from 'node:cluster'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:https'
 import express from 'express'
-import { AuditLog, openAuditWriter } from '../../../src/kms/observability/audit-log.js'
+import { AuditLog } from '../../../src/kms/observability/audit-log.js'
 import { ErrorLogOutput } from '../../../src/kms/observability/error-stream.js'
 import { streamLog } from '../../../src/kms/observability/log-hub.js'
 import { KmsMetrics } from '../../../src/kms/observability/metrics.js'
@@ -23,10 +23,14 @@ if (cluster.isPrimary) {
   await primary.closed
   process.stdout.write('CLOSED\n')
 } else {
-  await runWorker(async () => {
+  await runWorker(async (link) => {
+    // Wired as createKmsObservability wires a worker: the primary writes the audit file.
     const metrics = new KmsMetrics()
-    const audit = new AuditLog({ writer: await openAuditWriter({ kind: 'file', path: auditFile! }), onEvent: () => metrics.auditEvent() })
+    const audit = new AuditLog({ writer: link.auditWriter(), onEvent: () => metrics.auditEvent() })
     const errors = new ErrorLogOutput({ write: () => true })
+    link.registerMetrics(metrics)
+    link.registerHub('audit', audit.hub)
+    link.registerHub('error', errors.hub)
     let reloads = 0
     process.on('SIGHUP', () => reloads++)
     const app = express()
@@ -38,7 +42,7 @@ if (cluster.isPrimary) {
       errors.write(`{"level":50,"msg":"boom from ${process.pid}"}\n`)
       res.send('ok')
     })
-    app.get('/v1/metrics', async (_req, res) => void res.type('text/plain').send(await metrics.render()))
+    app.get('/v1/metrics', async (_req, res) => void res.type('text/plain').send(await link.renderMetrics()))
     app.get('/v1/log/audit', (req, res) => void streamLog(audit.hub, req, res))
     app.get('/v1/log/error', (req, res) => void streamLog(errors.hub, req, res))
     const server = createServer({ cert: readFileSync(process.env.KH_CERT!), key: readFileSync(process.env.KH_KEY!), ca: readFileSync(process.env.KH_CA!), requestCert: true }, app)

@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { s3err } from '../../api/errors.js'
 import type { Credential } from '../../extensions.js'
 import { lookupCredential } from '../sigv4/credential.js'
-import type { SigRequest, SignedRequest, VerifyOptions } from '../sigv4/verify.js'
+import type { SigRequest, SignedRequest, VerifyOptions } from '../signed-request.js'
 import {
   MINIO_SUBRESOURCES, SDK_SUBRESOURCES, canonicalAmzHeaders, canonicalResource, sameSignatureV2, signV2,
   stringToSignV2,

@@ -9,45 +9,15 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { s3err } from '../../api/errors.js'
-import type { Credential, CredentialProvider } from '../../extensions.js'
+import type { Credential } from '../../extensions.js'
 import { isSigV2, verifySignatureV2 } from '../sigv2/verify.js'
 import {
   awsEncode, canonicalHeaders, canonicalQuery, canonicalRequest, hmac, safeDecode, signingKey, stringToSign,
 } from './canonical.js'
+import type { SigRequest, SignedRequest, VerifyOptions } from '../signed-request.js'
 import { lookupCredential } from './credential.js'
 
-/** The request as SigV4 sees it. */
-export interface SigRequest {
-  method: string
-  /** The path exactly as sent (still percent-encoded). */
-  rawPath: string
-  query: Array<[string, string]>
-  headers: IncomingHttpHeaders
-}
-
-/** SignedRequest is the outcome of a verified signature, needed to verify streaming chunk signatures. */
-export interface SignedRequest {
-  credential: Credential
-  /** x-amz-content-sha256 (or UNSIGNED-PAYLOAD for presigned URLs). */
-  payloadHash: string
-  seedSignature: string
-  amzDate: string
-  scope: string
-  key: Buffer
-  presigned: boolean
-  /** The signature version: 2 (`AWS` header or AWSAccessKeyId URL) or 4. */
-  version: 2 | 4
-}
-
-/** Verification settings. */
-export interface VerifyOptions {
-  credentials: CredentialProvider
-  region: string
-  maxSkewMs: number
-  now?: number
-  /** The virtual-host domain, when configured: SigV2 signs the bucket of a virtual-host request in its resource. */
-  domain?: string
-}
+export type { SigRequest, SignedRequest, VerifyOptions } from '../signed-request.js'
 
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 

@@ -1,6 +1,6 @@
 /**
  * Where PEM certificates are read from when a setting names "a file or a directory of files" (KES `tls.ca`,
- * `KES_CAPATH`, `MINIO_KMS_KES_CAPATH`, MinIO's `certs/CAs`).
+ * `KES_CAPATH`, `MINIO_KMS_KES_CAPATH`, MinIO's `certs/CAs`, the Vault and etcd `tls.ca`).
  *
  * @module
  */
