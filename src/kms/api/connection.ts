@@ -34,11 +34,17 @@ export function bindSessionSocket(session: Http2Session): void {
   if (socket !== undefined) sessionSockets.set(session, socket)
 }
 
+/** sessionSocketOf returns the TLSSocket bound to `session` by {@link bindSessionSocket}, if any. Throws nothing. */
+export function sessionSocketOf(session: Http2Session): TLSSocket | undefined {
+  return sessionSockets.get(session)
+}
+
 /**
  * tlsSocketOf returns the TLSSocket `req` arrived on, or undefined when it came over plain TCP
  * or its HTTP/2 session is already gone. Throws nothing.
  */
 export function tlsSocketOf(req: IncomingMessage): TLSSocket | undefined {
+  // Both the compat request and ours (h2-exchange.ts) carry their HTTP/2 stream.
   const stream = (req as unknown as Partial<Http2ServerRequest>).stream
   if (stream !== undefined) {
     const session = stream.session
