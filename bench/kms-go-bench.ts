@@ -11,7 +11,8 @@
  * concurrent calls), `keepalive` HTTP/1.1 keep-alive connections (callers = connections),
  * `newconn` a TCP connection and full TLS handshake per request. Each cell prints ops/s, p50 and
  * p99 ms, the server's CPU ms per request (kesload's `-pids` window, all server processes) and TCP
- * dials; "ratio" is Keyhold's rate over kesref's in the same repetition, median over --repeat.
+ * dials; "ratio" is Keyhold's rate over kesref's in the same repetition, median over --repeat;
+ * "others' CPU" is what every other process on the host used during Keyhold's cells (of 100% per core).
  * --soak runs MinIO-shaped generate at 16 callers for that many seconds and prints each worker's
  * resident memory afterwards. The Go tools are built into test/.tmp from --tools-src (Go 1.19
  * is enough) unless given. Bounded: every cell by --seconds plus kesload's own hard limit.
@@ -77,7 +78,7 @@ const refPort = await freePort()
 const ref = spawn(kesrefBin, ['-addr', `127.0.0.1:${refPort}`, '-cert', pki.server.certFile, '-key', pki.server.keyFile, '-identity', app.identity, '-keys', KEY, '-exit-after', '2h'], { stdio: ['ignore', 'ignore', 'inherit'] })
 await new Promise((r) => setTimeout(r, 500))
 
-interface Cell { ops: number; p50: number; p99: number; cpuPerOp: number; dials: number; errors: number }
+interface Cell { ops: number; p50: number; p99: number; cpuPerOp: number; dials: number; errors: number; others: number }
 interface Target { name: string; port: number; pids: () => number[] }
 const targets: Target[] = [
   { name: 'keyhold', port: keyhold.port, pids: () => [keyhold.pid, ...childrenOf(keyhold.pid)] },
@@ -94,7 +95,7 @@ function load(t: Target, op: string, mode: string, c: number, secs: number): Cel
   const out = execFileSync(kesload, args, { encoding: 'utf8', maxBuffer: 1 << 20 })
   const r = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>
   const requests = Math.max(1, r.requests!)
-  return { ops: r.ops_per_s!, p50: r.p50_ms!, p99: r.p99_ms!, cpuPerOp: ((r.server_cpu_pct ?? 0) / 100) * r.seconds! * 1000 / requests, dials: r.tcp_dials_total!, errors: r.errors! }
+  return { ops: r.ops_per_s!, p50: r.p50_ms!, p99: r.p99_ms!, cpuPerOp: ((r.server_cpu_pct ?? 0) / 100) * r.seconds! * 1000 / requests, dials: r.tcp_dials_total!, errors: r.errors!, others: r.other_cpu_pct ?? -1 }
 }
 
 const median = (v: number[]): number => {
@@ -114,8 +115,8 @@ console.log('cells: ops/s / p50 ms / p99 ms / server CPU ms per request / TCP di
 
 for (const mode of modes) {
   console.log(`## ${mode === 'minio' ? 'MinIO transport (kesload -minio, HTTP/2)' : mode === 'keepalive' ? 'HTTP/1.1 keep-alive' : 'new TLS handshake per request'}\n`)
-  console.log(`| op | callers | ${targets.map((t) => t.name).join(' | ')} | rate ratio | p99 ratio |`)
-  console.log(`|---|---|${targets.map(() => '---').join('|')}|---|---|`)
+  console.log(`| op | callers | ${targets.map((t) => t.name).join(' | ')} | rate ratio | p99 ratio | others' CPU |`)
+  console.log(`|---|---|${targets.map(() => '---').join('|')}|---|---|---|`)
   for (const op of ops) {
     for (const c of callers) {
       const cells: Record<string, Cell[]> = Object.fromEntries(targets.map((t) => [t.name, []]))
@@ -127,7 +128,7 @@ for (const mode of modes) {
         ratios.push(cells.keyhold![i]!.ops / cells.kesref![i]!.ops)
         p99s.push(cells.keyhold![i]!.p99 / cells.kesref![i]!.p99)
       }
-      console.log(`| ${op} | ${c} | ${targets.map((t) => fmt(cells[t.name]!)).join(' | ')} | ${median(ratios).toFixed(2)}x | ${median(p99s).toFixed(2)}x |`)
+      console.log(`| ${op} | ${c} | ${targets.map((t) => fmt(cells[t.name]!)).join(' | ')} | ${median(ratios).toFixed(2)}x | ${median(p99s).toFixed(2)}x | ${Math.round(median(cells.keyhold!.map((x) => x.others)))}% |`)
     }
   }
   console.log('')
