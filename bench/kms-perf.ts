@@ -5,7 +5,7 @@
  * (kernel, malloc, V8 builtins, nghttp2, OpenSSL, Keyhold's JavaScript, Node's HTTP/2 JavaScript, ...).
  *
  *   node --import tsx bench/kms-perf.ts [--compiled | --baseline <git rev>] [--op generate|decrypt]
- *        [--callers 16] [--seconds 7] [--kesload PATH] [--top 25]
+ *        [--mode minio|keepalive|newconn] [--callers 16] [--seconds 7] [--kesload PATH] [--top 25]
  *
  * Needs Linux perf and the kesload binary (../shared/tools/README.md). Prints kesload's figures,
  * the server's CPU per request, the groups and the hottest symbols. Bounded by --seconds.
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     compiled: { type: 'boolean', default: false },
     baseline: { type: 'string' },
     op: { type: 'string', default: 'generate' },
+    // minio (kms-go's HTTP/2 transport), keepalive (HTTP/1.1) or newconn (a TLS handshake per request).
+    mode: { type: 'string', default: 'minio' },
     callers: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '7' },
     kesload: { type: 'string', default: join(root, 'test/.tmp/kesload') },
@@ -46,7 +48,7 @@ const seconds = Number(values.seconds)
 
 // kesload warms up for 2 s; perf samples the measured window only.
 const load = spawn(values.kesload, ['-url', `https://127.0.0.1:${server.port}`, '-cert', app.certFile, '-key', app.keyFile, '-cacert', pki.ca.certFile,
-  '-mode', values.op, '-key-name', KEY, '-c', values.callers, '-d', `${seconds}s`, '-warmup', '2s', '-minio', '-pids', String(worker)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  '-mode', values.op, '-key-name', KEY, '-c', values.callers, '-d', `${seconds}s`, '-warmup', '2s', ...(values.mode === 'minio' ? ['-minio'] : values.mode === 'newconn' ? ['-newconn'] : []), '-pids', String(worker)], { stdio: ['ignore', 'pipe', 'inherit'] })
 let loadOut = ''
 load.stdout.on('data', (d: Buffer) => (loadOut += d.toString()))
 const loaded = new Promise<void>((resolve) => load.once('exit', () => resolve()))
@@ -57,7 +59,7 @@ await server.stop()
 
 const r = JSON.parse(loadOut.trim().split('\n').pop()!) as Record<string, number>
 const cpuMsPerReq = ((r.server_cpu_pct! / 100) * r.seconds! * 1000) / r.requests!
-console.log(`# ${values.op}, kesload -minio -c ${values.callers}, one worker${values.baseline ? ` (${values.baseline})` : values.compiled ? ' (compiled)' : ''}: ${new Date().toISOString()}`)
+console.log(`# ${values.op}, kesload ${values.mode} -c ${values.callers}, one worker${values.baseline ? ` (${values.baseline})` : values.compiled ? ' (compiled)' : ''}: ${new Date().toISOString()}`)
 console.log(`${Math.round(r.ops_per_s!)} ops/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ${r.tcp_dials_total} TCP dials, worker CPU ${r.server_cpu_pct!.toFixed(0)}% = ${cpuMsPerReq.toFixed(3)} ms per request\n`)
 
 // ';'-separated: JIT code's dso is "[JIT] tid N", with spaces.
