@@ -193,8 +193,8 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   // some route is skip_auth (then they get 400 `tls: client certificate is required` per request).
   const gate = (socket: TLSSocket) => {
     const state = stateRef.get()
-    // Not getPeerCertificate(): it converts the whole certificate to an object (~0.1 ms).
-    const hasCert = socket.getPeerX509Certificate() !== undefined
+    const cert = socket.getPeerCertificate()
+    const hasCert = cert !== null && Object.keys(cert).length > 0
     if (!hasCert && !state.anySkipAuth) socket.destroy()
     else if (hasCert && state.config.tls.verifyClients && !socket.authorized) socket.destroy()
   }

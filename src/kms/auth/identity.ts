@@ -14,8 +14,8 @@
  *
  * @module
  */
-import type { DetailedPeerCertificate, TLSSocket } from 'node:tls'
-import { identityOfCertificate } from '../../pki/identity.js'
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls'
+import { identityOfChain } from '../../pki/identity.js'
 import { errCertRequired, errTooManyCerts, type ApiError } from '../api/errors.js'
 
 /** The outcome of identifying a connection: an identity or the 400 a client gets. */
@@ -42,20 +42,20 @@ export function identifySocket(socket: TLSSocket): IdentityResult {
 // Node exposes the peer chain only as issuer-linked certificates starting at the first one sent
 // (the one whose key the client proved). A further certificate the first does not name as its
 // issuer is not visible here; it cannot lend an identity either, since only the first counts.
-// The first certificate is the one OpenSSL parsed in the handshake (getPeerX509Certificate does
-// not parse again); the others are judged by their CA flag alone (X509_check_ca, as
-// X509Certificate.ca). Parsing them again cost ~0.5 ms each on every new connection.
 function computeIdentity(socket: TLSSocket): IdentityResult {
-  const first = socket.getPeerX509Certificate()
-  if (first === undefined || first.ca) return { error: errCertRequired() }
-  const detailed = socket.getPeerCertificate(true) as Partial<DetailedPeerCertificate>
-  const seen = new Set<string>(detailed.fingerprint256 !== undefined ? [detailed.fingerprint256] : [])
-  let cert: DetailedPeerCertificate | undefined = detailed.issuerCertificate
-  for (let i = 1; cert !== undefined && i < MAX_CHAIN; i++) {
+  // Node returns an empty object, not null, when the client sent no certificate.
+  const first = socket.getPeerCertificate(true) as Partial<DetailedPeerCertificate>
+  if (first.raw === undefined) return { error: errCertRequired() }
+  const chain: Buffer[] = []
+  const seen = new Set<string>()
+  let cert: PeerCertificate | undefined = first as DetailedPeerCertificate
+  for (let i = 0; cert !== undefined && i < MAX_CHAIN; i++) {
     if (seen.has(cert.fingerprint256)) break // Node links a self-signed root to itself
     seen.add(cert.fingerprint256)
-    if (!cert.ca) return { error: errTooManyCerts() }
-    cert = cert.issuerCertificate
+    chain.push(cert.raw)
+    cert = (cert as DetailedPeerCertificate).issuerCertificate
   }
-  return { identity: identityOfCertificate(first) }
+  const result = identityOfChain(chain)
+  if ('identity' in result) return { identity: result.identity }
+  return { error: result.refused === 'more-than-one' ? errTooManyCerts() : errCertRequired() }
 }
