@@ -7,12 +7,11 @@
  *
  * @module
  */
-import http2 from 'node:http2'
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { syncBuiltinESMExports } from 'node:module'
+import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
-import type { TLSSocket } from 'node:tls'
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 
 /** A request listener as node:http calls it. */
 export type Listener = (req: IncomingMessage, res: ServerResponse) => void
@@ -20,7 +19,7 @@ export type Listener = (req: IncomingMessage, res: ServerResponse) => void
 /** Keyhold's pipeline, started from a config file. */
 export interface CapturedKeyhold {
   listener: Listener
-  /** Its own TLS listener (for the first connection, whose socket carries a client identity). */
+  /** A TLS listener of the bench's own with the server's certificate (for a connection whose socket carries a client identity). */
   port: number
   /** The server-side socket of the most recent connection to `port`. */
   lastSocket(): TLSSocket | undefined
@@ -28,38 +27,37 @@ export interface CapturedKeyhold {
 }
 
 /**
- * startCapturedKeyhold starts the pipeline of `keyhold server --config file` in this process (one
- * process, audit sealed in-process) and captures its request listener. Throws what the server's
- * start-up throws.
+ * startCapturedKeyhold builds the pipeline of `keyhold server --config file` in this process (one
+ * process, audit sealed in-process) without listening, and hands back its request listener
+ * (`createKmsServer`'s handler). Requests need a TLS socket for their identity: `port` is a bare
+ * node:tls listener with the config's certificate and CA, whose accepted sockets `lastSocket`
+ * returns. Throws what the server's start-up throws.
  */
 export async function startCapturedKeyhold(configFile: string): Promise<CapturedKeyhold> {
-  let listening: http2.Http2SecureServer | undefined
-  let socket: TLSSocket | undefined
-  const original = http2.createSecureServer
-  ;(http2 as { createSecureServer: unknown }).createSecureServer = (options: http2.SecureServerOptions) => {
-    const server = original(options)
-    server.on('secureConnection', (s: TLSSocket) => (socket = s))
-    listening = server
-    return server
-  }
-  syncBuiltinESMExports()
   const { loadConfigFile } = await import('../../src/kms/config/load.js')
   const { createKmsObservability } = await import('../../src/kms/observability/kms.js')
-  const { startKmsServer } = await import('../../src/kms/server.js')
+  const { createKmsServer } = await import('../../src/kms/server.js')
   const config = loadConfigFile(configFile)
   const obs = await createKmsObservability(config)
-  const server = await startKmsServer(config, obs.serverOptions())
-  ;(http2 as { createSecureServer: unknown }).createSecureServer = original
-  syncBuiltinESMExports()
-  // The listener registers the pipeline as its one 'request' handler (src/kms/listener.ts).
-  const captured = listening?.listeners('request')[0] as Listener | undefined
-  if (captured === undefined) throw new Error('did not capture the request listener')
+  const app = await createKmsServer(config, obs.serverOptions())
+  let socket: TLSSocket | undefined
+  const { tls } = config
+  const tlsServer = createTlsServer({
+    key: tls.keyPem,
+    cert: tls.certPem,
+    ...(tls.caPem !== undefined ? { ca: tls.caPem } : {}),
+    requestCert: true,
+    rejectUnauthorized: false,
+  }, (s) => (socket = s))
+  await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve))
   return {
-    listener: captured,
-    port: server.address.port,
+    listener: app.handler,
+    port: (tlsServer.address() as AddressInfo).port,
     lastSocket: () => socket,
     close: async () => {
-      await server.close()
+      socket?.destroy()
+      await new Promise<void>((resolve) => tlsServer.close(() => resolve()))
+      await app.close()
       await obs.close()
     },
   }

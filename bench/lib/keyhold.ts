@@ -75,7 +75,7 @@ function build(project: string, outDir: string, entry: string): void {
  * in its memory). Throws when tsc fails.
  */
 export function compiledEntry(command: 'keyhold' | 'keyhold-s3' = 'keyhold'): string {
-  const entry = join(COMPILED, `src/cli/${command}.js`)
+  const entry = join(COMPILED, `src/cli/${command}/main.js`)
   if (!existsSync(entry) || newestSource() > statSync(entry).mtimeMs) build(join(root, 'tsconfig.build.json'), COMPILED, entry)
   return entry
 }

@@ -5,17 +5,19 @@
  * (docs/kes-compatibility.md, "MinIO's client transport"): against an HTTP/1.1-only server most
  * of its concurrent calls pay a new TCP connection and a full TLS handshake. Over HTTP/2 they share one connection.
  *
- * Both protocols run the same request listener (Node's compat API on HTTP/2) and get the same
+ * Both protocols run the same request listener (on HTTP/2 with the lean request and response of
+ * api/h2-exchange.ts, not Node's compat objects) and get the same
  * limits: the body limits and deadlines of the routes are protocol-neutral (route.ts); this file
  * gives HTTP/1.1 what `node:https` gave it by default, and HTTP/2 the equivalents, listed in
  * {@link LISTENER_LIMITS}.
  *
  * @module
  */
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session, type SecureServerOptions } from 'node:http2'
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, type SecureServerOptions } from 'node:http2'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { bindSessionSocket, markTlsSocket } from './api/connection.js'
+import { serveStream } from './api/h2-exchange.js'
 
 /** The limits of the listener, the same on HTTP/1.1 and HTTP/2 where both have the concept. */
 export const LISTENER_LIMITS = Object.freeze({
@@ -85,9 +87,15 @@ export function createKmsListener(
     maxHeaderSize: L.maxHeaderBytes,
     requireHostHeader: true,
   })
-  // Both request types are driven through the same pipeline; compat objects differ from node:http's
-  // in ways the pipeline accounts for (api/connection.ts, log-hub.ts).
+  // HTTP/1.1 requests arrive as node:http's objects through 'request'. Adding a 'request' listener
+  // also makes Node add its compat handler to 'stream' (http2 core `setupCompat`); HTTP/2 streams
+  // are served by ours instead (api/h2-exchange.ts), without the compat objects' per-request cost.
   server.on('request', app as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void)
+  // Ours emits 'request' with its pair, so every request listener (the graceful closer's too)
+  // sees HTTP/2 requests as before.
+  server.removeAllListeners('stream')
+  const emitRequest = (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res)
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => serveStream(stream, headers, emitRequest))
 
   const sockets = new Set<TLSSocket>()
   server.prependListener('secureConnection', (socket: TLSSocket) => {

@@ -32,7 +32,7 @@ import { timedKeyStore, type KeystoreObserver } from './observability/keystore-m
 import { PolicySet } from './policy/policy.js'
 import { applyOverrides, StateRef, type ServerContext, type ServerState } from './state.js'
 import { watchFile, type FileWatch } from './config/watch.js'
-import { createKmsListener, type ListenerLimits } from './listener.js'
+import { createKmsListener, type ListenerLimits, type RequestListener } from './listener.js'
 import { gracefulCloser } from '../lib/graceful-close.js'
 import { parseHostPort } from '../lib/host-port.js'
 
@@ -87,11 +87,32 @@ export interface KmsServer {
 }
 
 /**
- * startKmsServer connects the keystore, creates the `keys:` of the config, and listens.
- * Throws when the keystore cannot be opened, a start-up key cannot be created, or the address
- * cannot be bound.
+ * A KMS server that does not listen yet: the whole request pipeline as a request listener, and
+ * {@link KmsApp.listen} to serve it. Benchmarks and embedders drive `handler` directly.
  */
-export async function startKmsServer(config: ServerConfig, options: KmsServerOptions = {}): Promise<KmsServer> {
+export interface KmsApp {
+  /**
+   * The pipeline (dispatch, auth, policy, handlers, audit and metrics wrappers, error replies) as
+   * a node:http request listener. Throws nothing; every failure is answered on `res`. The
+   * identity comes from the request's TLS socket (api/connection.ts).
+   */
+  handler: RequestListener
+  /**
+   * listen serves `handler` on the config's address over HTTP/2 and HTTP/1.1 with mutual TLS, and
+   * starts the reload machinery. Call it at most once. Throws when the address cannot be bound;
+   * then the app is still open (call {@link KmsApp.close}).
+   */
+  listen(): Promise<KmsServer>
+  /** Releases the key cache and the keystore of an app that never listened (a listening one closes through its KmsServer). Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * createKmsServer connects the keystore, creates the `keys:` of the config and builds the
+ * request pipeline, without listening. Throws when the keystore cannot be opened or a start-up
+ * key cannot be created (and then holds nothing open).
+ */
+export async function createKmsServer(config: ServerConfig, options: KmsServerOptions = {}): Promise<KmsApp> {
   const log = options.log ?? createLogger(config.log.error)
   const observer = options.keystoreObserver
   const backend = await connectKeystore(config.keystore, log)
@@ -138,25 +159,57 @@ export async function startKmsServer(config: ServerConfig, options: KmsServerOpt
         if (!(err instanceof KeyExistsError)) throw err
       })
     }
-    return await listen(config, options, { stateRef, keys, states, log, buildState })
   } catch (err) {
     states.close()
     await keys.close() // no timers or store handles outlive a failed start
     throw err
   }
+  const handler = entry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
+  let listened = false
+  let keysClosed: Promise<void> | undefined
+  const closeKeys = () => (keysClosed ??= (async () => {
+    states.close()
+    await keys.close()
+  })())
+  return {
+    handler,
+    listen: () => {
+      if (listened) return Promise.reject(new Error('createKmsServer: listen() was called already'))
+      listened = true
+      return listen(config, options, { stateRef, keys, states, closeKeys, log, buildState, handler })
+    },
+    close: closeKeys,
+  }
 }
+
+/**
+ * startKmsServer creates the server ({@link createKmsServer}) and listens. Throws when the
+ * keystore cannot be opened, a start-up key cannot be created, or the address cannot be bound.
+ */
+export async function startKmsServer(config: ServerConfig, options: KmsServerOptions = {}): Promise<KmsServer> {
+  const app = await createKmsServer(config, options)
+  try {
+    return await app.listen()
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+}
+
 
 interface Core {
   stateRef: StateRef
   keys: KeyCache
   states: KeyStates
+  /** Closes the key states, the key cache and the keystore once, however often called. */
+  closeKeys: () => Promise<void>
   log: Logger
   buildState: (cfg: ServerConfig) => ServerState
+  handler: RequestListener
 }
 
 /** listen runs the HTTPS listener and the reload machinery over a built core. Throws when the address cannot be bound. */
-async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, states, log, buildState }: Core): Promise<KmsServer> {
-  const app = entry([...(options.requestWrappers ?? []), dispatcher(() => stateRef.get().table)], errorHandler(log))
+async function listen(config: ServerConfig, options: KmsServerOptions, { stateRef, keys, states, closeKeys, log, buildState, handler }: Core): Promise<KmsServer> {
 
   // Node has no RequireAnyClientCert: refuse cert-less clients right after the handshake unless
   // some route is skip_auth (then they get 400 `tls: client certificate is required` per request).
@@ -177,7 +230,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
       minVersion: 'TLSv1.2',
     },
     gate,
-    app,
+    handler,
     options.listenerLimits,
   )
   const { server } = listener
@@ -294,8 +347,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
       await rotation?.stop()
       const cut = await closer.close(graceMs)
       await stopPurge()
-      states.close()
-      await keys.close()
+      await closeKeys()
       return cut
     })()
     return closing

@@ -4,6 +4,7 @@
  * @module
  */
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto'
+import { spkiOfCertificate } from './spki.js'
 
 /** An identity is 64 lowercase hex characters. */
 export const IDENTITY_PATTERN = /^[0-9a-f]{64}$/
@@ -20,7 +21,10 @@ export function identityOfPublicKey(publicKey: KeyObject): string {
  */
 export function identityOfCertificate(cert: string | Buffer | X509Certificate): string {
   const x509 = cert instanceof X509Certificate ? cert : new X509Certificate(cert)
-  return identityOfPublicKey(x509.publicKey)
+  // The SPKI bytes as the certificate carries them (what KES hashes); the KeyObject export gives
+  // the same bytes at ~100 times the cost (spki.ts) and is kept only for a shape we do not read.
+  const spki = spkiOfCertificate(x509.raw)
+  return spki !== undefined ? createHash('sha256').update(spki).digest('hex') : identityOfPublicKey(x509.publicKey)
 }
 
 /** isIdentity reports whether `s` has the shape of an identity (admin may be set to anything else to disable it). */

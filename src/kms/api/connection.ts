@@ -1,7 +1,8 @@
 /**
  * The TLS connection a request arrived on, on HTTP/1.1 and HTTP/2 alike.
  *
- * On HTTP/1.1 `req.socket` is the TLSSocket. On HTTP/2 (Node's compat API) it is a proxy per
+ * On HTTP/1.1 `req.socket` is the TLSSocket. The KMS listener serves HTTP/2 with its own request
+ * (h2-exchange.ts), which carries its stream; on Node's compat API `req.socket` is a proxy per
  * stream that forwards to the session's socket, throws once the session is gone and is a new
  * object for every request, so a per-connection cache keyed on it (the identity cache) would
  * miss on every request. The identity must come from the TLS session the client authenticated:
@@ -34,11 +35,17 @@ export function bindSessionSocket(session: Http2Session): void {
   if (socket !== undefined) sessionSockets.set(session, socket)
 }
 
+/** sessionSocketOf returns the TLSSocket bound to `session` by {@link bindSessionSocket}, if any. Throws nothing. */
+export function sessionSocketOf(session: Http2Session): TLSSocket | undefined {
+  return sessionSockets.get(session)
+}
+
 /**
  * tlsSocketOf returns the TLSSocket `req` arrived on, or undefined when it came over plain TCP
  * or its HTTP/2 session is already gone. Throws nothing.
  */
 export function tlsSocketOf(req: IncomingMessage): TLSSocket | undefined {
+  // Both the compat request and ours (h2-exchange.ts) carry their HTTP/2 stream.
   const stream = (req as unknown as Partial<Http2ServerRequest>).stream
   if (stream !== undefined) {
     const session = stream.session
