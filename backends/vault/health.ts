@@ -30,7 +30,7 @@ const HEALTH_QUERY = {
  * probeHealth asks Vault once. Never throws: network errors, timeouts and unparsable answers
  * are reported as `unreachable`. Sent without a namespace (sys/health exists only in root).
  */
-export async function probeHealth(client: VaultClient, token: string, signal?: AbortSignal): Promise<HealthReport> {
+async function probeHealth(client: VaultClient, token: string, signal?: AbortSignal): Promise<HealthReport> {
   const start = performance.now()
   let state: HealthState
   try {

@@ -64,7 +64,7 @@ export interface Group {
 }
 
 /** The help flag every command has. */
-export const HELP_FLAG: Flag = { long: 'help', short: 'h', kind: 'boolean', help: 'Print command line options.' }
+const HELP_FLAG: Flag = { long: 'help', short: 'h', kind: 'boolean', help: 'Print command line options.' }
 
 /** Flags of every command that talks to a server. */
 export const CLIENT_FLAGS: Flag[] = [
@@ -131,7 +131,7 @@ export function groupHelp(group: Group): string {
  * clientEnvHelp lists the environment variables a client command reads, first match wins (from the
  * client's own table, so the help cannot drift from what is read).
  */
-export function clientEnvHelp(): string[] {
+function clientEnvHelp(): string[] {
   const also = (names: readonly string[], main: string) => {
     const rest = names.filter((n) => n !== main)
     return rest.length === 0 ? '' : ` (also ${rest.join(', ')})`

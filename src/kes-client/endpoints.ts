@@ -15,7 +15,7 @@ export interface Endpoint {
 }
 
 /** How long an endpoint that failed is passed over (kms-go: 30 s). */
-export const ENDPOINT_DOWNTIME_MS = 30_000
+const ENDPOINT_DOWNTIME_MS = 30_000
 
 /**
  * parseEndpoint normalises `https://host:port`, `host:port` or `http://host:port` (the scheme is

@@ -22,7 +22,7 @@ import { keyStateHandlers } from './handlers/key-state.js'
 import { policyExplainHandler } from './handlers/policy-explain.js'
 
 /** 1 MB: `1 * mem.MB` in KES HEAD is 10^6 bytes, and that is what /v1/api reports. */
-export const MAX_BODY = 1_000_000
+const MAX_BODY = 1_000_000
 
 const S = 1000
 /** Body limit of the small JSON bodies of Keyhold's own routes (key disable, policy explain). */

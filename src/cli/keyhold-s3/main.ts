@@ -16,7 +16,7 @@ export interface S3CliIo {
 type Run = (args: string[], io: S3CliIo) => Promise<number>
 
 /** SUBCOMMANDS: name → summary and lazy loader of its runner. */
-export const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = {
+const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = {
   server: { summary: 'Start the S3 server on a data directory.', load: async () => (await import('./server.js')).serverCommand },
   alias: { summary: 'Set an alias: alias set ALIAS URL ACCESS_KEY SECRET_KEY.', load: async () => (await import('./alias.js')).aliasCommand },
   encrypt: { summary: 'Bucket default encryption: encrypt set sse-kms KEY ALIAS/BUCKET.', load: async () => (await import('./encrypt.js')).encryptCommand },

@@ -8,7 +8,7 @@ import { parseDuration } from '../../lib/duration.js'
 import type { StopReport } from '../../s3/ops/graceful.js'
 
 /** DEFAULT_SHUTDOWN_GRACE_MS is MinIO's default shutdown timeout. */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000
+const DEFAULT_SHUTDOWN_GRACE_MS = 30_000
 
 /**
  * shutdownGraceMs reads MINIO_SHUTDOWN_TIMEOUT: a duration such as `30s`, `500ms`, `2m`, or `0`; 30 s when

@@ -68,7 +68,7 @@ const nameOf = (e: Entry): string => (e.kind === 'group' ? e.group.name : e.kind
 const summaryOf = (e: Entry): string => (e.kind === 'group' ? e.group.summary : e.kind === 'command' ? e.command.summary : e.summary)
 
 /** version returns the package version (dist/ and sources sit at different depths). */
-export function version(): string {
+function version(): string {
   for (const rel of ['../../../package.json', '../../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string }

@@ -8,7 +8,7 @@ import { CLIENT_FLAGS, JSON_FLAG, parseDurationFlag, type Command } from '../arg
 import { formatBytes, formatDuration } from '../output.js'
 
 /** parsePrometheus reads the text exposition into `name{labels}` → value, skipping comments. */
-export function parsePrometheus(text: string): Map<string, number> {
+function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>()
   for (const raw of text.split('\n')) {
     const line = raw.trim()

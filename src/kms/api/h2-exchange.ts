@@ -28,7 +28,7 @@ import { sessionSocketOf } from './connection.js'
 type Listener = Parameters<ServerHttp2Stream['on']>[1]
 
 /** The request side of one HTTP/2 stream, as the pipeline reads it. */
-export class H2Request {
+class H2Request {
   readonly method: string
   url: string
   originalUrl: string
@@ -92,7 +92,7 @@ export class H2Request {
  * records them, as node:http's does. `finish` and `close` both fire when the stream closes,
  * finished or reset, as on the compat API.
  */
-export class H2Response {
+class H2Response {
   statusCode = 200
   locals: Record<string, unknown> = Object.create(null) as Record<string, unknown>
   writableEnded = false

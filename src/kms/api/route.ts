@@ -61,7 +61,7 @@ export interface Route {
 export type Authenticate = (req: KesRequest, res: KesResponse, route: Route) => string
 
 /** BodyTooLargeError: the request body exceeds the route's limit. */
-export class BodyTooLargeError extends Error {
+class BodyTooLargeError extends Error {
   constructor(limit: number) {
     super(`request body exceeds ${limit} bytes`)
     this.name = 'BodyTooLargeError'

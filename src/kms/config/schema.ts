@@ -56,10 +56,10 @@ const rotateEvery = z.union([z.string(), z.number()]).transform((v, ctx) => {
 const stringList = z.array(z.string()).nullish()
 
 /** The YAML shape of one policy. */
-export const PolicySchema = z.strictObject({ allow: stringList, deny: stringList, identities: stringList })
+const PolicySchema = z.strictObject({ allow: stringList, deny: stringList, identities: stringList })
 
 /** The YAML shape of a policy section (`policy:` in the config, or the policy file). */
-export const PolicyMapSchema = z.record(z.string(), PolicySchema.nullish())
+const PolicyMapSchema = z.record(z.string(), PolicySchema.nullish())
 
 /** The YAML shape of a policy file: one top-level `policy:` map, as in the server config. */
 export const PolicyFileSchema = z.strictObject({ policy: PolicyMapSchema.nullish() })

@@ -12,7 +12,7 @@ import type { KeyAlgorithm } from './key.js'
 
 export const IV_SIZE = 16
 export const NONCE_SIZE = 12
-export const TAG_SIZE = 16
+const TAG_SIZE = 16
 
 function cipher(algorithm: KeyAlgorithm, key: Uint8Array, nonce: Uint8Array) {
   const opts = { authTagLength: TAG_SIZE }
@@ -32,7 +32,7 @@ function decipher(algorithm: KeyAlgorithm, key: Uint8Array, nonce: Uint8Array) {
  * Derives the one-time AEAD key: HMAC-SHA256(master, iv) for AES256, HChaCha20(master, iv) for
  * ChaCha20. Throws RangeError on wrong sizes.
  */
-export function deriveKey(algorithm: KeyAlgorithm, masterKey: Uint8Array, iv: Uint8Array): Uint8Array {
+function deriveKey(algorithm: KeyAlgorithm, masterKey: Uint8Array, iv: Uint8Array): Uint8Array {
   if (iv.length !== IV_SIZE) throw new RangeError('aead: iv must be 16 bytes')
   if (algorithm === 'ChaCha20') return hchacha20(masterKey, iv)
   if (masterKey.length !== 32) throw new RangeError('aead: key must be 32 bytes')

@@ -48,7 +48,7 @@ function optionalString(v: unknown, what: string): string {
 }
 
 /** Parses an RFC 3339 timestamp (as Go's time.Time JSON form). Returns undefined when invalid. */
-export function parseRfc3339(s: string): Date | undefined {
+function parseRfc3339(s: string): Date | undefined {
   const m = RFC3339.exec(s)
   if (m === null) return undefined
   const [, y, mo, d, h, mi, sec, frac, zone] = m

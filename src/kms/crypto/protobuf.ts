@@ -17,7 +17,7 @@ export type Field =
   | { num: number; wire: typeof WireType.Bytes | typeof WireType.Fixed64 | typeof WireType.Fixed32; value: Uint8Array }
 
 /** ProtobufError: the bytes are not well-formed protobuf wire data. */
-export class ProtobufError extends Error {
+class ProtobufError extends Error {
   constructor(message: string) {
     super(`protobuf: ${message}`)
     this.name = 'ProtobufError'

@@ -34,7 +34,7 @@ import { keyName } from './key-name.js'
 export type KeyUse = 'seal' | 'open' | 'describe'
 
 /** Response header of a scheduling DELETE: when the key will be purged (RFC 3339). Not KES wire. */
-export const KEY_DELETE_AT_HEADER = 'Keyhold-Key-Delete-At'
+const KEY_DELETE_AT_HEADER = 'Keyhold-Key-Delete-At'
 
 const DisableBody = z.strictObject({ decrypt: z.boolean().optional() })
 
@@ -47,7 +47,7 @@ const note = (res: KesResponse, message: string) => {
  * key of that name): when it is bound to the key's birth, which every rotation keeps. Throws what
  * {@link keyBirth} throws.
  */
-export async function boundState(ctx: ServerContext, name: string, state: KeyState | undefined, key: KeyVersion): Promise<KeyState | undefined> {
+async function boundState(ctx: ServerContext, name: string, state: KeyState | undefined, key: KeyVersion): Promise<KeyState | undefined> {
   if (state === undefined) return undefined
   // A key never rotated was born when its current version was made: no version to read.
   if (state.keyCreatedAt === keyBinding(key.createdAt)) return state

@@ -51,7 +51,7 @@ export interface Explanation {
  * explainRequest explains how `state` decides a request of `identity` with `method` on the
  * decoded, unencoded `path`. Throws nothing.
  */
-export function explainRequest(state: ServerState, identity: string, method: string, path: string): Explanation {
+function explainRequest(state: ServerState, identity: string, method: string, path: string): Explanation {
   const base = { identity, method, path }
   const deny = (status: number, reason: string): Explanation => ({ ...base, decision: 'none', allowed: false, status, reason })
   if (cleanPath(path) !== path) return deny(301, `the path is not clean: the server redirects to '${cleanPath(path)}'`)

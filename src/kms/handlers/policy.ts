@@ -13,7 +13,7 @@ import type { ServerContext } from '../state.js'
 import { rfc3339Nano } from './body.js'
 
 /** patternSet renders patterns as KES does: an object whose keys are the patterns. */
-export function patternSet(patterns: readonly string[]): Record<string, Record<string, never>> {
+function patternSet(patterns: readonly string[]): Record<string, Record<string, never>> {
   return Object.fromEntries(patterns.map((p) => [p, {}]))
 }
 

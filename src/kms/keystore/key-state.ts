@@ -23,10 +23,10 @@ export type KeyStatus = 'enabled' | 'disabled' | 'scheduled'
 
 /** A stored (non-enabled) state of one key. */
 export interface KeyState {
-  status: 'disabled' | 'scheduled'
+  status: Exclude<KeyStatus, 'enabled'>
   /** Whether decrypt (and bulk decrypt) still work: a disabled key's setting; always false when scheduled. */
   decrypt: boolean
-  /** The creation time of the key this state belongs to (RFC 3339, or '' for a legacy key without one). */
+  /** The birth of the key this state belongs to (its first version's creation time, key-birth.ts) (RFC 3339, or '' for a legacy key without one). */
   keyCreatedAt: string
   /** When the change was made and by which identity. */
   changedAt: Date

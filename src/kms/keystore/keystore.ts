@@ -87,9 +87,6 @@ export function isUnreachable(err: unknown): err is UnreachableError {
   return err instanceof UnreachableError
 }
 
-/** Default page size of {@link listPage}, as KES's keystores use. */
-export const LIST_PAGE_SIZE = 1024
-
 /**
  * listPage cuts one page out of a name set, the shared listing logic of every backend.
  * `names` need not be sorted.

@@ -24,7 +24,7 @@ export class RotationConflictError extends Error {
  * At most this many versions per key: an identity allowed to rotate could otherwise make every
  * decrypt of a forged ciphertext try millions of keys (each version costs decrypt one AEAD open).
  */
-export const MAX_VERSIONS = 1000
+const MAX_VERSIONS = 1000
 
 /** TooManyVersionsError: the key has {@link MAX_VERSIONS} versions; delete and re-create it, or raise the limit. */
 export class TooManyVersionsError extends Error {

@@ -16,7 +16,7 @@ import { readVersions, sameKey, type KeyVersions } from './key-versions.js'
 import { parseVersionEntry } from './version-names.js'
 
 /** How long the versions of a key are kept after they were read. */
-export const INDEX_TTL_MS = 60_000
+const INDEX_TTL_MS = 60_000
 // A full miss (no version opens a ciphertext) re-reads the versions at most this often per key:
 // a rotation by another server is found at once, a flood of forged ciphertexts costs a listing a second.
 const REFRESH_MIN_MS = 1_000
@@ -29,7 +29,7 @@ interface Entry {
 }
 
 /** VersionIndex caches the versions of keys for one {@link KeyCache}. Throws nothing itself. */
-export class VersionIndex {
+class VersionIndex {
   readonly #keys: KeyCache
   readonly #entries = new Map<string, Entry>()
 

@@ -27,7 +27,7 @@ export class AuditFileError extends Error {
  * file). Throws AuditFileError when the last line is not an intact record: appending to a
  * damaged tail would hide the damage, so an operator must verify the file and move it aside.
  */
-export async function readChainState(handle: FileHandle, path: string): Promise<ChainState> {
+async function readChainState(handle: FileHandle, path: string): Promise<ChainState> {
   const { size } = await handle.stat()
   if (size === 0) return { seq: 0, hash: GENESIS_HASH }
   const length = Math.min(size, TAIL_BYTES)
@@ -123,7 +123,7 @@ export class AuditFile {
 }
 
 /** auditLockPath is the lock file that makes its holder the one writer of an audit file. Throws nothing. */
-export function auditLockPath(path: string): string {
+function auditLockPath(path: string): string {
   return `${path}.lock`
 }
 

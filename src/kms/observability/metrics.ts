@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 /** KES's response-time buckets, in seconds. */
-export const RESPONSE_TIME_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 3, 5, 10]
+const RESPONSE_TIME_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 3, 5, 10]
 
 /** Keystore calls are mostly sub-millisecond (memory, fs) or a network round trip (Vault). */
 const KEYSTORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]

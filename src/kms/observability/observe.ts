@@ -36,7 +36,7 @@ export interface ObserveOptions {
 }
 
 /** clientIp returns the socket's peer address, with IPv4-mapped IPv6 unwrapped. Throws nothing. */
-export function clientIp(req: KesRequest): string {
+function clientIp(req: KesRequest): string {
   // An HTTP/2 request whose session is already gone has no socket (api/h2-exchange.ts).
   const ip = (req.socket as KesRequest['socket'] | undefined)?.remoteAddress ?? ''
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip

@@ -1,13 +1,9 @@
 /**
- * `keyhold server --workers N`: the entry the server command calls to run on all cores.
+ * `keyhold server --workers N`: the worker count, and the primary and worker entries the server command (serve.ts) runs.
  *
  * @module
  */
-import cluster from 'node:cluster'
 import { availableParallelism } from 'node:os'
-import type { AuditTarget } from '../observability/audit-target.js'
-import { startPrimary } from './primary.js'
-import { runWorker, type WorkerServer } from './worker.js'
 
 export { runWorker, type WorkerServer } from './worker.js'
 export { startPrimary, type Primary, type PrimaryOptions } from './primary.js'
@@ -38,30 +34,4 @@ export function resolveWorkerCount(requested: number | undefined, keystoreKind: 
     return 1
   }
   return requested ?? availableParallelism()
-}
-
-/** Options of {@link serveOnWorkers}. */
-export interface ServeOptions {
-  /** The resolved worker count (see {@link resolveWorkerCount}); 1 means no cluster. */
-  workers: number
-  /** The audit target, opened by the primary. */
-  audit: AuditTarget
-  /** Starts the server in this process. */
-  start: () => Promise<WorkerServer>
-}
-
-/**
- * serveOnWorkers runs the server: in this process when `workers` is 1 (the caller's own
- * lifecycle applies), else as the cluster primary (which returns when it has shut down) or as a
- * worker. Throws what `start` or {@link startPrimary} throw.
- */
-export async function serveOnWorkers(options: ServeOptions): Promise<WorkerServer | undefined> {
-  if (cluster.isWorker) {
-    await runWorker(options.start)
-    return undefined
-  }
-  if (options.workers <= 1) return options.start()
-  const primary = await startPrimary({ workers: options.workers, audit: options.audit, handleSignals: true })
-  await primary.closed
-  return undefined
 }

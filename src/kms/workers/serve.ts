@@ -38,7 +38,7 @@ function urlOf(config: ServerConfig, port: number): string {
 }
 
 /** ListenError: the server cannot listen on its address; the message is the one line to show. */
-export class ListenError extends Error {
+class ListenError extends Error {
   constructor(address: string, cause: NodeJS.ErrnoException) {
     const why = cause.code === 'EADDRINUSE' ? 'the address is already in use' : cause.code === 'EACCES' ? 'permission denied' : cause.message
     super(`cannot listen on ${address}: ${why}`, { cause })
@@ -56,7 +56,7 @@ function isListenError(err: unknown): err is NodeJS.ErrnoException {
  * How long a stopping server lets requests in flight finish before it cuts them: well inside the
  * 10 s after which `docker stop` (and the cluster primary) kill.
  */
-export const REQUEST_GRACE_MS = 5_000
+const REQUEST_GRACE_MS = 5_000
 
 function cutText(cut: number): string {
   return `${cut} request(s) still running after ${REQUEST_GRACE_MS / 1000}s were cut`

@@ -23,7 +23,7 @@ export class MadminCryptoError extends Error {
 }
 
 /** deriveMadminKey derives the 32-byte key for algorithm `id`. Throws MadminCryptoError for an unknown id. */
-export async function deriveMadminKey(password: string, salt: Buffer, id: number): Promise<Buffer> {
+async function deriveMadminKey(password: string, salt: Buffer, id: number): Promise<Buffer> {
   if (id === MADMIN_ARGON2ID_AES || id === MADMIN_ARGON2ID_CHACHA) {
     const key = await argon2id({
       password: Buffer.from(password, 'utf8'), salt, iterations: 1, memorySize: 64 * 1024,

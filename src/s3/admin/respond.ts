@@ -29,7 +29,7 @@ export function sendAdminError(res: Response, err: IamError | S3Error, resource:
  * madminMajor returns the major version of the madmin-go client from its User-Agent
  * (`MinIO (linux; amd64) madmin-go/2.0.0 …`), or undefined for other clients. Never throws.
  */
-export function madminMajor(req: Request): number | undefined {
+function madminMajor(req: Request): number | undefined {
   const m = /madmin-go\/(\d+)\./.exec(req.get('user-agent') ?? '')
   return m ? Number(m[1]) : undefined
 }

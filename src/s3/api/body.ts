@@ -11,7 +11,7 @@ import { Transform, type TransformCallback } from 'node:stream'
 import {
   algorithmOfHeader, checksumHeader, newHasher, parseAlgorithm, type ChecksumAlgorithm, type Hasher,
 } from '../checksum/checksum.js'
-import { S3Error, s3err } from './errors.js'
+import { s3err } from './errors.js'
 import { AwsChunkedDecoder } from '../auth/sigv4/chunked.js'
 import { checkPayloadHash } from '../auth/sigv4/verify.js'
 import { openOffloadedHash, type BodyDigests, type OffloadedHash } from '../checksum/hash-pool.js'
@@ -262,7 +262,3 @@ export async function readSmallBody(ctx: Ctx, limit = 1 << 20): Promise<Buffer> 
   return Buffer.concat(chunks)
 }
 
-/** isS3Error tells whether a value is an S3Error (for stream error handling). */
-export function isS3Error(err: unknown): err is S3Error {
-  return err instanceof S3Error
-}

@@ -77,7 +77,7 @@ export function newRequestId(): string {
 }
 
 /** isSecure tells whether a request arrived over TLS. */
-export function isSecure(req: IncomingMessage): boolean {
+function isSecure(req: IncomingMessage): boolean {
   return (req.socket as TLSSocket).encrypted === true
 }
 

@@ -21,7 +21,7 @@ export interface PostForm {
 }
 
 /** malformedPost is MinIO's 400 MalformedPOSTRequest; throws nothing. */
-export function malformedPost(): S3Error {
+function malformedPost(): S3Error {
   return s3err('MalformedPOSTRequest')
 }
 

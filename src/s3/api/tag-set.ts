@@ -12,13 +12,13 @@ import { escapeXml, xmlBodyParser } from './xml.js'
 export type TagSet = Array<[key: string, value: string]>
 
 /** MAX_OBJECT_TAGS and MAX_BUCKET_TAGS are S3's limits. */
-export const MAX_OBJECT_TAGS = 10
-export const MAX_BUCKET_TAGS = 50
+const MAX_OBJECT_TAGS = 10
+const MAX_BUCKET_TAGS = 50
 const MAX_KEY_CHARS = 128
 const MAX_VALUE_CHARS = 256
 
 /** invalidTag makes MinIO's 400 InvalidTag with its text; throws nothing. */
-export function invalidTag(message: string): S3Error {
+function invalidTag(message: string): S3Error {
   return s3err('InvalidTag', message)
 }
 
@@ -26,7 +26,7 @@ export function invalidTag(message: string): S3Error {
  * checkTags enforces the limits; throws S3Error InvalidTag with MinIO's texts (too many tags, a bad key or
  * value, a duplicate key).
  */
-export function checkTags(tags: TagSet, forObject: boolean): void {
+function checkTags(tags: TagSet, forObject: boolean): void {
   const max = forObject ? MAX_OBJECT_TAGS : MAX_BUCKET_TAGS
   if (tags.length > max) throw invalidTag(forObject ? 'Tags cannot be more than 10' : 'Tags cannot be more than 50')
   const seen = new Set<string>()

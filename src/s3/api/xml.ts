@@ -59,7 +59,7 @@ export interface XmlShape {
 }
 
 /** Nesting deeper than any S3 request document needs; deeper is refused before the parser recurses. */
-export const MAX_XML_DEPTH = 32
+const MAX_XML_DEPTH = 32
 
 // S3 request documents never carry a DTD: refusing one outright rules out entity expansion (billion
 // laughs) and external entities, whatever the parser would do with them.

@@ -15,7 +15,7 @@ export interface PostPolicy {
 }
 
 /** policyDenied is MinIO's 403 AccessDenied "Invalid according to Policy: …"; throws nothing. */
-export function policyDenied(reason: string): S3Error {
+function policyDenied(reason: string): S3Error {
   return s3err('AccessDenied', `Invalid according to Policy: ${reason}`)
 }
 

@@ -16,7 +16,7 @@ import { lockRequestedAtCreate } from './object-lock-config.js'
 import { createLockedBucket } from '../storage/object-lock.js'
 
 /** validBucketName tells whether a name follows S3's bucket naming rules. */
-export function validBucketName(name: string): boolean {
+function validBucketName(name: string): boolean {
   return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !name.includes('.-')
     && !name.includes('-.') && !/^\d+\.\d+\.\d+\.\d+$/.test(name) && !name.startsWith('xn--')
 }

@@ -33,7 +33,7 @@ export interface CopySource {
  * parseCopySource splits x-amz-copy-source into bucket, key and the optional `?versionId=`; throws S3Error
  * InvalidArgument (no bucket or key, or a version id that is no UUID).
  */
-export function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
+function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
   const q = value.indexOf('?')
   const versionId = q >= 0 ? versionIdOf(new URLSearchParams(value.slice(q + 1)).get('versionId')) : undefined
   const path = safeDecode(q >= 0 ? value.slice(0, q) : value).replace(/^\//, '')

@@ -12,7 +12,7 @@ import type { ObjectRow } from '../storage/meta.js'
  * LIST_ETAG_CONCURRENCY bounds the KMS decrypts one listing runs at once (MinIO's `DecryptETags` decrypts
  * the SSE-S3 ETags of a page in batches; KES has no bulk decrypt, so this is one request per object).
  */
-export const LIST_ETAG_CONCURRENCY = 8
+const LIST_ETAG_CONCURRENCY = 8
 
 type Shown = Pick<ObjectRow, 'bucket' | 'key' | 'etag' | 'internal'>
 

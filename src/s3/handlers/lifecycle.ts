@@ -19,7 +19,7 @@ import { requireBucket } from './common.js'
  * The largest document accepted: 1000 rules with 255-byte ids, 1 KiB prefixes and a few tags fit in 2 MiB.
  * Past it the answer is 400 EntityTooLarge, before any of it is parsed.
  */
-export const MAX_LIFECYCLE_BODY = 2 * 1024 * 1024
+const MAX_LIFECYCLE_BODY = 2 * 1024 * 1024
 
 // A checksum the body is verified against (an algorithm named without its value does not count).
 const CHECKSUM_VALUE_HEADER = /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/

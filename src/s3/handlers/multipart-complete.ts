@@ -20,14 +20,14 @@ import { MAX_PARTS, requireUpload } from './multipart.js'
 import { checkListedPartChecksum } from './multipart-part-checksum.js'
 
 /** MIN_PART_SIZE is S3's minimum size of every part but the last (5 MiB). */
-export const MIN_PART_SIZE = 5 * 1024 * 1024
+const MIN_PART_SIZE = 5 * 1024 * 1024
 
 function unquote(etag: string): string {
   return etag.trim().replace(/^"|"$/g, '')
 }
 
 /** multipartEtag computes S3's ETag of a multipart object: md5 of the parts' binary md5s, then -N. */
-export function multipartEtag(etags: string[]): string {
+function multipartEtag(etags: string[]): string {
   const md5 = createHash('md5')
   for (const e of etags) md5.update(/^[0-9a-f]{32}$/.test(e) ? Buffer.from(e, 'hex') : Buffer.from(e))
   return `${md5.digest('hex')}-${etags.length}`

@@ -22,7 +22,7 @@ import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
 import { lockForWrite } from './object-lock-headers.js'
 
 /** MAX_PART_SIZE is S3's part size limit (5 GiB); MAX_PARTS its part count limit. */
-export const MAX_PART_SIZE = 5 * 1024 ** 3
+const MAX_PART_SIZE = 5 * 1024 ** 3
 export const MAX_PARTS = 10000
 
 /** requireUpload finds the upload named by ?uploadId for this bucket/key; throws S3Error NoSuchUpload. */

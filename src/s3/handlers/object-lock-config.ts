@@ -15,7 +15,7 @@ import { requireBucket } from './common.js'
 import { LOCK_ERRORS } from './object-lock-errors.js'
 
 /** MinIO's maxObjectLockConfigSize: lock, retention and legal hold documents are read up to 4 KiB. */
-export const MAX_LOCK_DOCUMENT = 1 << 12
+const MAX_LOCK_DOCUMENT = 1 << 12
 
 /** MinIO's limits on a default retention period ("tested by using mc lock"). */
 const MAX_DAYS = 36500
@@ -64,7 +64,7 @@ function period(value: unknown, what: 'Days' | 'Years', max: number): number | u
  * without DefaultRetention, an unknown Mode, neither or both of Days and Years, a period that is no integer) or
  * InvalidRetentionPeriod (zero, negative or past MinIO's limits), as AWS answers.
  */
-export function parseLockConfig(doc: Record<string, unknown>): BucketLockConfig {
+function parseLockConfig(doc: Record<string, unknown>): BucketLockConfig {
   if (doc.ObjectLockEnabled !== 'Enabled') throw LOCK_ERRORS.malformed('only \'Enabled\' value is allowed to ObjectLockEnabled element')
   if (doc.Rule === undefined) return {}
   const rule = doc.Rule as Record<string, unknown>
@@ -84,7 +84,7 @@ export function parseLockConfig(doc: Record<string, unknown>): BucketLockConfig 
 }
 
 /** lockConfigXml renders a bucket's lock configuration as MinIO's objectlock.Config marshals it. */
-export function lockConfigXml(config: BucketLockConfig): string {
+function lockConfigXml(config: BucketLockConfig): string {
   const rule = config.rule
   const retention: XNode[] = rule === undefined ? [] : [['Rule', [['DefaultRetention', [
     ['Mode', rule.mode], rule.days !== undefined ? ['Days', rule.days] : ['Years', rule.years!],

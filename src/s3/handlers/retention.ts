@@ -71,7 +71,7 @@ function parseRetention(doc: Record<string, unknown>): Retention {
  * retentionChange decides whether a version's retention may become `next` now. `bypass` is true when the
  * caller sent the bypass header and holds s3:BypassGovernanceRetention. Throws S3Error AccessDenied when not.
  */
-export function retentionChange(current: VersionLock | undefined, next: Retention, bypass: boolean, now: number): void {
+function retentionChange(current: VersionLock | undefined, next: Retention, bypass: boolean, now: number): void {
   if (!isRetained(current, now)) return
   const weakens = next.mode !== current!.mode || next.until === undefined || next.until < current!.until!
   if (!weakens) return

@@ -9,7 +9,7 @@ import type { SubresourceHandler } from '../extensions.js'
 import { MAX_POLICY_SIZE, MalformedPolicyError, parsePolicy } from './policy/index.js'
 
 /** BUCKET_POLICY_CONFIG is the bucket-config entry holding the policy JSON. */
-export const BUCKET_POLICY_CONFIG = 'policy'
+const BUCKET_POLICY_CONFIG = 'policy'
 
 /**
  * bucketPolicyHandler serves `GET|PUT|DELETE /{bucket}?policy`. Throws S3Error: NoSuchBucketPolicy,

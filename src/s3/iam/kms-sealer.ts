@@ -24,11 +24,6 @@ interface Envelope { k: string; c: string; n: string; s: string }
 
 const context = (accessKey: string): Record<string, string> => ({ 'minio.sys.iam': accessKey })
 
-/** isKmsSealed reports whether a stored secret is KMS-sealed. Never throws. */
-export function isKmsSealed(stored: string): boolean {
-  return stored.startsWith(PREFIX)
-}
-
 /** KmsSecretSealer implements SecretSealer with the server's KMS connection. */
 export class KmsSecretSealer implements SecretSealer {
   constructor(private readonly kms: Pick<Kms, 'generateKey' | 'decrypt' | 'defaultKey'>) {}

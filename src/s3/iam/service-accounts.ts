@@ -12,7 +12,7 @@ import type { ServiceAccountRecord } from './store-types.js'
 import { parseExpiration, validateAccessKey, validateDescription, validateName, validateSecretKey } from './validate.js'
 
 /** MAX_SESSION_POLICY_SIZE is MinIO's limit for a service account's session policy (4096 bytes of JSON). */
-export const MAX_SESSION_POLICY_SIZE = 4096
+const MAX_SESSION_POLICY_SIZE = 4096
 
 /** What add-service-account asks for (madmin AddServiceAccountReq). */
 export interface NewServiceAccount {
@@ -40,7 +40,7 @@ export interface ServiceAccountEdit {
  * sessionPolicyOf validates a session policy and returns its canonical JSON, or null for "inherit".
  * Throws IamError PolicyTooLarge or MalformedPolicy.
  */
-export function sessionPolicyOf(policy: unknown): string | null {
+function sessionPolicyOf(policy: unknown): string | null {
   if (policy === undefined || policy === null) return null
   if (typeof policy === 'object' && !Array.isArray(policy)) {
     const entries = Object.entries(policy as Record<string, unknown>)

@@ -56,7 +56,7 @@ async function kmsOf(kms: Kms | undefined): Promise<Record<string, unknown> | un
 }
 
 /** serverInfo builds the InfoMessage. Never throws. */
-export async function serverInfo(src: InfoSources, endpoint: string, scheme: string): Promise<Record<string, unknown>> {
+async function serverInfo(src: InfoSources, endpoint: string, scheme: string): Promise<Record<string, unknown>> {
   let usage: BucketUsage[] = []
   let usageError: string | undefined
   try {

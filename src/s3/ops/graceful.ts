@@ -9,7 +9,7 @@ import type { Server } from 'node:http'
 import type { InflightRequests } from './inflight.js'
 
 /** How long handlers of cut requests get to clean up (remove their blob, roll back) before the database closes. */
-export const CLEANUP_MS = 10_000
+const CLEANUP_MS = 10_000
 
 /** What a graceful stop did. */
 export interface StopReport {

@@ -12,7 +12,7 @@ import type { Kms } from '../kms/kms.js'
 import { KMS_LATENCY_BUCKETS } from '../kms/monitor.js'
 
 /** MinIO's TTFB buckets (`httpRequestsDuration`), in seconds. */
-export const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
+const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
 
 /** One bucket's usage. */
 export interface BucketUsage {

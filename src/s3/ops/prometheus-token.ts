@@ -9,10 +9,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { Credential, CredentialProvider } from '../extensions.js'
 
 /** MAX_TOKEN_BYTES bounds the Authorization header we parse. */
-export const MAX_TOKEN_BYTES = 8 * 1024
+const MAX_TOKEN_BYTES = 8 * 1024
 
 /** PROMETHEUS_ISSUER is the `iss` claim MinIO requires. */
-export const PROMETHEUS_ISSUER = 'prometheus'
+const PROMETHEUS_ISSUER = 'prometheus'
 
 const ALGS: Record<string, 'sha256' | 'sha384' | 'sha512'> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }
 

@@ -11,7 +11,7 @@ import type { Kms } from '../kms/kms.js'
 import { kmsKeyOf, parseBucketSseConfig, serializeBucketSseConfig } from './bucket-config.js'
 
 /** The bucket-config entry the encryption XML lives under. */
-export const ENCRYPTION_CONFIG = 'encryption'
+const ENCRYPTION_CONFIG = 'encryption'
 /** MinIO's maxBucketSSEConfigSize. */
 const MAX_BODY = 1 << 20
 

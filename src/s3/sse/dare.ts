@@ -10,11 +10,11 @@
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /** VERSION_20 is the DARE 2.0 version byte. */
-export const VERSION_20 = 0x20
+const VERSION_20 = 0x20
 /** AES_256_GCM is the DARE cipher-suite id MinIO writes on x86. */
-export const AES_256_GCM = 0x00
+const AES_256_GCM = 0x00
 /** CHACHA20_POLY1305 is the DARE cipher-suite id MinIO writes on arm64; read-only here. */
-export const CHACHA20_POLY1305 = 0x01
+const CHACHA20_POLY1305 = 0x01
 /** HEADER_SIZE is the size of a package header. */
 export const HEADER_SIZE = 16
 /** TAG_SIZE is the size of a package authentication tag. */
@@ -88,7 +88,7 @@ export interface StreamRef {
  * package of a stream and checked against the following ones. Returns the plaintext and whether
  * the package is final. Throws DareError on any malformed or unauthentic input.
  */
-export function openPackage(key: Buffer, seq: number, pkg: Buffer, ref: { value?: StreamRef }): { plaintext: Buffer; final: boolean } {
+function openPackage(key: Buffer, seq: number, pkg: Buffer, ref: { value?: StreamRef }): { plaintext: Buffer; final: boolean } {
   const opened = openPackagePieces(key, seq, [pkg], pkg.length, ref)
   return { plaintext: opened.plaintext.length === 1 ? opened.plaintext[0]! : Buffer.concat(opened.plaintext), final: opened.final }
 }

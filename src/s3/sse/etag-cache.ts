@@ -8,7 +8,7 @@
  */
 
 /** DEFAULT_ETAG_CACHE_ENTRIES bounds the cache (about 200 bytes an entry: ~2 MB). */
-export const DEFAULT_ETAG_CACHE_ENTRIES = 10_000
+const DEFAULT_ETAG_CACHE_ENTRIES = 10_000
 
 /** UnsealedETagCache is a least-recently-used map with a fixed capacity. Methods never throw. */
 export class UnsealedETagCache {

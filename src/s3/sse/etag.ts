@@ -24,7 +24,7 @@ import { sealETag, unsealETag } from './object-key.js'
  * isSealedETag tells whether a stored ETag is sealed: hex of at least 32 bytes (MinIO `ETag.IsEncrypted`).
  * A `-N` multipart ETag or a 32-digit MD5 is not. Throws nothing.
  */
-export function isSealedETag(etag: string): boolean {
+function isSealedETag(etag: string): boolean {
   return etag.length >= 64 && etag.length % 2 === 0 && /^[0-9a-f]+$/.test(etag)
 }
 

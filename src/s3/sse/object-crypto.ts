@@ -18,7 +18,7 @@ import { newObjectKey, openObjectKey } from './keys.js'
 import { META, MetadataError, fromInternal, toInternal, type SseMetadata } from './metadata.js'
 import { derivePartKey, partNonce } from './object-key.js'
 import { planRange } from './range.js'
-import { checkReadHeaders, classifyWrite, isSseCRequested, isSseKmsRequested, isSseS3Requested, parseSseC, type SseRequest } from './request.js'
+import { checkReadHeaders, classifyWrite, isSseCRequested, isSseKmsRequested, parseSseC, type SseRequest } from './request.js'
 import { sseResponseHeaders } from './response.js'
 
 /** Options of {@link SseObjectCrypto}. */
@@ -250,7 +250,3 @@ export class SseObjectCrypto implements ObjectCrypto {
   }
 }
 
-/** isSseRequested tells whether a request carries any SSE header (used by callers that must refuse them). */
-export function isSseRequested(headers: WriteContext['headers']): boolean {
-  return isSseCRequested(headers) || isSseS3Requested(headers) || isSseKmsRequested(headers)
-}

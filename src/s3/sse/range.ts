@@ -35,7 +35,7 @@ export interface RangePlan {
 }
 
 /** plainSizes returns the plaintext size of each stored part. Throws DareError on an impossible size. */
-export function plainSizes(parts: readonly StoredPart[]): number[] {
+function plainSizes(parts: readonly StoredPart[]): number[] {
   return parts.map((p) => decryptedSize(p.encSize))
 }
 

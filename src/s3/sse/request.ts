@@ -15,7 +15,7 @@ import type { KmsContext } from '../kms/context.js'
 export const ARN_PREFIX = 'arn:aws:kms:'
 
 /** The header names involved. */
-export const H = {
+const H = {
   sse: 'x-amz-server-side-encryption',
   kmsKeyId: 'x-amz-server-side-encryption-aws-kms-key-id',
   kmsContext: 'x-amz-server-side-encryption-context',
@@ -112,7 +112,7 @@ function wellFormed(s: string): string {
  * InvalidRequest "The specified KMS KeyID contains unsupported characters" for leading or trailing
  * spaces (MinIO's check) and for any id that is not a KES key name.
  */
-export function parseKmsKeyId(raw: string): string {
+function parseKmsKeyId(raw: string): string {
   if (raw.startsWith(' ') || raw.endsWith(' ')) throw S3_ERRORS.invalidEncryptionKeyId()
   const id = raw.startsWith(ARN_PREFIX) ? raw.slice(ARN_PREFIX.length) : raw
   // MinIO hands such an id to KES, which refuses it, and answers 500 kms:KeyGenerationFailed; checking it

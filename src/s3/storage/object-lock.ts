@@ -25,7 +25,7 @@ export interface BucketLockConfig {
 }
 
 /** The bucket_config entry holding a bucket's object lock configuration (JSON of {@link BucketLockConfig}). */
-export const OBJECT_LOCK_CONFIG = 'object-lock'
+const OBJECT_LOCK_CONFIG = 'object-lock'
 
 /** bucketLockOf reads a bucket's lock configuration; undefined when lock is not enabled. Throws only on database errors. */
 export function bucketLockOf(meta: MetaStore, bucket: string): BucketLockConfig | undefined {

@@ -11,7 +11,7 @@ import { fingerprint } from './file-watch.js'
 import type { SharedKms } from '../kms/shared.js'
 
 /** The poll interval when KEYHOLD_S3_CERTS_POLL is unset. */
-export const DEFAULT_CERTS_POLL_MS = 60_000
+const DEFAULT_CERTS_POLL_MS = 60_000
 
 /** Options of {@link startCertReloader}. */
 export interface CertReloadOptions {

@@ -30,7 +30,7 @@ export interface LoadedCerts {
  * because the server's order wins and x86 servers have AES-NI (as Go's own preference does); ChaCha20 stays
  * for clients without it.
  */
-export const TLS12_CIPHERS = [
+const TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
   'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
   'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',

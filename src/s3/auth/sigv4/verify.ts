@@ -177,7 +177,7 @@ function dateHeaderToAmz(value: string | undefined): string | undefined {
 }
 
 /** parseAmzDate parses `YYYYMMDDTHHMMSSZ`; throws S3Error AccessDenied when malformed. */
-export function parseAmzDate(value: string): number {
+function parseAmzDate(value: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value)
   if (m === null) throw s3err('AccessDenied', 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"')
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))

@@ -42,7 +42,7 @@ const KMS = ['Status', 'Metrics', 'API', 'Version', 'CreateKey', 'DeleteKey', 'L
 const STS = ['AssumeRole'].map((a) => `sts:${a}`)
 
 /** KNOWN_ACTIONS lists every concrete action a policy may name. */
-export const KNOWN_ACTIONS: readonly string[] = [...S3, ...ADMIN, ...KMS, ...STS]
+const KNOWN_ACTIONS: readonly string[] = [...S3, ...ADMIN, ...KMS, ...STS]
 const KNOWN = new Set(KNOWN_ACTIONS)
 
 /** isKnownAction reports whether `action` (possibly with wildcards) names at least one known action. Never throws. */

@@ -17,7 +17,7 @@ export function conditionsHold(conditions: readonly Condition[], values: Values)
 }
 
 /** lookup finds a request value by key: exact, then case-insensitively (aws: keys are case-insensitive). */
-export function lookup(values: Values, key: string): readonly string[] | undefined {
+function lookup(values: Values, key: string): readonly string[] | undefined {
   if (key in values) return values[key]
   const lower = key.toLowerCase()
   for (const [k, v] of Object.entries(values)) if (k.toLowerCase() === lower) return v

@@ -7,7 +7,7 @@ import { MalformedPolicyError } from './errors.js'
 import type { Condition } from './types.js'
 
 /** OPERATORS lists the condition operators the evaluator implements. */
-export const OPERATORS: readonly string[] = [
+const OPERATORS: readonly string[] = [
   'StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase',
   'StringLike', 'StringNotLike', 'IpAddress', 'NotIpAddress', 'Bool', 'Null',
   'DateEquals', 'DateNotEquals', 'DateLessThan', 'DateLessThanEquals', 'DateGreaterThan', 'DateGreaterThanEquals',
