@@ -14,7 +14,7 @@ import { KeyCache } from './keystore/cache.js'
 import { VersionedKeyStore } from './keystore/versioned-store.js'
 import { startRotationSchedule } from './keystore/rotation-schedule.js'
 import type { AuditRecord } from './observability/audit-record.js'
-import { cachePeers } from './keystore/peers.js'
+import type { CachePeers } from './keystore/peers.js'
 import { KeyStates } from './keystore/key-states.js'
 import { startKeyPurge } from './keystore/key-purge.js'
 import type { KeyState } from './keystore/key-state.js'
@@ -46,6 +46,8 @@ export interface KmsServerOptions {
   requestWrappers?: Middleware[]
   /** Handlers for /v1/metrics and /v1/log/* (501 until given). */
   extraHandlers?: ExtraHandlers
+  /** In a cluster worker: the other workers' key caches, told about every key change made here (keystore/peers.ts). */
+  peers?: CachePeers
   /** Reload on SIGHUP (the CLI sets this; tests and embedders usually do not). */
   handleSignals?: boolean
   /** Watch the policy file and reload when it changes (default true). */
@@ -123,12 +125,12 @@ export async function createKmsServer(config: ServerConfig, options: KmsServerOp
     ...(observer ? { onLookup: (hit: boolean) => observer.lookup(hit) } : {}),
     ...(options.probeMs !== undefined ? { probeMs: options.probeMs } : {}),
     // In a cluster worker: the other workers' caches, told about every key change made here.
-    peers: cachePeers(),
+    ...(options.peers !== undefined ? { peers: options.peers } : {}),
     onOfflineChange: (offline, cause) =>
       offline ? log.error({ err: errText(cause), keystore: store.toString() }, 'keystore is unreachable') : log.info('keystore is reachable again'),
   })
   // A keystore that can notify (etcd) drops keys changed by other servers from this cache.
-  const states = new KeyStates(store, { anyMs: config.cache.anyMs, peers: cachePeers() })
+  const states = new KeyStates(store, { anyMs: config.cache.anyMs, ...(options.peers !== undefined ? { peers: options.peers } : {}) })
   const stateRef = new StateRef()
   const ctx: ServerContext = { state: stateRef, keys, states, log, startedAt: new Date() }
   const baseRoutes = kesRoutes(ctx, options.extraHandlers)

@@ -5,9 +5,9 @@
  * until `cache.expiry.any`, and a deleted-then-re-created key was served with its old material
  * (data keys sealed under key material that no longer exists: unrecoverable objects).
  *
- * src/workers installs the process's peers in a cluster worker (the primary fans an
- * announcement out and waits for every worker's acknowledgement). Outside a cluster there are
- * no peers. Invalidation from the keystore itself (a store that can notify, e.g. an etcd watch)
+ * In a cluster worker, src/kms/workers hands the worker's peers to the server it starts
+ * (KmsServerOptions.peers; the primary fans an announcement out and waits for every worker's
+ * acknowledgement). Outside a cluster there are no peers. Invalidation from the keystore itself (a store that can notify, e.g. an etcd watch)
  * goes through {@link KeyStore.watch} into the same {@link KeyCache.invalidate}.
  *
  * @module
@@ -23,16 +23,4 @@ export interface CachePeers {
   announce(name: string): Promise<void>
   /** listen registers a cache's invalidation for announcements from the others; returns the unsubscribe. Throws nothing. */
   listen(invalidate: (name: string) => void): () => void
-}
-
-let peers: CachePeers | undefined
-
-/** setCachePeers installs (or with undefined, removes) the process's cache peers. Throws nothing. */
-export function setCachePeers(p: CachePeers | undefined): void {
-  peers = p
-}
-
-/** cachePeers returns the process's cache peers, if any. Throws nothing. */
-export function cachePeers(): CachePeers | undefined {
-  return peers
 }

@@ -8,13 +8,12 @@ import cluster from 'node:cluster'
 import { prepareKeystore } from '../config/keystore.js'
 import { sharedKeystoreWarning } from '../config/shared-keystore.js'
 import type { ServerConfig } from '../config/types.js'
-import type { ObservabilityHooks } from '../observability/cluster-hooks.js'
 import { auditTargetOf, createKmsObservability } from '../observability/kms.js'
 import { startKmsServer } from '../server.js'
 import { speaksForAll } from './messages.js'
 import { resolveWorkerCount, WorkersError } from './index.js'
 import { startPrimary } from './primary.js'
-import { runWorker } from './worker.js'
+import { runWorker, type WorkerCluster } from './worker.js'
 
 /** Where the server can be reached, for the banner. */
 export interface Listening {
@@ -62,10 +61,13 @@ function cutText(cut: number): string {
   return `${cut} request(s) still running after ${REQUEST_GRACE_MS / 1000}s were cut`
 }
 
-async function startOne(config: ServerConfig, link?: ObservabilityHooks): Promise<{ url: string; port: number; close(): Promise<number> }> {
-  const obs = await createKmsObservability(config, { cluster: link })
+async function startOne(config: ServerConfig, worker?: WorkerCluster): Promise<{ url: string; port: number; close(): Promise<number> }> {
+  const obs = await createKmsObservability(config, { cluster: worker?.hooks })
   try {
-    const server = await startKmsServer(config, { handleSignals: true, announceReloads: speaksForAll(), rotateKeys: speaksForAll(), ...obs.serverOptions() }).catch((err: unknown) => {
+    const server = await startKmsServer(config, {
+      handleSignals: true, announceReloads: speaksForAll(), rotateKeys: speaksForAll(), ...obs.serverOptions(),
+      ...(worker !== undefined ? { peers: worker.peers } : {}),
+    }).catch((err: unknown) => {
       throw isListenError(err) ? new ListenError(config.address, err) : err
     })
     return {
@@ -92,7 +94,7 @@ async function startOne(config: ServerConfig, link?: ObservabilityHooks): Promis
 export async function serveKms(config: ServerConfig, options: ServeKmsOptions): Promise<void> {
   if (cluster.isWorker) {
     // Re-run by the primary with the same arguments: serve, and let the primary decide when to stop.
-    await runWorker((link) => startOne(config, link))
+    await runWorker((worker) => startOne(config, worker))
     return
   }
   const workers = resolveWorkerCount(options.workers, config.keystore.kind)

@@ -12,7 +12,7 @@ import type { AuditWriter } from '../observability/audit-log.js'
 import type { LogHub } from '../observability/log-hub.js'
 import type { KmsMetrics } from '../observability/metrics.js'
 import type { LogChannel, ObservabilityHooks } from '../observability/cluster-hooks.js'
-import { setCachePeers } from '../keystore/peers.js'
+import type { CachePeers } from '../keystore/peers.js'
 import { WorkerCachePeers } from './key-peers-link.js'
 import { isKeyholdMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
 
@@ -156,11 +156,11 @@ export class WorkerLink implements ObservabilityHooks {
 }
 
 /**
- * installWorkerLink sets up this cluster worker's link to the primary and returns it: the
- * observability hooks, for the server start to wire in, and the key caches' peers. Throws
- * when the process has no IPC channel (it is not a cluster worker).
+ * installWorkerLink sets up this cluster worker's link to the primary and returns what the server
+ * start wires in: the observability hooks and the key caches' peers. Throws when the process has
+ * no IPC channel (it is not a cluster worker).
  */
-export function installWorkerLink(): WorkerLink {
+export function installWorkerLink(): { link: WorkerLink; peers: CachePeers } {
   const send = process.send?.bind(process)
   if (!send) throw new Error('installWorkerLink: not a cluster worker (no IPC channel)')
   const link = new WorkerLink((msg) => {
@@ -178,6 +178,5 @@ export function installWorkerLink(): WorkerLink {
     link.handle(msg as PrimaryMessage)
     peers.handle(msg as PrimaryMessage)
   })
-  setCachePeers(peers)
-  return link
+  return { link, peers }
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { CachePeers } from '../keystore/peers.js'
 import type { ObservabilityHooks } from '../observability/cluster-hooks.js'
 import { installWorkerLink } from './worker-link.js'
 
@@ -15,17 +16,23 @@ export interface WorkerServer {
   close(): Promise<unknown>
 }
 
+/** What a worker's server is wired to: the rest of the cluster. */
+export interface WorkerCluster {
+  /** The link to the primary, for createKmsObservability: the audit log, metrics and log streams are cluster-wide. */
+  hooks: ObservabilityHooks
+  /** The other workers' key caches, for the server's key cache (KmsServerOptions.peers). */
+  peers: CachePeers
+}
+
 /**
- * runWorker starts the server in this cluster worker. `start` receives the link to the primary,
- * to pass to createKmsObservability so the server's audit log, metrics and log streams are
- * cluster-wide. When `start`
- * throws, the worker sends the primary its message and exits with code 1. Throws nothing.
+ * runWorker starts the server in this cluster worker; `start` receives what to wire it to. When
+ * `start` throws, the worker sends the primary its message and exits with code 1. Throws nothing.
  */
-export async function runWorker(start: (cluster: ObservabilityHooks) => Promise<WorkerServer>): Promise<void> {
-  const link = installWorkerLink()
+export async function runWorker(start: (cluster: WorkerCluster) => Promise<WorkerServer>): Promise<void> {
+  const { link, peers } = installWorkerLink()
   let server: WorkerServer
   try {
-    server = await start(link)
+    server = await start({ hooks: link, peers })
   } catch (err) {
     // The primary reports it once for all workers (each would hit the same busy port) and stops;
     // printing it here would repeat it per worker. Exit once the message is on its way.

@@ -7,7 +7,6 @@
 import cluster from 'node:cluster'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:https'
-import { cachePeers } from '../../../src/kms/keystore/peers.js'
 import { runWorker, startPrimary } from '../../../src/kms/workers/index.js'
 
 const [workers, ackTimeoutMs, auditFile] = process.argv.slice(2)
@@ -19,15 +18,15 @@ if (cluster.isPrimary) {
   primary.ready.then((port) => process.stdout.write(`READY ${port}\n`), () => undefined)
   await primary.closed
 } else {
-  await runWorker(async () => {
+  await runWorker(async ({ peers }) => {
     const dropped: string[] = []
-    cachePeers()!.listen((name) => dropped.push(name))
+    peers.listen((name) => dropped.push(name))
     const server = createServer({ cert: readFileSync(process.env.KH_CERT!), key: readFileSync(process.env.KH_KEY!) }, (req, res) => {
       const [, verb, arg = ''] = (req.url ?? '').split('/')
       const reply = (body: object) => res.end(JSON.stringify({ pid: process.pid, ...body }))
       if (verb === 'announce') {
         const start = Date.now()
-        void cachePeers()!.announce(arg).then(() => reply({ ms: Date.now() - start }))
+        void peers.announce(arg).then(() => reply({ ms: Date.now() - start }))
       } else if (verb === 'dropped') reply({ dropped })
       else if (verb === 'block') {
         const until = Date.now() + Number(arg)

@@ -23,7 +23,7 @@ if (cluster.isPrimary) {
   await primary.closed
   process.stdout.write('CLOSED\n')
 } else {
-  await runWorker(async (link) => {
+  await runWorker(async ({ hooks: link }) => {
     // Wired as createKmsObservability wires a worker: the primary writes the audit file.
     const metrics = new KmsMetrics()
     const audit = new AuditLog({ writer: link.auditWriter(), onEvent: () => metrics.auditEvent() })
