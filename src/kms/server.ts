@@ -7,7 +7,6 @@
  */
 import type { TLSSocket } from 'node:tls'
 import type { AddressInfo } from 'node:net'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { generateKeyVersion } from './crypto/key.js'
 import { KeyExistsError } from './keystore/keystore.js'
 import { KeyCache } from './keystore/cache.js'
@@ -18,9 +17,10 @@ import type { CachePeers } from './keystore/peers.js'
 import { KeyStates } from './keystore/key-states.js'
 import { startKeyPurge } from './keystore/key-purge.js'
 import type { KeyState } from './keystore/key-state.js'
-import { dispatcher, makeRouteTable, runChain } from './api/dispatch.js'
+import { dispatcher, makeRouteTable } from './api/dispatch.js'
 import { errorHandler } from './api/error-handler.js'
-import { asKes, type ErrorMiddleware, type Middleware } from './api/http-types.js'
+import { entry } from './api/entry.js'
+import type { Middleware } from './api/http-types.js'
 import { mountRoute, type Route } from './api/route.js'
 import { kesRoutes, type ExtraHandlers } from './routes.js'
 import { authenticator } from './auth/authorize.js'
@@ -356,24 +356,6 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   }
 
   return { url: `https://${urlHost}:${address.port}`, address, config: () => stateRef.get().config, reload, close }
-}
-
-/**
- * entry runs `chain`, then `onError`, on Node's own request and response (http-types.ts).
- * Routing is ours (dispatch.ts); express's per-request prototype switch and decoration were the
- * largest single cost of a keep-alive request above bare node:https, and nothing here needs them.
- */
-function entry(chain: Middleware[], onError: ErrorMiddleware) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const [r, s] = asKes(req, res)
-    runChain(chain, r, s, (err) => {
-      if (err !== undefined) onError(err, r, s)
-      else if (!s.headersSent) {
-        s.statusCode = 404
-        s.end()
-      }
-    })
-  }
 }
 
 function tlsOptions(config: ServerConfig) {
