@@ -177,14 +177,17 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     await accessLog?.close()
     return 1
   }
-  const tryIt = env.KEYHOLD_S3_TRY_IT === 'off' ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
-  io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, parts.banner, tryIt))
-  if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
-  const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs, signals: true, log })
-  const signal = await new Promise<string>((done) => {
+  // Listen for the signals before the banner says we serve: SIGTERM or SIGHUP arriving with no listener
+  // kills the process outright, skipping the clean stop (the lock, the uploads in flight).
+  const stopSignal = new Promise<string>((done) => {
     process.once('SIGINT', () => done('SIGINT'))
     process.once('SIGTERM', () => done('SIGTERM'))
   })
+  const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs, signals: true, log })
+  const tryIt = env.KEYHOLD_S3_TRY_IT === 'off' ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
+  io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, parts.banner, tryIt))
+  if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
+  const signal = await stopSignal
   reloader.close()
   const stop = await server.close()
   await parts.close()

@@ -114,8 +114,9 @@ export async function serveKms(config: ServerConfig, options: ServeKmsOptions): 
     return
   }
   const server = await startOne(config)
-  process.stdout.write(options.banner({ url: server.url, port: server.port, workers: 1 }))
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listen before the banner says we serve: a SIGTERM arriving with no listener kills the process outright,
+  // cutting the requests in flight and the audit flush.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
     const stop = (sig: NodeJS.Signals): void => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
@@ -124,6 +125,8 @@ export async function serveKms(config: ServerConfig, options: ServeKmsOptions): 
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+  process.stdout.write(options.banner({ url: server.url, port: server.port, workers: 1 }))
+  const signal = await stopped
   // Stop accepting, let requests in flight finish, flush the audit log: then one line.
   const cut = await server.close()
   process.stderr.write(`keyhold: stopped on ${signal}: ${cut > 0 ? cutText(cut) : 'requests in flight finished'}, audit log flushed\n`)
