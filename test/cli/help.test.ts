@@ -4,7 +4,7 @@
  * client command's help names the environment variables it reads.
  */
 import { describe, expect, it } from 'vitest'
-import { runS3Cli } from '../../src/cli/keyhold-s3/main.js'
+import { runS3Cli } from '../../src/cli/keyhold-s3/index.js'
 import { cli } from './run.js'
 
 const KEYHOLD = [

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { runS3Cli } from '../../src/cli/keyhold-s3/main.js'
+import { runS3Cli } from '../../src/cli/keyhold-s3/index.js'
 import { ROOT_PASSWORD, ROOT_USER, useS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MADMIN_PBKDF2_AES } from '../../../src/s3/admin/madmin-crypto.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runS3Cli } from '../../../src/cli/keyhold-s3/main.js'
+import { runS3Cli } from '../../../src/cli/keyhold-s3/index.js'
 import { ROOT, startIamServer, type IamServer } from './helpers.js'
 
 let srv: IamServer

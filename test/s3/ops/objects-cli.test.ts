@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runS3Cli } from '../../../src/cli/keyhold-s3/main.js'
+import { runS3Cli } from '../../../src/cli/keyhold-s3/index.js'
 import { ROOT_PASSWORD, ROOT_USER, startS3, type S3Fixture } from '../../helpers/s3.js'
 
 let fx: S3Fixture
