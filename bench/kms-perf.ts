@@ -5,7 +5,7 @@
  * (kernel, malloc, V8 builtins, nghttp2, OpenSSL, Keyhold's JavaScript, Node's HTTP/2 JavaScript, ...).
  *
  *   node --import tsx bench/kms-perf.ts [--compiled | --baseline <git rev>] [--op generate|decrypt]
- *        [--mode minio|keepalive|newconn] [--callers 16] [--seconds 7] [--kesload PATH] [--top 25]
+ *        [--mode minio|keepalive|newconn] [--callers 16] [--seconds 7] [--kesload PATH] [--top 25] [--graph]
  *
  * Needs Linux perf and the kesload binary (../shared/tools/README.md). Prints kesload's figures,
  * the server's CPU per request, the groups and the hottest symbols. Bounded by --seconds.
@@ -33,6 +33,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '7' },
     kesload: { type: 'string', default: join(root, 'test/.tmp/kesload') },
     top: { type: 'string', default: '25' },
+    // Also record call graphs and keep perf.data (its path is printed) for `perf report -G`.
+    graph: { type: 'boolean', default: false },
   },
 })
 
@@ -53,13 +55,14 @@ let loadOut = ''
 load.stdout.on('data', (d: Buffer) => (loadOut += d.toString()))
 const loaded = new Promise<void>((resolve) => load.once('exit', () => resolve()))
 await new Promise((r) => setTimeout(r, 2000))
-execFileSync('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-p', String(worker), '-o', out, '--', 'sleep', String(seconds - 1)], { stdio: 'inherit' })
+execFileSync('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', ...(values.graph ? ['-g'] : []), '-p', String(worker), '-o', out, '--', 'sleep', String(seconds - 1)], { stdio: 'inherit' })
 await loaded
 await server.stop()
 
 const r = JSON.parse(loadOut.trim().split('\n').pop()!) as Record<string, number>
 const cpuMsPerReq = ((r.server_cpu_pct! / 100) * r.seconds! * 1000) / r.requests!
 console.log(`# ${values.op}, kesload ${values.mode} -c ${values.callers}, one worker${values.baseline ? ` (${values.baseline})` : values.compiled ? ' (compiled)' : ''}: ${new Date().toISOString()}`)
+if (values.graph) console.log(`call graphs in ${out} (perf report -i ${out} --children -G)`)
 console.log(`${Math.round(r.ops_per_s!)} ops/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ${r.tcp_dials_total} TCP dials, worker CPU ${r.server_cpu_pct!.toFixed(0)}% = ${cpuMsPerReq.toFixed(3)} ms per request\n`)
 
 // ';'-separated: JIT code's dso is "[JIT] tid N", with spaces.

@@ -35,6 +35,12 @@ export function isIdentity(s: string): boolean {
 /** Why a certificate chain yields no identity. */
 export type ChainRefusal = 'no-certificate' | 'ca-certificate' | 'more-than-one'
 
+/** A certificate as the identity rule needs it: its DER and whether it is a CA (OpenSSL's `X509_check_ca`). */
+export interface ChainCertificate {
+  raw: Buffer
+  ca: boolean
+}
+
 /**
  * identityOfChain applies Keyhold's identity rule to a certificate chain in the order the client
  * sends it: the identity is the first certificate's, since the TLS handshake proves possession of
@@ -44,10 +50,25 @@ export type ChainRefusal = 'no-certificate' | 'ca-certificate' | 'more-than-one'
  * Throws when an element is not a parseable DER or PEM certificate.
  */
 export function identityOfChain(chain: ReadonlyArray<string | Buffer | X509Certificate>): { identity: string } | { refused: ChainRefusal } {
-  const certs = chain.map((c) => (c instanceof X509Certificate ? c : new X509Certificate(c)))
-  const first = certs[0]
+  return identityOfParsedChain(chain.map((c) => (c instanceof X509Certificate ? c : new X509Certificate(c))))
+}
+
+/**
+ * identityOfParsedChain is {@link identityOfChain} for certificates already parsed, e.g. by the TLS
+ * handshake (Node's `PeerCertificate` carries `raw` and `ca`): the server identifies every new
+ * connection this way without parsing the certificates again. Throws when the first certificate's
+ * DER is not a certificate (never for DER a handshake accepted).
+ */
+export function identityOfParsedChain(chain: ReadonlyArray<ChainCertificate>): { identity: string } | { refused: ChainRefusal } {
+  const first = chain[0]
   if (first === undefined) return { refused: 'no-certificate' }
   if (first.ca) return { refused: 'ca-certificate' }
-  if (certs.slice(1).some((c) => !c.ca)) return { refused: 'more-than-one' }
-  return { identity: identityOfCertificate(first) }
+  if (chain.slice(1).some((c) => !c.ca)) return { refused: 'more-than-one' }
+  return { identity: identityOfDer(first.raw) }
+}
+
+/** identityOfDer hashes the SPKI cut out of a DER certificate, parsing it only for shapes the cut does not read. Throws when `der` is not a certificate. */
+function identityOfDer(der: Buffer): string {
+  const spki = spkiOfCertificate(der)
+  return spki !== undefined ? createHash('sha256').update(spki).digest('hex') : identityOfCertificate(der)
 }

@@ -15,7 +15,7 @@
  * @module
  */
 import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls'
-import { identityOfChain } from '../../pki/identity.js'
+import { identityOfParsedChain, type ChainCertificate } from '../../pki/identity.js'
 import { errCertRequired, errTooManyCerts, type ApiError } from '../api/errors.js'
 
 /** The outcome of identifying a connection: an identity or the 400 a client gets. */
@@ -46,16 +46,18 @@ function computeIdentity(socket: TLSSocket): IdentityResult {
   // Node returns an empty object, not null, when the client sent no certificate.
   const first = socket.getPeerCertificate(true) as Partial<DetailedPeerCertificate>
   if (first.raw === undefined) return { error: errCertRequired() }
-  const chain: Buffer[] = []
+  // The handshake parsed these certificates already: their DER and CA flag (X509_check_ca, as
+  // X509Certificate.ca) are all the rule needs, so nothing is parsed again per connection.
+  const chain: ChainCertificate[] = []
   const seen = new Set<string>()
   let cert: PeerCertificate | undefined = first as DetailedPeerCertificate
   for (let i = 0; cert !== undefined && i < MAX_CHAIN; i++) {
     if (seen.has(cert.fingerprint256)) break // Node links a self-signed root to itself
     seen.add(cert.fingerprint256)
-    chain.push(cert.raw)
+    chain.push({ raw: cert.raw, ca: cert.ca })
     cert = (cert as DetailedPeerCertificate).issuerCertificate
   }
-  const result = identityOfChain(chain)
+  const result = identityOfParsedChain(chain)
   if ('identity' in result) return { identity: result.identity }
   return { error: result.refused === 'more-than-one' ? errTooManyCerts() : errCertRequired() }
 }
