@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/kms-go-bench.ts [--compiled] [--seconds 5] [--workers N] [--callers 16,64]
  *        [--modes minio,keepalive,newconn] [--ops generate,decrypt] [--repeat N] [--baseline <git rev>]
- *        [--soak 60] [--kesload PATH] [--kesref PATH] [--tools-src DIR]
+ *        [--soak 60] [--kesload PATH] [--kesref PATH] [--tools-src DIR] [--floor] [--client-timeout 10s|0]
  *
  * Modes: `minio` is kms-go's transport exactly (HTTP/2, two idle connections per host; callers =
  * concurrent calls), `keepalive` HTTP/1.1 keep-alive connections (callers = connections),
@@ -13,6 +13,11 @@
  * p99 ms, the server's CPU ms per request (kesload's `-pids` window, all server processes) and TCP
  * dials; "ratio" is Keyhold's rate over kesref's in the same repetition, median over --repeat;
  * "others' CPU" is what every other process on the host used during Keyhold's cells (of 100% per core).
+ * --floor adds the Node.js floor (bench/lib/node-floor-server.ts: node:https with the same mutual TLS and
+ * workers, a fixed response, none of Keyhold's work) as a third server in every cell: what the platform
+ * itself reaches against kesref under the same Go client.
+ * --client-timeout is kesload's per-request timeout (default 10s); 0 shows what Go 1.23 and later see on
+ * HTTP/1.1: older Go cancels a dial when the request that started it ends (golang/go#59017).
  * --soak runs MinIO-shaped generate at 16 callers for that many seconds and prints each worker's
  * resident memory afterwards. The Go tools are built into test/.tmp from --tools-src (Go 1.19
  * is enough) unless given. Bounded: every cell by --seconds plus kesload's own hard limit.
@@ -26,6 +31,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { testPki } from '../test/helpers/pki.js'
 import { baselineEntry, call, startKeyhold, type KeyholdServer } from './lib/keyhold.js'
+import { startNodeFloor } from './lib/node-floor.js'
 import { freePort } from './lib/nginx.js'
 import { childrenOf, cpuMs, rssMiB } from './lib/proc.js'
 
@@ -44,6 +50,11 @@ const { values } = parseArgs({
     kesload: { type: 'string' },
     kesref: { type: 'string' },
     'tools-src': { type: 'string', default: join(root, '../shared/tools') },
+    floor: { type: 'boolean', default: false },
+    // kesload's per-request timeout (Go's http.Client.Timeout). Go before 1.23 cancels a dial when the
+    // request that started it ends (golang/go#59017); with 0 no request is ever cancelled, which is
+    // how Go 1.23 and later treat dials whatever the timeout.
+    'client-timeout': { type: 'string', default: '10s' },
   },
 })
 const seconds = Number(values.seconds)
@@ -74,6 +85,9 @@ if (values.baseline) {
   before = await startKeyhold(pki, workers, allow, [], baselineEntry(values.baseline))
   cpSync(join(keyhold.dir, 'keys'), join(before.dir, 'keys'), { recursive: true })
 }
+// A generate answer kesload accepts for both operations (decrypt mode generates once, then decrypts).
+const floorBody = JSON.stringify({ plaintext: Buffer.alloc(32, 1).toString('base64'), ciphertext: Buffer.alloc(76, 2).toString('base64') })
+const floor = values.floor ? await startNodeFloor(pki.dir, workers, floorBody) : undefined
 const refPort = await freePort()
 const ref = spawn(kesrefBin, ['-addr', `127.0.0.1:${refPort}`, '-cert', pki.server.certFile, '-key', pki.server.keyFile, '-identity', app.identity, '-keys', KEY, '-exit-after', '2h'], { stdio: ['ignore', 'ignore', 'inherit'] })
 await new Promise((r) => setTimeout(r, 500))
@@ -83,13 +97,14 @@ interface Target { name: string; port: number; pids: () => number[] }
 const targets: Target[] = [
   { name: 'keyhold', port: keyhold.port, pids: () => [keyhold.pid, ...childrenOf(keyhold.pid)] },
   ...(before ? [{ name: 'keyhold before', port: before.port, pids: () => [before!.pid, ...childrenOf(before!.pid)] }] : []),
+  ...(floor ? [{ name: 'node floor', port: floor.port, pids: () => [floor.pid, ...childrenOf(floor.pid)] }] : []),
   { name: 'kesref', port: refPort, pids: () => [ref.pid!] },
 ]
 
 /** load runs one kesload cell against `t` and returns its figures. Throws when kesload fails. */
 function load(t: Target, op: string, mode: string, c: number, secs: number): Cell {
   const args = ['-url', `https://127.0.0.1:${t.port}`, '-cert', app.certFile, '-key', app.keyFile, '-cacert', pki.ca.certFile,
-    '-mode', op, '-key-name', KEY, '-c', String(c), '-d', `${secs}s`, '-warmup', '1s', '-pids', t.pids().join(',')]
+    '-mode', op, '-key-name', KEY, '-c', String(c), '-d', `${secs}s`, '-warmup', '1s', '-timeout', values['client-timeout'], '-pids', t.pids().join(',')]
   if (mode === 'minio') args.push('-minio')
   if (mode === 'newconn') args.push('-newconn')
   const out = execFileSync(kesload, args, { encoding: 'utf8', maxBuffer: 1 << 20 })
@@ -110,7 +125,7 @@ const fmt = (cells: Cell[]): string => {
 
 console.log(`# Keyhold against kesref, Go clients (kesload): ${new Date().toISOString()}`)
 console.log(`machine: ${cpus().length}× ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
-console.log(`keyhold${values.compiled ? ' (compiled)' : ' (through tsx)'}: ${workers} worker(s), fs keystore, audit to a hash-chained file${values.baseline ? `; keyhold before: ${values.baseline}` : ''}; kesref: GOMAXPROCS ${cpus().length}; ${seconds}s per cell after 1s warm-up${repeat > 1 ? `, median of ${repeat} in turn` : ''}`)
+console.log(`keyhold${values.compiled ? ' (compiled)' : ' (through tsx)'}: ${workers} worker(s), fs keystore, audit to a hash-chained file${values.baseline ? `; keyhold before: ${values.baseline}` : ''}; kesref: GOMAXPROCS ${cpus().length}; ${seconds}s per cell after 1s warm-up${repeat > 1 ? `, median of ${repeat} in turn` : ''}; kesload -timeout ${values['client-timeout']}`)
 console.log('cells: ops/s / p50 ms / p99 ms / server CPU ms per request / TCP dials; ratio = Keyhold ops/s ÷ kesref ops/s per repetition (median), p99 ratio likewise\n')
 
 for (const mode of modes) {
@@ -144,3 +159,4 @@ if (soak > 0) {
 ref.kill('SIGTERM')
 await keyhold.stop()
 await before?.stop()
+await floor?.stop()

@@ -5,7 +5,7 @@
  * (kernel, malloc, V8 builtins, nghttp2, OpenSSL, Keyhold's JavaScript, Node's HTTP/2 JavaScript, ...).
  *
  *   node --import tsx bench/kms-perf.ts [--compiled | --baseline <git rev>] [--op generate|decrypt]
- *        [--mode minio|keepalive|newconn] [--callers 16] [--seconds 7] [--kesload PATH] [--top 25] [--graph]
+ *        [--mode minio|keepalive|newconn] [--callers 16] [--seconds 7] [--kesload PATH] [--top 25] [--graph] [--client-timeout 10s|0]
  *
  * Needs Linux perf and the kesload binary (../shared/tools/README.md). Prints kesload's figures,
  * the server's CPU per request, the groups and the hottest symbols. Bounded by --seconds.
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     top: { type: 'string', default: '25' },
     // Also record call graphs and keep perf.data (its path is printed) for `perf report -G`.
     graph: { type: 'boolean', default: false },
+    // kesload's per-request timeout; 0 keeps Go (before 1.23) from cancelling dials (kms-go-bench.ts).
+    'client-timeout': { type: 'string', default: '10s' },
   },
 })
 
@@ -50,7 +52,7 @@ const seconds = Number(values.seconds)
 
 // kesload warms up for 2 s; perf samples the measured window only.
 const load = spawn(values.kesload, ['-url', `https://127.0.0.1:${server.port}`, '-cert', app.certFile, '-key', app.keyFile, '-cacert', pki.ca.certFile,
-  '-mode', values.op, '-key-name', KEY, '-c', values.callers, '-d', `${seconds}s`, '-warmup', '2s', ...(values.mode === 'minio' ? ['-minio'] : values.mode === 'newconn' ? ['-newconn'] : []), '-pids', String(worker)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  '-mode', values.op, '-key-name', KEY, '-c', values.callers, '-d', `${seconds}s`, '-warmup', '2s', '-timeout', values['client-timeout'], ...(values.mode === 'minio' ? ['-minio'] : values.mode === 'newconn' ? ['-newconn'] : []), '-pids', String(worker)], { stdio: ['ignore', 'pipe', 'inherit'] })
 let loadOut = ''
 load.stdout.on('data', (d: Buffer) => (loadOut += d.toString()))
 const loaded = new Promise<void>((resolve) => load.once('exit', () => resolve()))

@@ -12,6 +12,8 @@ import { treeCpuMs } from './proc.js'
 /** A running floor server. */
 export interface NodeFloor {
   port: number
+  /** The floor's process (with workers, their primary). */
+  pid: number
   cpuMs(): number
   stop(): Promise<void>
 }
@@ -34,6 +36,7 @@ export async function startNodeFloor(pkiDir: string, workers: number, body: stri
   })
   return {
     port,
+    pid: child.pid!,
     cpuMs: () => treeCpuMs(child.pid!),
     stop: async () => {
       child.kill('SIGKILL')
