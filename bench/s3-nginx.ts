@@ -68,6 +68,11 @@ export async function startDavNginx(certFile: string, keyFile: string, workers =
 `,
   }))
   const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' })
+  // Debian's nginx-light (or nginx) has the WebDAV module; without it the bench has no reference.
+  proc.once('error', (err: NodeJS.ErrnoException) => {
+    process.stderr.write(err.code === 'ENOENT' ? 'nginx is not installed: apt-get install nginx-light\n' : `nginx: ${err.message}\n`)
+    process.exit(1)
+  })
   process.once('exit', () => {
     proc.kill('SIGQUIT')
     rmSync(dir, { recursive: true, force: true })
