@@ -22,6 +22,8 @@ export interface S3ServerOptions {
    * Neither → plain HTTP.
    */
   certsDir?: string
+  /** The passphrase of encrypted private keys in the certs dir (MINIO_CERT_PASSWD in the CLI); a secret. */
+  certPassword?: string
   tls?: Pick<SecureContextOptions, 'cert' | 'key'>
   /** The root credentials (MINIO_ROOT_USER / MINIO_ROOT_PASSWORD); used by the default credential provider. */
   rootUser: string

@@ -6,14 +6,14 @@ import { connect, type TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Middleware } from '../../src/kms/api/http-types.js'
 import { createCertificate, generateKeyPair, identityOfCertificate, privateKeyToPem } from '../../src/pki/index.js'
-import { certsPollMs, startCertReloader, type CertReloader } from '../../src/s3/tls/cert-reload.js'
+import { startCertReloader, type CertReloader } from '../../src/s3/tls/cert-reload.js'
 import type { KesKms } from '../../src/s3/kms/kms.js'
 import { SharedKms } from '../../src/s3/kms/shared.js'
 import { createS3Server, type S3Server } from '../../src/s3/server.js'
 import { testPki, type TestCert } from '../helpers/pki.js'
 import { ROOT_PASSWORD, ROOT_USER } from '../helpers/s3.js'
 import { startKeyhold, type Keyhold } from './sse/keyhold.js'
-import { kesEnv } from './sse/s3-helper.js'
+import { kesSettings } from './sse/s3-helper.js'
 
 /** The identity of every request Keyhold served, in order. */
 const identities: string[] = []
@@ -77,7 +77,7 @@ beforeAll(async () => {
   await serverPair('first')
   useKesCert(kh.store)
   copyFileSync(kh.ca.certFile, kesCa)
-  kms = new SharedKms({ ...kesEnv(kh), MINIO_KMS_KES_CERT_FILE: kesCert, MINIO_KMS_KES_KEY_FILE: kesKey, MINIO_KMS_KES_CAPATH: kesCa }, { keepAliveMs: 0 })
+  kms = new SharedKms(kesSettings(kh, { MINIO_KMS_KES_CERT_FILE: kesCert, MINIO_KMS_KES_KEY_FILE: kesKey, MINIO_KMS_KES_CAPATH: kesCa }), { keepAliveMs: 0 })
   conn = (await kms.connect())!
   server = await createS3Server({ dataDir: join(work, 'data'), certsDir, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: () => undefined })
 })
@@ -146,13 +146,5 @@ describe('keyhold-s3 certificate reloads', () => {
     copyFileSync(kh.ca.certFile, kesCa)
     for (let i = 0; i < 100 && logs.filter((l) => l.startsWith('KMS client certificate reloaded')).length < 2; i++) await new Promise((r) => setTimeout(r, 50))
     expect(await identitySeen()).toBe(kh.store.identity)
-  })
-
-  it('reads the poll interval from KEYHOLD_S3_CERTS_POLL', () => {
-    expect(certsPollMs({})).toBe(60_000)
-    expect(certsPollMs({ KEYHOLD_S3_CERTS_POLL: '500ms' })).toBe(500)
-    expect(certsPollMs({ KEYHOLD_S3_CERTS_POLL: '5m' })).toBe(300_000)
-    expect(certsPollMs({ KEYHOLD_S3_CERTS_POLL: 'off' })).toBe(0)
-    expect(() => certsPollMs({ KEYHOLD_S3_CERTS_POLL: 'soon' })).toThrow("invalid KEYHOLD_S3_CERTS_POLL 'soon'")
   })
 })

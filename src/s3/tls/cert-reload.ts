@@ -6,12 +6,8 @@
  *
  * @module
  */
-import { parseDuration } from '../../lib/duration.js'
 import { fingerprint } from './file-watch.js'
 import type { SharedKms } from '../kms/shared.js'
-
-/** The poll interval when KEYHOLD_S3_CERTS_POLL is unset. */
-const DEFAULT_CERTS_POLL_MS = 60_000
 
 /** Options of {@link startCertReloader}. */
 export interface CertReloadOptions {
@@ -21,7 +17,7 @@ export interface CertReloadOptions {
   kms?: SharedKms
   /** Paths whose change triggers a reload: the certs dir and the KMS files. */
   watch: string[]
-  /** Poll interval in ms; 0 turns polling off. */
+  /** Poll interval in ms (KEYHOLD_S3_CERTS_POLL, see src/s3/config/environment.ts); 0 turns polling off. */
   pollMs: number
   /** Reload on SIGHUP (the server command does; tests may drive {@link CertReloader.reload}). */
   signals?: boolean
@@ -34,19 +30,6 @@ export interface CertReloader {
   reload(reason: string): Promise<void>
   /** close stops polling and signal handling. */
   close(): void
-}
-
-/**
- * certsPollMs reads KEYHOLD_S3_CERTS_POLL: a duration such as `60s`, `500ms` or `5m`, or `0`/`off`
- * for no polling; 60 s when unset. Throws Error for anything else.
- */
-export function certsPollMs(env: NodeJS.ProcessEnv): number {
-  const text = (env.KEYHOLD_S3_CERTS_POLL ?? '').trim()
-  if (text === '') return DEFAULT_CERTS_POLL_MS
-  if (text === '0' || text === 'off') return 0
-  const ms = parseDuration(text) ?? 0
-  if (!(ms > 0)) throw new Error(`invalid KEYHOLD_S3_CERTS_POLL '${text}': use e.g. 60s, 500ms or off`)
-  return ms
 }
 
 /** startCertReloader starts polling (and SIGHUP handling when asked). Never throws. */

@@ -14,7 +14,7 @@ import { createS3Server, type S3Server } from '../../../src/s3/server.js'
 import { s3error } from '../../helpers/s3.js'
 import { testPki, type TestPki } from '../../helpers/pki.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
-import { ROOT, kesEnv } from './s3-helper.js'
+import { ROOT, kesSettings } from './s3-helper.js'
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex')
 const q = (s: string) => `"${s}"`
@@ -29,7 +29,7 @@ let client: S3Client
 
 /** up starts keyhold-s3 over dataDir with a fresh KMS connection (so a fresh, empty ETag memory). */
 async function up(): Promise<void> {
-  sse = await setupEncryption(kesEnv(kh), { authorizer: rootOnlyAuthorizer, keepAliveMs: 0, log: (m) => logged.push(m) })
+  sse = await setupEncryption(kesSettings(kh), { authorizer: rootOnlyAuthorizer, keepAliveMs: 0, log: (m) => logged.push(m) })
   server = await createS3Server({
     dataDir, rootUser: ROOT.user, rootPassword: ROOT.password, tls: { cert: pki.server.certPem, key: pki.server.keyPem },
     crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes, kms: sse.kms, log: () => undefined,
