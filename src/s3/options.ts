@@ -9,6 +9,7 @@ import type {
 } from './extensions.js'
 import type { LingerLimits } from './api/linger.js'
 import type { Kms } from './kms/kms.js'
+import type { MessageLog } from '../lib/logger.js'
 
 /** S3ServerOptions configures one keyhold-s3 server. */
 export interface S3ServerOptions {
@@ -64,5 +65,5 @@ export interface S3ServerOptions {
    */
   lifecycleIntervalMs?: number
   /** Log sink for operational messages; never receives secrets. Default: stderr. */
-  log?: (message: string) => void
+  log?: MessageLog
 }

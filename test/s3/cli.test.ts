@@ -95,9 +95,21 @@ describe('keyhold-s3 CLI', () => {
       const reloaded = err.split('\n').find((l) => l.includes('certificates reloaded'))
       expect(JSON.parse(reloaded ?? '{}')).toMatchObject({ level: 'info', svc: 'keyhold-s3', msg: 'certificates reloaded (SIGHUP)' })
       expect(await servedCn(port)).toBe('after-hup')
+      // A reload that fails keeps the old certificate and says so at warn, without the file's content.
+      writeFileSync(join(certs, 'private.key'), 'not a private key')
+      proc.kill('SIGHUP')
+      for (let i = 0; i < 50 && !err.includes('certificate reload failed'); i++) await new Promise((r) => setTimeout(r, 100))
+      const failed = err.split('\n').find((l) => l.includes('certificate reload failed'))
+      expect(JSON.parse(failed ?? '{}')).toMatchObject({ level: 'warn', svc: 'keyhold-s3', msg: expect.stringMatching(/^certificate reload failed, keeping the old ones: /) })
+      expect(await servedCn(port)).toBe('after-hup')
       proc.kill('SIGTERM')
       const code = await new Promise<number | null>((r) => proc.once('exit', r))
       expect(code).toBe(0)
+      // Start-up, reload and stop lines reached stderr; no secret did.
+      expect(JSON.parse(err.trim().split('\n').at(-1)!)).toMatchObject({ level: 'info', msg: expect.stringMatching(/^stopped on SIGTERM in \d+ ms: /) })
+      expect(err).not.toContain('a-strong-secret-42')
+      expect(err).not.toContain('not a private key')
+      expect(err).not.toContain('PRIVATE KEY')
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL')
     }

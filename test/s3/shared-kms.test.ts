@@ -14,6 +14,7 @@ import type { S3ServerOptions } from '../../src/s3/options.js'
 import { startKeyhold, type Keyhold } from './sse/keyhold.js'
 import { kesSettings } from './sse/s3-helper.js'
 import { ROOT_PASSWORD, ROOT_USER, s3error, startS3, type S3Fixture } from '../helpers/s3.js'
+import { silentMessageLog } from '../../src/lib/logger.js'
 
 /** Every request Keyhold served: the TLS connection it came on and the caller's identity. */
 const seen: Array<{ socket: TLSSocket; identity: string }> = []
@@ -38,7 +39,7 @@ beforeAll(async () => {
   early.close()
 
   kms = new SharedKms(kesSettings(kh), { keepAliveMs: 0 })
-  parts = await startServerParts({ dataDir, certsDir: dataDir, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, kms, log: () => undefined })
+  parts = await startServerParts({ dataDir, certsDir: dataDir, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, kms, log: silentMessageLog })
   const options: Partial<S3ServerOptions> = { dataDir, ...parts.options }
   fx = await startS3(options)
 })

@@ -10,6 +10,7 @@ import type { S3ServerOptions } from '../../s3/options.js'
 import { setupEncryption } from '../../s3/kms/setup.js'
 import type { SharedKms } from '../../s3/kms/shared.js'
 import type { KmsEnvironment } from '../../s3/config/kms-environment.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** What the parts need to start. */
 export interface ServerPartsContext {
@@ -19,7 +20,7 @@ export interface ServerPartsContext {
   rootPassword: string
   /** The process's one KMS connection (MINIO_KMS_*, its `settings`): the parts share it; the server command closes it. */
   kms: SharedKms
-  log: (message: string) => void
+  log: MessageLog
 }
 
 /** What the parts contribute: server options, lines for the start-up banner, and one closer. */

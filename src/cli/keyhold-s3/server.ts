@@ -169,7 +169,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs: environment.certsPollMs, signals: true, log })
   const tryIt = !environment.tryIt ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
   io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, parts.banner, tryIt))
-  if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
+  if (server.recovered > 0) log.info(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
   const signal = await stopSignal
   reloader.close()
   const stop = await server.close()
@@ -177,7 +177,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   await kms.close()
   await accessLog?.close()
   lock.release()
-  log(stopLine(signal, stop))
+  log.info(stopLine(signal, stop))
   return 0
 }
 

@@ -12,6 +12,7 @@ import { kmsAdminRoutes } from './admin-router.js'
 import type { Kms } from './kms.js'
 import { SharedKms } from './shared.js'
 import type { KmsEnvironment } from '../config/kms-environment.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** What {@link setupEncryption} hands to createS3Server (spread into its options), plus `close`. */
 export interface EncryptionSetup {
@@ -28,7 +29,7 @@ export interface EncryptionSetup {
 export interface EncryptionOptions {
   certsDir?: string
   authorizer?: Authorizer
-  log?: (m: string) => void
+  log?: MessageLog
   keepAliveMs?: number
   /** The process's shared KMS connection (the caller closes it); without it, setupEncryption opens its own. */
   kms?: SharedKms

@@ -9,6 +9,7 @@ import { kmsFiles, type KmsEnvironment } from '../config/kms-environment.js'
 import { loadKmsConfig, type KmsConfig } from './config.js'
 import { KesKms } from './kms.js'
 import { checkKeyPair, KeyPairError } from '../../pki/key-pair.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** Options of {@link SharedKms}. */
 export interface SharedKmsOptions {
@@ -17,7 +18,7 @@ export interface SharedKmsOptions {
   /** Interval of the default key's keep-alive describe (default 10 s, 0 disables). */
   keepAliveMs?: number
   /** The error log: KMS reachability changes are written here (once per outage). */
-  log?: (message: string) => void
+  log?: MessageLog
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { fingerprint } from './file-watch.js'
 import type { SharedKms } from '../kms/shared.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** Options of {@link startCertReloader}. */
 export interface CertReloadOptions {
@@ -21,7 +22,8 @@ export interface CertReloadOptions {
   pollMs: number
   /** Reload on SIGHUP (the server command does; tests may drive {@link CertReloader.reload}). */
   signals?: boolean
-  log(message: string): void
+  /** Reloads at info, failed reloads (the old certificates stay) at warn. */
+  log: MessageLog
 }
 
 /** A running reloader. */
@@ -42,14 +44,14 @@ export function startCertReloader(opts: CertReloadOptions): CertReloader {
     seen = fingerprint(opts.watch)
     try {
       opts.server.reloadCertificates()
-      opts.log(`certificates reloaded (${reason})`)
+      opts.log.info(`certificates reloaded (${reason})`)
     } catch (err) {
-      opts.log(`certificate reload failed, keeping the old ones: ${(err as Error).message}`)
+      opts.log.warn(`certificate reload failed, keeping the old ones: ${(err as Error).message}`)
     }
     try {
-      if (await opts.kms?.reloadCertificates()) opts.log(`KMS client certificate reloaded (${reason})`)
+      if (await opts.kms?.reloadCertificates()) opts.log.info(`KMS client certificate reloaded (${reason})`)
     } catch (err) {
-      opts.log(`KMS client certificate reload failed, keeping the old one: ${(err as Error).message}`)
+      opts.log.warn(`KMS client certificate reload failed, keeping the old one: ${(err as Error).message}`)
     }
   }
   // One reload at a time: a SIGHUP during a poll's reload waits rather than swapping twice at once.

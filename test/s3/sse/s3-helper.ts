@@ -14,6 +14,7 @@ import { setupEncryption, type EncryptionSetup } from '../../../src/s3/kms/setup
 import { createS3Server, type S3Server } from '../../../src/s3/server.js'
 import { testPki } from '../../helpers/pki.js'
 import type { Keyhold } from './keyhold.js'
+import { silentMessageLog } from '../../../src/lib/logger.js'
 
 export const ROOT = { user: 'minioadmin', password: 'minioadmin-secret' }
 
@@ -48,7 +49,7 @@ export async function startStore(env: NodeJS.ProcessEnv, opts: { dataDir?: strin
   const server = await createS3Server({
     dataDir, rootUser: ROOT.user, rootPassword: ROOT.password,
     tls: opts.tls === false ? undefined : { cert: pki.server.certPem, key: pki.server.keyPem },
-    crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes, log: () => undefined,
+    crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes, log: silentMessageLog,
   })
   const client = new S3Client({
     endpoint: server.url, region: 'us-east-1', forcePathStyle: true,
