@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,6 +51,22 @@ describe('keyhold-s3 CLI', () => {
     expect(parseAddress(':9000')).toEqual({ host: '::', port: 9000 })
     expect(parseAddress('[::1]:0')).toEqual({ host: '::1', port: 0 })
     expect(() => parseAddress('nope')).toThrow()
+  })
+
+  it('stops on a bad variable with one line naming it, before the data dir is created or locked', async () => {
+    const strong = { MINIO_ROOT_USER: 'admin', MINIO_ROOT_PASSWORD: 'a-strong-secret-42' }
+    const cases: Array<[NodeJS.ProcessEnv, string]> = [
+      [{ KEYHOLD_S3_CERTS_POLL: 'soon' }, "keyhold-s3 server: invalid KEYHOLD_S3_CERTS_POLL 'soon': use e.g. 60s, 500ms or off\n"],
+      [{ MINIO_SHUTDOWN_TIMEOUT: '-5s' }, "keyhold-s3 server: invalid MINIO_SHUTDOWN_TIMEOUT '-5s': use e.g. 30s, 500ms or 0\n"],
+      [{ MINIO_KMS_KES_ENDPOINT: 'https://kes:7373', MINIO_KMS_KES_KEY_NAME: 'k', MINIO_KMS_KES_KEY_PASSWORD: 'key-pass-9' }, "keyhold-s3 server: kms: incomplete configuration for MinIO KES: missing 'MINIO_KMS_KES_CERT_FILE'\n"],
+    ]
+    for (const [vars, line] of cases) {
+      const dataDir = join(work, 'never-created')
+      const r = await cli(['server', dataDir, '--address', '127.0.0.1:0'], { ...strong, ...vars })
+      expect([r.code, r.err, r.out]).toEqual([1, line, ''])
+      expect(r.err).not.toMatch(/a-strong-secret-42|key-pass-9/)
+      expect(existsSync(dataDir)).toBe(false)
+    }
   })
 
   it('runs as a process: banner with an aws example, SIGHUP reloads certificates, SIGTERM stops', async () => {
