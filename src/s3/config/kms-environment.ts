@@ -5,7 +5,17 @@
  *
  * @module
  */
-import { expandEndpoints, KmsConfigError } from '../kms/config.js'
+
+/**
+ * KmsConfigError: the KMS configuration is incomplete or invalid, or the files it names cannot be used (start-up
+ * must stop). The message is MinIO's and never holds a secret.
+ */
+export class KmsConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'KmsConfigError'
+  }
+}
 
 /**
  * KmsEnvironment is a complete MINIO_KMS_KES_* configuration. Either `apiKey` is set, or `certFile` and
@@ -31,6 +41,37 @@ export interface KmsEnvironment {
   readonly caPath?: string
   /** MINIO_KMS_AUTO_ENCRYPTION=on: objects are SSE-S3 encrypted unless the request asks otherwise. */
   readonly autoEncryption: boolean
+}
+
+/** The most endpoints one ellipsis pattern may expand to (each range alone allows 1025). */
+const MAX_ENDPOINTS = 1025
+
+/** expandEndpoints splits a comma list, trims, drops empties and expands `{1...3}` ellipses. Throws KmsConfigError. */
+export function expandEndpoints(raw: string): string[] {
+  const out: string[] = []
+  for (const part of raw.split(',')) {
+    const endpoint = part.trim()
+    if (endpoint === '') continue
+    let expanded = [endpoint]
+    for (let guard = 0; guard < 8 && expanded.some((e) => /\{[0-9]+\.\.\.[0-9]+\}/.test(e)); guard++) {
+      // Each range is bounded, but ranges multiply: `{1...1000}{1...1000}` would stall start-up on a million
+      // names, so the count is checked before a range is expanded.
+      let produced = 0
+      expanded = expanded.flatMap((e) => {
+        const m = /\{([0-9]+)\.\.\.([0-9]+)\}/.exec(e)
+        if (m === null) return [e]
+        const [from, to] = [Number(m[1]), Number(m[2])]
+        produced += to - from + 1
+        if (to < from || to - from > 1024 || produced > MAX_ENDPOINTS) throw new KmsConfigError(`kms: invalid endpoint '${endpoint}': invalid ellipsis range`)
+        const width = m[1]!.length > 1 && m[1]!.startsWith('0') ? m[1]!.length : 0
+        const values: string[] = []
+        for (let i = from; i <= to; i++) values.push(e.replace(m[0], String(i).padStart(width, '0')))
+        return values
+      })
+    }
+    out.push(...expanded)
+  }
+  return out
 }
 
 const KES_VARS = [

@@ -10,15 +10,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
 import { pemFilesAt } from '../../lib/pem-files.js'
-import type { KmsEnvironment } from '../config/kms-environment.js'
-
-/** KmsConfigError: the environment's KMS configuration is incomplete or invalid (start-up must stop). */
-export class KmsConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'KmsConfigError'
-  }
-}
+import { KmsConfigError, type KmsEnvironment } from '../config/kms-environment.js'
 
 /** KmsConfig is a complete KES connection configuration. Secrets stay in memory only. */
 export interface KmsConfig {
@@ -30,30 +22,6 @@ export interface KmsConfig {
   /** Trusted roots: the system's plus the CA path's. */
   ca: string[]
   autoEncryption: boolean
-}
-
-/** expandEndpoints splits a comma list, trims, drops empties and expands `{1...3}` ellipses. Throws KmsConfigError. */
-export function expandEndpoints(raw: string): string[] {
-  const out: string[] = []
-  for (const part of raw.split(',')) {
-    const endpoint = part.trim()
-    if (endpoint === '') continue
-    let expanded = [endpoint]
-    for (let guard = 0; guard < 8 && expanded.some((e) => /\{[0-9]+\.\.\.[0-9]+\}/.test(e)); guard++) {
-      expanded = expanded.flatMap((e) => {
-        const m = /\{([0-9]+)\.\.\.([0-9]+)\}/.exec(e)
-        if (m === null) return [e]
-        const [from, to] = [Number(m[1]), Number(m[2])]
-        if (to < from || to - from > 1024) throw new KmsConfigError(`kms: invalid endpoint '${endpoint}': invalid ellipsis range`)
-        const width = m[1]!.length > 1 && m[1]!.startsWith('0') ? m[1]!.length : 0
-        const values: string[] = []
-        for (let i = from; i <= to; i++) values.push(e.replace(m[0], String(i).padStart(width, '0')))
-        return values
-      })
-    }
-    out.push(...expanded)
-  }
-  return out
 }
 
 function loadCa(path: string): string[] {

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { readS3Environment, type S3Environment } from '../../../src/s3/config/environment.js'
-import { KmsConfigError } from '../../../src/s3/kms/config.js'
+import { KmsConfigError } from '../../../src/s3/config/kms-environment.js'
 
 const ROOT = { MINIO_ROOT_USER: 'admin', MINIO_ROOT_PASSWORD: 'a-strong-secret-42' }
 const KES = { MINIO_KMS_KES_ENDPOINT: 'https://kes:7373', MINIO_KMS_KES_KEY_NAME: 'minio-default' }
@@ -201,6 +201,7 @@ describe('MINIO_KMS_*', () => {
       [{ ...KES, MINIO_KMS_KES_ENDPOINT: '', MINIO_KMS_KES_API_KEY: API_KEY }, 'kms: no KES server endpoint provided'],
       [{ ...KES, MINIO_KMS_KES_ENDPOINT: 'https://kes{9...1}', MINIO_KMS_KES_API_KEY: API_KEY }, "kms: invalid endpoint 'https://kes{9...1}': invalid ellipsis range"],
       [{ ...KES, MINIO_KMS_KES_ENDPOINT: 'https://kes{1...99999}', MINIO_KMS_KES_API_KEY: API_KEY }, "kms: invalid endpoint 'https://kes{1...99999}': invalid ellipsis range"],
+      [{ ...KES, MINIO_KMS_KES_ENDPOINT: 'https://{1...1000}{1...1000}{1...1000}', MINIO_KMS_KES_API_KEY: API_KEY }, "kms: invalid endpoint 'https://{1...1000}{1...1000}{1...1000}': invalid ellipsis range"],
     ]
     for (const [vars, message] of cases) {
       let thrown: unknown
@@ -213,6 +214,12 @@ describe('MINIO_KMS_*', () => {
       expect((thrown as Error).message).toBe(message)
       expect((thrown as Error).message).not.toMatch(/ACBpIgBc|OSMM|key-pass-9/)
     }
+  })
+
+  it('expands nested ellipses up to 1025 endpoints in all', () => {
+    expect(read({ ...KES, MINIO_KMS_KES_ENDPOINT: 'https://kes{1...2}-{01...03}:7373', MINIO_KMS_KES_API_KEY: API_KEY }).kms?.endpoints)
+      .toEqual(['https://kes1-01:7373', 'https://kes1-02:7373', 'https://kes1-03:7373', 'https://kes2-01:7373', 'https://kes2-02:7373', 'https://kes2-03:7373'])
+    expect(read({ ...KES, MINIO_KMS_KES_ENDPOINT: 'https://kes{0...1024}', MINIO_KMS_KES_API_KEY: API_KEY }).kms?.endpoints).toHaveLength(1025)
   })
 
   it('an empty variable counts as set (as in MinIO): an empty API key is a configuration, not a missing one', () => {
