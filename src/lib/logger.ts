@@ -37,9 +37,26 @@ export function silentLogger(): Logger {
 }
 
 /**
- * messageLog adapts a logger to the plain message callback keyhold-s3's parts log through (`log(message)`), at
- * info; throws nothing.
+ * MessageLog is the levelled log keyhold-s3's parts write plain, human-readable lines through. The messages never
+ * carry keys, secrets or plaintext.
  */
-export function messageLog(logger: Logger): (message: string) => void {
-  return (message) => logger.info(message)
+export interface MessageLog {
+  /** What an operator wants to see happen: start-up, stop, a reload, a recovery. */
+  info(message: string): void
+  /** Trouble the server copes with: the KMS unreachable, a reload that failed (the old certificates stay). */
+  warn(message: string): void
+  /** An unexpected failure: an internal error, an authorizer or an admin handler that threw. */
+  error(message: string): void
 }
+
+/** messageLog adapts a logger to {@link MessageLog}, each message at its level; throws nothing. */
+export function messageLog(logger: Logger): MessageLog {
+  return {
+    info: (message) => logger.info(message),
+    warn: (message) => logger.warn(message),
+    error: (message) => logger.error(message),
+  }
+}
+
+/** silentMessageLog discards every message (tests, embedding). */
+export const silentMessageLog: MessageLog = Object.freeze({ info: () => undefined, warn: () => undefined, error: () => undefined })

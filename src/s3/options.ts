@@ -9,6 +9,7 @@ import type {
 } from './extensions.js'
 import type { LingerLimits } from './api/linger.js'
 import type { Kms } from './kms/kms.js'
+import type { MessageLog } from '../lib/logger.js'
 
 /** S3ServerOptions configures one keyhold-s3 server. */
 export interface S3ServerOptions {
@@ -22,6 +23,8 @@ export interface S3ServerOptions {
    * Neither → plain HTTP.
    */
   certsDir?: string
+  /** The passphrase of encrypted private keys in the certs dir (MINIO_CERT_PASSWD in the CLI); a secret. */
+  certPassword?: string
   tls?: Pick<SecureContextOptions, 'cert' | 'key'>
   /** The root credentials (MINIO_ROOT_USER / MINIO_ROOT_PASSWORD); used by the default credential provider. */
   rootUser: string
@@ -62,5 +65,5 @@ export interface S3ServerOptions {
    */
   lifecycleIntervalMs?: number
   /** Log sink for operational messages; never receives secrets. Default: stderr. */
-  log?: (message: string) => void
+  log?: MessageLog
 }

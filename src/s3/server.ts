@@ -67,7 +67,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
   let setup: TlsSetup | undefined
   const loadTls = (): ReturnType<typeof loadCertsDir> | undefined => {
     if (options.tls?.cert !== undefined && options.tls.key !== undefined) return undefined
-    return options.certsDir !== undefined ? loadCertsDir(options.certsDir) : undefined
+    return options.certsDir !== undefined ? loadCertsDir(options.certsDir, options.certPassword) : undefined
   }
   const dirCerts = loadTls()
   if (options.tls?.cert !== undefined && options.tls.key !== undefined) {
@@ -162,7 +162,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     recovered,
     reloadCertificates() {
       if (setup === undefined || options.certsDir === undefined) return
-      const fresh = loadCertsDir(options.certsDir)
+      const fresh = loadCertsDir(options.certsDir, options.certPassword)
       if (fresh.default === undefined) throw new Error('certs dir no longer holds public.crt and private.key')
       ;(server as HttpsServer).setSecureContext(setup.update({ default: fresh.default, sni: fresh.sni }))
     },

@@ -12,6 +12,7 @@ import { afterAll, beforeAll } from 'vitest'
 import { createS3Server, type S3Server } from '../../src/s3/server.js'
 import type { S3ServerOptions } from '../../src/s3/options.js'
 import { testPki, type TestPki } from './pki.js'
+import { silentMessageLog } from '../../src/lib/logger.js'
 
 export const ROOT_USER = 'keyholdadmin'
 export const ROOT_PASSWORD = 'keyhold-test-secret-1234'
@@ -34,7 +35,7 @@ export async function startS3(options: Partial<S3ServerOptions> = {}): Promise<S
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'keyhold-s3-test-'))
   const server = await createS3Server({
     rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, tls: { cert: pki.server.certPem, key: pki.server.keyPem },
-    log: () => undefined, ...options, dataDir,
+    log: silentMessageLog, ...options, dataDir,
   })
   const clients: S3Client[] = []
   return {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/kms/observability/logger.js'
-import { createServiceLogger, messageLog } from '../../src/lib/logger.js'
+import { createServiceLogger, messageLog, silentMessageLog } from '../../src/lib/logger.js'
 
 function lines(): { lines: string[]; write: (line: string) => void } {
   const out: string[] = []
@@ -14,7 +14,7 @@ function lines(): { lines: string[]; write: (line: string) => void } {
 describe('the shared log line format', () => {
   it('keyhold-s3 messages are JSON lines with an ISO time, level name and svc, like the KMS error log', () => {
     const s3 = lines()
-    messageLog(createServiceLogger('keyhold-s3', 'info', s3))('KMS is unreachable: 127.0.0.1:7373: connect ECONNREFUSED')
+    messageLog(createServiceLogger('keyhold-s3', 'info', s3)).info('KMS is unreachable: 127.0.0.1:7373: connect ECONNREFUSED')
     const kms = lines()
     createLogger('info', kms).info('keystore is slow')
     const [s3Line, kmsLine] = [JSON.parse(s3.lines[0]!) as Record<string, unknown>, JSON.parse(kms.lines[0]!) as Record<string, unknown>]
@@ -32,5 +32,20 @@ describe('the shared log line format', () => {
     expect(out.lines).toHaveLength(1)
     expect(out.lines[0]).not.toMatch(/minio-root-password|p4ss|Credential=x/)
     expect(JSON.parse(out.lines[0]!)).toMatchObject({ level: 'warn', msg: 'oops' })
+  })
+
+  it('messageLog writes each message at its level, and silentMessageLog writes nothing', () => {
+    const out = lines()
+    const log = messageLog(createServiceLogger('keyhold-s3', 'info', out))
+    log.info('certificates reloaded (SIGHUP)')
+    log.warn('certificate reload failed, keeping the old ones: bad key')
+    log.error('internal error (request 1): boom')
+    expect(out.lines.map((l) => JSON.parse(l) as Record<string, unknown>).map((l) => [l.level, l.msg])).toEqual([
+      ['info', 'certificates reloaded (SIGHUP)'],
+      ['warn', 'certificate reload failed, keeping the old ones: bad key'],
+      ['error', 'internal error (request 1): boom'],
+    ])
+    expect(Object.isFrozen(silentMessageLog)).toBe(true)
+    expect(() => silentMessageLog.error('nothing')).not.toThrow()
   })
 })

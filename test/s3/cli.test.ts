@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runS3Cli } from '../../src/cli/keyhold-s3/index.js'
-import { checkRootCredentials, parseAddress } from '../../src/cli/keyhold-s3/server.js'
+import { parseAddress } from '../../src/cli/keyhold-s3/server.js'
+import { checkRootCredentials } from '../../src/s3/config/environment.js'
 import { createCertificate, generateKeyPair, privateKeyToPem } from '../../src/pki/index.js'
 import { testPki } from '../helpers/pki.js'
 
@@ -52,6 +53,22 @@ describe('keyhold-s3 CLI', () => {
     expect(() => parseAddress('nope')).toThrow()
   })
 
+  it('stops on a bad variable with one line naming it, before the data dir is created or locked', async () => {
+    const strong = { MINIO_ROOT_USER: 'admin', MINIO_ROOT_PASSWORD: 'a-strong-secret-42' }
+    const cases: Array<[NodeJS.ProcessEnv, string]> = [
+      [{ KEYHOLD_S3_CERTS_POLL: 'soon' }, "keyhold-s3 server: invalid KEYHOLD_S3_CERTS_POLL 'soon': use e.g. 60s, 500ms or off\n"],
+      [{ MINIO_SHUTDOWN_TIMEOUT: '-5s' }, "keyhold-s3 server: invalid MINIO_SHUTDOWN_TIMEOUT '-5s': use e.g. 30s, 500ms or 0\n"],
+      [{ MINIO_KMS_KES_ENDPOINT: 'https://kes:7373', MINIO_KMS_KES_KEY_NAME: 'k', MINIO_KMS_KES_KEY_PASSWORD: 'key-pass-9' }, "keyhold-s3 server: kms: incomplete configuration for MinIO KES: missing 'MINIO_KMS_KES_CERT_FILE'\n"],
+    ]
+    for (const [vars, line] of cases) {
+      const dataDir = join(work, 'never-created')
+      const r = await cli(['server', dataDir, '--address', '127.0.0.1:0'], { ...strong, ...vars })
+      expect([r.code, r.err, r.out]).toEqual([1, line, ''])
+      expect(r.err).not.toMatch(/a-strong-secret-42|key-pass-9/)
+      expect(existsSync(dataDir)).toBe(false)
+    }
+  })
+
   it('runs as a process: banner with an aws example, SIGHUP reloads certificates, SIGTERM stops', async () => {
     const pki = await testPki()
     const certs = join(work, 'certs')
@@ -94,9 +111,21 @@ describe('keyhold-s3 CLI', () => {
       const reloaded = err.split('\n').find((l) => l.includes('certificates reloaded'))
       expect(JSON.parse(reloaded ?? '{}')).toMatchObject({ level: 'info', svc: 'keyhold-s3', msg: 'certificates reloaded (SIGHUP)' })
       expect(await servedCn(port)).toBe('after-hup')
+      // A reload that fails keeps the old certificate and says so at warn, without the file's content.
+      writeFileSync(join(certs, 'private.key'), 'not a private key')
+      proc.kill('SIGHUP')
+      for (let i = 0; i < 50 && !err.includes('certificate reload failed'); i++) await new Promise((r) => setTimeout(r, 100))
+      const failed = err.split('\n').find((l) => l.includes('certificate reload failed'))
+      expect(JSON.parse(failed ?? '{}')).toMatchObject({ level: 'warn', svc: 'keyhold-s3', msg: expect.stringMatching(/^certificate reload failed, keeping the old ones: /) })
+      expect(await servedCn(port)).toBe('after-hup')
       proc.kill('SIGTERM')
       const code = await new Promise<number | null>((r) => proc.once('exit', r))
       expect(code).toBe(0)
+      // Start-up, reload and stop lines reached stderr; no secret did.
+      expect(JSON.parse(err.trim().split('\n').at(-1)!)).toMatchObject({ level: 'info', msg: expect.stringMatching(/^stopped on SIGTERM in \d+ ms: /) })
+      expect(err).not.toContain('a-strong-secret-42')
+      expect(err).not.toContain('not a private key')
+      expect(err).not.toContain('PRIVATE KEY')
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL')
     }

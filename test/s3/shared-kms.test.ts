@@ -12,8 +12,9 @@ import { Iam } from '../../src/s3/iam/iam.js'
 import { SharedKms } from '../../src/s3/kms/shared.js'
 import type { S3ServerOptions } from '../../src/s3/options.js'
 import { startKeyhold, type Keyhold } from './sse/keyhold.js'
-import { kesEnv } from './sse/s3-helper.js'
+import { kesSettings } from './sse/s3-helper.js'
 import { ROOT_PASSWORD, ROOT_USER, s3error, startS3, type S3Fixture } from '../helpers/s3.js'
+import { silentMessageLog } from '../../src/lib/logger.js'
 
 /** Every request Keyhold served: the TLS connection it came on and the caller's identity. */
 const seen: Array<{ socket: TLSSocket; identity: string }> = []
@@ -37,8 +38,8 @@ beforeAll(async () => {
   await early.addUser('alice', 'alice-secret-1')
   early.close()
 
-  kms = new SharedKms(kesEnv(kh), { keepAliveMs: 0 })
-  parts = await startServerParts({ env: kesEnv(kh), dataDir, certsDir: dataDir, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, kms, log: () => undefined })
+  kms = new SharedKms(kesSettings(kh), { keepAliveMs: 0 })
+  parts = await startServerParts({ dataDir, certsDir: dataDir, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, kms, log: silentMessageLog })
   const options: Partial<S3ServerOptions> = { dataDir, ...parts.options }
   fx = await startS3(options)
 })

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto'
+import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, type ConnectionOptions } from 'node:tls'
 import { tmpdir } from 'node:os'
@@ -8,6 +8,7 @@ import { createCertificate, generateKeyPair, privateKeyToPem } from '../../src/p
 import { createS3Server } from '../../src/s3/server.js'
 import { ROOT_PASSWORD, ROOT_USER } from '../helpers/s3.js'
 import { testPki } from '../helpers/pki.js'
+import { silentMessageLog } from '../../src/lib/logger.js'
 
 const work = mkdtempSync(join(tmpdir(), 'keyhold-s3-tls-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -42,7 +43,7 @@ describe('TLS from a MinIO-style certs dir', () => {
     const certs = join(work, 'certs')
     writePair(certs, { cert: pki.server.certPem, key: pki.server.keyPem })
     writePair(join(certs, 'other'), await selfSigned('other', ['other.example']))
-    const server = await createS3Server({ dataDir: join(work, 'd1'), certsDir: certs, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: () => undefined })
+    const server = await createS3Server({ dataDir: join(work, 'd1'), certsDir: certs, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: silentMessageLog })
     try {
       expect(server.tls).toBe(true)
       expect(server.url).toMatch(/^https:/)
@@ -71,15 +72,40 @@ describe('TLS from a MinIO-style certs dir', () => {
     const certs = join(work, 'certs-ip')
     writePair(certs, { cert: pki.server.certPem, key: pki.server.keyPem })
     writePair(join(certs, 'bad'), await selfSigned('bad', ['10.0.0.1']))
-    await expect(createS3Server({ dataDir: join(work, 'd2'), certsDir: certs, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: () => undefined }))
+    await expect(createS3Server({ dataDir: join(work, 'd2'), certsDir: certs, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: silentMessageLog }))
       .rejects.toThrow(/only the default certificate may contain IP SANs/)
     const empty = join(work, 'empty-certs')
-    const plain = await createS3Server({ dataDir: join(work, 'd3'), certsDir: empty, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: () => undefined })
+    const plain = await createS3Server({ dataDir: join(work, 'd3'), certsDir: empty, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: silentMessageLog })
     try {
       expect(plain.tls).toBe(false)
       expect(plain.url).toMatch(/^http:/)
     } finally {
       await plain.close()
+    }
+  })
+
+  it('decrypts an encrypted private.key with the passphrase it is handed (MINIO_CERT_PASSWD), never from process.env', async () => {
+    const pki = await testPki()
+    const certs = join(work, 'certs-encrypted')
+    const encrypted = createPrivateKey(pki.server.keyPem).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pem-pass-phrase-7' }).toString()
+    writePair(certs, { cert: pki.server.certPem, key: encrypted })
+    const start = (dir: string, certPassword?: string) => createS3Server({ dataDir: join(work, dir), certsDir: certs, certPassword, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: silentMessageLog })
+    // The server reads no environment itself: a passphrase in process.env is not picked up behind its back.
+    process.env.MINIO_CERT_PASSWD = 'pem-pass-phrase-7'
+    try {
+      await expect(start('d4')).rejects.toThrow(`${join(certs, 'private.key')} is encrypted: set MINIO_CERT_PASSWD`)
+    } finally {
+      delete process.env.MINIO_CERT_PASSWD
+    }
+    const wrong = await start('d5', 'a-wrong-passphrase').then(() => 'started', (err: Error) => err.message)
+    expect(wrong).toBe(`${join(certs, 'private.key')}: cannot decrypt the private key with MINIO_CERT_PASSWD`)
+    const server = await start('d6', 'pem-pass-phrase-7')
+    try {
+      expect((await handshake(server.port, { ca: pki.ca.certPem, rejectUnauthorized: true, servername: 'localhost' })).cn).toBe('server')
+      server.reloadCertificates()
+      expect((await handshake(server.port, {})).cn).toBe('server')
+    } finally {
+      await server.close()
     }
   })
 })

@@ -9,17 +9,18 @@ import { startIam } from '../../s3/iam/start.js'
 import type { S3ServerOptions } from '../../s3/options.js'
 import { setupEncryption } from '../../s3/kms/setup.js'
 import type { SharedKms } from '../../s3/kms/shared.js'
+import type { KmsEnvironment } from '../../s3/config/kms-environment.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** What the parts need to start. */
 export interface ServerPartsContext {
-  env: NodeJS.ProcessEnv
   dataDir: string
   certsDir: string
   rootUser: string
   rootPassword: string
-  /** The process's one KMS connection (MINIO_KMS_*): the parts share it; the server command closes it. */
+  /** The process's one KMS connection (MINIO_KMS_*, its `settings`): the parts share it; the server command closes it. */
   kms: SharedKms
-  log: (message: string) => void
+  log: MessageLog
 }
 
 /** What the parts contribute: server options, lines for the start-up banner, and one closer. */
@@ -37,7 +38,7 @@ export interface ServerParts {
  * sealed; what was started by then is closed again.
  */
 export async function startServerParts(ctx: ServerPartsContext): Promise<ServerParts> {
-  const sse = await setupEncryption(ctx.env, { certsDir: ctx.certsDir, log: ctx.log, kms: ctx.kms })
+  const sse = await setupEncryption(ctx.kms.settings, { certsDir: ctx.certsDir, log: ctx.log, kms: ctx.kms })
   const iam = await startIam(ctx).catch((err: unknown) => {
     sse.close()
     throw err
@@ -51,7 +52,7 @@ export async function startServerParts(ctx: ServerPartsContext): Promise<ServerP
       extraRoutes: [...sse.extraRoutes, ...iam.extraRoutes],
       subresources: { ...sse.subresources, ...iam.subresources },
     },
-    banner: [kmsBanner(ctx.env, sse.kms?.defaultKey), iam.banner],
+    banner: [kmsBanner(ctx.kms.settings, sse.kms?.defaultKey), iam.banner],
     close: () => {
       sse.close()
       iam.close()
@@ -60,11 +61,11 @@ export async function startServerParts(ctx: ServerPartsContext): Promise<ServerP
   }
 }
 
-function kmsBanner(env: NodeJS.ProcessEnv, defaultKey: string | undefined): string {
+function kmsBanner(settings: KmsEnvironment | undefined, defaultKey: string | undefined): string {
   if (defaultKey === undefined) {
     // Said at start-up, not discovered later: without a KMS nothing is encrypted at rest unless the client sends SSE-C.
     return 'KMS: none (MINIO_KMS_KES_ENDPOINT unset): objects are stored UNENCRYPTED unless a client sends SSE-C keys'
   }
-  const auto = (env.MINIO_KMS_AUTO_ENCRYPTION ?? '').toLowerCase() === 'on' ? ', auto-encryption on' : ''
-  return `KMS: ${env.MINIO_KMS_KES_ENDPOINT ?? ''} key ${defaultKey}${auto}`
+  const auto = settings?.autoEncryption === true ? ', auto-encryption on' : ''
+  return `KMS: ${settings?.endpoint ?? ''} key ${defaultKey}${auto}`
 }

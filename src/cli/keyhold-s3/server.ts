@@ -10,13 +10,14 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { acquireFileLock, type FileLock } from '../../lib/file-lock.js'
 import { parseHostPort } from '../../lib/host-port.js'
-import { certsPollMs, startCertReloader } from '../../s3/tls/cert-reload.js'
+import { startCertReloader } from '../../s3/tls/cert-reload.js'
+import { DEV_PASSWORD, readS3Environment, type S3Environment } from '../../s3/config/environment.js'
 import { SharedKms } from '../../s3/kms/shared.js'
 import { openAccessLog, type AccessLogSink } from '../../s3/ops/access-log.js'
 import type { S3ServerOptions } from '../../s3/options.js'
 import { createS3Server } from '../../s3/server.js'
 import { startServerParts, type ServerParts } from './server-parts.js'
-import { shutdownGraceMs, stopLine } from './shutdown.js'
+import { stopLine } from './shutdown.js'
 import { createServiceLogger, messageLog } from '../../lib/logger.js'
 
 interface Io {
@@ -59,27 +60,11 @@ Environment:
 /** The lock file that makes one server the only one on a data directory (see src/lib/file-lock.ts). */
 export const DATA_DIR_LOCK = 'keyhold-s3.lock'
 
-const DEV_USER = 'minioadmin'
-const DEV_PASSWORD = 'minioadmin'
-const WEAK = new Set(['minioadmin', 'password', '12345678', 'changeme'])
-
 /** parseAddress splits HOST:PORT (":9000", "[::1]:9000", "127.0.0.1:0"); throws Error when invalid. */
 export function parseAddress(address: string): { host: string; port: number } {
   const parsed = parseHostPort(address)
   if (parsed === undefined) throw new Error(`invalid --address '${address}': expected HOST:PORT`)
   return { host: parsed.host || '::', port: parsed.port }
-}
-
-/** checkRootCredentials validates root credentials; returns an error message, or undefined when acceptable. */
-export function checkRootCredentials(user: string | undefined, password: string | undefined, dev: boolean): string | undefined {
-  if (dev) return undefined
-  if (user === undefined || user === '' || password === undefined || password === '') {
-    return 'MINIO_ROOT_USER and MINIO_ROOT_PASSWORD must be set (or use --dev for development defaults)'
-  }
-  if (user.length < 3) return 'MINIO_ROOT_USER must be at least 3 characters long'
-  if (password.length < 8) return 'MINIO_ROOT_PASSWORD must be at least 8 characters long'
-  if (WEAK.has(password) || password === user) return 'MINIO_ROOT_PASSWORD is a well-known or trivial value; choose a strong secret'
-  return undefined
 }
 
 function parseArgs(args: string[]): { dataDir?: string; flags: Map<string, string | true> } {
@@ -123,15 +108,15 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     io.stderr(`keyhold-s3 server: DATA_DIR is required\n\n${HELP}`)
     return 2
   }
-  const env = io.env
-  const dev = flags.has('--dev') || env.KEYHOLD_S3_DEV === '1'
-  const problem = checkRootCredentials(env.MINIO_ROOT_USER, env.MINIO_ROOT_PASSWORD, dev)
-  if (problem !== undefined) {
-    io.stderr(`keyhold-s3 server: ${problem}\n`)
+  // The environment is read here, once, and checked whole: a bad value stops start-up before anything is opened.
+  let environment: S3Environment
+  try {
+    environment = readS3Environment(io.env, { dev: flags.has('--dev') })
+  } catch (err) {
+    io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
     return 1
   }
-  const rootUser = env.MINIO_ROOT_USER || DEV_USER
-  const rootPassword = env.MINIO_ROOT_PASSWORD || DEV_PASSWORD
+  const { rootUser, rootPassword, dev } = environment
   const dataDir = resolve(parsed.dataDir)
   const certsDir = resolve(String(flags.get('--certs-dir') ?? join(homedir(), '.keyhold-s3', 'certs')))
   // The server's log: the shared pino line format (ISO time, level name, svc), written synchronously to stderr
@@ -149,25 +134,23 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     return 1
   }
   let parts: ServerParts | undefined
-  const kms = new SharedKms(env, { certsDir, log })
+  const kms = new SharedKms(environment.kms, { certsDir, log })
   let server: Awaited<ReturnType<typeof createS3Server>>
   let accessLog: AccessLogSink | undefined
-  let pollMs: number
   try {
-    pollMs = certsPollMs(env)
     const { host, port } = parseAddress(String(flags.get('--address') ?? ':9000'))
     const options: S3ServerOptions = {
-      dataDir, host, port, certsDir, rootUser, rootPassword, log,
-      domain: String(flags.get('--domain') ?? env.MINIO_DOMAIN ?? '') || undefined,
-      region: String(flags.get('--region') ?? env.MINIO_REGION ?? env.MINIO_SITE_REGION ?? ''),
+      dataDir, host, port, certsDir, certPassword: environment.certPassword, rootUser, rootPassword, log,
+      domain: String(flags.get('--domain') ?? environment.domain ?? '') || undefined,
+      region: String(flags.get('--region') ?? environment.region ?? ''),
+      publicMetrics: environment.publicMetrics,
+      shutdownGraceMs: environment.shutdownGraceMs,
     }
-    parts = await startServerParts({ env, dataDir, certsDir, rootUser, rootPassword, kms, log })
+    parts = await startServerParts({ dataDir, certsDir, rootUser, rootPassword, kms, log })
     Object.assign(options, parts.options)
     options.kms = await kms.connect()
-    options.publicMetrics = (env.MINIO_PROMETHEUS_AUTH_TYPE ?? '').toLowerCase() === 'public'
-    accessLog = await openAccessLog(env.KEYHOLD_S3_ACCESS_LOG)
+    accessLog = await openAccessLog(environment.accessLog)
     if (accessLog !== undefined) options.accessLog = accessLog.write
-    options.shutdownGraceMs = shutdownGraceMs(env)
     server = await createS3Server(options)
   } catch (err) {
     io.stderr(`keyhold-s3 server: ${(err as Error).message}\n`)
@@ -183,10 +166,10 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     process.once('SIGINT', () => done('SIGINT'))
     process.once('SIGTERM', () => done('SIGTERM'))
   })
-  const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs, signals: true, log })
-  const tryIt = env.KEYHOLD_S3_TRY_IT === 'off' ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
+  const reloader = startCertReloader({ server, kms, watch: [certsDir, ...kms.kmsFiles()], pollMs: environment.certsPollMs, signals: true, log })
+  const tryIt = !environment.tryIt ? [] : tryItLines(server.url, server.tls, certsDir, rootUser, rootPassword === DEV_PASSWORD)
   io.stdout(banner(server.url, server.tls, dataDir, certsDir, rootUser, dev, parts.banner, tryIt))
-  if (server.recovered > 0) log(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
+  if (server.recovered > 0) log.info(`start-up removed ${server.recovered} unfinished upload file(s) left by an earlier stop`)
   const signal = await stopSignal
   reloader.close()
   const stop = await server.close()
@@ -194,7 +177,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   await kms.close()
   await accessLog?.close()
   lock.release()
-  log(stopLine(signal, stop))
+  log.info(stopLine(signal, stop))
   return 0
 }
 

@@ -18,6 +18,7 @@ import * as policies from './policies.js'
 import { sendAdminError } from './respond.js'
 import * as sa from './service-accounts.js'
 import * as users from './users.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 interface Route {
   method: 'get' | 'put' | 'post' | 'delete'
@@ -76,7 +77,7 @@ export interface AdminRouterOptions {
   /** madmin algorithm for encrypted answers (default Argon2id + AES-GCM, as MinIO on AES-capable CPUs). */
   responseAlgorithm?: number
   /** Logs internal failures (never secrets or bodies). */
-  log?: (message: string) => void
+  log?: MessageLog
 }
 
 const badJson = (): IamError => iamErr('XMinioAdminConfigBadJSON')
@@ -145,7 +146,7 @@ function router(opts: AdminRouterOptions, ctx: ExtensionContext): Router {
         await send(res, reply, credential.secretKey, opts.responseAlgorithm ?? MADMIN_ARGON2ID_AES)
       } catch (err) {
         if (err instanceof IamError || err instanceof S3Error) return sendAdminError(res, err, resource)
-        opts.log?.(`admin ${route.path}: ${(err as Error).name}`)
+        opts.log?.error(`admin ${route.path}: ${(err as Error).name}`)
         sendAdminError(res, iamErr('InternalError'), resource)
       }
     })

@@ -22,7 +22,7 @@ export async function authorize(ctx: Ctx, op: S3Operation, override?: Partial<Au
   try {
     allowed = await ctx.core.authorizer.authorize(request)
   } catch (err) {
-    ctx.core.log(`authorizer failed: ${err instanceof Error ? err.message : String(err)}`)
+    ctx.core.log.error(`authorizer failed: ${err instanceof Error ? err.message : String(err)}`)
     throw s3err('InternalError')
   }
   if (!allowed) throw s3err('AccessDenied')

@@ -14,6 +14,7 @@ import type { MetaStore } from '../storage/meta.js'
 import type { UploadStore } from '../storage/uploads.js'
 import { escapeXml } from './xml.js'
 import { drainUnreadBody, type LingerLimits } from './linger.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** Core is everything the handlers share for one server. */
 export interface Core {
@@ -29,7 +30,7 @@ export interface Core {
   maxSkewMs: number
   /** Bounds on draining the body of a request answered before it was read. */
   linger: LingerLimits
-  log: (message: string) => void
+  log: MessageLog
 }
 
 /** Ctx is one S3 request being served. */
@@ -102,7 +103,7 @@ export function sendError(ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'bucket' 
   if (err instanceof S3Error) {
     e = err
   } else {
-    ctx.core.log(`internal error (request ${ctx.requestId}): ${err instanceof Error ? err.message : String(err)}`)
+    ctx.core.log.error(`internal error (request ${ctx.requestId}): ${err instanceof Error ? err.message : String(err)}`)
     e = s3err('InternalError')
   }
   const res = ctx.res

@@ -21,7 +21,7 @@ export async function getBucketPolicyStatus(ctx: Ctx): Promise<void> {
     try {
       return await ctx.core.authorizer.authorize({ principal: null, action, bucket, conditions })
     } catch (err) {
-      ctx.core.log(`authorizer failed: ${err instanceof Error ? err.message : String(err)}`)
+      ctx.core.log.error(`authorizer failed: ${err instanceof Error ? err.message : String(err)}`)
       throw s3err('InternalError')
     }
   }

@@ -9,6 +9,7 @@ import type { Authorizer, CredentialProvider, ExtraRoute, SubresourceHandler } f
 import { IamAccess } from './authorizer.js'
 import { bucketPolicyHandler } from './bucket-policy.js'
 import { Iam, type IamOptions } from './iam.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 export { Iam, type IamOptions } from './iam.js'
 export { IamAccess } from './authorizer.js'
@@ -32,7 +33,7 @@ export interface IamHooks {
  * Throws on database I/O errors.
  */
 export function createIam(options: IamOptions & {
-  log?: (message: string) => void
+  log?: MessageLog
   /** madmin algorithm id for encrypted answers (default Argon2id + AES-GCM; 2 = PBKDF2, as FIPS builds). */
   responseAlgorithm?: number
 }): IamHooks {

@@ -12,6 +12,7 @@ import type { SharedKms } from '../kms/shared.js'
 import { IAM_DB_FILE } from './db.js'
 import { createIam } from './index.js'
 import { KmsSecretSealer } from './kms-sealer.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** What {@link startIam} needs. */
 export interface StartIamOptions {
@@ -20,7 +21,7 @@ export interface StartIamOptions {
   rootPassword: string
   /** The process's one KMS connection, shared with SSE; its owner closes it. */
   kms: SharedKms
-  log: (message: string) => void
+  log: MessageLog
 }
 
 /** What the IAM part gives the server, its start-up banner line, and its closer. */
@@ -44,7 +45,7 @@ export async function startIam(opts: StartIamOptions): Promise<IamPart> {
   })
   try {
     const resealed = kms ? await hooks.iam.resealPlainSecrets() : 0
-    if (resealed > 0) opts.log(`sealed ${resealed} IAM secret(s) stored before the KMS was configured`)
+    if (resealed > 0) opts.log.info(`sealed ${resealed} IAM secret(s) stored before the KMS was configured`)
   } catch (err) {
     hooks.close()
     throw new Error(`Failed to seal IAM secrets with the KMS: ${(err as Error).message}`, { cause: err })

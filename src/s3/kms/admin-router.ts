@@ -10,6 +10,7 @@ import { S3Error, S3_ERRORS, s3err } from '../api/errors.js'
 import { sendAdminError } from '../admin/respond.js'
 import type { Authorizer, ExtensionContext, ExtraRoute, S3Action } from '../extensions.js'
 import type { Kms } from './kms.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** Options of {@link kmsAdminRoutes}. */
 export interface KmsAdminOptions {
@@ -18,7 +19,7 @@ export interface KmsAdminOptions {
   /** Used when the server offers none in its ExtensionContext; default: only root is allowed. */
   authorizer?: Authorizer
   /** Logs internal failures (never key material). */
-  log?: (message: string) => void
+  log?: MessageLog
 }
 
 type Handler = (kms: Kms, req: Request) => Promise<unknown>
@@ -79,7 +80,7 @@ function router(endpoints: Endpoint[], opts: KmsAdminOptions, ctx: ExtensionCont
         else res.status(200).type('application/json').send(JSON.stringify(body))
       } catch (err) {
         if (err instanceof S3Error) return sendAdminError(res, err, resource)
-        opts.log?.(`kms admin ${ep.path}: ${(err as Error).name}`)
+        opts.log?.error(`kms admin ${ep.path}: ${(err as Error).name}`)
         sendAdminError(res, s3err('InternalError'), resource)
       }
     })

@@ -13,6 +13,7 @@ import { KEY_STATUS_CONTEXT, marshalContext, type KmsContext } from './context.j
 import { S3_ERRORS } from '../api/errors.js'
 import { toKmsS3Error } from './kes-failure.js'
 import { KmsMonitor } from './monitor.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** A data key: 32 plaintext bytes (never logged) and the KMS ciphertext that is stored. */
 export interface DataKey {
@@ -73,7 +74,7 @@ export class KesKms implements Kms {
     client: KesClient,
     private readonly config: KmsConfig,
     clientOptions: KesClientOptions,
-    log?: (message: string) => void,
+    log?: MessageLog,
   ) {
     this.defaultKey = config.defaultKey
     this.monitor = new KmsMonitor(log)
@@ -88,7 +89,7 @@ export class KesKms implements Kms {
    */
   static async connect(
     config: KmsConfig,
-    opts: { timeoutMs?: number; keepAliveMs?: number; log?: (message: string) => void } = {},
+    opts: { timeoutMs?: number; keepAliveMs?: number; log?: MessageLog } = {},
   ): Promise<KesKms> {
     const clientOptions: KesClientOptions = {
       endpoints: config.endpoints, certPem: config.certPem, keyPem: config.keyPem, apiKey: config.apiKey,

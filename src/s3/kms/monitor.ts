@@ -6,6 +6,7 @@
  * @module
  */
 import { KesConnectionError, KesError } from '../../kes-client/index.js'
+import { silentMessageLog, type MessageLog } from '../../lib/logger.js'
 
 /** Upper bounds (seconds) of the KMS latency histogram buckets. */
 export const KMS_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
@@ -47,7 +48,7 @@ export class KmsMonitor {
   #count = 0
   readonly #latencyListeners = new Set<(seconds: number) => void>()
 
-  constructor(private readonly log: (message: string) => void = () => undefined) {}
+  constructor(private readonly log: MessageLog = silentMessageLog) {}
 
   /** online tells whether the last call reached the KMS. */
   get online(): boolean {
@@ -88,7 +89,7 @@ export class KmsMonitor {
     this.#online = true
     this.#since = Date.now()
     this.#cause = undefined
-    this.log('KMS is reachable again')
+    this.log.info('KMS is reachable again')
   }
 
   /** unreachable records that no KMS endpoint answered; logs once per outage, with the endpoints and cause. */
@@ -98,7 +99,7 @@ export class KmsMonitor {
     if (!this.#online) return
     this.#online = false
     this.#since = Date.now()
-    this.log(`KMS is unreachable: ${cause}`)
+    this.log.warn(`KMS is unreachable: ${cause}`)
   }
 
   /** stats returns a snapshot of the counters. */

@@ -11,6 +11,8 @@ import { SseObjectCrypto } from '../sse/object-crypto.js'
 import { kmsAdminRoutes } from './admin-router.js'
 import type { Kms } from './kms.js'
 import { SharedKms } from './shared.js'
+import type { KmsEnvironment } from '../config/kms-environment.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** What {@link setupEncryption} hands to createS3Server (spread into its options), plus `close`. */
 export interface EncryptionSetup {
@@ -27,19 +29,21 @@ export interface EncryptionSetup {
 export interface EncryptionOptions {
   certsDir?: string
   authorizer?: Authorizer
-  log?: (m: string) => void
+  log?: MessageLog
   keepAliveMs?: number
   /** The process's shared KMS connection (the caller closes it); without it, setupEncryption opens its own. */
   kms?: SharedKms
 }
 
 /**
- * setupEncryption reads MINIO_KMS_* and connects. Without KMS variables, SSE-C still works and
- * SSE-S3/SSE-KMS answer 501. Throws KmsConfigError (MinIO's message) for an incomplete config, and
+ * setupEncryption connects to the KMS `settings` name (MINIO_KMS_*, already checked; undefined without a KMS)
+ * unless `opts.kms` hands in the shared connection. Without a KMS, SSE-C still works and
+ * SSE-S3/SSE-KMS answer 501. Throws KmsConfigError (MinIO's message) when the client certificate or key
+ * cannot be read, and
  * Error("Failed to connect to KMS: …") when the start-up generate/create fails: start-up must stop.
  */
-export async function setupEncryption(env: NodeJS.ProcessEnv, opts: EncryptionOptions): Promise<EncryptionSetup> {
-  const shared = opts.kms ?? new SharedKms(env, { certsDir: opts.certsDir, keepAliveMs: opts.keepAliveMs, log: opts.log })
+export async function setupEncryption(settings: KmsEnvironment | undefined, opts: EncryptionOptions): Promise<EncryptionSetup> {
+  const shared = opts.kms ?? new SharedKms(settings, { certsDir: opts.certsDir, keepAliveMs: opts.keepAliveMs, log: opts.log })
   const kms = await shared.connect()
   return {
     kms,

@@ -5,9 +5,11 @@
  *
  * @module
  */
-import { kmsConfigFromEnv, type KmsConfig } from './config.js'
+import { kmsFiles, type KmsEnvironment } from '../config/kms-environment.js'
+import { loadKmsConfig, type KmsConfig } from './config.js'
 import { KesKms } from './kms.js'
 import { checkKeyPair, KeyPairError } from '../../pki/key-pair.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** Options of {@link SharedKms}. */
 export interface SharedKmsOptions {
@@ -16,17 +18,21 @@ export interface SharedKmsOptions {
   /** Interval of the default key's keep-alive describe (default 10 s, 0 disables). */
   keepAliveMs?: number
   /** The error log: KMS reachability changes are written here (once per outage). */
-  log?: (message: string) => void
+  log?: MessageLog
 }
 
-/** SharedKms connects to the KMS named by MINIO_KMS_* on first use and hands every caller the same connection. */
+/**
+ * SharedKms connects to the KMS of the checked environment (MINIO_KMS_*, see src/s3/config/kms-environment.ts) on
+ * first use and hands every caller the same connection.
+ */
 export class SharedKms {
   #connecting: Promise<KesKms | undefined> | undefined
   #config: KmsConfig | undefined
   #closed = false
 
   constructor(
-    private readonly env: NodeJS.ProcessEnv,
+    /** The KMS settings (MINIO_KMS_*); undefined when no KMS is configured. */
+    readonly settings: KmsEnvironment | undefined,
     private readonly opts: SharedKmsOptions = {},
   ) {}
 
@@ -38,7 +44,7 @@ export class SharedKms {
   /**
    * connect resolves the shared connection, or undefined when no KMS is configured. The first call
    * connects (MinIO's start-up generate/create); later calls share its outcome. Rejects with
-   * KmsConfigError (MinIO's message) for an incomplete config, Error("Failed to connect to KMS: …")
+   * KmsConfigError (MinIO's message) when the client certificate or key cannot be read, Error("Failed to connect to KMS: …")
    * when the start-up probe fails, or Error when the connection was closed.
    */
   connect(): Promise<KesKms | undefined> {
@@ -48,8 +54,8 @@ export class SharedKms {
   }
 
   async #open(): Promise<KesKms | undefined> {
-    const config = kmsConfigFromEnv(this.env, this.opts.certsDir)
-    if (config === undefined) return undefined
+    if (this.settings === undefined) return undefined
+    const config = loadKmsConfig(this.settings, this.opts.certsDir)
     const kms = await KesKms.connect(config, { keepAliveMs: this.opts.keepAliveMs, log: this.opts.log })
     this.#config = config
     return kms
@@ -60,8 +66,7 @@ export class SharedKms {
    * and _CAPATH when set), for watching them. Never throws.
    */
   kmsFiles(): string[] {
-    const names = ['MINIO_KMS_KES_CERT_FILE', 'MINIO_KMS_KES_KEY_FILE', 'MINIO_KMS_KES_CAPATH'] as const
-    return names.map((n) => this.env[n]).filter((p): p is string => p !== undefined && p !== '')
+    return kmsFiles(this.settings)
   }
 
   /**
@@ -73,9 +78,8 @@ export class SharedKms {
   async reloadCertificates(): Promise<boolean> {
     const kms = await this.#connecting?.catch(() => undefined)
     const old = this.#config
-    if (kms === undefined || old === undefined || this.#closed) return false
-    const fresh = kmsConfigFromEnv(this.env, this.opts.certsDir)
-    if (fresh === undefined) return false
+    if (kms === undefined || old === undefined || this.#closed || this.settings === undefined) return false
+    const fresh = loadKmsConfig(this.settings, this.opts.certsDir)
     if (fresh.certPem === old.certPem && fresh.keyPem === old.keyPem && fresh.ca.join('\n') === old.ca.join('\n')) return false
     if (fresh.certPem !== undefined && fresh.keyPem !== undefined) checkPair(fresh.certPem, fresh.keyPem)
     await kms.useCredentials(fresh)
@@ -99,7 +103,7 @@ function checkPair(certPem: string, keyPem: string): void {
   } catch (err) {
     if (!(err instanceof KeyPairError)) throw err
     if (err.problem === 'certificate') throw new Error('kms: the KES client certificate is not a PEM certificate', { cause: err })
-    // keyPem is the PKCS#8 that kmsConfigFromEnv re-encoded, so this is not expected: node's error as before.
+    // keyPem is the PKCS#8 that loadKmsConfig re-encoded, so this is not expected: node's error as before.
     if (err.problem === 'key') throw err.cause
     throw new Error('kms: the KES client certificate does not match its private key', { cause: err })
   }

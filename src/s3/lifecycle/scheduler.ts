@@ -6,6 +6,7 @@
  */
 import type { MetaStore } from '../storage/meta.js'
 import { runExpiryPass, type ExpiryCursors, type ExpiryReport } from './expiry.js'
+import type { MessageLog } from '../../lib/logger.js'
 
 /** The default time between passes: expiry is counted in days, so minutes of delay do not matter. */
 export const DEFAULT_EXPIRY_INTERVAL_MS = 10 * 60 * 1000
@@ -19,17 +20,17 @@ export interface ExpirySchedule {
  * startLifecycleExpiry runs a pass every intervalMs (0 or less: never) and reports what each pass removed to
  * `onPass`; throws nothing.
  */
-export function startLifecycleExpiry(meta: MetaStore, log: (m: string) => void, intervalMs: number, onPass?: (r: ExpiryReport) => void): ExpirySchedule {
+export function startLifecycleExpiry(meta: MetaStore, log: MessageLog, intervalMs: number, onPass?: (r: ExpiryReport) => void): ExpirySchedule {
   if (intervalMs <= 0) return { stop() {} }
   const cursors: ExpiryCursors = new Map()
   const timer = setInterval(() => {
     try {
       const report = runExpiryPass(meta, Date.now(), cursors)
       const removed = report.expired + report.noncurrent + report.deleteMarkers + report.uploads
-      if (removed > 0) log(`lifecycle: expired ${report.expired} objects, ${report.noncurrent} noncurrent versions, ${report.deleteMarkers} delete markers, aborted ${report.uploads} uploads`)
+      if (removed > 0) log.info(`lifecycle: expired ${report.expired} objects, ${report.noncurrent} noncurrent versions, ${report.deleteMarkers} delete markers, aborted ${report.uploads} uploads`)
       onPass?.(report)
     } catch (err) {
-      log(`lifecycle: expiry pass failed: ${err instanceof Error ? err.message : String(err)}`)
+      log.error(`lifecycle: expiry pass failed: ${err instanceof Error ? err.message : String(err)}`)
     }
   }, intervalMs)
   timer.unref()

@@ -6,12 +6,9 @@
  *
  * @module
  */
-import { parseDuration } from '../../lib/duration.js'
 import { fingerprint } from './file-watch.js'
 import type { SharedKms } from '../kms/shared.js'
-
-/** The poll interval when KEYHOLD_S3_CERTS_POLL is unset. */
-const DEFAULT_CERTS_POLL_MS = 60_000
+import type { MessageLog } from '../../lib/logger.js'
 
 /** Options of {@link startCertReloader}. */
 export interface CertReloadOptions {
@@ -21,11 +18,12 @@ export interface CertReloadOptions {
   kms?: SharedKms
   /** Paths whose change triggers a reload: the certs dir and the KMS files. */
   watch: string[]
-  /** Poll interval in ms; 0 turns polling off. */
+  /** Poll interval in ms (KEYHOLD_S3_CERTS_POLL, see src/s3/config/environment.ts); 0 turns polling off. */
   pollMs: number
   /** Reload on SIGHUP (the server command does; tests may drive {@link CertReloader.reload}). */
   signals?: boolean
-  log(message: string): void
+  /** Reloads at info, failed reloads (the old certificates stay) at warn. */
+  log: MessageLog
 }
 
 /** A running reloader. */
@@ -34,19 +32,6 @@ export interface CertReloader {
   reload(reason: string): Promise<void>
   /** close stops polling and signal handling. */
   close(): void
-}
-
-/**
- * certsPollMs reads KEYHOLD_S3_CERTS_POLL: a duration such as `60s`, `500ms` or `5m`, or `0`/`off`
- * for no polling; 60 s when unset. Throws Error for anything else.
- */
-export function certsPollMs(env: NodeJS.ProcessEnv): number {
-  const text = (env.KEYHOLD_S3_CERTS_POLL ?? '').trim()
-  if (text === '') return DEFAULT_CERTS_POLL_MS
-  if (text === '0' || text === 'off') return 0
-  const ms = parseDuration(text) ?? 0
-  if (!(ms > 0)) throw new Error(`invalid KEYHOLD_S3_CERTS_POLL '${text}': use e.g. 60s, 500ms or off`)
-  return ms
 }
 
 /** startCertReloader starts polling (and SIGHUP handling when asked). Never throws. */
@@ -59,14 +44,14 @@ export function startCertReloader(opts: CertReloadOptions): CertReloader {
     seen = fingerprint(opts.watch)
     try {
       opts.server.reloadCertificates()
-      opts.log(`certificates reloaded (${reason})`)
+      opts.log.info(`certificates reloaded (${reason})`)
     } catch (err) {
-      opts.log(`certificate reload failed, keeping the old ones: ${(err as Error).message}`)
+      opts.log.warn(`certificate reload failed, keeping the old ones: ${(err as Error).message}`)
     }
     try {
-      if (await opts.kms?.reloadCertificates()) opts.log(`KMS client certificate reloaded (${reason})`)
+      if (await opts.kms?.reloadCertificates()) opts.log.info(`KMS client certificate reloaded (${reason})`)
     } catch (err) {
-      opts.log(`KMS client certificate reload failed, keeping the old one: ${(err as Error).message}`)
+      opts.log.warn(`KMS client certificate reload failed, keeping the old one: ${(err as Error).message}`)
     }
   }
   // One reload at a time: a SIGHUP during a poll's reload waits rather than swapping twice at once.

@@ -45,14 +45,13 @@ function isFile(path: string): boolean {
   }
 }
 
-function loadPair(dir: string): Pair | undefined {
+function loadPair(dir: string, passphrase: string | undefined): Pair | undefined {
   const certFile = join(dir, 'public.crt')
   const keyFile = join(dir, 'private.key')
   if (!isFile(certFile) || !isFile(keyFile)) return undefined
   const cert = readFileSync(certFile, 'utf8')
   let key = readFileSync(keyFile, 'utf8')
   if (key.includes('ENCRYPTED')) {
-    const passphrase = process.env.MINIO_CERT_PASSWD
     if (passphrase === undefined || passphrase === '') throw new Error(`${keyFile} is encrypted: set MINIO_CERT_PASSWD`)
     try {
       key = createPrivateKey({ key, passphrase }).export({ format: 'pem', type: 'pkcs8' }).toString()
@@ -74,19 +73,20 @@ function loadPair(dir: string): Pair | undefined {
 }
 
 /**
- * loadCertsDir reads a certs dir (creating `CAs/`, mode 0700). Throws Error for unreadable or mismatched
- * certificates, a wrong MINIO_CERT_PASSWD, or an SNI certificate with IP SANs.
+ * loadCertsDir reads a certs dir (creating `CAs/`, mode 0700); `passphrase` (MINIO_CERT_PASSWD) decrypts
+ * encrypted private keys. Throws Error for unreadable or mismatched certificates, an encrypted key without
+ * or with a wrong passphrase (never saying it), or an SNI certificate with IP SANs.
  */
-export function loadCertsDir(dir: string): LoadedCerts {
+export function loadCertsDir(dir: string, passphrase?: string): LoadedCerts {
   mkdirSync(join(dir, 'CAs'), { recursive: true, mode: 0o700 })
-  const def = loadPair(dir)
+  const def = loadPair(dir, passphrase)
   const sni: Pair[] = []
   if (def !== undefined) {
     for (const name of readdirSync(dir).sort()) {
       if (name === 'CAs' || name.startsWith('..')) continue
       const sub = join(dir, name)
       if (!statSync(sub).isDirectory()) continue
-      const pair = loadPair(sub)
+      const pair = loadPair(sub, passphrase)
       if (pair === undefined) continue
       if ((pair.leaf.subjectAltName ?? '').includes('IP Address:')) {
         throw new Error(`${sub}: only the default certificate may contain IP SANs`)

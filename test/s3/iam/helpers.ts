@@ -14,6 +14,7 @@ import { createIam, type IamHooks } from '../../../src/s3/iam/index.js'
 import { createS3Server, type S3Server } from '../../../src/s3/server.js'
 import { canonicalQuery, canonicalRequest, hmac, sha256Hex, signingKey, stringToSign } from '../../../src/s3/auth/sigv4/canonical.js'
 import { testPki } from '../../helpers/pki.js'
+import { silentMessageLog } from '../../../src/lib/logger.js'
 
 export const ROOT = { accessKey: 'keyholdroot', secretKey: 'keyholdroot-secret' }
 
@@ -39,7 +40,7 @@ export async function startIamServer(opts: { responseAlgorithm?: number } = {}):
     dataDir: dir, rootUser: ROOT.accessKey, rootPassword: ROOT.secretKey,
     tls: { cert: pki.server.certPem, key: pki.server.keyPem },
     credentials: hooks.credentials, authorizer: hooks.authorizer, extraRoutes: hooks.extraRoutes,
-    subresources: hooks.subresources, log: () => undefined,
+    subresources: hooks.subresources, log: silentMessageLog,
   })
   return {
     url: server.url, ca: pki.ca.certPem, server, hooks, dir,

@@ -14,7 +14,9 @@ import { createS3Server, type S3Server } from '../../../src/s3/server.js'
 import { s3error } from '../../helpers/s3.js'
 import { testPki, type TestPki } from '../../helpers/pki.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
-import { ROOT, kesEnv } from './s3-helper.js'
+import { ROOT, kesSettings } from './s3-helper.js'
+import { silentMessageLog } from '../../../src/lib/logger.js'
+import { recordLog } from '../../helpers/message-log.js'
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex')
 const q = (s: string) => `"${s}"`
@@ -22,17 +24,19 @@ const q = (s: string) => `"${s}"`
 let kh: Keyhold
 let pki: TestPki
 const dataDir = mkdtempSync(join(tmpdir(), 'keyhold-s3-kms-outage-'))
-const logged: string[] = []
+/** keyhold-s3's real log in memory; `logged` are its messages. */
+const recorded = recordLog()
+const logged = recorded.messages
 let sse: EncryptionSetup
 let server: S3Server
 let client: S3Client
 
 /** up starts keyhold-s3 over dataDir with a fresh KMS connection (so a fresh, empty ETag memory). */
 async function up(): Promise<void> {
-  sse = await setupEncryption(kesEnv(kh), { authorizer: rootOnlyAuthorizer, keepAliveMs: 0, log: (m) => logged.push(m) })
+  sse = await setupEncryption(kesSettings(kh), { authorizer: rootOnlyAuthorizer, keepAliveMs: 0, log: recorded.log })
   server = await createS3Server({
     dataDir, rootUser: ROOT.user, rootPassword: ROOT.password, tls: { cert: pki.server.certPem, key: pki.server.keyPem },
-    crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes, kms: sse.kms, log: () => undefined,
+    crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes, kms: sse.kms, log: silentMessageLog,
   })
   client = new S3Client({
     endpoint: server.url, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
@@ -88,6 +92,8 @@ describe('KMS away', () => {
       expect(r.body).toContain('<Code>ServiceUnavailable</Code>')
       const outages = logged.filter((l) => l.startsWith('KMS is unreachable: '))
       expect(outages).toHaveLength(1)
+      // An outage is trouble the server copes with (503s, readiness down): warn.
+      expect(recorded.entries.find((e) => e.msg === outages[0])?.level).toBe('warn')
       // The endpoint and the cause, never a key.
       expect(outages[0]).toContain(`cannot reach ${kh.url}`)
       expect(outages[0]).toMatch(/ECONNREFUSED/)
@@ -97,6 +103,7 @@ describe('KMS away', () => {
     expect((await ready()).status).toBe(200)
     await client.send(new PutObjectCommand({ Bucket: 'outage', Key: 'after', Body: data, ServerSideEncryption: 'AES256' }))
     expect(logged.filter((l) => l === 'KMS is reachable again')).toHaveLength(1)
+    expect(recorded.entries.find((e) => e.msg === 'KMS is reachable again')?.level).toBe('info')
   })
 
   it('a listing during an outage works: remembered ETags, else MinIO\'s sealed-ETag format; the MD5s once it is back', async () => {

@@ -2,12 +2,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { KmsConfigError, expandEndpoints, kmsConfigFromEnv } from '../../../src/s3/kms/config.js'
+import { KmsConfigError, expandEndpoints, readKmsEnvironment } from '../../../src/s3/config/kms-environment.js'
+import { loadKmsConfig, type KmsConfig } from '../../../src/s3/kms/config.js'
 import { objectContext } from '../../../src/s3/kms/context.js'
 import { KesKms } from '../../../src/s3/kms/kms.js'
 import { S3Error } from '../../../src/s3/api/errors.js'
 import { apiKeyIdentity, newApiKey } from '../../../src/pki/index.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
+
+/** kmsConfigFromEnv checks the variables, then loads the files they name, as the server does. */
+function kmsConfigFromEnv(env: NodeJS.ProcessEnv): KmsConfig | undefined {
+  const settings = readKmsEnvironment(env)
+  return settings === undefined ? undefined : loadKmsConfig(settings)
+}
 
 function configError(env: NodeJS.ProcessEnv): string {
   try {

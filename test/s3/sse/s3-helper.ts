@@ -9,10 +9,12 @@ import { Agent } from 'node:https'
 import { S3Client } from '@aws-sdk/client-s3'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { rootOnlyAuthorizer } from '../../../src/s3/defaults.js'
+import { readKmsEnvironment, type KmsEnvironment } from '../../../src/s3/config/kms-environment.js'
 import { setupEncryption, type EncryptionSetup } from '../../../src/s3/kms/setup.js'
 import { createS3Server, type S3Server } from '../../../src/s3/server.js'
 import { testPki } from '../../helpers/pki.js'
 import type { Keyhold } from './keyhold.js'
+import { silentMessageLog } from '../../../src/lib/logger.js'
 
 export const ROOT = { user: 'minioadmin', password: 'minioadmin-secret' }
 
@@ -35,14 +37,19 @@ export function kesEnv(kh: Keyhold, extra: Record<string, string> = {}): NodeJS.
   }
 }
 
+/** kesSettings is {@link kesEnv} read and checked as the server reads it. */
+export function kesSettings(kh: Keyhold, extra: Record<string, string> = {}): KmsEnvironment | undefined {
+  return readKmsEnvironment(kesEnv(kh, extra))
+}
+
 export async function startStore(env: NodeJS.ProcessEnv, opts: { dataDir?: string; tls?: boolean } = {}): Promise<Store> {
   const pki = await testPki()
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'keyhold-s3-sse-'))
-  const sse = await setupEncryption(env, { authorizer: rootOnlyAuthorizer, keepAliveMs: 0 })
+  const sse = await setupEncryption(readKmsEnvironment(env), { authorizer: rootOnlyAuthorizer, keepAliveMs: 0 })
   const server = await createS3Server({
     dataDir, rootUser: ROOT.user, rootPassword: ROOT.password,
     tls: opts.tls === false ? undefined : { cert: pki.server.certPem, key: pki.server.keyPem },
-    crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes, log: () => undefined,
+    crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes, log: silentMessageLog,
   })
   const client = new S3Client({
     endpoint: server.url, region: 'us-east-1', forcePathStyle: true,
