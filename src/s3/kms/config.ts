@@ -5,11 +5,10 @@
  *
  * @module
  */
-import { createPrivateKey } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
-import { pemFilesAt } from '../../lib/pem-files.js'
+import { loadCas } from '../../lib/pem-files.js'
+import { loadKeyPair, TlsFileError } from '../../lib/tls-files.js'
 
 /** KmsConfigError: the environment's KMS configuration is incomplete or invalid (start-up must stop). */
 export class KmsConfigError extends Error {
@@ -61,36 +60,43 @@ export function expandEndpoints(raw: string): string[] {
   return out
 }
 
+// A missing path or an unreadable entry is skipped, as MinIO does.
 function loadCa(path: string): string[] {
-  const pems: string[] = []
-  for (const file of pemFilesAt(path)) {
-    try {
-      pems.push(readFileSync(file, 'utf8'))
-    } catch {
-      // A missing path or an unreadable entry is skipped, as MinIO does.
-    }
-  }
-  return pems
+  return loadCas(path, { skipUnreadable: true }).map((c) => c.pem)
 }
 
-function loadClientKey(keyFile: string, password: string | undefined): string {
-  let pem: string
+/**
+ * loadClientPair reads the KES client certificate and key (decrypted with MINIO_KMS_KES_KEY_PASSWORD) and
+ * checks that they belong together. Throws KmsConfigError with MinIO's messages, never the files' content.
+ */
+function loadClientPair(certFile: string, keyFile: string, password: string | undefined): { certPem: string; keyPem: string } {
   try {
-    pem = readFileSync(keyFile, 'utf8')
+    const pair = loadKeyPair({ certFile, keyFile, password })
+    return { certPem: pair.certPem, keyPem: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }
   } catch (err) {
-    throw new KmsConfigError(`Unable to load KES client private key as specified by the shell environment: ${(err as Error).message}`)
-  }
-  try {
-    return createPrivateKey({ key: pem, passphrase: password ?? '' }).export({ format: 'pem', type: 'pkcs8' }).toString()
-  } catch {
-    throw new KmsConfigError('Unable to decrypt KES client private key as specified by the shell environment')
+    if (!(err instanceof TlsFileError)) throw err
+    switch (err.problem) {
+      case 'unreadable':
+        throw new KmsConfigError(err.file === certFile
+          ? `Unable to load KES client certificate as specified by the shell environment: ${err.message}`
+          : `Unable to load KES client private key as specified by the shell environment: ${err.message}`)
+      case 'password-missing':
+      case 'password-wrong':
+      case 'key':
+        throw new KmsConfigError('Unable to decrypt KES client private key as specified by the shell environment')
+      case 'certificate':
+        throw new KmsConfigError('kms: the KES client certificate is not a PEM certificate')
+      case 'mismatch':
+        throw new KmsConfigError('kms: the KES client certificate does not match its private key')
+    }
   }
 }
 
 /**
  * kmsConfigFromEnv reads the KMS configuration. Resolves undefined when no KMS is configured.
  * `certsDir` gives the default CA path (`<certsDir>/CAs`). Throws KmsConfigError with MinIO's message
- * when the configuration is incomplete, conflicting, or its files cannot be read.
+ * when the configuration is incomplete, conflicting, or its files cannot be read, and when the client
+ * certificate and key do not belong together.
  */
 export function kmsConfigFromEnv(env: NodeJS.ProcessEnv, certsDir?: string): KmsConfig | undefined {
   const has = (name: string): boolean => env[name] !== undefined
@@ -121,12 +127,7 @@ export function kmsConfigFromEnv(env: NodeJS.ProcessEnv, certsDir?: string): Kms
 
   const config: KmsConfig = { endpoints, defaultKey: env.MINIO_KMS_KES_KEY_NAME ?? '', ca: [], autoEncryption }
   if (certMode) {
-    try {
-      config.certPem = readFileSync(env.MINIO_KMS_KES_CERT_FILE!, 'utf8')
-    } catch (err) {
-      throw new KmsConfigError(`Unable to load KES client certificate as specified by the shell environment: ${(err as Error).message}`)
-    }
-    config.keyPem = loadClientKey(env.MINIO_KMS_KES_KEY_FILE!, env.MINIO_KMS_KES_KEY_PASSWORD)
+    Object.assign(config, loadClientPair(env.MINIO_KMS_KES_CERT_FILE!, env.MINIO_KMS_KES_KEY_FILE!, env.MINIO_KMS_KES_KEY_PASSWORD))
   } else {
     config.apiKey = env.MINIO_KMS_KES_API_KEY
   }
