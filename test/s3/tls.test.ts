@@ -1,11 +1,12 @@
-import { X509Certificate } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { X509Certificate, createPrivateKey } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { connect, type ConnectionOptions } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createCertificate, generateKeyPair, privateKeyToPem } from '../../src/pki/index.js'
 import { createS3Server } from '../../src/s3/server.js'
+import { loadCertsDir, loadTrustedCAs } from '../../src/s3/tls/certs-dir.js'
 import { ROOT_PASSWORD, ROOT_USER } from '../helpers/s3.js'
 import { testPki } from '../helpers/pki.js'
 
@@ -81,5 +82,62 @@ describe('TLS from a MinIO-style certs dir', () => {
     } finally {
       await plain.close()
     }
+  })
+})
+
+describe('certs dir files', () => {
+  const passwd = process.env.MINIO_CERT_PASSWD
+  afterAll(() => {
+    if (passwd === undefined) delete process.env.MINIO_CERT_PASSWD
+    else process.env.MINIO_CERT_PASSWD = passwd
+  })
+  const loadError = (dir: string): string => {
+    try {
+      loadCertsDir(dir)
+    } catch (err) {
+      return (err as Error).message
+    }
+    return 'no error'
+  }
+
+  it('decrypts private.key with MINIO_CERT_PASSWD and says what is wrong with a pair, never what is in it', async () => {
+    const pair = await selfSigned('encrypted', ['127.0.0.1'])
+    const dir = join(work, 'encrypted')
+    writePair(dir, { cert: pair.cert, key: createPrivateKey(pair.key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 's3cret-pw' }).toString() })
+    const keyFile = join(dir, 'private.key')
+    delete process.env.MINIO_CERT_PASSWD
+    expect(loadError(dir)).toBe(`${keyFile} is encrypted: set MINIO_CERT_PASSWD`)
+    process.env.MINIO_CERT_PASSWD = 'Wr0ng-pw'
+    expect(loadError(dir)).toBe(`${keyFile}: cannot decrypt the private key with MINIO_CERT_PASSWD`)
+    process.env.MINIO_CERT_PASSWD = 's3cret-pw'
+    const loaded = loadCertsDir(dir).default!
+    expect(loaded.key).toContain('-----BEGIN PRIVATE KEY-----')
+    expect(createPrivateKey(loaded.key).equals(createPrivateKey(pair.key))).toBe(true)
+
+    const other = await selfSigned('other', ['127.0.0.1'])
+    const mismatched = join(work, 'mismatched')
+    writePair(mismatched, { cert: pair.cert, key: other.key })
+    expect(loadError(mismatched)).toBe(`${mismatched}: public.crt does not match private.key`)
+    const garbage = join(work, 'garbage-cert')
+    writePair(garbage, { cert: 'not a certificate', key: pair.key })
+    expect(loadError(garbage)).toBe(`${join(garbage, 'public.crt')}: not a PEM certificate`)
+    const huge = join(work, 'huge-key')
+    writePair(huge, pair)
+    truncateSync(join(huge, 'private.key'), 100 << 20)
+    expect(loadError(huge)).toBe(`EFBIG: '${join(huge, 'private.key')}' is larger than 1048576 bytes`)
+    for (const message of [loadError(dir), loadError(mismatched), loadError(garbage)]) {
+      expect(message).not.toMatch(/PRIVATE KEY|s3cret-pw/)
+    }
+  })
+
+  it('trusts only the files in CAs/ that hold certificates', async () => {
+    const dir = join(work, 'cas-only')
+    mkdirSync(join(dir, 'CAs'), { recursive: true })
+    const ca = await selfSigned('ca', [])
+    writeFileSync(join(dir, 'CAs', 'ca.crt'), ca.cert)
+    writeFileSync(join(dir, 'CAs', 'ca.key'), ca.key)
+    writeFileSync(join(dir, 'CAs', 'notes.txt'), 'rotated on Monday')
+    expect(loadTrustedCAs(dir)).toEqual([ca.cert])
+    expect(loadTrustedCAs(join(work, 'no-certs-dir-here'))).toEqual([])
   })
 })
