@@ -17,6 +17,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
  * system's) about 250 KiB, so anything larger is a mistake or an attack, refused before it is read.
  */
 export const MAX_PEM_BYTES = 1 << 20
+const READ_CHUNK = 64 << 10
 
 /** What is wrong with a TLS file: it cannot be read, needs a password, or does not parse or match. */
 export type TlsFileProblem = 'unreadable' | 'password-missing' | 'password-wrong' | 'key' | 'certificate' | 'mismatch'
@@ -71,12 +72,18 @@ export function readBounded(file: string, max: number): Buffer {
     const st = fstatSync(fd)
     if (!st.isFile()) throw unreadable('EISDIR', `EISDIR: '${file}' is not a regular file`)
     if (st.size > max) throw unreadable('EFBIG', `EFBIG: '${file}' is larger than ${max} bytes`)
-    // Read to one byte past the limit: a file growing after the fstat is still refused, not read on.
-    const buf = Buffer.alloc(Math.min(max + 1, st.size + 1))
+    // Read to the end, not to the size the fstat saw (a file may grow, /proc reports 0), but never past the limit.
+    const chunks: Buffer[] = []
     let length = 0
-    for (let n = 1; n > 0 && length < buf.length; length += n) n = readSync(fd, buf, length, buf.length - length, null)
-    if (length > max) throw unreadable('EFBIG', `EFBIG: '${file}' is larger than ${max} bytes`)
-    return buf.subarray(0, length)
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, max + 1 - length))
+      const n = readSync(fd, chunk, 0, chunk.length, null)
+      if (n === 0) break
+      chunks.push(chunk.subarray(0, n))
+      length += n
+      if (length > max) throw unreadable('EFBIG', `EFBIG: '${file}' is larger than ${max} bytes`)
+    }
+    return Buffer.concat(chunks, length)
   } catch (err) {
     if (err instanceof TlsFileError) throw err
     const e = err as NodeJS.ErrnoException

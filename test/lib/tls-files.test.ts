@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSecureContext } from 'node:tls'
@@ -87,6 +87,18 @@ describe('loadKeyPair', () => {
     expect(problemOf(() => loadKeyPair({ ...files, password: '' }))[0]).toBe('password-missing')
   })
 
+  it('decrypts an encrypted PKCS#1 RSA key (openssl\'s certificate)', () => {
+    const key = join(work, 'rsa.key')
+    const cert = join(work, 'rsa.crt')
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=rsa', '-days', '1'], { stdio: 'ignore' })
+    const encrypted = createPrivateKey(readFileSync(key)).export({ format: 'pem', type: 'pkcs1', cipher: 'aes-128-cbc', passphrase: PASSWORD }).toString()
+    expect(encrypted).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED/)
+    const keyFile = file(encrypted)
+    expect(loadKeyPair({ certFile: cert, keyFile, password: PASSWORD }).leaf.subject).toBe('CN=rsa')
+    expect(problemOf(() => loadKeyPair({ certFile: cert, keyFile, password: WRONG }))[0]).toBe('password-wrong')
+    expect(problemOf(() => loadKeyPair({ certFile: pki.server.certFile, keyFile, password: PASSWORD }))[0]).toBe('mismatch')
+  })
+
   it('refuses a key that belongs to another certificate, and garbage in either file', () => {
     const mismatch = failure(() => loadKeyPair({ certFile: pki.server.certFile, keyFile: pki.clients.app.keyFile }))
     expect([mismatch.problem, mismatch.file]).toEqual(['mismatch', pki.clients.app.keyFile])
@@ -125,6 +137,8 @@ describe('loadKeyPair', () => {
     // Just at the limit is fine (and read whole).
     const atLimit = file(Buffer.alloc(MAX_PEM_BYTES, 'a'))
     expect(readPemFile(atLimit)).toHaveLength(MAX_PEM_BYTES)
+    // Read to the end, not to the size stat reports (0 here).
+    expect(readPemFile('/proc/self/status')).toMatch(/^Name:/)
   })
 })
 
