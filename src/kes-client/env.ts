@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { readFile, stat } from 'node:fs/promises'
 import type { KesClientOptions } from './kes-client.js'
-import { pemFilesAt } from '../lib/pem-files.js'
+import { loadCas } from '../lib/pem-files.js'
+import { loadKeyPair, TlsFileError, type LoadedKeyPair } from '../lib/tls-files.js'
 
 /** The default server of every KES client. */
 export const DEFAULT_SERVER = '127.0.0.1:7373'
@@ -46,8 +46,8 @@ export function serversFromEnv(env: NodeJS.ProcessEnv, override?: string): strin
 /**
  * clientOptionsFromEnv reads the credentials the environment names (API key, or certificate and
  * key files; CA file or directory) into client options. Throws ClientEnvError when both or neither
- * kind of credential is set, when a key comes without its certificate (or the reverse), or when a
- * file cannot be read.
+ * kind of credential is set, when a key comes without its certificate (or the reverse), when a
+ * file cannot be read, or when the key does not decrypt or does not belong to the certificate.
  */
 export async function clientOptionsFromEnv(
   env: NodeJS.ProcessEnv,
@@ -70,30 +70,33 @@ export async function clientOptionsFromEnv(
   const options: KesClientOptions = { endpoints: serversFromEnv(env, opts.server), insecure: opts.insecure === true }
   if (apiKey !== undefined) options.apiKey = apiKey
   if (keyFile !== undefined && certFile !== undefined) {
-    options.certPem = await readText(certFile, 'client certificate')
-    options.keyPem = await readText(keyFile, 'private key')
     const password = first(env, ENV.keyPassword)
+    const pair = readPair(certFile, keyFile, password)
+    options.certPem = pair.certPem
+    options.keyPem = pair.keyPem
     if (password !== undefined) options.keyPassword = password
   }
   const caPath = first(env, ENV.caPath)
-  if (caPath !== undefined) options.ca = await readCas(caPath)
+  if (caPath !== undefined) options.ca = readCas(caPath)
   return options
 }
 
-async function readText(path: string, what: string): Promise<string> {
+// The pair is checked here, so a wrong password or a mismatched key is named now, not at the first connection.
+function readPair(certFile: string, keyFile: string, password: string | undefined): LoadedKeyPair {
   try {
-    return await readFile(path, 'utf8')
+    return loadKeyPair({ certFile, keyFile, password })
   } catch (err) {
-    throw new ClientEnvError(`cannot read ${what} '${path}': ${(err as Error).message}`, { cause: err })
+    if (!(err instanceof TlsFileError)) throw err
+    if (err.problem !== 'unreadable') throw new ClientEnvError(`cannot use the client certificate: ${err.message}`, { cause: err })
+    const what = err.file === certFile ? 'client certificate' : 'private key'
+    throw new ClientEnvError(`cannot read ${what} '${err.file}': ${err.message}`, { cause: err })
   }
 }
 
-/** readCas reads a PEM file, or every file in a directory (as KES reads `tls.ca`). */
-async function readCas(path: string): Promise<string[]> {
+/** readCas reads a PEM file, or every file in a directory that holds a certificate (as KES reads `tls.ca`). */
+function readCas(path: string): string[] {
   try {
-    if (!(await stat(path)).isDirectory()) return [await readFile(path, 'utf8')]
-    const pems = await Promise.all(pemFilesAt(path).map((f) => readFile(f, 'utf8')))
-    return pems.filter((p) => p.includes('-----BEGIN CERTIFICATE-----'))
+    return loadCas(path).map((c) => c.pem)
   } catch (err) {
     throw new ClientEnvError(`cannot read CA certificates '${path}': ${(err as Error).message}`, { cause: err })
   }

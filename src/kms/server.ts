@@ -31,7 +31,7 @@ import { createLogger, type Logger } from './observability/logger.js'
 import { timedKeyStore, type KeystoreObserver } from './observability/keystore-metrics.js'
 import { PolicySet } from './policy/policy.js'
 import { applyOverrides, StateRef, type ServerContext, type ServerState } from './state.js'
-import { watchFile, type FileWatch } from './config/watch.js'
+import { watchConfigFiles } from './config/watch.js'
 import { createKmsListener, type ListenerLimits, type RequestListener } from './listener.js'
 import { gracefulCloser } from '../lib/graceful-close.js'
 import { parseHostPort } from '../lib/host-port.js'
@@ -54,7 +54,7 @@ export interface KmsServerOptions {
   watchPolicyFile?: boolean
   /** Interval of the keystore status probe in ms (default 10 s). */
   probeMs?: number
-  /** How often TLS files named in the config are re-read (default 15 min, as KES; 0 disables). */
+  /** How often TLS files named in the config are checked for changes (default 15 min, as KES; 0 disables). */
   tlsRefreshMs?: number
   /** Log a successful reload at info level (default true; the workers other than one set false). */
   announceReloads?: boolean
@@ -255,14 +255,6 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   const address = server.address() as AddressInfo
   const urlHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address
 
-  let watch: FileWatch | undefined
-  const rewatch = () => {
-    const file = stateRef.get().config.policyFile
-    if (watch?.path === file) return
-    watch?.close()
-    watch = file !== undefined && options.watchPolicyFile !== false ? watchFile(file, () => void reload().catch(() => {})) : undefined
-  }
-
   const reload = async (): Promise<void> => {
     const old = stateRef.get().config
     let next: ServerConfig
@@ -285,15 +277,14 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
     keys.setExpiry(next.cache)
     states.setExpiry(next.cache.anyMs)
     log.level = next.log.error
-    rewatch()
+    watches.follow(next)
     // Every worker reloads; one of them says so (the others at debug level).
     const announce = options.announceReloads === false ? log.debug.bind(log) : log.info.bind(log)
     announce({ policies: state.policies.names().length }, 'configuration reloaded')
   }
-  rewatch()
 
   // Rotated certificates (cert-manager, ACME) are picked up without a SIGHUP, as in KES.
-  const refreshTls = () => {
+  const refreshTls = (): void => {
     const current = stateRef.get()
     const { tls } = current.config
     if (tls.files === undefined) return
@@ -308,8 +299,12 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
       log.warn({ err: errText(err) }, 'TLS files changed but cannot be used: keeping the current certificate')
     }
   }
-  const refreshMs = options.tlsRefreshMs ?? 15 * 60_000
-  const tlsTimer = refreshMs > 0 ? setInterval(refreshTls, refreshMs).unref() : undefined
+  const watches = watchConfigFiles(stateRef.get().config, {
+    policyFile: options.watchPolicyFile !== false,
+    tlsRefreshMs: options.tlsRefreshMs ?? 15 * 60_000,
+    onPolicyChange: () => void reload().catch(() => {}),
+    onTlsChange: refreshTls,
+  })
 
   // Scheduled deletions that became due, also while no server ran (keystore/key-purge.ts).
   const stopPurge = startKeyPurge(
@@ -344,8 +339,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
   const close = (graceMs = 0) => {
     closing ??= (async () => {
       process.off('SIGHUP', onHup)
-      clearInterval(tlsTimer)
-      watch?.close()
+      watches.close()
       await rotation?.stop()
       const cut = await closer.close(graceMs)
       await stopPurge()

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -37,6 +38,22 @@ describe('clientOptionsFromEnv', () => {
     expect(opts).toMatchObject({ certPem: pki.clients.app.certPem, keyPem: pki.clients.app.keyPem, ca: [pki.ca.certPem], insecure: true })
     const viaFile = await clientOptionsFromEnv({ KES_CLIENT_CERT: pki.clients.app.certFile, KES_CLIENT_KEY: pki.clients.app.keyFile, KES_CAPATH: pki.ca.certFile })
     expect(viaFile.ca).toEqual([pki.ca.certPem])
+  })
+
+  it('names a key that belongs to another certificate, or does not decrypt, before any connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyhold-env-'))
+    writeFileSync(join(dir, 'app.key'), createPrivateKey(pki.clients.app.keyPem).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pa55' }))
+    const refused = (env: NodeJS.ProcessEnv) => clientOptionsFromEnv(env).then(() => 'no error', (e: unknown) => {
+      expect(e).toBeInstanceOf(ClientEnvError)
+      return (e as Error).message
+    })
+    const cert = { KES_CLIENT_CERT: pki.clients.app.certFile }
+    expect(await refused({ ...cert, KES_CLIENT_KEY: pki.clients.admin.keyFile }))
+      .toBe(`cannot use the client certificate: private key '${pki.clients.admin.keyFile}' does not belong to certificate '${pki.clients.app.certFile}'`)
+    expect(await refused({ ...cert, KES_CLIENT_KEY: join(dir, 'app.key'), MINIO_KMS_KES_KEY_PASSWORD: 'Wr0ng' }))
+      .toBe(`cannot use the client certificate: cannot decrypt private key '${join(dir, 'app.key')}': wrong password`)
+    const opts = await clientOptionsFromEnv({ ...cert, KES_CLIENT_KEY: join(dir, 'app.key'), MINIO_KMS_KES_KEY_PASSWORD: 'pa55' })
+    expect(opts.keyPassword).toBe('pa55')
   })
 
   it.each([

@@ -1,11 +1,12 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { connect, type ConnectionOptions } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createCertificate, generateKeyPair, privateKeyToPem } from '../../src/pki/index.js'
 import { createS3Server } from '../../src/s3/server.js'
+import { loadCertsDir, loadTrustedCAs } from '../../src/s3/tls/certs-dir.js'
 import { ROOT_PASSWORD, ROOT_USER } from '../helpers/s3.js'
 import { testPki } from '../helpers/pki.js'
 import { silentMessageLog } from '../../src/lib/logger.js'
@@ -107,5 +108,55 @@ describe('TLS from a MinIO-style certs dir', () => {
     } finally {
       await server.close()
     }
+  })
+})
+
+describe('certs dir files', () => {
+  // The passphrase comes from MINIO_CERT_PASSWD through the server's environment (src/s3/config/).
+  const loadError = (dir: string, passphrase?: string): string => {
+    try {
+      loadCertsDir(dir, passphrase)
+    } catch (err) {
+      return (err as Error).message
+    }
+    return 'no error'
+  }
+
+  it('decrypts private.key with MINIO_CERT_PASSWD and says what is wrong with a pair, never what is in it', async () => {
+    const pair = await selfSigned('encrypted', ['127.0.0.1'])
+    const dir = join(work, 'encrypted')
+    writePair(dir, { cert: pair.cert, key: createPrivateKey(pair.key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 's3cret-pw' }).toString() })
+    const keyFile = join(dir, 'private.key')
+    expect(loadError(dir)).toBe(`${keyFile} is encrypted: set MINIO_CERT_PASSWD`)
+    expect(loadError(dir, 'Wr0ng-pw')).toBe(`${keyFile}: cannot decrypt the private key with MINIO_CERT_PASSWD`)
+    const loaded = loadCertsDir(dir, 's3cret-pw').default!
+    expect(loaded.key).toContain('-----BEGIN PRIVATE KEY-----')
+    expect(createPrivateKey(loaded.key).equals(createPrivateKey(pair.key))).toBe(true)
+
+    const other = await selfSigned('other', ['127.0.0.1'])
+    const mismatched = join(work, 'mismatched')
+    writePair(mismatched, { cert: pair.cert, key: other.key })
+    expect(loadError(mismatched)).toBe(`${mismatched}: public.crt does not match private.key`)
+    const garbage = join(work, 'garbage-cert')
+    writePair(garbage, { cert: 'not a certificate', key: pair.key })
+    expect(loadError(garbage)).toBe(`${join(garbage, 'public.crt')}: not a PEM certificate`)
+    const huge = join(work, 'huge-key')
+    writePair(huge, pair)
+    truncateSync(join(huge, 'private.key'), 100 << 20)
+    expect(loadError(huge)).toBe(`EFBIG: '${join(huge, 'private.key')}' is larger than 1048576 bytes`)
+    for (const message of [loadError(dir), loadError(dir, 'Wr0ng-pw'), loadError(mismatched), loadError(garbage)]) {
+      expect(message).not.toMatch(/PRIVATE KEY|s3cret-pw/)
+    }
+  })
+
+  it('trusts only the files in CAs/ that hold certificates', async () => {
+    const dir = join(work, 'cas-only')
+    mkdirSync(join(dir, 'CAs'), { recursive: true })
+    const ca = await selfSigned('ca', [])
+    writeFileSync(join(dir, 'CAs', 'ca.crt'), ca.cert)
+    writeFileSync(join(dir, 'CAs', 'ca.key'), ca.key)
+    writeFileSync(join(dir, 'CAs', 'notes.txt'), 'rotated on Monday')
+    expect(loadTrustedCAs(dir)).toEqual([ca.cert])
+    expect(loadTrustedCAs(join(work, 'no-certs-dir-here'))).toEqual([])
   })
 })

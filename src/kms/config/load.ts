@@ -6,12 +6,10 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import type { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
-import { privateKeyFromPem } from '../../pki/keys.js'
-import { checkKeyPair, KeyPairError } from '../../pki/key-pair.js'
-import { pemFilesAt } from '../../lib/pem-files.js'
+import { loadKeyPair, TlsFileError, type LoadedKeyPair } from '../../lib/tls-files.js'
+import { hasCertificate, loadCas, type CaFile } from '../../lib/pem-files.js'
 import { isValidName, isValidPattern } from '../api/validate.js'
 import { PolicyError, PolicySet, type PolicyDefinition } from '../policy/policy.js'
 import { parseVaultConfig } from './vault.js'
@@ -178,51 +176,57 @@ function normalisePolicies(raw: Record<string, { allow?: string[] | null; deny?:
 }
 
 /**
- * readTls reads and checks the TLS files (key matches certificate, certificate has a SAN).
- * Throws ConfigError naming the file. Also used to re-read rotated certificates.
+ * readTls reads and checks the TLS files (key matches certificate, certificate has a SAN) with the shared
+ * loader (src/lib/tls-files.ts). Throws ConfigError naming the file, never its content. Also used to re-read
+ * rotated certificates.
  */
 export function readTls(keyFile: string, certFile: string, password: string | undefined, verifyClients: boolean, ca: string | undefined): TlsConfig {
-  const read = (what: string, f: string) => {
-    try {
-      return readFileSync(f, 'utf8')
-    } catch (err) {
-      throw new ConfigError(`invalid tls config: cannot read ${what} '${f}': ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
-    }
-  }
-  const keyPem = read('private key', keyFile)
-  const certPem = read('certificate', certFile)
-  let privateKey
+  let pair: LoadedKeyPair
   try {
-    privateKey = privateKeyFromPem(keyPem, password).privateKey
-  } catch {
-    throw new ConfigError(`invalid tls config: cannot parse private key '${keyFile}' (wrong or missing password?)`)
-  }
-  let cert: X509Certificate
-  try {
-    cert = checkKeyPair(certPem, privateKey)
+    pair = loadKeyPair({ certFile, keyFile, password })
   } catch (err) {
-    if (!(err instanceof KeyPairError)) throw err
-    // The key is already parsed above, so only the certificate can fail to parse here.
-    throw new ConfigError(err.problem === 'certificate'
-      ? `invalid tls config: cannot parse certificate '${certFile}'`
-      : `invalid tls config: private key '${keyFile}' does not match certificate '${certFile}'`)
+    if (!(err instanceof TlsFileError)) throw err
+    throw new ConfigError(tlsFileMessage(err, keyFile, certFile), { cause: err })
   }
+  const cert = pair.leaf
   // KES refuses a server certificate without a DNS or IP SAN: clients could never verify it.
   if (cert.subjectAltName === undefined || !/(DNS|IP Address):/.test(cert.subjectAltName)) {
     throw new ConfigError(`invalid tls config: certificate '${certFile}' has no DNS or IP subject alternative name`)
   }
   const tls: TlsConfig = {
-    keyPem, certPem, verifyClients, ...(password === undefined ? {} : { password }),
+    keyPem: pair.keyPem, certPem: pair.certPem, verifyClients, ...(password === undefined ? {} : { password }),
     files: { key: keyFile, cert: certFile, ...(ca === undefined ? {} : { ca }) },
   }
-  if (ca !== undefined) tls.caPem = readCa(ca, read)
+  if (ca !== undefined) tls.caPem = readCa(ca)
   return tls
 }
 
+function tlsFileMessage(err: TlsFileError, keyFile: string, certFile: string): string {
+  switch (err.problem) {
+    case 'unreadable':
+      return `invalid tls config: cannot read ${err.file === keyFile ? 'private key' : 'certificate'} '${err.file}': ${err.code ?? 'error'}`
+    case 'password-missing':
+    case 'password-wrong':
+    case 'key':
+      return `invalid tls config: cannot parse private key '${keyFile}' (wrong or missing password?)`
+    case 'certificate':
+      return `invalid tls config: cannot parse certificate '${certFile}'`
+    case 'mismatch':
+      return `invalid tls config: private key '${keyFile}' does not match certificate '${certFile}'`
+  }
+}
+
 // `tls.ca` is a PEM file or a directory of PEM files (KES).
-function readCa(path: string, read: (what: string, f: string) => string): string {
-  const pem = pemFilesAt(path).map((f) => read('CA certificate', f)).join('\n')
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`invalid tls config: no CA certificate in '${path}'`)
+function readCa(path: string): string {
+  let cas: CaFile[]
+  try {
+    cas = loadCas(path)
+  } catch (err) {
+    if (!(err instanceof TlsFileError)) throw err
+    throw new ConfigError(`invalid tls config: cannot read CA certificate '${err.file}': ${err.code ?? 'error'}`, { cause: err })
+  }
+  const pem = cas.map((c) => c.pem).join('\n')
+  if (!hasCertificate(pem)) throw new ConfigError(`invalid tls config: no CA certificate in '${path}'`)
   return pem
 }
 

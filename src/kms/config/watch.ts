@@ -1,38 +1,61 @@
 /**
- * Watching a file for changes with a debounce. The directory is watched, not the file: editors
- * and config managers replace files by rename, which ends a watch on the old inode.
+ * What the KMS server watches on disk while it runs: the policy file (a change reloads the configuration) and
+ * the TLS files (a change re-reads the certificate), both with the one change detector
+ * (src/lib/file-changes.ts). A reload that names other files moves the watches along.
  *
  * @module
  */
-import { watch, type FSWatcher } from 'node:fs'
-import { basename, dirname } from 'node:path'
+import { watchFileChanges, type FileChangeWatch } from '../../lib/file-changes.js'
+import type { ServerConfig } from './types.js'
 
-/** A running watch. */
-export interface FileWatch {
-  path: string
+/** How often the policy file is polled for changes (fs.watch usually nudges a poll sooner). */
+const POLICY_POLL_MS = 5_000
+
+/** Options of {@link watchConfigFiles}. */
+export interface ConfigFileWatchOptions {
+  /** Watch the policy file (false: only SIGHUP or reload() re-read it). */
+  policyFile: boolean
+  /** Poll interval of the TLS files in ms; 0 turns their watch off. */
+  tlsRefreshMs: number
+  onPolicyChange(): void
+  onTlsChange(): void
+}
+
+/** The running watches. */
+export interface ConfigFileWatch {
+  /** follow points the watches at the files `config` names (a no-op when they are the same). Throws nothing. */
+  follow(config: ServerConfig): void
   close(): void
 }
 
-/** watchFile calls `onChange` once per burst of changes to `path` (debounced). Throws nothing: a failed watch is a no-op. */
-export function watchFile(path: string, onChange: () => void, debounceMs = 200): FileWatch {
-  const name = basename(path)
-  let timer: NodeJS.Timeout | undefined
-  let watcher: FSWatcher | undefined
-  try {
-    watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
-      if (file !== null && file.toString() !== name) return
-      clearTimeout(timer)
-      timer = setTimeout(onChange, debounceMs)
-    })
-    watcher.on('error', () => watcher?.close())
-  } catch {
-    watcher = undefined
+/** watchConfigFiles starts watching the files `config` names. Throws nothing. */
+export function watchConfigFiles(config: ServerConfig, opts: ConfigFileWatchOptions): ConfigFileWatch {
+  let policy: { key: string; changes: FileChangeWatch } | undefined
+  let tls: { key: string; changes: FileChangeWatch } | undefined
+  const follow = (c: ServerConfig): void => {
+    const policyKey = opts.policyFile && c.policyFile !== undefined ? c.policyFile : ''
+    if ((policy?.key ?? '') !== policyKey) {
+      policy?.changes.close()
+      // Edited by hand: fs.watch nudges an early poll, so a saved file takes effect within a moment.
+      policy = policyKey === '' ? undefined : {
+        key: policyKey,
+        changes: watchFileChanges([policyKey], opts.onPolicyChange, { pollMs: POLICY_POLL_MS, nudge: true }),
+      }
+    }
+    const files = c.tls.files
+    const tlsPaths = files === undefined ? [] : [files.key, files.cert, ...(files.ca === undefined ? [] : [files.ca])]
+    const tlsKey = opts.tlsRefreshMs > 0 ? tlsPaths.join('\0') : ''
+    if ((tls?.key ?? '') !== tlsKey) {
+      tls?.changes.close()
+      tls = tlsKey === '' ? undefined : { key: tlsKey, changes: watchFileChanges(tlsPaths, opts.onTlsChange, { pollMs: opts.tlsRefreshMs }) }
+    }
   }
+  follow(config)
   return {
-    path,
+    follow,
     close() {
-      clearTimeout(timer)
-      watcher?.close()
+      policy?.changes.close()
+      tls?.changes.close()
     },
   }
 }

@@ -5,11 +5,10 @@
  *
  * @module
  */
-import { createPrivateKey } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
-import { pemFilesAt } from '../../lib/pem-files.js'
+import { loadCas } from '../../lib/pem-files.js'
+import { loadKeyPair, TlsFileError } from '../../lib/tls-files.js'
 import { KmsConfigError, type KmsEnvironment } from '../config/kms-environment.js'
 
 /** KmsConfig is a complete KES connection configuration. Secrets stay in memory only. */
@@ -24,29 +23,35 @@ export interface KmsConfig {
   autoEncryption: boolean
 }
 
+// A missing path or an unreadable entry is skipped, as MinIO does.
 function loadCa(path: string): string[] {
-  const pems: string[] = []
-  for (const file of pemFilesAt(path)) {
-    try {
-      pems.push(readFileSync(file, 'utf8'))
-    } catch {
-      // A missing path or an unreadable entry is skipped, as MinIO does.
-    }
-  }
-  return pems
+  return loadCas(path, { skipUnreadable: true }).map((c) => c.pem)
 }
 
-function loadClientKey(keyFile: string, password: string | undefined): string {
-  let pem: string
+/**
+ * loadClientPair reads the KES client certificate and key (decrypted with MINIO_KMS_KES_KEY_PASSWORD) and
+ * checks that they belong together. Throws KmsConfigError with MinIO's messages, never the files' content.
+ */
+function loadClientPair(certFile: string, keyFile: string, password: string | undefined): { certPem: string; keyPem: string } {
   try {
-    pem = readFileSync(keyFile, 'utf8')
+    const pair = loadKeyPair({ certFile, keyFile, password })
+    return { certPem: pair.certPem, keyPem: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }
   } catch (err) {
-    throw new KmsConfigError(`Unable to load KES client private key as specified by the shell environment: ${(err as Error).message}`)
-  }
-  try {
-    return createPrivateKey({ key: pem, passphrase: password ?? '' }).export({ format: 'pem', type: 'pkcs8' }).toString()
-  } catch {
-    throw new KmsConfigError('Unable to decrypt KES client private key as specified by the shell environment')
+    if (!(err instanceof TlsFileError)) throw err
+    switch (err.problem) {
+      case 'unreadable':
+        throw new KmsConfigError(err.file === certFile
+          ? `Unable to load KES client certificate as specified by the shell environment: ${err.message}`
+          : `Unable to load KES client private key as specified by the shell environment: ${err.message}`)
+      case 'password-missing':
+      case 'password-wrong':
+      case 'key':
+        throw new KmsConfigError('Unable to decrypt KES client private key as specified by the shell environment')
+      case 'certificate':
+        throw new KmsConfigError('kms: the KES client certificate is not a PEM certificate')
+      case 'mismatch':
+        throw new KmsConfigError('kms: the KES client certificate does not match its private key')
+    }
   }
 }
 
@@ -54,17 +59,14 @@ function loadClientKey(keyFile: string, password: string | undefined): string {
  * loadKmsConfig reads the files a checked KMS environment names: the client certificate and key (decrypted with
  * the key password) or the API key, and the CA path's certificates; `certsDir` gives the default CA path
  * (`<certsDir>/CAs`). Throws KmsConfigError with MinIO's message when the certificate or key cannot be read or
- * decrypted (never with their content or the password).
+ * decrypted, or when they do not belong together (never with their content or the password).
  */
 export function loadKmsConfig(kms: KmsEnvironment, certsDir?: string): KmsConfig {
   const config: KmsConfig = { endpoints: [...kms.endpoints], defaultKey: kms.defaultKey, ca: [], autoEncryption: kms.autoEncryption }
   if (kms.certFile !== undefined && kms.keyFile !== undefined) {
-    try {
-      config.certPem = readFileSync(kms.certFile, 'utf8')
-    } catch (err) {
-      throw new KmsConfigError(`Unable to load KES client certificate as specified by the shell environment: ${(err as Error).message}`)
-    }
-    config.keyPem = loadClientKey(kms.keyFile, kms.keyPassword)
+    const pair = loadClientPair(kms.certFile, kms.keyFile, kms.keyPassword)
+    config.certPem = pair.certPem
+    config.keyPem = pair.keyPem
   } else {
     config.apiKey = kms.apiKey
   }

@@ -8,7 +8,6 @@
 import { kmsFiles, type KmsEnvironment } from '../config/kms-environment.js'
 import { loadKmsConfig, type KmsConfig } from './config.js'
 import { KesKms } from './kms.js'
-import { checkKeyPair, KeyPairError } from '../../pki/key-pair.js'
 import type { MessageLog } from '../../lib/logger.js'
 
 /** Options of {@link SharedKms}. */
@@ -70,10 +69,10 @@ export class SharedKms {
   }
 
   /**
-   * reloadCertificates re-reads the client certificate, its key and the CA path, and switches the
-   * connection to them when they changed. Resolves whether it switched (false without a KMS or
-   * when nothing changed). Throws KmsConfigError or Error saying why the files are unusable (never
-   * their content); the connection then keeps its old certificate.
+   * reloadCertificates re-reads the client certificate, its key and the CA path (kmsConfigFromEnv checks
+   * that the pair belongs together), and switches the connection to them when they changed. Resolves
+   * whether it switched (false without a KMS or when nothing changed). Throws KmsConfigError saying why
+   * the files are unusable (never their content); the connection then keeps its old certificate.
    */
   async reloadCertificates(): Promise<boolean> {
     const kms = await this.#connecting?.catch(() => undefined)
@@ -81,7 +80,6 @@ export class SharedKms {
     if (kms === undefined || old === undefined || this.#closed || this.settings === undefined) return false
     const fresh = loadKmsConfig(this.settings, this.opts.certsDir)
     if (fresh.certPem === old.certPem && fresh.keyPem === old.keyPem && fresh.ca.join('\n') === old.ca.join('\n')) return false
-    if (fresh.certPem !== undefined && fresh.keyPem !== undefined) checkPair(fresh.certPem, fresh.keyPem)
     await kms.useCredentials(fresh)
     this.#config = fresh
     return true
@@ -93,18 +91,5 @@ export class SharedKms {
     this.#closed = true
     const kms = await this.#connecting?.catch(() => undefined)
     kms?.close()
-  }
-}
-
-/** checkPair throws Error unless the certificate parses and belongs to the private key. */
-function checkPair(certPem: string, keyPem: string): void {
-  try {
-    checkKeyPair(certPem, keyPem)
-  } catch (err) {
-    if (!(err instanceof KeyPairError)) throw err
-    if (err.problem === 'certificate') throw new Error('kms: the KES client certificate is not a PEM certificate', { cause: err })
-    // keyPem is the PKCS#8 that loadKmsConfig re-encoded, so this is not expected: node's error as before.
-    if (err.problem === 'key') throw err.cause
-    throw new Error('kms: the KES client certificate does not match its private key', { cause: err })
   }
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { fingerprint } from './file-watch.js'
+import { watchFileChanges } from '../../lib/file-changes.js'
 import type { SharedKms } from '../kms/shared.js'
 import type { MessageLog } from '../../lib/logger.js'
 
@@ -36,12 +36,11 @@ export interface CertReloader {
 
 /** startCertReloader starts polling (and SIGHUP handling when asked). Never throws. */
 export function startCertReloader(opts: CertReloadOptions): CertReloader {
-  let seen = fingerprint(opts.watch)
   let queue = Promise.resolve()
 
   const once = async (reason: string): Promise<void> => {
     // What this reload reads is what the next poll compares with, so one change reloads once.
-    seen = fingerprint(opts.watch)
+    changes.mark()
     try {
       opts.server.reloadCertificates()
       opts.log.info(`certificates reloaded (${reason})`)
@@ -59,18 +58,13 @@ export function startCertReloader(opts: CertReloadOptions): CertReloader {
     queue = queue.then(() => once(reason))
     return queue
   }
+  const changes = watchFileChanges(opts.watch, () => void reload('changed on disk'), { pollMs: opts.pollMs })
   const onHup = (): void => void reload('SIGHUP')
   if (opts.signals === true) process.on('SIGHUP', onHup)
-  const timer = opts.pollMs > 0
-    ? setInterval(() => {
-      if (fingerprint(opts.watch) !== seen) void reload('changed on disk')
-    }, opts.pollMs)
-    : undefined
-  timer?.unref()
   return {
     reload,
     close() {
-      if (timer !== undefined) clearInterval(timer)
+      changes.close()
       process.off('SIGHUP', onHup)
     },
   }

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import type { X509Certificate } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { createSecureContext, type SecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls'
-import { checkKeyPair, KeyPairError } from '../../pki/key-pair.js'
-import { pemFilesAt } from '../../lib/pem-files.js'
+import { loadKeyPair, TlsFileError, unencryptedKeyPem } from '../../lib/tls-files.js'
+import { loadCas } from '../../lib/pem-files.js'
 
 /** One certificate/key pair with the leaf certificate parsed. */
 interface Pair {
@@ -49,27 +49,27 @@ function loadPair(dir: string, passphrase: string | undefined): Pair | undefined
   const certFile = join(dir, 'public.crt')
   const keyFile = join(dir, 'private.key')
   if (!isFile(certFile) || !isFile(keyFile)) return undefined
-  const cert = readFileSync(certFile, 'utf8')
-  let key = readFileSync(keyFile, 'utf8')
-  if (key.includes('ENCRYPTED')) {
-    if (passphrase === undefined || passphrase === '') throw new Error(`${keyFile} is encrypted: set MINIO_CERT_PASSWD`)
-    try {
-      key = createPrivateKey({ key, passphrase }).export({ format: 'pem', type: 'pkcs8' }).toString()
-    } catch {
-      throw new Error(`${keyFile}: cannot decrypt the private key with MINIO_CERT_PASSWD`)
+  try {
+    const pair = loadKeyPair({ certFile, keyFile, password: passphrase })
+    return { cert: pair.certPem, key: unencryptedKeyPem(pair), leaf: pair.leaf }
+  } catch (err) {
+    if (!(err instanceof TlsFileError)) throw err
+    switch (err.problem) {
+      case 'unreadable':
+        throw err
+      case 'password-missing':
+        throw new Error(`${keyFile} is encrypted: set MINIO_CERT_PASSWD`, { cause: err })
+      case 'key':
+        // An unparsable unencrypted key has always surfaced as node's own parse error (it holds no key material).
+        throw err.cause
+      case 'password-wrong':
+        throw new Error(`${keyFile}: cannot decrypt the private key with MINIO_CERT_PASSWD`, { cause: err })
+      case 'certificate':
+        throw new Error(`${certFile}: not a PEM certificate`, { cause: err })
+      case 'mismatch':
+        throw new Error(`${dir}: public.crt does not match private.key`, { cause: err })
     }
   }
-  let leaf: X509Certificate
-  try {
-    leaf = checkKeyPair(cert, key)
-  } catch (err) {
-    if (!(err instanceof KeyPairError)) throw err
-    if (err.problem === 'certificate') throw new Error(`${certFile}: not a PEM certificate`, { cause: err })
-    // An unparsable unencrypted key has always surfaced as node's own parse error.
-    if (err.problem === 'key') throw err.cause
-    throw new Error(`${dir}: public.crt does not match private.key`, { cause: err })
-  }
-  return { cert, key, leaf }
 }
 
 /**
@@ -101,7 +101,7 @@ export function loadCertsDir(dir: string, passphrase?: string): LoadedCerts {
 export function loadTrustedCAs(certsDir: string): string[] {
   const dir = join(certsDir, 'CAs')
   if (!existsSync(dir)) return []
-  return pemFilesAt(dir).map((f) => readFileSync(f, 'utf8'))
+  return loadCas(dir).map((c) => c.pem)
 }
 
 const BASE: SecureContextOptions = {

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +10,7 @@ import { KesKms } from '../../../src/s3/kms/kms.js'
 import { S3Error } from '../../../src/s3/api/errors.js'
 import { apiKeyIdentity, newApiKey } from '../../../src/pki/index.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
+import { testPki } from '../../helpers/pki.js'
 
 /** kmsConfigFromEnv checks the variables, then loads the files they name, as the server does. */
 function kmsConfigFromEnv(env: NodeJS.ProcessEnv): KmsConfig | undefined {
@@ -46,6 +48,27 @@ describe('MINIO_KMS_KES_* configuration', () => {
       .toMatch(/^Unable to load KES client private key as specified by the shell environment/)
     const c = kmsConfigFromEnv({ MINIO_KMS_KES_ENDPOINT: 'https://a', MINIO_KMS_KES_KEY_NAME: 'k', MINIO_KMS_KES_API_KEY: 'kes:v1:x', MINIO_KMS_AUTO_ENCRYPTION: 'on' })!
     expect([c.apiKey, c.autoEncryption, c.defaultKey]).toEqual(['kes:v1:x', true, 'k'])
+  })
+
+  it('decrypts the client key with MINIO_KMS_KES_KEY_PASSWORD and checks it belongs to the certificate, naming neither', async () => {
+    const pki = await testPki()
+    const dir = mkdtempSync(join(tmpdir(), 'kmscfg-'))
+    const encrypted = createPrivateKey(pki.clients.app.keyPem).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pa55-w0rd' })
+    writeFileSync(join(dir, 'app.key'), encrypted)
+    const env = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
+      MINIO_KMS_KES_ENDPOINT: 'https://a', MINIO_KMS_KES_KEY_NAME: 'k', MINIO_KMS_KES_CERT_FILE: pki.clients.app.certFile, MINIO_KMS_KES_KEY_FILE: join(dir, 'app.key'), ...extra,
+    })
+    const c = kmsConfigFromEnv(env({ MINIO_KMS_KES_KEY_PASSWORD: 'pa55-w0rd' }))!
+    expect(c.certPem).toBe(pki.clients.app.certPem)
+    expect(createPrivateKey(c.keyPem!).equals(createPrivateKey(pki.clients.app.keyPem))).toBe(true)
+    expect(c.keyPem).toContain('-----BEGIN PRIVATE KEY-----')
+    expect(configError(env({ MINIO_KMS_KES_KEY_PASSWORD: 'Wr0ng' }))).toBe('Unable to decrypt KES client private key as specified by the shell environment')
+    expect(configError(env({}))).toBe('Unable to decrypt KES client private key as specified by the shell environment')
+    expect(configError(env({ MINIO_KMS_KES_KEY_FILE: pki.clients.admin.keyFile }))).toBe('kms: the KES client certificate does not match its private key')
+    expect(configError(env({ MINIO_KMS_KES_CERT_FILE: join(dir, 'app.key'), MINIO_KMS_KES_KEY_FILE: pki.clients.app.keyFile })))
+      .toBe('kms: the KES client certificate is not a PEM certificate')
+    expect(configError(env({ MINIO_KMS_KES_CERT_FILE: dir })))
+      .toBe(`Unable to load KES client certificate as specified by the shell environment: EISDIR: '${dir}' is not a regular file`)
   })
 })
 
