@@ -90,11 +90,15 @@ const before: S3Proc | undefined = values.baseline === undefined ? undefined : a
 const url = server.url
 const nginx = await startDavNginx(pki.server.certFile, pki.server.keyFile)
 
+const sdkAgent = new Agent({ ca: pki.ca.certPem, keepAlive: true, maxSockets: 16 })
 const s3 = new S3Client({
   endpoint: url, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
   credentials: { accessKeyId: USER, secretAccessKey: PASSWORD },
-  requestHandler: { httpsAgent: new Agent({ ca: pki.ca.certPem, keepAlive: true, maxSockets: 16 }) },
+  requestHandler: { httpsAgent: sdkAgent },
 })
+// The curl cells leave the SDK's connections idle for seconds; one reused just as the server's 5 s idle
+// timeout closes it fails the (non-retryable, streaming) PUT. Each SDK cell starts on fresh connections.
+const freshSdkConnections = (): void => sdkAgent.destroy()
 await s3.send(new CreateBucketCommand({ Bucket: 'bench' }))
 const curlBase = ['-sS', '-f', '--cacert', pki.ca.certFile, '-o', '/dev/null']
 // The same client as for nginx, signing with its own SigV4: separates the server's cost from the SDK's.
@@ -158,6 +162,7 @@ for (const [label, file, size, reps] of cells) {
     // CPU seconds the server spent per GiB moved: the load-proof measure on a shared machine.
     const cpuPerGiB = (ms: number): string => (ms / 1000 / ((size * count) / 1024 ** 3)).toFixed(2)
     const tag = `${label.replace(' ', '')}-${c}`
+    freshSdkConnections()
     const keyPut = useSdk ? await timed(count, c, (i) => sdkPut(file, `${tag}-${i}`, size)) : NaN
     const keyGet = useSdk ? await timed(count, c, (i) => sdkGet(`${tag}-${i}`)) : NaN
     // nginx, then the baseline, then this checkout: each PUT cell right after the others, under the same load.
@@ -183,6 +188,7 @@ const smallRows: string[][] = []
 if (!values['no-small']) {
   const small = readFileSync(files['4KiB']!)
   for (const c of concs) {
+    freshSdkConnections()
     const s = await timed(smallCount, c, (i) => s3.send(new PutObjectCommand({ Bucket: 'bench', Key: `small-${c}-${i}`, Body: small })).then(() => undefined))
     const n = await timed(Math.min(smallCount, 200), c, (i) => curlPutNginx(files['4KiB']!, `small-${c}-${i}`))
     smallRows.push([String(c), (smallCount / s).toFixed(0), (Math.min(smallCount, 200) / n).toFixed(0)])
@@ -211,7 +217,7 @@ if (!values['no-rss']) {
   writeFileSync(hugeFile, '')
   for (let i = 0; i < hugeMiB / 64; i++) writeFileSync(hugeFile, randomBytes(64 * MiB), { flag: 'a' })
   rss = {
-    put: await peakRss(server.pid, () => sdkPut(hugeFile, 'huge', hugeMiB * MiB)),
+    put: await peakRss(server.pid, () => (freshSdkConnections(), sdkPut(hugeFile, 'huge', hugeMiB * MiB))),
     get: await peakRss(server.pid, () => sdkGet('huge')),
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import type { Readable, Transform } from 'node:stream'
 import { checksumHeader, type ChecksumAlgorithm } from '../checksum/checksum.js'
 import { s3err } from '../api/errors.js'
@@ -12,6 +12,7 @@ import type { ReadPlan } from '../extensions.js'
 import { header, type Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { readRange } from '../storage/reader.js'
+import { writeRange } from '../storage/range-writer.js'
 import { getVersion, latestDeleteMarker } from '../storage/versions.js'
 import { setExpirationHeader } from '../lifecycle/predict.js'
 import { requireBucket, setHeaders } from './common.js'
@@ -142,9 +143,16 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
     res.end()
     return
   }
-  const stream = openStream(ctx, o, plan, want)
   try {
-    await pipeline(stream, res)
+    if (plan.transform === undefined) {
+      // Stored bytes as they are: written from reused buffers (range-writer.ts says why not a stream).
+      const stored = plan.storedRange ?? want
+      await writeRange(ctx.core.blobs, o.parts, stored.start, stored.end, res)
+      res.end()
+      await finished(res)
+    } else {
+      await pipeline(openStream(ctx, o, plan, want), res)
+    }
   } catch {
     // The client went away or a read failed mid-body: the status is already sent, so just drop the connection.
     res.destroy()
