@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/kms-go-bench.ts [--compiled] [--seconds 5] [--workers N] [--callers 16,64]
  *        [--modes minio,keepalive,newconn] [--ops generate,decrypt] [--repeat N] [--baseline <git rev>]
- *        [--soak 60] [--kesload PATH] [--kesref PATH] [--tools-src DIR] [--floor] [--client-timeout 10s|0]
+ *        [--soak 60] [--kesload PATH] [--kesref PATH] [--tools-src DIR] [--floor] [--nginx] [--client-timeout 10s|0]
  *
  * Modes: `minio` is kms-go's transport exactly (HTTP/2, two idle connections per host; callers =
  * concurrent calls), `keepalive` HTTP/1.1 keep-alive connections (callers = connections),
@@ -16,6 +16,8 @@
  * --floor adds the Node.js floor (bench/lib/node-floor-server.ts: node:https with the same mutual TLS and
  * workers, a fixed response, none of Keyhold's work) as a third server in every cell: what the platform
  * itself reaches against kesref under the same Go client.
+ * --nginx adds Debian's nginx (mutual TLS, HTTP/2 and HTTP/1.1, the same fixed answer, as many workers): the
+ * ceiling of TLS and HTTP on this machine, beside the others in every cell.
  * --client-timeout is kesload's per-request timeout (default 10s); 0 shows what Go 1.23 and later see on
  * HTTP/1.1: older Go cancels a dial when the request that started it ends (golang/go#59017).
  * --soak runs MinIO-shaped generate at 16 callers for that many seconds and prints each worker's
@@ -32,7 +34,7 @@ import { parseArgs } from 'node:util'
 import { testPki } from '../test/helpers/pki.js'
 import { baselineEntry, call, startKeyhold, type KeyholdServer } from './lib/keyhold.js'
 import { startNodeFloor } from './lib/node-floor.js'
-import { freePort } from './lib/nginx.js'
+import { freePort, startNginx } from './lib/nginx.js'
 import { childrenOf, cpuMs, rssMiB } from './lib/proc.js'
 
 const root = new URL('../', import.meta.url).pathname
@@ -51,6 +53,7 @@ const { values } = parseArgs({
     kesref: { type: 'string' },
     'tools-src': { type: 'string', default: join(root, '../shared/tools') },
     floor: { type: 'boolean', default: false },
+    nginx: { type: 'boolean', default: false },
     // kesload's per-request timeout (Go's http.Client.Timeout). Go before 1.23 cancels a dial when the
     // request that started it ends (golang/go#59017); with 0 no request is ever cancelled, which is
     // how Go 1.23 and later treat dials whatever the timeout.
@@ -88,6 +91,9 @@ if (values.baseline) {
 // A generate answer kesload accepts for both operations (decrypt mode generates once, then decrypts).
 const floorBody = JSON.stringify({ plaintext: Buffer.alloc(32, 1).toString('base64'), ciphertext: Buffer.alloc(76, 2).toString('base64') })
 const floor = values.floor ? await startNodeFloor(pki.dir, workers, floorBody) : undefined
+const nginx = values.nginx
+  ? await startNginx({ certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile, body: floorBody, workers, http2: true })
+  : undefined
 const refPort = await freePort()
 const ref = spawn(kesrefBin, ['-addr', `127.0.0.1:${refPort}`, '-cert', pki.server.certFile, '-key', pki.server.keyFile, '-identity', app.identity, '-keys', KEY, '-exit-after', '2h'], { stdio: ['ignore', 'ignore', 'inherit'] })
 await new Promise((r) => setTimeout(r, 500))
@@ -98,6 +104,7 @@ const targets: Target[] = [
   { name: 'keyhold', port: keyhold.port, pids: () => [keyhold.pid, ...childrenOf(keyhold.pid)] },
   ...(before ? [{ name: 'keyhold before', port: before.port, pids: () => [before!.pid, ...childrenOf(before!.pid)] }] : []),
   ...(floor ? [{ name: 'node floor', port: floor.port, pids: () => [floor.pid, ...childrenOf(floor.pid)] }] : []),
+  ...(nginx ? [{ name: 'nginx', port: nginx.port, pids: () => [nginx.pid, ...childrenOf(nginx.pid)] }] : []),
   { name: 'kesref', port: refPort, pids: () => [ref.pid!] },
 ]
 
@@ -160,3 +167,4 @@ ref.kill('SIGTERM')
 await keyhold.stop()
 await before?.stop()
 await floor?.stop()
+await nginx?.stop()

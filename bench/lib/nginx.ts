@@ -18,6 +18,8 @@ import { treeCpuMs } from './proc.js'
 /** A running nginx. */
 export interface Nginx {
   port: number
+  /** The master process (its workers are its children). */
+  pid: number
   /** CPU time used so far by nginx's processes, in ms. */
   cpuMs(): number
   stop(): Promise<void>
@@ -32,6 +34,8 @@ export interface NginxOptions {
   body: string
   /** nginx worker processes (match Keyhold's workers). */
   workers: number
+  /** Offer HTTP/2 by ALPN as well (as Keyhold does), for clients that take it. */
+  http2?: boolean
   binary?: string
 }
 
@@ -109,7 +113,7 @@ export async function startNginx(o: NginxOptions): Promise<Nginx> {
   keepalive_requests 10000000;
   keepalive_timeout 60s;
   server {
-    listen 127.0.0.1:${port} ssl;
+    listen 127.0.0.1:${port} ssl${o.http2 === true ? ' http2' : ''};
     ssl_certificate ${o.certFile};
     ssl_certificate_key ${o.keyFile};
     ssl_client_certificate ${o.caFile};
@@ -137,6 +141,7 @@ export async function startNginx(o: NginxOptions): Promise<Nginx> {
   failed.catch(() => undefined)
   return {
     port,
+    pid: child.pid!,
     cpuMs: () => treeCpuMs(child.pid!),
     stop: async () => {
       child.kill('SIGQUIT')
