@@ -19,6 +19,7 @@ import { decodeKeyVersion, encodeKeyVersion, type KeyVersion } from '../crypto/k
 import { isUnreachable, KeyNotFoundError, type KeyListPage, type KeyStore, type KeyStoreState } from './keystore.js'
 import type { CacheConfig } from '../config/types.js'
 import type { CachePeers } from './peers.js'
+import { SingleFlight } from './single-flight.js'
 
 interface Entry {
   key: KeyVersion
@@ -45,7 +46,7 @@ const FETCH_TIMEOUT_MS = 15_000
 export class KeyCache {
   readonly #store: KeyStore
   readonly #entries = new Map<string, Entry>()
-  readonly #inflight = new Map<string, Promise<KeyVersion>>()
+  readonly #fetches = new SingleFlight<KeyVersion>()
   #expiry: CacheConfig
   #offline = false
   readonly #onOfflineChange: KeyCacheOptions['onOfflineChange']
@@ -101,24 +102,15 @@ export class KeyCache {
       }
     }
     this.#onLookup?.(false)
-    let p = this.#inflight.get(name)
-    if (p === undefined) {
-      const fetching: Promise<KeyVersion> = this.#fetch(name).then((key) => {
-        // Cache only what no invalidation overtook: invalidate() forgets the in-flight fetch, so
-        // a fetch that read the key before a delete or re-create does not put it back.
-        if (this.#inflight.get(name) === fetching) {
-          const now = Date.now()
-          this.#entries.set(name, { key, loadedAt: now, usedAt: now })
-        }
-        return key
-      })
-      p = fetching
-      this.#inflight.set(name, p)
-      const clear = () => {
-        if (this.#inflight.get(name) === p) this.#inflight.delete(name)
+    const p = this.#fetches.run(name, (isCurrent) => this.#fetch(name).then((key) => {
+      // Cache only what no invalidation overtook: invalidate() forgets the in-flight fetch, so
+      // a fetch that read the key before a delete or re-create does not put it back.
+      if (isCurrent()) {
+        const now = Date.now()
+        this.#entries.set(name, { key, loadedAt: now, usedAt: now })
       }
-      p.then(clear, clear)
-    }
+      return key
+    }))
     try {
       return await p
     } catch (err) {
@@ -178,7 +170,7 @@ export class KeyCache {
    */
   invalidate(name: string): void {
     this.#entries.delete(name)
-    this.#inflight.delete(name)
+    this.#fetches.forget(name)
     for (const listener of this.#invalidateListeners) listener(name)
   }
 
@@ -188,7 +180,7 @@ export class KeyCache {
    */
   invalidateAll(): void {
     this.#entries.clear()
-    this.#inflight.clear()
+    this.#fetches.forgetAll()
     for (const listener of this.#invalidateListeners) listener(undefined)
   }
 

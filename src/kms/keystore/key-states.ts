@@ -11,6 +11,7 @@ import {
   isUnreachable, KeyExistsError, KeyNotFoundError, type KeyStore,
 } from './keystore.js'
 import type { CachePeers } from './peers.js'
+import { SingleFlight } from './single-flight.js'
 import {
   decodeKeyState, encodeKeyState, keyOfStateEntry, STATE_ENTRY_PREFIX, stateEntryName, type KeyState,
 } from './key-state.js'
@@ -48,7 +49,7 @@ export class KeyStates {
   readonly #store: KeyStore
   readonly #peers: CachePeers | undefined
   readonly #entries = new Map<string, Entry>()
-  readonly #inflight = new Map<string, Promise<KeyState | undefined>>()
+  readonly #reads = new SingleFlight<KeyState | undefined>()
   readonly #unsubscribe: Array<() => void> = []
   #anyMs: number
 
@@ -76,20 +77,11 @@ export class KeyStates {
     const e = this.#entries.get(name)
     const now = Date.now()
     if (e !== undefined && (this.#anyMs <= 0 || now - e.loadedAt < this.#anyMs)) return e.state
-    let p = this.#inflight.get(name)
-    if (p === undefined) {
-      const fetching: Promise<KeyState | undefined> = this.read(name, AbortSignal.timeout(FETCH_TIMEOUT_MS)).then((r) => {
-        // As in the key cache: a fetch overtaken by an invalidation does not put its result back.
-        if (this.#inflight.get(name) === fetching) this.#entries.set(name, { state: r.state, loadedAt: Date.now() })
-        return r.state
-      })
-      p = fetching
-      this.#inflight.set(name, p)
-      const clear = () => {
-        if (this.#inflight.get(name) === p) this.#inflight.delete(name)
-      }
-      p.then(clear, clear)
-    }
+    const p = this.#reads.run(name, (isCurrent) => this.read(name, AbortSignal.timeout(FETCH_TIMEOUT_MS)).then((r) => {
+      // As in the key cache: a fetch overtaken by an invalidation does not put its result back.
+      if (isCurrent()) this.#entries.set(name, { state: r.state, loadedAt: Date.now() })
+      return r.state
+    }))
     try {
       return await p
     } catch (err) {
@@ -154,7 +146,7 @@ export class KeyStates {
   /** invalidate forgets the cached state of `name` and any read in flight. Throws nothing. */
   invalidate(name: string): void {
     this.#entries.delete(name)
-    this.#inflight.delete(name)
+    this.#reads.forget(name)
   }
 
   /** close stops listening for invalidations. Idempotent; throws nothing. */

@@ -14,6 +14,7 @@ import type { Writable } from 'node:stream'
 import { giveSpare, POOLED_BUFFER_SIZE, takeSpare } from '../api/buffer-pool.js'
 import type { BlobStore } from './blobs.js'
 import type { PartRow } from './meta.js'
+import { blobRanges } from './reader.js'
 
 /** Buffers handed to the response and not yet called back (2 MiB with 512 KiB buffers). */
 const IN_FLIGHT = 4
@@ -36,16 +37,10 @@ export async function writeRange(blobs: BlobStore, parts: PartRow[], start: numb
   blobs.retain(ids)
   const writes = new InFlightWrites(out)
   try {
-    let offset = 0
-    for (const part of parts) {
-      const partStart = offset
-      const partEnd = offset + part.storedSize - 1
-      offset += part.storedSize
-      if (part.storedSize === 0 || partEnd < start) continue
-      if (partStart > end) break
-      const file = await open(blobs.path(part.blob), 'r')
+    for (const { blob, from, to } of blobRanges(parts, start, end)) {
+      const file = await open(blobs.path(blob), 'r')
       try {
-        await writePart(file, Math.max(start, partStart) - partStart, Math.min(end, partEnd) - partStart, writes)
+        await writePart(file, from, to, writes)
       } finally {
         await file.close()
       }

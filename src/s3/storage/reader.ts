@@ -9,6 +9,22 @@ import type { BlobStore } from './blobs.js'
 import type { PartRow } from './meta.js'
 
 /**
+ * blobRanges maps stored bytes [start, end] (inclusive) of the concatenated parts to the blobs holding them:
+ * each blob with the byte range [from, to] (inclusive) to read of it, in order; empty parts are skipped.
+ */
+export function* blobRanges(parts: PartRow[], start: number, end: number): Generator<{ blob: string; from: number; to: number }> {
+  let offset = 0
+  for (const part of parts) {
+    const partStart = offset
+    const partEnd = offset + part.storedSize - 1
+    offset += part.storedSize
+    if (part.storedSize === 0 || partEnd < start) continue
+    if (partStart > end) break
+    yield { blob: part.blob, from: Math.max(start, partStart) - partStart, to: Math.min(end, partEnd) - partStart }
+  }
+}
+
+/**
  * readRange streams stored bytes [start, end] (inclusive) of the concatenated parts. An empty range (end <
  * start) yields nothing. Errors (I/O) surface as stream errors.
  */
@@ -24,16 +40,8 @@ export function readRange(blobs: BlobStore, parts: PartRow[], start: number, end
   }
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
-      let offset = 0
-      for (const part of parts) {
-        const partStart = offset
-        const partEnd = offset + part.storedSize - 1
-        offset += part.storedSize
-        if (part.storedSize === 0 || partEnd < start) continue
-        if (partStart > end) break
-        const from = Math.max(start, partStart) - partStart
-        const to = Math.min(end, partEnd) - partStart
-        for await (const chunk of blobs.read(part.blob, from, to)) yield chunk as Buffer
+      for (const { blob, from, to } of blobRanges(parts, start, end)) {
+        for await (const chunk of blobs.read(blob, from, to)) yield chunk as Buffer
       }
     } finally {
       release()
