@@ -99,6 +99,7 @@ class H2Response {
   readonly stream: ServerHttp2Stream
   #headers: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders
   #headCommitted = false
+  #stopBody = false
 
   constructor(stream: ServerHttp2Stream) {
     this.stream = stream
@@ -173,6 +174,16 @@ class H2Response {
     this.stream.destroy(err)
   }
 
+  /**
+   * The rest of the request body will not be read (the route refused it): once the response is
+   * complete the stream is reset with NO_ERROR, which tells the client to stop sending (RFC 9113,
+   * 8.1). Otherwise the stream would stay open, its flow-control window spent, until the session
+   * closes. Call before the response starts.
+   */
+  stopRequestBody(): void {
+    this.#stopBody = true
+  }
+
   on(event: string, fn: Listener): this {
     this.stream.on(event === 'finish' ? 'close' : event, fn)
     return this
@@ -201,14 +212,26 @@ class H2Response {
     this.#headers[':status'] = this.statusCode
     // As the compat API: the stream ends with an empty trailers frame. Ending it with the last
     // DATA frame instead lost the response when the session was closing (a graceful close).
-    if (!endStream) stream.once('wantTrailers', sendNoTrailers)
+    if (!endStream) stream.once('wantTrailers', this.#stopBody ? sendNoTrailersAndStop : sendNoTrailers)
     stream.respond(this.#headers, { endStream, waitForTrailers: !endStream })
+    if (endStream && this.#stopBody) setImmediate(stopStream, stream)
     return true
   }
 }
 
 function sendNoTrailers(this: ServerHttp2Stream): void {
   this.sendTrailers({})
+}
+
+function sendNoTrailersAndStop(this: ServerHttp2Stream): void {
+  this.sendTrailers({})
+  // sendTrailers submits the trailers from an immediate: the reset must follow them, not overtake them.
+  setImmediate(stopStream, this)
+}
+
+/** stopStream resets `stream` with NO_ERROR once its response went out: the client stops sending. */
+function stopStream(stream: ServerHttp2Stream): void {
+  if (!stream.closed && !stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR)
 }
 
 /** The pipeline's request listener, called with the HTTP/2 pair in place of node:http's. */

@@ -112,6 +112,7 @@ class RouteRequest implements ApiRequest {
   readonly log: Logger
   readonly raw: KesRequest
   readonly #maxBody: number
+  readonly #res: KesResponse
   #controller: AbortController | undefined
   #abortedWith: Error | undefined
 
@@ -120,6 +121,7 @@ class RouteRequest implements ApiRequest {
     this.resource = this.path.slice(route.path.length)
     this.log = log
     this.raw = req
+    this.#res = res
     this.#maxBody = route.maxBody
     let timer: NodeJS.Timeout | undefined
     if (route.timeoutMs > 0) {
@@ -145,13 +147,29 @@ class RouteRequest implements ApiRequest {
   }
 
   readBody(): Promise<Buffer> {
-    return readBody(this.raw, this.#maxBody)
+    return readBody(this.raw, this.#maxBody).catch((err: unknown) => {
+      if (err instanceof BodyTooLargeError) stopRequestBody(this.#res)
+      throw err
+    })
   }
 
   #abort(reason: Error): void {
     this.#abortedWith ??= reason
     this.#controller?.abort(reason)
   }
+}
+
+/**
+ * stopRequestBody makes the answer to a request whose body was refused part-way stop the client.
+ * The rest of the body is never read: on HTTP/1.1 the next request would start somewhere in it and
+ * the paused request would hold the connection until the request timeout, so the connection closes
+ * after the answer (`Connection: close`, as Go's MaxBytesReader makes KES do); on HTTP/2 the
+ * stream is reset with NO_ERROR after the answer (h2-exchange.ts). Throws nothing.
+ */
+function stopRequestBody(res: KesResponse): void {
+  const h2 = res as KesResponse & { stopRequestBody?: () => void }
+  if (typeof h2.stopRequestBody === 'function') h2.stopRequestBody()
+  else res.shouldKeepAlive = false
 }
 
 function withHeaders(err: ApiError, headers: Record<string, string>): ApiError {

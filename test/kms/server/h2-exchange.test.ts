@@ -90,3 +90,41 @@ it('closes a request reset by the client mid-body exactly once, and the session 
   expect(seen[before]).toMatchObject({ compat: false, closes: 1 })
   expect((await h2Send(session, 'PUT', '/v1/key/generate/k1', {})).status).toBe(200)
 })
+
+it('resets a stream whose request body was refused with NO_ERROR once the answer went out, empty or not', async () => {
+  const { createServer, connect } = await import('node:http2')
+  const { serveStream } = await import('../../../src/kms/api/h2-exchange.js')
+  const server = createServer()
+  server.on('stream', (stream, headers) =>
+    serveStream(stream, headers, (req, res) => {
+      // As route.ts's readBody does with a body over the limit: read some, pause, refuse.
+      req.once('data', () => {
+        req.pause()
+        ;(res as unknown as { stopRequestBody(): void }).stopRequestBody()
+        res.statusCode = 400
+        if (headers[':path'] === '/empty') res.end()
+        else res.end('refused')
+      })
+    }),
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const client = connect(`http://127.0.0.1:${(server.address() as { port: number }).port}`)
+  try {
+    for (const path of ['/empty', '/text']) {
+      const stream = client.request({ ':method': 'PUT', ':path': path }, { endStream: false })
+      let status: unknown
+      let body = ''
+      stream.once('response', (h) => (status = h[':status']))
+      stream.setEncoding('utf8').on('data', (d: string) => (body += d))
+      stream.write(Buffer.alloc(1000)) // and never ended: only the reset closes the stream
+      await new Promise((resolve, reject) => {
+        stream.once('close', resolve)
+        setTimeout(() => reject(new Error(`${path}: stream left open`)), 3_000)
+      })
+      expect([path, status, body, stream.rstCode]).toEqual([path, 400, path === '/empty' ? '' : 'refused', constants.NGHTTP2_NO_ERROR])
+    }
+  } finally {
+    client.destroy()
+    server.close()
+  }
+})

@@ -195,6 +195,22 @@ describe('limits on HTTP/2', () => {
     expect((await h2Send(session, 'GET', '/version')).status).toBe(200)
   })
 
+  it('refuses a body that outgrows the limit while streaming and ends the stream, not the session', async () => {
+    const session = await h2(s.pki.clients.admin)
+    const stream = session.request({ ':method': 'PUT', ':path': '/v1/key/encrypt/k' }, { endStream: false })
+    let status: unknown
+    let body = ''
+    stream.once('response', (h) => (status = h[':status']))
+    stream.setEncoding('utf8').on('data', (d: string) => (body += d))
+    stream.on('error', () => undefined)
+    const closed = new Promise((resolve) => stream.once('close', resolve))
+    // Well over the 1 MB limit, and never ended: the server must not wait for the rest.
+    stream.write('{"plaintext":"' + 'A'.repeat(1_100_000))
+    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`stream left open: ${String(status)} ${body}`)), 5_000))])
+    expect([status, JSON.parse(body)]).toEqual([400, { message: 'invalid request body' }])
+    expect((await h2Send(session, 'GET', '/version')).status).toBe(200)
+  })
+
   it('refuses a header block over the limit without hurting the session or the server', async () => {
     const { admin } = s.pki.clients
     const huge = { 'x-filler': 'a'.repeat(LISTENER_LIMITS.maxHeaderBytes + 1024) }
