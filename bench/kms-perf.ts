@@ -1,11 +1,11 @@
 /**
- * Where one Keyhold worker's CPU goes under MinIO's transport: `keyhold server --workers 1` (run
+ * Where one Keyhold worker's CPU goes under MinIO's transport: `keyhold server --workers 1` (or N, run
  * with --perf-basic-prof so JavaScript frames have names) under `kesload -minio`, sampled with
  * `perf record -e cpu-clock` on the worker, and the samples grouped by where they are spent
  * (kernel, malloc, V8 builtins, nghttp2, OpenSSL, Keyhold's JavaScript, Node's HTTP/2 JavaScript, ...).
  *
  *   node --import tsx bench/kms-perf.ts [--compiled | --baseline <git rev>] [--op generate|decrypt]
- *        [--mode minio|keepalive|newconn] [--callers 16] [--seconds 7] [--kesload PATH] [--top 25] [--graph] [--client-timeout 10s|0]
+ *        [--mode minio|keepalive|newconn] [--callers 16] [--seconds 7] [--kesload PATH] [--top 25] [--graph] [--client-timeout 10s|0] [--workers N]
  *
  * Needs Linux perf and the kesload binary (../shared/tools/README.md). Prints kesload's figures,
  * the server's CPU per request, the groups and the hottest symbols. Bounded by --seconds.
@@ -37,13 +37,15 @@ const { values } = parseArgs({
     graph: { type: 'boolean', default: false },
     // kesload's per-request timeout; 0 keeps Go (before 1.23) from cancelling dials (kms-go-bench.ts).
     'client-timeout': { type: 'string', default: '10s' },
+    // With more than one, the server runs as deployed (a primary and N worker processes) and the first worker is sampled.
+    workers: { type: 'string', default: '1' },
   },
 })
 
 const pki = await testPki()
 const KEY = 'bench-key'
 const entry = values.baseline ? baselineEntry(values.baseline) : values.compiled
-const server = await startKeyhold(pki, 1, [`/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`], ['--perf-basic-prof'], entry)
+const server = await startKeyhold(pki, Number(values.workers), [`/v1/key/generate/${KEY}`, `/v1/key/decrypt/${KEY}`], ['--perf-basic-prof'], entry)
 await call(server.port, pki, 'PUT', `/v1/key/create/${KEY}`)
 const worker = childrenOf(server.pid)[0] ?? server.pid
 const out = join(mkdtempSync(join(tmpdir(), 'keyhold-perf-')), 'perf.data')
@@ -63,7 +65,7 @@ await server.stop()
 
 const r = JSON.parse(loadOut.trim().split('\n').pop()!) as Record<string, number>
 const cpuMsPerReq = ((r.server_cpu_pct! / 100) * r.seconds! * 1000) / r.requests!
-console.log(`# ${values.op}, kesload ${values.mode} -c ${values.callers}, one worker${values.baseline ? ` (${values.baseline})` : values.compiled ? ' (compiled)' : ''}: ${new Date().toISOString()}`)
+console.log(`# ${values.op}, kesload ${values.mode} -c ${values.callers}, ${Number(values.workers) > 1 ? `the first of ${values.workers} workers (its CPU per request counts all requests)` : 'one worker'}${values.baseline ? ` (${values.baseline})` : values.compiled ? ' (compiled)' : ''}: ${new Date().toISOString()}`)
 if (values.graph) console.log(`call graphs in ${out} (perf report -i ${out} --children -G)`)
 console.log(`${Math.round(r.ops_per_s!)} ops/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ${r.tcp_dials_total} TCP dials, worker CPU ${r.server_cpu_pct!.toFixed(0)}% = ${cpuMsPerReq.toFixed(3)} ms per request\n`)
 
