@@ -22,6 +22,16 @@ export interface ClosableServer {
   closeAllConnections(): void
 }
 
+/** How long answered connections get to flush and close by themselves before they are cut. */
+const FLUSH_MS = 1_000
+
+/** within resolves when `p` does or after `ms`, whichever comes first. Throws nothing. */
+async function within(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}
+
 /** GracefulCloser closes one server. */
 export interface GracefulCloser {
   /** Requests being answered right now. */
@@ -69,6 +79,10 @@ export function gracefulCloser(server: ClosableServer): GracefulCloser {
         clearTimeout(timer)
       }
       const cut = active.size
+      // Every request was answered: the connections close by themselves once their last bytes are
+      // written (keep-alive ones answered `Connection: close`, HTTP/2 sessions got a GOAWAY).
+      // Destroying them at once could drop an answer still in the socket's queue.
+      if (cut === 0 && graceMs > 0) await within(done, Math.min(graceMs, FLUSH_MS))
       server.closeAllConnections()
       await done
       return cut
