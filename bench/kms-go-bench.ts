@@ -15,7 +15,9 @@
  * "others' CPU" is what every other process on the host used during Keyhold's cells (of 100% per core).
  * --floor adds the Node.js floor (bench/lib/node-floor-server.ts: node:https with the same mutual TLS and
  * workers, a fixed response, none of Keyhold's work) as a third server in every cell: what the platform
- * itself reaches against kesref under the same Go client.
+ * itself reaches against kesref under the same Go client; with the minio mode also the node:http2 floor
+ * (bench/lib/node-h2-floor-server.ts, the same fixed response from the raw stream), the floor MinIO's
+ * HTTP/2 transport meets.
  * --nginx adds Debian's nginx (mutual TLS, HTTP/2 and HTTP/1.1, the same fixed answer, as many workers): the
  * ceiling of TLS and HTTP on this machine, beside the others in every cell.
  * --client-timeout is kesload's per-request timeout (default 10s); 0 shows what Go 1.23 and later see on
@@ -91,6 +93,8 @@ if (values.baseline) {
 // A generate answer kesload accepts for both operations (decrypt mode generates once, then decrypts).
 const floorBody = JSON.stringify({ plaintext: Buffer.alloc(32, 1).toString('base64'), ciphertext: Buffer.alloc(76, 2).toString('base64') })
 const floor = values.floor ? await startNodeFloor(pki.dir, workers, floorBody) : undefined
+// MinIO's transport speaks HTTP/2 only: its floor is node:http2's.
+const h2Floor = values.floor && modes.includes('minio') ? await startNodeFloor(pki.dir, workers, floorBody, 'h2') : undefined
 const nginx = values.nginx
   ? await startNginx({ certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile, body: floorBody, workers, http2: true })
   : undefined
@@ -99,11 +103,12 @@ const ref = spawn(kesrefBin, ['-addr', `127.0.0.1:${refPort}`, '-cert', pki.serv
 await new Promise((r) => setTimeout(r, 500))
 
 interface Cell { ops: number; p50: number; p99: number; cpuPerOp: number; dials: number; errors: number; others: number }
-interface Target { name: string; port: number; pids: () => number[] }
-const targets: Target[] = [
+interface Target { name: string; port: number; pids: () => number[]; only?: string }
+const allTargets: Target[] = [
   { name: 'keyhold', port: keyhold.port, pids: () => [keyhold.pid, ...childrenOf(keyhold.pid)] },
   ...(before ? [{ name: 'keyhold before', port: before.port, pids: () => [before!.pid, ...childrenOf(before!.pid)] }] : []),
   ...(floor ? [{ name: 'node floor', port: floor.port, pids: () => [floor.pid, ...childrenOf(floor.pid)] }] : []),
+  ...(h2Floor ? [{ name: 'node h2 floor', port: h2Floor.port, pids: () => [h2Floor.pid, ...childrenOf(h2Floor.pid)], only: 'minio' }] : []),
   ...(nginx ? [{ name: 'nginx', port: nginx.port, pids: () => [nginx.pid, ...childrenOf(nginx.pid)] }] : []),
   { name: 'kesref', port: refPort, pids: () => [ref.pid!] },
 ]
@@ -136,6 +141,7 @@ console.log(`keyhold${values.compiled ? ' (compiled)' : ' (through tsx)'}: ${wor
 console.log('cells: ops/s / p50 ms / p99 ms / server CPU ms per request / TCP dials; ratio = Keyhold ops/s ÷ kesref ops/s per repetition (median), p99 ratio likewise\n')
 
 for (const mode of modes) {
+  const targets = allTargets.filter((t) => t.only === undefined || t.only === mode)
   console.log(`## ${mode === 'minio' ? 'MinIO transport (kesload -minio, HTTP/2)' : mode === 'keepalive' ? 'HTTP/1.1 keep-alive' : 'new TLS handshake per request'}\n`)
   console.log(`| op | callers | ${targets.map((t) => t.name).join(' | ')} | rate ratio | p99 ratio | others' CPU |`)
   console.log(`|---|---|${targets.map(() => '---').join('|')}|---|---|---|`)
@@ -158,7 +164,7 @@ for (const mode of modes) {
 
 const soak = Number(values.soak)
 if (soak > 0) {
-  const cell = load(targets[0]!, 'generate', 'minio', 16, soak)
+  const cell = load(allTargets[0]!, 'generate', 'minio', 16, soak)
   const rss = childrenOf(keyhold.pid).map(rssMiB)
   console.log(`## ${soak}s MinIO-shaped generate soak at 16 callers: ${fmt([cell])}; resident memory per worker afterwards: ${rss.map((m) => `${m.toFixed(0)} MiB`).join(', ')} (primary CPU ${cpuMs(keyhold.pid)} ms)\n`)
 }
@@ -167,4 +173,5 @@ ref.kill('SIGTERM')
 await keyhold.stop()
 await before?.stop()
 await floor?.stop()
+await h2Floor?.stop()
 await nginx?.stop()

@@ -18,14 +18,18 @@ export interface NodeFloor {
   stop(): Promise<void>
 }
 
+/** The floor servers, by the layer they stop at. */
+const SERVERS = { https: './node-floor-server.ts', tls: './tls-floor-server.ts', h2: './node-h2-floor-server.ts' } as const
+
 /**
- * startNodeFloor starts it with the PKI in `pkiDir`: the node:https floor, or with `layer: 'tls'` the node:tls
- * floor (tls-floor-server.ts, no HTTP stack). Throws when it does not report a port in 30 s.
+ * startNodeFloor starts it with the PKI in `pkiDir`: the node:https floor, with `layer: 'tls'` the node:tls
+ * floor (tls-floor-server.ts, no HTTP stack), with `layer: 'h2'` the node:http2 floor (node-h2-floor-server.ts).
+ * Throws when it does not report a port in 30 s.
  */
-export async function startNodeFloor(pkiDir: string, workers: number, body: string, layer: 'https' | 'tls' = 'https'): Promise<NodeFloor> {
+export async function startNodeFloor(pkiDir: string, workers: number, body: string, layer: keyof typeof SERVERS = 'https'): Promise<NodeFloor> {
   const bodyFile = join(mkdtempSync(join(tmpdir(), 'keyhold-floor-')), 'body.json')
   writeFileSync(bodyFile, body)
-  const child = fork(new URL(layer === 'tls' ? './tls-floor-server.ts' : './node-floor-server.ts', import.meta.url).pathname, [pkiDir, String(workers), bodyFile], { execArgv: ['--import', 'tsx'] })
+  const child = fork(new URL(SERVERS[layer], import.meta.url).pathname, [pkiDir, String(workers), bodyFile], { execArgv: ['--import', 'tsx'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('node floor server did not start')), 30_000)
