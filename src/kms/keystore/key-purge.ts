@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { randomUUID } from 'node:crypto'
 import { decodeKeyVersion, type KeyVersion } from '../crypto/key.js'
 import type { KeyCache } from './cache.js'
 import { keyBirth } from './key-birth.js'
@@ -57,7 +58,9 @@ async function purgeOne(deps: PurgeDeps, name: string, signal: AbortSignal, now:
   if ((await dueState(deps, name, signal, now)) === undefined) return false
   const claim = PURGE_CLAIM + name
   try {
-    await deps.store.create(claim, new TextEncoder().encode(JSON.stringify({ at: new Date(now).toISOString() })), signal)
+    // The nonce makes the claim this purger's own: Vault's create takes finding exactly its value
+    // after a lost answer for its own write (keystore.ts), and two runs can start in the same millisecond.
+    await deps.store.create(claim, new TextEncoder().encode(JSON.stringify({ at: new Date(now).toISOString(), by: randomUUID() })), signal)
   } catch (err) {
     if (err instanceof KeyExistsError) return false // another server or worker is purging it
     throw err

@@ -30,7 +30,12 @@ export interface KeyListPage {
 export interface KeyStore {
   /** Probes the backend. Throws UnreachableError when it cannot be reached. */
   status(signal: AbortSignal): Promise<KeyStoreState>
-  /** Creates `name` iff absent. Throws KeyExistsError when it exists. */
+  /**
+   * Creates `name` iff absent. Throws KeyExistsError when it exists. Exclusive between different
+   * values only: a store may take finding exactly its own value after a lost answer as its own
+   * write having landed (Vault), so a caller that must know it alone created the entry writes a
+   * value unique to the call (key material is; a purge claim carries a nonce).
+   */
   create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void>
   /** Returns a copy of the stored value. Throws KeyNotFoundError when absent. */
   get(name: string, signal: AbortSignal): Promise<Uint8Array>
