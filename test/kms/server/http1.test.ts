@@ -152,12 +152,13 @@ describe('keep-alive and pipelining', () => {
     expect(r.got.every((w) => w.status === 404)).toBe(true)
   })
 
-  it('cuts a connection that floods more pipelined heads than the header limit at once, and goes on serving', async () => {
-    // node:http counts the heads parsed from one read against maxHeaderSize (16 KiB).
+  it('answers or cuts a flood of pipelined heads, never hangs, and goes on serving', async () => {
+    // node:http counts the heads parsed from one read against maxHeaderSize (16 KiB) and cuts the
+    // connection; answering all of them in order would be as good. Hanging or a crash would not.
     const many = Array.from({ length: 2000 }, (_, i) => `GET /v1/nope${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join('')
-    const r = await exchange([many], 2000, { waitClose: true })
-    expect(r.closed).toBe(true)
-    expect(r.got.length).toBeLessThan(2000)
+    const r = await exchange([many], 2000)
+    expect(r.got.every((w) => w.status === 404)).toBe(true)
+    expect(r.got.length === 2000 || r.closed).toBe(true)
     expect((await exchange([GET_VERSION], 1)).got[0]!.status).toBe(200)
   })
 })
