@@ -70,14 +70,7 @@ export function gracefulCloser(server: ClosableServer): GracefulCloser {
       for (const res of active) if (!res.headersSent) res.shouldKeepAlive = false
       const done = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
-      if (active.size > 0 && graceMs > 0) {
-        let timer: NodeJS.Timeout | undefined
-        await new Promise<void>((resolve) => {
-          drained = resolve
-          timer = setTimeout(resolve, graceMs)
-        })
-        clearTimeout(timer)
-      }
+      if (active.size > 0 && graceMs > 0) await within(new Promise<void>((resolve) => (drained = resolve)), graceMs)
       const cut = active.size
       // Every request was answered: the connections close by themselves once their last bytes are
       // written (keep-alive ones answered `Connection: close`, HTTP/2 sessions got a GOAWAY).

@@ -78,7 +78,7 @@ export function loadCas(path: string, opts: LoadCasOptions = {}): CaFile[] {
     }
     bytes += pem.length
     if (bytes > MAX_CA_BYTES) throw new TlsFileError('unreadable', path, `EFBIG: the files in '${path}' are larger than ${MAX_CA_BYTES} bytes`, 'EFBIG')
-    if (pem.includes(BEGIN_CERTIFICATE)) out.push({ file, pem })
+    if (hasCertificate(pem)) out.push({ file, pem })
   }
   return out
 }

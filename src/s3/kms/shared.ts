@@ -69,7 +69,7 @@ export class SharedKms {
   }
 
   /**
-   * reloadCertificates re-reads the client certificate, its key and the CA path (kmsConfigFromEnv checks
+   * reloadCertificates re-reads the client certificate, its key and the CA path (loadKmsConfig checks
    * that the pair belongs together), and switches the connection to them when they changed. Resolves
    * whether it switched (false without a KMS or when nothing changed). Throws KmsConfigError saying why
    * the files are unusable (never their content); the connection then keeps its old certificate.
