@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import {
-  type KeyListPage, type KeyStore, type KeyStoreState, KeyExistsError, KeyNotFoundError, UnreachableError,
+  type KeyChange, type KeyListPage, type KeyStore, type KeyStoreState, KeyExistsError, KeyNotFoundError, UnreachableError,
 } from '../../src/kms/keystore/keystore.js'
 import type { EtcdConfig } from './config.js'
 import { EtcdClient, type Answer } from './client.js'
@@ -36,7 +36,7 @@ export interface EtcdConnectOptions {
 
 /** A subscriber of {@link EtcdKeyStore.watch}. */
 interface Listener {
-  onChange: (name: string) => void
+  onChange: (name: string, change: KeyChange) => void
   onReset?: () => void
 }
 
@@ -150,18 +150,20 @@ export class EtcdKeyStore implements KeyStore {
   }
 
   /**
-   * watch reports, by name, every key put or deleted under the prefix by any server, and calls
-   * `onReset` when changes may have been missed (etcd compacted the revision the watch had to
-   * resume from). The first subscriber starts the watch. Returns the unsubscribe function.
+   * watch reports, by name, every key put (created: keys are never overwritten) or deleted under
+   * the prefix by any server, and calls `onReset` when changes may have been missed: once the
+   * stream first runs (what was read before it began may have changed since), and whenever etcd
+   * compacted the revision the watch had to resume from. The first subscriber starts the watch.
+   * Returns the unsubscribe function.
    */
-  watch(onChange: (name: string) => void, onReset?: () => void): () => void {
+  watch(onChange: (name: string, change: KeyChange) => void, onReset?: () => void): () => void {
     const listener: Listener = { onChange, ...(onReset ? { onReset } : {}) }
     this.#listeners.add(listener)
     if (this.#watcher === undefined && !this.#closed) {
       this.#watcher = new PrefixWatcher(this.#client, this.#prefix, {
-        onChange: (key) => {
+        onChange: (key, deleted) => {
           const name = key.subarray(this.#prefix.length).toString('utf8')
-          for (const l of this.#listeners) l.onChange(name)
+          for (const l of this.#listeners) l.onChange(name, deleted ? 'deleted' : 'created')
         },
         onReset: () => {
           for (const l of this.#listeners) l.onReset?.()

@@ -3,7 +3,8 @@
  * key under the prefix, made by any server, is reported by name. After a disconnect the watch
  * resumes at the revision after the last one it saw, on the next member; when etcd has compacted
  * that revision away (or refuses the watch), changes may have been missed and `onReset` asks the
- * caller to forget everything.
+ * caller to forget everything. So does the first stream: what the caller read before it began
+ * may have changed unreported.
  *
  * @module
  */
@@ -14,8 +15,8 @@ import { b64, prefixEnd, unb64 } from './keys.js'
 
 /** What the watcher reports. None of these may throw. */
 export interface WatchHandlers {
-  /** A key under the prefix was put or deleted (the full etcd key). */
-  onChange(key: Buffer): void
+  /** A key under the prefix was put or (`deleted`) deleted (the full etcd key). */
+  onChange(key: Buffer, deleted: boolean): void
   /** Changes may have been missed: drop everything derived from the store. */
   onReset(): void
   /** The stream failed or was refused (for the log; not every retry); the watcher retries by itself. */
@@ -34,7 +35,6 @@ export class PrefixWatcher {
   /** The newest revision whose changes have all been reported; 0 before the first stream. */
   #revision = 0
   #failures = 0
-  #resetOnCreate = false
   #closed = false
   #request: http.ClientRequest | undefined
   #retry: NodeJS.Timeout | undefined
@@ -156,20 +156,24 @@ export class PrefixWatcher {
       // Compacted past our revision, or refused (RBAC): we cannot know what changed meanwhile.
       // Reset now, and again once the next stream runs: what was cached in between is suspect too.
       this.#handlers.onReset()
-      this.#resetOnCreate = true
       this.#revision = 0
       return result.compact_revision !== undefined ? 'watch revision compacted' : `watch canceled: ${result.cancel_reason ?? ''}`
     }
     if (result.created === true) {
       this.#failures = 0
-      if (this.#resetOnCreate) this.#handlers.onReset()
-      this.#resetOnCreate = false
-      if (this.#revision === 0) this.#advance(headerRevision)
+      // A stream without a revision to resume from (the first, or the next after a cancel) starts
+      // at etcd's current one: a change made before it, after the caller read the store, is
+      // never reported.
+      if (this.#revision === 0) {
+        this.#handlers.onReset()
+        this.#advance(headerRevision)
+      }
       return undefined
     }
     let newest = this.#revision
     for (const ev of result.events ?? []) {
-      this.#handlers.onChange(unb64(ev.kv?.key))
+      // etcd's JSON gateway omits the event type for PUT (the enum's zero value).
+      this.#handlers.onChange(unb64(ev.kv?.key), ev.type === 'DELETE')
       newest = Math.max(newest, Number(ev.kv?.mod_revision ?? 0))
     }
     // A fragmented response carries more events of the same revision: advance only when whole.

@@ -10,13 +10,17 @@
  *   when stale, while the store is unreachable.
  *
  * Every create, import or delete done here is announced to the cache's peers (the other workers)
- * before it returns, and an announcement from a peer or a change notified by the store drops the
- * key here ({@link KeyCache.invalidate}): a changed key is never served from an older copy.
+ * before it returns, and an announcement from a peer or a deletion notified by the store drops the
+ * key here ({@link KeyCache.invalidate}): a changed key is never served from an older copy. A
+ * creation notified by the store only marks the copy stale ({@link KeyCache.revalidate}): the
+ * next use reads the store, and while the store is unreachable the copy still serves under
+ * `offline`. (The copy was most likely read after that creation: dropping it would leave a key
+ * used just before an outage unavailable through it.)
  *
  * @module
  */
 import { decodeKeyVersion, encodeKeyVersion, type KeyVersion } from '../crypto/key.js'
-import { isUnreachable, KeyNotFoundError, type KeyListPage, type KeyStore, type KeyStoreState } from './keystore.js'
+import { isUnreachable, KeyNotFoundError, type KeyChange, type KeyListPage, type KeyStore, type KeyStoreState } from './keystore.js'
 import type { CacheConfig } from '../config/types.js'
 import type { CachePeers } from './peers.js'
 import { SingleFlight } from './single-flight.js'
@@ -25,6 +29,8 @@ interface Entry {
   key: KeyVersion
   loadedAt: number
   usedAt: number
+  /** Set by {@link KeyCache.revalidate}: served only while the store is unreachable. */
+  stale: boolean
 }
 
 /** Options of a {@link KeyCache}. */
@@ -62,9 +68,9 @@ export class KeyCache {
     this.#onOfflineChange = options.onOfflineChange
     this.#onLookup = options.onLookup
     this.#peers = options.peers
-    const invalidate = (name: string) => this.invalidate(name)
-    if (this.#peers) this.#unsubscribe.push(this.#peers.listen(invalidate))
-    if (store.watch) this.#unsubscribe.push(store.watch(invalidate, () => this.invalidateAll()))
+    if (this.#peers) this.#unsubscribe.push(this.#peers.listen((name) => this.invalidate(name)))
+    const onStoreChange = (name: string, change: KeyChange) => (change === 'created' ? this.revalidate(name) : this.invalidate(name))
+    if (store.watch) this.#unsubscribe.push(store.watch(onStoreChange, () => this.invalidateAll()))
     const probeMs = options.probeMs ?? 10_000
     if (probeMs > 0) this.#timers.push(setInterval(() => void this.status(AbortSignal.timeout(probeMs)).catch(() => {}), probeMs).unref())
     // Sweeping drops key material from memory once nothing may serve it any more.
@@ -107,7 +113,7 @@ export class KeyCache {
       // a fetch that read the key before a delete or re-create does not put it back.
       if (isCurrent()) {
         const now = Date.now()
-        this.#entries.set(name, { key, loadedAt: now, usedAt: now })
+        this.#entries.set(name, { key, loadedAt: now, usedAt: now, stale: false })
       }
       return key
     }))
@@ -143,7 +149,7 @@ export class KeyCache {
     await this.#store.create(name, encodeKeyVersion(key), signal)
     this.invalidate(name)
     const now = Date.now()
-    this.#entries.set(name, { key, loadedAt: now, usedAt: now })
+    this.#entries.set(name, { key, loadedAt: now, usedAt: now, stale: false })
     await this.#peers?.announce(name)
   }
 
@@ -170,6 +176,20 @@ export class KeyCache {
    */
   invalidate(name: string): void {
     this.#entries.delete(name)
+    this.#fetches.forget(name)
+    for (const listener of this.#invalidateListeners) listener(name)
+  }
+
+  /**
+   * revalidate marks the copy of `name` stale and forgets any fetch of it in flight: the next use
+   * reads the store, and serves the copy only if the store is unreachable and `offline` allows.
+   * For a creation made elsewhere: keys are immutable, and the deletion of any older key of that
+   * name was reported before it and dropped that key, so the copy can only be this one, read
+   * after the creation. Listeners are told as for {@link invalidate}. Throws nothing.
+   */
+  revalidate(name: string): void {
+    const entry = this.#entries.get(name)
+    if (entry !== undefined) entry.stale = true
     this.#fetches.forget(name)
     for (const listener of this.#invalidateListeners) listener(name)
   }
@@ -235,7 +255,7 @@ export class KeyCache {
 
   #fresh(e: Entry, now: number): boolean {
     const { anyMs, unusedMs } = this.#expiry
-    return (anyMs <= 0 || now - e.loadedAt < anyMs) && (unusedMs <= 0 || now - e.usedAt < unusedMs)
+    return !e.stale && (anyMs <= 0 || now - e.loadedAt < anyMs) && (unusedMs <= 0 || now - e.usedAt < unusedMs)
   }
 
   #retained(e: Entry, now: number): boolean {

@@ -2,13 +2,15 @@
  * KeyStates: reading and changing key states (key-state.ts) in the shared keystore, with a cache
  * that follows the same invalidations as the key cache: a change made here is announced to the
  * cache peers (the other workers) before it returns, and a peer's announcement or a change the
- * store notifies (etcd) drops the state here at once. Without notifications, another server
- * sees a change within `cache.expiry.any`, as for keys.
+ * store notifies (etcd) drops the state here at once. The creation of the key itself only marks
+ * its state stale, as the key cache does with the key (cache.ts), so that a key used just before
+ * an outage keeps serving. Without notifications, another server sees a change within
+ * `cache.expiry.any`, as for keys.
  *
  * @module
  */
 import {
-  isUnreachable, KeyExistsError, KeyNotFoundError, type KeyStore,
+  isUnreachable, KeyExistsError, KeyNotFoundError, type KeyChange, type KeyStore,
 } from './keystore.js'
 import type { CachePeers } from './peers.js'
 import { SingleFlight } from './single-flight.js'
@@ -40,6 +42,8 @@ interface Read {
 interface Entry {
   state: KeyState | undefined
   loadedAt: number
+  /** Read again before use; served only while the store is unreachable. */
+  stale: boolean
 }
 
 const FETCH_TIMEOUT_MS = 15_000
@@ -60,7 +64,16 @@ export class KeyStates {
     // A key-drop names the key; a store notification names the side entry (or the key).
     const drop = (name: string) => this.invalidate(keyOfStateEntry(name)?.name ?? name)
     if (this.#peers) this.#unsubscribe.push(this.#peers.listen(drop))
-    if (store.watch) this.#unsubscribe.push(store.watch(drop, () => this.#entries.clear()))
+    const onStoreChange = (name: string, change: KeyChange) => {
+      const entry = this.#entries.get(name)
+      // A key's (re-)creation follows the deletion of its older incarnation's state entries, which
+      // dropped their state here: what is cached now was read since. A state entry's change drops.
+      if (change === 'created' && entry !== undefined) {
+        entry.stale = true
+        this.#reads.forget(name)
+      } else drop(name)
+    }
+    if (store.watch) this.#unsubscribe.push(store.watch(onStoreChange, () => this.#entries.clear()))
   }
 
   /** setExpiry applies a reloaded `cache.expiry.any`. Throws nothing. */
@@ -76,10 +89,10 @@ export class KeyStates {
   async get(name: string): Promise<KeyState | undefined> {
     const e = this.#entries.get(name)
     const now = Date.now()
-    if (e !== undefined && (this.#anyMs <= 0 || now - e.loadedAt < this.#anyMs)) return e.state
+    if (e !== undefined && !e.stale && (this.#anyMs <= 0 || now - e.loadedAt < this.#anyMs)) return e.state
     const p = this.#reads.run(name, (isCurrent) => this.read(name, AbortSignal.timeout(FETCH_TIMEOUT_MS)).then((r) => {
       // As in the key cache: a fetch overtaken by an invalidation does not put its result back.
-      if (isCurrent()) this.#entries.set(name, { state: r.state, loadedAt: Date.now() })
+      if (isCurrent()) this.#entries.set(name, { state: r.state, loadedAt: Date.now(), stale: false })
       return r.state
     }))
     try {

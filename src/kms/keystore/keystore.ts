@@ -8,6 +8,9 @@
  * @module
  */
 
+/** What happened to a name, as {@link KeyStore.watch} reports it (keys are immutable: there is no update). */
+export type KeyChange = 'created' | 'deleted'
+
 /** Reachability report of a keystore. */
 export interface KeyStoreState {
   /** Round-trip time of the status probe, in milliseconds. */
@@ -47,13 +50,14 @@ export interface KeyStore {
    */
   list(prefix: string, limit: number, signal: AbortSignal): Promise<KeyListPage>
   /**
-   * Optional, for a store that can notify (e.g. an etcd watch): calls `onChange(name)` whenever
-   * `name` is created or deleted by anyone, so that caches in front of it (also those of other
-   * servers sharing it) drop the key at once instead of serving it until `cache.expiry.any`.
-   * Calls `onReset()` when changes may have been missed (drop every cached key).
+   * Optional, for a store that can notify (e.g. an etcd watch): calls `onChange(name, change)`
+   * whenever `name` is created or deleted by anyone, in the order the store applied the changes,
+   * so that caches in front of it (also those of other servers sharing it) drop the key at once
+   * instead of serving it until `cache.expiry.any`. Calls `onReset()` when changes may have been
+   * missed, including those made before the watch began (drop every cached key).
    * Returns the function that stops watching. Must not throw.
    */
-  watch?(onChange: (name: string) => void, onReset?: () => void): () => void
+  watch?(onChange: (name: string, change: KeyChange) => void, onReset?: () => void): () => void
   /** Releases timers and sockets. Idempotent. */
   close(): Promise<void>
   /** A label for logs, e.g. `Filesystem: /var/lib/keyhold`. Never contains secrets. */

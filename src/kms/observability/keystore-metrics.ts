@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { KeyListPage, KeyStore, KeyStoreState } from '../keystore/keystore.js'
+import type { KeyChange, KeyListPage, KeyStore, KeyStoreState } from '../keystore/keystore.js'
 import type { KmsMetrics } from './metrics.js'
 
 /** KeystoreObserver receives key lookups and backend call durations. Methods throw nothing. */
@@ -42,7 +42,7 @@ export function timedKeyStore(store: KeyStore, observer: KeystoreObserver): KeyS
     get: (name, signal) => timed(() => store.get(name, signal)),
     delete: (name, signal) => timed(() => store.delete(name, signal)),
     list: (prefix, limit, signal): Promise<KeyListPage> => timed(() => store.list(prefix, limit, signal)),
-    ...(store.watch ? { watch: (onChange: (name: string) => void, onReset?: () => void) => store.watch!(onChange, onReset) } : {}),
+    ...(store.watch ? { watch: (onChange: (name: string, change: KeyChange) => void, onReset?: () => void) => store.watch!(onChange, onReset) } : {}),
     close: () => store.close(),
     toString: () => store.toString(),
   }

@@ -11,6 +11,7 @@ import {
   decodeKeyState, encodeKeyState, keyOfStateEntry, STATE_SLOTS, stateEntryName, type KeyState,
 } from '../../../src/kms/keystore/key-state.js'
 import { KeyStateConflictError, KeyStates } from '../../../src/kms/keystore/key-states.js'
+import { UnreachableError, type KeyChange } from '../../../src/kms/keystore/keystore.js'
 import type { CachePeers } from '../../../src/kms/keystore/peers.js'
 
 const signal = () => AbortSignal.timeout(2_000)
@@ -103,4 +104,46 @@ describe('KeyStates', () => {
     states.close()
     expect(listeners.size).toBe(0)
   })
+
+  it('following a store that notifies: a state entry\'s change drops, the key\'s creation only marks stale', async () => {
+    const store = new NotifyingStore()
+    const states = new KeyStates(store, { anyMs: 0 })
+    await new KeyStates(store, { anyMs: 0 }).set('k', { state: undefined, slots: [] }, disabled(true), signal())
+    expect(await states.get('k')).toMatchObject({ status: 'disabled' })
+    // Another server enabled it: its slot's deletion is reported, and the state is read again.
+    const other = new KeyStates(store, { anyMs: 0 })
+    await other.clear('k', signal())
+    store.notify(stateEntryName('k', 0), 'deleted')
+    store.notify(stateEntryName('k', 1), 'deleted')
+    expect(await states.get('k')).toBeUndefined()
+    // The key's own creation, reported after this server read its state: read again while the
+    // store answers, served from the copy through an outage (a key used just before it keeps working).
+    await other.set('k', await other.read('k', signal()), disabled(false), signal())
+    store.notify('k', 'created')
+    expect(await states.get('k')).toMatchObject({ status: 'disabled', decrypt: false })
+    store.notify('k', 'created')
+    store.down = true
+    expect(await states.get('k')).toMatchObject({ status: 'disabled', decrypt: false })
+    // A state entry created while the store is down drops the copy: no known-outdated state is served.
+    store.notify(stateEntryName('k', 0), 'created')
+    await expect(states.get('k')).rejects.toBeInstanceOf(UnreachableError)
+    states.close()
+  })
 })
+
+/** A memory store that notifies changes as etcd's does, and can be taken down. */
+class NotifyingStore extends MemoryKeyStore {
+  readonly listeners = new Set<(name: string, change: KeyChange) => void>()
+  down = false
+  watch(onChange: (name: string, change: KeyChange) => void): () => void {
+    this.listeners.add(onChange)
+    return () => this.listeners.delete(onChange)
+  }
+  override async get(name: string, s: AbortSignal): Promise<Uint8Array> {
+    if (this.down) throw new UnreachableError('store down')
+    return super.get(name, s)
+  }
+  notify(name: string, change: KeyChange): void {
+    for (const l of this.listeners) l(name, change)
+  }
+}

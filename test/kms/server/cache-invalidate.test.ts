@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryKeyStore } from '../../../backends/memory.js'
 import { encodeKeyVersion, generateKeyVersion } from '../../../src/kms/crypto/key.js'
 import { KeyCache } from '../../../src/kms/keystore/cache.js'
-import { KeyNotFoundError } from '../../../src/kms/keystore/keystore.js'
+import { KeyNotFoundError, type KeyChange } from '../../../src/kms/keystore/keystore.js'
 import type { CachePeers } from '../../../src/kms/keystore/peers.js'
 import { timedKeyStore } from '../../../src/kms/observability/keystore-metrics.js'
 
@@ -29,8 +29,8 @@ class GatedStore extends MemoryKeyStore {
 
 /** A store that notifies changes, as an etcd-backed one would. */
 class NotifyingStore extends MemoryKeyStore {
-  readonly listeners = new Set<(name: string) => void>()
-  watch(onChange: (name: string) => void): () => void {
+  readonly listeners = new Set<(name: string, change: KeyChange) => void>()
+  watch(onChange: (name: string, change: KeyChange) => void): () => void {
     this.listeners.add(onChange)
     return () => this.listeners.delete(onChange)
   }
@@ -144,7 +144,7 @@ describe('KeyCache invalidation', () => {
     await store.create('k', encodeKeyVersion(generateKeyVersion('old')), signal())
     await c.get('k')
     await store.delete('k', signal())
-    for (const l of store.listeners) l('k')
+    for (const l of store.listeners) l('k', 'deleted')
     await expect(c.get('k')).rejects.toThrow(KeyNotFoundError)
     expect(peers.announced).toEqual([]) // a store's notification reaches every server itself
     await c.close()

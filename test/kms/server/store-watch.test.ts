@@ -7,27 +7,37 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryKeyStore } from '../../../backends/memory.js'
 import { encodeKeyVersion, generateKeyVersion } from '../../../src/kms/crypto/key.js'
 import { KeyCache } from '../../../src/kms/keystore/cache.js'
-import { KeyNotFoundError } from '../../../src/kms/keystore/keystore.js'
+import { KeyNotFoundError, UnreachableError, type KeyChange } from '../../../src/kms/keystore/keystore.js'
 
 /** A memory store that can notify, like etcd's, and whose reads can be held back. */
 class NotifyingStore extends MemoryKeyStore {
-  listeners = new Set<{ onChange: (name: string) => void; onReset?: () => void }>()
+  listeners = new Set<{ onChange: (name: string, change: KeyChange) => void; onReset?: () => void }>()
   /** Each read waits for the next of these, if any. */
   holds: Promise<void>[] = []
-  watch(onChange: (name: string) => void, onReset?: () => void): () => void {
+  /** Set: the store is down, every read fails as unreachable. */
+  down = false
+  watch(onChange: (name: string, change: KeyChange) => void, onReset?: () => void): () => void {
     const l = { onChange, ...(onReset ? { onReset } : {}) }
     this.listeners.add(l)
     return () => this.listeners.delete(l)
   }
   override async get(name: string, signal: AbortSignal): Promise<Uint8Array> {
+    if (this.down) throw new UnreachableError('store down')
+    this.reads++
     const hold = this.holds.shift()
     const value = await super.get(name, signal) // read now, answer later: a slow store
     await hold
     return value
   }
-  changed(name: string): void {
-    for (const l of this.listeners) l.onChange(name)
+  notify(name: string, change: KeyChange): void {
+    for (const l of this.listeners) l.onChange(name, change)
   }
+  /** What etcd reports for a replacement: the deletion, then the creation. */
+  replaced(name: string): void {
+    this.notify(name, 'deleted')
+    this.notify(name, 'created')
+  }
+  reads = 0
   reset(): void {
     for (const l of this.listeners) l.onReset?.()
   }
@@ -40,9 +50,9 @@ afterEach(async () => {
   cache = undefined
 })
 
-async function setup() {
+async function setup(offlineMs = 0) {
   const store = new NotifyingStore()
-  cache = new KeyCache(store, { anyMs: 60_000, unusedMs: 60_000, offlineMs: 0, probeMs: 0 })
+  cache = new KeyCache(store, { anyMs: 60_000, unusedMs: 60_000, offlineMs, probeMs: 0 })
   return { store, cache }
 }
 
@@ -59,11 +69,37 @@ describe('KeyCache following a store that can notify', () => {
     expect((await cache.get('k')).createdBy).toBe('first')
     await replace(store, 'k', 'second')
     expect((await cache.get('k')).createdBy).toBe('first') // cached, nobody told it
-    store.changed('k')
+    store.replaced('k')
     expect((await cache.get('k')).createdBy).toBe('second')
     await store.delete('k', signal())
-    store.changed('k')
+    store.notify('k', 'deleted')
     await expect(cache.get('k')).rejects.toBeInstanceOf(KeyNotFoundError)
+  })
+
+  it('reads a key again when the store reports its creation, and still serves its copy through an outage', async () => {
+    // Another server created 'k'; this one used it before its watch reported the creation (etcd's
+    // watch lags behind a read). Dropping the copy then would leave nothing to serve offline.
+    const { store, cache } = await setup(60_000)
+    await replace(store, 'k', 'made-elsewhere')
+    expect((await cache.get('k')).createdBy).toBe('made-elsewhere')
+    const reads = store.reads
+    store.notify('k', 'created')
+    expect((await cache.get('k')).createdBy).toBe('made-elsewhere')
+    expect(store.reads).toBe(reads + 1) // not served from the copy while the store answers
+    store.notify('k', 'created')
+    store.down = true
+    expect((await cache.get('k')).createdBy).toBe('made-elsewhere')
+    expect(cache.offline).toBe(true)
+  })
+
+  it('does not serve a copy the store reported deleted, not even through an outage', async () => {
+    const { store, cache } = await setup(60_000)
+    await replace(store, 'k', 'gone-soon')
+    await cache.get('k')
+    await store.delete('k', signal())
+    store.notify('k', 'deleted')
+    store.down = true
+    await expect(cache.get('k')).rejects.toBeInstanceOf(UnreachableError)
   })
 
   it('drops every key on a reset', async () => {
@@ -87,7 +123,7 @@ describe('KeyCache following a store that can notify', () => {
     const slow = cache.get('k') // reads 'old', answers later
     await new Promise((r) => setTimeout(r, 5))
     await replace(store, 'k', 'new')
-    store.changed('k')
+    store.replaced('k')
     const fresh = cache.get('k') // a new fetch after the change, still under way
     await new Promise((r) => setTimeout(r, 5))
     release[0]!()
