@@ -17,6 +17,7 @@ import type { Core } from './api/context.js'
 import { handleS3 } from './api/dispatch.js'
 import { DEFAULT_LINGER } from './api/linger.js'
 import { newRequestId } from './api/context.js'
+import { gracefulCloser } from '../lib/graceful-close.js'
 import { drain, type StopReport } from './ops/graceful.js'
 import { serverInfoRoute } from './ops/admin-info.js'
 import type { BucketUsage } from './ops/metrics.js'
@@ -130,6 +131,8 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
   const server: Server | HttpsServer = setup !== undefined
     ? createHttpsServer({ ...setup.options, ...serverOptions }, handler)
     : createHttpServer(serverOptions, handler)
+  // Before any request listener runs: a stop must know every request in flight.
+  const closer = gracefulCloser(server)
   // Inactivity of a request in progress: a silent body is answered RequestTimeout (http/linger.ts), anything
   // else without a listener (the admin routes) is cut; a complete request whose handler works on is left alone.
   server.timeout = options.timeouts?.idleMs ?? 120_000
@@ -171,7 +174,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     },
     async close(closeOptions) {
       ops.beginStop()
-      const report = await drain(server as Server, ops.inflight, closeOptions?.graceMs ?? options.shutdownGraceMs ?? 0)
+      const report = await drain(closer, ops.inflight, closeOptions?.graceMs ?? options.shutdownGraceMs ?? 0)
       expiry.stop()
       db.close()
       return report

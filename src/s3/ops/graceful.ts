@@ -3,9 +3,14 @@
  * left (an upload cut mid-body fails its pipeline, which removes its unfinished blob: nothing half-written is
  * committed), and wait for every handler to settle so that the caller can close the database last.
  *
+ * The connections are handled by the same closer as the KMS's (lib/graceful-close.ts): idle keep-alive
+ * connections close at once and the others as their last answer goes out, answered ones get a moment to
+ * flush before anything is cut. This file adds what the object store needs on top: handlers that work on
+ * after their response (removing a blob, rolling back) and the report.
+ *
  * @module
  */
-import type { Server } from 'node:http'
+import type { GracefulCloser } from '../../lib/graceful-close.js'
 import type { InflightRequests } from './inflight.js'
 
 /** How long handlers of cut requests get to clean up (remove their blob, roll back) before the database closes. */
@@ -23,26 +28,13 @@ export interface StopReport {
 }
 
 /**
- * drain stops `server` accepting and serves out its requests within `graceMs`; resolves what it did. Never
- * rejects. Keep-alive connections are closed as soon as they are idle; the caller answers `Connection: close`
- * on responses while stopping.
+ * drain stops the server behind `closer` and serves out its requests within `graceMs`; resolves what it did.
+ * Never rejects.
  */
-export async function drain(server: Server, inflight: InflightRequests, graceMs: number): Promise<StopReport> {
+export async function drain(closer: GracefulCloser, inflight: InflightRequests, graceMs: number): Promise<StopReport> {
   const started = performance.now()
   const before = inflight.count
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-  server.closeIdleConnections()
-  // Connections that finish a request during the grace period become idle: close them as they do.
-  const idler = setInterval(() => server.closeIdleConnections(), 100)
-  let finishedInTime: boolean
-  try {
-    finishedInTime = await inflight.idle(Math.max(0, graceMs))
-  } finally {
-    clearInterval(idler)
-  }
-  const cut = finishedInTime ? 0 : inflight.count
-  server.closeAllConnections()
+  const cut = await closer.close(Math.max(0, graceMs))
   const settled = await inflight.idle(CLEANUP_MS)
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())])
   return { finished: Math.max(0, before - cut), cut, settled, elapsedMs: Math.round(performance.now() - started) }
 }

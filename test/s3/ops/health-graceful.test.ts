@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { request } from 'node:https'
+import { connect } from 'node:tls'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { afterAll, describe, expect, it } from 'vitest'
 import { bodyBytes, startS3, type S3Fixture } from '../../helpers/s3.js'
 import { openDatabase } from '../../../src/s3/storage/db.js'
@@ -106,6 +108,56 @@ describe('graceful stop', () => {
     db.close()
     expect((await start(dataDir)).server.recovered).toBe(0)
   })
+
+  it('a pipelining client gets every answer whole while the server stops, and the connection ends cleanly', async () => {
+    const fx = await start()
+    const c = fx.client()
+    await c.send(new CreateBucketCommand({ Bucket: 'graceful' }))
+    const data = randomBytes(8 * 1024 * 1024)
+    await c.send(new PutObjectCommand({ Bucket: 'graceful', Key: 'big', Body: data }))
+    const url = new URL(await getSignedUrl(c, new GetObjectCommand({ Bucket: 'graceful', Key: 'big' }), { expiresIn: 600 }))
+    const head = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`
+    const socket = connect({ host: url.hostname, port: Number(url.port), ca: fx.pki.ca.certPem })
+    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject))
+    socket.pause() // a slow reader: the answers back up in the server's socket
+    socket.write(head)
+    await until(() => fx.server.inflight === 1)
+    // Two more, pipelined behind it before the stop: node:http holds their answers until the first is out.
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      socket.write(head)
+    }
+    const stopping = fx.server.close({ graceMs: 20_000 })
+    const received: Buffer[] = []
+    let ended = false
+    let error: string | undefined
+    socket.on('data', (chunk: Buffer) => {
+      received.push(chunk)
+      // Keep reading slowly, so that each answer's end is still queued when its handler is done.
+      socket.pause()
+      setTimeout(() => socket.resume(), 1)
+    })
+    socket.on('end', () => (ended = true))
+    socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code ?? err.message))
+    const closed = new Promise((resolve) => socket.once('close', resolve))
+    socket.resume()
+    const report = await stopping
+    await closed
+    expect(error).toBeUndefined()
+    expect(ended).toBe(true)
+    let rest = Buffer.concat(received)
+    for (let i = 0; i < 3; i++) {
+      const split = rest.indexOf('\r\n\r\n')
+      const headers = rest.subarray(0, split).toString()
+      expect(headers).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+      // The last answer says the connection closes; the ones before it were already under way.
+      if (i === 2) expect(headers).toMatch(/\r\nConnection: close\r\n/i)
+      expect(rest.subarray(split + 4, split + 4 + data.length).equals(data)).toBe(true)
+      rest = rest.subarray(split + 4 + data.length)
+    }
+    expect(rest.length).toBe(0)
+    expect([report.cut, report.settled]).toEqual([0, true])
+  }, 60_000)
 
   it('readiness and cluster answer 503 while stopping', async () => {
     const fx = await start()
