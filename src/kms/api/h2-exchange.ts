@@ -4,7 +4,7 @@
  * Node's compat API wraps every HTTP/2 stream in an `Http2ServerRequest` (a Readable) and an
  * `Http2ServerResponse` (a Stream), with five stream listeners, a socket proxy and a header
  * object per response. Under MinIO's transport (kms-go forces HTTP/2) that generic machinery
- * was most of a request's CPU (docs/performance.md, "Where a request's CPU goes"). The pipeline
+ * was most of a request's CPU (docs/performance.md, "Where a worker's CPU goes"). The pipeline
  * needs far less of a request and a response; {@link H2Request} and {@link H2Response} are that
  * subset over the stream itself, and {@link serveStream} is the compat server's `onServerStream`
  * (CONNECT refused, `Expect` handled) with them.
