@@ -2,7 +2,9 @@
  * The SSE benchmark: in one run, against one `keyhold-s3 server` process wired to one `keyhold
  * server` process (both real executables, over TLS and mutual TLS), compares an unencrypted bucket
  * with a bucket whose default is SSE-KMS:
- *   - PUT and GET of 256 MiB objects (MiB/s), alternating plain and encrypted runs;
+ *   - PUT and GET of 256 MiB objects (MiB/s), alternating plain and encrypted runs, from this process
+ *     and with curl (`--aws-sigv4`, the client bench/s3-bench.ts gives nginx), with keyhold-s3's and
+ *     Keyhold's CPU seconds per GiB in the curl cells;
  *   - 4 KiB PUTs at 16 connections (ops/s): each encrypted PUT is one KMS generate.
  *
  *   node --import tsx bench/sse-bench.ts [--mib 256] [--reps 3] [--seconds 5] [--connections 16]
@@ -11,13 +13,13 @@
  *
  * @module
  */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:https'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 import { canonicalRequest, hmac, signingKey, stringToSign } from '../src/s3/auth/sigv4/canonical.js'
 import { testPki } from '../test/helpers/pki.js'
 import { startKeyhold } from './lib/keyhold.js'
@@ -135,6 +137,32 @@ for (let r = 0; r < REPS; r++) {
   }
 }
 
+// The same objects with curl, the client that is no bound on either column (s3-bench.ts gives it to nginx).
+const run = promisify(execFile)
+const bigFile = join(mkdtempSync(join(tmpdir(), 'sse-bench-file-')), 'big')
+writeFileSync(bigFile, big)
+const curl = ['-sS', '-f', '--cacert', pki.ca.certFile, '-o', '/dev/null', '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${USER}:${PASSWORD}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD']
+const curlUrl = (bucket: string): string => `https://localhost:${port}/${bucket}/curl-big`
+const curlPut: Record<string, number[]> = { plain: [], sealed: [] }
+const curlGet: Record<string, number[]> = { plain: [], sealed: [] }
+// Server CPU seconds per GiB (keyhold-s3 + Keyhold) in the curl cells.
+const cpuPerGiB: Record<string, { put: number[]; get: number[] }> = { plain: { put: [], get: [] }, sealed: { put: [], get: [] } }
+const serverCpuMs = (): number => treeCpuMs(s3.pid!) + kms.cpuMs()
+for (let r = 0; r < REPS; r++) {
+  for (const bucket of ['plain', 'sealed']) {
+    for (const [op, args, rates, cpu] of [
+      ['PUT', ['-T', bigFile], curlPut, cpuPerGiB[bucket]!.put],
+      ['GET', [], curlGet, cpuPerGiB[bucket]!.get],
+    ] as const) {
+      const cpuBefore = serverCpuMs()
+      rates[bucket]!.push(MIB / await timed(() => run('curl', [...curl, ...args, '--resolve', `localhost:${port}:127.0.0.1`, curlUrl(bucket)]).catch((err: unknown) => {
+        throw new Error(`curl ${op} ${bucket}: ${String(err)}`)
+      })))
+      cpu.push((serverCpuMs() - cpuBefore) / 1000 / (MIB / 1024))
+    }
+  }
+}
+
 const small = randomBytes(4096)
 async function smallPuts(bucket: string): Promise<number> {
   let done = 0
@@ -179,10 +207,14 @@ console.log([
   '|---|---|---|---|---|',
   row(`PUT ${MIB} MiB`, median(put.plain!), median(put.sealed!), 'MiB/s', '≥ 70%'),
   row(`GET ${MIB} MiB`, median(get.plain!), median(get.sealed!), 'MiB/s', '≥ 70%'),
+  row(`PUT ${MIB} MiB, curl`, median(curlPut.plain!), median(curlPut.sealed!), 'MiB/s', '≥ 70%'),
+  row(`GET ${MIB} MiB, curl`, median(curlGet.plain!), median(curlGet.sealed!), 'MiB/s', '≥ 70%'),
   row('PUT 4 KiB', smallPlain, smallSealed, 'ops/s', '≥ 50%'),
   '',
   `CPU per 4 KiB PUT (median): unencrypted ${median(cpuPerOp.plain!.s3).toFixed(1)} ms in keyhold-s3; ` +
     `SSE-KMS ${median(cpuPerOp.sealed!.s3).toFixed(1)} ms in keyhold-s3 + ${median(cpuPerOp.sealed!.kms).toFixed(1)} ms in Keyhold.`,
+  `Server CPU s per GiB in the curl cells (keyhold-s3 + Keyhold, median), PUT / GET: unencrypted ${median(cpuPerGiB.plain!.put).toFixed(2)} / ${median(cpuPerGiB.plain!.get).toFixed(2)}; ` +
+    `SSE-KMS ${median(cpuPerGiB.sealed!.put).toFixed(2)} / ${median(cpuPerGiB.sealed!.get).toFixed(2)}.`,
 ].join('\n'))
 
 agent.destroy()

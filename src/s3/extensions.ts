@@ -179,13 +179,34 @@ export interface ReadContext {
 }
 
 /**
+ * ChunkDecrypter turns the stored bytes of a read plan, pushed in order in chunks of any size, into exactly the
+ * requested plaintext. It is synchronous so that the GET path can read into reused buffers and copy the
+ * plaintext into reused buffers (storage/range-writer.ts): fresh memory per chunk costs more than the cipher.
+ */
+export interface ChunkDecrypter {
+  /**
+   * push takes the next stored bytes and passes the plaintext they complete to `emit`, in order (the pieces
+   * are the caller's to keep). It keeps no reference to `chunk`, which the caller may then reuse.
+   * Throws (e.g. the stored bytes are not authentic); the decrypter is then done.
+   */
+  push(chunk: Buffer, emit: (plaintext: Buffer) => void): void
+  /** end says the stored bytes are all pushed: passes what is left to `emit`, throws if bytes are missing. */
+  end(emit: (plaintext: Buffer) => void): void
+  /**
+   * The stored bytes of each part come in units of this size (DARE packages), from the start of what is read
+   * of the part: chunks of whole units spare the decrypter copying a unit split between two chunks.
+   */
+  readonly unit?: number
+}
+
+/**
  * ReadPlan says which stored bytes to read and how to turn them into exactly the requested plaintext.
  * `storedRange` is inclusive and relative to the concatenation of the stored parts.
  */
 export interface ReadPlan {
   storedRange?: { start: number; end: number }
-  /** stored bytes → the requested plaintext bytes, exactly (end - start + 1) of them. */
-  transform?: Transform
+  /** stored bytes → the requested plaintext bytes, exactly (end - start + 1) of them; none: stored as is. */
+  decrypter?: ChunkDecrypter
   responseHeaders?: Record<string, string>
 }
 

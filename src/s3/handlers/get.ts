@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { finished, pipeline } from 'node:stream/promises'
-import type { Readable, Transform } from 'node:stream'
+import { finished } from 'node:stream/promises'
+import type { Readable } from 'node:stream'
 import { checksumHeader, type ChecksumAlgorithm } from '../checksum/checksum.js'
 import { s3err } from '../api/errors.js'
 import type { ReadPlan } from '../extensions.js'
 import { header, type Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
+import { DecryptStream } from '../storage/decrypt-stream.js'
 import { readRange } from '../storage/reader.js'
 import { writeRange } from '../storage/range-writer.js'
 import { getVersion, latestDeleteMarker } from '../storage/versions.js'
@@ -79,8 +80,8 @@ export async function readPlan(
 export function openStream(ctx: Ctx, o: OpenedObject, plan: ReadPlan, range: { start: number; end: number }): Readable {
   const stored = plan.storedRange ?? range
   const raw = readRange(ctx.core.blobs, o.parts, stored.start, stored.end)
-  if (plan.transform === undefined) return raw
-  const t: Transform = plan.transform
+  if (plan.decrypter === undefined) return raw
+  const t = new DecryptStream(plan.decrypter)
   raw.on('error', (err) => t.destroy(err))
   return raw.pipe(t)
 }
@@ -144,15 +145,11 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
     return
   }
   try {
-    if (plan.transform === undefined) {
-      // Stored bytes as they are: written from reused buffers (range-writer.ts says why not a stream).
-      const stored = plan.storedRange ?? want
-      await writeRange(ctx.core.blobs, o.parts, stored.start, stored.end, res)
-      res.end()
-      await finished(res)
-    } else {
-      await pipeline(openStream(ctx, o, plan, want), res)
-    }
+    // Written from reused buffers, decrypted on the way when encrypted (range-writer.ts says why not a stream).
+    const stored = plan.storedRange ?? want
+    await writeRange(ctx.core.blobs, o.parts, stored.start, stored.end, res, plan.decrypter)
+    res.end()
+    await finished(res)
   } catch {
     // The client went away or a read failed mid-body: the status is already sent, so just drop the connection.
     res.destroy()

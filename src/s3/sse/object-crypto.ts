@@ -10,7 +10,8 @@ import type {
 } from '../extensions.js'
 import type { Kms } from '../kms/kms.js'
 import { applyBucketDefault } from './bucket-config.js'
-import { DareDecryptStream, DareEncryptStream } from './dare-stream.js'
+import { DareDecrypter } from './dare-decrypter.js'
+import { DareEncryptStream } from './dare-stream.js'
 import { S3Error, S3_ERRORS, s3err } from '../api/errors.js'
 import { clientETag, needsObjectKey, sealedETag } from './etag.js'
 import { UnsealedETagCache } from './etag-cache.js'
@@ -240,13 +241,13 @@ export class SseObjectCrypto implements ObjectCrypto {
       throw S3_ERRORS.objectTampered()
     }
     const keyOf = (i: number) => (ctx.multipart ? derivePartKey(objectKey, parts[i]!.number) : objectKey)
-    const transform = new DareDecryptStream({
+    const decrypter = new DareDecrypter({
       segments: plan.segments.map((s) => ({ key: keyOf(s.part), startSeq: s.startSeq, encBytes: s.encBytes, toEnd: s.toEnd })),
       skip: plan.skip,
       length: plan.length,
     })
     const storedRange = plan.encLength > 0 ? { start: plan.encOffset, end: plan.encOffset + plan.encLength - 1 } : undefined
-    return { storedRange, transform, responseHeaders }
+    return { storedRange, decrypter, responseHeaders }
   }
 }
 

@@ -1,50 +1,62 @@
 /**
- * Writes a byte range of an object's stored bytes straight to a response, through a few reused buffers.
+ * Writes a byte range of an object's stored bytes straight to a response, through a few reused buffers, and
+ * through the read plan's decrypter when the object is encrypted.
  *
  * Why not a read stream piped into the response: `fs.ReadStream` allocates a fresh buffer for every read, and
  * V8 answers that much fresh off-heap memory with full (major) garbage collections, which took about a quarter
  * of the server's CPU on a large GET. Here each read fills a pooled buffer (src/s3/api/buffer-pool.ts) that goes
  * back to the pool once the response's write callback says the socket layer is done with it, so a GET of any
- * size allocates next to nothing. At most {@link IN_FLIGHT} buffers are written at a time: the backpressure.
+ * size allocates next to nothing. An encrypted GET reads the same way and copies the plaintext (fresh buffers
+ * from node:crypto, which die young that way) into pooled buffers for the response. At most a few buffers are
+ * written at a time: the backpressure (in-flight-writes.ts).
  *
  * @module
  */
 import { open, type FileHandle } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
+import type { ChunkDecrypter } from '../extensions.js'
 import { giveSpare, POOLED_BUFFER_SIZE, takeSpare } from '../api/buffer-pool.js'
 import type { BlobStore } from './blobs.js'
+import { InFlightWrites } from './in-flight-writes.js'
 import type { PartRow } from './meta.js'
 import { blobRanges } from './reader.js'
 
-/** Buffers handed to the response and not yet called back (2 MiB with 512 KiB buffers). */
-const IN_FLIGHT = 4
+export { ResponseClosedError } from './in-flight-writes.js'
 
-/** The connection ended before the range was written. */
-export class ResponseClosedError extends Error {
-  constructor() {
-    super('the response closed before the object was written')
-    this.name = 'ResponseClosedError'
-  }
+/** Where the bytes read go: to the response as they are, or through a decrypter. */
+interface ChunkSink {
+  /** Bytes per read (at most a pooled buffer). */
+  readonly readSize: number
+  room(): Promise<void>
+  /** take owns `spare` (the pooled memory of `chunk`) from here on. Throws what a decrypter throws. */
+  take(spare: ArrayBuffer, chunk: Buffer): void
+  /** end writes what is held back. Throws what a decrypter throws. */
+  end(): void
 }
 
 /**
- * writeRange writes stored bytes [start, end] (inclusive) of the concatenated parts to `out`, pinning the
- * blobs while it reads. It does not end `out`. Throws an I/O error (a blob missing or shorter than its row
- * says) or ResponseClosedError when `out` is destroyed or closed first; the caller then drops the connection.
+ * writeRange writes stored bytes [start, end] (inclusive) of the concatenated parts to `out`, decrypted by
+ * `decrypter` when given, pinning the blobs while it reads. It does not end `out`. Throws an I/O error (a blob
+ * missing or shorter than its row says), the decrypter's error, or ResponseClosedError when `out` is destroyed
+ * or closed first; the caller then drops the connection.
  */
-export async function writeRange(blobs: BlobStore, parts: PartRow[], start: number, end: number, out: Writable): Promise<void> {
+export async function writeRange(
+  blobs: BlobStore, parts: PartRow[], start: number, end: number, out: Writable, decrypter?: ChunkDecrypter,
+): Promise<void> {
   const ids = parts.map((p) => p.blob)
   blobs.retain(ids)
   const writes = new InFlightWrites(out)
+  const sink = decrypter === undefined ? storedSink(writes) : new DecryptingSink(decrypter, writes)
   try {
     for (const { blob, from, to } of blobRanges(parts, start, end)) {
       const file = await open(blobs.path(blob), 'r')
       try {
-        await writePart(file, from, to, writes)
+        await writePart(file, from, to, sink)
       } finally {
         await file.close()
       }
     }
+    sink.end()
     await writes.drain()
   } finally {
     writes.abandonPending()
@@ -52,15 +64,15 @@ export async function writeRange(blobs: BlobStore, parts: PartRow[], start: numb
   }
 }
 
-/** writePart writes bytes [from, to] (inclusive) of one blob file. Throws on I/O errors and short files. */
-async function writePart(file: FileHandle, from: number, to: number, writes: InFlightWrites): Promise<void> {
+/** writePart reads bytes [from, to] (inclusive) of one blob file into `sink`. Throws on I/O errors and short files. */
+async function writePart(file: FileHandle, from: number, to: number, sink: ChunkSink): Promise<void> {
   for (let pos = from; pos <= to;) {
-    await writes.room()
+    await sink.room()
     const spare = takeSpare()
     const buf = Buffer.from(spare)
     let bytesRead: number
     try {
-      ;({ bytesRead } = await file.read(buf, 0, Math.min(POOLED_BUFFER_SIZE, to - pos + 1), pos))
+      ;({ bytesRead } = await file.read(buf, 0, Math.min(sink.readSize, to - pos + 1), pos))
     } catch (err) {
       giveSpare(spare)
       throw err
@@ -69,57 +81,70 @@ async function writePart(file: FileHandle, from: number, to: number, writes: InF
       giveSpare(spare)
       throw new Error(`blob ends at byte ${pos}, before the stored size`)
     }
-    writes.write(spare, buf.subarray(0, bytesRead))
+    sink.take(spare, buf.subarray(0, bytesRead))
     pos += bytesRead
   }
 }
 
-/** The writes handed to `out` whose callbacks have not come yet, oldest first. */
-class InFlightWrites {
-  private readonly pending: Array<{ spare: ArrayBuffer; done: Promise<void> }> = []
-  private readonly closed: Promise<never>
+/** storedSink hands each read buffer to the response as it is. */
+function storedSink(writes: InFlightWrites): ChunkSink {
+  return { readSize: POOLED_BUFFER_SIZE, room: () => writes.room(), take: (spare, chunk) => writes.write(spare, chunk), end: () => undefined }
+}
 
-  constructor(private readonly out: Writable) {
-    // A response that closes (client gone) may never call back its writes: waiting ends there too.
-    this.closed = new Promise((_, reject) => {
-      const fail = (): void => reject(new ResponseClosedError())
-      if (out.destroyed) fail()
-      else out.once('close', fail)
-    })
-    this.closed.catch(() => undefined)
+/**
+ * DecryptingSink decrypts each read buffer, which goes straight back to the pool (the decrypter keeps no
+ * reference), and gathers the plaintext in pooled buffers that go to the response as they fill.
+ */
+class DecryptingSink implements ChunkSink {
+  readonly readSize: number
+  private spare: ArrayBuffer | undefined
+  private buf: Buffer | undefined
+  private used = 0
+  private readonly emit = (plaintext: Buffer): void => this.copy(plaintext)
+
+  constructor(private readonly decrypter: ChunkDecrypter, private readonly writes: InFlightWrites) {
+    // Whole units per read: a unit split between reads would be copied to survive the buffer's reuse.
+    const unit = decrypter.unit ?? 1
+    this.readSize = unit <= POOLED_BUFFER_SIZE ? POOLED_BUFFER_SIZE - (POOLED_BUFFER_SIZE % unit) : POOLED_BUFFER_SIZE
   }
 
-  /** write hands `chunk` (a view of the pooled `spare`) to the response. Never throws. */
-  write(spare: ArrayBuffer, chunk: Buffer): void {
-    const done = new Promise<void>((resolve, reject) => {
-      this.out.write(chunk, (err) => (err ? reject(err) : resolve()))
-    })
-    done.catch(() => undefined)
-    this.pending.push({ spare, done })
+  room(): Promise<void> {
+    return this.writes.room()
   }
 
-  /** room waits until fewer than IN_FLIGHT writes are pending, returning the written buffers to the pool. */
-  async room(): Promise<void> {
-    while (this.pending.length >= IN_FLIGHT) await this.settleOldest()
+  take(spare: ArrayBuffer, chunk: Buffer): void {
+    try {
+      this.decrypter.push(chunk, this.emit)
+    } finally {
+      giveSpare(spare)
+    }
   }
 
-  /** drain waits for every pending write. Throws the first write error or ResponseClosedError. */
-  async drain(): Promise<void> {
-    while (this.pending.length > 0) await this.settleOldest()
+  end(): void {
+    this.decrypter.end(this.emit)
+    this.flush()
   }
 
-  /**
-   * abandonPending forgets writes that never called back (the response failed): their buffers may still be
-   * referenced by the socket layer, so they go to the garbage collector, never back to the pool.
-   */
-  abandonPending(): void {
-    this.pending.length = 0
+  private copy(plaintext: Buffer): void {
+    for (let off = 0; off < plaintext.length;) {
+      if (this.buf === undefined) {
+        this.spare = takeSpare()
+        this.buf = Buffer.from(this.spare)
+      }
+      const n = plaintext.copy(this.buf, this.used, off)
+      this.used += n
+      off += n
+      if (this.used === this.buf.length) this.flush()
+    }
   }
 
-  private async settleOldest(): Promise<void> {
-    const oldest = this.pending[0]!
-    await Promise.race([oldest.done, this.closed])
-    this.pending.shift()
-    giveSpare(oldest.spare)
+  private flush(): void {
+    if (this.spare !== undefined) {
+      if (this.used > 0) this.writes.write(this.spare, this.buf!.subarray(0, this.used))
+      else giveSpare(this.spare)
+    }
+    this.spare = undefined
+    this.buf = undefined
+    this.used = 0
   }
 }

@@ -5,7 +5,9 @@ import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
 import { DareError, MAX_PACKAGE, MAX_PAYLOAD, decryptBuffer, decryptedSize, encryptBuffer, encryptedSize } from '../../../src/s3/sse/dare.js'
-import { DareDecryptStream, DareEncryptStream } from '../../../src/s3/sse/dare-stream.js'
+import { DareDecrypter, type DecryptPlan } from '../../../src/s3/sse/dare-decrypter.js'
+import { DareEncryptStream } from '../../../src/s3/sse/dare-stream.js'
+import { DecryptStream } from '../../../src/s3/storage/decrypt-stream.js'
 import { planRange, type StoredPart } from '../../../src/s3/sse/range.js'
 import { derivePartKey, generateObjectKey, partNonce, sealObjectKey, unsealObjectKey } from '../../../src/s3/sse/object-key.js'
 
@@ -24,7 +26,10 @@ async function encryptStream(key: Buffer, data: Buffer, nonce?: Buffer, chunk = 
   return out
 }
 
-async function decryptStream(stream: DareDecryptStream, data: Buffer, chunk = 7_777): Promise<Buffer> {
+/** The decrypter of `plan` as the stream a copy reads through. */
+const decrypting = (plan: DecryptPlan): DecryptStream => new DecryptStream(new DareDecrypter(plan))
+
+async function decryptStream(stream: DecryptStream, data: Buffer, chunk = 7_777): Promise<Buffer> {
   const pieces: Buffer[] = []
   for (let i = 0; i < data.length; i += chunk) pieces.push(data.subarray(i, i + chunk))
   const [out] = await Promise.all([buffer(stream), pipeline(Readable.from(pieces), stream)])
@@ -58,14 +63,14 @@ describe('DARE 2.0', () => {
     expect(py({ op: 'decrypt', key: key.toString('hex'), data: enc.toString('hex') }).plaintext).toBe(data.toString('hex'))
     expect(py({ op: 'encrypt', key: key.toString('hex'), nonce: nonce.toString('hex'), data: data.toString('hex') }).ciphertext).toBe(enc.toString('hex'))
     const plan = planRange([{ number: 0, encSize: enc.length }], 0, n)
-    const dec = await decryptStream(new DareDecryptStream({ skip: plan.skip, length: plan.length, segments: plan.segments.map((s) => ({ ...s, key })) }), enc)
+    const dec = await decryptStream(decrypting({ skip: plan.skip, length: plan.length, segments: plan.segments.map((s) => ({ ...s, key })) }), enc)
     expect(dec.equals(data)).toBe(true)
   })
 
   it('rejects flipped bytes, truncation, reordering and trailing data', async () => {
     const data = randomBytes(3 * MAX_PAYLOAD + 10)
     const enc = encryptBuffer(key, data)
-    const full = (buf: Buffer) => decryptStream(new DareDecryptStream({ skip: 0, length: data.length, segments: [{ key, startSeq: 0, encBytes: enc.length, toEnd: true }] }), buf)
+    const full = (buf: Buffer) => decryptStream(decrypting({ skip: 0, length: data.length, segments: [{ key, startSeq: 0, encBytes: enc.length, toEnd: true }] }), buf)
     for (const pos of [0, 1, 2, 4, 15, 16, 1000, MAX_PACKAGE - 1, MAX_PACKAGE + 4, enc.length - 1]) {
       const bad = Buffer.from(enc)
       bad[pos] = bad[pos]! ^ 0x01
@@ -134,11 +139,41 @@ describe('range reads', () => {
       expect(plan.encLength).toBeLessThanOrEqual(encryptedSize(len) + 2 * MAX_PACKAGE * plan.segments.length)
       const segments = plan.segments.map((s) => ({ ...s, key: derivePartKey(objectKey, parts[s.part]!.number) }))
       const slice = blob.subarray(plan.encOffset, plan.encOffset + plan.encLength)
-      const got = await decryptStream(new DareDecryptStream({ segments, skip: plan.skip, length: plan.length }), slice)
+      const got = await decryptStream(decrypting({ segments, skip: plan.skip, length: plan.length }), slice)
       expect(got.equals(all.subarray(off, off + len))).toBe(true)
     }
     // A range inside the first package of a big part reads one package only.
     expect(planRange(parts, 10, 10).encLength).toBe(MAX_PACKAGE)
+  })
+
+  it('keeps nothing of a pushed chunk: the GET path reuses one read buffer for every chunk', () => {
+    // Chunks of sizes that split packages anywhere, all read into the same buffer (as range-writer.ts does
+    // with its pooled buffers), which is scribbled over right after each push.
+    const data = randomBytes(5 * MAX_PAYLOAD + 321)
+    const enc = encryptBuffer(key, data)
+    const d = new DareDecrypter({ skip: 0, length: data.length, segments: [{ key, startSeq: 0, encBytes: enc.length, toEnd: true }] })
+    const reused = Buffer.alloc(100_000)
+    const out: Buffer[] = []
+    const sizes = [1, 15, 16, 65_551, 99_999, 7, 100_000, 3]
+    for (let off = 0, i = 0; off < enc.length; i++) {
+      const n = Math.min(sizes[i % sizes.length]!, enc.length - off)
+      enc.copy(reused, 0, off, off + n)
+      d.push(reused.subarray(0, n), (p) => out.push(Buffer.from(p)))
+      reused.fill(0xa5)
+      off += n
+    }
+    d.end((p) => out.push(Buffer.from(p)))
+    expect(Buffer.concat(out).equals(data)).toBe(true)
+  })
+
+  it('ends with unexpected EOF when stored bytes are missing, after releasing only authentic packages', () => {
+    const data = randomBytes(3 * MAX_PAYLOAD)
+    const enc = encryptBuffer(key, data)
+    const d = new DareDecrypter({ skip: 0, length: data.length, segments: [{ key, startSeq: 0, encBytes: enc.length, toEnd: true }] })
+    const out: Buffer[] = []
+    d.push(enc.subarray(0, enc.length - 10), (p) => out.push(p))
+    expect(Buffer.concat(out).equals(data.subarray(0, 2 * MAX_PAYLOAD))).toBe(true)
+    expect(() => d.end((p) => out.push(p))).toThrow('sio: unexpected EOF')
   })
 
   it('a flipped byte inside a range fails the range read', async () => {
@@ -148,7 +183,7 @@ describe('range reads', () => {
     const slice = Buffer.from(enc.subarray(plan.encOffset, plan.encOffset + plan.encLength))
     slice[50] = slice[50]! ^ 0x80
     const segments = plan.segments.map((s) => ({ ...s, key }))
-    await expect(decryptStream(new DareDecryptStream({ segments, skip: plan.skip, length: plan.length }), slice)).rejects.toThrow(DareError)
+    await expect(decryptStream(decrypting({ segments, skip: plan.skip, length: plan.length }), slice)).rejects.toThrow(DareError)
   })
 })
 

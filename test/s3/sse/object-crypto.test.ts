@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { S3Error } from '../../../src/s3/api/errors.js'
 import type { BucketConfigStore, PartSizes, WriteContext } from '../../../src/s3/extensions.js'
 import { SseObjectCrypto } from '../../../src/s3/sse/object-crypto.js'
+import { DecryptStream } from '../../../src/s3/storage/decrypt-stream.js'
 import { bucketEncryptionHandler } from '../../../src/s3/sse/bucket-encryption.js'
 import { decryptedSize } from '../../../src/s3/sse/dare.js'
 import { StaticKms } from './static-kms.js'
@@ -45,7 +46,7 @@ async function get(sse: SseObjectCrypto, s: Stored, headers: Record<string, stri
   const r = range ?? { start: 0, end: s.plainSize - 1 }
   const plan = await sse.read({ bucket: 'b', key: 'dir/o', headers, secure: true, copySource: false, internal: s.internal, plainSize: s.plainSize, storedSize: s.bytes.length, parts: s.parts, multipart: s.multipart, range: r })
   const slice = plan.storedRange ? s.bytes.subarray(plan.storedRange.start, plan.storedRange.end + 1) : s.bytes
-  return through(plan.transform, slice)
+  return through(plan.decrypter && new DecryptStream(plan.decrypter), slice)
 }
 
 async function rejects(p: Promise<unknown>): Promise<S3Error> {
