@@ -79,7 +79,7 @@ export async function readPlan(
 /** openStream streams a plaintext range of an object (stored range through the plan's transform). */
 export function openStream(ctx: Ctx, o: OpenedObject, plan: ReadPlan, range: { start: number; end: number }): Readable {
   const stored = plan.storedRange ?? range
-  const raw = readRange(ctx.core.blobs, o.parts, stored.start, stored.end)
+  const raw = readRange(ctx.core.blobs, o.parts, stored.start, stored.end, plan.decrypter?.unit)
   if (plan.decrypter === undefined) return raw
   const t = new DecryptStream(plan.decrypter)
   raw.on('error', (err) => t.destroy(err))

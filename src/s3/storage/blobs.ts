@@ -115,11 +115,15 @@ export class BlobStore {
     void this.collect()
   }
 
-  /** read streams a byte range (inclusive) of a blob. */
-  read(id: string, start: number, end: number): ReadStream {
+  /**
+   * read streams a byte range (inclusive) of a blob, in chunks of a whole number of `unit`s when given (DARE
+   * packages, so that a decrypter need not copy a package split between chunks).
+   */
+  read(id: string, start: number, end: number, unit = 1): ReadStream {
     // 1 MiB reads: 4 MiB ones saved some event-loop CPU per GiB at concurrency 8 but raised the peak RSS of
     // a 1 GiB GET from ~160 to ~240 MiB (fresh 4 MiB buffers outrun the garbage collector).
-    return createReadStream(this.path(id), { start, end, highWaterMark: READ_CHUNK })
+    const chunk = unit > 1 && unit <= READ_CHUNK ? READ_CHUNK - (READ_CHUNK % unit) : READ_CHUNK
+    return createReadStream(this.path(id), { start, end, highWaterMark: chunk })
   }
 
   /** collect unlinks garbage blobs no reader holds; never throws (errors leave rows for the next run). */

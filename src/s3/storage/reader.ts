@@ -25,10 +25,11 @@ export function* blobRanges(parts: PartRow[], start: number, end: number): Gener
 }
 
 /**
- * readRange streams stored bytes [start, end] (inclusive) of the concatenated parts. An empty range (end <
- * start) yields nothing. Errors (I/O) surface as stream errors.
+ * readRange streams stored bytes [start, end] (inclusive) of the concatenated parts, in chunks of whole
+ * `unit`s of each part when given (see BlobStore.read). An empty range (end < start) yields nothing. Errors
+ * (I/O) surface as stream errors.
  */
-export function readRange(blobs: BlobStore, parts: PartRow[], start: number, end: number): Readable {
+export function readRange(blobs: BlobStore, parts: PartRow[], start: number, end: number, unit?: number): Readable {
   const ids = parts.map((p) => p.blob)
   blobs.retain(ids)
   let released = false
@@ -41,7 +42,7 @@ export function readRange(blobs: BlobStore, parts: PartRow[], start: number, end
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       for (const { blob, from, to } of blobRanges(parts, start, end)) {
-        for await (const chunk of blobs.read(blob, from, to)) yield chunk as Buffer
+        for await (const chunk of blobs.read(blob, from, to, unit)) yield chunk as Buffer
       }
     } finally {
       release()
