@@ -66,8 +66,8 @@ export class KeyStates {
     if (this.#peers) this.#unsubscribe.push(this.#peers.listen(drop))
     const onStoreChange = (name: string, change: KeyChange) => {
       const entry = this.#entries.get(name)
-      // A key's (re-)creation follows the deletion of its older incarnation's state entries, which
-      // dropped their state here: what is cached now was read since. A state entry's change drops.
+      // A key's re-creation follows its deletion, reported first, which dropped its state here: what
+      // is cached now was read since. Any change of a state entry drops.
       if (change === 'created' && entry !== undefined) {
         entry.stale = true
         this.#reads.forget(name)
