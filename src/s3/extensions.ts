@@ -205,8 +205,13 @@ export interface ChunkDecrypter {
  */
 export interface ReadPlan {
   storedRange?: { start: number; end: number }
-  /** stored bytes → the requested plaintext bytes, exactly (end - start + 1) of them; none: stored as is. */
+  /**
+   * stored bytes → the requested plaintext bytes, exactly (end - start + 1) of them. Give this or `transform`;
+   * neither: the stored bytes are the plaintext. GET serves a decrypter from reused buffers, a transform as a stream.
+   */
   decrypter?: ChunkDecrypter
+  /** The same as a stream, for a hook whose cipher is one (slower on GET: fresh buffers per chunk). */
+  transform?: Transform
   responseHeaders?: Record<string, string>
 }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { finished } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
 import { checksumHeader, type ChecksumAlgorithm } from '../checksum/checksum.js'
 import { s3err } from '../api/errors.js'
@@ -80,8 +80,8 @@ export async function readPlan(
 export function openStream(ctx: Ctx, o: OpenedObject, plan: ReadPlan, range: { start: number; end: number }): Readable {
   const stored = plan.storedRange ?? range
   const raw = readRange(ctx.core.blobs, o.parts, stored.start, stored.end, plan.decrypter?.unit)
-  if (plan.decrypter === undefined) return raw
-  const t = new DecryptStream(plan.decrypter)
+  const t = plan.decrypter !== undefined ? new DecryptStream(plan.decrypter) : plan.transform
+  if (t === undefined) return raw
   raw.on('error', (err) => t.destroy(err))
   return raw.pipe(t)
 }
@@ -145,11 +145,15 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
     return
   }
   try {
-    // Written from reused buffers, decrypted on the way when encrypted (range-writer.ts says why not a stream).
-    const stored = plan.storedRange ?? want
-    await writeRange(ctx.core.blobs, o.parts, stored.start, stored.end, res, plan.decrypter)
-    res.end()
-    await finished(res)
+    if (plan.transform === undefined) {
+      // Written from reused buffers, decrypted on the way when encrypted (range-writer.ts says why not a stream).
+      const stored = plan.storedRange ?? want
+      await writeRange(ctx.core.blobs, o.parts, stored.start, stored.end, res, plan.decrypter)
+      res.end()
+      await finished(res)
+    } else {
+      await pipeline(openStream(ctx, o, plan, want), res)
+    }
   } catch {
     // The client went away or a read failed mid-body: the status is already sent, so just drop the connection.
     res.destroy()
