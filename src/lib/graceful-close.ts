@@ -8,6 +8,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { within } from './within.js'
 
 /**
  * What a graceful close needs of a server: a node:http(s) `Server` has all of it; the KMS's
@@ -24,13 +25,6 @@ export interface ClosableServer {
 
 /** How long answered connections get to flush and close by themselves before they are cut. */
 const FLUSH_MS = 1_000
-
-/** within resolves when `p` does or after `ms`, whichever comes first. Throws nothing. */
-async function within(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
-  clearTimeout(timer)
-}
 
 /** GracefulCloser closes one server. */
 export interface GracefulCloser {

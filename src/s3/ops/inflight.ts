@@ -5,6 +5,7 @@
  * @module
  */
 import type { ServerResponse } from 'node:http'
+import { within } from '../../lib/within.js'
 
 /** InflightRequests tracks requests from arrival until both their handler settled and their response closed. */
 export class InflightRequests {
@@ -35,12 +36,8 @@ export class InflightRequests {
     while (this.#active.size > 0) {
       const left = deadline - performance.now()
       if (left <= 0) return false
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, left)
-      })
-      await Promise.race([Promise.all([...this.#active]), timeout])
-      clearTimeout(timer)
+      // Requests that arrive meanwhile are waited for on the next turn.
+      await within(Promise.all([...this.#active]), left)
     }
     return true
   }

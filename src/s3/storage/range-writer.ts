@@ -16,7 +16,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import type { ChunkDecrypter } from '../extensions.js'
 import { giveSpare, POOLED_BUFFER_SIZE, takeSpare } from '../api/buffer-pool.js'
-import type { BlobStore } from './blobs.js'
+import { wholeUnits, type BlobStore } from './blobs.js'
 import { InFlightWrites } from './in-flight-writes.js'
 import type { PartRow } from './meta.js'
 import { blobRanges } from './reader.js'
@@ -104,8 +104,7 @@ class DecryptingSink implements ChunkSink {
 
   constructor(private readonly decrypter: ChunkDecrypter, private readonly writes: InFlightWrites) {
     // Whole units per read: a unit split between reads would be copied to survive the buffer's reuse.
-    const unit = decrypter.unit ?? 1
-    this.readSize = unit <= POOLED_BUFFER_SIZE ? POOLED_BUFFER_SIZE - (POOLED_BUFFER_SIZE % unit) : POOLED_BUFFER_SIZE
+    this.readSize = wholeUnits(POOLED_BUFFER_SIZE, decrypter.unit ?? 1)
   }
 
   room(): Promise<void> {
