@@ -8,7 +8,7 @@
  */
 import http from 'node:http'
 import https from 'node:https'
-import { sendOnce } from '../vault/http.js'
+import { AttemptTimeoutError, sendOnce } from '../vault/http.js'
 import { sleep } from '../vault/client.js'
 import type { EtcdConfig } from './config.js'
 import { EtcdError, EtcdNetworkError, GRPC, errorFromAnswer } from './errors.js'
@@ -62,7 +62,9 @@ export class EtcdClient {
     const deadline = Date.now() + this.#config.timeoutMs
     const causes: string[] = []
     let reauthenticated = false
+    let login: Promise<string> | undefined
     for (let attempt = 1; ; attempt++) {
+      login = undefined
       signal?.throwIfAborted()
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw new EtcdNetworkError(causes)
@@ -72,6 +74,7 @@ export class EtcdClient {
         const headers: Record<string, string> = { 'Content-Type': 'application/json', ...REQUIRE_LEADER }
         const token = await this.#authToken(url, Math.min(this.#config.attemptTimeoutMs, remaining), signal)
         if (token !== undefined) headers.Authorization = token
+        login = this.#token
         const res = await sendOnce({
           method: 'POST', url: new URL(path, url), headers, body: payload, agent: this.#agent,
           timeoutMs: Math.min(this.#config.attemptTimeoutMs, remaining), signal,
@@ -91,6 +94,10 @@ export class EtcdClient {
         if (signal?.aborted || err instanceof EtcdError) throw err
         causes.push(`${url.host}: ${err instanceof Error ? err.message : String(err)}`)
         if (err instanceof LoginError) this.#token = undefined
+        // etcd holds a request whose token was issued at a raft index it has not reached (the
+        // cluster was restored from an older snapshot) until it gets there, instead of refusing
+        // it: an unanswered attempt with a token logs in again on the next one.
+        if (err instanceof AttemptTimeoutError) this.#forget(login)
       }
       // Fail over; the next caller starts at the member that last answered.
       if (this.#preferred === index) this.#preferred = (index + 1) % this.#endpoints.length
@@ -119,6 +126,11 @@ export class EtcdClient {
   /** forgetToken drops the login token (the stream was refused with it). */
   forgetToken(): void {
     this.#token = undefined
+  }
+
+  /** Drops the login `login`, unless a newer one already replaced it. */
+  #forget(login: Promise<string> | undefined): void {
+    if (login !== undefined && this.#token === login) this.#token = undefined
   }
 
   /** close releases pooled connections. Idempotent. */

@@ -169,7 +169,7 @@ export class EtcdKeyStore implements KeyStore {
           for (const l of this.#listeners) l.onReset?.()
         },
         onProblem: (message) => this.#log(`etcd watch: ${message}`),
-      })
+      }, this.#config.attemptTimeoutMs)
       this.#watcher.start()
     }
     return () => {

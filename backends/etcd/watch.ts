@@ -2,9 +2,10 @@
  * A watch on the keystore's prefix over the gateway's streaming `/v3/watch`: every change to a
  * key under the prefix, made by any server, is reported by name. After a disconnect the watch
  * resumes at the revision after the last one it saw, on the next member; when etcd has compacted
- * that revision away (or refuses the watch), changes may have been missed and `onReset` asks the
- * caller to forget everything. So does the first stream: what the caller read before it began
- * may have changed unreported.
+ * that revision away, changes may have been missed and `onReset` asks the caller to forget
+ * everything. So it does for the first stream (what the caller read before it began may have
+ * changed unreported) and for a store whose revision went back (restored from a snapshot). Any
+ * other refusal (no leader, an unknown token) is retried from the same revision.
  *
  * @module
  */
@@ -32,6 +33,7 @@ export class PrefixWatcher {
   readonly #client: EtcdClient
   readonly #prefix: Buffer
   readonly #handlers: WatchHandlers
+  readonly #openTimeoutMs: number
   /** The newest revision whose changes have all been reported; 0 before the first stream. */
   #revision = 0
   #failures = 0
@@ -40,10 +42,15 @@ export class PrefixWatcher {
   #retry: NodeJS.Timeout | undefined
   readonly #waiters = new Set<{ revision: number; done: () => void }>()
 
-  constructor(client: EtcdClient, prefix: Buffer, handlers: WatchHandlers) {
+  /**
+   * @param openTimeoutMs how long a stream may take to be created (a member that accepts the
+   *   connection but never answers, e.g. one still starting, is then left for the next).
+   */
+  constructor(client: EtcdClient, prefix: Buffer, handlers: WatchHandlers, openTimeoutMs: number) {
     this.#client = client
     this.#prefix = prefix
     this.#handlers = handlers
+    this.#openTimeoutMs = openTimeoutMs
   }
 
   /** start opens the first stream. Never throws; failures are retried. */
@@ -104,9 +111,16 @@ export class PrefixWatcher {
     const req = mod.request(new URL('/v3/watch', target.url), { method: 'POST', headers: target.headers, agent: target.agent })
     this.#request = req
     let ended = false
+    const opening = setTimeout(() => {
+      // etcd holds a stream whose token was issued at a raft index it has not reached (restored
+      // from an older snapshot) instead of refusing it: log in again for the next stream.
+      if (target.headers.Authorization !== undefined) this.#client.forgetToken()
+      end(`watch not created within ${this.#openTimeoutMs} ms`)
+    }, this.#openTimeoutMs).unref()
     const end = (problem: string) => {
       if (ended) return
       ended = true
+      clearTimeout(opening)
       req.destroy()
       if (this.#request === req) this.#request = undefined
       this.#failed(`${target.url.host}: ${problem}`)
@@ -131,6 +145,7 @@ export class PrefixWatcher {
           if (line !== '') {
             const problem = this.#onLine(line)
             if (problem !== undefined) end(problem)
+            else clearTimeout(opening) // a stream's first answer is its creation: it runs
           }
         }
       })
@@ -153,13 +168,34 @@ export class PrefixWatcher {
     if (result === undefined) return undefined
     const headerRevision = Number(result.header?.revision ?? 0)
     if (result.canceled === true) {
-      // Compacted past our revision, or refused (RBAC): we cannot know what changed meanwhile.
-      // Reset now, and again once the next stream runs: what was cached in between is suspect too.
-      this.#handlers.onReset()
-      this.#revision = 0
-      return result.compact_revision !== undefined ? 'watch revision compacted' : `watch canceled: ${result.cancel_reason ?? ''}`
+      if (Number(result.compact_revision ?? 0) > 0) {
+        // Compacted past our revision: we cannot know what changed meanwhile. Reset now, and again
+        // once the next stream runs: what was cached in between is suspect too.
+        this.#handlers.onReset()
+        this.#revision = 0
+        return 'watch revision compacted'
+      }
+      // Any other cancel loses nothing: the next stream resumes after our revision, or is told it
+      // was compacted. (Resetting here dropped every cached key whenever a member that restarted,
+      // or a token that expired, refused the resume: during an outage, just when
+      // `cache.expiry.offline` must serve them.)
+      const reason = result.cancel_reason ?? ''
+      // etcd refuses a token it does not know (expired, or issued before this member restarted)
+      // by cancelling the watch: log in again, or every retry is refused the same way.
+      if (/Unauthenticated|invalid auth token/.test(reason)) this.#client.forgetToken()
+      return `watch canceled: ${reason}`
     }
     if (result.created === true) {
+      if (this.#revision > 0 && headerRevision < this.#revision) {
+        // The store is behind what we have seen: restored from a snapshot. This stream resumes at a
+        // revision the store may reuse for other changes, which it would skip: start afresh.
+        // (A follower that has not yet applied our last revision looks the same for a moment;
+        // a needless reset only costs re-reads from a store that answers.)
+        const seen = this.#revision
+        this.#handlers.onReset()
+        this.#revision = 0
+        return `etcd's revision went back from ${seen} to ${headerRevision} (restored from a snapshot?)`
+      }
       this.#failures = 0
       // A stream without a revision to resume from (the first, or the next after a cancel) starts
       // at etcd's current one: a change made before it, after the caller read the store, is

@@ -25,12 +25,20 @@ export interface SendOptions {
   signal?: AbortSignal
 }
 
+/** AttemptTimeoutError: no whole answer within {@link SendOptions.timeoutMs}. */
+export class AttemptTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`timeout after ${timeoutMs} ms`)
+    this.name = 'AttemptTimeoutError'
+  }
+}
+
 /** KES caps Vault answers at 32 MiB; a bigger answer is a broken or hostile server. */
 const MAX_BODY = 32 << 20
 
 /**
- * sendOnce performs one request. Throws an Error on connection failure, timeout, abort or an
- * oversized body; any HTTP status resolves.
+ * sendOnce performs one request. Throws AttemptTimeoutError on a timeout, and an Error on
+ * connection failure, abort or an oversized body; any HTTP status resolves.
  */
 export function sendOnce(opts: SendOptions): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
@@ -54,7 +62,7 @@ export function sendOnce(opts: SendOptions): Promise<RawResponse> {
       } else resolve(res!)
     }
     // The timer bounds the whole exchange (connect, headers and body): a slow Vault never hangs us.
-    const timer = setTimeout(() => finish(new Error(`timeout after ${opts.timeoutMs} ms`)), opts.timeoutMs)
+    const timer = setTimeout(() => finish(new AttemptTimeoutError(opts.timeoutMs)), opts.timeoutMs)
     const onAbort = () => finish(abortReason(opts.signal!))
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     req.on('error', (err) => finish(err))

@@ -4,6 +4,9 @@
  * listing in pages, RBAC refusals, and the watch (another store's changes, resuming, reset).
  */
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EtcdKeyStore } from '../../backends/etcd/index.js'
 import { KeyNotFoundError, UnreachableError } from '../../src/kms/keystore/keystore.js'
@@ -186,4 +189,63 @@ describe('EtcdKeyStore watch resume', () => {
     await cluster.restart(member)
     await a.close()
   }, 20_000)
+
+  it('resumes with a new login, without a reset, when the members refuse its token', async () => {
+    // etcd cancels a watch whose token it does not know (expired, or issued before a restart):
+    // that must neither drop every cached key (a reset) nor stall the watch until some other call
+    // happens to log in again. Changing the password, to the same one, revokes the user's tokens.
+    const { config, member } = await followerFirst()
+    const other = cluster.members.findIndex((_, i) => i !== member)
+    const store = await EtcdKeyStore.connect({ ...config, endpoints: [member, other].map((i) => cluster.members[i]!.clientUrl) })
+    const seen: string[] = []
+    let resets = 0
+    await watching(store, seen, () => resets++)
+    await cluster.admin('/v3/auth/user/changepw', { name: cluster.auth!.username, password: cluster.auth!.password }, other)
+    await cluster.kill(member) // the stream moves to `other`, which refuses the old token
+    try {
+      const key = `after-${randomBytes(2).toString('hex')}`
+      await cluster.admin('/v3/kv/put', { key: b64(config.prefix + key), value: b64('v') }, other)
+      await until(() => seen.includes(key), 5_000)
+      expect(resets).toBe(1) // the first stream's only
+    } finally {
+      await cluster.restart(member)
+      await store.close()
+    }
+  }, 20_000)
+})
+
+describe('EtcdKeyStore watch after a snapshot restore', () => {
+  let single: EtcdCluster
+  beforeAll(async () => {
+    single = await startEtcdCluster({ size: 1, rbac: true })
+  }, 30_000)
+  afterAll(async () => {
+    await single?.stop()
+  })
+
+  it('resets when the store went back to an older revision, and reports what changes after', async () => {
+    // Resuming after the newest revision it saw would skip the restored store's next changes:
+    // they reuse revisions the watch believes it has already seen.
+    const config = single.config()
+    const store = await EtcdKeyStore.connect(config)
+    const seen: string[] = []
+    const changes: string[] = []
+    let resets = 0
+    await watching(store, seen, () => resets++, changes)
+    await store.create('kept', bytes('k'), signal())
+    const file = join(mkdtempSync(join(tmpdir(), 'keyhold-snap-')), 'snap.db')
+    await single.snapshot(file)
+    for (let i = 0; i < 5; i++) await store.create(`later-${i}`, bytes('l'), signal())
+    // A store without a watch, logged in after the snapshot: etcd holds its token's requests.
+    const reader = await EtcdKeyStore.connect({ ...config, attemptTimeoutMs: 500, timeoutMs: 3_000 })
+    await single.restoreAll(file)
+    expect(new TextDecoder().decode(await reader.get('kept', signal()))).toBe('k')
+    // Reset when the resumed stream shows the older revision, and again when the next one runs.
+    await until(() => resets >= 3, 10_000)
+    await single.admin('/v3/kv/deleterange', { key: b64(`${config.prefix}kept`) })
+    await until(() => changes.includes('deleted kept'), 5_000)
+    await expect(store.get('later-0', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
+    rmSync(dirname(file), { recursive: true, force: true })
+    await Promise.all([store.close(), reader.close()])
+  }, 40_000)
 })

@@ -5,12 +5,13 @@
  * keystore prefix. Election timing is short so fault tests stay bounded. Every cluster is killed
  * after the test file.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll } from 'vitest'
 import { ETCD_DEFAULTS, type EtcdConfig } from '../../backends/etcd/index.js'
 import { createCertificate, generateKeyPair, privateKeyFromPem, privateKeyToPem } from '../../src/pki/index.js'
@@ -43,6 +44,10 @@ export interface EtcdCluster {
   restart(i: number): Promise<void>
   /** Replaces member `i` by a fresh one of the same name and URLs with an empty data dir. */
   wipeAndRejoin(i: number): Promise<void>
+  /** Saves a snapshot of member 0's store to `file` with etcdctl (as root). */
+  snapshot(file: string): Promise<void>
+  /** Kills every member, restores each one's data dir from `file` with etcdctl, and restarts them. */
+  restoreAll(file: string): Promise<void>
   /** Kills every member and removes the data. */
   stop(): Promise<void>
 }
@@ -217,6 +222,22 @@ export async function startEtcdCluster(opts: { size?: number; rbac?: boolean } =
       launch(m, 'existing')
       await waitUp(m)
     },
+    snapshot: async (file) => {
+      const m = members[0]!
+      const user = auth ? ['--user', `root:${rootPassword}`] : []
+      await etcdctl(['--endpoints', m.clientUrl, '--cacert', tls.ca, '--cert', tls.cert, '--key', tls.key, ...user, 'snapshot', 'save', file])
+    },
+    restoreAll: async (file) => {
+      await Promise.all(members.map((_, i) => kill(i)))
+      for (const m of members) {
+        rmSync(m.dataDir, { recursive: true, force: true })
+        await etcdctl(['snapshot', 'restore', file, '--name', m.name, '--data-dir', m.dataDir, '--initial-cluster', initialCluster(),
+          '--initial-cluster-token', token, '--initial-advertise-peer-urls', m.peerUrl])
+      }
+      rootToken = undefined // tokens do not survive a restart
+      for (const m of members) launch(m, 'existing')
+      await Promise.all(members.map(waitUp))
+    },
     stop: async () => {
       clusters.delete(cluster)
       await Promise.all(members.map((_, i) => kill(i)))
@@ -229,6 +250,14 @@ export async function startEtcdCluster(opts: { size?: number; rbac?: boolean } =
 
 function b64(s: string): string {
   return Buffer.from(s).toString('base64')
+}
+
+/** The etcdctl next to the etcd binary (Debian's etcd-client). */
+const ETCDCTL_BIN = process.env.ETCDCTL_BIN ?? join(ETCD_BIN, '..', 'etcdctl')
+
+/** Runs etcdctl (API v3), bounded; rejects with its stderr. */
+async function etcdctl(args: string[]): Promise<void> {
+  await promisify(execFile)(ETCDCTL_BIN, args, { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 })
 }
 
 /** One gateway POST with client TLS; resolves the JSON answer, rejects on a non-200. */
