@@ -62,14 +62,13 @@ export class EtcdClient {
     const deadline = Date.now() + this.#config.timeoutMs
     const causes: string[] = []
     let reauthenticated = false
-    let login: Promise<string> | undefined
     for (let attempt = 1; ; attempt++) {
-      login = undefined
       signal?.throwIfAborted()
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw new EtcdNetworkError(causes)
       const index = this.#preferred
       const url = this.#endpoints[index]!
+      let login: Promise<string> | undefined // the login this attempt used, if any
       try {
         const headers: Record<string, string> = { 'Content-Type': 'application/json', ...REQUIRE_LEADER }
         const token = await this.#authToken(url, Math.min(this.#config.attemptTimeoutMs, remaining), signal)

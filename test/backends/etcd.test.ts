@@ -4,9 +4,6 @@
  * listing in pages, RBAC refusals, and the watch (another store's changes, resuming, reset).
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EtcdKeyStore } from '../../backends/etcd/index.js'
 import { KeyNotFoundError, UnreachableError } from '../../src/kms/keystore/keystore.js'
@@ -233,8 +230,7 @@ describe('EtcdKeyStore watch after a snapshot restore', () => {
     let resets = 0
     await watching(store, seen, () => resets++, changes)
     await store.create('kept', bytes('k'), signal())
-    const file = join(mkdtempSync(join(tmpdir(), 'keyhold-snap-')), 'snap.db')
-    await single.snapshot(file)
+    const file = await single.snapshot()
     for (let i = 0; i < 5; i++) await store.create(`later-${i}`, bytes('l'), signal())
     // A store without a watch, logged in after the snapshot: etcd holds its token's requests.
     const reader = await EtcdKeyStore.connect({ ...config, attemptTimeoutMs: 500, timeoutMs: 3_000 })
@@ -245,7 +241,6 @@ describe('EtcdKeyStore watch after a snapshot restore', () => {
     await single.admin('/v3/kv/deleterange', { key: b64(`${config.prefix}kept`) })
     await until(() => changes.includes('deleted kept'), 5_000)
     await expect(store.get('later-0', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
-    rmSync(dirname(file), { recursive: true, force: true })
     await Promise.all([store.close(), reader.close()])
   }, 40_000)
 })

@@ -44,8 +44,8 @@ export interface EtcdCluster {
   restart(i: number): Promise<void>
   /** Replaces member `i` by a fresh one of the same name and URLs with an empty data dir. */
   wipeAndRejoin(i: number): Promise<void>
-  /** Saves a snapshot of member 0's store to `file` with etcdctl (as root). */
-  snapshot(file: string): Promise<void>
+  /** Saves a snapshot of member 0's store with etcdctl (as root) into the cluster's directory; returns its path. */
+  snapshot(): Promise<string>
   /** Kills every member, restores each one's data dir from `file` with etcdctl, and restarts them. */
   restoreAll(file: string): Promise<void>
   /** Kills every member and removes the data. */
@@ -222,10 +222,12 @@ export async function startEtcdCluster(opts: { size?: number; rbac?: boolean } =
       launch(m, 'existing')
       await waitUp(m)
     },
-    snapshot: async (file) => {
+    snapshot: async () => {
       const m = members[0]!
+      const file = join(dir, `snapshot-${randomBytes(4).toString('hex')}.db`)
       const user = auth ? ['--user', `root:${rootPassword}`] : []
       await etcdctl(['--endpoints', m.clientUrl, '--cacert', tls.ca, '--cert', tls.cert, '--key', tls.key, ...user, 'snapshot', 'save', file])
+      return file
     },
     restoreAll: async (file) => {
       await Promise.all(members.map((_, i) => kill(i)))
