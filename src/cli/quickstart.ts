@@ -10,9 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { KesClient } from '../kes-client/index.js'
 import { parseHostPort } from '../lib/host-port.js'
+import { findPackage } from '../lib/package-root.js'
 import { ensureDevCerts, type DevCerts } from '../pki/dev-certs.js'
 
 const HELP = `Usage: npm start [-- OPTIONS]     (or: node bin/quickstart.js [OPTIONS])
@@ -29,7 +29,8 @@ Not for production: the dev CA key lives next to the certificates and the S3 roo
 the well-known minioadmin/minioadmin.
 `
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+// The checkout: the children run from it and the config names its policy.yml (src/cli or dist/src/cli).
+const ROOT = findPackage(import.meta.url)?.root ?? process.cwd()
 const DEFAULT_KEY = 'keyhold-default-key'
 
 interface Options {

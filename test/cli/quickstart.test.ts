@@ -1,6 +1,7 @@
 /**
  * The README's quick start: `npm start` (bin/quickstart.js) brings up Keyhold and keyhold-s3 wired
  * together on dev defaults; the aws CLI lines it prints store an object encrypted through Keyhold.
+ * It runs as `npm start` runs it: compiled to dist/ first (`prestart`), then from dist/.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -33,8 +34,12 @@ describe('quick start (npm start)', () => {
     s3Url = `https://127.0.0.1:${s3Port}`
     kmsAddress = `127.0.0.1:${kmsPort}`
     s3Address = `127.0.0.1:${s3Port}`
+    // npm's prestart: install when needed and compile to dist/, which the launcher then runs.
+    await run(process.execPath, ['scripts/setup.js', '--build'])
+    const env: NodeJS.ProcessEnv = { ...process.env, KEYHOLD_HOME: home, KEYHOLD_ADDR: kmsAddress, KEYHOLD_S3_ADDR: s3Address }
+    delete env.KEYHOLD_FROM_SOURCE
     child = spawn(process.execPath, ['bin/quickstart.js'], {
-      env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', KEYHOLD_HOME: home, KEYHOLD_ADDR: kmsAddress, KEYHOLD_S3_ADDR: s3Address },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()))
@@ -44,7 +49,7 @@ describe('quick start (npm start)', () => {
       await new Promise((r) => setTimeout(r, 200))
     }
     expect(output).toContain('Ctrl-C stops both')
-  }, 60_000)
+  }, 120_000)
 
   afterAll(() => {
     if (child.exitCode === null) child.kill('SIGKILL')

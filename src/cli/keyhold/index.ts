@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs'
+import { findPackage } from '../../lib/package-root.js'
 import { CLIENT_ENV, KesClient, clientOptionsFromEnv, serversFromEnv } from '../../kes-client/index.js'
 import { commandHelp, groupHelp, parseFlags, type Command, type CommandContext, type Group } from '../args.js'
 import { CliError, UsageError } from '../errors.js'
@@ -69,15 +69,7 @@ const summaryOf = (e: Entry): string => (e.kind === 'group' ? e.group.summary : 
 
 /** version returns the package version (dist/ and sources sit at different depths). */
 function version(): string {
-  for (const rel of ['../../../package.json', '../../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'keyhold' && pkg.version !== undefined) return pkg.version
-    } catch {
-      // try the next depth
-    }
-  }
-  return 'unknown'
+  return findPackage(import.meta.url)?.version || 'unknown'
 }
 
 function topHelp(): string {

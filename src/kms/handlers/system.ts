@@ -8,7 +8,7 @@
  * @module
  */
 import { availableParallelism, cpus } from 'node:os'
-import { readFileSync } from 'node:fs'
+import { findPackage } from '../../lib/package-root.js'
 import { isUnreachable } from '../keystore/keystore.js'
 import { errStoreUnavailable, errStoreUnreachable } from '../api/errors.js'
 import type { ApiHandler } from '../api/route.js'
@@ -21,16 +21,7 @@ export const VERSION = process.env.KEYHOLD_VERSION ?? packageVersion()
 export const COMMIT = process.env.KEYHOLD_COMMIT ?? '<unknown>'
 
 function packageVersion(): string {
-  // src/kms/handlers → ../../../package.json from the sources, ../../../../package.json from dist/.
-  for (const rel of ['../../../package.json', '../../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'keyhold' && typeof pkg.version === 'string') return pkg.version
-    } catch {
-      // try the next location
-    }
-  }
-  return '<unknown>'
+  return findPackage(import.meta.url)?.version || '<unknown>'
 }
 
 /** systemHandlers returns the system handlers bound to `ctx`. */
