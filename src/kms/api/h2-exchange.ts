@@ -234,6 +234,10 @@ function stopStream(stream: ServerHttp2Stream): void {
   if (!stream.closed && !stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR)
 }
 
+function ignoreStreamError(): void {
+  // See serveStream: 'close' follows, and that is what the pipeline acts on.
+}
+
 /** The pipeline's request listener, called with the HTTP/2 pair in place of node:http's. */
 export type PairListener = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -242,6 +246,11 @@ export type PairListener = (req: IncomingMessage, res: ServerResponse) => void
  * 405, `Expect: 100-continue` a 100 first, any other expectation 417. Throws nothing.
  */
 export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, app: PairListener): void {
+  // A stream the peer resets with an error code, breaks (a body longer than its Content-Length) or
+  // that outgrows the session's memory emits 'error' before 'close'. With no listener that error
+  // is thrown, and one client would end the process: Node's compat server swallows it too. The
+  // pipeline learns of the end from 'close', as it does for a CANCEL.
+  stream.on('error', ignoreStreamError)
   const req = new H2Request(stream, headers)
   const res = new H2Response(stream)
   if (req.method === 'CONNECT') {
