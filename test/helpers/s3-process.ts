@@ -19,12 +19,13 @@ export function writeCerts(pki: TestPki, dir: string): string {
 }
 
 /**
- * startS3Process runs `keyhold-s3 server` as a real process and resolves its URL from the banner; rejects when
- * it exits or does not start within 60 s. The caller kills it (procs collects every process started).
+ * startS3Process runs `keyhold-s3 server` as a real process, with `env` added (a KMS, say), and resolves its URL
+ * from the banner; rejects when it exits or does not start within 60 s. The caller kills it (procs collects
+ * every process started).
  */
-export function startS3Process(dataDir: string, certsDir: string, procs: ChildProcess[]): Promise<{ proc: ChildProcess; url: string }> {
+export function startS3Process(dataDir: string, certsDir: string, procs: ChildProcess[], env: NodeJS.ProcessEnv = {}): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(process.execPath, ['bin/keyhold-s3.js', 'server', dataDir, '--address', '127.0.0.1:0', '--certs-dir', certsDir], {
-    env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', MINIO_ROOT_USER: ROOT_USER, MINIO_ROOT_PASSWORD: ROOT_PASSWORD },
+    env: { ...process.env, KEYHOLD_FROM_SOURCE: '1', MINIO_ROOT_USER: ROOT_USER, MINIO_ROOT_PASSWORD: ROOT_PASSWORD, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   procs.push(proc)

@@ -212,7 +212,15 @@ export function decodeBody(ctx: Ctx, opts: { requireLength?: boolean } = {}): De
     checkPayloadHash(contentSha)
   }
   source.on('error', (err) => check.destroy(err))
+  // A small body is read, and its checks fail, while the handler still awaits other things (the KMS
+  // for a data key, the object lock): the error must wait for the consumer, who finds it on the
+  // destroyed stream (pipeline, for await), and never go unhandled, which would end the process.
+  check.on('error', keptForTheConsumer)
   return { stream: source.pipe(check), check, size }
+}
+
+function keptForTheConsumer(): void {
+  // See decodeBody.
 }
 
 function parseLength(value: string | undefined, name: string): number | undefined {

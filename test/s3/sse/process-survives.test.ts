@@ -1,0 +1,83 @@
+/**
+ * What one client sends must never end keyhold-s3: bodies whose checks fail while the handler still waits for
+ * the KMS (a small SSE-KMS PUT or part with a wrong Content-MD5, x-amz-content-sha256 or checksum, a broken
+ * aws-chunked body), and copies racing an overwrite of their source. Run against the real executable with a
+ * real Keyhold, since an unhandled stream error ends the process.
+ */
+import { execFile, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { CreateBucketCommand, CreateMultipartUploadCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
+import { testPki, type TestPki } from '../../helpers/pki.js'
+import { processClient, startS3Process, writeCerts } from '../../helpers/s3-process.js'
+import { ROOT_PASSWORD, ROOT_USER } from '../../helpers/s3.js'
+import { startKeyhold, type Keyhold } from './keyhold.js'
+import { kesEnv } from './s3-helper.js'
+
+const run = promisify(execFile)
+let pki: TestPki
+let kh: Keyhold
+let procs: ChildProcess[] = []
+let proc: ChildProcess
+let url: string
+let client: S3Client
+
+beforeAll(async () => {
+  pki = await testPki()
+  kh = await startKeyhold()
+})
+afterAll(async () => {
+  await kh?.stop()
+})
+
+// A server per test: without the fixes the first bad body ends the process.
+beforeEach(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyhold-s3-survives-'))
+  ;({ proc, url } = await startS3Process(join(dir, 'data'), writeCerts(pki, join(dir, 'certs')), procs, { ...kesEnv(kh), MINIO_KMS_AUTO_ENCRYPTION: 'on' }))
+  client = processClient(url, pki)
+  await client.send(new CreateBucketCommand({ Bucket: 'bkt' }))
+}, 70_000)
+afterEach(() => {
+  client.destroy()
+  for (const p of procs) p.kill('SIGKILL')
+  procs = []
+})
+
+/** curl with its own SigV4 (headers as given: a wrong x-amz-content-sha256 is signed as sent). */
+async function curl(method: string, path: string, headers: string[], body: string): Promise<{ status: number; body: string }> {
+  const args = ['-s', '--cacert', pki.ca.certFile, '--max-time', '20', '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${ROOT_USER}:${ROOT_PASSWORD}`,
+    '-X', method, '-w', '\n%{http_code}', ...headers.flatMap((h) => ['-H', h]), '--data-binary', body, url + path]
+  const { stdout } = await run('curl', args)
+  const at = stdout.lastIndexOf('\n')
+  return { status: Number(stdout.slice(at + 1)), body: stdout.slice(0, at) }
+}
+
+async function stillServing(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 200))
+  expect(proc.exitCode).toBeNull()
+  expect((await client.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'alive', Body: 'yes' }))).ETag).toBeDefined()
+}
+
+const unsigned = 'x-amz-content-sha256: UNSIGNED-PAYLOAD'
+const md5Of = (s: string) => createHash('md5').update(s).digest('base64')
+
+it('answers 400 to small encrypted PUTs and parts whose body checks fail, and goes on serving', async () => {
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'bkt', Key: 'mp' }))
+  const cases: Array<[string, string, string[], string]> = [
+    ['PUT', '/bkt/o', [unsigned, `Content-MD5: ${md5Of('other')}`], 'BadDigest'],
+    ['PUT', '/bkt/o', [`x-amz-content-sha256: ${'0'.repeat(64)}`], 'XAmzContentSHA256Mismatch'],
+    ['PUT', '/bkt/o', [unsigned, 'x-amz-checksum-crc32: AAAAAA=='], 'BadDigest'],
+    ['PUT', `/bkt/mp?partNumber=1&uploadId=${UploadId!}`, [unsigned, `Content-MD5: ${md5Of('other')}`], 'BadDigest'],
+    ['PUT', '/bkt/o', ['x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'x-amz-decoded-content-length: 3', 'Content-Encoding: aws-chunked', 'x-amz-trailer: x-amz-checksum-crc32'], 'IncompleteBody'],
+  ]
+  for (const [method, path, headers, code] of cases) {
+    const body = code === 'IncompleteBody' ? 'zz\r\nabc\r\n0\r\n\r\n' : 'abc'
+    const r = await curl(method, path, headers, body)
+    expect([r.status, /<Code>([^<]+)<\/Code>/.exec(r.body)?.[1]], `${path} ${headers.join(' ')}`).toEqual([400, code])
+    await stillServing()
+  }
+})
