@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Readable } from 'node:stream'
+import { pipeline, Readable } from 'node:stream'
 import { s3err } from '../api/errors.js'
 import { BodyCheck } from '../api/body.js'
 import { header, sendXml, type Ctx } from '../api/context.js'
@@ -16,7 +16,7 @@ import { xmlDocument } from '../api/xml.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
 import { storeSinglePart } from './store-object.js'
 import { clientETag } from './etags.js'
-import { loadObject, openStream, readPlan, type OpenedObject } from './get.js'
+import { loadObject, openStream, pinParts, readPlan, type OpenedObject } from './get.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
 import { checkConditions } from './range.js'
 import { versionIdOf } from './versioning.js'
@@ -50,17 +50,35 @@ export async function openCopySource(ctx: Ctx, range?: { start: number; end: num
   const { bucket, key, versionId } = parseCopySource(header(ctx.req, 'x-amz-copy-source')!)
   await authorize(ctx, 'GetObject', { bucket, key })
   const source = loadObject(ctx, bucket, key, versionId)
-  // MinIO answers the version asked for, verbatim, `null` included.
-  if (versionId !== undefined) ctx.res.setHeader('x-amz-copy-source-version-id', versionId)
-  checkConditions(ctx.req, await clientETag(ctx, source.obj), source.obj.mtime, 'x-amz-copy-source-')
-  if (range !== undefined && range.end >= source.obj.size) {
-    throw s3err('InvalidArgument', 'Range specified is not valid for source object of size: ' + source.obj.size)
+  // Until the stream holds the source's blobs itself, an overwrite of the source must not delete them.
+  const unpin = pinParts(ctx, source)
+  try {
+    // MinIO answers the version asked for, verbatim, `null` included.
+    if (versionId !== undefined) ctx.res.setHeader('x-amz-copy-source-version-id', versionId)
+    checkConditions(ctx.req, await clientETag(ctx, source.obj), source.obj.mtime, 'x-amz-copy-source-')
+    if (range !== undefined && range.end >= source.obj.size) {
+      throw s3err('InvalidArgument', 'Range specified is not valid for source object of size: ' + source.obj.size)
+    }
+    const want = range ?? { start: 0, end: source.obj.size - 1 }
+    const plan = await readPlan(ctx, source, source.obj.size === 0 ? undefined : want, true)
+    const size = want.end - want.start + 1
+    const stream = size === 0 ? Readable.from([]) : openStream(ctx, source, plan, want)
+    return { source, stream, size }
+  } finally {
+    unpin()
   }
-  const want = range ?? { start: 0, end: source.obj.size - 1 }
-  const plan = await readPlan(ctx, source, source.obj.size === 0 ? undefined : want, true)
-  const size = want.end - want.start + 1
-  const stream = size === 0 ? Readable.from([]) : openStream(ctx, source, plan, want)
-  return { source, stream, size }
+}
+
+/**
+ * checkedCopy is the copy source's stream through `check`: an error of either, even one the source met before
+ * this call, destroys both, so the write sees it. Throws nothing.
+ */
+export function checkedCopy(src: CopySource, check: BodyCheck): Readable {
+  return pipeline(src.stream, check, ignoreHere)
+}
+
+function ignoreHere(): void {
+  // The write that consumes the check reports the error.
 }
 
 
@@ -100,19 +118,23 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     src.stream.destroy()
     throw s3err('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.')
   }
-  const meta = copiedMeta(ctx, directive, obj.meta)
-  const lock = await lockForWrite(ctx).catch((err: unknown) => {
+  let meta: ObjectMeta
+  let plan: Awaited<ReturnType<typeof writePlan>>
+  try {
+    meta = copiedMeta(ctx, directive, obj.meta)
+    const lock = await lockForWrite(ctx)
+    if (lock !== undefined) meta.lock = lock
+    plan = await writePlan(ctx, 'copy-object', { source: { bucket: obj.bucket, key: obj.key, internal: obj.internal } })
+  } catch (err) {
+    // An unread source stream holds its blobs until it is destroyed.
     src.stream.destroy()
     throw err
-  })
-  if (lock !== undefined) meta.lock = lock
-  const plan = await writePlan(ctx, 'copy-object', { source: { bucket: obj.bucket, key: obj.key, internal: obj.internal } })
+  }
   const check = new BodyCheck({ size: src.size })
-  src.stream.on('error', (err) => check.destroy(err))
   // A whole-object checksum stays valid for a byte-identical copy.
   const { etag, checksum, mtime } = await storeSinglePart(ctx, {
     bucket, key, meta, checksum: () => (obj.checksum?.type === 'FULL_OBJECT' ? obj.checksum : null),
-  }, src.stream.pipe(check), check, plan)
+  }, checkedCopy(src, check), check, plan)
   setHeaders(ctx, plan?.responseHeaders)
   sendXml(ctx, xmlDocument(['CopyObjectResult', [['LastModified', isoDate(mtime)], ['ETag', `"${etag}"`],
     ...(checksum !== null ? [[`Checksum${checksum.algorithm}`, checksum.value] as [string, string]] : [])]]))

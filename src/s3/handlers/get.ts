@@ -60,6 +60,23 @@ export function loadObject(ctx: Ctx, bucket: string, key: string, versionId?: st
 }
 
 /**
+ * pinParts keeps the blobs of `o` on disk until the returned function is called (once; later calls do
+ * nothing). An overwrite or delete committed meanwhile makes them garbage, and the collector unlinks garbage
+ * no reader holds: a reader that awaits anything (an ETag from the KMS, a read plan) between loadObject and
+ * opening the blobs must pin them in the same synchronous step as loadObject. Throws nothing.
+ */
+export function pinParts(ctx: Ctx, o: OpenedObject): () => void {
+  const ids = o.parts.map((p) => p.blob)
+  ctx.core.blobs.retain(ids)
+  let pinned = true
+  return () => {
+    if (!pinned) return
+    pinned = false
+    ctx.core.blobs.release(ids)
+  }
+}
+
+/**
  * readPlan asks the crypto hook how to read a plaintext range of an object (identity when not encrypted).
  * Throws what the hook throws.
  */
@@ -81,9 +98,16 @@ export function openStream(ctx: Ctx, o: OpenedObject, plan: ReadPlan, range: { s
   const stored = plan.storedRange ?? range
   const raw = readRange(ctx.core.blobs, o.parts, stored.start, stored.end, plan.decrypter?.unit)
   const t = plan.decrypter !== undefined ? new DecryptStream(plan.decrypter) : plan.transform
-  if (t === undefined) return raw
-  raw.on('error', (err) => t.destroy(err))
-  return raw.pipe(t)
+  const out = t === undefined ? raw : raw.pipe(t)
+  if (t !== undefined) raw.on('error', (err) => t.destroy(err))
+  // A copy awaits the KMS and the lock before it consumes this: a read error meanwhile must wait for the
+  // consumer (who finds it on the destroyed stream), never go unhandled and end the process.
+  out.on('error', keptForTheConsumer)
+  return out
+}
+
+function keptForTheConsumer(): void {
+  // See openStream.
 }
 
 function partRange(o: OpenedObject, partNumber: number): { start: number; end: number } {
@@ -106,6 +130,16 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
   }
   const bucket = requireBucket(ctx)
   const o = loadObject(ctx, bucket, ctx.key!, versionIdOf(ctx.query.get('versionId')))
+  const unpin = pinParts(ctx, o)
+  try {
+    await serveObject(ctx, o, head)
+  } finally {
+    unpin()
+  }
+}
+
+/** serveObject answers GetObject or HeadObject for a loaded (and pinned) object. Throws S3Error. */
+async function serveObject(ctx: Ctx, o: OpenedObject, head: boolean): Promise<void> {
   const { obj } = o
   // Conditions compare against the ETag the client sees (MinIO decrypts the ETag before checkPreconditions).
   const etag = await clientETag(ctx, obj)

@@ -17,7 +17,7 @@ import type { UploadRow } from '../storage/uploads.js'
 import { writeBlob } from '../storage/writer.js'
 import { xmlDocument } from '../api/xml.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
-import { openCopySource } from './copy.js'
+import { checkedCopy, openCopySource } from './copy.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
 import { lockForWrite } from './object-lock-headers.js'
 
@@ -159,11 +159,14 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
     range = { start: Number(m[1]), end: Number(m[2]) }
   }
   const src = await openCopySource(ctx, range)
-  if (src.size > MAX_PART_SIZE) throw s3err('EntityTooLarge')
+  if (src.size > MAX_PART_SIZE) {
+    // An unread source stream holds its blobs until it is destroyed.
+    src.stream.destroy()
+    throw s3err('EntityTooLarge')
+  }
   const algorithm = (upload.checksumAlgorithm ?? undefined) as ChecksumAlgorithm | undefined
   const check = new BodyCheck({ size: src.size, checksum: algorithm === undefined ? undefined : { algorithm } })
-  src.stream.on('error', (err) => check.destroy(err))
-  const { etag, checksum } = await storePart(ctx, upload, partNumber, src.stream.pipe(check), check, 'upload-part-copy')
+  const { etag, checksum } = await storePart(ctx, upload, partNumber, checkedCopy(src, check), check, 'upload-part-copy')
   // As in S3's CopyPartResult: CompleteMultipartUpload wants this checksum listed, and clients (s3transfer) take it from here.
   sendXml(ctx, xmlDocument(['CopyPartResult', [['LastModified', isoDate(Date.now())], ['ETag', `"${etag}"`],
     algorithm === undefined || checksum === undefined ? undefined : [`Checksum${algorithm}`, checksum]]]))
