@@ -22,10 +22,11 @@ import { keyName } from './key-name.js'
 import { describeVersions } from './key-rotate.js'
 import { checkKeyUse, scheduleDeletion, visibleKeys } from './key-state.js'
 
-// kes-go's names and HEAD's names for the two algorithms.
-const CIPHERS: Record<string, KeyAlgorithm> = {
-  AES256: 'AES256', 'AES256-GCM_SHA256': 'AES256', ChaCha20: 'ChaCha20', 'XCHACHA20-POLY1305': 'ChaCha20',
-}
+// kes-go's names and HEAD's names for the two algorithms. A Map: the client names the cipher, and on a
+// plain object 'toString' or '__proto__' would find Object.prototype's members.
+const CIPHERS: ReadonlyMap<string, KeyAlgorithm> = new Map([
+  ['AES256', 'AES256'], ['AES256-GCM_SHA256', 'AES256'], ['ChaCha20', 'ChaCha20'], ['XCHACHA20-POLY1305', 'ChaCha20'],
+])
 
 // Missing fields decode as empty, as in Go: no key is then an invalid key size (406), not a bad body.
 const ImportBody = z.object({ key: bytes.optional().transform((b) => b ?? Buffer.alloc(0)), cipher: z.string().nullish() })
@@ -58,7 +59,7 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
       const name = keyName(req)
       const body = await parseBody(req, ImportBody, errInvalidImportBody)
       const cipher = body.cipher ?? ''
-      const algorithm = CIPHERS[cipher]
+      const algorithm = CIPHERS.get(cipher)
       if (algorithm === undefined) throw errAlgorithmNotSupported(cipher)
       if (body.key.length !== 32) throw errInvalidKeySize(cipher)
       const key = importKeyVersion(body.key, algorithm, req.identity)
