@@ -10,9 +10,9 @@ import { parseLogLevel } from '../observability/audit-target.js'
 import { EtcdSchema } from './etcd.js'
 
 // `${VAR}` substitution yields strings, so booleans also accept their YAML spellings as text.
-const BOOLS: Record<string, boolean> = { true: true, on: true, yes: true, false: false, off: false, no: false }
+const BOOLS: ReadonlyMap<string, boolean> = new Map([['true', true], ['on', true], ['yes', true], ['false', false], ['off', false], ['no', false]])
 const bool = z.union([z.boolean(), z.string()]).transform((v, ctx) => {
-  const b = typeof v === 'boolean' ? v : BOOLS[v.toLowerCase()]
+  const b = typeof v === 'boolean' ? v : BOOLS.get(v.toLowerCase())
   if (b === undefined) {
     ctx.addIssue({ code: 'custom', message: `invalid boolean '${String(v)}' (use true or false)` })
     return z.NEVER
@@ -32,7 +32,7 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
 // KES levels: on/off, DEBUG|INFO|WARN|ERROR with an optional ±n, or slog's integer (-4, 0, 4, 8),
 // rounded up to the next pino level (a level between INFO and WARN logs from WARN on).
 const level = z.union([z.string(), z.boolean()]).transform((v, ctx) => {
-  const b = typeof v === 'boolean' ? v : BOOLS[v.trim().toLowerCase()]
+  const b = typeof v === 'boolean' ? v : BOOLS.get(v.trim().toLowerCase())
   const n = b !== undefined ? (b ? 0 : 9) : parseLogLevel(String(v))
   if (n === undefined) {
     ctx.addIssue({ code: 'custom', message: `invalid log level '${String(v)}' (use on, off, debug, info, warn, error or e.g. INFO+2)` })

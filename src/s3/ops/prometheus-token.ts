@@ -50,7 +50,8 @@ export async function verifyPrometheusToken(authorization: string | undefined, c
   const [, h, c, s] = m as unknown as [string, string, string, string]
   const header = parseJson(h)
   const claims = parseJson(c)
-  const alg = typeof header?.alg === 'string' ? ALGS[header.alg] : undefined
+  // Own properties only: a token naming 'constructor' must not find Object.prototype's members.
+  const alg = typeof header?.alg === 'string' && Object.hasOwn(ALGS, header.alg) ? ALGS[header.alg] : undefined
   if (alg === undefined || claims === undefined) return undefined
   // MinIO's MapClaims take the access key from `accessKey`, else `sub`.
   const accessKey = typeof claims.accessKey === 'string' ? claims.accessKey : claims.sub

@@ -87,11 +87,11 @@ describe('/v1/key/import/', () => {
     expect([again.status, again.json]).toEqual([400, err('key already exists')])
   })
 
-  it.each([
+  it.each<[string | object, number, string]>([
     [{ key, cipher: 'DES' }, 406, "algorithm 'DES' is not supported"],
     [{ key }, 406, "algorithm '' is not supported"],
     // Names of Object.prototype's members are no ciphers either (they once answered 500).
-    ...['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf'].map((cipher) => [{ key, cipher }, 406, `algorithm '${cipher}' is not supported`] as const),
+    ...['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf'].map((cipher): [object, number, string] => [{ key, cipher }, 406, `algorithm '${cipher}' is not supported`]),
     [{ key: Buffer.alloc(16).toString('base64'), cipher: 'AES256' }, 406, "invalid key size for 'AES256'"],
     [{ key: 'not base64!', cipher: 'AES256' }, 400, 'invalid import key request body'],
     [{ cipher: 'AES256' }, 406, "invalid key size for 'AES256'"],

@@ -112,6 +112,7 @@ describe('kesconf errors', () => {
     expect(fail(base('log:\n  error: loud'))).toContain("config.yml:9: log.error: invalid log level 'loud'")
     expect(fail(base('version: v2'))).toContain('config.yml:8: version:')
     expect(fail(base('api:\n  /v1/status:\n    skip_auth: maybe'))).toBe("kesconf: /etc/keyhold/config.yml:10: api./v1/status.skip_auth: invalid boolean 'maybe' (use true or false)")
+    expect(fail(base('api:\n  /v1/status:\n    skip_auth: constructor'))).toBe("kesconf: /etc/keyhold/config.yml:10: api./v1/status.skip_auth: invalid boolean 'constructor' (use true or false)")
   })
 
   it.each([

@@ -93,6 +93,9 @@ describe('Prometheus metrics', () => {
       'unknown key': signPrometheusToken('nobody', 'whatever-secret', later()),
       'user without admin:Prometheus': signPrometheusToken('reader', reader.secretKey, later()),
       oversized: forge({ alg: 'HS512' }, { sub: ROOT_USER, iss: 'prometheus', exp: later(), pad: 'x'.repeat(9000) }, ROOT_PASSWORD),
+      // An algorithm named after an Object.prototype member once reached createHmac and answered 500.
+      'alg constructor': forge({ alg: 'constructor' }, { sub: ROOT_USER, iss: 'prometheus', exp: later() }, ROOT_PASSWORD),
+      'alg toString': forge({ alg: 'toString' }, { sub: ROOT_USER, iss: 'prometheus', exp: later() }, ROOT_PASSWORD),
     }
     for (const [name, token] of Object.entries(bad)) {
       const headers: Record<string, string> = name === 'none' ? {} : { authorization: name === 'no bearer' ? token : `Bearer ${token}` }
