@@ -93,6 +93,25 @@ describe('bad input gets the right S3 error, never a 5xx', () => {
     expect(notImpl.status).toBe(501)
   })
 
+  it('sends response-* overrides Node would refuse as MinIO does: UTF-8 raw, control characters as spaces', async () => {
+    await fx.client().send(new PutObjectCommand({ Bucket: 'bad', Key: 'ov', Body: 'x' }))
+    const head = async (query: string): Promise<{ status: number; head: string }> => {
+      const { stdout } = await run('curl', ['-s', '-D', '-', '-o', '/dev/null', '--cacert', fx.pki.ca.certFile, '--aws-sigv4', 'aws:amz:us-east-1:s3',
+        '--user', `${ROOT_USER}:${ROOT_PASSWORD}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', `${fx.server.url}/bad/ov?${query}`], { encoding: 'latin1' })
+      return { status: Number(stdout.split(' ')[1]), head: stdout }
+    }
+    const euro = await head('response-content-type=%E2%82%AC')
+    expect(euro.status).toBe(200)
+    expect(Buffer.from(/content-type: ([^\r]*)/i.exec(euro.head)![1]!, 'latin1').toString('utf8')).toBe('€')
+    const injected = await head('response-cache-control=%0D%0Ax-injected%3A1')
+    expect(injected.status).toBe(200)
+    expect(injected.head).not.toMatch(/^x-injected/im)
+    expect(injected.head).toMatch(/cache-control: {3}x-injected:1\r\n/i)
+    for (const q of ['response-content-encoding=%7F', 'response-expires=%E2%82%AC', 'response-content-disposition=a%00b']) {
+      expect((await head(q)).status, q).toBe(200)
+    }
+  })
+
   it('keeps hostile key names inside DATA_DIR', async () => {
     const s3 = fx.client()
     const keys = ['../../../../etc/passwd', '..', './x/../../y', 'ü/日本/\u{1F600}', 'tab\there', 'ctl\u0001\u001f', 'a'.repeat(1024)]

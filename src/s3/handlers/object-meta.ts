@@ -88,8 +88,19 @@ export function setObjectHeaders(res: ServerResponse, obj: ObjectRow, query: Map
   if (obj.meta.tags !== undefined) res.setHeader('x-amz-tagging-count', String(obj.meta.tags.split('&').length))
   for (const [q, h] of Object.entries(RESPONSE_OVERRIDES)) {
     const v = query.get(q)
-    if (v !== undefined) res.setHeader(h, v)
+    if (v !== undefined) res.setHeader(h, asHeaderValue(v))
   }
+}
+
+/**
+ * asHeaderValue makes a client's response-* override sendable as MinIO (Go's net/http) sends it: UTF-8 as its
+ * raw bytes, a line break as a space (so no header can be injected), and any other control character as a
+ * space too, where Node would refuse the whole response. Throws nothing.
+ */
+function asHeaderValue(v: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this replaces
+  const spaced = v.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ')
+  return /^[\t\x20-\xff]*$/.test(spaced) ? spaced : Buffer.from(spaced, 'utf8').toString('latin1')
 }
 
 /** storageClassOf is the storage class a listing shows for an object; throws nothing. */
