@@ -5,6 +5,9 @@
  * anonymous form on a private bucket, a body that is not a form).
  */
 import { execFile } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Agent } from 'node:https'
 import { promisify } from 'node:util'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
@@ -134,5 +137,23 @@ describe('POST policy documents', () => {
       { expiration: later.toISOString(), conditions: [['content-length-range', 'x', 1]] },
     ]) expect(() => parsePostPolicy(b64(bad))).toThrow(/not well-formed multipart/)
     expect(() => parsePostPolicy('%%%')).toThrow(/not well-formed multipart/)
+  })
+})
+
+describe('malformed browser forms', () => {
+  /** curl POSTs `body` as multipart/form-data with boundary x; resolves with the status and the error code. */
+  async function post(body: Buffer): Promise<{ status: number; code: string | undefined }> {
+    const file = join(mkdtempSync(join(tmpdir(), 'keyhold-form-')), 'body')
+    writeFileSync(file, body)
+    const { stdout } = await run('curl', ['-s', '--max-time', '20', '--cacert', fx.pki.ca.certFile, '-X', 'POST', '-H', 'Content-Type: multipart/form-data; boundary=x',
+      '--data-binary', `@${file}`, '-w', '\n%{http_code}', `${fx.server.url}/forms`])
+    const at = stdout.lastIndexOf('\n')
+    return { status: Number(stdout.slice(at + 1)), code: /<Code>([^<]+)<\/Code>/.exec(stdout.slice(0, at))?.[1] }
+  }
+
+  it('answers a large malformed or oversized form with its 400, not a cut connection', async () => {
+    expect(await post(Buffer.alloc(70_000))).toEqual({ status: 400, code: 'MalformedPOSTRequest' })
+    const field = Buffer.concat([Buffer.from('--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n'), Buffer.alloc(1_200_000, 'a')])
+    expect(await post(field)).toEqual({ status: 400, code: 'EntityTooLarge' })
   })
 })

@@ -68,7 +68,10 @@ export function readPostForm(body: Readable, boundary: string): Promise<PostForm
     const fail = (err: unknown): void => {
       if (done) return
       done = true
-      body.destroy()
+      // Stop parsing, but leave the request to the error answer, which drains what is still arriving
+      // (linger.ts): destroying it cut the connection before the client got any answer.
+      body.off('data', onData)
+      body.pause()
       // Before the file a rejection answers the client; after it, the file stream carries the error.
       if (file !== undefined) file.destroy(err as Error)
       else reject(err)
