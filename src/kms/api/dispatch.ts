@@ -52,7 +52,8 @@ export function lookupRoute<T>(t: RouteTable<T>, path: string): Lookup<T> {
 /** dispatcher returns the middleware that routes through the current table. Throws nothing. */
 export function dispatcher(table: () => RouteTable): Middleware {
   return (req: KesRequest, res: KesResponse, next: Next): void => {
-    const url = req.url
+    if (req.url === '*') return asterisk(req, res)
+    const url = originForm(req.url)
     const q = url.indexOf('?')
     const rawPath = q < 0 ? url : url.slice(0, q)
     const query = q < 0 ? '' : url.slice(q)
@@ -95,6 +96,25 @@ export function runChain(chain: readonly Middleware[], req: KesRequest, res: Kes
     }
   }
   step()
+}
+
+/**
+ * originForm is the path and query of a request target: an absolute-form target (`https://host/path`, which
+ * HTTP/1.1 servers must accept) served as its path, as Go's server does. Throws nothing.
+ */
+function originForm(target: string): string {
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(target)
+  if (m === null) return target
+  const rest = target.slice(m[0].length)
+  return rest.startsWith('/') ? rest : '/' + rest
+}
+
+/** asterisk answers the `*` target as Go's server does: `OPTIONS *` 200, anything else 400 and close. */
+function asterisk(req: KesRequest, res: KesResponse): void {
+  if (req.method !== 'OPTIONS') res.shouldKeepAlive = false
+  res.statusCode = req.method === 'OPTIONS' ? 200 : 400
+  res.setHeader('Content-Length', '0')
+  res.end()
 }
 
 /** cleanPath is Go's path.Clean keeping a trailing slash, as ServeMux does. Throws nothing. */

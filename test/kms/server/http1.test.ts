@@ -139,6 +139,16 @@ describe('keep-alive and pipelining', () => {
     expect(r.got.map((w) => w.status)).toEqual([200, 200])
   })
 
+  it('serves an absolute-form target as its path, and answers the * target as Go does', async () => {
+    const abs = await exchange(['GET https://localhost/version HTTP/1.1\r\nHost: x\r\n\r\n' + 'PUT https://localhost:7373/v1/key/encrypt/k?x=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n{"plaintext":"aGk="}'], 2)
+    expect(abs.got.map((w) => w.status)).toEqual([200, 200])
+    expect(JSON.parse(abs.got[1]!.body)).toHaveProperty('ciphertext')
+    const options = await exchange(['OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n' + GET_VERSION], 2)
+    expect(options.got.map((w) => [w.status, w.body])).toEqual([[200, ''], [200, options.got[1]!.body]])
+    const star = await exchange(['GET * HTTP/1.1\r\nHost: x\r\n\r\n' + GET_VERSION], 1, { waitClose: true })
+    expect([star.got.map((w) => w.status), star.closed]).toEqual([[400], true])
+  })
+
   it('sends Date and Content-Length', async () => {
     const [w] = (await exchange([GET_VERSION], 1)).got
     expect(w!.headers.date).toMatch(/GMT$/)
