@@ -94,6 +94,11 @@ function resourceOf(ctx: Pick<Ctx, 'bucket' | 'key' | 'rawPath'>): string {
   return ctx.key === undefined ? `/${ctx.bucket}` : `/${ctx.bucket}/${ctx.key}`
 }
 
+/** clientLeft tells a request whose client went away mid-body (Node's 'aborted' error) from a failure. */
+function clientLeft(req: IncomingMessage, err: unknown): boolean {
+  return req.destroyed && !req.complete && err instanceof Error && (err as NodeJS.ErrnoException).code === 'ECONNRESET'
+}
+
 /**
  * sendError answers an error as S3 XML (HEAD gets no body). Non-S3 errors are logged (message only) and
  * answered InternalError. Never throws.
@@ -102,6 +107,10 @@ export function sendError(ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'bucket' 
   let e: S3Error
   if (err instanceof S3Error) {
     e = err
+  } else if (clientLeft(ctx.req, err)) {
+    // Not the server's failure and no one to answer: no "internal error" in the log.
+    ctx.res.destroy()
+    return
   } else {
     ctx.core.log.error(`internal error (request ${ctx.requestId}): ${err instanceof Error ? err.message : String(err)}`)
     e = s3err('InternalError')
