@@ -62,6 +62,12 @@ good = base64.b64encode(hashlib.sha256(b'0123456789').digest()).decode()
 out['checksum_good'] = post(p, fields={'x-amz-checksum-sha256': good})['status']
 out['checksum_bad'] = post(p, fields={'x-amz-checksum-sha256': base64.b64encode(b'x' * 32).decode()})
 out['key_from_filename'] = post(c.generate_presigned_post('forms', '\${filename}', Conditions=[['starts-with', '$key', 'hello']], ExpiresIn=300))['status']
+tagging = '<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></Tagging>'
+t = c.generate_presigned_post('forms', 'tagged.txt', Fields={'tagging': tagging}, Conditions=[{'tagging': tagging}], ExpiresIn=300)
+out['tagged'] = post(t)['status']
+out['tags'] = c.get_object_tagging(Bucket='forms', Key='tagged.txt')['TagSet']
+bad = c.generate_presigned_post('forms', 'badtag.txt', Fields={'tagging': '<Tagging><TagSet'}, Conditions=[{'tagging': '<Tagging><TagSet'}], ExpiresIn=300)
+out['bad_tagging'] = post(bad)
 print(json.dumps(out))
 `
 
@@ -94,6 +100,10 @@ describe('presigned POST policy', () => {
     expect(out.no_signature).toMatchObject({ status: 400, code: 'MissingFields' })
     // Conditions on the key hold for the key as stored, after \${filename}.
     expect(out.key_from_filename).toBe(204)
+    // The form's tagging field is a Tagging document: kept as the object's tags, refused when malformed.
+    expect(out.tagged).toBe(204)
+    expect(out.tags).toEqual([{ Key: 'team', Value: 'blue' }])
+    expect(out.bad_tagging).toMatchObject({ status: 400, code: 'MalformedXML' })
   })
 
   it('MinIO JS client presignedPostPolicy: the form it signs uploads', async () => {

@@ -15,6 +15,7 @@ import { boundaryOf, readPostForm, type PostForm } from '../api/form-data.js'
 import { checkPostPolicy, parsePostPolicy, type PostPolicy } from '../auth/post-policy.js'
 import { hmac, signingKey } from '../auth/sigv4/canonical.js'
 import { lookupCredential } from '../auth/sigv4/credential.js'
+import { encodeTags, parseTaggingXml } from '../api/tag-set.js'
 import { xmlDocument } from '../api/xml.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
 import { storeSinglePart } from './store-object.js'
@@ -92,6 +93,13 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
   for (const [name, value] of fields) if (HEADER_FIELDS.test(name)) ctx.req.headers[name] = value
   if (fields.get('content-type') === undefined && form.fileContentType !== undefined) ctx.req.headers['content-type'] = form.fileContentType
   const meta = metaFromHeaders(ctx.req)
+  // The form's `tagging` field is a Tagging document, as in AWS's and MinIO's browser uploads.
+  const tagging = fields.get('tagging')
+  if (tagging !== undefined) {
+    const tags = parseTaggingXml(Buffer.from(tagging, 'utf8'), true)
+    if (tags.length > 0) meta.tags = encodeTags(tags)
+    else delete meta.tags
+  }
   if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
   const range = policy?.lengthRange
   const max = Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE)
