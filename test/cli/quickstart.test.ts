@@ -22,7 +22,7 @@ function filesUnder(dir: string): string[] {
 
 describe('quick start (npm start)', () => {
   const home = mkdtempSync(join(tmpdir(), 'keyhold-quickstart-'))
-  let child: ChildProcess
+  let child: ChildProcess | undefined
   let output = ''
   let s3Url = ''
   let kmsAddress = ''
@@ -52,7 +52,7 @@ describe('quick start (npm start)', () => {
   }, 120_000)
 
   afterAll(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
+    if (child !== undefined && child.exitCode === null) child.kill('SIGKILL')
   })
 
   it('prints aws CLI lines that store an object encrypted at rest through Keyhold', async () => {
@@ -119,8 +119,9 @@ describe('quick start (npm start)', () => {
   }, 60_000)
 
   it('stops both servers on SIGINT', async () => {
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-    child.kill('SIGINT')
+    const quickstart = child!
+    const exited = new Promise<number | null>((r) => quickstart.once('exit', (code) => r(code)))
+    quickstart.kill('SIGINT')
     expect(await exited).toBe(0)
   }, 15_000)
 })
