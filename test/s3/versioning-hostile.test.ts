@@ -86,6 +86,8 @@ describe('hostile versioning requests', () => {
     }
     const listed = await curl('GET', `/hvers?key-marker=x&version-id-marker=${strict("' OR 1=1 --")}&versions=`)
     expect(listed.status).toBe(200)
+    // Without the key it belongs to, a version-id-marker is refused (AWS).
+    expectError(await curl('GET', '/hvers?version-id-marker=abc&versions='), 400, 'InvalidArgument', 'A version-id marker cannot be specified without a key marker.')
     const nested = '<Delete><Object><Key>x</Key></Object><Object><Key>x</Key><VersionId><a>null</a></VersionId></Object></Delete>'
     expectError(await curl('POST', '/hvers?delete=', { body: nested, headers: [`Content-MD5: ${createHash('md5').update(nested).digest('base64')}`] }), 400, 'MalformedXML')
     expect((await fx.client().send(new HeadObjectCommand({ Bucket: 'hvers', Key: 'x' }))).ContentLength).toBe(1)

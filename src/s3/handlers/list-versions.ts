@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { s3err } from '../api/errors.js'
 import { sendXml, type Ctx } from '../api/context.js'
 import type { MetaStore } from '../storage/meta.js'
 import { listVersions, seqOf, type VersionCursor, type VersionRow } from '../storage/versions.js'
@@ -63,12 +64,16 @@ function versionNode(row: VersionRow, etag: string, p: Params): XNode {
   return ['Version', [...head, ['ETag', `"${etag}"`], ['Size', row.size], OWNER, ['StorageClass', 'STANDARD']]]
 }
 
-/** listObjectVersions serves ListObjectVersions; throws S3Error NoSuchBucket, InvalidArgument (max-keys, encoding-type). */
+/** listObjectVersions serves ListObjectVersions; throws S3Error NoSuchBucket, InvalidArgument (max-keys, encoding-type, a version-id-marker without key-marker). */
 export async function listObjectVersions(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const p = params(ctx)
   const keyMarker = ctx.query.get('key-marker') ?? ''
   const versionIdMarker = ctx.query.get('version-id-marker') ?? ''
+  // AWS's answer: a version id means nothing without the key it belongs to.
+  if (versionIdMarker !== '' && keyMarker === '') {
+    throw s3err('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', { ArgumentName: 'version-id-marker', ArgumentValue: versionIdMarker })
+  }
   // An unknown version-id-marker skips the whole key-marker, as a bare key-marker does.
   const seq = keyMarker !== '' && versionIdMarker !== '' ? seqOf(ctx.core.meta, bucket, keyMarker, versionIdMarker) : undefined
   const walk = walkVersions(ctx.core.meta, bucket, p, { key: keyMarker, seq })
