@@ -16,6 +16,7 @@ import { makeAuthenticate } from './auth/authenticate.js'
 import type { Core } from './api/context.js'
 import { handleS3 } from './api/dispatch.js'
 import { DEFAULT_LINGER } from './api/linger.js'
+import { matchingExtensions, serveExtensions } from './api/extension-routes.js'
 import { newRequestId } from './api/context.js'
 import { gracefulCloser } from '../lib/graceful-close.js'
 import { drain, type StopReport } from './ops/graceful.js'
@@ -112,12 +113,8 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     publicMetrics: options.publicMetrics, accessLog: options.accessLog,
   })
   const route = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
-    const url = req.url ?? '/'
-    const extra = extras.find((e) => url === e.prefix || url.startsWith(e.prefix + '/') || url.startsWith(e.prefix + '?'))
-    if (extra !== undefined) {
-      extra.app(req, res)
-      return
-    }
+    const matching = matchingExtensions(extras, req.url ?? '/')
+    if (matching.length > 0) return serveExtensions(matching, req, res)
     return handleS3(core, req, res)
   }
   const handler = (req: IncomingMessage, res: ServerResponse): void => ops.serve(req, res, () => route(req, res))

@@ -65,5 +65,10 @@ describe('two Keyhold endpoints, auto-encryption and the KMS admin API', () => {
     expect((await json('POST', '/minio/admin/v3/kms/status')).status).toBe(200)
     const forged = await signedRequest({ ...alias, secretKey: 'wrong-secret' }, 'GET', '/minio/kms/v1/status', [], Buffer.alloc(0), true)
     expect(forged.status).toBe(403)
+    // A path under the prefix that no route serves is MinIO's JSON error, not Express's HTML 404.
+    for (const path of ['/minio/kms/v1/nope', '/minio/admin/v3/kms/nope']) {
+      const unknown = await json('POST', path)
+      expect([path, unknown.status, (unknown.body as { Code?: string }).Code]).toEqual([path, 400, 'XMinioUnknownAPIRequest'])
+    }
   })
 })
