@@ -46,6 +46,9 @@ export async function commitObject(ctx: Ctx, row: ObjectRow, parts: PartRow[], f
     if (fromUpload === undefined) for (const p of parts) await ctx.core.blobs.abandon(p.blob)
     throw s3err('NoSuchBucket')
   }
+  // A completion that lost a race with an abort or a part's re-upload commits nothing.
+  if (versionId === 'upload-gone') throw s3err('NoSuchUpload')
+  if (versionId === 'part-replaced') throw s3err('InvalidPart')
   // MinIO never answers the `null` version id.
   if (versionId !== NULL_VERSION) ctx.res.setHeader('x-amz-version-id', versionId)
   setExpirationHeader(ctx.res, ctx.core.meta, row)

@@ -99,7 +99,11 @@ export function openStream(ctx: Ctx, o: OpenedObject, plan: ReadPlan, range: { s
   const raw = readRange(ctx.core.blobs, o.parts, stored.start, stored.end, plan.decrypter?.unit)
   const t = plan.decrypter !== undefined ? new DecryptStream(plan.decrypter) : plan.transform
   const out = t === undefined ? raw : raw.pipe(t)
-  if (t !== undefined) raw.on('error', (err) => t.destroy(err))
+  if (t !== undefined) {
+    raw.on('error', (err) => t.destroy(err))
+    // pipe() does not pass a destroy upstream: the reader would keep its file open and its blobs pinned.
+    t.once('close', () => raw.destroy())
+  }
   // A copy awaits the KMS and the lock before it consumes this: a read error meanwhile must wait for the
   // consumer (who finds it on the destroyed stream), never go unhandled and end the process.
   out.on('error', keptForTheConsumer)

@@ -55,6 +55,9 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   // ETags are compared with (and the md5-N ETag computed from) the ones it was shown (MinIO erasure
   // CompleteMultipartUpload with tryDecryptETag; the handler's etag.Multipart over the client's part ETags).
   const plan = await writePlan(ctx, 'complete-multipart-upload', { upload: { uploadId: upload.id, internal: upload.internal } })
+  // Aborted (or completed) while the body and the plan were awaited: its parts are gone, and it is the upload
+  // that is missing, not a part.
+  if (ctx.core.uploads.get(upload.id) === undefined) throw s3err('NoSuchUpload')
   const stored = new Map(ctx.core.uploads.parts(upload.id).map((p) => [p.partNumber, p]))
   const chosen: PartRow[] = []
   const shown: string[] = []

@@ -166,7 +166,15 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
   }
   const algorithm = (upload.checksumAlgorithm ?? undefined) as ChecksumAlgorithm | undefined
   const check = new BodyCheck({ size: src.size, checksum: algorithm === undefined ? undefined : { algorithm } })
-  const { etag, checksum } = await storePart(ctx, upload, partNumber, checkedCopy(src, check), check, 'upload-part-copy')
+  let stored: { etag: string; checksum?: string }
+  try {
+    stored = await storePart(ctx, upload, partNumber, checkedCopy(src, check), check, 'upload-part-copy')
+  } catch (err) {
+    // storePart may fail before it reads (the write plan): the source would hold a descriptor and its blobs.
+    src.stream.destroy()
+    throw err
+  }
+  const { etag, checksum } = stored
   // As in S3's CopyPartResult: CompleteMultipartUpload wants this checksum listed, and clients (s3transfer) take it from here.
   sendXml(ctx, xmlDocument(['CopyPartResult', [['LastModified', isoDate(Date.now())], ['ETag', `"${etag}"`],
     algorithm === undefined || checksum === undefined ? undefined : [`Checksum${algorithm}`, checksum]]]))

@@ -9,16 +9,37 @@ import type { MetaStore, ObjectRow, PartRow } from './meta.js'
 import { makeRoomForVersion } from './versions.js'
 
 /**
+ * Why a completion found its upload changed since it read the parts: aborted (or completed by another
+ * request), or a part uploaded again, whose old blob is garbage by now.
+ */
+export type UploadChanged = 'upload-gone' | 'part-replaced'
+
+/** uploadChanged checks, inside the commit's transaction, that the upload still holds exactly `parts`. */
+function uploadChanged(meta: MetaStore, uploadId: string, parts: PartRow[]): UploadChanged | undefined {
+  if (meta.db.prepare('SELECT 1 FROM uploads WHERE id = ?').get(uploadId) === undefined) return 'upload-gone'
+  const blobOf = meta.db.prepare('SELECT blob FROM upload_parts WHERE upload_id = ? AND part_number = ?')
+  for (const p of parts) {
+    const current = blobOf.get(uploadId, p.partNumber) as { blob: string } | undefined
+    if (current?.blob !== p.blob) return 'part-replaced'
+  }
+  return undefined
+}
+
+/**
  * putObjectVersion makes an object the current version of its key in one durable transaction: the new parts'
  * blobs leave pending (or, for completed uploads, the upload is dropped without its blobs). What happens to the
  * previous version follows the bucket's versioning (see {@link makeRoomForVersion}): replaced (its blobs
  * become garbage) when unversioned, kept as a noncurrent version when enabled. Returns the new version id
- * (`null` unless versioning is enabled), or false when the bucket vanished meanwhile (nothing changes). Throws
- * only on database errors.
+ * (`null` unless versioning is enabled), false when the bucket vanished meanwhile, or, completing an upload,
+ * why the upload no longer holds `parts` (nothing changes in either case). Throws only on database errors.
  */
-export function putObjectVersion(meta: MetaStore, row: ObjectRow, parts: PartRow[], fromUpload?: string): string | false {
-  const ok = meta.db.transaction(() => {
+export function putObjectVersion(meta: MetaStore, row: ObjectRow, parts: PartRow[], fromUpload?: string): string | false | UploadChanged {
+  const ok = meta.db.transaction((): string | false | UploadChanged => {
     if (!meta.bucketExists(row.bucket)) return false
+    if (fromUpload !== undefined) {
+      const changed = uploadChanged(meta, fromUpload, parts)
+      if (changed !== undefined) return changed
+    }
     const versionId = makeRoomForVersion(meta, row.bucket, row.key)
     meta.db.prepare(`INSERT INTO objects(bucket, key, id, size, stored_size, etag, mtime, multipart, meta, checksum, internal, version_id)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.bucket, row.key, row.id, row.size, row.storedSize, row.etag,

@@ -5,12 +5,15 @@
  * real Keyhold, since an unhandled stream error ends the process.
  */
 import { execFile, type ChildProcess } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, readdirSync, readlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, UploadPartCopyCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand,
+  DeleteObjectCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type S3Client,
+} from '@aws-sdk/client-s3'
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
 import { testPki, type TestPki } from '../../helpers/pki.js'
 import { processClient, startS3Process, writeCerts } from '../../helpers/s3-process.js'
@@ -25,6 +28,7 @@ let procs: ChildProcess[] = []
 let proc: ChildProcess
 let url: string
 let client: S3Client
+let dataDir: string
 
 beforeAll(async () => {
   pki = await testPki()
@@ -37,7 +41,8 @@ afterAll(async () => {
 // A server per test: without the fixes the first bad body ends the process.
 beforeEach(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-s3-survives-'))
-  ;({ proc, url } = await startS3Process(join(dir, 'data'), writeCerts(pki, join(dir, 'certs')), procs, { ...kesEnv(kh), MINIO_KMS_AUTO_ENCRYPTION: 'on' }))
+  dataDir = join(dir, 'data')
+  ;({ proc, url } = await startS3Process(dataDir, writeCerts(pki, join(dir, 'certs')), procs, { ...kesEnv(kh), MINIO_KMS_AUTO_ENCRYPTION: 'on' }))
   client = processClient(url, pki)
   await client.send(new CreateBucketCommand({ Bucket: 'bkt' }))
 }, 70_000)
@@ -111,4 +116,58 @@ it('serves copies and reads racing overwrites and deletes of their source whole,
   // Whole answers or NoSuchKey (the source deleted first): never an internal error, a cut connection or a crash.
   expect([...seen].filter((r) => r !== 'ok' && r !== 'NoSuchKey')).toEqual([])
   await stillServing()
+}, 60_000)
+
+/** filesUnder counts the files below `dir`. */
+function filesUnder(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? filesUnder(join(dir, e.name)) : 1), 0)
+}
+
+/** blobDescriptors counts the server's open descriptors on blob files. */
+function blobDescriptors(): number {
+  const fds = `/proc/${proc.pid!}/fd`
+  return readdirSync(fds).filter((fd) => {
+    try {
+      return readlinkSync(join(fds, fd)).includes('/blobs/')
+    } catch {
+      return false // closed meanwhile
+    }
+  }).length
+}
+
+it('closes the source of an UploadPartCopy whose write fails before reading, and lets its blob go', async () => {
+  const blobs = join(dataDir, 'blobs')
+  const filesBefore = filesUnder(blobs)
+  // Larger than what the pipes between the source and the check buffer: an unread source stalls, open.
+  await client.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'big', Body: randomBytes(40 << 20) }))
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'bkt', Key: 'parts' }))
+  const fdsBefore = blobDescriptors()
+  for (let i = 0; i < 3; i++) {
+    // SSE-KMS on UploadPartCopy is refused by the write plan, after the source is open (as MinIO: 501).
+    const r = await curl('PUT', `/bkt/parts?partNumber=1&uploadId=${UploadId!}`, [unsigned, 'x-amz-copy-source: /bkt/big', 'x-amz-server-side-encryption: aws:kms'], '')
+    expect(r.status).toBe(501)
+  }
+  await new Promise((r) => setTimeout(r, 300))
+  expect(blobDescriptors()).toBe(fdsBefore)
+  await client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: 'big' }))
+  await new Promise((r) => setTimeout(r, 300))
+  expect(filesUnder(blobs)).toBe(filesBefore)
+}, 60_000)
+
+it('answers a completion racing an abort with success or NoSuchUpload, never InvalidPart', async () => {
+  const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', async (err: unknown) => (await s3error(Promise.reject(err))).name)
+  const seen = new Set<string>()
+  for (let round = 0; round < 20; round++) {
+    const Key = `race-${round}`
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'bkt', Key }))
+    const { ETag } = await client.send(new UploadPartCommand({ Bucket: 'bkt', Key, UploadId, PartNumber: 1, Body: 'abc' }))
+    const [completed] = await Promise.all([
+      outcome(client.send(new CompleteMultipartUploadCommand({ Bucket: 'bkt', Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }))),
+      // The abort lands at different moments of the completion: before, during its awaits (body, KMS), after.
+      new Promise((r) => setTimeout(r, round % 5)).then(() => outcome(client.send(new AbortMultipartUploadCommand({ Bucket: 'bkt', Key, UploadId })))),
+    ])
+    seen.add(completed)
+    if (completed === 'ok') expect((await bodyBytes(client.send(new GetObjectCommand({ Bucket: 'bkt', Key })))).toString()).toBe('abc')
+  }
+  expect([...seen].filter((o) => o !== 'ok' && o !== 'NoSuchUpload')).toEqual([])
 }, 60_000)
