@@ -11,6 +11,7 @@ import type { KeyCache } from './cache.js'
 import { readVersions, sameKey, versionedStoreOf } from './key-versions.js'
 import { KeyExistsError } from './keystore.js'
 import { MAX_VERSION, versionEntry } from './version-names.js'
+import type { VersionedKeyStore } from './versioned-store.js'
 
 /** RotationConflictError: another rotation of the key claimed the next version first. */
 export class RotationConflictError extends Error {
@@ -61,8 +62,15 @@ export interface RotateOptions {
  * RotationConflictError, TooManyVersionsError, StaleVersionsError, InvalidKeyError (the stored key cannot be decoded),
  * RangeError (no version number left), or what the keystore throws.
  */
-export async function rotateKey(keys: KeyCache, name: string, createdBy: string, signal: AbortSignal, options: RotateOptions = {}): Promise<Rotated | undefined> {
+export function rotateKey(keys: KeyCache, name: string, createdBy: string, signal: AbortSignal, options: RotateOptions = {}): Promise<Rotated | undefined> {
   const store = versionedStoreOf(keys)
+  // A deletion in the middle would be undone by replaceCurrent's re-creation of the name.
+  return store.exclusive(name, () => rotate(keys, store, name, createdBy, signal, options))
+}
+
+async function rotate(
+  keys: KeyCache, store: VersionedKeyStore, name: string, createdBy: string, signal: AbortSignal, options: RotateOptions,
+): Promise<Rotated | undefined> {
   const currentBytes = await store.get(name, signal)
   const current = decodeKeyVersion(currentBytes)
   const before = options.onlyIfCreatedBefore

@@ -24,6 +24,8 @@ const ignoreMissing = (err: unknown) => {
 export class VersionedKeyStore implements KeyStore {
   readonly #inner: KeyStore
   readonly watch?: KeyStore['watch']
+  /** The last exclusive operation queued per key name (see {@link exclusive}). */
+  readonly #busy = new Map<string, Promise<unknown>>()
 
   constructor(inner: KeyStore) {
     this.#inner = inner
@@ -59,17 +61,37 @@ export class VersionedKeyStore implements KeyStore {
   }
 
   /**
-   * Deletes every version of `name`, then `name`. Throws KeyNotFoundError when `name` is absent
-   * (its versions are removed all the same), or what the backend throws.
+   * exclusive runs `fn` once every earlier exclusive call on `name` in this process has settled. A
+   * rotation re-creates `name` (replaceCurrent): a deletion running inside it was undone, and the
+   * deleted key came back. Rotations and deletions of one key therefore take turns. Throws what
+   * `fn` throws.
    */
-  async delete(name: string, signal: AbortSignal): Promise<void> {
-    if (isValidName(name)) {
-      for (const version of await this.versions(name, signal)) {
-        await this.#inner.delete(versionEntry(name, version), signal).catch(ignoreMissing)
-      }
-      await this.#inner.delete(pendingEntry(name), signal).catch(ignoreMissing)
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.#busy.get(name) ?? Promise.resolve()).then(fn, fn)
+    const settled = run.then(() => undefined, () => undefined)
+    this.#busy.set(name, settled)
+    try {
+      return await run
+    } finally {
+      if (this.#busy.get(name) === settled) this.#busy.delete(name)
     }
-    await this.#inner.delete(name, signal)
+  }
+
+  /**
+   * Deletes every version of `name`, then `name`, never in the middle of a rotation of this
+   * process ({@link exclusive}). Throws KeyNotFoundError when `name` is absent (its versions are
+   * removed all the same), or what the backend throws.
+   */
+  delete(name: string, signal: AbortSignal): Promise<void> {
+    return this.exclusive(name, async () => {
+      if (isValidName(name)) {
+        for (const version of await this.versions(name, signal)) {
+          await this.#inner.delete(versionEntry(name, version), signal).catch(ignoreMissing)
+        }
+        await this.#inner.delete(pendingEntry(name), signal).catch(ignoreMissing)
+      }
+      await this.#inner.delete(name, signal)
+    })
   }
 
   /** Lists like the backend, without rotation's side entries. Throws what the backend throws. */

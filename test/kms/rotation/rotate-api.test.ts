@@ -5,7 +5,11 @@
  * beside it, hidden from listings and unreachable by name; the route is authorised like every
  * other path.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { FileKeyStore } from '../../../backends/fs.js'
 import { MemoryKeyStore } from '../../../backends/memory.js'
 import { decrypt } from '../../../src/kms/crypto/ciphertext.js'
 import { decodeKeyVersion } from '../../../src/kms/crypto/key.js'
@@ -118,6 +122,29 @@ describe('rotation', () => {
     expect((await storedNames()).filter((n) => n.startsWith('r-del'))).toEqual([])
     await s.call(admin(), 'POST', '/v1/key/create/r-del')
     expect((await decryptVia(s, 'r-del', old)).status).toBe(400)
+  })
+
+  it('a delete racing a rotation stays a delete: the rotation never brings the key back', async () => {
+    // Found by fuzzing: the rotation's re-creation of the name undid a delete made in its middle. On the
+    // filesystem keystore, whose every step awaits the disk, as deployed.
+    const dir = mkdtempSync(join(tmpdir(), 'keyhold-rotate-race-'))
+    const fs = await FileKeyStore.open(dir)
+    const srv = await startTestServer({ keystore: { kind: 'instance', store: fs } })
+    try {
+      for (let round = 0; round < 20; round++) {
+        const name = `r-race-${round}`
+        expect((await srv.call(admin(), 'POST', `/v1/key/create/${name}`)).status).toBe(200)
+        const [rotated, deleted] = await Promise.all([
+          srv.call(admin(), 'PUT', `/v1/key/rotate/${name}`), srv.call(admin(), 'DELETE', `/v1/key/delete/${name}`),
+        ])
+        expect([rotated.status === 200 || rotated.status === 404, deleted.status]).toEqual([true, 200])
+        expect((await srv.call(admin(), 'GET', `/v1/key/describe/${name}`)).status, name).toBe(404)
+        expect((await fs.list(name, 0, signal())).names).toEqual([])
+      }
+    } finally {
+      await srv.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('answers 404 for a missing key and keeps KES texts', async () => {
