@@ -66,14 +66,7 @@ export function loadObject(ctx: Ctx, bucket: string, key: string, versionId?: st
  * opening the blobs must pin them in the same synchronous step as loadObject. Throws nothing.
  */
 export function pinParts(ctx: Ctx, o: OpenedObject): () => void {
-  const ids = o.parts.map((p) => p.blob)
-  ctx.core.blobs.retain(ids)
-  let pinned = true
-  return () => {
-    if (!pinned) return
-    pinned = false
-    ctx.core.blobs.release(ids)
-  }
+  return ctx.core.blobs.pin(o.parts.map((p) => p.blob))
 }
 
 /**

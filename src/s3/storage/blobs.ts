@@ -113,6 +113,20 @@ export class BlobStore {
     for (const id of ids) this.readers.set(id, (this.readers.get(id) ?? 0) + 1)
   }
 
+  /**
+   * pin retains `ids` and returns their release, which acts once however often it is called (a stream's end
+   * and its close may both call it). Throws nothing.
+   */
+  pin(ids: string[]): () => void {
+    this.retain(ids)
+    let pinned = true
+    return () => {
+      if (!pinned) return
+      pinned = false
+      this.release(ids)
+    }
+  }
+
   /** release unpins blobs and deletes those that became garbage meanwhile. */
   release(ids: string[]): void {
     for (const id of ids) {

@@ -30,15 +30,7 @@ export function* blobRanges(parts: PartRow[], start: number, end: number): Gener
  * (I/O) surface as stream errors.
  */
 export function readRange(blobs: BlobStore, parts: PartRow[], start: number, end: number, unit?: number): Readable {
-  const ids = parts.map((p) => p.blob)
-  blobs.retain(ids)
-  let released = false
-  const release = (): void => {
-    if (!released) {
-      released = true
-      blobs.release(ids)
-    }
-  }
+  const release = blobs.pin(parts.map((p) => p.blob))
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       for (const { blob, from, to } of blobRanges(parts, start, end)) {
