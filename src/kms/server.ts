@@ -13,6 +13,7 @@ import { KeyCache } from './keystore/cache.js'
 import { VersionedKeyStore } from './keystore/versioned-store.js'
 import { startRotationSchedule } from './keystore/rotation-schedule.js'
 import type { AuditRecord } from './observability/audit-record.js'
+import type { KeyTurns } from './keystore/key-turns.js'
 import type { CachePeers } from './keystore/peers.js'
 import { KeyStates } from './keystore/key-states.js'
 import { startKeyPurge } from './keystore/key-purge.js'
@@ -48,6 +49,8 @@ export interface KmsServerOptions {
   extraHandlers?: ExtraHandlers
   /** In a cluster worker: the other workers' key caches, told about every key change made here (keystore/peers.ts). */
   peers?: CachePeers
+  /** In a cluster worker: where rotations and deletions of one key take turns with the other workers' (keystore/key-turns.ts). */
+  turns?: KeyTurns
   /** Reload on SIGHUP (the CLI sets this; tests and embedders usually do not). */
   handleSignals?: boolean
   /** Watch the policy file and reload when it changes (default true). */
@@ -119,7 +122,7 @@ export async function createKmsServer(config: ServerConfig, options: KmsServerOp
   const observer = options.keystoreObserver
   const backend = await connectKeystore(config.keystore, log)
   // Versions of rotated keys live beside them in the store and are hidden from everything else.
-  const store = new VersionedKeyStore(observer ? timedKeyStore(backend, observer) : backend)
+  const store = new VersionedKeyStore(observer ? timedKeyStore(backend, observer) : backend, options.turns)
   const keys = new KeyCache(store, {
     ...config.cache,
     ...(observer ? { onLookup: (hit: boolean) => observer.lookup(hit) } : {}),

@@ -13,6 +13,7 @@
  * @module
  */
 import { isValidName } from '../api/validate.js'
+import { LocalKeyTurns, type KeyTurns } from './key-turns.js'
 import { KeyExistsError, KeyNotFoundError, type KeyListPage, type KeyStore, type KeyStoreState } from './keystore.js'
 import { isListedKey, pendingEntry, versionEntry, versionPrefix, versionsIn } from './version-names.js'
 
@@ -24,11 +25,13 @@ const ignoreMissing = (err: unknown) => {
 export class VersionedKeyStore implements KeyStore {
   readonly #inner: KeyStore
   readonly watch?: KeyStore['watch']
-  /** The last exclusive operation queued per key name (see {@link exclusive}). */
-  readonly #busy = new Map<string, Promise<unknown>>()
+  /** Where rotations and deletions of one key take turns (see {@link exclusive}). */
+  readonly #turns: KeyTurns
 
-  constructor(inner: KeyStore) {
+  /** Wraps `inner`; `turns` spans the processes that share it (default: this process only). */
+  constructor(inner: KeyStore, turns: KeyTurns = new LocalKeyTurns()) {
     this.#inner = inner
+    this.#turns = turns
     if (inner.watch) this.watch = (onChange, onReset) => inner.watch!(onChange, onReset)
   }
 
@@ -61,25 +64,18 @@ export class VersionedKeyStore implements KeyStore {
   }
 
   /**
-   * exclusive runs `fn` once every earlier exclusive call on `name` in this process has settled. A
-   * rotation re-creates `name` (replaceCurrent): a deletion running inside it was undone, and the
-   * deleted key came back. Rotations and deletions of one key therefore take turns. Throws what
-   * `fn` throws.
+   * exclusive runs `fn` in a turn of its own on `name` (key-turns.ts): once every earlier
+   * exclusive call on `name`, in every process sharing the turns, has settled. A rotation
+   * re-creates `name` (replaceCurrent): a deletion running inside it was undone, and the deleted
+   * key came back. Throws what `fn` throws, or what the turns throw.
    */
-  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.#busy.get(name) ?? Promise.resolve()).then(fn, fn)
-    const settled = run.then(() => undefined, () => undefined)
-    this.#busy.set(name, settled)
-    try {
-      return await run
-    } finally {
-      if (this.#busy.get(name) === settled) this.#busy.delete(name)
-    }
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.#turns.run(name, fn)
   }
 
   /**
-   * Deletes every version of `name`, then `name`, never in the middle of a rotation of this
-   * process ({@link exclusive}). Throws KeyNotFoundError when `name` is absent (its versions are
+   * Deletes every version of `name`, then `name`, never in the middle of a rotation
+   * ({@link exclusive}). Throws KeyNotFoundError when `name` is absent (its versions are
    * removed all the same), or what the backend throws.
    */
   delete(name: string, signal: AbortSignal): Promise<void> {

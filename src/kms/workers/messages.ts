@@ -33,6 +33,10 @@ export type WorkerMessage =
   | { t: 'keyhold:key-changed'; id: number; name: string }
   /** This worker dropped the key of the primary's key-drop `id`. */
   | { t: 'keyhold:key-dropped'; id: number }
+  /** Give this worker the turn on key `name` (key-turn-table.ts) as request `id`, once every earlier turn ended. */
+  | { t: 'keyhold:turn-take'; id: number; name: string }
+  /** This worker's turn `id` ended: give it to the next in line. */
+  | { t: 'keyhold:turn-end'; id: number }
 
 /** Primary → worker messages. */
 export type PrimaryMessage =
@@ -48,6 +52,8 @@ export type PrimaryMessage =
   | { t: 'keyhold:key-drop'; id: number; name: string }
   /** Every other worker dropped the key of your key-changed `id` (or was restarted). */
   | { t: 'keyhold:key-announced'; id: number }
+  /** The turn of your turn-take `id` is yours. */
+  | { t: 'keyhold:turn-given'; id: number }
 
 /** isKeyholdMessage tells our messages from others on the IPC channel. Throws nothing. */
 export function isKeyholdMessage(msg: unknown): msg is { t: string } {

@@ -5,7 +5,8 @@
  *
  * The primary serves no requests. It owns what must be single: the audit writer (one hash
  * chain), the relay of live log lines between workers, the sum of the workers' metrics and the
- * fan-out of key changes to every worker's cache (key-fanout.ts).
+ * fan-out of key changes to every worker's cache (key-fanout.ts) and the turns of rotations and
+ * deletions on each key (key-turn-table.ts).
  *
  * @module
  */
@@ -16,6 +17,7 @@ import type { LogChannel } from '../observability/cluster-hooks.js'
 import { isKeyholdMessage, WORKER_SLOT_ENV, type PrimaryMessage, type WorkerMessage } from './messages.js'
 import { MetricsAggregator } from './metrics-aggregator.js'
 import { KeyFanout } from './key-fanout.js'
+import { KeyTurnTable } from './key-turn-table.js'
 
 /** A crash loop (this many unplanned exits within {@link CRASH_WINDOW_MS}) stops the server. */
 const MAX_CRASHES = 5
@@ -68,6 +70,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   const want: Record<LogChannel, boolean> = { audit: false, error: false }
   const metrics = new MetricsAggregator(() => [...live()])
   const keys = new KeyFanout({ workers: live, log, ...(options.keyAckTimeoutMs !== undefined ? { ackTimeoutMs: options.keyAckTimeoutMs } : {}) })
+  const turns = new KeyTurnTable()
   const crashes: number[] = []
   let stopping = false
   let resolveReady!: (port: number) => void
@@ -134,6 +137,12 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
       case 'keyhold:key-dropped':
         keys.ack(worker.id, msg.id)
         return
+      case 'keyhold:turn-take':
+        turns.take(worker.id, msg.id, msg.name, () => send(worker, { t: 'keyhold:turn-given', id: msg.id }))
+        return
+      case 'keyhold:turn-end':
+        turns.end(worker.id, msg.id)
+        return
     }
   }
 
@@ -157,6 +166,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
     slots.delete(worker.id)
     subs.delete(worker.id)
     keys.gone(worker.id)
+    turns.gone(worker.id)
     for (const channel of ['audit', 'error'] as const) updateWant(channel)
     if (stopping) {
       if ([...live()].length === 0) void finish()

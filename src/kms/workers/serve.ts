@@ -66,7 +66,7 @@ async function startOne(config: ServerConfig, worker?: WorkerCluster): Promise<{
   try {
     const server = await startKmsServer(config, {
       handleSignals: true, announceReloads: speaksForAll(), rotateKeys: speaksForAll(), ...obs.serverOptions(),
-      ...(worker !== undefined ? { peers: worker.peers } : {}),
+      ...(worker !== undefined ? { peers: worker.peers, turns: worker.turns } : {}),
     }).catch((err: unknown) => {
       throw isListenError(err) ? new ListenError(config.address, err) : err
     })

@@ -13,7 +13,9 @@ import type { LogHub } from '../observability/log-hub.js'
 import type { KmsMetrics } from '../observability/metrics.js'
 import type { LogChannel, ObservabilityHooks } from '../observability/cluster-hooks.js'
 import type { CachePeers } from '../keystore/peers.js'
+import type { KeyTurns } from '../keystore/key-turns.js'
 import { WorkerCachePeers } from './key-peers-link.js'
+import { WorkerKeyTurns } from './key-turns-link.js'
 import { isKeyholdMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
 
 /**
@@ -157,10 +159,10 @@ export class WorkerLink implements ObservabilityHooks {
 
 /**
  * installWorkerLink sets up this cluster worker's link to the primary and returns what the server
- * start wires in: the observability hooks and the key caches' peers. Throws when the process has
- * no IPC channel (it is not a cluster worker).
+ * start wires in: the observability hooks, the key caches' peers and the key turns. Throws when
+ * the process has no IPC channel (it is not a cluster worker).
  */
-export function installWorkerLink(): { link: WorkerLink; peers: CachePeers } {
+export function installWorkerLink(): { link: WorkerLink; peers: CachePeers; turns: KeyTurns } {
   const send = process.send?.bind(process)
   if (!send) throw new Error('installWorkerLink: not a cluster worker (no IPC channel)')
   const link = new WorkerLink((msg) => {
@@ -173,10 +175,12 @@ export function installWorkerLink(): { link: WorkerLink; peers: CachePeers } {
     },
     (line) => process.stderr.write(`${line}\n`),
   )
+  const turns = new WorkerKeyTurns((msg) => process.connected && send(msg))
   process.on('message', (msg: unknown) => {
     if (!isKeyholdMessage(msg)) return
     link.handle(msg as PrimaryMessage)
     peers.handle(msg as PrimaryMessage)
+    turns.handle(msg as PrimaryMessage)
   })
-  return { link, peers }
+  return { link, peers, turns }
 }

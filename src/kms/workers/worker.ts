@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { KeyTurns } from '../keystore/key-turns.js'
 import type { CachePeers } from '../keystore/peers.js'
 import type { ObservabilityHooks } from '../observability/cluster-hooks.js'
 import { installWorkerLink } from './worker-link.js'
@@ -22,6 +23,8 @@ export interface WorkerCluster {
   hooks: ObservabilityHooks
   /** The other workers' key caches, for the server's key cache (KmsServerOptions.peers). */
   peers: CachePeers
+  /** Where rotations and deletions of one key take turns with the other workers' (KmsServerOptions.turns). */
+  turns: KeyTurns
 }
 
 /**
@@ -29,10 +32,10 @@ export interface WorkerCluster {
  * `start` throws, the worker sends the primary its message and exits with code 1. Throws nothing.
  */
 export async function runWorker(start: (cluster: WorkerCluster) => Promise<WorkerServer>): Promise<void> {
-  const { link, peers } = installWorkerLink()
+  const { link, peers, turns } = installWorkerLink()
   let server: WorkerServer
   try {
-    server = await start({ hooks: link, peers })
+    server = await start({ hooks: link, peers, turns })
   } catch (err) {
     // The primary reports it once for all workers (each would hit the same busy port) and stops;
     // printing it here would repeat it per worker. Exit once the message is on its way.
