@@ -49,6 +49,17 @@ export class MemoryKeyStore implements KeyStore {
     value.fill(0)
   }
 
+  /** Stores a copy of `value` iff `name` holds `expected`; false when it holds another value. Throws KeyNotFoundError when absent. */
+  async replace(name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<boolean> {
+    checkSignal(signal)
+    const old = this.keys.get(name)
+    if (old === undefined) throw new KeyNotFoundError(name)
+    if (!Buffer.from(old).equals(Buffer.from(expected))) return false
+    this.keys.set(name, Uint8Array.from(value))
+    old.fill(0)
+    return true
+  }
+
   /** One page of names with `prefix` (see {@link listPage}). Throws only on an aborted signal. */
   async list(prefix: string, limit: number, signal: AbortSignal): Promise<KeyListPage> {
     checkSignal(signal)

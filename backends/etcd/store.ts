@@ -104,6 +104,28 @@ export class EtcdKeyStore implements KeyStore {
     await this.#settle(answer)
   }
 
+  /**
+   * Stores `value` at `name` iff it holds `expected` (a transaction on the value), so a deletion
+   * by another server can never be undone by it. Resolves false when `name` holds another value.
+   * Throws KeyNotFoundError when absent.
+   */
+  async replace(name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<boolean> {
+    const key = b64(this.#key(name))
+    if (value.length > MAX_VALUE_SIZE) throw new Error('etcd: value exceeds 1 MiB')
+    const answer = await this.#call('/v3/kv/txn', {
+      compare: [{ key, target: 'VALUE', result: 'EQUAL', value: b64(expected) }],
+      success: [{ request_put: { key, value: b64(value) } }],
+      failure: [{ request_range: { key, count_only: true } }],
+    }, signal, `replace key '${name}'`)
+    if (answer.succeeded === true) {
+      await this.#settle(answer)
+      return true
+    }
+    const responses = Array.isArray(answer.responses) ? (answer.responses as { response_range?: { count?: string } }[]) : []
+    if (Number(responses[0]?.response_range?.count ?? 0) === 0) throw new KeyNotFoundError(name)
+    return false
+  }
+
   /** Returns the stored value (a linearizable read). Throws KeyNotFoundError when absent. */
   async get(name: string, signal: AbortSignal): Promise<Uint8Array> {
     const answer = await this.#call('/v3/kv/range', { key: b64(this.#key(name)) }, signal, `read key '${name}'`)
@@ -150,7 +172,7 @@ export class EtcdKeyStore implements KeyStore {
   }
 
   /**
-   * watch reports, by name, every key put (created: keys are never overwritten) or deleted under
+   * watch reports, by name, every key put (created, or replaced by {@link replace}) or deleted under
    * the prefix by any server, and calls `onReset` when changes may have been missed: once the
    * stream first runs (what was read before it began may have changed since), and whenever etcd
    * compacted the revision the watch had to resume from. The first subscriber starts the watch.

@@ -143,6 +143,24 @@ export function keystoreContract(name: string, factory: () => Promise<KeystoreFi
       await expect(store.get('never', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
     })
 
+    it('replaces only the value it was told is there, if it can replace at all', async ({ skip }) => {
+      if (store.replace === undefined) return skip('this store has no conditional replace (rotation deletes and creates)')
+      await store.create('swap', bytes('one'), signal())
+      expect(await store.replace('swap', bytes('one'), bytes('two'), signal())).toBe(true)
+      expect(Buffer.from(await store.get('swap', signal())).toString()).toBe('two')
+      // What a rotation racing another one finds: the value it read is gone.
+      expect(await store.replace('swap', bytes('one'), bytes('three'), signal())).toBe(false)
+      expect(Buffer.from(await store.get('swap', signal())).toString()).toBe('two')
+      // What a rotation racing a deletion finds: nothing, and it must not bring the name back.
+      await store.delete('swap', signal())
+      await expect(store.replace('swap', bytes('two'), bytes('four'), signal())).rejects.toBeInstanceOf(KeyNotFoundError)
+      await expect(store.get('swap', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
+      // Of many replacing the same value at once, exactly one wins.
+      await store.create('swap', bytes('base'), signal())
+      const won = await Promise.all(Array.from({ length: 8 }, (_, i) => store.replace!('swap', bytes('base'), bytes(`v${i}`), signal())))
+      expect(won.filter(Boolean)).toHaveLength(1)
+    })
+
     it('has a label for logs that carries no key material', async () => {
       await store.create('label', bytes('secret-value-bytes'), signal())
       const label = store.toString()

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EtcdKeyStore } from '../../backends/etcd/store.js'
 import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
@@ -34,6 +35,7 @@ const name = (tag: string) => `${tag}-${randomBytes(4).toString('hex')}`
 const create = (s: TestServer, key: string) => s.call(s.pki.clients.admin, 'POST', `/v1/key/create/${key}`)
 const del = (s: TestServer, key: string) => s.call(s.pki.clients.admin, 'DELETE', `/v1/key/delete/${key}`)
 const generate = (s: TestServer, key: string) => s.call(s.pki.clients.admin, 'POST', `/v1/key/generate/${key}`, { context: '' })
+const rotate = (s: TestServer, key: string) => s.call(s.pki.clients.admin, 'PUT', `/v1/key/rotate/${key}`)
 const decrypt = (s: TestServer, key: string, ciphertext: string) =>
   s.call(s.pki.clients.admin, 'POST', `/v1/key/decrypt/${key}`, { ciphertext, context: '' })
 
@@ -78,6 +80,36 @@ describe('two Keyhold servers on one etcd cluster', () => {
       expect((await decrypt(b, key, old.ciphertext)).status, `round ${i}`).toBe(400) // the old key is gone everywhere
     }
   })
+})
+
+describe('a deletion on one server racing rotations on the other', () => {
+  it('stays a deletion: the key never comes back, no entry of it is left, its ciphertexts never open', async () => {
+    // Each server lets rotations and deletions of a key take turns only within itself: across servers,
+    // etcd's conditional replace is what keeps a rotation from re-creating a key deleted meanwhile.
+    const store = await EtcdKeyStore.connect(cluster.config({ timeoutMs: 3_000, attemptTimeoutMs: 500 }))
+    const problems: string[] = []
+    try {
+      for (let round = 0; round < 16; round++) {
+        const key = name('rotdel')
+        expect((await create(a, key)).status).toBe(200)
+        if (round % 2 === 1) await rotate(a, key) // half of the rounds start from a rotated key
+        const sealed = (await generate(a, key)).json as { ciphertext: string }
+        const rotations = Array.from({ length: 1 + (round % 3) }, (_, i) => rotate(i % 2 === 0 ? b : a, key))
+        const [deleted, ...rotated] = await Promise.all([del(a, key), ...rotations])
+        if (deleted!.status !== 200) problems.push(`${key}: deletion ${deleted!.status} ${deleted!.text}`)
+        for (const r of rotated) if (![200, 404, 409].includes(r.status)) problems.push(`${key}: rotation ${r.status} ${r.text}`)
+        for (const s of [a, b]) {
+          if ((await s.call(s.pki.clients.admin, 'GET', `/v1/key/describe/${key}`)).status !== 404) problems.push(`${key}: back`)
+          if ((await decrypt(s, key, sealed.ciphertext)).status === 200) problems.push(`${key}: old ciphertext opens`)
+        }
+        const left = (await store.list(key, 0, AbortSignal.timeout(5_000))).names
+        if (left.length > 0) problems.push(`${key}: stored ${left.join(', ')}`)
+      }
+    } finally {
+      await store.close()
+    }
+    expect(problems).toEqual([])
+  }, 60_000)
 })
 
 /** Sends `count` requests that each need etcd (a create, a first generate on B, a delete). */

@@ -183,9 +183,9 @@ export class KeyCache {
   /**
    * revalidate marks the copy of `name` stale and forgets any fetch of it in flight: the next use
    * reads the store, and serves the copy only if the store is unreachable and `offline` allows.
-   * For a creation made elsewhere: keys are immutable, and the deletion of any older key of that
-   * name was reported before it and dropped that key, so the copy can only be this one, read
-   * after the creation. Listeners are told as for {@link invalidate}. Throws nothing.
+   * For a creation made elsewhere, or a rotation's replacement of the current version: the deletion
+   * of any older key of that name was reported before it and dropped that key, so the copy can only
+   * be this key, in this or an older version (every version stays readable). Listeners are told as for {@link invalidate}. Throws nothing.
    */
   revalidate(name: string): void {
     const entry = this.#entries.get(name)

@@ -67,7 +67,8 @@ export class KeyStates {
     const onStoreChange = (name: string, change: KeyChange) => {
       const entry = this.#entries.get(name)
       // A key's re-creation follows its deletion, reported first, which dropped its state here: what
-      // is cached now was read since. Any change of a state entry drops.
+      // is cached now was read since. A rotation's replacement keeps the key's birth, hence its state.
+      // Any change of a state entry drops.
       if (change === 'created' && entry !== undefined) {
         entry.stale = true
         this.#reads.forget(name)

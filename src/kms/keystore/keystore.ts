@@ -2,13 +2,14 @@
  * The keystore contract: durable, concurrency-safe storage of opaque key blobs.
  *
  * Every backend in `backends/` implements {@link KeyStore} and imports nothing else from `src/`.
- * Keys are immutable: there is no update, so rotation means a new name. The store sees only the
+ * Keys are immutable: the only update is a rotation's optional conditional {@link KeyStore.replace}
+ * of a key's current version (the older versions live at names of their own). The store sees only the
  * encoded bytes that `src/crypto` produces; it never parses them.
  *
  * @module
  */
 
-/** What happened to a name, as {@link KeyStore.watch} reports it (keys are immutable: there is no update). */
+/** What happened to a name, as {@link KeyStore.watch} reports it; a {@link KeyStore.replace} is reported as `'created'`. */
 export type KeyChange = 'created' | 'deleted'
 
 /** Reachability report of a keystore. */
@@ -44,6 +45,14 @@ export interface KeyStore {
   get(name: string, signal: AbortSignal): Promise<Uint8Array>
   /** Removes `name`. Throws KeyNotFoundError when absent. */
   delete(name: string, signal: AbortSignal): Promise<void>
+  /**
+   * Optional, for a store with atomic conditional writes (etcd): stores `value` at `name` iff
+   * `name` holds exactly `expected`, in one step. Resolves true when it did, false when `name`
+   * holds another value. Throws KeyNotFoundError when `name` is absent. Rotation uses it to make a
+   * new version current: without it, rotation replaces a key with a delete and a create, and a
+   * deletion by another server can fall in between and be undone (docs/key-rotation.md).
+   */
+  replace?(name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<boolean>
   /**
    * Lists names starting with `prefix` in ascending order: at most `limit` of them
    * (all when `limit <= 0`), and `next`, the first name not returned, or `''` at the end.

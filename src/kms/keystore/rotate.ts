@@ -8,10 +8,10 @@
  */
 import { decodeKeyVersion, encodeKeyVersion, generateKeyVersion } from '../crypto/key.js'
 import type { KeyCache } from './cache.js'
-import { readVersions, sameKey, versionedStoreOf } from './key-versions.js'
-import { KeyExistsError } from './keystore.js'
+import { readVersions, sameKey, StaleVersionsError, versionedStoreOf } from './key-versions.js'
+import { KeyExistsError, KeyNotFoundError } from './keystore.js'
 import { MAX_VERSION, versionEntry } from './version-names.js'
-import type { VersionedKeyStore } from './versioned-store.js'
+import { KeyChangedError, type VersionedKeyStore } from './versioned-store.js'
 
 /** RotationConflictError: another rotation of the key claimed the next version first. */
 export class RotationConflictError extends Error {
@@ -68,37 +68,81 @@ export function rotateKey(keys: KeyCache, name: string, createdBy: string, signa
   return store.exclusive(name, () => rotate(keys, store, name, createdBy, signal, options))
 }
 
+/**
+ * First rotation: the original key becomes version 1 beside the name. Returns whether this call
+ * stored it (another rotation may have). Throws RotationConflictError when version 1 holds another
+ * key, or what the keystore throws.
+ */
+async function keepOriginal(store: VersionedKeyStore, name: string, original: Uint8Array, signal: AbortSignal): Promise<boolean> {
+  try {
+    await store.create(versionEntry(name, 1), original, signal)
+    return true
+  } catch (err) {
+    if (!(err instanceof KeyExistsError)) throw err
+    if (!sameBytes(await store.get(versionEntry(name, 1), signal), original)) throw new RotationConflictError(name)
+    return false
+  }
+}
+
+/**
+ * lineageLives reports whether the key now at `name` is one of the versions stored beside it: the
+ * key a rotation started from, rotated on by someone else. False when `name` is gone, or holds a
+ * key created anew. Throws InvalidKeyError or what the keystore throws.
+ */
+async function lineageLives(keys: KeyCache, store: VersionedKeyStore, name: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    await readVersions(keys, name, decodeKeyVersion(await store.get(name, signal)), signal)
+    return true
+  } catch (err) {
+    if (err instanceof KeyNotFoundError || err instanceof StaleVersionsError) return false
+    throw err
+  }
+}
+
 async function rotate(
   keys: KeyCache, store: VersionedKeyStore, name: string, createdBy: string, signal: AbortSignal, options: RotateOptions,
 ): Promise<Rotated | undefined> {
-  const currentBytes = await store.get(name, signal)
+  let currentBytes = await store.get(name, signal)
   const current = decodeKeyVersion(currentBytes)
   const before = options.onlyIfCreatedBefore
   if (before !== undefined && current.createdAt !== undefined && current.createdAt >= before) return undefined
   const { versions } = await readVersions(keys, name, current, signal)
   const newest = versions[0]!
   if (versions.length >= (options.maxVersions ?? MAX_VERSIONS)) throw new TooManyVersionsError(name)
-  if (newest.version === 1 && versions.length === 1) {
-    // First rotation: the original key becomes version 1 beside the name.
-    await store.create(versionEntry(name, 1), currentBytes, signal).catch(async (err: unknown) => {
-      if (!(err instanceof KeyExistsError)) throw err
-      if (!sameBytes(await store.get(versionEntry(name, 1), signal), currentBytes)) throw new RotationConflictError(name)
-    })
-  } else if (!sameKey(newest.key, current)) {
-    // An earlier rotation claimed a version but stopped before making it current: finish that first.
-    await store.replaceCurrent(name, encodeKeyVersion(newest.key), signal)
-  }
-  const version = newest.version + 1
-  if (version > MAX_VERSION) throw new RangeError(`key '${name}' has no version number left`)
-  const next = generateKeyVersion(createdBy, current.algorithm)
-  const nextBytes = encodeKeyVersion(next)
+  // The entries this call stored, undone if the key turns out deleted meanwhile.
+  const made: [entry: string, value: Uint8Array][] = []
   try {
-    await store.create(versionEntry(name, version), nextBytes, signal)
+    if (newest.version === 1 && versions.length === 1) {
+      if (await keepOriginal(store, name, currentBytes, signal)) made.push([versionEntry(name, 1), currentBytes])
+    } else if (!sameKey(newest.key, current)) {
+      // An earlier rotation claimed a version but stopped before making it current: finish that first.
+      const finished = encodeKeyVersion(newest.key)
+      await store.replaceCurrent(name, currentBytes, finished, signal)
+      currentBytes = finished
+    }
+    const version = newest.version + 1
+    if (version > MAX_VERSION) throw new RangeError(`key '${name}' has no version number left`)
+    const next = generateKeyVersion(createdBy, current.algorithm)
+    const nextBytes = encodeKeyVersion(next)
+    try {
+      await store.create(versionEntry(name, version), nextBytes, signal)
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw new RotationConflictError(name)
+      throw err
+    }
+    made.push([versionEntry(name, version), nextBytes])
+    await store.replaceCurrent(name, currentBytes, nextBytes, signal)
+    await keys.changed(name)
+    return { version, createdAt: next.createdAt! }
   } catch (err) {
-    if (err instanceof KeyExistsError) throw new RotationConflictError(name)
-    throw err
+    if (!(err instanceof KeyChangedError) && !(err instanceof KeyNotFoundError)) throw err
+    // Changed or deleted by another server meanwhile: what the caches hold is stale.
+    await keys.changed(name)
+    // A deleted key's material must stay nowhere: unless another rotation went on from this one,
+    // what this rotation stored belongs to no key. Entries changed since are someone else's and stay.
+    if (made.length > 0 && !(await lineageLives(keys, store, name, signal))) {
+      for (const [entry, value] of made) await store.removeIfUnchanged(entry, value, signal)
+    }
+    throw err instanceof KeyChangedError ? new RotationConflictError(name) : err
   }
-  await store.replaceCurrent(name, nextBytes, signal)
-  await keys.changed(name)
-  return { version, createdAt: next.createdAt! }
 }

@@ -6,9 +6,11 @@
  * - `list` hides them, so `keyhold key ls` and `/v1/key/list` show key names only;
  * - `delete(NAME)` removes the versions of NAME first and NAME last, so a crash half-way leaves
  *   a usable key with fewer versions, never stray versions that a re-created NAME would inherit;
+ * - `delete(NAME)` also removes, once NAME is gone, a version that a rotation on another server
+ *   stored after the deletion listed the versions, so no deleted key's material stays behind;
  * - `get(NAME)` of an absent NAME answers the pending version while a rotation replaces NAME
- *   (keystores have no atomic update: {@link VersionedKeyStore.replaceCurrent} deletes and
- *   creates), so that a reader falling in between does not see `key does not exist`.
+ *   (on a keystore without a conditional replace, {@link VersionedKeyStore.replaceCurrent}
+ *   deletes and creates), so that a reader falling in between does not see `key does not exist`.
  *
  * @module
  */
@@ -19,6 +21,14 @@ import { isListedKey, pendingEntry, versionEntry, versionPrefix, versionsIn } fr
 
 const ignoreMissing = (err: unknown) => {
   if (!(err instanceof KeyNotFoundError)) throw err
+}
+
+/** KeyChangedError: a rotation found its key replaced by another value (another rotation, or a deletion and re-creation). */
+export class KeyChangedError extends Error {
+  constructor(name: string) {
+    super(`key '${name}' changed during the rotation`)
+    this.name = 'KeyChangedError'
+  }
 }
 
 /** VersionedKeyStore wraps `inner`; it throws what `inner` throws. */
@@ -87,7 +97,25 @@ export class VersionedKeyStore implements KeyStore {
         await this.#inner.delete(pendingEntry(name), signal).catch(ignoreMissing)
       }
       await this.#inner.delete(name, signal)
+      if (isValidName(name)) await this.#sweepVersions(name, signal)
     })
+  }
+
+  /**
+   * A rotation on another server may have stored a version after the listing of a deletion: once
+   * the key is gone, that version would keep the deleted key's material in the store. Removes the
+   * versions of `name` found now, unless `name` exists again (created anew: they may be its own).
+   * Throws what the backend throws.
+   */
+  async #sweepVersions(name: string, signal: AbortSignal): Promise<void> {
+    const left = await this.versions(name, signal)
+    if (left.length === 0) return
+    const back = await this.#inner.get(name, signal).then(() => true, (err: unknown) => {
+      if (err instanceof KeyNotFoundError) return false
+      throw err
+    })
+    if (back) return
+    for (const version of left) await this.#inner.delete(versionEntry(name, version), signal).catch(ignoreMissing)
   }
 
   /** Lists like the backend, without rotation's side entries. Throws what the backend throws. */
@@ -106,13 +134,30 @@ export class VersionedKeyStore implements KeyStore {
   }
 
   /**
-   * replaceCurrent makes `value` the key stored at `name` (KES reads it there). The value is
-   * parked at the pending entry first, so that readers never find the key missing. Another
-   * rotation racing this one may win the final create: its value is then kept, which is safe,
-   * because every version that was ever current also lives at its version entry. Throws what
-   * the backend throws.
+   * replaceCurrent makes `value` the key stored at `name` (KES reads it there) in place of
+   * `expected`, the bytes {@link get} returned. A store that can replace conditionally (etcd) does
+   * it in one step, which a deletion can never fall inside. Otherwise the value is parked at the
+   * pending entry first, so that readers never find the key missing, and the name is deleted and
+   * created; another rotation racing this one may then win the final create, which is safe,
+   * because every version that was ever current also lives at its version entry. Throws
+   * KeyNotFoundError when the key was deleted meanwhile (conditional stores only),
+   * {@link KeyChangedError} when `name` holds neither, or what the
+   * backend throws.
    */
-  async replaceCurrent(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
+  async replaceCurrent(name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<void> {
+    if (this.#inner.replace === undefined) return this.#parkAndReplace(name, value, signal)
+    let replaced: boolean
+    try {
+      replaced = await this.#inner.replace(name, expected, value, signal)
+    } catch (err) {
+      if (!(err instanceof KeyNotFoundError) || !(await this.#finishParked(name, expected, signal))) throw err
+      replaced = await this.#inner.replace(name, expected, value, signal)
+    }
+    if (!replaced) throw new KeyChangedError(name)
+  }
+
+  /** The delete-and-create replacement of stores without a conditional one. */
+  async #parkAndReplace(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
     const pending = pendingEntry(name)
     await this.#inner.delete(pending, signal).catch(ignoreMissing)
     await this.#inner.create(pending, value, signal).catch((err: unknown) => {
@@ -123,6 +168,39 @@ export class VersionedKeyStore implements KeyStore {
       if (!(err instanceof KeyExistsError)) throw err
     })
     await this.#inner.delete(pending, signal).catch(ignoreMissing)
+  }
+
+  /**
+   * A key absent at its name may be half-replaced by a rotation of the delete-and-create kind that
+   * stopped after its delete (a crash, or a server before conditional replaces): its parked copy,
+   * `expected`, is what {@link get} served. Puts it back at the name and reports true; false when
+   * there is no such copy (the key was deleted). Throws what the backend throws.
+   */
+  async #finishParked(name: string, expected: Uint8Array, signal: AbortSignal): Promise<boolean> {
+    const pending = pendingEntry(name)
+    const parked = await this.#inner.get(pending, signal).catch((err: unknown) => {
+      if (err instanceof KeyNotFoundError) return undefined
+      throw err
+    })
+    if (parked === undefined || !Buffer.from(parked).equals(Buffer.from(expected))) return false
+    await this.#inner.create(name, parked, signal).catch((err: unknown) => {
+      if (!(err instanceof KeyExistsError)) throw err
+    })
+    await this.#inner.delete(pending, signal).catch(ignoreMissing)
+    return true
+  }
+
+  /**
+   * removeIfUnchanged deletes entry `entry` if it still holds `value`: the undo of a rotation that
+   * found its key deleted, which must not remove what someone else stored there since. Throws
+   * what the backend throws.
+   */
+  async removeIfUnchanged(entry: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
+    const stored = await this.#inner.get(entry, signal).catch((err: unknown) => {
+      if (err instanceof KeyNotFoundError) return undefined
+      throw err
+    })
+    if (stored !== undefined && Buffer.from(stored).equals(Buffer.from(value))) await this.#inner.delete(entry, signal).catch(ignoreMissing)
   }
 
   /** Passes through. */

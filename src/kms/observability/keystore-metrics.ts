@@ -42,6 +42,8 @@ export function timedKeyStore(store: KeyStore, observer: KeystoreObserver): KeyS
     get: (name, signal) => timed(() => store.get(name, signal)),
     delete: (name, signal) => timed(() => store.delete(name, signal)),
     list: (prefix, limit, signal): Promise<KeyListPage> => timed(() => store.list(prefix, limit, signal)),
+    // Dropping an optional method would quietly weaken the store (rotation falls back to delete and create).
+    ...(store.replace ? { replace: (name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal) => timed(() => store.replace!(name, expected, value, signal)) } : {}),
     ...(store.watch ? { watch: (onChange: (name: string, change: KeyChange) => void, onReset?: () => void) => store.watch!(onChange, onReset) } : {}),
     close: () => store.close(),
     toString: () => store.toString(),

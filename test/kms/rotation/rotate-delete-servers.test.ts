@@ -1,0 +1,116 @@
+/**
+ * A deletion and a rotation of one key on two servers sharing a keystore with a conditional
+ * replace (docs/key-rotation.md, "A deletion racing a rotation"), each interleaving forced at the
+ * step where it used to go wrong: the servers' turns do not span servers, so only the keystore's
+ * replace, the rotation's undo and the deletion's sweep keep the deleted key from surviving.
+ * Real servers over mutual TLS on one in-memory keystore (which replaces conditionally, as etcd).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MemoryKeyStore } from '../../../backends/memory.js'
+import { startTestServer, type TestServer } from '../../helpers/server.js'
+
+const signal = () => AbortSignal.timeout(5_000)
+
+/** A memory keystore that runs `before[name]` (once) before the next call of `op` on `name`. */
+class SteppedStore extends MemoryKeyStore {
+  readonly before = new Map<string, () => Promise<void>>()
+
+  async #step(op: string, name: string): Promise<void> {
+    const hook = this.before.get(`${op} ${name}`)
+    if (hook === undefined) return
+    this.before.delete(`${op} ${name}`)
+    await hook()
+  }
+
+  override async create(name: string, value: Uint8Array, s: AbortSignal): Promise<void> {
+    await this.#step('create', name)
+    return super.create(name, value, s)
+  }
+
+  override async delete(name: string, s: AbortSignal): Promise<void> {
+    await this.#step('delete', name)
+    return super.delete(name, s)
+  }
+
+  override async replace(name: string, expected: Uint8Array, value: Uint8Array, s: AbortSignal): Promise<boolean> {
+    await this.#step('replace', name)
+    return super.replace(name, expected, value, s)
+  }
+}
+
+let store: SteppedStore
+let a: TestServer
+let b: TestServer
+beforeAll(async () => {
+  store = new SteppedStore()
+  ;[a, b] = await Promise.all([startTestServer({ keystore: { kind: 'instance', store } }), startTestServer({ keystore: { kind: 'instance', store } })])
+})
+afterAll(async () => {
+  await Promise.all([a?.close(), b?.close()])
+})
+
+const call = (s: TestServer, method: string, path: string, body?: object) => s.call(s.pki.clients.admin, method, path, body)
+const storedOf = async (name: string) => (await store.list(name, 0, signal())).names
+
+describe('a deletion on one server, a rotation of the same key on another', () => {
+  it('a rotation that stored its versions before the deletion removed the name: the deletion sweeps them', async () => {
+    expect((await call(a, 'POST', '/v1/key/create/swept')).status).toBe(200)
+    const sealed = (await call(a, 'POST', '/v1/key/encrypt/swept', { plaintext: 'c2VjcmV0' })).json as { ciphertext: string }
+    let rotated = 0
+    // A has listed the versions (none) and is about to delete the name: B rotates in full meanwhile.
+    store.before.set('delete swept', async () => {
+      rotated = (await call(b, 'PUT', '/v1/key/rotate/swept')).status
+    })
+    expect((await call(a, 'DELETE', '/v1/key/delete/swept')).status).toBe(200)
+    expect(rotated).toBe(200)
+    expect(await storedOf('swept')).toEqual([])
+    for (const s of [a, b]) {
+      expect((await call(s, 'GET', '/v1/key/describe/swept')).status).toBe(404)
+      expect((await call(s, 'POST', '/v1/key/decrypt/swept', sealed)).status).toBe(404)
+    }
+  })
+
+  it('a rotation that finds the key deleted before it made its version current answers 404 and removes what it stored', async () => {
+    expect((await call(a, 'POST', '/v1/key/create/undone')).status).toBe(200)
+    let deleted = 0
+    // B has read the key and is about to store the original as version 1: A deletes the key in full meanwhile.
+    store.before.set('create undone-v1-', async () => {
+      deleted = (await call(a, 'DELETE', '/v1/key/delete/undone')).status
+    })
+    const rotated = await call(b, 'PUT', '/v1/key/rotate/undone')
+    expect(deleted).toBe(200)
+    expect([rotated.status, rotated.json]).toEqual([404, { message: 'key does not exist' }])
+    expect(await storedOf('undone')).toEqual([])
+    expect((await call(b, 'GET', '/v1/key/describe/undone')).status).toBe(404)
+  })
+
+  it('a rotation whose key was deleted and created anew meanwhile answers 409 and leaves the new key alone', async () => {
+    expect((await call(a, 'POST', '/v1/key/create/renewed')).status).toBe(200)
+    store.before.set('create renewed-v1-', async () => {
+      expect((await call(a, 'DELETE', '/v1/key/delete/renewed')).status).toBe(200)
+      expect((await call(a, 'POST', '/v1/key/create/renewed')).status).toBe(200)
+    })
+    const rotated = await call(b, 'PUT', '/v1/key/rotate/renewed')
+    expect([rotated.status, rotated.json]).toEqual([409, { message: 'key is being rotated concurrently' }])
+    // No version of the deleted key is left beside the new one (it would also block the new key's rotations).
+    expect(await storedOf('renewed')).toEqual(['renewed'])
+    expect((await call(b, 'PUT', '/v1/key/rotate/renewed')).json).toMatchObject({ version: 2 })
+    // The new key is whole: it seals and opens on both servers.
+    const sealed = (await call(a, 'POST', '/v1/key/encrypt/renewed', { plaintext: 'bmV3' })).json as { ciphertext: string }
+    for (const s of [a, b]) expect((await call(s, 'POST', '/v1/key/decrypt/renewed', sealed)).json).toEqual({ plaintext: 'bmV3' })
+  })
+
+  it('a rotation overtaken by one on the other server that went on from it answers 409 and keeps every version', async () => {
+    expect((await call(a, 'POST', '/v1/key/create/onward')).status).toBe(200)
+    expect((await call(a, 'PUT', '/v1/key/rotate/onward')).status).toBe(200)
+    const sealed = (await call(a, 'POST', '/v1/key/encrypt/onward', { plaintext: 'djI=' })).json as { ciphertext: string }
+    // B stored version 3 and is about to make it current: A rotates meanwhile, finishing B's version 3 and adding 4.
+    store.before.set('replace onward', async () => {
+      expect((await call(a, 'PUT', '/v1/key/rotate/onward')).json).toMatchObject({ version: 4 })
+    })
+    const rotated = await call(b, 'PUT', '/v1/key/rotate/onward')
+    expect([rotated.status, rotated.json]).toEqual([409, { message: 'key is being rotated concurrently' }])
+    expect(await storedOf('onward')).toEqual(['onward', 'onward-v1-', 'onward-v2-', 'onward-v3-', 'onward-v4-'])
+    for (const s of [a, b]) expect((await call(s, 'POST', '/v1/key/decrypt/onward', sealed)).json).toEqual({ plaintext: 'djI=' })
+  })
+})
