@@ -5,6 +5,7 @@
  *
  * @module
  */
+import cluster from 'node:cluster'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +15,7 @@ import { apiKeyCertificate, apiKeyIdentity, newApiKey } from '../../pki/api-key.
 import { createCertificate } from '../../pki/certificate.js'
 import { generateKeyPair, privateKeyToPem } from '../../pki/keys.js'
 import { serveKms, type Listening } from '../../kms/workers/serve.js'
+import { failWorkerStart } from '../../kms/workers/worker.js'
 import { listenUrls } from '../../lib/listen-urls.js'
 import { UsageError } from '../errors.js'
 
@@ -98,7 +100,14 @@ export async function runServerCommand(argv: string[]): Promise<void> {
       process.off('exit', removeDir)
     }
   } else {
-    let config = loadConfigFile(args.config!)
+    let config: ServerConfig
+    try {
+      config = loadConfigFile(args.config!)
+    } catch (err) {
+      // A worker (re)started while the config file is invalid: the primary must hear of it.
+      if (cluster.isWorker) await failWorkerStart(err)
+      throw err
+    }
     if (args.addr !== undefined) config = { ...config, address: args.addr }
     await serveKms(config, { workers: args.workers, banner: (at) => banner(at, config) })
   }

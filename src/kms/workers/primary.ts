@@ -22,6 +22,12 @@ import { KeyTurnTable } from './key-turn-table.js'
 /** A crash loop (this many unplanned exits within {@link CRASH_WINDOW_MS}) stops the server. */
 const MAX_CRASHES = 5
 const CRASH_WINDOW_MS = 30_000
+/**
+ * A replacement that cannot start (its config file became invalid since the server started) is
+ * tried again after this long, doubling up to {@link RETRY_MAX_MS}, while the other workers serve.
+ */
+const RETRY_FIRST_MS = 1_000
+const RETRY_MAX_MS = 60_000
 /** Workers still alive this long after SIGTERM are killed. */
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -71,6 +77,9 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   const metrics = new MetricsAggregator(() => [...live()])
   const keys = new KeyFanout({ workers: live, log, ...(options.keyAckTimeoutMs !== undefined ? { ackTimeoutMs: options.keyAckTimeoutMs } : {}) })
   const turns = new KeyTurnTable()
+  /** Workers that said they could not start, and per slot how many starts failed in a row. */
+  const failedToStart = new Set<number>()
+  const failedStarts = new Map<number, number>()
   const crashes: number[] = []
   let stopping = false
   let resolveReady!: (port: number) => void
@@ -103,6 +112,7 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   const onMessage = (worker: Worker, msg: WorkerMessage): void => {
     switch (msg.t) {
       case 'keyhold:ready':
+        failedStarts.delete(slots.get(worker.id) ?? -1)
         keys.serving(worker.id)
         listening.add(worker.id)
         if (hupWhenReady.delete(worker.id)) worker.process.kill('SIGHUP')
@@ -110,7 +120,10 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
         return
       case 'keyhold:start-failed':
         if (!started()) failStart(msg.message)
-        else log(`keyhold: worker ${worker.process.pid} could not start: ${msg.message}`)
+        else {
+          failedToStart.add(worker.id)
+          log(`keyhold: worker ${worker.process.pid} could not start: ${msg.message}`)
+        }
         return
       case 'keyhold:audit':
         writer.write(msg.json)
@@ -174,6 +187,20 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
     }
     listening.delete(worker.id)
     hupWhenReady.delete(worker.id)
+    if (failedToStart.delete(worker.id) && listening.size > 0) {
+      // Not a crash: the running workers keep serving on the config they loaded. Stopping the server
+      // over it (the crash loop) would turn a bad edit into an outage; retrying finds the fixed file.
+      const failed = (failedStarts.get(slot) ?? 0) + 1
+      failedStarts.set(slot, failed)
+      const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failed - 1))
+      log(`keyhold: trying again in ${delay / 1000}s; ${listening.size} worker(s) still serving`)
+      setTimeout(() => {
+        if (stopping) return
+        log('keyhold: starting a replacement worker')
+        fork(slot)
+      }, delay).unref()
+      return
+    }
     if (!started() && signal === null) {
       // The worker's own reason (start-failed) may still be in the pipe: give it a moment to win.
       const reason = `worker ${worker.process.pid} exited (code ${code}) before listening`

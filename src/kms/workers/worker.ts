@@ -28,6 +28,22 @@ export interface WorkerCluster {
 }
 
 /**
+ * failWorkerStart tells the primary why this worker could not start (an invalid config file, a busy
+ * port) and exits with code 1. The primary reports it, once for all workers; printing it here would
+ * repeat it per worker. Without the exit, the IPC channel would keep a worker that never listens
+ * alive for good. Never returns.
+ */
+export async function failWorkerStart(err: unknown): Promise<never> {
+  const message = err instanceof Error ? err.message : String(err)
+  await new Promise<void>((resolve) => {
+    if (process.send === undefined || !process.connected) resolve()
+    else process.send({ t: 'keyhold:start-failed', message }, undefined, {}, () => resolve())
+  })
+  if (process.connected) process.disconnect()
+  process.exit(1)
+}
+
+/**
  * runWorker starts the server in this cluster worker; `start` receives what to wire it to. When
  * `start` throws, the worker sends the primary its message and exits with code 1. Throws nothing.
  */
@@ -37,15 +53,7 @@ export async function runWorker(start: (cluster: WorkerCluster) => Promise<Worke
   try {
     server = await start({ hooks: link, peers, turns })
   } catch (err) {
-    // The primary reports it once for all workers (each would hit the same busy port) and stops;
-    // printing it here would repeat it per worker. Exit once the message is on its way.
-    const message = err instanceof Error ? err.message : String(err)
-    await new Promise<void>((resolve) => {
-      if (process.send === undefined) resolve()
-      else process.send({ t: 'keyhold:start-failed', message }, undefined, {}, () => resolve())
-    })
-    if (process.connected) process.disconnect()
-    process.exit(1)
+    return failWorkerStart(err)
   }
   let stopping = false
   const stop = (): void => {
