@@ -72,7 +72,8 @@ export const restoreCommand: Command = {
   flags: [...CLIENT_FLAGS],
   details:
     "With key_deletion.wait set in the server's config, 'keyhold key rm' schedules a deletion instead of deleting. " +
-    'Until the wait is over, restore makes the key usable again, enabled. After it, the key is gone for good.',
+    'Until the wait is over, restore makes the key usable again, in the state it had: a key disabled before ' +
+    'its deletion stays disabled. After the wait, the key is gone for good.',
   examples: ['keyhold key rm my-key', 'keyhold key restore my-key'],
   async run(ctx) {
     const client = await ctx.client()

@@ -23,7 +23,7 @@ import { replyEmpty, replyJson } from '../api/reply.js'
 import { isValidName } from '../api/validate.js'
 import { keyBinding, type KeyState } from '../keystore/key-state.js'
 import { keyBirth } from '../keystore/key-birth.js'
-import { KeyStateConflictError } from '../keystore/key-states.js'
+import { KeyStateConflictError, type KeyStateRead } from '../keystore/key-states.js'
 import type { RequestAuditInfo } from '../observability/observe.js'
 import type { ServerContext } from '../state.js'
 import { parseBody, rfc3339Nano } from './body.js'
@@ -104,6 +104,14 @@ export async function visibleKeys(ctx: ServerContext, names: readonly string[], 
   }
 }
 
+/**
+ * stateBeneath finds the state a scheduled deletion kept beneath it (the key was disabled): the
+ * other slot's, if it is a disabled state of this very key. Throws nothing.
+ */
+function stateBeneath(read: KeyStateRead, binding: string): { slot: 0 | 1 } | undefined {
+  return read.slots.find((s) => s.state !== undefined && s.state !== read.state && s.state.status === 'disabled' && s.state.keyCreatedAt === binding)
+}
+
 /** Maps a state-change failure to its reply. Never throws. */
 function stateError(err: unknown): ApiError {
   if (err instanceof KeyStateConflictError) return errKeyStateConflict(err)
@@ -142,7 +150,9 @@ export async function scheduleDeletion(ctx: ServerContext, req: ApiRequest, res:
   const deleteAt = new Date(now.getTime() + waitMs)
   const next = { status: 'scheduled' as const, decrypt: false, keyCreatedAt: binding, changedAt: now, changedBy: req.identity, deleteAt }
   try {
-    await ctx.states.set(name, read, next, req.signal)
+    // A disabled key's state stays beneath the schedule: a restore brings it back disabled, so that
+    // restore never grants what only enable may (docs/operations.md, "Key states and safe deletion").
+    await ctx.states.set(name, read, next, req.signal, { keepBeneath: state?.status === 'disabled' })
   } catch (err) {
     throw stateError(err)
   }
@@ -197,16 +207,17 @@ export function keyStateHandlers(ctx: ServerContext): Record<'state' | 'disable'
     },
 
     async restore(req, res) {
-      const { name, read, state } = await keyAndState(ctx, req)
+      const { name, read, state, binding } = await keyAndState(ctx, req)
       if (state?.status !== 'scheduled') throw errKeyNotScheduled()
       // Past its time the key is gone, whether or not the purge has run yet.
       if (state.deleteAt !== undefined && state.deleteAt.getTime() <= Date.now()) throw errKeyNotFound()
+      const beneath = stateBeneath(read, binding)
       try {
-        await ctx.states.clear(name, req.signal, read.slots.map((s) => s.slot))
+        await ctx.states.clear(name, req.signal, read.slots.map((s) => s.slot).filter((slot) => slot !== beneath?.slot))
       } catch (err) {
         throw stateError(err)
       }
-      note(res, `secret key '${name}' restored: its deletion is cancelled`)
+      note(res, `secret key '${name}' restored: its deletion is cancelled${beneath !== undefined ? '; it is disabled, as before' : ''}`)
       replyEmpty(res)
     },
   }

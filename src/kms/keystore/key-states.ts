@@ -33,7 +33,8 @@ export interface KeyStatesOptions {
   peers?: CachePeers
 }
 
-interface Read {
+/** Both slots of a key as read from the store, and the state that wins. */
+export interface KeyStateRead {
   state: KeyState | undefined
   /** The slots that hold an entry, with their decoded states (undefined: not ours). */
   slots: Array<{ slot: 0 | 1; state: KeyState | undefined }>
@@ -106,7 +107,7 @@ export class KeyStates {
   }
 
   /** read reads both slots of `name` from the store, bypassing the cache. Throws the store's errors. */
-  async read(name: string, signal: AbortSignal): Promise<Read> {
+  async read(name: string, signal: AbortSignal): Promise<KeyStateRead> {
     const got = await Promise.all(
       ([0, 1] as const).map(async (slot) => {
         try {
@@ -125,10 +126,12 @@ export class KeyStates {
 
   /**
    * set replaces the state of `name` by `next`, given the `current` read it is based on (from
-   * {@link read}). Returns once the peers dropped their copies. Throws KeyStateConflictError when
-   * another change won, or the store's errors.
+   * {@link read}). With `keepBeneath`, the current state stays in its slot under `next` (readers
+   * take the higher `seq`), for a restore to bring back (a scheduled deletion of a disabled key).
+   * Returns once the peers dropped their copies. Throws KeyStateConflictError when another change
+   * won, or the store's errors.
    */
-  async set(name: string, current: Read, next: Omit<KeyState, 'seq'>, signal: AbortSignal): Promise<void> {
+  async set(name: string, current: KeyStateRead, next: Omit<KeyState, 'seq'>, signal: AbortSignal, options: { keepBeneath?: boolean } = {}): Promise<void> {
     const winner = current.slots.find((s) => s.state !== undefined && s.state === current.state)
     const target: 0 | 1 = winner === undefined ? (current.slots.some((s) => s.slot === 0) ? 1 : 0) : winner.slot === 0 ? 1 : 0
     const stale = current.slots.find((s) => s.slot === target)
@@ -140,7 +143,8 @@ export class KeyStates {
       if (err instanceof KeyExistsError) throw new KeyStateConflictError(name)
       throw err
     }
-    for (const s of current.slots) if (s.slot !== target) await this.#deleteEntry(stateEntryName(name, s.slot), signal)
+    const kept = options.keepBeneath === true ? winner?.slot : undefined
+    for (const s of current.slots) if (s.slot !== target && s.slot !== kept) await this.#deleteEntry(stateEntryName(name, s.slot), signal)
     await this.#changed(name)
   }
 

@@ -165,12 +165,41 @@ describe('scheduled deletion (key_deletion.wait on)', () => {
     expect(purged).toEqual([])
   })
 
-  it('a disabled key can be scheduled; restore makes it enabled', async () => {
+  it('a disabled key can be scheduled; restore brings it back disabled, as it was', async () => {
     await s.call(admin, 'POST', '/v1/key/create/s2')
-    await s.call(admin, 'PUT', '/v1/key/disable/s2')
+    const ct = await sealed(s, 's2')
+    await s.call(admin, 'PUT', '/v1/key/disable/s2', { decrypt: false })
+    expect((await s.call(admin, 'DELETE', '/v1/key/delete/s2')).status).toBe(200)
+    expect((await s.call(admin, 'GET', '/v1/key/state/s2')).json).toMatchObject({ state: 'scheduled' })
+    expect((await s.call(admin, 'PUT', '/v1/key/restore/s2')).status).toBe(200)
+    expect((await s.call(admin, 'GET', '/v1/key/state/s2')).json).toMatchObject({ state: 'disabled', decrypt: false, changed_by: admin.identity })
+    expect((await s.call(admin, 'PUT', '/v1/key/generate/s2', {})).json).toEqual(DISABLED)
+    expect((await s.call(admin, 'PUT', '/v1/key/decrypt/s2', { ciphertext: ct })).json).toEqual(DISABLED)
+    // Enable, its own permission, is what turns it back on.
+    expect((await s.call(admin, 'PUT', '/v1/key/enable/s2')).status).toBe(200)
+    expect((await s.call(admin, 'PUT', '/v1/key/decrypt/s2', { ciphertext: ct })).json).toEqual({ plaintext: b64('hello') })
+    // Scheduled again from enabled, it comes back enabled; the kept state did not linger.
     expect((await s.call(admin, 'DELETE', '/v1/key/delete/s2')).status).toBe(200)
     expect((await s.call(admin, 'PUT', '/v1/key/restore/s2')).status).toBe(200)
-    expect((await s.call(admin, 'PUT', '/v1/key/generate/s2', {})).status).toBe(200)
+    expect((await s.call(admin, 'GET', '/v1/key/state/s2')).json).toEqual({ name: 's2', state: 'enabled', decrypt: true })
+  })
+
+  it('an identity allowed DELETE and restore but not enable cannot turn a disabled key back on with them', async () => {
+    const t = await startTestServer({
+      keystore: { kind: 'instance', store: new MemoryKeyStore() },
+      keyDeletion: { waitMs: 60_000 },
+      policies: { ops: { allow: ['/v1/key/delete/*', '/v1/key/restore/*', '/v1/key/generate/*'], identities: [app.identity] } },
+    })
+    try {
+      await t.call(admin, 'POST', '/v1/key/create/locked')
+      await t.call(admin, 'PUT', '/v1/key/disable/locked')
+      expect((await t.call(app, 'PUT', '/v1/key/enable/locked')).status).toBe(403)
+      expect((await t.call(app, 'DELETE', '/v1/key/delete/locked')).status).toBe(200)
+      expect((await t.call(app, 'PUT', '/v1/key/restore/locked')).status).toBe(200)
+      expect((await t.call(app, 'PUT', '/v1/key/generate/locked', {})).json).toEqual(DISABLED)
+    } finally {
+      await t.close()
+    }
   })
 })
 
