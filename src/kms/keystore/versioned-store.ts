@@ -140,9 +140,8 @@ export class VersionedKeyStore implements KeyStore {
    * pending entry first, so that readers never find the key missing, and the name is deleted and
    * created; another rotation racing this one may then win the final create, which is safe,
    * because every version that was ever current also lives at its version entry. Throws
-   * KeyNotFoundError when the key was deleted meanwhile (conditional stores only),
-   * {@link KeyChangedError} when `name` holds neither, or what the
-   * backend throws.
+   * KeyNotFoundError when the key was deleted meanwhile and {@link KeyChangedError} when `name`
+   * holds another value (both with conditional stores only), or what the backend throws.
    */
   async replaceCurrent(name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<void> {
     if (this.#inner.replace === undefined) return this.#parkAndReplace(name, value, signal)
