@@ -13,6 +13,8 @@ import { join } from 'node:path'
 import type { DB } from './db.js'
 
 const READ_CHUNK = 1024 * 1024
+/** Garbage rows read at a time by a collection. */
+const GARBAGE_PAGE = 1000
 
 /** BlobStore manages blob files and their pending/garbage bookkeeping. */
 /**
@@ -30,6 +32,9 @@ export class BlobStore {
   private readonly deletePending
   private readonly insertGarbage
   private readonly deleteGarbage
+  private readonly selectGarbage
+  private collecting: Promise<void> | undefined
+  private collectAgain = false
 
   /** Creates the store over dataDir (creates blobs/ and its 256 fan-out dirs); throws on I/O errors. */
   constructor(dataDir: string, private readonly db: DB) {
@@ -39,6 +44,7 @@ export class BlobStore {
     this.deletePending = db.prepare('DELETE FROM pending_blobs WHERE blob = ?')
     this.insertGarbage = db.prepare('INSERT OR IGNORE INTO garbage_blobs(blob) VALUES (?)')
     this.deleteGarbage = db.prepare('DELETE FROM garbage_blobs WHERE blob = ?')
+    this.selectGarbage = db.prepare('SELECT blob FROM garbage_blobs WHERE blob > ? ORDER BY blob LIMIT ?')
   }
 
   /** path returns the file of a blob id. */
@@ -147,26 +153,50 @@ export class BlobStore {
     return createReadStream(this.path(id), { start, end, highWaterMark: wholeUnits(READ_CHUNK, unit) })
   }
 
-  /** collect unlinks garbage blobs no reader holds; never throws (errors leave rows for the next run). */
-  async collect(): Promise<void> {
-    // A reader may finish after the server closed the database (a client still draining a GET at shutdown).
-    if (!this.db.open) return
-    let rows: Array<{ blob: string }>
-    try {
-      rows = this.db.prepare('SELECT blob FROM garbage_blobs LIMIT 1000').all() as Array<{ blob: string }>
-    } catch {
-      return
+  /**
+   * collect unlinks garbage blobs no reader holds; never throws (errors leave rows for the next run). Calls
+   * while one runs join it, and it goes over the table once more after them: every write and every reader's
+   * release asks for a collection, and one pass at a time is enough.
+   */
+  collect(): Promise<void> {
+    if (this.collecting !== undefined) {
+      this.collectAgain = true
+      return this.collecting
     }
-    for (const { blob } of rows) {
-      if (this.readers.has(blob) || !this.db.open) continue
+    this.collecting = (async () => {
+      do {
+        this.collectAgain = false
+        await this.collectOnce()
+      } while (this.collectAgain)
+    })().finally(() => (this.collecting = undefined))
+    return this.collecting
+  }
+
+  private async collectOnce(): Promise<void> {
+    // Page by name, past the pinned rows: blobs a long read holds must not keep the others on disk.
+    let after = ''
+    for (;;) {
+      // A reader may finish after the server closed the database (a client still draining a GET at shutdown).
+      if (!this.db.open) return
+      let rows: Array<{ blob: string }>
       try {
-        await unlink(this.path(blob)).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw err
-        })
-        this.deleteGarbage.run(blob)
+        rows = this.selectGarbage.all(after, GARBAGE_PAGE) as Array<{ blob: string }>
       } catch {
-        // Retried at the next collection.
+        return
       }
+      for (const { blob } of rows) {
+        if (this.readers.has(blob) || !this.db.open) continue
+        try {
+          await unlink(this.path(blob)).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT') throw err
+          })
+          this.deleteGarbage.run(blob)
+        } catch {
+          // Retried at the next collection.
+        }
+      }
+      if (rows.length < GARBAGE_PAGE) return
+      after = rows[rows.length - 1]!.blob
     }
   }
 
