@@ -25,7 +25,7 @@ afterAll(async () => {
 keystoreContract('etcd (3 members, TLS, RBAC)', async () => {
   const store = await EtcdKeyStore.connect(cluster.config())
   return { store, cleanup: async () => {} }
-})
+}, { replace: true })
 
 /** Waits until `check` holds, for at most `ms`. */
 async function until(check: () => boolean, ms = 2_000): Promise<void> {

@@ -3,7 +3,7 @@ import { MemoryKeyStore } from '../../backends/memory.js'
 import type { KeyStore } from '../../src/kms/keystore/keystore.js'
 import { keystoreContract } from './contract.js'
 
-keystoreContract('memory', async () => ({ store: new MemoryKeyStore(), cleanup: async () => {} }))
+keystoreContract('memory', async () => ({ store: new MemoryKeyStore(), cleanup: async () => {} }), { replace: true })
 
 describe('MemoryKeyStore', () => {
   it('implements KeyStore', () => {
