@@ -8,13 +8,14 @@
 import cluster from 'node:cluster'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadConfigFile } from '../../kms/config/load.js'
+import { join, resolve } from 'node:path'
+import { parseConfig, readConfigText } from '../../kms/config/load.js'
 import { DEFAULT_ADDRESS, DEFAULT_CACHE, type ServerConfig } from '../../kms/config/types.js'
 import { apiKeyCertificate, apiKeyIdentity, newApiKey } from '../../pki/api-key.js'
 import { createCertificate } from '../../pki/certificate.js'
 import { generateKeyPair, privateKeyToPem } from '../../pki/keys.js'
 import { serveKms, type Listening } from '../../kms/workers/serve.js'
+import { configFromPrimary } from '../../kms/workers/config-snapshot.js'
 import { failWorkerStart } from '../../kms/workers/worker.js'
 import { listenUrls } from '../../lib/listen-urls.js'
 import { UsageError } from '../errors.js'
@@ -101,15 +102,19 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     }
   } else {
     let config: ServerConfig
+    let text: string
     try {
-      config = loadConfigFile(args.config!)
+      // A worker starts with the config the running workers use, not with the file as edited since:
+      // an edit takes effect on SIGHUP, in every worker at once (src/kms/workers/config-snapshot.ts).
+      text = (cluster.isWorker ? await configFromPrimary() : undefined) ?? readConfigText(args.config!)
+      config = parseConfig(text, resolve(args.config!))
     } catch (err) {
-      // A worker (re)started while the config file is invalid: the primary must hear of it.
+      // A worker that cannot start (a config file it had to read, and found invalid): the primary must hear of it.
       if (cluster.isWorker) await failWorkerStart(err)
       throw err
     }
     if (args.addr !== undefined) config = { ...config, address: args.addr }
-    await serveKms(config, { workers: args.workers, banner: (at) => banner(at, config) })
+    await serveKms(config, { workers: args.workers, banner: (at) => banner(at, config), configText: text })
   }
 }
 

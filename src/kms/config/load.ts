@@ -31,14 +31,16 @@ const noEnv = (path: string[]) => path[0] === 'version' || ((path[0] === 'policy
  * Throws ConfigError (`kesconf: …`, with file and line where there is one).
  */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const path = resolve(file)
-  let text: string
+  return parseConfig(readConfigText(file), resolve(file), env)
+}
+
+/** readConfigText returns the text of a config file. Throws ConfigError saying why it cannot be read. */
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(path, 'utf8')
+    return readFileSync(resolve(file), 'utf8')
   } catch (err) {
     throw unreadable('config file', file, err)
   }
-  return parseConfig(text, path, env)
 }
 
 /** parseConfig validates config text that came from `file`. Throws ConfigError. */

@@ -37,6 +37,8 @@ export type WorkerMessage =
   | { t: 'keyhold:turn-take'; id: number; name: string }
   /** This worker's turn `id` ended: give it to the next in line. */
   | { t: 'keyhold:turn-end'; id: number }
+  /** A starting worker asks for the config text the running workers use (config-snapshot.ts). */
+  | { t: 'keyhold:config-request' }
 
 /** Primary → worker messages. */
 export type PrimaryMessage =
@@ -54,6 +56,8 @@ export type PrimaryMessage =
   | { t: 'keyhold:key-announced'; id: number }
   /** The turn of your turn-take `id` is yours. */
   | { t: 'keyhold:turn-given'; id: number }
+  /** The config text to start with; null: read the config file. */
+  | { t: 'keyhold:config'; text: string | null }
 
 /** isKeyholdMessage tells our messages from others on the IPC channel. Throws nothing. */
 export function isKeyholdMessage(msg: unknown): msg is { t: string } {

@@ -18,6 +18,7 @@ import { isKeyholdMessage, WORKER_SLOT_ENV, type PrimaryMessage, type WorkerMess
 import { MetricsAggregator } from './metrics-aggregator.js'
 import { KeyFanout } from './key-fanout.js'
 import { KeyTurnTable } from './key-turn-table.js'
+import type { ConfigSnapshot } from './config-snapshot.js'
 
 /** A crash loop (this many unplanned exits within {@link CRASH_WINDOW_MS}) stops the server. */
 const MAX_CRASHES = 5
@@ -46,6 +47,8 @@ export interface PrimaryOptions {
   restartDelayMs?: number
   /** How long a worker may take to drop a changed key before it is killed (default 5 s). */
   keyAckTimeoutMs?: number
+  /** The config text the workers run, handed to each starting worker and taken anew on SIGHUP when valid. */
+  config?: ConfigSnapshot
 }
 
 /** Primary is a running cluster primary. */
@@ -116,6 +119,8 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
         keys.serving(worker.id)
         listening.add(worker.id)
         if (hupWhenReady.delete(worker.id)) worker.process.kill('SIGHUP')
+        // The recovery is worth a line: the operator saw the exit and the replacement's start.
+        if (started()) log(`keyhold: replacement worker ${worker.process.pid} is serving`)
         if (++readyCount === options.workers) resolveReady(msg.port)
         return
       case 'keyhold:start-failed':
@@ -155,6 +160,9 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
         return
       case 'keyhold:turn-end':
         turns.end(worker.id, msg.id)
+        return
+      case 'keyhold:config-request':
+        send(worker, { t: 'keyhold:config', text: options.config?.text ?? null })
         return
     }
   }
@@ -264,6 +272,8 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   }
 
   const reload = (): void => {
+    // Workers started from now on get the file as the running ones are about to take it (or not).
+    options.config?.reload()
     for (const w of live()) {
       if (listening.has(w.id)) w.process.kill('SIGHUP')
       else hupWhenReady.add(w.id)

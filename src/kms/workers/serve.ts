@@ -6,10 +6,12 @@
  */
 import cluster from 'node:cluster'
 import { prepareKeystore } from '../config/keystore.js'
+import { parseConfig } from '../config/load.js'
 import { sharedKeystoreWarning } from '../config/shared-keystore.js'
 import type { ServerConfig } from '../config/types.js'
 import { auditTargetOf, createKmsObservability } from '../observability/kms.js'
 import { startKmsServer } from '../server.js'
+import { ConfigSnapshot } from './config-snapshot.js'
 import { speaksForAll } from './messages.js'
 import { resolveWorkerCount, WorkersError } from './index.js'
 import { startPrimary } from './primary.js'
@@ -28,6 +30,8 @@ export interface ServeKmsOptions {
   workers?: number
   /** The start-up banner, printed once (by the primary when there are workers). */
   banner: (at: Listening) => string
+  /** The text of the config file `config` came from: what the workers start with (config-snapshot.ts). */
+  configText?: string
 }
 
 function urlOf(config: ServerConfig, port: number): string {
@@ -102,7 +106,9 @@ export async function serveKms(config: ServerConfig, options: ServeKmsOptions): 
   if (shared !== undefined) process.stderr.write(`${shared}\n`)
   if (workers > 1) {
     await prepareKeystore(config.keystore)
-    const primary = await startPrimary({ workers, audit: auditTargetOf(config), handleSignals: true })
+    const file = config.configFile
+    const snapshot = file !== undefined && options.configText !== undefined ? new ConfigSnapshot(file, options.configText, (text) => parseConfig(text, file)) : undefined
+    const primary = await startPrimary({ workers, audit: auditTargetOf(config), handleSignals: true, ...(snapshot ? { config: snapshot } : {}) })
     const port = await primary.ready.catch(async (err: unknown) => {
       await primary.closed // the other workers stopped and the audit flushed: then one line, exit 1
       throw new WorkersError((err as Error).message)
