@@ -139,6 +139,28 @@ describe('privilege escalation through the admin API', () => {
     expect(iam().policies.mappedPolicies('narrow', false)).toEqual(['narrow-bucket1'])
   })
 
+  it('a policy scoped to one bucket by NotAction or `*` grants no admin action: its user cannot make itself consoleAdmin', async () => {
+    // Found by an attack: Resource was skipped for every admin request, whatever the statement named.
+    const i = iam()
+    for (const [name, statement] of [
+      ['all-but-delete', { Effect: 'Allow', NotAction: ['s3:DeleteObject'], Resource: ['arn:aws:s3:::bucket1/*'] }],
+      ['star-on-bucket', { Effect: 'Allow', Action: ['*'], Resource: ['arn:aws:s3:::bucket1/*'] }],
+    ] as const) {
+      i.addPolicy(name, Buffer.from(JSON.stringify({ Version: '2012-10-17', Statement: [statement] })))
+      const who = { accessKey: `esc-${name}`, secretKey: `esc-${name}-secret` }
+      await i.addUser(who.accessKey, who.secretKey, 'enabled', name)
+      const attach = await adminCall(srv, who, { method: 'POST', path: '/idp/builtin/policy/attach', enc: { policies: ['consoleAdmin'], user: who.accessKey } })
+      expect([name, outcome(attach)]).toEqual([name, '403 AccessDenied'])
+      expect(i.policies.mappedPolicies(who.accessKey, false)).toEqual([name])
+      const create = await adminCall(srv, who, { method: 'PUT', path: '/add-user', query: [['accessKey', `evil-${name}`]], enc: { secretKey: 'evil-secret-1', status: 'enabled' } })
+      expect([name, outcome(create)]).toEqual([name, '403 AccessDenied'])
+      expect([name, outcome(await listUsersAs(who))]).toEqual([name, '403 AccessDenied'])
+      // What the policy does grant still works.
+      const s3 = s3Client(srv, who.accessKey, who.secretKey)
+      expect((await s3.send(new GetObjectCommand({ Bucket: 'bucket1', Key: 'k' }))).$metadata.httpStatusCode).toBe(200)
+    }
+  })
+
   it('admin:CreateUser alone cannot create a user with a policy, and a service account cannot reset its parent', async () => {
     const creator = { accessKey: 'creator', secretKey: 'creator-secret-1' }
     const withPolicy = await adminCall(srv, creator, { method: 'PUT', path: '/add-user', query: [['accessKey', 'sidekick']], enc: { secretKey: 'sidekick-secret', status: 'enabled', policy: 'consoleAdmin' } })

@@ -25,6 +25,11 @@ const ip = doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:
 const until = doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::*', Condition: { DateLessThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } } })
 const userVar = doc({ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::home/${aws:username}/*' })
 const adminOnly = doc({ Effect: 'Allow', Action: ['admin:CreateUser', 'admin:List*'] })
+// Found by an attack: an S3-scoped NotAction (or `*`) statement granted every admin action, so its user made itself consoleAdmin.
+const notActionOnBucket = doc({ Effect: 'Allow', NotAction: ['s3:DeleteObject'], Resource: 'arn:aws:s3:::shared/*' })
+const anyActionOnBucket = doc({ Effect: 'Allow', Action: ['*'], Resource: 'arn:aws:s3:::shared/*' })
+const anyActionAnywhere = doc({ Effect: 'Allow', Action: ['*'], Resource: 'arn:aws:s3:::*' })
+const adminWithBucket = doc({ Effect: 'Allow', Action: ['admin:ListUsers'], Resource: 'arn:aws:s3:::shared/*' })
 const notEquals = doc({ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::*', Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' } } })
 
 const table: Array<[string, string, PolicyArgs, boolean]> = [
@@ -62,6 +67,14 @@ const table: Array<[string, string, PolicyArgs, boolean]> = [
   ['admin statement ignores Resource', adminOnly, args('admin:ListUsers'), true],
   ['admin wildcard limited', adminOnly, args('admin:DeleteUser'), false],
   ['admin policy grants no s3', adminOnly, args('s3:GetObject', 'b', 'k'), false],
+  ['NotAction on a bucket grants no admin action', notActionOnBucket, args('admin:AttachUserOrGroupPolicy'), false],
+  ['NotAction on a bucket grants no user creation', notActionOnBucket, args('admin:CreateUser'), false],
+  ['NotAction on a bucket grants no KMS action', notActionOnBucket, args('kms:CreateKey', undefined, 'k'), false],
+  ['NotAction on a bucket grants no STS action', notActionOnBucket, args('sts:AssumeRole'), false],
+  ['NotAction on a bucket still grants its objects', notActionOnBucket, args('s3:GetObject', 'shared', 'k'), true],
+  ['`*` on a bucket grants no admin action', anyActionOnBucket, args('admin:CreateUser'), false],
+  ['`*` on every resource grants admin actions (as MinIO)', anyActionAnywhere, args('admin:CreateUser'), true],
+  ['an admin action named with a bucket resource is granted (as MinIO)', adminWithBucket, args('admin:ListUsers'), true],
   ['StringNotEquals with absent key holds', notEquals, args('s3:PutObject', 'b', 'k'), true],
   ['StringNotEquals with equal value fails', notEquals, args('s3:PutObject', 'b', 'k', { 's3:x-amz-server-side-encryption': ['AES256'] }), false],
 ]

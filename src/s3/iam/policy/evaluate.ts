@@ -35,8 +35,11 @@ function actionMatches(pattern: string, action: string): boolean {
 }
 
 function resourceMatches(s: Statement, args: PolicyArgs): boolean {
-  if (isResourceless(args.action)) {
-    // KMS statements with resources restrict keys; admin and STS ignore Resource entirely.
+  // Resource does not bind the admin and STS actions a statement names (MinIO's isAdmin, isSTS); for the
+  // KMS actions it names, it names keys. Only a statement that names such actions gets this: one that
+  // reaches an admin request through NotAction or `*` is bound by its resources like any other, against
+  // the request's resource `/`, so `NotAction: s3:DeleteObject` on `shared/*` grants no admin action.
+  if (isResourceless(args.action) && s.actions.some(isResourceless)) {
     if (!args.action.startsWith('kms:') || s.resources.length === 0) return true
     const key = `arn:minio:kms:::${args.object ?? ''}`
     return s.resources.some((r) => wildcardMatch(r, key))
