@@ -3,7 +3,8 @@
  * `s3:RequestObjectTagKeys`. MinIO fills all three from one tag set: the object's own tags for a read or a
  * tag removal (GetObject, HeadObject, a copy's source, GetObjectTagging, DeleteObjectTagging), the tags being
  * set for PutObjectTagging (its body, so that request is authorized in its handler), and otherwise the
- * request's `x-amz-tagging` header. A header that does not parse gives no keys, as in MinIO.
+ * request's `x-amz-tagging` header. A read never takes the header (an untagged object would otherwise be read
+ * with tags its caller claimed). A header that does not parse gives no keys, as in MinIO.
  *
  * @module
  */
@@ -36,14 +37,17 @@ export function addTagConditions(ctx: Ctx, op: S3Operation, request: AuthzReques
   // The root account is allowed everything whatever the conditions: spare its reads the lookup.
   if (request.principal?.kind === 'root') return
   let tags: TagSet = []
-  if (EXISTING_TAG_OPS.has(op) && request.bucket !== undefined && request.key !== undefined) {
+  const existing = EXISTING_TAG_OPS.has(op)
+  if (existing && request.bucket !== undefined && request.key !== undefined) {
     const meta = ctx.core.meta
     const row = request.versionId === undefined ? meta.getObject(request.bucket, request.key)
       : getVersion(meta, request.bucket, request.key, request.versionId)
     tags = decodeTags(row?.meta.tags)
   }
-  const sent = header(ctx.req, 'x-amz-tagging')
-  if (tags.length === 0 && sent !== undefined) {
+  // A read is decided by the object's own tags only: a header would let the caller claim tags an untagged
+  // object lacks (a copy's `x-amz-tagging` names the destination's tags, never the source's).
+  const sent = existing ? undefined : header(ctx.req, 'x-amz-tagging')
+  if (sent !== undefined) {
     try {
       tags = parseTaggingHeader(sent)
     } catch {

@@ -48,7 +48,8 @@ function parseCopySource(value: string): { bucket: string; key: string; versionI
  */
 export async function openCopySource(ctx: Ctx, range?: { start: number; end: number }): Promise<CopySource> {
   const { bucket, key, versionId } = parseCopySource(header(ctx.req, 'x-amz-copy-source')!)
-  await authorize(ctx, 'GetObject', { bucket, key })
+  // Decided for the version read: its tags (s3:ExistingObjectTag), not those of the latest version.
+  await authorize(ctx, 'GetObject', { bucket, key, versionId })
   const source = loadObject(ctx, bucket, key, versionId)
   // Until the stream holds the source's blobs itself, an overwrite of the source must not delete them.
   const unpin = pinParts(ctx, source)

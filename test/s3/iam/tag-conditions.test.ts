@@ -5,7 +5,7 @@
  * object to something else.
  */
 import {
-  CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand,
+  CopyObjectCommand, CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminCall, ROOT, s3Client, startIamServer, type IamServer } from './helpers.js'
@@ -47,6 +47,17 @@ describe('object-tag policy conditions', () => {
       return next(args)
     }, { step: 'build', name: 'spoofTags' })
     expect(await outcome(user.send(spoof))).toBe('AccessDenied')
+    // Nor for an object without tags (found by an attack: the header then filled s3:ExistingObjectTag).
+    const spoofUntagged = new GetObjectCommand({ Bucket: 'tagged', Key: 'untagged' })
+    spoofUntagged.middlewareStack.add((next) => (args) => {
+      (args.request as { headers: Record<string, string> }).headers['x-amz-tagging'] = 'security=public'
+      return next(args)
+    }, { step: 'build', name: 'spoofTags' })
+    expect(await outcome(user.send(spoofUntagged))).toBe('AccessDenied')
+    // Nor a copy's tagging header (the destination's tags) for its source.
+    expect(await outcome(user.send(new CopyObjectCommand({
+      Bucket: 'tagged', Key: 'copied', CopySource: 'tagged/untagged', Tagging: 'security=public', TaggingDirective: 'REPLACE',
+    })))).toBe('AccessDenied')
 
     expect(await outcome(user.send(new PutObjectCommand({ Bucket: 'tagged', Key: 'new', Body: 'n', Tagging: 'security=public' })))).toBe('ok')
     expect(await outcome(user.send(new PutObjectCommand({ Bucket: 'tagged', Key: 'new2', Body: 'n' })))).toBe('AccessDenied')
@@ -60,5 +71,32 @@ describe('object-tag policy conditions', () => {
     // Refused: the object keeps its tags.
     const root = s3Client(srv, ROOT.accessKey, ROOT.secretKey)
     expect((await root.send(new GetObjectTaggingCommand({ Bucket: 'tagged', Key: 'private' }))).TagSet).toEqual([{ Key: 'security', Value: 'private' }])
+  })
+})
+
+describe('a copy of a named version', () => {
+  it('is decided by that version\'s tags, not the latest version\'s', async () => {
+    // Found by an attack: the copy source was authorized with the latest version's tags, so a version the
+    // user may not GET could be copied into a key it may read.
+    const root = s3Client(srv, ROOT.accessKey, ROOT.secretKey)
+    await root.send(new CreateBucketCommand({ Bucket: 'tagged-versions' }))
+    await root.send(new PutBucketVersioningCommand({ Bucket: 'tagged-versions', VersioningConfiguration: { Status: 'Enabled' } }))
+    const secret = await root.send(new PutObjectCommand({ Bucket: 'tagged-versions', Key: 'doc', Body: 'secret v1', Tagging: 'security=private' }))
+    await root.send(new PutObjectCommand({ Bucket: 'tagged-versions', Key: 'doc', Body: 'public v2', Tagging: 'security=public' }))
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::tagged-versions/*'], Condition: { StringEquals: { 's3:ExistingObjectTag/security': 'public' } } },
+        { Effect: 'Allow', Action: ['s3:PutObject'], Resource: ['arn:aws:s3:::tagged-versions/mine/*'] },
+      ],
+    }
+    expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-canned-policy', query: [['name', 'public-versions']], plain: JSON.stringify(policy) })).status).toBe(200)
+    await adminCall(srv, ROOT, { method: 'PUT', path: '/add-user', query: [['accessKey', 'versioner']], enc: { secretKey: 'versioner-secret-1', status: 'enabled', policy: 'public-versions' } })
+    const user = s3Client(srv, 'versioner', 'versioner-secret-1')
+    expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'tagged-versions', Key: 'doc' })))).toBe('ok')
+    expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'tagged-versions', Key: 'doc', VersionId: secret.VersionId })))).toBe('AccessDenied')
+    const copy = user.send(new CopyObjectCommand({ Bucket: 'tagged-versions', Key: 'mine/leak', CopySource: `tagged-versions/doc?versionId=${secret.VersionId}` }))
+    expect(await outcome(copy)).toBe('AccessDenied')
+    expect(await outcome(user.send(new CopyObjectCommand({ Bucket: 'tagged-versions', Key: 'mine/ok', CopySource: 'tagged-versions/doc' })))).toBe('ok')
   })
 })
