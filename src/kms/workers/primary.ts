@@ -182,6 +182,17 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
     })
   }
 
+  // A pending replacement keeps the primary alive (an unref'd timer let it exit, code 13, the moment no worker
+  // process was left, e.g. both killed at once); a shutdown cancels them.
+  const pendingStarts = new Set<NodeJS.Timeout>()
+  const later = (start: () => void, delay: number): void => {
+    const timer = setTimeout(() => {
+      pendingStarts.delete(timer)
+      if (!stopping) start()
+    }, delay)
+    pendingStarts.add(timer)
+  }
+
   const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
     const slot = slots.get(worker.id) ?? 0
     slots.delete(worker.id)
@@ -202,11 +213,10 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
       failedStarts.set(slot, failed)
       const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failed - 1))
       log(`keyhold: trying again in ${delay / 1000}s; ${listening.size} worker(s) still serving`)
-      setTimeout(() => {
-        if (stopping) return
+      later(() => {
         log('keyhold: starting a replacement worker')
         fork(slot)
-      }, delay).unref()
+      }, delay)
       return
     }
     if (!started() && signal === null) {
@@ -226,12 +236,10 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
       void shutdown()
       return
     }
-    setTimeout(() => {
-      if (!stopping) {
-        log('keyhold: starting a replacement worker')
-        fork(slot)
-      }
-    }, options.restartDelayMs ?? 200).unref()
+    later(() => {
+      log('keyhold: starting a replacement worker')
+      fork(slot)
+    }, options.restartDelayMs ?? 200)
   }
   cluster.on('exit', onExit)
 
@@ -259,6 +267,8 @@ export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   const shutdown = async (): Promise<void> => {
     if (!stopping) {
       stopping = true
+      for (const timer of pendingStarts) clearTimeout(timer)
+      pendingStarts.clear()
       const workers = [...live()]
       if (workers.length === 0) void finish()
       for (const w of workers) w.process.kill('SIGTERM')

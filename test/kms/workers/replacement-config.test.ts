@@ -10,6 +10,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -114,5 +115,32 @@ describe('a replacement and an invalid policy file', () => {
     await until(server, 'the replacement to serve', () => serving(server) === 1, 20_000)
     for (let i = 0; i < 6; i++) expect((await send(server.url, pki, pki.clients.admin, 'GET', '/v1/status')).status).toBe(200)
     expect(server.child.exitCode).toBeNull()
+  }, 60_000)
+})
+
+describe('every worker killed at once', () => {
+  let server: SpawnedServer
+  beforeAll(async () => {
+    // A fixed port, as deployed: once no worker is left, Node's cluster closes the shared socket, and the
+    // replacements listen anew (on port 0 that would be another port).
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+    server = await spawnServer(pki, 'log:\n  error: warn\n', ['--workers', '2', '--addr', `127.0.0.1:${port}`])
+  }, 60_000)
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('replaces them all: the primary stays up while no worker process is left', async () => {
+    // Found by an attack: the replacement timers did not keep the primary alive, so it exited (code 13).
+    await until(server, 'two workers', () => workerPids(server).length === 2)
+    for (const pid of workerPids(server)) process.kill(pid, 'SIGKILL')
+    await until(server, 'both replacements to serve', () => serving(server) === 2, 20_000)
+    expect(server.child.exitCode).toBeNull()
+    for (let i = 0; i < 4; i++) expect((await send(server.url, pki, pki.clients.admin, 'GET', '/v1/status')).status).toBe(200)
   }, 60_000)
 })
