@@ -101,6 +101,10 @@ async function dueState(deps: PurgeDeps, name: string, signal: AbortSignal, now:
   // Bound to the key's birth, which rotations keep (key-birth.ts); a state of an earlier key of this name is dropped.
   const bound = key !== undefined && (state.keyCreatedAt === keyBinding(key.createdAt) || state.keyCreatedAt === keyBinding(await keyBirth(deps.keys, name, key)))
   if (!bound) {
+    // A purge cut short after removing the key left its state, and perhaps versions: remove both.
+    if (key === undefined) await deps.keys.delete(name, signal).catch((err: unknown) => {
+      if (!(err instanceof KeyNotFoundError)) throw err
+    })
     await deps.states.clear(name, signal, slots)
     return undefined
   }

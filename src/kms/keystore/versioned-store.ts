@@ -4,10 +4,9 @@
  * version-names.ts out of everybody's way:
  *
  * - `list` hides them, so `keyhold key ls` and `/v1/key/list` show key names only;
- * - `delete(NAME)` removes the versions of NAME first and NAME last, so a crash half-way leaves
- *   a usable key with fewer versions, never stray versions that a re-created NAME would inherit;
- * - `delete(NAME)` also removes, once NAME is gone, a version that a rotation on another server
- *   stored after the deletion listed the versions, so no deleted key's material stays behind;
+ * - `delete(NAME)` removes NAME first and its versions after, so a deletion cut short leaves the
+ *   whole key or none of it; versions left without their key open nothing, and the next deletion
+ *   or creation of NAME removes them, so a re-created NAME never finds them beside it;
  * - `get(NAME)` of an absent NAME answers the pending version while a rotation replaces NAME
  *   (on a keystore without a conditional replace, {@link VersionedKeyStore.replaceCurrent}
  *   deletes and creates), so that a reader falling in between does not see `key does not exist`.
@@ -22,6 +21,14 @@ import { isListedKey, pendingEntry, versionEntry, versionPrefix, versionsIn } fr
 const ignoreMissing = (err: unknown) => {
   if (!(err instanceof KeyNotFoundError)) throw err
 }
+
+const absentIsFalse = (err: unknown): false => {
+  if (err instanceof KeyNotFoundError) return false
+  throw err
+}
+
+/** How long a deletion's steps after the key's own may take: the caller's deadline (its client) no longer counts. */
+const CLEANUP_MS = 30_000
 
 /** KeyChangedError: a rotation found its key replaced by another value (another rotation, or a deletion and re-creation). */
 export class KeyChangedError extends Error {
@@ -50,10 +57,6 @@ export class VersionedKeyStore implements KeyStore {
     return this.#inner.status(signal)
   }
 
-  /** Passes through: version entries are created through the same method, exclusively. */
-  create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
-    return this.#inner.create(name, value, signal)
-  }
 
   /**
    * Returns `name`, or while a rotation replaces it, the version being made current. Throws
@@ -84,38 +87,61 @@ export class VersionedKeyStore implements KeyStore {
   }
 
   /**
-   * Deletes every version of `name`, then `name`, never in the middle of a rotation
-   * ({@link exclusive}). Throws KeyNotFoundError when `name` is absent (its versions are
-   * removed all the same), or what the backend throws.
+   * Deletes key `name`: the key first, in one step, then its parked copy and its versions, never in the
+   * middle of a rotation ({@link exclusive}). A deletion cut short (a crash, a keystore error) therefore
+   * leaves the whole key or no key: never a key that lost some versions (their ciphertexts) and with
+   * version 1 its birth, which binds its state (a disabled key came back enabled). Versions it leaves
+   * without a key open nothing, and the next deletion or creation of the name removes them. The steps
+   * after the key's own run on their own deadline: a client that leaves does not cut them. Throws
+   * KeyNotFoundError when there was no key (its leftover versions are removed all the same), or what the
+   * backend throws.
    */
   delete(name: string, signal: AbortSignal): Promise<void> {
+    if (!isValidName(name)) return this.#inner.delete(name, signal)
     return this.exclusive(name, async () => {
-      if (isValidName(name)) {
-        for (const version of await this.versions(name, signal)) {
-          await this.#inner.delete(versionEntry(name, version), signal).catch(ignoreMissing)
-        }
-        await this.#inner.delete(pendingEntry(name), signal).catch(ignoreMissing)
+      const deleted = await this.#inner.delete(name, signal).then(() => true, absentIsFalse)
+      const cleanup = AbortSignal.timeout(CLEANUP_MS)
+      // A key half-replaced by a delete-and-create rotation that stopped lives in its parked copy.
+      const parked = await this.#inner.delete(pendingEntry(name), cleanup).then(() => true, absentIsFalse)
+      if (!deleted && !parked) {
+        await this.#removeVersions(name, cleanup)
+        throw new KeyNotFoundError(name)
       }
-      await this.#inner.delete(name, signal)
-      if (isValidName(name)) await this.#sweepVersions(name, signal)
+      // The key is gone: versions this cannot remove now open nothing, and go with the name's next deletion or creation.
+      await this.#removeVersions(name, cleanup).catch(() => undefined)
     })
   }
 
   /**
-   * A rotation on another server may have stored a version after the listing of a deletion: once
-   * the key is gone, that version would keep the deleted key's material in the store. Removes the
-   * versions of `name` found now, unless `name` exists again (created anew: they may be its own).
-   * Throws what the backend throws.
+   * Creates `name`. A key name takes its turn ({@link exclusive}: a rotation's re-creation of the name would
+   * otherwise lose to it, and the new key would find the old one's versions beside it), is refused while a
+   * parked copy stands for it, and first removes versions no key owns (left by a deletion cut short, or by a
+   * KES server, which deletes the name only). Side entries pass through. Throws KeyExistsError, or what the
+   * backend throws.
    */
-  async #sweepVersions(name: string, signal: AbortSignal): Promise<void> {
+  create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
+    if (!isValidName(name)) return this.#inner.create(name, value, signal)
+    return this.exclusive(name, async () => {
+      if (await this.#exists(pendingEntry(name), signal)) throw new KeyExistsError(name)
+      if (!(await this.#exists(name, signal))) await this.#removeVersions(name, signal)
+      await this.#inner.create(name, value, signal)
+    })
+  }
+
+  /**
+   * Removes the versions of `name` found now, unless `name` (or its parked copy) exists: then they may be
+   * those of a key created anew meanwhile (by another server). A rotation elsewhere that stores a version
+   * after this listing finds the key gone and removes it itself (rotate.ts). Throws what the backend throws.
+   */
+  async #removeVersions(name: string, signal: AbortSignal): Promise<void> {
     const left = await this.versions(name, signal)
     if (left.length === 0) return
-    const back = await this.#inner.get(name, signal).then(() => true, (err: unknown) => {
-      if (err instanceof KeyNotFoundError) return false
-      throw err
-    })
-    if (back) return
+    if ((await this.#exists(name, signal)) || (await this.#exists(pendingEntry(name), signal))) return
     for (const version of left) await this.#inner.delete(versionEntry(name, version), signal).catch(ignoreMissing)
+  }
+
+  async #exists(entry: string, signal: AbortSignal): Promise<boolean> {
+    return this.#inner.get(entry, signal).then(() => true, absentIsFalse)
   }
 
   /** Lists like the backend, without rotation's side entries. Throws what the backend throws. */

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { FileKeyStore } from '../../../backends/fs.js'
 import { MemoryKeyStore } from '../../../backends/memory.js'
 import { decrypt } from '../../../src/kms/crypto/ciphertext.js'
-import { decodeKeyVersion } from '../../../src/kms/crypto/key.js'
+import { decodeKeyVersion, encodeKeyVersion, generateKeyVersion } from '../../../src/kms/crypto/key.js'
 import { startTestServer, type TestServer } from '../../helpers/server.js'
 import { testPki, type TestPki } from '../../helpers/pki.js'
 
@@ -224,11 +224,23 @@ describe('races and foreign changes', () => {
     await s.call(admin(), 'PUT', '/v1/key/rotate/r-kes')
     // KES deletes the name only, then creates a fresh key there.
     await store.delete('r-kes', signal())
+    await store.create('r-kes', encodeKeyVersion(generateKeyVersion('kes', 'AES256')), signal())
     const t = await startTestServer({ keystore: { kind: 'instance', store } })
-    await t.call(admin(), 'POST', '/v1/key/create/r-kes')
     expect((await decryptVia(t, 'r-kes', old)).status).toBe(400)
     const rot = await t.call(admin(), 'PUT', '/v1/key/rotate/r-kes')
     expect([rot.status, rot.json]).toEqual([409, { message: 'key versions do not belong to the key' }])
     expect(Object.keys((await t.call(admin(), 'GET', '/v1/key/describe/r-kes')).json as object)).not.toContain('versions')
+  })
+
+  it('a key created through Keyhold where versions without a key were left removes them first', async () => {
+    await s.call(admin(), 'POST', '/v1/key/create/r-left')
+    const old = await encrypt(s, 'r-left', 'old')
+    await s.call(admin(), 'PUT', '/v1/key/rotate/r-left')
+    // What a KES server's deletion (or a deletion cut short) leaves: versions, no key.
+    await store.delete('r-left', signal())
+    expect((await s.call(admin(), 'POST', '/v1/key/create/r-left')).status).toBe(200)
+    expect((await storedNames()).filter((n) => n.startsWith('r-left'))).toEqual(['r-left'])
+    expect((await decryptVia(s, 'r-left', old)).status).toBe(400)
+    expect((await s.call(admin(), 'PUT', '/v1/key/rotate/r-left')).json).toMatchObject({ version: 2 })
   })
 })
