@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { requestConditions } from '../api/conditions.js'
 import express, { type Request, type Response, type Router } from 'express'
 import { S3Error } from '../api/errors.js'
 import type { Credential, ExtensionContext, ExtraRoute } from '../extensions.js'
@@ -101,7 +102,9 @@ function makeRequest(req: Request, body: Buffer, cred: Credential, access: IamAc
       throw err
     }
   }
-  const isAllowed = (action: string, denyOnly = false): boolean => access.isAllowed(principal, { action, conditions: {}, denyOnly })
+  // The request's aws:* values, as for S3: a Deny on aws:SecureTransport or aws:SourceIp binds admin calls too.
+  const conditions = requestConditions(req, principal)
+  const isAllowed = (action: string, denyOnly = false): boolean => access.isAllowed(principal, { action, conditions, denyOnly })
   return {
     req, credential: cred, body, iam: access.iam, access, actingUser, grant: 'admin',
     query: (name) => {

@@ -3,26 +3,42 @@
  *
  * @module
  */
+import type { IncomingMessage } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import type { Principal } from '../extensions.js'
 import { header, type Ctx } from './context.js'
 
-/** conditionsOf collects the condition values of a request. */
-export function conditionsOf(ctx: Ctx): Record<string, string[]> {
+/**
+ * requestConditions collects the `aws:*` condition values every request has, S3 or admin: MinIO evaluates
+ * admin, KMS and metrics calls with them too (`getConditionValues(r, "", cred)`), so a Deny conditioned on
+ * `aws:SecureTransport` or `aws:SourceIp` applies to them. Throws nothing.
+ */
+export function requestConditions(req: IncomingMessage, principal: Principal | null): Record<string, string[]> {
   const now = new Date()
   const c: Record<string, string[]> = {
-    'aws:SecureTransport': [String(ctx.secure)],
-    'aws:SourceIp': [normalizeIp(ctx.req.socket.remoteAddress ?? '')],
+    'aws:SecureTransport': [String((req.socket as TLSSocket).encrypted === true)],
+    'aws:SourceIp': [normalizeIp(req.socket.remoteAddress ?? '')],
     'aws:CurrentTime': [now.toISOString()],
     'aws:EpochTime': [String(Math.floor(now.getTime() / 1000))],
   }
   const add = (name: string, value: string | undefined): void => {
     if (value !== undefined) c[name] = [value]
   }
-  add('aws:UserAgent', header(ctx.req, 'user-agent'))
-  add('aws:Referer', header(ctx.req, 'referer'))
-  if (ctx.principal !== null) {
-    add('aws:username', ctx.principal.kind === 'service-account' ? ctx.principal.parentUser : ctx.principal.accessKey)
-    add('aws:userid', ctx.principal.accessKey)
-    add('aws:principaltype', ctx.principal.kind === 'root' ? 'Account' : 'User')
+  add('aws:UserAgent', header(req, 'user-agent'))
+  add('aws:Referer', header(req, 'referer'))
+  if (principal !== null) {
+    add('aws:username', principal.kind === 'service-account' ? principal.parentUser : principal.accessKey)
+    add('aws:userid', principal.accessKey)
+    add('aws:principaltype', principal.kind === 'root' ? 'Account' : 'User')
+  }
+  return c
+}
+
+/** conditionsOf collects the condition values of an S3 request. Throws nothing. */
+export function conditionsOf(ctx: Ctx): Record<string, string[]> {
+  const c = requestConditions(ctx.req, ctx.principal)
+  const add = (name: string, value: string | undefined): void => {
+    if (value !== undefined) c[name] = [value]
   }
   for (const q of ['prefix', 'delimiter', 'max-keys']) add(`s3:${q}`, ctx.query.get(q))
   for (const h of ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-copy-source',

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { requestConditions } from '../api/conditions.js'
 import express, { type Request, type Response, type Router } from 'express'
 import { S3Error, S3_ERRORS, s3err } from '../api/errors.js'
 import { sendAdminError } from '../admin/respond.js'
@@ -29,6 +30,8 @@ interface Endpoint {
   path: string
   action: string
   handler: Handler
+  /** The call names a key (`key-id`): authorized for that key. */
+  key?: boolean
 }
 
 const query = (req: Request, name: string): string => {
@@ -51,14 +54,14 @@ const version: Handler = async () => ({ version: 'keyhold' })
 const KMS_V1: Endpoint[] = [
   { method: 'get', path: '/status', action: 'kms:Status', handler: status },
   { method: 'get', path: '/version', action: 'kms:API', handler: version },
-  { method: 'get', path: '/key/status', action: 'kms:KeyStatus', handler: keyStatus },
-  { method: 'post', path: '/key/create', action: 'kms:CreateKey', handler: createKey },
+  { method: 'get', path: '/key/status', action: 'kms:KeyStatus', handler: keyStatus, key: true },
+  { method: 'post', path: '/key/create', action: 'kms:CreateKey', handler: createKey, key: true },
   { method: 'get', path: '/key/list', action: 'kms:ListKeys', handler: listKeys },
 ]
 const ADMIN_V3: Endpoint[] = [
   { method: 'post', path: '/status', action: 'admin:KMSKeyStatus', handler: status },
-  { method: 'get', path: '/key/status', action: 'admin:KMSKeyStatus', handler: keyStatus },
-  { method: 'post', path: '/key/create', action: 'admin:KMSCreateKey', handler: createKey },
+  { method: 'get', path: '/key/status', action: 'admin:KMSKeyStatus', handler: keyStatus, key: true },
+  { method: 'post', path: '/key/create', action: 'admin:KMSCreateKey', handler: createKey, key: true },
 ]
 
 const ROOT_ONLY: Authorizer = { authorize: async (q) => q.principal?.kind === 'root' }
@@ -72,7 +75,12 @@ function router(endpoints: Endpoint[], opts: KmsAdminOptions, ctx: ExtensionCont
         const { credential } = await ctx.authenticate(req, { maxBody: 0 })
         // kms:*/admin:* are outside the S3 action union; the authorizer evaluates them like any action.
         const authorizer = ctx.authorizer ?? opts.authorizer ?? ROOT_ONLY
-        const allowed = await authorizer.authorize({ principal: credential?.principal ?? null, action: ep.action as S3Action, conditions: {} })
+        const principal = credential?.principal ?? null
+        // The key a call names is its resource (arn:minio:kms:::<key>), so key-scoped statements apply.
+        const keyId = ep.key ? query(req, 'key-id') : ''
+        const allowed = await authorizer.authorize({
+          principal, action: ep.action as S3Action, conditions: requestConditions(req, principal), ...(keyId !== '' ? { key: keyId } : {}),
+        })
         if (!allowed) throw s3err('AccessDenied')
         if (opts.kms === undefined) throw S3_ERRORS.kmsNotConfigured()
         const body = await ep.handler(opts.kms, req)

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { requestConditions } from '../api/conditions.js'
 import { statfsSync } from 'node:fs'
 import express, { type Request, type Response, type Router } from 'express'
 import { COMMIT, VERSION } from '../../kms/handlers/system.js'
@@ -94,7 +95,7 @@ function router(src: InfoSources, ctx: ExtensionContext): Router {
     try {
       const { credential } = await ctx.authenticate(req, { maxBody: 0 })
       const allowed = credential !== null && ctx.authorizer !== undefined &&
-        await ctx.authorizer.authorize({ principal: credential.principal, action: 'admin:ServerInfo' as S3Action, conditions: {} })
+        await ctx.authorizer.authorize({ principal: credential.principal, action: 'admin:ServerInfo' as S3Action, conditions: requestConditions(req, credential.principal) })
       if (!allowed) return sendAdminError(res, iamErr('AccessDenied'), resource)
       const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http'
       res.status(200).type('application/json').send(JSON.stringify(await serverInfo(src, req.get('host') ?? '', scheme)))

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { requestConditions } from '../api/conditions.js'
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Authorizer, CredentialProvider, S3Action } from '../extensions.js'
@@ -43,7 +44,7 @@ export async function handleMetrics(metrics: ServerMetrics, auth: MetricsAuth, r
       const header = req.headers.authorization
       const credential = await verifyPrometheusToken(Array.isArray(header) ? header[0] : header, auth.credentials)
       const allowed = credential !== undefined &&
-        await auth.authorizer.authorize({ principal: credential.principal, action: 'admin:Prometheus' as S3Action, conditions: {} })
+        await auth.authorizer.authorize({ principal: credential.principal, action: 'admin:Prometheus' as S3Action, conditions: requestConditions(req, credential.principal) })
       if (!allowed) {
         deny(res, path)
         return true

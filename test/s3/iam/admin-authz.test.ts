@@ -161,6 +161,28 @@ describe('privilege escalation through the admin API', () => {
     }
   })
 
+  it('admin calls are decided with the request\'s condition values: a conditioned Deny binds, a conditioned Allow grants', async () => {
+    // Found by an attack: admin calls were evaluated with no condition values, so a Deny on aws:SourceIp (or
+    // aws:SecureTransport) never applied, and an Allow conditioned on them never granted.
+    const i = iam()
+    const loopback = { IpAddress: { 'aws:SourceIp': ['127.0.0.0/8', '::1/128'] } }
+    i.addPolicy('list-not-from-here', Buffer.from(JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Action: ['admin:ListUsers', 'admin:CreateServiceAccount'] },
+      { Effect: 'Deny', Action: ['admin:*'], Condition: loopback },
+    ] })))
+    i.addPolicy('list-only-from-here', Buffer.from(JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Action: ['admin:ListUsers'], Condition: loopback },
+    ] })))
+    const denied = { accessKey: 'cond-denied', secretKey: 'cond-denied-secret' }
+    const allowed = { accessKey: 'cond-allowed', secretKey: 'cond-allowed-secret' }
+    await i.addUser(denied.accessKey, denied.secretKey, 'enabled', 'list-not-from-here')
+    await i.addUser(allowed.accessKey, allowed.secretKey, 'enabled', 'list-only-from-here')
+    expect(outcome(await listUsersAs(denied))).toBe('403 AccessDenied')
+    const mint = await adminCall(srv, denied, { method: 'PUT', path: '/add-service-account', enc: { accessKey: 'CONDSA', secretKey: 'condsa-secret-1' } })
+    expect(outcome(mint)).toBe('403 AccessDenied')
+    expect(outcome(await listUsersAs(allowed))).toBe('200')
+  })
+
   it('admin:CreateUser alone cannot create a user with a policy, and a service account cannot reset its parent', async () => {
     const creator = { accessKey: 'creator', secretKey: 'creator-secret-1' }
     const withPolicy = await adminCall(srv, creator, { method: 'PUT', path: '/add-user', query: [['accessKey', 'sidekick']], enc: { secretKey: 'sidekick-secret', status: 'enabled', policy: 'consoleAdmin' } })
