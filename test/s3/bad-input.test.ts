@@ -114,8 +114,12 @@ describe('bad input gets the right S3 error, never a 5xx', () => {
 
   it('keeps hostile key names inside DATA_DIR', async () => {
     const s3 = fx.client()
-    const keys = ['../../../../etc/passwd', '..', './x/../../y', 'ü/日本/\u{1F600}', 'tab\there', 'ctl\u0001\u001f', 'a'.repeat(1024)]
+    const keys = ['ü/日本/\u{1F600}', 'tab\there', 'ctl\u0001\u001f', 'a'.repeat(1024), 'a..b/...']
     for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: 'bad', Key, Body: Key }))
+    // Dot segments are refused, as MinIO does: a policy reads them as a path, so they would alias other keys.
+    for (const Key of ['../../../../etc/passwd', '..', './x/../../y']) {
+      expect((await s3error(s3.send(new PutObjectCommand({ Bucket: 'bad', Key, Body: Key })))).name).toBe('InvalidObjectName')
+    }
     for (const Key of keys) {
       const got = await s3.send(new GetObjectCommand({ Bucket: 'bad', Key }))
       expect(await got.Body!.transformToString()).toBe(Key)

@@ -19,6 +19,11 @@ export function checkKey(key: string): void {
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw s3err('KeyTooLongError')
   // Lone surrogates cannot be stored as UTF-8 and would alias other keys.
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(key)) throw s3err('InvalidObjectName')
+  // MinIO refuses what a path would read as another key (its hasBadPathComponent, `//`, a leading slash).
+  // Policies match resources as cleaned paths, so `secret/../report.txt` or `shared//report.txt` would be
+  // granted by a statement naming `shared/report.txt` exactly, while being another object.
+  if (key.startsWith('/')) throw s3err('InvalidObjectName', 'Object name contains a leading slash.')
+  if (key.includes('//') || key.split('/').some((part) => part.trim() === '.' || part.trim() === '..')) throw s3err('InvalidObjectName')
 }
 
 /**
