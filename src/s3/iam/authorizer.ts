@@ -58,7 +58,11 @@ export class IamAccess implements CredentialProvider, Authorizer {
       ...(sa.sessionPolicy !== null ? { sessionPolicy: JSON.parse(sa.sessionPolicy) as unknown } : {}),
       claims: claims as unknown as Record<string, unknown>,
     }
-    return { accessKey, secretKey: await iam.unsealSecret(sa.secret, accessKey), principal, disabled: sa.status !== 'on' }
+    // A disabled or removed parent disables its service accounts: they act for it (found by an attack: they
+    // still managed their siblings through the self-service routes).
+    const parent = sa.parent === iam.rootUser ? undefined : iam.users.getUser(sa.parent)
+    const parentOff = sa.parent !== iam.rootUser && (parent === undefined || parent.status !== 'enabled')
+    return { accessKey, secretKey: await iam.unsealSecret(sa.secret, accessKey), principal, disabled: sa.status !== 'on' || parentOff }
   }
 
   /** authorize answers one authorization question (see {@link isAllowed}). Never rejects. */

@@ -183,6 +183,24 @@ describe('privilege escalation through the admin API', () => {
     expect(outcome(await listUsersAs(allowed))).toBe('200')
   })
 
+  it('a service account of a disabled user is refused, its self-service routes included, until the user is enabled', async () => {
+    // Found by an attack: the parent was refused, but its service account still listed, read and deleted its siblings.
+    const i = iam()
+    await i.addUser('parked', 'parked-secret-1', 'enabled', 'narrow-bucket1')
+    for (const key of ['PARKEDSA1', 'PARKEDSA2']) await addServiceAccount(i, { parent: 'parked', accessKey: key, secretKey: `${key.toLowerCase()}-secret` })
+    const sa = { accessKey: 'PARKEDSA1', secretKey: 'parkedsa1-secret' }
+    const listOwn = () => adminCall(srv, sa, { method: 'GET', path: '/list-service-accounts' })
+    expect(outcome(await listOwn())).toBe('200')
+    i.users.setUserStatus('parked', 'disabled')
+    expect(outcome(await listOwn())).toBe('403 InvalidAccessKeyId')
+    const drop = await adminCall(srv, sa, { method: 'DELETE', path: '/delete-service-account', query: [['accessKey', 'PARKEDSA2']] })
+    expect(outcome(drop)).toBe('403 InvalidAccessKeyId')
+    expect(i.serviceAccounts.get('PARKEDSA2')).toBeDefined()
+    await expect(s3Client(srv, sa.accessKey, sa.secretKey).send(new GetObjectCommand({ Bucket: 'bucket1', Key: 'k' }))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' })
+    i.users.setUserStatus('parked', 'enabled')
+    expect(outcome(await listOwn())).toBe('200')
+  })
+
   it('admin:CreateUser alone cannot create a user with a policy, and a service account cannot reset its parent', async () => {
     const creator = { accessKey: 'creator', secretKey: 'creator-secret-1' }
     const withPolicy = await adminCall(srv, creator, { method: 'PUT', path: '/add-user', query: [['accessKey', 'sidekick']], enc: { secretKey: 'sidekick-secret', status: 'enabled', policy: 'consoleAdmin' } })
