@@ -41,6 +41,8 @@ export function conditionsOf(ctx: Ctx): Record<string, string[]> {
     if (value !== undefined) c[name] = [value]
   }
   for (const q of ['prefix', 'delimiter', 'max-keys']) add(`s3:${q}`, ctx.query.get(q))
+  // The version a request names, or its copy source names (MinIO's versionid): a Deny on it must bind.
+  add('s3:versionid', ctx.query.get('versionId') || copySourceVersion(header(ctx.req, 'x-amz-copy-source')))
   for (const h of ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-copy-source',
     'x-amz-metadata-directive', 'x-amz-content-sha256', 'x-amz-storage-class']) {
     add(`s3:${h}`, header(ctx.req, h))
@@ -49,6 +51,17 @@ export function conditionsOf(ctx: Ctx): Record<string, string[]> {
   if (ctx.signed !== null) add('s3:signatureversion', ctx.signed.version === 2 ? 'AWS' : 'AWS4-HMAC-SHA256')
   if (ctx.signed !== null) add('s3:authType', ctx.signed.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER')
   return c
+}
+
+function copySourceVersion(source: string | undefined): string | undefined {
+  const at = source?.indexOf('?versionId=') ?? -1
+  if (source === undefined || at < 0) return undefined
+  const raw = source.slice(at + '?versionId='.length).split('&')[0] ?? ''
+  try {
+    return decodeURIComponent(raw) || undefined
+  } catch {
+    return raw || undefined // malformed escapes: the copy itself refuses the source
+  }
 }
 
 function normalizeIp(ip: string): string {

@@ -100,3 +100,28 @@ describe('a copy of a named version', () => {
     expect(await outcome(user.send(new CopyObjectCommand({ Bucket: 'tagged-versions', Key: 'mine/ok', CopySource: 'tagged-versions/doc' })))).toBe('ok')
   })
 })
+
+describe('s3:versionid', () => {
+  it('binds a Deny on the version a GET or a copy names', async () => {
+    // Found by an attack: the key was never supplied, so a Deny on it never applied.
+    const root = s3Client(srv, ROOT.accessKey, ROOT.secretKey)
+    await root.send(new CreateBucketCommand({ Bucket: 'pinned-versions' }))
+    await root.send(new PutBucketVersioningCommand({ Bucket: 'pinned-versions', VersioningConfiguration: { Status: 'Enabled' } }))
+    const v1 = await root.send(new PutObjectCommand({ Bucket: 'pinned-versions', Key: 'doc', Body: 'v1' }))
+    await root.send(new PutObjectCommand({ Bucket: 'pinned-versions', Key: 'doc', Body: 'v2' }))
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: ['arn:aws:s3:::pinned-versions/*'] },
+        { Effect: 'Deny', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::pinned-versions/*'], Condition: { StringEquals: { 's3:versionid': v1.VersionId! } } },
+      ],
+    }
+    expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-canned-policy', query: [['name', 'not-v1']], plain: JSON.stringify(policy) })).status).toBe(200)
+    await adminCall(srv, ROOT, { method: 'PUT', path: '/add-user', query: [['accessKey', 'pinner']], enc: { secretKey: 'pinner-secret-1', status: 'enabled', policy: 'not-v1' } })
+    const user = s3Client(srv, 'pinner', 'pinner-secret-1')
+    expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'pinned-versions', Key: 'doc' })))).toBe('ok')
+    expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'pinned-versions', Key: 'doc', VersionId: v1.VersionId })))).toBe('AccessDenied')
+    const copy = user.send(new CopyObjectCommand({ Bucket: 'pinned-versions', Key: 'copy', CopySource: `pinned-versions/doc?versionId=${v1.VersionId}` }))
+    expect(await outcome(copy)).toBe('AccessDenied')
+  })
+})
