@@ -12,33 +12,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryKeyStore } from '../../../backends/memory.js'
 import type { KeyListPage, KeyStore, KeyStoreState } from '../../../src/kms/keystore/keystore.js'
 import { startTestServer, type TestServer } from '../../helpers/server.js'
+import { Steps } from './steps.js'
 
 const signal = () => AbortSignal.timeout(5_000)
 
 /** A keystore without a conditional replace whose steps can be held or failed: `before['create k']` runs (once) before that step. */
 class SteppedStore implements KeyStore {
   readonly inner = new MemoryKeyStore()
-  readonly before = new Map<string, () => Promise<void>>()
-
-  async #step(op: string, name: string): Promise<void> {
-    const hook = this.before.get(`${op} ${name}`)
-    if (hook === undefined) return
-    this.before.delete(`${op} ${name}`)
-    await hook()
-  }
+  readonly steps = new Steps()
+  readonly before = this.steps.before
 
   status(s: AbortSignal): Promise<KeyStoreState> {
     return this.inner.status(s)
   }
   async create(name: string, value: Uint8Array, s: AbortSignal): Promise<void> {
-    await this.#step('create', name)
+    await this.steps.run('create', name)
     return this.inner.create(name, value, s)
   }
   get(name: string, s: AbortSignal): Promise<Uint8Array> {
     return this.inner.get(name, s)
   }
   async delete(name: string, s: AbortSignal): Promise<void> {
-    await this.#step('delete', name)
+    await this.steps.run('delete', name)
     return this.inner.delete(name, s)
   }
   list(prefix: string, limit: number, s: AbortSignal): Promise<KeyListPage> {

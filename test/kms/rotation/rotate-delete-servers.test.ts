@@ -8,32 +8,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryKeyStore } from '../../../backends/memory.js'
 import { startTestServer, type TestServer } from '../../helpers/server.js'
+import { Steps } from './steps.js'
 
 const signal = () => AbortSignal.timeout(5_000)
 
 /** A memory keystore that runs `before[name]` (once) before the next call of `op` on `name`. */
 class SteppedStore extends MemoryKeyStore {
-  readonly before = new Map<string, () => Promise<void>>()
-
-  async #step(op: string, name: string): Promise<void> {
-    const hook = this.before.get(`${op} ${name}`)
-    if (hook === undefined) return
-    this.before.delete(`${op} ${name}`)
-    await hook()
-  }
+  readonly steps = new Steps()
+  readonly before = this.steps.before
 
   override async create(name: string, value: Uint8Array, s: AbortSignal): Promise<void> {
-    await this.#step('create', name)
+    await this.steps.run('create', name)
     return super.create(name, value, s)
   }
 
   override async delete(name: string, s: AbortSignal): Promise<void> {
-    await this.#step('delete', name)
+    await this.steps.run('delete', name)
     return super.delete(name, s)
   }
 
   override async replace(name: string, expected: Uint8Array, value: Uint8Array, s: AbortSignal): Promise<boolean> {
-    await this.#step('replace', name)
+    await this.steps.run('replace', name)
     return super.replace(name, expected, value, s)
   }
 }
