@@ -16,7 +16,9 @@ const purged: string[] = []
 
 beforeAll(async () => {
   cluster = await startEtcdCluster({ size: 1, rbac: true })
-  const config = cluster.config({ timeoutMs: 3_000, attemptTimeoutMs: 500 })
+  // No fault here: attempts long enough for an RBAC login (bcrypt) on a busy two-core machine. A 500 ms one
+  // failed the start-up once, with every attempt timed out while other processes kept both cores busy.
+  const config = cluster.config({ timeoutMs: 8_000, attemptTimeoutMs: 2_000 })
   const server = () =>
     startTestServer(
       { keystore: { kind: 'etcd', config }, cache: { anyMs: 5 * 60_000, unusedMs: 5 * 60_000, offlineMs: 0 }, keyDeletion: { waitMs: 4_000 } },
