@@ -8,14 +8,16 @@ import { ACTIONS, type S3Operation } from './actions.js'
 import { conditionsOf } from './conditions.js'
 import type { Ctx } from './context.js'
 import { s3err } from './errors.js'
-import { addTagConditions } from './tag-conditions.js'
+import { addTagConditions, tagConditions } from './tag-conditions.js'
+import { decodeTags } from './tag-set.js'
+import { requestedVersion } from './version-id.js'
 import type { AuthzRequest } from '../extensions.js'
 
 /** authorize asks the authorizer about an operation; throws S3Error AccessDenied (or InternalError). */
 export async function authorize(ctx: Ctx, op: S3Operation, override?: Partial<AuthzRequest>): Promise<void> {
   const request: AuthzRequest = {
     principal: ctx.principal, action: ACTIONS[op], bucket: ctx.bucket, key: ctx.key,
-    conditions: conditionsOf(ctx), versionId: ctx.query.get('versionId') || undefined, ...override,
+    conditions: conditionsOf(ctx), versionId: requestedVersion(ctx.query.get('versionId')), ...override,
   }
   addTagConditions(ctx, op, request)
   let allowed: boolean
@@ -26,4 +28,13 @@ export async function authorize(ctx: Ctx, op: S3Operation, override?: Partial<Au
     throw s3err('InternalError')
   }
   if (!allowed) throw s3err('AccessDenied')
+}
+
+/**
+ * authorizeTagsSet asks for s3:PutObjectTagging with the tags a write sets (its `x-amz-tagging` header or form
+ * field, stored encoded) as the request's tag condition values: as MinIO asks it of a PUT, copy, upload or form
+ * carrying tags. Throws S3Error AccessDenied or InternalError.
+ */
+export function authorizeTagsSet(ctx: Ctx, encodedTags: string): Promise<void> {
+  return authorize(ctx, 'PutObjectTagging', { conditions: { ...conditionsOf(ctx), ...tagConditions(decodeTags(encodedTags)) } })
 }

@@ -7,6 +7,8 @@ import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { Principal } from '../extensions.js'
 import { header, type Ctx } from './context.js'
+import { parseCopySource } from './copy-source.js'
+import { requestedVersion } from './version-id.js'
 
 /**
  * requestConditions collects the `aws:*` condition values every request has, S3 or admin: MinIO evaluates
@@ -42,7 +44,7 @@ export function conditionsOf(ctx: Ctx): Record<string, string[]> {
   }
   for (const q of ['prefix', 'delimiter', 'max-keys']) add(`s3:${q}`, ctx.query.get(q))
   // The version a request names, or its copy source names (MinIO's versionid): a Deny on it must bind.
-  add('s3:versionid', ctx.query.get('versionId') || copySourceVersion(header(ctx.req, 'x-amz-copy-source')))
+  add('s3:versionid', requestedVersion(ctx.query.get('versionId')) ?? copySourceVersion(header(ctx.req, 'x-amz-copy-source')))
   for (const h of ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-copy-source',
     'x-amz-metadata-directive', 'x-amz-content-sha256', 'x-amz-storage-class']) {
     add(`s3:${h}`, header(ctx.req, h))
@@ -53,14 +55,13 @@ export function conditionsOf(ctx: Ctx): Record<string, string[]> {
   return c
 }
 
+/** The version a copy source names, read as the copy reads it; undefined when it names none or cannot be read. */
 function copySourceVersion(source: string | undefined): string | undefined {
-  const at = source?.indexOf('?versionId=') ?? -1
-  if (source === undefined || at < 0) return undefined
-  const raw = source.slice(at + '?versionId='.length).split('&')[0] ?? ''
+  if (source === undefined) return undefined
   try {
-    return decodeURIComponent(raw) || undefined
+    return parseCopySource(source).versionId
   } catch {
-    return raw || undefined // malformed escapes: the copy itself refuses the source
+    return undefined // the copy refuses it
   }
 }
 

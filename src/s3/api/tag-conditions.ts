@@ -10,12 +10,14 @@
  */
 import type { AuthzRequest } from '../extensions.js'
 import { getVersion } from '../storage/versions.js'
-import type { S3Operation } from './actions.js'
+import { ACTIONS, type S3Operation } from './actions.js'
 import { header, type Ctx } from './context.js'
 import { decodeTags, parseTaggingHeader, type TagSet } from './tag-set.js'
 
-/** The operations whose object's existing tags are the condition values. */
+/** The operations whose object's existing tags are the condition values, besides every read of an object (s3:Get*). */
 const EXISTING_TAG_OPS: ReadonlySet<S3Operation> = new Set(['GetObject', 'HeadObject', 'GetObjectTagging', 'DeleteObjectTagging'])
+/** The writes whose `x-amz-tagging` header names the tags they set: the only requests the header counts for. */
+const REQUEST_TAG_OPS: ReadonlySet<S3Operation> = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PostObject'])
 
 /** tagConditions renders a tag set as MinIO's condition keys; throws nothing. */
 export function tagConditions(tags: TagSet): Record<string, string[]> {
@@ -37,7 +39,9 @@ export function addTagConditions(ctx: Ctx, op: S3Operation, request: AuthzReques
   // The root account is allowed everything whatever the conditions: spare its reads the lookup.
   if (request.principal?.kind === 'root') return
   let tags: TagSet = []
-  const existing = EXISTING_TAG_OPS.has(op)
+  // Every read of an object (GetObjectAcl and GetObjectRetention included, found by an attack) is decided by its
+  // own tags; only a write that sets tags takes the header.
+  const existing = EXISTING_TAG_OPS.has(op) || ACTIONS[op].startsWith('s3:Get')
   if (existing && request.bucket !== undefined && request.key !== undefined) {
     const meta = ctx.core.meta
     const row = request.versionId === undefined ? meta.getObject(request.bucket, request.key)
@@ -46,7 +50,7 @@ export function addTagConditions(ctx: Ctx, op: S3Operation, request: AuthzReques
   }
   // A read is decided by the object's own tags only: a header would let the caller claim tags an untagged
   // object lacks (a copy's `x-amz-tagging` names the destination's tags, never the source's).
-  const sent = existing ? undefined : header(ctx.req, 'x-amz-tagging')
+  const sent = REQUEST_TAG_OPS.has(op) ? header(ctx.req, 'x-amz-tagging') : undefined
   if (sent !== undefined) {
     try {
       tags = parseTaggingHeader(sent)

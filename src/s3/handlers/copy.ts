@@ -9,7 +9,6 @@ import { s3err } from '../api/errors.js'
 import { BodyCheck } from '../api/body.js'
 import { header, sendXml, type Ctx } from '../api/context.js'
 import { authorize } from '../api/authorize.js'
-import { safeDecode } from '../auth/sigv4/canonical.js'
 import type { ObjectMeta } from '../storage/meta.js'
 import { encodeTags, parseTaggingHeader } from '../api/tag-set.js'
 import { xmlDocument } from '../api/xml.js'
@@ -19,7 +18,7 @@ import { clientETag } from './etags.js'
 import { loadObject, openStream, pinParts, readPlan, type OpenedObject } from './get.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
 import { checkConditions } from './range.js'
-import { versionIdOf } from './versioning.js'
+import { parseCopySource } from '../api/copy-source.js'
 import { lockForWrite } from './object-lock-headers.js'
 
 /** A readable copy source. */
@@ -27,19 +26,6 @@ export interface CopySource {
   source: OpenedObject
   stream: Readable
   size: number
-}
-
-/**
- * parseCopySource splits x-amz-copy-source into bucket, key and the optional `?versionId=`; throws S3Error
- * InvalidArgument (no bucket or key, or a version id that is no UUID).
- */
-function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
-  const q = value.indexOf('?')
-  const versionId = q >= 0 ? versionIdOf(new URLSearchParams(value.slice(q + 1)).get('versionId')) : undefined
-  const path = safeDecode(q >= 0 ? value.slice(0, q) : value).replace(/^\//, '')
-  const slash = path.indexOf('/')
-  if (slash <= 0 || slash === path.length - 1) throw s3err('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' })
-  return { bucket: path.slice(0, slash), key: path.slice(slash + 1), versionId }
 }
 
 /**

@@ -12,7 +12,7 @@ import { checkChecksumType } from '../checksum/multipart-checksum.js'
 import { s3err } from '../api/errors.js'
 import { BodyCheck, decodeBody } from '../api/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
-import { authorize } from '../api/authorize.js'
+import { authorizeTagsSet } from '../api/authorize.js'
 import type { UploadRow } from '../storage/uploads.js'
 import { writeBlob } from '../storage/writer.js'
 import { xmlDocument } from '../api/xml.js'
@@ -40,7 +40,7 @@ export async function createMultipartUpload(ctx: Ctx): Promise<void> {
   checkKey(key)
   const meta = metaFromHeaders(ctx.req)
   // Tags given now land on the object at Complete: they need the tagging permission now, as on a PUT.
-  if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
+  if (meta.tags !== undefined) await authorizeTagsSet(ctx, meta.tags)
   // The lock is decided now, as MinIO does, and lands on the object at Complete with the rest of the metadata.
   const lock = await lockForWrite(ctx)
   if (lock !== undefined) meta.lock = lock

@@ -10,7 +10,7 @@ import { s3err } from '../api/errors.js'
 import { algorithmOfHeader } from '../checksum/checksum.js'
 import { BodyCheck } from '../api/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
-import { authorize } from '../api/authorize.js'
+import { authorize, authorizeTagsSet } from '../api/authorize.js'
 import { boundaryOf, readPostForm, type PostForm } from '../api/form-data.js'
 import { checkPostPolicy, parsePostPolicy, type PostPolicy } from '../auth/post-policy.js'
 import { hmac, signingKey } from '../auth/sigv4/canonical.js'
@@ -100,7 +100,7 @@ async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
     if (tags.length > 0) meta.tags = encodeTags(tags)
     else delete meta.tags
   }
-  if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
+  if (meta.tags !== undefined) await authorizeTagsSet(ctx, meta.tags)
   const range = policy?.lengthRange
   const max = Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE)
   const plan = await writePlan(ctx, 'put-object')

@@ -8,7 +8,7 @@ import { checksumHeader } from '../checksum/checksum.js'
 import { s3err } from '../api/errors.js'
 import { decodeBody } from '../api/body.js'
 import { sendEmpty, type Ctx } from '../api/context.js'
-import { authorize } from '../api/authorize.js'
+import { authorizeTagsSet } from '../api/authorize.js'
 import { checkKey, metaFromHeaders } from './object-meta.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
 import { storeSinglePart } from './store-object.js'
@@ -24,7 +24,7 @@ export async function putObject(ctx: Ctx): Promise<void> {
   checkKey(key)
   const meta = metaFromHeaders(ctx.req)
   // Tags on a PUT need the tagging permission too, as MinIO's PutObjectHandler asks for it.
-  if (meta.tags !== undefined) await authorize(ctx, 'PutObjectTagging')
+  if (meta.tags !== undefined) await authorizeTagsSet(ctx, meta.tags)
   const lock = await lockForWrite(ctx)
   if (lock !== undefined) meta.lock = lock
   const body = decodeBody(ctx, { requireLength: true })

@@ -9,6 +9,7 @@ import { S3Error, s3err } from '../api/errors.js'
 import { readSmallBody } from '../api/body.js'
 import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { NULL_VERSION, VERSIONING_CONFIG, versioningOf } from '../storage/versions.js'
+import { UUID } from '../api/version-id.js'
 import { parseXml, xmlDocument } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { bucketLockOf } from '../storage/object-lock.js'
@@ -17,18 +18,7 @@ import { LOCK_ERRORS } from './object-lock-errors.js'
 /** MinIO's maxBucketVersioningConfigSize. */
 const MAX_CONFIG_BYTES = 1 << 20
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-/**
- * versionIdOf reads and checks a `versionId` (query or copy source); undefined when absent or empty (as MinIO
- * treats it). Throws S3Error InvalidArgument (MinIO's ErrInvalidVersionID) unless it is `null` or a UUID.
- */
-export function versionIdOf(raw: string | undefined | null): string | undefined {
-  const v = raw?.trim()
-  if (v === undefined || v === '') return undefined
-  if (v !== NULL_VERSION && !UUID.test(v)) throw s3err('InvalidArgument', 'Invalid version id specified')
-  return v
-}
+export { versionIdOf } from '../api/version-id.js'
 
 /** uuidProblem describes why a version id is no UUID, in the words of Go's uuid.Parse (for DeleteObjects errors). */
 export function uuidProblem(v: string): string | undefined {

@@ -30,10 +30,11 @@ describe('object names with dot segments, doubled or leading slashes', () => {
     expect(await failure(root.send(new PutObjectCommand({ Bucket: 'shared', Key: key, Body: 'x' })))).toBe('400 InvalidObjectName')
     expect(await failure(root.send(new CopyObjectCommand({ Bucket: 'shared', Key: key, CopySource: 'shared/report.txt' })))).toBe('400 InvalidObjectName')
     expect(await failure(root.send(new CreateMultipartUploadCommand({ Bucket: 'shared', Key: key })))).toBe('400 InvalidObjectName')
-    // The user is refused too: 400 where the cleaned name is the one it was granted, else 403 before that.
+    // The user is refused too, mostly before that: a grant of `shared/report.txt` names that object only, never a
+    // path to it (a leading slash is folded into the resource, as MinIO does, and then refused as a name).
     const user = s3Client(srv, 'reporter', 'reporter-secret-1')
-    const aliasOfGrant = ['secret/../report.txt', './report.txt', '/report.txt'].includes(key)
-    expect(await failure(user.send(new PutObjectCommand({ Bucket: 'shared', Key: key, Body: 'x' })))).toBe(aliasOfGrant ? '400 InvalidObjectName' : '403 AccessDenied')
+    const answer = await failure(user.send(new PutObjectCommand({ Bucket: 'shared', Key: key, Body: 'x' })))
+    expect(answer).toBe(key === '/report.txt' ? '400 InvalidObjectName' : '403 AccessDenied')
   })
 
   it('leaves names that only look alike alone', async () => {

@@ -29,6 +29,12 @@ const adminOnly = doc({ Effect: 'Allow', Action: ['admin:CreateUser', 'admin:Lis
 const notActionOnBucket = doc({ Effect: 'Allow', NotAction: ['s3:DeleteObject'], Resource: 'arn:aws:s3:::shared/*' })
 const anyActionOnBucket = doc({ Effect: 'Allow', Action: ['*'], Resource: 'arn:aws:s3:::shared/*' })
 const anyActionAnywhere = doc({ Effect: 'Allow', Action: ['*'], Resource: 'arn:aws:s3:::*' })
+// Found when the fix above was attacked: `*/*` ("every object"), `*/` or `?` match the admin request's resource `/`.
+const notActionOnEveryObject = doc({ Effect: 'Allow', NotAction: ['s3:DeleteObject'], Resource: 'arn:aws:s3:::*/*' })
+const anyActionOnEveryObject = doc({ Effect: 'Allow', Action: ['*'], Resource: ['arn:aws:s3:::*/*', 'arn:aws:s3:::?'] })
+const anyActionNotResource = doc({ Effect: 'Allow', Action: ['*'], NotResource: ['arn:aws:s3:::private', 'arn:aws:s3:::private/*'] })
+const denyNotActionEveryObject = doc({ Effect: 'Allow', Action: ['admin:*'] }, { Effect: 'Deny', NotAction: ['s3:GetObject'], Resource: 'arn:aws:s3:::*/*' })
+const exactObject = doc({ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: ['arn:aws:s3:::shared/plan.txt', 'arn:aws:s3:::shared'] })
 const adminWithBucket = doc({ Effect: 'Allow', Action: ['admin:ListUsers'], Resource: 'arn:aws:s3:::shared/*' })
 const notEquals = doc({ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::*', Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' } } })
 
@@ -75,6 +81,16 @@ const table: Array<[string, string, PolicyArgs, boolean]> = [
   ['`*` on a bucket grants no admin action', anyActionOnBucket, args('admin:CreateUser'), false],
   ['`*` on every resource grants admin actions (as MinIO)', anyActionAnywhere, args('admin:CreateUser'), true],
   ['an admin action named with a bucket resource is granted (as MinIO)', adminWithBucket, args('admin:ListUsers'), true],
+  ['NotAction on every object grants no admin action', notActionOnEveryObject, args('admin:CreateUser'), false],
+  ['NotAction on every object grants no KMS action', notActionOnEveryObject, args('kms:CreateKey', undefined, 'prod-1'), false],
+  ['NotAction on every object still grants objects', notActionOnEveryObject, args('s3:GetObject', 'b', 'k'), true],
+  ['`*` on every object or `?` grants no admin action', anyActionOnEveryObject, args('admin:AttachUserOrGroupPolicy'), false],
+  ['`*` with only NotResource grants no admin action', anyActionNotResource, args('admin:CreateUser'), false],
+  ['a Deny by NotAction on every object still binds admin actions (as MinIO)', denyNotActionEveryObject, args('admin:ListUsers'), false],
+  ['an exact object grant does not cover its trailing-slash twin', exactObject, args('s3:GetObject', 'shared', 'plan.txt/'), false],
+  ['an exact object grant does not cover a dot-segment path to it', exactObject, args('s3:GetObject', 'shared', 'x/../plan.txt'), false],
+  ['an exact object grant covers the object', exactObject, args('s3:GetObject', 'shared', 'plan.txt'), true],
+  ['a bucket grant still covers the bucket\'s own requests', exactObject, args('s3:ListBucket', 'shared'), true],
   ['StringNotEquals with absent key holds', notEquals, args('s3:PutObject', 'b', 'k'), true],
   ['StringNotEquals with equal value fails', notEquals, args('s3:PutObject', 'b', 'k', { 's3:x-amz-server-side-encryption': ['AES256'] }), false],
 ]

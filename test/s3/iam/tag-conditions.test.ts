@@ -5,7 +5,7 @@
  * object to something else.
  */
 import {
-  CopyObjectCommand, CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand,
+  CopyObjectCommand, CreateBucketCommand, GetObjectAclCommand, GetObjectCommand, PutBucketVersioningCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminCall, ROOT, s3Client, startIamServer, type IamServer } from './helpers.js'
@@ -54,6 +54,14 @@ describe('object-tag policy conditions', () => {
       return next(args)
     }, { step: 'build', name: 'spoofTags' })
     expect(await outcome(user.send(spoofUntagged))).toBe('AccessDenied')
+    // Nor for another read decided as s3:GetObject (found when the fix was attacked: GetObjectAcl passed).
+    const spoofAcl = new GetObjectAclCommand({ Bucket: 'tagged', Key: 'untagged' })
+    spoofAcl.middlewareStack.add((next) => (args) => {
+      (args.request as { headers: Record<string, string> }).headers['x-amz-tagging'] = 'security=public'
+      return next(args)
+    }, { step: 'build', name: 'spoofTags' })
+    expect(await outcome(user.send(spoofAcl))).toBe('AccessDenied')
+    expect(await outcome(user.send(new GetObjectAclCommand({ Bucket: 'tagged', Key: 'public' })))).toBe('ok')
     // Nor a copy's tagging header (the destination's tags) for its source.
     expect(await outcome(user.send(new CopyObjectCommand({
       Bucket: 'tagged', Key: 'copied', CopySource: 'tagged/untagged', Tagging: 'security=public', TaggingDirective: 'REPLACE',
@@ -123,5 +131,12 @@ describe('s3:versionid', () => {
     expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'pinned-versions', Key: 'doc', VersionId: v1.VersionId })))).toBe('AccessDenied')
     const copy = user.send(new CopyObjectCommand({ Bucket: 'pinned-versions', Key: 'copy', CopySource: `pinned-versions/doc?versionId=${v1.VersionId}` }))
     expect(await outcome(copy)).toBe('AccessDenied')
+    // The version read as the handler reads it (found when the fix was attacked): spaces around it, or another
+    // parameter before it in the copy source, named v1 to the handler but nothing to the Deny.
+    for (const spaced of [` ${v1.VersionId}`, `${v1.VersionId}\t`]) {
+      expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'pinned-versions', Key: 'doc', VersionId: spaced })))).toBe('AccessDenied')
+    }
+    const reordered = user.send(new CopyObjectCommand({ Bucket: 'pinned-versions', Key: 'copy2', CopySource: `pinned-versions/doc?x=1&versionId=${v1.VersionId}` }))
+    expect(await outcome(reordered)).toBe('AccessDenied')
   })
 })

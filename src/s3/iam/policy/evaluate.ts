@@ -39,10 +39,16 @@ function resourceMatches(s: Statement, args: PolicyArgs): boolean {
   // KMS actions it names, it names keys. Only a statement that names such actions gets this: one that
   // reaches an admin request through NotAction or `*` is bound by its resources like any other, against
   // the request's resource `/`, so `NotAction: s3:DeleteObject` on `shared/*` grants no admin action.
-  if (isResourceless(args.action) && s.actions.some(isResourceless)) {
-    if (!args.action.startsWith('kms:') || s.resources.length === 0) return true
-    const key = `arn:minio:kms:::${args.object ?? ''}`
-    return s.resources.some((r) => wildcardMatch(r, key))
+  if (isResourceless(args.action)) {
+    if (s.actions.some(isResourceless)) {
+      if (!args.action.startsWith('kms:') || s.resources.length === 0) return true
+      const key = `arn:minio:kms:::${args.object ?? ''}`
+      return s.resources.some((r) => wildcardMatch(r, key))
+    }
+    // Stricter than MinIO for an Allow: only a statement over every resource (`arn:aws:s3:::*`) reaches these
+    // actions without naming them. MinIO matches the request's resource `/` against the patterns, so `*/*`
+    // ("every object"), `*/` or `?` granted admin too (found by an attack). A Deny keeps MinIO's matching.
+    if (s.effect === 'Allow') return s.resources.includes('*') && !s.notResources.some((r) => patternMatches(r, requestResource(args), args))
   }
   const resource = requestResource(args)
   if (s.resources.length > 0 && !s.resources.some((r) => patternMatches(r, resource, args))) return false
@@ -58,8 +64,12 @@ function requestResource(args: PolicyArgs): string {
 
 function patternMatches(raw: string, resource: string, args: PolicyArgs): boolean {
   const pattern = substitute(raw, args.conditions)
-  const clean = cleanPath(resource)
-  if (clean !== '.' && clean === pattern) return true
+  // `arn:aws:s3:::bucket` names the bucket's own requests (resource `bucket/`). For objects the cleaned path is
+  // not compared (MinIO does): `plan.txt/` or `a/../plan.txt` would be granted by a statement naming `plan.txt`.
+  if (!args.object) {
+    const clean = cleanPath(resource)
+    if (clean !== '.' && clean === pattern) return true
+  }
   return wildcardMatch(pattern, resource)
 }
 
