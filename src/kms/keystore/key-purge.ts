@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { VersionedKeyStore } from './versioned-store.js'
 import { randomUUID } from 'node:crypto'
 import { decodeKeyVersion, type KeyVersion } from '../crypto/key.js'
 import type { KeyCache } from './cache.js'
@@ -101,10 +102,9 @@ async function dueState(deps: PurgeDeps, name: string, signal: AbortSignal, now:
   // Bound to the key's birth, which rotations keep (key-birth.ts); a state of an earlier key of this name is dropped.
   const bound = key !== undefined && (state.keyCreatedAt === keyBinding(key.createdAt) || state.keyCreatedAt === keyBinding(await keyBirth(deps.keys, name, key)))
   if (!bound) {
-    // A purge cut short after removing the key left its state, and perhaps versions: remove both.
-    if (key === undefined) await deps.keys.delete(name, signal).catch((err: unknown) => {
-      if (!(err instanceof KeyNotFoundError)) throw err
-    })
+    // A purge cut short after removing the key left its state, and perhaps versions: remove both, but never
+    // the name (a key created since this read must stay; found by an attack).
+    if (key === undefined && deps.store instanceof VersionedKeyStore) await deps.store.removeLeftovers(name, signal)
     await deps.states.clear(name, signal, slots)
     return undefined
   }

@@ -136,8 +136,25 @@ export class VersionedKeyStore implements KeyStore {
   async #removeVersions(name: string, signal: AbortSignal): Promise<void> {
     const left = await this.versions(name, signal)
     if (left.length === 0) return
+    // What each entry holds now, read before the check: another server may create the name and rotate the new
+    // key right after the check, storing its own version 1, 2, … under the same entry names (found by an
+    // attack, with one server a few ms farther from etcd). An entry is removed only if it still holds this.
+    const held = new Map<number, Uint8Array>()
+    for (const version of left) {
+      const value = await this.#inner.get(versionEntry(name, version), signal).catch(absentIsFalse)
+      if (value !== false) held.set(version, value)
+    }
     if ((await this.#exists(name, signal)) || (await this.#exists(pendingEntry(name), signal))) return
-    for (const version of left) await this.#inner.delete(versionEntry(name, version), signal).catch(ignoreMissing)
+    for (const [version, value] of held) await this.removeIfUnchanged(versionEntry(name, version), value, signal)
+  }
+
+  /**
+   * removeLeftovers removes the versions of a key that is gone (a deletion or purge cut short), in the key's
+   * turn, and never the key itself: a key created anew meanwhile stays whole. Throws what the backend throws.
+   */
+  removeLeftovers(name: string, signal: AbortSignal): Promise<void> {
+    if (!isValidName(name)) return Promise.resolve()
+    return this.exclusive(name, () => this.#removeVersions(name, signal))
   }
 
   async #exists(entry: string, signal: AbortSignal): Promise<boolean> {
