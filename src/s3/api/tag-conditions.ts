@@ -1,10 +1,11 @@
 /**
  * MinIO's object-tag condition keys: `s3:ExistingObjectTag/<key>`, `s3:RequestObjectTag/<key>` and
- * `s3:RequestObjectTagKeys`. MinIO fills all three from one tag set: the object's own tags for a read or a
- * tag removal (GetObject, HeadObject, a copy's source, GetObjectTagging, DeleteObjectTagging), the tags being
- * set for PutObjectTagging (its body, so that request is authorized in its handler), and otherwise the
- * request's `x-amz-tagging` header. A read never takes the header (an untagged object would otherwise be read
- * with tags its caller claimed). A header that does not parse gives no keys, as in MinIO.
+ * `s3:RequestObjectTagKeys`. MinIO fills all three from one tag set: the object's own tags for any read of an
+ * object (s3:Get*: GET, HEAD, a copy's source, its ACL, tags, retention) or a tag removal; the tags a write sets
+ * for PUT, copy, multipart upload and form (their `x-amz-tagging` header, and for their s3:PutObjectTagging
+ * question the tags themselves: authorize.ts) and for PutObjectTagging (its body, authorized in its handler).
+ * A read never takes the header (an untagged object would otherwise be read with tags its caller claimed). A
+ * header that does not parse gives no keys, as in MinIO.
  *
  * @module
  */
@@ -14,8 +15,14 @@ import { ACTIONS, type S3Operation } from './actions.js'
 import { header, type Ctx } from './context.js'
 import { decodeTags, parseTaggingHeader, type TagSet } from './tag-set.js'
 
-/** The operations whose object's existing tags are the condition values, besides every read of an object (s3:Get*). */
-const EXISTING_TAG_OPS: ReadonlySet<S3Operation> = new Set(['GetObject', 'HeadObject', 'GetObjectTagging', 'DeleteObjectTagging'])
+/**
+ * Whether `op` is decided by the object's own tags: every read of an object (s3:Get*: GetObjectAcl and
+ * GetObjectRetention too, found by an attack) and a tag removal. Throws nothing.
+ */
+function readsExistingTags(op: S3Operation): boolean {
+  return op === 'DeleteObjectTagging' || ACTIONS[op].startsWith('s3:Get')
+}
+
 /** The writes whose `x-amz-tagging` header names the tags they set: the only requests the header counts for. */
 const REQUEST_TAG_OPS: ReadonlySet<S3Operation> = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PostObject'])
 
@@ -39,21 +46,19 @@ export function addTagConditions(ctx: Ctx, op: S3Operation, request: AuthzReques
   // The root account is allowed everything whatever the conditions: spare its reads the lookup.
   if (request.principal?.kind === 'root') return
   let tags: TagSet = []
-  // Every read of an object (GetObjectAcl and GetObjectRetention included, found by an attack) is decided by its
-  // own tags; only a write that sets tags takes the header.
-  const existing = EXISTING_TAG_OPS.has(op) || ACTIONS[op].startsWith('s3:Get')
-  if (existing && request.bucket !== undefined && request.key !== undefined) {
-    const meta = ctx.core.meta
-    const row = request.versionId === undefined ? meta.getObject(request.bucket, request.key)
-      : getVersion(meta, request.bucket, request.key, request.versionId)
-    tags = decodeTags(row?.meta.tags)
-  }
-  // A read is decided by the object's own tags only: a header would let the caller claim tags an untagged
-  // object lacks (a copy's `x-amz-tagging` names the destination's tags, never the source's).
-  const sent = REQUEST_TAG_OPS.has(op) ? header(ctx.req, 'x-amz-tagging') : undefined
-  if (sent !== undefined) {
+  if (readsExistingTags(op)) {
+    // Never the header: it would let the caller claim tags an untagged object lacks (a copy's `x-amz-tagging`
+    // names the destination's tags, never the source's).
+    if (request.bucket !== undefined && request.key !== undefined) {
+      const meta = ctx.core.meta
+      const row = request.versionId === undefined ? meta.getObject(request.bucket, request.key)
+        : getVersion(meta, request.bucket, request.key, request.versionId)
+      tags = decodeTags(row?.meta.tags)
+    }
+  } else if (REQUEST_TAG_OPS.has(op)) {
+    const sent = header(ctx.req, 'x-amz-tagging')
     try {
-      tags = parseTaggingHeader(sent)
+      if (sent !== undefined) tags = parseTaggingHeader(sent)
     } catch {
       // MinIO ignores a tagging header it cannot parse here; the handler refuses it with InvalidTag.
     }
