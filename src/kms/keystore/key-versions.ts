@@ -26,7 +26,7 @@ export interface KeyVersions {
  * StaleVersionsError: the key stored at a name is none of the versions stored beside it. The
  * key was deleted and re-created by something that does not know about versions (a KES server
  * on the same keystore), so the versions belong to a key that no longer exists: they are never
- * used, and rotation refuses to continue until they are removed (docs/key-rotation.md).
+ * used, and the key's next rotation removes them (rotate.ts, docs/key-rotation.md).
  */
 export class StaleVersionsError extends Error {
   constructor(name: string) {

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { decodeKeyVersion, encodeKeyVersion, generateKeyVersion } from '../crypto/key.js'
+import { decodeKeyVersion, encodeKeyVersion, generateKeyVersion, type KeyVersion } from '../crypto/key.js'
 import type { KeyCache } from './cache.js'
-import { readVersions, sameKey, StaleVersionsError, versionedStoreOf } from './key-versions.js'
+import { readVersions, sameKey, StaleVersionsError, versionedStoreOf, type KeyVersions } from './key-versions.js'
 import { KeyExistsError, KeyNotFoundError } from './keystore.js'
 import { MAX_VERSION, versionEntry } from './version-names.js'
 import { KeyChangedError, type VersionedKeyStore } from './versioned-store.js'
@@ -99,6 +99,41 @@ async function lineageLives(keys: KeyCache, store: VersionedKeyStore, name: stri
   }
 }
 
+/**
+ * versionsClearingStale reads the versions of `name` like readVersions, but first removes versions that
+ * belong to no key: when the key at the name (`currentBytes`) is none of them, it was deleted and created anew
+ * (by a KES server, or here while another server's deletion was still in flight), and what is left beside it
+ * opens nothing and would keep it from rotating. Throws StaleVersionsError when they could not all be removed
+ * (changed meanwhile), RotationConflictError when the key at the name changed meanwhile, KeyNotFoundError,
+ * InvalidKeyError, or what the keystore throws.
+ */
+async function versionsClearingStale(
+  keys: KeyCache, store: VersionedKeyStore, name: string, currentBytes: Uint8Array, current: KeyVersion, signal: AbortSignal,
+): Promise<KeyVersions> {
+  try {
+    return await readVersions(keys, name, current, signal)
+  } catch (err) {
+    if (!(err instanceof StaleVersionsError)) throw err
+  }
+  // What each entry holds, read before the name is checked again: another server may delete and re-create the
+  // key and rotate it right after the check, under the same entry names. Only entries still holding this go.
+  const held: [entry: string, value: Uint8Array][] = []
+  for (const version of await store.versions(name, signal)) {
+    const entry = versionEntry(name, version)
+    const value = await store.get(entry, signal).catch((err: unknown) => {
+      if (err instanceof KeyNotFoundError) return undefined
+      throw err
+    })
+    if (value === undefined) continue
+    // The current key's own version after all (a rotation elsewhere stored it meanwhile): nothing is stale.
+    if (sameKey(decodeKeyVersion(value), current)) return readVersions(keys, name, current, signal)
+    held.push([entry, value])
+  }
+  if (!sameBytes(await store.get(name, signal), currentBytes)) throw new RotationConflictError(name)
+  for (const [entry, value] of held) await store.removeIfUnchanged(entry, value, signal)
+  return readVersions(keys, name, current, signal)
+}
+
 async function rotate(
   keys: KeyCache, store: VersionedKeyStore, name: string, createdBy: string, signal: AbortSignal, options: RotateOptions,
 ): Promise<Rotated | undefined> {
@@ -106,7 +141,7 @@ async function rotate(
   const current = decodeKeyVersion(currentBytes)
   const before = options.onlyIfCreatedBefore
   if (before !== undefined && current.createdAt !== undefined && current.createdAt >= before) return undefined
-  const { versions } = await readVersions(keys, name, current, signal)
+  const { versions } = await versionsClearingStale(keys, store, name, currentBytes, current, signal)
   const newest = versions[0]!
   if (versions.length >= (options.maxVersions ?? MAX_VERSIONS)) throw new TooManyVersionsError(name)
   // The entries this call stored, undone if the key turns out deleted meanwhile.

@@ -218,18 +218,24 @@ describe('races and foreign changes', () => {
     expect((await storedNames()).filter((n) => n.startsWith('r-mid'))).toEqual(['r-mid', 'r-mid-v1-', 'r-mid-v2-', 'r-mid-v3-'])
   })
 
-  it('versions left by a key deleted elsewhere (a KES server) are never used for a re-created key', async () => {
+  it('versions left by a key deleted elsewhere (a KES server) are never used for a re-created key, and its rotation removes them', async () => {
     await s.call(admin(), 'POST', '/v1/key/create/r-kes')
     const old = await encrypt(s, 'r-kes', 'old')
     await s.call(admin(), 'PUT', '/v1/key/rotate/r-kes')
     // KES deletes the name only, then creates a fresh key there.
     await store.delete('r-kes', signal())
-    await store.create('r-kes', encodeKeyVersion(generateKeyVersion('kes', 'AES256')), signal())
+    const fresh = encodeKeyVersion(generateKeyVersion('kes', 'AES256'))
+    await store.create('r-kes', fresh, signal())
     const t = await startTestServer({ keystore: { kind: 'instance', store } })
     expect((await decryptVia(t, 'r-kes', old)).status).toBe(400)
-    const rot = await t.call(admin(), 'PUT', '/v1/key/rotate/r-kes')
-    expect([rot.status, rot.json]).toEqual([409, { message: 'key versions do not belong to the key' }])
     expect(Object.keys((await t.call(admin(), 'GET', '/v1/key/describe/r-kes')).json as object)).not.toContain('versions')
+    const c = await encrypt(t, 'r-kes', 'fresh')
+    // The rotation clears the old key's versions and starts the new key's own: its original is version 1.
+    expect((await t.call(admin(), 'PUT', '/v1/key/rotate/r-kes')).json).toMatchObject({ version: 2 })
+    expect((await storedNames()).filter((n) => n.startsWith('r-kes'))).toEqual(['r-kes', 'r-kes-v1-', 'r-kes-v2-'])
+    expect(Buffer.from(await store.get('r-kes-v1-', signal()))).toEqual(Buffer.from(fresh))
+    expect(await decryptVia(t, 'r-kes', c)).toEqual({ status: 200, plaintext: 'fresh' })
+    expect((await decryptVia(t, 'r-kes', old)).status).toBe(400)
   })
 
   it('a key created through Keyhold where versions without a key were left removes them first', async () => {

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryKeyStore } from '../../../backends/memory.js'
+import { encodeKeyVersion, generateKeyVersion } from '../../../src/kms/crypto/key.js'
 import { startTestServer, type TestServer } from '../../helpers/server.js'
 import { Steps } from './steps.js'
 
@@ -16,6 +17,11 @@ const signal = () => AbortSignal.timeout(5_000)
 class SteppedStore extends MemoryKeyStore {
   readonly steps = new Steps()
   readonly before = this.steps.before
+
+  override async get(name: string, s: AbortSignal): Promise<Uint8Array> {
+    await this.steps.run('get', name)
+    return super.get(name, s)
+  }
 
   override async create(name: string, value: Uint8Array, s: AbortSignal): Promise<void> {
     await this.steps.run('create', name)
@@ -107,5 +113,56 @@ describe('a deletion on one server, a rotation of the same key on another', () =
     expect([rotated.status, rotated.json]).toEqual([409, { message: 'key is being rotated concurrently' }])
     expect(await storedOf('onward')).toEqual(['onward', 'onward-v1-', 'onward-v2-', 'onward-v3-', 'onward-v4-'])
     for (const s of [a, b]) expect((await call(s, 'POST', '/v1/key/decrypt/onward', sealed)).json).toEqual({ plaintext: 'djI=' })
+  })
+})
+
+describe('versions of a deleted key left beside a key created anew (a deletion still in flight elsewhere, or KES)', () => {
+  /** Creates and rotates `name` through A, seals under it, then replaces it underneath as KES would. */
+  async function leftBeside(name: string): Promise<{ old: object; fresh: Uint8Array }> {
+    expect((await call(a, 'POST', `/v1/key/create/${name}`)).status).toBe(200)
+    expect((await call(a, 'PUT', `/v1/key/rotate/${name}`)).status).toBe(200)
+    const old = (await call(a, 'POST', `/v1/key/encrypt/${name}`, { plaintext: 'b2xk' })).json as object
+    const fresh = encodeKeyVersion(generateKeyVersion('kes', 'AES256'))
+    await store.delete(name, signal())
+    await store.create(name, fresh, signal())
+    return { old, fresh }
+  }
+
+  it('the new key\'s first rotation removes them and keeps its own original as version 1', async () => {
+    const { old, fresh } = await leftBeside('left')
+    expect(await storedOf('left')).toEqual(['left', 'left-v1-', 'left-v2-'])
+    expect((await call(b, 'PUT', '/v1/key/rotate/left')).json).toMatchObject({ version: 2 })
+    expect(await storedOf('left')).toEqual(['left', 'left-v1-', 'left-v2-'])
+    expect(Buffer.from(await store.get('left-v1-', signal()))).toEqual(Buffer.from(fresh))
+    // The deleted key's ciphertexts stay unopenable.
+    // (A still caches the deleted key: the memory keystore has no watch, and its cache keeps it until cache.expiry.any.)
+    expect((await call(b, 'POST', '/v1/key/decrypt/left', old)).status).toBe(400)
+  })
+
+  it('a key replaced again while they are read: 409, and nothing is removed', async () => {
+    await leftBeside('swapped')
+    const before = await storedOf('swapped')
+    const third = encodeKeyVersion(generateKeyVersion('kes', 'AES256'))
+    store.before.set('get swapped-v2-', async () => {
+      await store.delete('swapped', signal())
+      await store.create('swapped', third, signal())
+    })
+    const rotated = await call(b, 'PUT', '/v1/key/rotate/swapped')
+    expect([rotated.status, rotated.json]).toEqual([409, { message: 'key is being rotated concurrently' }])
+    expect(await storedOf('swapped')).toEqual(before)
+    expect(Buffer.from(await store.get('swapped', signal()))).toEqual(Buffer.from(third))
+  })
+
+  it('the other server rotating the new key while they are read: its versions are kept whole', async () => {
+    await leftBeside('both')
+    // B has listed the old entries; before it reads version 1, A clears them and rotates the new key in full.
+    store.before.set('get both-v1-', async () => {
+      expect((await call(a, 'PUT', '/v1/key/rotate/both')).json).toMatchObject({ version: 2 })
+    })
+    const rotated = await call(b, 'PUT', '/v1/key/rotate/both')
+    expect([rotated.status, rotated.json]).toEqual([409, { message: 'key is being rotated concurrently' }])
+    const sealed = (await call(a, 'POST', '/v1/key/encrypt/both', { plaintext: 'bmV3' })).json as object
+    expect(await storedOf('both')).toEqual(['both', 'both-v1-', 'both-v2-'])
+    for (const s of [a, b]) expect((await call(s, 'POST', '/v1/key/decrypt/both', sealed)).json).toEqual({ plaintext: 'bmV3' })
   })
 })
