@@ -29,7 +29,7 @@ export const bucketPolicyHandler: SubresourceHandler = (req) => {
   if (req.body.length === 0) throw s3err('MissingContentLength')
   if (req.body.length > MAX_POLICY_SIZE) throw s3err('PolicyTooLarge')
   try {
-    parsePolicy(req.body, { bucket: req.bucket })
+    parsePolicy(req.body, { bucket: req.bucket, knownConditionKeysOnly: true })
   } catch (err) {
     if (err instanceof MalformedPolicyError) throw s3err('MalformedPolicy', err.message)
     throw err

@@ -137,7 +137,7 @@ export class Iam {
     if (body.length > MAX_POLICY_SIZE) throw iamErr('PolicyTooLarge')
     let policy: Policy
     try {
-      policy = parsePolicy(body)
+      policy = parsePolicy(body, { knownConditionKeysOnly: true })
     } catch (err) {
       if (err instanceof MalformedPolicyError) throw iamErr('MalformedPolicy', err.message)
       throw err

@@ -52,7 +52,7 @@ function sessionPolicyOf(policy: unknown): string | null {
   }
   let parsed: Policy
   try {
-    parsed = policyFromJson(policy)
+    parsed = policyFromJson(policy, { knownConditionKeysOnly: true })
   } catch (err) {
     if (err instanceof MalformedPolicyError) throw iamErr('MalformedPolicy', err.message)
     throw err

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { isKnownConditionKey } from './condition-keys.js'
 import { MalformedPolicyError } from './errors.js'
 import type { Condition } from './types.js'
 
@@ -15,8 +16,11 @@ const OPERATORS: readonly string[] = [
   'NumericGreaterThan', 'NumericGreaterThanEquals',
 ]
 
-/** parseConditions turns a Condition block into a list of clauses. Throws MalformedPolicyError. */
-export function parseConditions(value: unknown, where: string): Condition[] {
+/**
+ * parseConditions turns a Condition block into a list of clauses; with `knownKeysOnly`, a key MinIO does not
+ * support is refused. Throws MalformedPolicyError.
+ */
+export function parseConditions(value: unknown, where: string, knownKeysOnly = false): Condition[] {
   if (value === undefined || value === null) return []
   if (typeof value !== 'object' || Array.isArray(value)) throw new MalformedPolicyError(`${where}.Condition must be a JSON object`)
   const out: Condition[] = []
@@ -32,6 +36,7 @@ export function parseConditions(value: unknown, where: string): Condition[] {
     }
     for (const [key, raw] of Object.entries(body as Record<string, unknown>)) {
       if (key === '') throw new MalformedPolicyError(`${where}: condition '${name}' has an empty key`)
+      if (knownKeysOnly && !isKnownConditionKey(key)) throw new MalformedPolicyError(`${where}: invalid condition key '${key}'`)
       const list = Array.isArray(raw) ? raw : [raw]
       const values = list.map((v) => {
         if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v)

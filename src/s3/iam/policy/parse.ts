@@ -21,6 +21,11 @@ export const MAX_POLICY_SIZE = 20 * 1024
 export interface ParseOptions {
   /** Parse as the bucket policy of this bucket: Principal is required and resources must be inside it. */
   readonly bucket?: string
+  /**
+   * Refuse condition keys MinIO does not know (`condition-keys.ts`): set for documents being stored.
+   * Documents stored by an older version, which did not check, still load.
+   */
+  readonly knownConditionKeysOnly?: boolean
 }
 
 type Json = Record<string, unknown>
@@ -105,7 +110,7 @@ function parseStatement(doc: unknown, index: number, options: ParseOptions): Sta
     notActions,
     resources,
     notResources,
-    conditions: parseConditions(f.Condition, where),
+    conditions: parseConditions(f.Condition, where, options.knownConditionKeysOnly === true),
   }
 }
 
