@@ -30,7 +30,8 @@ export function isAnonymous(req: SigRequest): boolean {
 
 /**
  * verifySignature checks a signed request (SigV4, or SigV2 via {@link verifySignatureV2}) and returns who signed
- * it. Throws S3Error: AccessDenied (unsupported scheme, expired presigned URL), AuthorizationHeaderMalformed,
+ * it. Throws S3Error: AccessDenied (unsupported scheme, expired presigned URL, an `x-amz-*` header left unsigned),
+ * AuthorizationHeaderMalformed,
  * AuthorizationQueryParametersError, RequestTimeTooSkewed, InvalidAccessKeyId, SignatureDoesNotMatch,
  * ServiceUnavailable, and for SigV2 also MissingFields and InvalidRequest.
  */
@@ -67,10 +68,31 @@ export async function verifySignature(req: SigRequest, opts: VerifyOptions): Pro
   const key = signingKey(credential.secretKey, date, region, service)
   const expected = hmac(key, stringToSign(parsed.amzDate, scope, canonical))
   if (!sameHex(expected, parsed.signature)) throw s3err('SignatureDoesNotMatch')
+  refuseUnsignedAmzHeaders(req.headers, parsed.signedHeaders, presigned)
   return {
     credential, payloadHash: parsed.payloadHash, seedSignature: parsed.signature, amzDate: parsed.amzDate,
     scope, key, presigned, version: 4,
   }
+}
+
+/**
+ * Headers bound by the signature without being listed in SignedHeaders: the payload hash is a line of the
+ * canonical request, and a header-signed request's date is in the string to sign.
+ */
+const BOUND_UNLISTED = new Set(['x-amz-content-sha256'])
+const BOUND_UNLISTED_HEADER_AUTH = new Set(['x-amz-content-sha256', 'x-amz-date'])
+
+/**
+ * refuseUnsignedAmzHeaders refuses a request that carries an `x-amz-*` header its signature does not cover, as
+ * AWS does. Such headers change what a request does (x-amz-copy-source turns a PUT into a copy, SSE-C headers,
+ * tags, object lock, governance bypass), so whoever holds a presigned URL, or replays a signed request, could
+ * otherwise add them. Throws S3Error AccessDenied naming the headers (HeadersNotSigned).
+ */
+function refuseUnsignedAmzHeaders(headers: IncomingHttpHeaders, signedHeaders: readonly string[], presigned: boolean): void {
+  const bound = presigned ? BOUND_UNLISTED : BOUND_UNLISTED_HEADER_AUTH
+  const unsigned = Object.keys(headers).filter((h) => h.startsWith('x-amz-') && !bound.has(h) && !signedHeaders.includes(h))
+  if (unsigned.length === 0) return
+  throw s3err('AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') })
 }
 
 /** sameHex compares a computed MAC with a hex string from the client in constant time. */
