@@ -91,6 +91,34 @@ describe('SigV4 verification', () => {
   })
 })
 
+describe('aws-chunked trailers are bounded', () => {
+  const drain = async (source: Iterable<Buffer> | AsyncIterable<Buffer>, trailer: boolean) => {
+    for await (const _ of Readable.from(source).pipe(new AwsChunkedDecoder({ trailer }))) void _
+  }
+
+  it('a stream of trailer lines is refused after a few, long before it ends (memory stays bounded)', async () => {
+    let sent = 0
+    async function* endless(): AsyncGenerator<Buffer> {
+      yield Buffer.from('5\r\nhello\r\n0\r\n')
+      for (let i = 0; i < 100_000; i++) {
+        sent++
+        yield Buffer.from(`x-amz-meta-pad-${i}:${'a'.repeat(1000)}\r\n`)
+      }
+    }
+    await expect(drain(endless(), true)).rejects.toMatchObject({ code: 'IncompleteBody', message: 'Too many trailers.' })
+    expect(sent).toBeLessThan(100)
+    // 16 KiB in total, however few the lines.
+    const big = Buffer.from(`5\r\nhello\r\n0\r\n${Array.from({ length: 5 }, (_, i) => `x-amz-pad-${i}:${'b'.repeat(4000)}\r\n`).join('')}\r\n`)
+    await expect(drain([big], true)).rejects.toMatchObject({ message: 'Too many trailers.' })
+  })
+
+  it('a body without trailers announced may not send any', async () => {
+    const body = Buffer.from('5\r\nhello\r\n0\r\nx-amz-checksum-crc32c:mnG7TA==\r\n\r\n')
+    await expect(drain([body], false)).rejects.toMatchObject({ code: 'IncompleteBody', message: 'Unexpected trailer after the final chunk.' })
+    await drain([Buffer.from('5\r\nhello\r\n0\r\n\r\n')], false)
+  })
+})
+
 describe('CRC32C', () => {
   it('matches the standard check value and is incremental', () => {
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283)

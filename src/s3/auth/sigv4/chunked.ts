@@ -14,6 +14,12 @@ import { sameHex, type SignedRequest } from './verify.js'
 
 const EMPTY_SHA256 = sha256Hex('')
 const MAX_LINE = 4096
+/**
+ * Trailers carry a checksum and its signature: a handful of lines. Without a bound, a client could keep a request
+ * open and grow the server's memory a line at a time (trailer bytes count against no declared length).
+ */
+const MAX_TRAILER_LINES = 16
+const MAX_TRAILER_BYTES = 16 * 1024
 
 /** Options of an aws-chunked decoder. */
 export interface ChunkedOptions {
@@ -36,6 +42,7 @@ export class AwsChunkedDecoder extends Transform {
   private chunkHash: Hash | undefined
   private prevSig: string
   private trailerLines: string[] = []
+  private trailerBytes = 0
 
   constructor(private readonly opts: ChunkedOptions) {
     super()
@@ -100,12 +107,23 @@ export class AwsChunkedDecoder extends Transform {
           this.finishTrailers()
           this.state = 'done'
         } else {
-          this.trailerLines.push(text)
+          this.addTrailerLine(text)
         }
         return
       default:
         throw s3err('IncompleteBody')
     }
+  }
+
+  /** Keeps one trailer line. Throws S3Error IncompleteBody for trailers not announced, or too many of them. */
+  private addTrailerLine(text: string): void {
+    // Only the -TRAILER variants may send trailers: elsewhere the final chunk is followed by an empty line.
+    if (!this.opts.trailer) throw s3err('IncompleteBody', 'Unexpected trailer after the final chunk.')
+    this.trailerBytes += text.length
+    if (this.trailerLines.length >= MAX_TRAILER_LINES || this.trailerBytes > MAX_TRAILER_BYTES) {
+      throw s3err('IncompleteBody', 'Too many trailers.')
+    }
+    this.trailerLines.push(text)
   }
 
   private startChunk(text: string): void {
