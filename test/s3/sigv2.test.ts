@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { rootCredentials } from '../../src/s3/defaults.js'
 import { S3Error } from '../../src/s3/api/errors.js'
-import { canonicalAmzHeaders, canonicalResource, MINIO_SUBRESOURCES, signV2, stringToSignV2 } from '../../src/s3/auth/sigv2/canonical.js'
+import { canonicalAmzHeaders, canonicalResource, MINIO_SUBRESOURCES, SDK_SUBRESOURCES, signV2, stringToSignV2 } from '../../src/s3/auth/sigv2/canonical.js'
 import { isAnonymous, verifySignature, type SigRequest } from '../../src/s3/auth/sigv4/verify.js'
 
 // The worked example of AWS's "Signing and authenticating REST requests" (SigV2): a virtual-host GET.
@@ -29,10 +29,10 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; status: num
   return 'ok'
 }
 
-function presigned(path: string, query: Array<[string, string]>, expires: number, secret = SECRET): SigRequest {
+function presigned(path: string, query: Array<[string, string]>, expires: number, secret = SECRET, list = MINIO_SUBRESOURCES): SigRequest {
   const toSign = stringToSignV2({
     method: 'GET', contentMd5: '', contentType: '', date: String(expires), amzHeaders: '',
-    resource: canonicalResource(path, query, MINIO_SUBRESOURCES),
+    resource: canonicalResource(path, query, list),
   })
   const sig = signV2(secret, toSign).toString('base64')
   return {
@@ -101,6 +101,19 @@ describe('SigV2 presigned URLs', () => {
     expect(await failure(verifySignature(tampered, opts))).toMatchObject({ code: 'SignatureDoesNotMatch', status: 403 })
     const wrongKey = presigned('/b/k', [], now + 60, 'not-the-secret')
     expect(await failure(verifySignature(wrongKey, opts))).toMatchObject({ code: 'SignatureDoesNotMatch' })
+  })
+
+  it('a sub-resource only the other client list signs cannot be appended unsigned to change the operation', async () => {
+    // Signed by either list as it is; each list's own sub-resources are signed by that list.
+    for (const list of [MINIO_SUBRESOURCES, SDK_SUBRESOURCES]) expect(await failure(verifySignature(presigned('/b', [], now + 60, SECRET, list), opts))).toBe('ok')
+    expect(await failure(verifySignature(presigned('/b', [['encryption', '']], now + 60, SECRET, MINIO_SUBRESOURCES), opts))).toBe('ok')
+    expect(await failure(verifySignature(presigned('/b', [['object-lock', '']], now + 60, SECRET, SDK_SUBRESOURCES), opts))).toBe('ok')
+    // Appended after signing: DeleteBucket would become DeleteBucketEncryption, a GET GetObjectRetention.
+    for (const [list, added] of [[SDK_SUBRESOURCES, 'encryption'], [SDK_SUBRESOURCES, 'retention'], [SDK_SUBRESOURCES, 'legal-hold'], [MINIO_SUBRESOURCES, 'object-lock']] as const) {
+      const url = presigned('/b', [], now + 60, SECRET, list)
+      url.query.unshift([added, ''])
+      expect(await failure(verifySignature(url, opts)), added).toMatchObject({ code: 'SignatureDoesNotMatch', status: 403 })
+    }
   })
 
   it('refuses missing fields and a malformed Expires', async () => {

@@ -22,8 +22,8 @@ export const MINIO_SUBRESOURCES: readonly string[] = [
 
 /**
  * The sub-resources the AWS SDKs (botocore's HmacV1Auth) sign. They differ from MinIO's list in a few names
- * (botocore signs `object-lock` but not `encryption`), so a request carrying one of those is checked against
- * both spellings of its resource.
+ * (botocore signs `object-lock` but not `encryption`). A request is checked against each list that signs every
+ * sub-resource it carries (verify.ts), so one of those names is signed whichever client sent it.
  */
 export const SDK_SUBRESOURCES: readonly string[] = [
   'accelerate', 'acl', 'analytics', 'cors', 'defaultObjectAcl', 'delete', 'inventory', 'lifecycle', 'location',

@@ -116,7 +116,8 @@ function candidates(req: SigRequest, opts: VerifyOptions, presigned: boolean, ex
   const path = resourcePath(req, opts.domain)
   // botocore signs a path-style bucket request as /bucket/ (the virtual-host form) while it sends /bucket.
   const paths = /^\/[^/]+$/.test(path) ? [path, `${path}/`] : [path]
-  const resources = new Set(paths.flatMap((p) => [MINIO_SUBRESOURCES, SDK_SUBRESOURCES].map((list) => canonicalResource(p, query, list))))
+  const lists = [MINIO_SUBRESOURCES, SDK_SUBRESOURCES].filter((list) => signsEverySubresource(list, query))
+  const resources = new Set(paths.flatMap((p) => lists.map((list) => canonicalResource(p, query, list))))
   const date = first(req.headers, 'date') ?? ''
   const dates = presigned ? [expires] : first(req.headers, 'x-amz-date') !== undefined ? ['', date] : [date]
   const base = {
@@ -126,6 +127,18 @@ function candidates(req: SigRequest, opts: VerifyOptions, presigned: boolean, ex
   const out = new Set<string>()
   for (const resource of resources) for (const d of dates) out.add(stringToSignV2({ ...base, date: d, resource }))
   return [...out]
+}
+
+const ANY_SUBRESOURCE = new Set([...MINIO_SUBRESOURCES, ...SDK_SUBRESOURCES])
+
+/**
+ * signsEverySubresource tells whether a signature made with `list` covers every sub-resource the request names.
+ * A list that leaves one out cannot be the one signed: otherwise a parameter on the other list only (`encryption`,
+ * `retention`, `object-lock`) could be appended to a captured request unsigned and change the operation (a
+ * DeleteBucket into a DeleteBucketEncryption).
+ */
+function signsEverySubresource(list: readonly string[], query: ReadonlyArray<readonly [string, string]>): boolean {
+  return query.every(([k]) => !ANY_SUBRESOURCE.has(k) || list.includes(k))
 }
 
 /** amzHeadersOf adds, for presigned URLs, the x-amz-* query parameters the SDKs move out of the headers. */
