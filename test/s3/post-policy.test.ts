@@ -29,9 +29,10 @@ def post(p, data=b'0123456789', fields=None, drop=None):
     f = dict(p['fields']); f.update(fields or {})
     for d in drop or []: f.pop(d, None)
     r = requests.post(p['url'], data=f, files={'file': ('hello.txt', data)}, verify=ca, allow_redirects=False)
-    code = ''
+    code = message = ''
     if '<Code>' in r.text: code = r.text.split('<Code>')[1].split('</Code>')[0]
-    return {'status': r.status_code, 'code': code, 'location': r.headers.get('location', ''), 'body': r.text if r.status_code == 201 else ''}
+    if '<Message>' in r.text: message = r.text.split('<Message>')[1].split('</Message>')[0]
+    return {'status': r.status_code, 'code': code, 'message': message, 'location': r.headers.get('location', ''), 'body': r.text if r.status_code == 201 else ''}
 cond = [{'success_action_status': '201'}, ['content-length-range', 1, 100], ['starts-with', '$key', 'up/']]
 p = c.generate_presigned_post('forms', 'up/\${filename}', Fields={'success_action_status': '201'}, Conditions=cond, ExpiresIn=300)
 out = {}
@@ -45,6 +46,8 @@ out['v2_ok'] = post(p2)['status']
 out['v2_fields'] = sorted(k for k in p2['fields'] if k in ('AWSAccessKeyId', 'signature', 'x-amz-signature'))
 out['v2_tampered'] = post(p2, fields={'signature': 'AAAA' + p2['fields']['signature'][4:]})
 out['unsigned_meta'] = post(p, fields={'x-amz-meta-evil': '1'})
+out['unsigned_type'] = post(p, fields={'Content-Type': 'text/html'}, data=b'<script>alert(1)</script>')
+out['unsigned_redirect'] = post(p, fields={'success_action_redirect': 'https://evil.example/phish'})
 out['status_changed'] = post(p, fields={'success_action_status': '200'})
 r = c.generate_presigned_post('forms', 'redir.txt', Fields={'success_action_redirect': 'https://example.invalid/done?x=1'},
     Conditions=[{'success_action_redirect': 'https://example.invalid/done?x=1'}], ExpiresIn=300)
@@ -87,7 +90,11 @@ describe('presigned POST policy', () => {
     expect(out.v2_ok).toBe(204)
     expect(out.v2_fields).toEqual(['AWSAccessKeyId', 'signature'])
     expect(out.v2_tampered).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' })
-    expect(out.unsigned_meta).toMatchObject({ status: 403, code: 'AccessDenied' })
+    expect(out.unsigned_meta).toMatchObject({ status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Extra input fields: x-amz-meta-evil' })
+    // Every field the policy does not name is refused (AWS's rule), not only metadata: no unsigned content type
+    // for a stored page, no open redirect.
+    expect(out.unsigned_type).toMatchObject({ status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Extra input fields: content-type' })
+    expect(out.unsigned_redirect).toMatchObject({ status: 403, code: 'AccessDenied', location: '', message: 'Invalid according to Policy: Extra input fields: success_action_redirect' })
     expect(out.status_changed).toMatchObject({ status: 403, code: 'AccessDenied' })
     const redirect = out.redirect as { status: number; location: string }
     expect(redirect.status).toBe(303)

@@ -1,7 +1,7 @@
 /**
- * The POST policy of a browser form upload, checked as MinIO's checkPostPolicy does: not expired, every
- * condition (`eq`, `starts-with`, `content-length-range`, `{field: value}`) holds, and every user metadata
- * field (`x-amz-meta-*`) is named by a condition.
+ * The POST policy of a browser form upload, checked as AWS checks it: not expired, every condition (`eq`,
+ * `starts-with`, `content-length-range`, `{field: value}`) holds, and every field the form sends is named by a
+ * condition (MinIO asks that of `x-amz-meta-*` only; AWS of all but a few, see {@link checkPostPolicy}).
  *
  * @module
  */
@@ -64,20 +64,37 @@ export function parsePostPolicy(base64: string): PostPolicy {
 }
 
 /**
- * checkPostPolicy checks the policy against the form (`bucket` is a field for the conditions). Throws
- * S3Error AccessDenied "Invalid according to Policy: …" with MinIO's reasons.
+ * Fields a policy need not name (AWS: "except x-amz-signature, file, policy, and field names that have an
+ * x-ignore- prefix"; for SigV2 AWSAccessKeyId and signature too): the signature cannot sign itself.
  */
-export function checkPostPolicy(policy: PostPolicy, fields: Map<string, string>, now = Date.now()): void {
+const SIGNATURE_FIELDS: ReadonlySet<string> = new Set(['policy', 'x-amz-signature', 'awsaccesskeyid', 'signature', 'file'])
+
+/**
+ * unsignedAllowed tells the fields that may ride along unnamed: the signature's own, `x-ignore-*` (AWS), and the
+ * checksums of the file (`x-amz-checksum-*`), which only narrow what is accepted (the file must match them) and
+ * which minio-go's PostPolicy.SetChecksum sends without a condition. Throws nothing.
+ */
+function unsignedAllowed(name: string): boolean {
+  return SIGNATURE_FIELDS.has(name) || name.startsWith('x-ignore-') || name.startsWith('x-amz-checksum-')
+}
+
+/**
+ * checkPostPolicy checks the policy against the form. `values` are what the conditions test (the form's fields,
+ * with `bucket` the request's bucket and `key` the key as stored); `sent` are the names of the fields the client
+ * sent (lower-cased), each of which a condition must name, as AWS requires, or the signer never agreed to it
+ * (a content type, tags, an SSE key, a redirect). Throws S3Error AccessDenied "Invalid according to Policy:
+ * Policy expired", "…: Policy Condition failed: […]" or "…: Extra input fields: <name>".
+ */
+export function checkPostPolicy(policy: PostPolicy, values: ReadonlyMap<string, string>, sent: Iterable<string> = values.keys(), now = Date.now()): void {
   if (policy.expiration < now) throw policyDenied('Policy expired')
   const named = new Set<string>()
   for (const c of policy.conditions) {
     named.add(c.field)
-    const got = fields.get(c.field) ?? ''
+    const got = values.get(c.field) ?? ''
     const ok = c.op === 'eq' ? got === c.value : got.startsWith(c.value)
     if (!ok) throw policyDenied(`Policy Condition failed: ["${c.op}", "$${c.field}", "${c.value}"]`)
   }
-  // Metadata the signer did not agree to would ride along unsigned: MinIO refuses it.
-  for (const name of fields.keys()) {
-    if (name.startsWith('x-amz-meta-') && !named.has(name)) throw policyDenied(`Extra input fields: ${name}`)
+  for (const name of sent) {
+    if (!named.has(name) && !unsignedAllowed(name)) throw policyDenied(`Extra input fields: ${name}`)
   }
 }

@@ -2,10 +2,14 @@
  * PostObject: the browser form upload of a presigned POST policy (minio-go's PresignedPostPolicy, boto3's
  * generate_presigned_post). The form is signed (SigV4 or SigV2 over the base64 policy) or anonymous; the
  * signer is then authorized for s3:PutObject on the key like any PUT, so IAM and bucket policies apply alike.
+ * The object is described by the form's fields alone, as AWS and MinIO describe it: every field must be named
+ * by the signed policy, the POST's own object headers are ignored, and the authorization's conditions are
+ * the form's values, the ones the write uses.
  *
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import { s3err } from '../api/errors.js'
 import { algorithmOfHeader } from '../checksum/checksum.js'
 import { BodyCheck } from '../api/body.js'
@@ -25,6 +29,11 @@ import { MAX_PUT_SIZE } from './put.js'
 // Form fields that act as the request headers of a PUT (metadata, content headers, SSE, tags).
 const HEADER_FIELDS = /^(?:content-type|content-encoding|content-disposition|content-language|cache-control|expires|x-amz-meta-.+|x-amz-server-side-encryption.*|x-amz-storage-class|x-amz-tagging)$/
 
+// Request headers a PUT reads as describing the object it writes: content headers, metadata, tags, storage
+// class, SSE and its keys, checksums, ACL, object lock. On a POST the real ones describe the multipart body or
+// are the sender's own, which no policy signed: AWS and MinIO describe the object by the form's fields alone.
+const OBJECT_HEADERS = /^(?:x-amz-.*|content-(?:type|encoding|disposition|language|md5)|cache-control|expires)$/
+
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
@@ -32,11 +41,14 @@ function same(a: string, b: string): boolean {
 }
 
 /**
- * signerOf verifies the form's signature over its policy and returns the signer's principal and the policy
- * (null and none for an anonymous form). Throws S3Error InvalidAccessKeyId, SignatureDoesNotMatch,
- * AccessDenied (policy), MalformedPOSTRequest.
+ * signerOf verifies the form's signature over its policy, checks the policy against the form (conditions on
+ * `values`, every field of `fields` named) and returns the signer's principal and the policy (null and none for
+ * an anonymous form). Throws S3Error InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied (policy),
+ * MalformedPOSTRequest.
  */
-async function signerOf(ctx: Ctx, fields: Map<string, string>): Promise<{ principal: Ctx['principal']; policy?: PostPolicy }> {
+async function signerOf(
+  ctx: Ctx, fields: ReadonlyMap<string, string>, values: ReadonlyMap<string, string>,
+): Promise<{ principal: Ctx['principal']; policy?: PostPolicy }> {
   const policyB64 = fields.get('policy')
   if (policyB64 === undefined) return { principal: null }
   let principal: Ctx['principal']
@@ -61,7 +73,7 @@ async function signerOf(ctx: Ctx, fields: Map<string, string>): Promise<{ princi
     throw s3err('AccessDenied')
   }
   const policy = parsePostPolicy(policyB64)
-  checkPostPolicy(policy, fields)
+  checkPostPolicy(policy, values, fields.keys())
   return { principal, policy }
 }
 
@@ -76,30 +88,52 @@ export async function postObject(ctx: Ctx): Promise<void> {
   }
 }
 
-async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
-  const fields = form.fields
-  fields.set('bucket', bucket)
-  const rawKey = fields.get('key')
+/**
+ * formKey is the key the form stores, `${filename}` replaced by the file's name. Throws S3Error InvalidArgument
+ * (no or empty key), KeyTooLongError, InvalidObjectName.
+ */
+function formKey(form: PostForm): string {
+  const rawKey = form.fields.get('key')
   if (rawKey === undefined) throw s3err('InvalidArgument', 'Bucket POST must contain a field named \'key\'.  If it is specified, please check the order of the fields.', { ArgumentName: 'key' })
   const key = rawKey.replace(/\$\{filename\}/g, form.fileName)
   if (key === '') throw s3err('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' })
   checkKey(key)
-  // The policy's key conditions hold for the key as stored, after ${filename} (as AWS and MinIO check it).
-  fields.set('key', key)
-  const { principal, policy } = await signerOf(ctx, fields)
-  ctx.principal = principal
-  ctx.key = key
-  await authorize(ctx, 'PutObject')
-  for (const [name, value] of fields) if (HEADER_FIELDS.test(name)) ctx.req.headers[name] = value
-  if (fields.get('content-type') === undefined && form.fileContentType !== undefined) ctx.req.headers['content-type'] = form.fileContentType
-  const meta = metaFromHeaders(ctx.req)
-  // The form's `tagging` field is a Tagging document, as in AWS's and MinIO's browser uploads.
-  const tagging = fields.get('tagging')
+  return key
+}
+
+/**
+ * describeByForm makes the request's headers say what the form says about the object and nothing else: the
+ * real headers of that kind are dropped, the form's fields put in their place. The IAM decision (its
+ * s3:x-amz-server-side-encryption-aws-kms-key-id, storage class, ... conditions), the metadata and the write
+ * plan then all read the same values, the ones the policy checked. Throws S3Error MalformedXML or InvalidTag
+ * for a `tagging` field that is not a valid Tagging document.
+ */
+function describeByForm(req: IncomingMessage, form: PostForm): void {
+  for (const name of Object.keys(req.headers)) if (OBJECT_HEADERS.test(name)) delete req.headers[name]
+  for (const [name, value] of form.fields) if (HEADER_FIELDS.test(name)) req.headers[name] = value
+  if (req.headers['content-type'] === undefined && form.fileContentType !== undefined) req.headers['content-type'] = form.fileContentType
+  // The form's `tagging` field is a Tagging document, as in AWS's and MinIO's browser uploads; it wins over an
+  // `x-amz-tagging` field, and goes in as that header so the s3:RequestObjectTag conditions see these tags.
+  const tagging = form.fields.get('tagging')
   if (tagging !== undefined) {
     const tags = parseTaggingXml(Buffer.from(tagging, 'utf8'), true)
-    if (tags.length > 0) meta.tags = encodeTags(tags)
-    else delete meta.tags
+    if (tags.length > 0) req.headers['x-amz-tagging'] = encodeTags(tags)
+    else delete req.headers['x-amz-tagging']
   }
+}
+
+async function store(ctx: Ctx, bucket: string, form: PostForm): Promise<void> {
+  const fields = form.fields
+  const key = formKey(form)
+  // The conditions hold for the request's bucket and for the key as stored, after ${filename} (as AWS and
+  // MinIO check them); the fields the client sent are what the policy must name.
+  const values = new Map(fields).set('bucket', bucket).set('key', key)
+  const { principal, policy } = await signerOf(ctx, fields, values)
+  ctx.principal = principal
+  ctx.key = key
+  describeByForm(ctx.req, form)
+  await authorize(ctx, 'PutObject')
+  const meta = metaFromHeaders(ctx.req)
   if (meta.tags !== undefined) await authorizeTagsSet(ctx, meta.tags)
   const range = policy?.lengthRange
   const max = Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE)
