@@ -138,6 +138,10 @@ export async function getObject(ctx: Ctx, head = false): Promise<void> {
 /** serveObject answers GetObject or HeadObject for a loaded (and pinned) object. Throws S3Error. */
 async function serveObject(ctx: Ctx, o: OpenedObject, head: boolean): Promise<void> {
   const { obj } = o
+  // The SSE-C key is checked before anything about the object is answered: without it (400) or with a wrong
+  // one (403), a 304/412 or an ETag/Last-Modified would tell whoever lacks the key whether the object matches
+  // a guessed ETag and when it changed. This plan (no range: no KMS call, no bytes) serves a HEAD as is.
+  const keyChecked = await readPlan(ctx, o, undefined)
   // Conditions compare against the ETag the client sees (MinIO decrypts the ETag before checkPreconditions).
   const etag = await clientETag(ctx, obj)
   // A 304 or 412 still names the object's ETag and date (MinIO's writeHeadersPrecondition).
@@ -155,7 +159,7 @@ async function serveObject(ctx: Ctx, o: OpenedObject, head: boolean): Promise<vo
   }
   const full = { start: 0, end: obj.size - 1 }
   const want = range ?? full
-  const plan = await readPlan(ctx, o, head || obj.size === 0 ? undefined : want)
+  const plan = head || obj.size === 0 ? keyChecked : await readPlan(ctx, o, want)
   const res = ctx.res
   setObjectHeaders(res, obj, ctx.query, etag)
   setVersionHeaders(res, obj.versionId)

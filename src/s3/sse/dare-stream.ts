@@ -9,9 +9,10 @@ import { ByteQueue } from './byte-queue.js'
 import { MAX_PAYLOAD, sealPackage } from './dare.js'
 
 /**
- * DareEncryptStream turns plaintext into a DARE 2.0 stream under `key` (32 bytes). The nonce is
- * random unless given (multipart parts use a deterministic one). It holds back one byte so the
- * final package is known; empty input yields empty output.
+ * DareEncryptStream turns plaintext into a DARE 2.0 stream under `key` (32 bytes) and a fresh random
+ * nonce. A nonce is given only by tests (known-answer vectors, streams as older versions wrote them):
+ * a nonce used twice under one key repeats the AES-GCM keystream. It holds back one byte so the final
+ * package is known; empty input yields empty output.
  */
 export class DareEncryptStream extends Transform {
   private readonly queue = new ByteQueue()

@@ -4,6 +4,8 @@
  * A package is header[16] ‖ AEAD(payload 1..65536) ‖ tag[16]. Header: 0x20, cipher suite,
  * LE16(len − 1), 12-byte stream nonce whose top bit is the final flag. The AEAD nonce of package
  * `seq` is header[4:16] with its last four bytes XOR'ed with LE32(seq); the AAD is header[0:4].
+ * Decryption takes the stream nonce from the headers and never derives it, so streams read back whatever
+ * nonce they were written with (random now; parts of older versions carry SHA-256(uploadId ‖ part)[:12]).
  *
  * @module
  */

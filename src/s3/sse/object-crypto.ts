@@ -17,9 +17,11 @@ import { clientETag, needsObjectKey, sealedETag } from './etag.js'
 import { UnsealedETagCache } from './etag-cache.js'
 import { newObjectKey, openObjectKey } from './keys.js'
 import { META, MetadataError, fromInternal, toInternal, type SseMetadata } from './metadata.js'
-import { derivePartKey, partNonce } from './object-key.js'
+import { derivePartKey } from './object-key.js'
 import { planRange } from './range.js'
-import { checkReadHeaders, classifyWrite, isSseCRequested, isSseKmsRequested, parseSseC, type SseRequest } from './request.js'
+import {
+  checkCompatible, checkReadHeaders, classifyWrite, isSseCRequested, isSseKmsRequested, parseSseC, type SseRequest,
+} from './request.js'
 import { sseResponseHeaders } from './response.js'
 
 /** Options of {@link SseObjectCrypto}. */
@@ -101,8 +103,14 @@ export class SseObjectCrypto implements ObjectCrypto {
   }
 
   private async part(ctx: WriteContext): Promise<WritePlan | undefined> {
+    checkCompatible(ctx.headers)
     const metadata = parseMetadata(ctx.upload?.internal)
-    if (metadata === undefined || ctx.upload === undefined) return undefined
+    if (metadata === undefined || ctx.upload === undefined) {
+      // A customer key on a part of an unencrypted upload would otherwise be ignored and the part stored in
+      // plaintext while the client believes it encrypted: refused as on an upload of another SSE kind.
+      if (isSseCRequested(ctx.headers)) throw S3_ERRORS.invalidEncryptionParameters()
+      return undefined
+    }
     if (ctx.operation === 'upload-part-copy' && isSseKmsRequested(ctx.headers)) throw s3err('NotImplemented')
     let customerKey: Buffer | undefined
     let keyMd5: string | undefined
@@ -119,7 +127,13 @@ export class SseObjectCrypto implements ObjectCrypto {
     // copyObjectPartHandler). The response shows the MD5 for SSE-S3, else the last 32 hex digits.
     const random = ctx.operation === 'upload-part' && metadata.kind !== 'SSE-S3' && ctx.headers['content-md5'] === undefined
     return {
-      transform: new DareEncryptStream(derivePartKey(objectKey, partNumber), partNonce(ctx.upload.uploadId, partNumber)),
+      // The part key is HMAC(object key, part number): every upload of the same part number (a retry, a
+      // replacement, an UploadPartCopy) gets the same key. Its DARE nonce must therefore be fresh and random
+      // for each write: a nonce derived from (uploadId, part number), as MinIO derives it, repeats the AES-GCM
+      // keystream, so two stored versions of a part XOR to the XOR of their plaintexts, and a repeated GCM
+      // nonce leaks the authentication key (forgery). Reads take the nonce from each package header, so parts
+      // written with the derived nonce stay readable.
+      transform: new DareEncryptStream(derivePartKey(objectKey, partNumber)),
       responseHeaders: sseResponseHeaders(metadata, keyMd5),
       finish: async (result: WriteResult) => {
         const etag = sealedETag(objectKey, result.md5Hex, random)

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { posix } from 'node:path'
 import { DareError, decryptBuffer, encryptBuffer } from './dare.js'
 
@@ -60,16 +60,15 @@ export function unsealObjectKey(sealed: Buffer, extKey: Buffer, iv: Buffer, doma
   }
 }
 
-/** derivePartKey returns the key of multipart part `partNumber`: HMAC-SHA256(objectKey, LE32(partNumber)). */
+/**
+ * derivePartKey returns the key of multipart part `partNumber`: HMAC-SHA256(objectKey, LE32(partNumber)).
+ * Every upload of one part number gets this same key, so each must be encrypted under a fresh random nonce
+ * (see SseObjectCrypto's part plan). Throws nothing.
+ */
 export function derivePartKey(objectKey: Buffer, partNumber: number): Buffer {
   const id = Buffer.alloc(4)
   id.writeUInt32LE(partNumber >>> 0)
   return createHmac('sha256', objectKey).update(id).digest()
-}
-
-/** partNonce returns the deterministic DARE nonce of a part: SHA-256(uploadId ‖ decimal(partNumber))[:12]. */
-export function partNonce(uploadId: string, partNumber: number): Buffer {
-  return createHash('sha256').update(`${uploadId}${partNumber}`).digest().subarray(0, 12)
 }
 
 function etagKey(objectKey: Buffer): Buffer {

@@ -83,7 +83,11 @@ function decodeStdBase64(s: string): Buffer | undefined {
   return Buffer.from(s, 'base64')
 }
 
-/** parseKmsContext decodes the base64 JSON string map of `x-amz-server-side-encryption-context`. Throws S3Error InvalidArgument. */
+/**
+ * parseKmsContext decodes the base64 JSON string map of `x-amz-server-side-encryption-context`. Every pair is
+ * kept, whatever its name (`__proto__`, `constructor`, …): the data key is bound to all of them, and they are
+ * stored and answered whole. Throws S3Error InvalidArgument.
+ */
 export function parseKmsContext(b64: string): KmsContext {
   const raw = decodeStdBase64(b64)
   let parsed: unknown
@@ -93,7 +97,9 @@ export function parseKmsContext(b64: string): KmsContext {
     parsed = undefined
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw s3err('InvalidArgument')
-  const out: Record<string, string> = {}
+  // No prototype: on a plain `{}`, assigning the key `__proto__` would call Object.prototype's setter (which
+  // ignores a string) instead of adding the pair, and the context the key is bound to would silently lack it.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>
   for (const [k, v] of Object.entries(parsed)) {
     if (typeof v !== 'string') throw s3err('InvalidArgument')
     out[wellFormed(k)] = wellFormed(v)
@@ -122,15 +128,25 @@ function parseKmsKeyId(raw: string): string {
 }
 
 /**
+ * checkCompatible refuses a request that asks for SSE-C together with SSE-S3 or SSE-KMS: on PutObject,
+ * CopyObject and CreateMultipartUpload (through {@link classifyWrite}), and on UploadPart and
+ * UploadPartCopy, whose part is encrypted as its upload says and would otherwise silently ignore what the
+ * request asked for. Throws S3Error InvalidArgument "Server Side Encryption with Customer provided key is
+ * incompatible with the encryption method specified" (MinIO's ErrIncompatibleEncryptionMethod).
+ */
+export function checkCompatible(headers: IncomingHttpHeaders): void {
+  if (isSseCRequested(headers) && (isSseS3Requested(headers) || isSseKmsRequested(headers))) throw S3_ERRORS.incompatibleEncryptionMethod()
+}
+
+/**
  * classifyWrite reads the SSE headers of a write (PUT, copy destination, CreateMultipartUpload).
  * Throws S3Error with MinIO's code and text for every invalid combination.
  */
 export function classifyWrite(headers: IncomingHttpHeaders, secure: boolean): SseRequest {
-  const ssec = isSseCRequested(headers)
+  checkCompatible(headers)
   const s3 = isSseS3Requested(headers)
   const kms = isSseKmsRequested(headers)
-  if (ssec && (s3 || kms)) throw S3_ERRORS.incompatibleEncryptionMethod()
-  if (ssec) return { kind: 'SSE-C', ...parseSseC(headers, secure) }
+  if (isSseCRequested(headers)) return { kind: 'SSE-C', ...parseSseC(headers, secure) }
   if (s3) {
     if (header(headers, H.sse) !== 'AES256') throw S3_ERRORS.invalidEncryptionMethod()
     if (headers[H.kmsKeyId] !== undefined || headers[H.kmsContext] !== undefined) throw S3_ERRORS.invalidEncryptionMethod()

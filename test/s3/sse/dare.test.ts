@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { createCipheriv, randomBytes } from 'node:crypto'
+import { createCipheriv, createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
@@ -9,7 +9,11 @@ import { DareDecrypter, type DecryptPlan } from '../../../src/s3/sse/dare-decryp
 import { DareEncryptStream } from '../../../src/s3/sse/dare-stream.js'
 import { DecryptStream } from '../../../src/s3/storage/decrypt-stream.js'
 import { planRange, type StoredPart } from '../../../src/s3/sse/range.js'
-import { derivePartKey, generateObjectKey, partNonce, sealObjectKey, unsealObjectKey } from '../../../src/s3/sse/object-key.js'
+import { derivePartKey, generateObjectKey, sealObjectKey, unsealObjectKey } from '../../../src/s3/sse/object-key.js'
+
+/** The nonce parts were written with before it was random (MinIO's): SHA-256(uploadId ‖ partNumber)[:12]. */
+const legacyPartNonce = (uploadId: string, partNumber: number): Buffer =>
+  createHash('sha256').update(`${uploadId}${partNumber}`).digest().subarray(0, 12)
 
 const script = new URL('./dare_crosscheck.py', import.meta.url).pathname
 
@@ -125,7 +129,7 @@ describe('range reads', () => {
     for (let i = 0; i < sizes.length; i++) {
       const data = randomBytes(sizes[i]!)
       const number = i + 1
-      const enc = encryptBuffer(derivePartKey(objectKey, number), data, partNonce('upload-1', number))
+      const enc = encryptBuffer(derivePartKey(objectKey, number), data, legacyPartNonce('upload-1', number))
       plain.push(data)
       stored.push(enc)
       parts.push({ number, encSize: enc.length })
@@ -203,7 +207,7 @@ describe('object keys', () => {
     expect(py({ op: 'partkey', objectKey: oek.toString('hex'), part: 7 }).key).toBe(derivePartKey(oek, 7).toString('hex'))
   })
 
-  it('part nonce is SHA-256(uploadId ‖ partNumber)[:12]', () => {
-    expect(partNonce('abc', 12).toString('hex')).toBe('8d51feb34e3e69f6fa6dffc5')
+  it('the legacy part nonce of the fixtures is SHA-256(uploadId ‖ partNumber)[:12], as MinIO derives it', () => {
+    expect(legacyPartNonce('abc', 12).toString('hex')).toBe('8d51feb34e3e69f6fa6dffc5')
   })
 })

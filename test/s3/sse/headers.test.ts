@@ -113,4 +113,16 @@ describe('KMS context', () => {
     expect(marshalContext(parseKmsContext(marshalContext(c).toString('base64'))).equals(marshalContext(c))).toBe(true)
     expect(sseKmsContext('b', 'o', { x: '1' })).toEqual({ x: '1', b: 'b/o' })
   })
+
+  it('binds every pair, "__proto__" and other Object.prototype names included', () => {
+    const asked = '{"__proto__":"tenant-A","purpose":"payroll","constructor":"c","hasOwnProperty":"h"}'
+    const req = classifyWrite({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-context': Buffer.from(asked).toString('base64') }, true)
+    const context = req.kind === 'SSE-KMS' ? req.context : undefined
+    expect(Object.keys(context ?? {}).sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'purpose'])
+    // What is stored and answered, and what the data key is bound to (with the bucket/object pair added).
+    expect(marshalContext(context).toString()).toBe('{"__proto__":"tenant-A","constructor":"c","hasOwnProperty":"h","purpose":"payroll"}')
+    expect(marshalContext(sseKmsContext('b', 'o', context)).toString()).toBe('{"__proto__":"tenant-A","b":"b/o","constructor":"c","hasOwnProperty":"h","purpose":"payroll"}')
+    // Read back from the stored header value, the context is the same.
+    expect(marshalContext(parseKmsContext(marshalContext(context).toString('base64'))).equals(marshalContext(context))).toBe(true)
+  })
 })

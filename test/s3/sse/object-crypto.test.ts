@@ -8,7 +8,9 @@ import type { BucketConfigStore, PartSizes, WriteContext } from '../../../src/s3
 import { SseObjectCrypto } from '../../../src/s3/sse/object-crypto.js'
 import { DecryptStream } from '../../../src/s3/storage/decrypt-stream.js'
 import { bucketEncryptionHandler } from '../../../src/s3/sse/bucket-encryption.js'
-import { decryptedSize } from '../../../src/s3/sse/dare.js'
+import { decryptedSize, encryptBuffer } from '../../../src/s3/sse/dare.js'
+import { META } from '../../../src/s3/sse/metadata.js'
+import { derivePartKey, unsealObjectKey } from '../../../src/s3/sse/object-key.js'
 import { StaticKms } from './static-kms.js'
 
 class MemConfig implements BucketConfigStore {
@@ -57,6 +59,13 @@ async function rejects(p: Promise<unknown>): Promise<S3Error> {
     throw e
   }
   throw new Error('no error')
+}
+
+/** streamNonce is the 12-byte DARE stream nonce in the first package header (final flag cleared). */
+function streamNonce(stored: Buffer): Buffer {
+  const nonce = Buffer.from(stored.subarray(4, 16))
+  nonce[0] = nonce[0]! & 0x7f
+  return nonce
 }
 
 const ssecHeaders = (key: Buffer) => ({
@@ -158,7 +167,7 @@ describe('SseObjectCrypto', () => {
     expect([notFound.status, notFound.code]).toEqual([404, 'ServerSideEncryptionConfigurationNotFoundError'])
   })
 
-  it('multipart: per-part keys and deterministic nonces, ranges across parts', async () => {
+  it('multipart: per-part keys and a fresh random nonce for every write of a part, ranges across parts', async () => {
     const kms = new StaticKms()
     const sse = new SseObjectCrypto({ kms })
     const cfg = new MemConfig()
@@ -172,7 +181,9 @@ describe('SseObjectCrypto', () => {
       const up = { uploadId: 'u1', partNumber: n, internal }
       const a = await through((await sse.write(wctx(cfg, {}, { operation: 'upload-part', upload: up })))!.transform, data)
       const again = await through((await sse.write(wctx(cfg, {}, { operation: 'upload-part', upload: up })))!.transform, data)
-      expect(a.equals(again)).toBe(true) // a retried part is byte-identical
+      // A retried part shares the part key, never the nonce (nor, therefore, the keystream).
+      expect(streamNonce(a).equals(streamNonce(again))).toBe(false)
+      expect(a.subarray(16, 48).equals(again.subarray(16, 48))).toBe(false)
       plain.push(data)
       stored.push(a)
       parts.push({ partNumber: n, plainSize: size, storedSize: a.length, etag: '' })
@@ -208,5 +219,71 @@ describe('SseObjectCrypto', () => {
       bytes[pos] = bytes[pos]! ^ 1
       await expect(get(sse, { ...s, bytes })).rejects.toThrow()
     }
+  })
+
+  it('parts written with the nonce earlier versions derived (SHA-256(uploadId ‖ part)[:12]) still read back', async () => {
+    const sse = new SseObjectCrypto({})
+    const cfg = new MemConfig()
+    const key = randomBytes(32)
+    const create = await sse.write(wctx(cfg, ssecHeaders(key), { operation: 'create-multipart-upload' }))
+    const internal = create!.internal as Record<string, string>
+    const objectKey = unsealObjectKey(Buffer.from(internal[META.ssecSealedKey]!, 'base64'), key, Buffer.from(internal[META.iv]!, 'base64'), 'SSE-C', 'b', 'dir/o')
+    const legacyNonce = (n: number) => createHash('sha256').update(`u-old${n}`).digest().subarray(0, 12)
+    // Part 1 as the old code stored it, part 2 written now (an upload that spans the upgrade).
+    const p1 = randomBytes(5 << 20)
+    const p2 = randomBytes(100_001)
+    const s1 = encryptBuffer(derivePartKey(objectKey, 1), p1, legacyNonce(1))
+    const plan2 = await sse.write(wctx(cfg, ssecHeaders(key), { operation: 'upload-part', upload: { uploadId: 'u-old', partNumber: 2, internal } }))
+    const s2 = await through(plan2!.transform, p2)
+    const done = await sse.write(wctx(cfg, {}, { operation: 'complete-multipart-upload', upload: { uploadId: 'u-old', internal } }))
+    const fin = await done!.finish!({ plainSize: p1.length + p2.length, storedSize: s1.length + s2.length, md5Hex: '' })
+    const s: Stored = {
+      bytes: Buffer.concat([s1, s2]), internal: fin.internal, etag: '', shownETag: '', plainSize: p1.length + p2.length, multipart: true, headers: {},
+      parts: [{ partNumber: 1, plainSize: p1.length, storedSize: s1.length, etag: '' }, { partNumber: 2, plainSize: p2.length, storedSize: s2.length, etag: '' }],
+    }
+    const all = Buffer.concat([p1, p2])
+    expect((await get(sse, s, ssecHeaders(key))).equals(all)).toBe(true)
+    expect((await get(sse, s, ssecHeaders(key), { start: p1.length - 5, end: p1.length + 5 })).equals(all.subarray(p1.length - 5, p1.length + 6))).toBe(true)
+  })
+
+  it('UploadPart or UploadPartCopy with an SSE-C key on an unencrypted upload is refused, not stored in plaintext', async () => {
+    const sse = new SseObjectCrypto({ kms: new StaticKms() })
+    const cfg = new MemConfig()
+    const create = await sse.write(wctx(cfg, {}, { operation: 'create-multipart-upload' }))
+    expect(create).toBeUndefined()
+    const upload = { uploadId: 'u-plain', partNumber: 1, internal: undefined }
+    for (const operation of ['upload-part', 'upload-part-copy'] as const) {
+      const e = await rejects(sse.write(wctx(cfg, ssecHeaders(randomBytes(32)), { operation, upload })))
+      expect([e.status, e.code, e.message]).toEqual([400, 'InvalidRequest', 'The encryption parameters are not applicable to this object.'])
+      expect(await sse.write(wctx(cfg, {}, { operation, upload }))).toBeUndefined()
+    }
+    // The same answer as for the same part on an SSE-S3 upload.
+    const s3 = await sse.write(wctx(cfg, { 'x-amz-server-side-encryption': 'AES256' }, { operation: 'create-multipart-upload' }))
+    const e = await rejects(sse.write(wctx(cfg, ssecHeaders(randomBytes(32)), { operation: 'upload-part', upload: { ...upload, internal: s3!.internal } })))
+    expect([e.status, e.code, e.message]).toEqual([400, 'InvalidRequest', 'The encryption parameters are not applicable to this object.'])
+  })
+
+  it('UploadPart with SSE-C and SSE-KMS/SSE-S3 headers at once is refused as PutObject refuses them', async () => {
+    const sse = new SseObjectCrypto({ kms: new StaticKms() })
+    const cfg = new MemConfig()
+    const key = randomBytes(32)
+    const create = await sse.write(wctx(cfg, ssecHeaders(key), { operation: 'create-multipart-upload' }))
+    const upload = { uploadId: 'u-c', partNumber: 1, internal: create!.internal }
+    const extras: Array<Record<string, string>> = [
+      { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'my-key' },
+      { 'x-amz-server-side-encryption': 'AES256' },
+    ]
+    for (const extra of extras) {
+      const headers = { ...ssecHeaders(key), ...extra }
+      const put = await rejects(sse.write(wctx(cfg, headers)))
+      expect([put.status, put.code, put.message]).toEqual([400, 'InvalidArgument', 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified'])
+      for (const operation of ['upload-part', 'upload-part-copy'] as const) {
+        if (operation === 'upload-part-copy' && extra['x-amz-server-side-encryption'] === 'aws:kms') continue
+        const part = await rejects(sse.write(wctx(cfg, headers, { operation, upload })))
+        expect([part.status, part.code, part.message], operation).toEqual([put.status, put.code, put.message])
+      }
+    }
+    // The part with the customer key alone is fine.
+    expect((await sse.write(wctx(cfg, ssecHeaders(key), { operation: 'upload-part', upload })))?.transform).toBeDefined()
   })
 })
