@@ -42,6 +42,9 @@ export async function openCopySource(ctx: Ctx, range?: { start: number; end: num
   try {
     // MinIO answers the version asked for, verbatim, `null` included.
     if (versionId !== undefined) ctx.res.setHeader('x-amz-copy-source-version-id', versionId)
+    // The source's SSE-C key is checked before its conditions: a 412 would tell whoever lacks the key whether
+    // the source matches a guessed ETag or date (no range: no KMS call, no bytes).
+    await readPlan(ctx, source, undefined, true)
     checkConditions(ctx.req, await clientETag(ctx, source.obj), source.obj.mtime, 'x-amz-copy-source-')
     if (range !== undefined && range.end >= source.obj.size) {
       throw s3err('InvalidArgument', 'Range specified is not valid for source object of size: ' + source.obj.size)

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
   ListPartsCommand, PutObjectCommand, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -206,6 +206,17 @@ describe('GET/HEAD of an SSE-C object without its key', () => {
         expect(headersOf(e).etag, what).toBeUndefined()
         expect(headersOf(e)['last-modified'], what).toBeUndefined()
       }
+    }
+  })
+
+  it.each([
+    ['no key', {}, 400],
+    ['a wrong key', { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: wrong.toString('base64'), CopySourceSSECustomerKeyMD5: createHash('md5').update(wrong).digest('base64') }, 403],
+  ])('a copy with %s for the source is refused before its x-amz-copy-source-if-* conditions', async (_, sse, status) => {
+    const conditions = [{ CopySourceIfMatch: '"0123456789abcdef0123456789abcdef"' }, { CopySourceIfNoneMatch: etag }, { CopySourceIfUnmodifiedSince: new Date(0) }]
+    for (const condition of conditions) {
+      const e = await s3error(store.client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'copied', CopySource: `${BUCKET}/ssec-obj`, ...sse, ...condition })))
+      expect(e.$metadata.httpStatusCode, JSON.stringify(condition)).toBe(status)
     }
   })
 
