@@ -19,7 +19,7 @@ const policy = parsePolicy(JSON.stringify({
   Version: '2012-10-17',
   Statement: [
     { Effect: 'Allow', Action: ['kms:*'] },
-    { Effect: 'Deny', Action: ['kms:CreateKey', 'kms:KeyStatus'], Resource: ['arn:minio:kms:::prod-*'] },
+    { Effect: 'Deny', Action: ['kms:CreateKey', 'kms:KeyStatus', 'kms:ListKeys'], Resource: ['arn:minio:kms:::prod-*'] },
     { Effect: 'Deny', Action: ['kms:Status'], Condition: { IpAddress: { 'aws:SourceIp': ['127.0.0.0/8', '::1/128'] } } },
   ],
 }))
@@ -33,7 +33,9 @@ const ctx = {
   },
 } as unknown as ExtensionContext
 const kms = {
-  status: async () => ({}), keyStatus: async (id: string) => ({ 'key-id': id }), createKey: async () => undefined, listKeys: async () => [],
+  defaultKey: 'prod-default',
+  status: async () => ({}), keyStatus: async (id: string) => ({ 'key-id': id }), createKey: async () => undefined,
+  listKeys: async () => ['app-cache', 'prod-db', 'app-db', 'prod-default'],
 } as unknown as Kms
 
 let base = ''
@@ -48,14 +50,16 @@ beforeAll(async () => {
 })
 afterAll(() => close())
 
-const call = (method: string, path: string) => new Promise<number>((resolve, reject) => {
+const answer = (method: string, path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
   const req = request(`${base}${path}`, { method }, (res) => {
-    res.resume()
-    res.on('end', () => resolve(res.statusCode ?? 0))
+    let body = ''
+    res.on('data', (c: Buffer) => (body += c.toString()))
+    res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
   })
   req.on('error', reject)
   req.end()
 })
+const call = async (method: string, path: string) => (await answer(method, path)).status
 
 describe('KMS admin endpoints ask for the key and the request\'s conditions', () => {
   it('a Deny scoped to prod-* keys applies to those keys only', async () => {
@@ -64,6 +68,16 @@ describe('KMS admin endpoints ask for the key and the request\'s conditions', ()
     expect(await call('POST', '/minio/kms/v1/key/create?key-id=app-db')).toBe(200)
     expect(await call('GET', '/minio/kms/v1/key/status?key-id=app-db')).toBe(200)
     expect(asked.filter((q) => (q.action as string) === 'kms:CreateKey').map((q) => q.key)).toEqual(['prod-db', 'app-db'])
+  })
+
+  it('an empty key-id is decided as the default key it stands for', async () => {
+    expect(await call('GET', '/minio/kms/v1/key/status')).toBe(403)
+    expect(await call('GET', '/minio/admin/v3/kms/key/status?key-id=')).toBe(403)
+  })
+
+  it('the key listing shows only the keys the caller may list', async () => {
+    const listed = await answer('GET', '/minio/kms/v1/key/list?pattern=*')
+    expect([listed.status, JSON.parse(listed.body)]).toEqual([200, [{ name: 'app-cache' }, { name: 'app-db' }]])
   })
 
   it('a Deny conditioned on the source address applies', async () => {

@@ -30,8 +30,10 @@ interface Endpoint {
   path: string
   action: string
   handler: Handler
-  /** The call names a key (`key-id`): authorized for that key. */
+  /** The call names a key (`key-id`, the default key when empty): authorized for that key. */
   key?: boolean
+  /** The answer lists keys: only those the caller may use this action on are shown (MinIO filters alike). */
+  perKey?: boolean
 }
 
 const query = (req: Request, name: string): string => {
@@ -56,7 +58,7 @@ const KMS_V1: Endpoint[] = [
   { method: 'get', path: '/version', action: 'kms:API', handler: version },
   { method: 'get', path: '/key/status', action: 'kms:KeyStatus', handler: keyStatus, key: true },
   { method: 'post', path: '/key/create', action: 'kms:CreateKey', handler: createKey, key: true },
-  { method: 'get', path: '/key/list', action: 'kms:ListKeys', handler: listKeys },
+  { method: 'get', path: '/key/list', action: 'kms:ListKeys', handler: listKeys, perKey: true },
 ]
 const ADMIN_V3: Endpoint[] = [
   { method: 'post', path: '/status', action: 'admin:KMSKeyStatus', handler: status },
@@ -65,6 +67,16 @@ const ADMIN_V3: Endpoint[] = [
 ]
 
 const ROOT_ONLY: Authorizer = { authorize: async (q) => q.principal?.kind === 'root' }
+
+/**
+ * onlyPermitted keeps the listed keys the caller may use the listing's action on: a statement granting
+ * `kms:ListKeys` on `arn:minio:kms:::prod-*` shows the prod-* keys and no others. Throws what the authorizer throws.
+ */
+async function onlyPermitted(keys: Array<{ name: string }>, mayUse: (key: string) => Promise<boolean>): Promise<Array<{ name: string }>> {
+  const kept: Array<{ name: string }> = []
+  for (const k of keys) if (await mayUse(k.name)) kept.push(k)
+  return kept
+}
 
 function router(endpoints: Endpoint[], opts: KmsAdminOptions, ctx: ExtensionContext): Router {
   const r = express.Router()
@@ -76,14 +88,15 @@ function router(endpoints: Endpoint[], opts: KmsAdminOptions, ctx: ExtensionCont
         // kms:*/admin:* are outside the S3 action union; the authorizer evaluates them like any action.
         const authorizer = ctx.authorizer ?? opts.authorizer ?? ROOT_ONLY
         const principal = credential?.principal ?? null
-        // The key a call names is its resource (arn:minio:kms:::<key>), so key-scoped statements apply.
-        const keyId = ep.key ? query(req, 'key-id') : ''
-        const allowed = await authorizer.authorize({
-          principal, action: ep.action as S3Action, conditions: requestConditions(req, principal), ...(keyId !== '' ? { key: keyId } : {}),
-        })
-        if (!allowed) throw s3err('AccessDenied')
+        // The key a call names is its resource (arn:minio:kms:::<key>), so key-scoped statements apply. An
+        // empty key-id means the default key, and is decided as that key.
+        const conditions = requestConditions(req, principal)
+        const mayUse = (key?: string) => authorizer.authorize({ principal, action: ep.action as S3Action, conditions, ...(key !== undefined ? { key } : {}) })
+        const keyId = ep.key ? query(req, 'key-id') || opts.kms?.defaultKey || '' : undefined
+        if (!(await mayUse(keyId))) throw s3err('AccessDenied')
         if (opts.kms === undefined) throw S3_ERRORS.kmsNotConfigured()
-        const body = await ep.handler(opts.kms, req)
+        let body = await ep.handler(opts.kms, req)
+        if (ep.perKey === true) body = await onlyPermitted(body as Array<{ name: string }>, mayUse)
         if (body === undefined) res.status(200).end()
         else res.status(200).type('application/json').send(JSON.stringify(body))
       } catch (err) {

@@ -38,6 +38,9 @@ const exactObject = doc({ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBuck
 const adminWithBucket = doc({ Effect: 'Allow', Action: ['admin:ListUsers'], Resource: 'arn:aws:s3:::shared/*' })
 const notEquals = doc({ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::*', Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' } } })
 
+const kmsDenyProd = doc({ Effect: 'Allow', Action: ['kms:*'] }, { Effect: 'Deny', Action: ['kms:ListKeys'], Resource: ['arn:minio:kms:::prod-*'] })
+const kmsDenyAll = doc({ Effect: 'Allow', Action: ['kms:*'] }, { Effect: 'Deny', Action: ['kms:ListKeys'], Resource: ['arn:minio:kms:::*'] })
+const kmsAppKeys = doc({ Effect: 'Allow', Action: ['kms:ListKeys'], Resource: ['arn:minio:kms:::app-*'] })
 const table: Array<[string, string, PolicyArgs, boolean]> = [
   ['bucket resource allows bucket-level action', readBucketA, args('s3:ListBucket', 'a'), true],
   ['object resource allows object action', readBucketA, args('s3:GetObject', 'a', 'x/y.txt'), true],
@@ -91,6 +94,13 @@ const table: Array<[string, string, PolicyArgs, boolean]> = [
   ['an exact object grant does not cover a dot-segment path to it', exactObject, args('s3:GetObject', 'shared', 'x/../plan.txt'), false],
   ['an exact object grant covers the object', exactObject, args('s3:GetObject', 'shared', 'plan.txt'), true],
   ['a bucket grant still covers the bucket\'s own requests', exactObject, args('s3:ListBucket', 'shared'), true],
+  ['a KMS call naming no key is decided by the action (MinIO\'s resource `/`)', kmsAppKeys, args('kms:ListKeys'), true],
+  ['a KMS call naming a granted key', kmsAppKeys, args('kms:ListKeys', undefined, 'app-1'), true],
+  ['a KMS call naming another key', kmsAppKeys, args('kms:ListKeys', undefined, 'prod-1'), false],
+  ['a KMS action the statement does not name, no key', kmsAppKeys, args('kms:CreateKey'), false],
+  ['a Deny of some keys leaves a call naming no key allowed', kmsDenyProd, args('kms:ListKeys'), true],
+  ['a Deny of some keys binds those keys', kmsDenyProd, args('kms:ListKeys', undefined, 'prod-1'), false],
+  ['a Deny of every key binds a call naming no key', kmsDenyAll, args('kms:ListKeys'), false],
   ['StringNotEquals with absent key holds', notEquals, args('s3:PutObject', 'b', 'k'), true],
   ['StringNotEquals with equal value fails', notEquals, args('s3:PutObject', 'b', 'k', { 's3:x-amz-server-side-encryption': ['AES256'] }), false],
 ]

@@ -42,7 +42,10 @@ function resourceMatches(s: Statement, args: PolicyArgs): boolean {
   if (isResourceless(args.action)) {
     if (s.actions.some(isResourceless)) {
       if (!args.action.startsWith('kms:') || s.resources.length === 0) return true
-      const key = `arn:minio:kms:::${args.object ?? ''}`
+      // A KMS call that names no key (status, a listing before its keys are filtered) asks "on any key?", as
+      // MinIO's resource `/` does: an Allow of some keys grants it, a Deny only when it covers every key.
+      if (args.object === undefined) return s.effect === 'Allow' || s.resources.some((r) => wildcardMatch(r, 'arn:minio:kms:::*'))
+      const key = `arn:minio:kms:::${args.object}`
       return s.resources.some((r) => wildcardMatch(r, key))
     }
     // Stricter than MinIO for an Allow: only a statement over every resource (`arn:aws:s3:::*`) reaches these
