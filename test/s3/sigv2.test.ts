@@ -116,6 +116,20 @@ describe('SigV2 presigned URLs', () => {
     }
   })
 
+  it('a value standing for two pairs, a name given twice, or a sub-resource no list signs is refused', async () => {
+    // Signs like response-content-type=text/plain&versionId=v1: the link to v1 must not serve the current version.
+    const merged = presigned('/b/k', [['response-content-type', 'text/plain&versionId=v1']], now + 60)
+    expect(await failure(verifySignature(merged, opts))).toMatchObject({ code: 'SignatureDoesNotMatch' })
+    const twice = presigned('/b/k', [['versionId', 'v1']], now + 60)
+    twice.query.unshift(['versionId', 'v0'])
+    expect(await failure(verifySignature(twice, opts))).toMatchObject({ code: 'SignatureDoesNotMatch' })
+    for (const added of ['policyStatus', 'attributes']) {
+      const url = presigned('/b', [], now + 60)
+      url.query.unshift([added, ''])
+      expect(await failure(verifySignature(url, opts)), added).toMatchObject({ code: 'SignatureDoesNotMatch' })
+    }
+  })
+
   it('refuses missing fields and a malformed Expires', async () => {
     const noSig = presigned('/b/k', [], now + 60)
     noSig.query = noSig.query.filter(([k]) => k !== 'Signature')

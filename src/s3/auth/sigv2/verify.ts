@@ -129,16 +129,29 @@ function candidates(req: SigRequest, opts: VerifyOptions, presigned: boolean, ex
   return [...out]
 }
 
-const ANY_SUBRESOURCE = new Set([...MINIO_SUBRESOURCES, ...SDK_SUBRESOURCES])
+/**
+ * Sub-resources the dispatcher routes on that neither list signs (GetBucketPolicyStatus, GetObjectAttributes):
+ * a SigV2 signature can never cover them, so a request naming one is refused rather than served unsigned.
+ */
+const UNSIGNABLE_V2 = ['policyStatus', 'attributes']
+const ANY_SUBRESOURCE = new Set([...MINIO_SUBRESOURCES, ...SDK_SUBRESOURCES, ...UNSIGNABLE_V2])
 
 /**
- * signsEverySubresource tells whether a signature made with `list` covers every sub-resource the request names.
- * A list that leaves one out cannot be the one signed: otherwise a parameter on the other list only (`encryption`,
- * `retention`, `object-lock`) could be appended to a captured request unsigned and change the operation (a
- * DeleteBucket into a DeleteBucketEncryption).
+ * signsEverySubresource tells whether a signature made with `list` covers every sub-resource the request names,
+ * each exactly as it is served. A list that leaves one out cannot be the one signed: otherwise a parameter on the
+ * other list only (`encryption`, `retention`, `object-lock`) could be appended to a captured request unsigned and
+ * change the operation (a DeleteBucket into a DeleteBucketEncryption). SigV2 signs decoded `name=value` pairs
+ * joined by `&`, so a value holding `&` could stand for two pairs (`response-content-type=a%26versionId%3Dv1`
+ * signs like `response-content-type=a&versionId=v1`), and a name given twice is signed once: both are refused.
  */
 function signsEverySubresource(list: readonly string[], query: ReadonlyArray<readonly [string, string]>): boolean {
-  return query.every(([k]) => !ANY_SUBRESOURCE.has(k) || list.includes(k))
+  const seen = new Set<string>()
+  for (const [name, value] of query) {
+    if (!ANY_SUBRESOURCE.has(name)) continue
+    if (!list.includes(name) || seen.has(name) || value.includes('&')) return false
+    seen.add(name)
+  }
+  return true
 }
 
 /** amzHeadersOf adds, for presigned URLs, the x-amz-* query parameters the SDKs move out of the headers. */
