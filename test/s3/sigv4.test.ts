@@ -1,4 +1,5 @@
-import { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
 import { crc32c } from '../../src/s3/checksum/checksum.js'
 import { S3Error } from '../../src/s3/api/errors.js'
@@ -110,6 +111,24 @@ describe('aws-chunked trailers are bounded', () => {
     // 16 KiB in total, however few the lines.
     const big = Buffer.from(`5\r\nhello\r\n0\r\n${Array.from({ length: 5 }, (_, i) => `x-amz-pad-${i}:${'b'.repeat(4000)}\r\n`).join('')}\r\n`)
     await expect(drain([big], true)).rejects.toMatchObject({ message: 'Too many trailers.' })
+  })
+
+  it('what the decoded payload holds on to stays near its own size, however much framing came with it', async () => {
+    // 2,000 one-byte chunks, each with a 3,000-byte extension, arriving in one network buffer.
+    const framed = Buffer.from(`${Array.from({ length: 2000 }, () => `1;pad=${'x'.repeat(3000)}\r\nA\r\n`).join('')}0\r\n\r\n`)
+    // Collected as written downstream (as the body check receives them), not re-read (which would concatenate).
+    const out: Buffer[] = []
+    await pipeline(Readable.from([framed]), new AwsChunkedDecoder({ trailer: true }), new Writable({
+      write(chunk: Buffer, _enc, done) {
+        out.push(chunk)
+        done()
+      },
+    }))
+    expect(Buffer.concat(out).toString()).toBe('A'.repeat(2000))
+    const held = new Set(out.map((b) => b.buffer))
+    const heldBytes = [...held].reduce((n, ab) => n + ab.byteLength, 0)
+    expect(heldBytes).toBeLessThan(64 * 1024)
+    expect(framed.length).toBeGreaterThan(6_000_000)
   })
 
   it('a body without trailers announced may not send any', async () => {

@@ -67,6 +67,34 @@ export class AwsChunkedDecoder extends Transform {
   }
 
   private consume(buf: Buffer): void {
+    const payload: Buffer[] = []
+    try {
+      this.consumeInto(buf, payload)
+    } finally {
+      this.pushPayload(buf, payload)
+    }
+  }
+
+  /**
+   * Hands on the payload found in one network buffer. Slices keep their whole buffer alive, framing included, as
+   * long as a reader holds them (a small body is held until it ends): with one-byte chunks and long extensions
+   * that would be kilobytes per payload byte. Unless the payload is most of the buffer, it is copied into one
+   * allocation of its own (not the shared pool, whose slabs hold other data), so what is held stays near its size.
+   */
+  private pushPayload(buf: Buffer, payload: Buffer[]): void {
+    const size = payload.reduce((n, p) => n + p.length, 0)
+    if (size === 0) return
+    if (size * 2 >= buf.length) {
+      for (const p of payload) this.push(p)
+      return
+    }
+    const copy = Buffer.allocUnsafeSlow(size)
+    let at = 0
+    for (const p of payload) at += p.copy(copy, at)
+    this.push(copy)
+  }
+
+  private consumeInto(buf: Buffer, payload: Buffer[]): void {
     let off = 0
     while (off < buf.length) {
       if (this.state === 'done') throw s3err('IncompleteBody', 'Unexpected data after the final chunk.')
@@ -74,7 +102,7 @@ export class AwsChunkedDecoder extends Transform {
         const n = Math.min(this.remaining, buf.length - off)
         const part = buf.subarray(off, off + n)
         this.chunkHash?.update(part)
-        this.push(part)
+        payload.push(part)
         off += n
         this.remaining -= n
         if (this.remaining === 0) this.state = 'data-crlf'
