@@ -77,10 +77,11 @@ function signedFields(creds: { accessKey: string; secretKey: string }, condition
 interface Answer { status: number; code: string; message: string; location: string | undefined }
 
 /** postForm sends a multipart/form-data POST to `bucket` with `fields` then the file, and extra HTTP headers. */
-function postForm(bucket: string, fields: Array<[string, string]>, file = 'form bytes', headers: Record<string, string> = {}): Promise<Answer> {
+function postForm(bucket: string, fields: Array<[string, string]>, file = 'form bytes', headers: Record<string, string> = {}, fileType?: string): Promise<Answer> {
   const boundary = `----form${randomUUID()}`
   const parts = fields.map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
-  const body = Buffer.from(`${parts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\n${file}\r\n--${boundary}--\r\n`)
+  const fileHead = `Content-Disposition: form-data; name="file"; filename="f.bin"\r\n${fileType !== undefined ? `Content-Type: ${fileType}\r\n` : ''}`
+  const body = Buffer.from(`${parts.join('')}--${boundary}\r\n${fileHead}\r\n${file}\r\n--${boundary}--\r\n`)
   const url = new URL(`${srv.url}/${bucket}`)
   return new Promise((resolve, reject) => {
     const req = request(url, {
@@ -195,6 +196,16 @@ describe('POST object: every form field must be named by the signed policy', () 
       expect(await stored(BUCKET, key)).toBe(false)
     })
   }
+
+  it('the file part\'s own Content-Type, which no policy names, does not become the object\'s type', async () => {
+    const got = await postForm(BUCKET, [['key', 'extra/avatar.png'], ...signedFields(ROOT, base)], '<script>alert(1)</script>', {}, 'text/html')
+    expect(got.status).toBe(204)
+    expect((await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'extra/avatar.png' }))).ContentType).toBe('binary/octet-stream')
+    // A type the signer named as a field is kept.
+    const typed = await postForm(BUCKET, [['key', 'extra/typed.png'], ...signedFields(ROOT, [...base, { 'content-type': 'image/png' }]), ['content-type', 'image/png']], 'png', {}, 'text/html')
+    expect(typed.status).toBe(204)
+    expect((await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'extra/typed.png' }))).ContentType).toBe('image/png')
+  })
 
   it('names fields case-insensitively, and takes the signed ones', async () => {
     const conditions: Condition[] = [...base, ['starts-with', '$Content-Type', 'image/'], { 'Success_Action_Redirect': 'https://app.example/done' }]

@@ -16,7 +16,7 @@ export const MAX_FORM_FIELDS_BYTES = 1 << 20
 export interface PostForm {
   fields: Map<string, string>
   fileName: string
-  fileContentType: string | undefined
+  /** The file's bytes. Its part's own headers (Content-Type) are not kept: no policy names them. */
   file: Readable
 }
 
@@ -32,10 +32,9 @@ export function boundaryOf(contentType: string | undefined): string {
   return m[1] ?? m[2]!
 }
 
-function partHeaders(text: string): { name: string; filename: string | undefined; contentType: string | undefined } {
+function partHeaders(text: string): { name: string; filename: string | undefined } {
   let name: string | undefined
   let filename: string | undefined
-  let contentType: string | undefined
   for (const line of text.split('\r\n')) {
     const colon = line.indexOf(':')
     if (colon < 0) continue
@@ -44,12 +43,10 @@ function partHeaders(text: string): { name: string; filename: string | undefined
     if (h === 'content-disposition') {
       name = /\bname="([^"]*)"/i.exec(v)?.[1]
       filename = /\bfilename="([^"]*)"/i.exec(v)?.[1]
-    } else if (h === 'content-type') {
-      contentType = v
     }
   }
   if (name === undefined) throw malformedPost()
-  return { name, filename, contentType }
+  return { name, filename }
 }
 
 /**
@@ -112,7 +109,7 @@ export function readPostForm(body: Readable, boundary: string): Promise<PostForm
           // unhandled (and crash the process); the handler finds it in file.errored.
           file.on('error', () => undefined)
           buf = buf.subarray(valueStart)
-          resolve({ fields, fileName: head.filename ?? '', fileContentType: head.contentType, file })
+          resolve({ fields, fileName: head.filename ?? '', file })
           file.on('drain', () => body.resume())
           return pumpFile()
         }

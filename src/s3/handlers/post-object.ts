@@ -111,7 +111,8 @@ function formKey(form: PostForm): string {
 function describeByForm(req: IncomingMessage, form: PostForm): void {
   for (const name of Object.keys(req.headers)) if (OBJECT_HEADERS.test(name)) delete req.headers[name]
   for (const [name, value] of form.fields) if (HEADER_FIELDS.test(name)) req.headers[name] = value
-  if (req.headers['content-type'] === undefined && form.fileContentType !== undefined) req.headers['content-type'] = form.fileContentType
+  // The file part's own Content-Type is not a field: no policy names it, so it would let whoever fills the form
+  // choose the type (text/html under an avatars/ policy: stored XSS). Without a content-type field, none is kept.
   // The form's `tagging` field is a Tagging document, as in AWS's and MinIO's browser uploads; it wins over an
   // `x-amz-tagging` field, and goes in as that header so the s3:RequestObjectTag conditions see these tags.
   const tagging = form.fields.get('tagging')
