@@ -148,6 +148,20 @@ export interface WritePlan {
    * is checked against it and the object's `md5-N` ETag computed from it. Throws S3Error.
    */
   clientPartETag?(stored: string): string
+  /**
+   * sealChecksum returns the form in which to store a checksum value (x-amz-checksum-*, base64) of what this
+   * plan writes: the object's whole checksum (put-object, copy-object, complete-multipart-upload) or the part's
+   * (upload-part, upload-part-copy). When absent the value is stored as is. Throws S3Error only where the plan
+   * lacks the key (an SSE-C complete-multipart-upload without its key, refused before by openPartChecksum).
+   */
+  sealChecksum?(algorithm: string, value: string): string
+  /**
+   * For complete-multipart-upload: the checksum value (base64) a stored part checksum stands for, to check the
+   * client's part list against and to compute the object's checksum from. Called only when the upload has a
+   * checksum algorithm. Throws S3Error (InvalidRequest when the SSE-C key it needs is not in the request,
+   * AccessDenied for a wrong one, InternalError for a value that does not open).
+   */
+  openPartChecksum?(partNumber: number, algorithm: string, stored: string): string
 }
 
 /** Part sizes of a multipart object, in part order. */
@@ -230,6 +244,37 @@ export interface ObjectCrypto {
    * needed and fails).
    */
   clientETags?(subject: ETagSubject, etags: string[]): Promise<string[]>
+  /**
+   * clientChecksums maps stored checksum values of one object (or of one upload's parts), as
+   * {@link WritePlan.sealChecksum} stored them, to the values clients see: GET/HEAD with checksum mode,
+   * GetObjectAttributes, ListParts and CopyObject use it. Called only when the internal metadata is not
+   * null/undefined; when absent, stored values are shown. An entry is undefined when it cannot be shown to
+   * this request: an SSE-C object or upload whose key the request does not carry. Opening a sealed value
+   * needs the object key (one KMS decrypt for SSE-S3/SSE-KMS, unless this request already made it).
+   * Throws S3Error (`kms:*`/503 when the KMS is needed and fails, AccessDenied for a wrong SSE-C key,
+   * InternalError for a value that does not open).
+   */
+  clientChecksums?(subject: ChecksumSubject, checksums: StoredChecksumRef[]): Promise<Array<string | undefined>>
+}
+
+/** ChecksumSubject is the object or multipart upload whose stored checksums {@link ObjectCrypto.clientChecksums} maps. */
+export interface ChecksumSubject {
+  bucket: string
+  key: string
+  /** The internal metadata persisted with the object or upload. */
+  internal: unknown
+  /** The request headers (an SSE-C key). */
+  headers: IncomingHttpHeaders
+  secure: boolean
+  /** Whether the object is a copy source (its SSE-C key comes in x-amz-copy-source-server-side-encryption-…). */
+  copySource?: boolean
+}
+
+/** One stored checksum value: the whole object's (`partNumber` 0) or a part's. */
+export interface StoredChecksumRef {
+  partNumber: number
+  algorithm: string
+  value: string
 }
 
 /** ETagSubject is the object or multipart upload whose stored ETags {@link ObjectCrypto.clientETags} maps. */

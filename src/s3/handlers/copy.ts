@@ -9,11 +9,12 @@ import { s3err } from '../api/errors.js'
 import { BodyCheck } from '../api/body.js'
 import { header, sendXml, type Ctx } from '../api/context.js'
 import { authorize } from '../api/authorize.js'
-import type { ObjectMeta } from '../storage/meta.js'
+import type { ObjectMeta, StoredChecksum } from '../storage/meta.js'
 import { encodeTags, parseTaggingHeader } from '../api/tag-set.js'
 import { xmlDocument } from '../api/xml.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
 import { storeSinglePart } from './store-object.js'
+import { clientObjectChecksum } from './checksums.js'
 import { clientETag } from './etags.js'
 import { loadObject, openStream, pinParts, readPlan, type OpenedObject } from './get.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
@@ -26,13 +27,17 @@ export interface CopySource {
   source: OpenedObject
   stream: Readable
   size: number
+  /** The source's whole checksum as clients see it (opened when sealed), when asked for; else null. */
+  checksum: StoredChecksum | null
 }
 
 /**
  * openCopySource authorizes (s3:GetObject), checks x-amz-copy-source-if-* and opens the source's plaintext,
- * optionally a byte range. Throws S3Error NoSuchBucket/NoSuchKey/AccessDenied/PreconditionFailed/InvalidRange.
+ * optionally a byte range, and, when `withChecksum`, the source's FULL_OBJECT checksum (an encrypted source's is
+ * sealed: opened before the read plan, which then reuses the object key). Throws S3Error
+ * NoSuchBucket/NoSuchKey/AccessDenied/PreconditionFailed/InvalidRange, and the KMS errors of the source's read.
  */
-export async function openCopySource(ctx: Ctx, range?: { start: number; end: number }): Promise<CopySource> {
+export async function openCopySource(ctx: Ctx, range?: { start: number; end: number }, withChecksum = false): Promise<CopySource> {
   const { bucket, key, versionId } = parseCopySource(header(ctx.req, 'x-amz-copy-source')!)
   // Decided for the version read: its tags (s3:ExistingObjectTag), not those of the latest version.
   await authorize(ctx, 'GetObject', { bucket, key, versionId })
@@ -50,10 +55,11 @@ export async function openCopySource(ctx: Ctx, range?: { start: number; end: num
       throw s3err('InvalidArgument', 'Range specified is not valid for source object of size: ' + source.obj.size)
     }
     const want = range ?? { start: 0, end: source.obj.size - 1 }
+    const checksum = withChecksum && source.obj.checksum?.type === 'FULL_OBJECT' ? await clientObjectChecksum(ctx, source.obj, true) : null
     const plan = await readPlan(ctx, source, source.obj.size === 0 ? undefined : want, true)
     const size = want.end - want.start + 1
     const stream = size === 0 ? Readable.from([]) : openStream(ctx, source, plan, want)
-    return { source, stream, size }
+    return { source, stream, size, checksum }
   } finally {
     unpin()
   }
@@ -97,7 +103,7 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   checkKey(key)
   const directive = (header(ctx.req, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase()
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3err('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' })
-  const src = await openCopySource(ctx)
+  const src = await openCopySource(ctx, undefined, true)
   const { obj } = src.source
   // Naming the source's SSE-C key changes the encryption too (an in-place decryption or key rotation), as MinIO.
   const sseHeaders = Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-server-side-encryption') || h.startsWith('x-amz-copy-source-server-side-encryption'))
@@ -121,9 +127,9 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     throw err
   }
   const check = new BodyCheck({ size: src.size })
-  // A whole-object checksum stays valid for a byte-identical copy.
+  // A whole-object checksum stays valid for a byte-identical copy (sealed again under the destination's key).
   const { etag, checksum, mtime } = await storeSinglePart(ctx, {
-    bucket, key, meta, checksum: () => (obj.checksum?.type === 'FULL_OBJECT' ? obj.checksum : null),
+    bucket, key, meta, checksum: () => src.checksum,
   }, checkedCopy(src, check), check, plan)
   setHeaders(ctx, plan?.responseHeaders)
   sendXml(ctx, xmlDocument(['CopyObjectResult', [['LastModified', isoDate(mtime)], ['ETag', `"${etag}"`],

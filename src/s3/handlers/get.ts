@@ -16,6 +16,7 @@ import { readRange } from '../storage/reader.js'
 import { writeRange } from '../storage/range-writer.js'
 import { getVersion, latestDeleteMarker } from '../storage/versions.js'
 import { setExpirationHeader } from '../lifecycle/predict.js'
+import { clientObjectChecksum } from './checksums.js'
 import { requireBucket, setHeaders } from './common.js'
 import { clientETag } from './etags.js'
 import { setObjectHeaders } from './object-meta.js'
@@ -159,6 +160,10 @@ async function serveObject(ctx: Ctx, o: OpenedObject, head: boolean): Promise<vo
   }
   const full = { start: 0, end: obj.size - 1 }
   const want = range ?? full
+  // Only asked for: an encrypted object's checksum is sealed and takes its object key (a KMS decrypt for
+  // SSE-S3/SSE-KMS, which the body's read plan below then reuses), so a KMS outage never breaks a plain HEAD.
+  const checksumMode = header(ctx.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && obj.checksum !== null && range === undefined
+  const checksum = checksumMode ? await clientObjectChecksum(ctx, obj) : null
   const plan = head || obj.size === 0 ? keyChecked : await readPlan(ctx, o, want)
   const res = ctx.res
   setObjectHeaders(res, obj, ctx.query, etag)
@@ -166,10 +171,10 @@ async function serveObject(ctx: Ctx, o: OpenedObject, head: boolean): Promise<vo
   await setLockHeaders(ctx, res, obj.meta.lock)
   setExpirationHeader(res, ctx.core.meta, obj)
   setHeaders(ctx, plan.responseHeaders)
-  if (header(ctx.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && obj.checksum !== null && range === undefined) {
-    const suffix = obj.checksum.type === 'COMPOSITE' ? `-${o.parts.length}` : ''
-    res.setHeader(checksumHeader(obj.checksum.algorithm as ChecksumAlgorithm), obj.checksum.value + suffix)
-    res.setHeader('x-amz-checksum-type', obj.checksum.type)
+  if (checksum !== null) {
+    const suffix = checksum.type === 'COMPOSITE' ? `-${o.parts.length}` : ''
+    res.setHeader(checksumHeader(checksum.algorithm as ChecksumAlgorithm), checksum.value + suffix)
+    res.setHeader('x-amz-checksum-type', checksum.type)
   }
   const length = range === undefined ? obj.size : range.end - range.start + 1
   res.setHeader('content-length', String(length))

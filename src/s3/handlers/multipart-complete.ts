@@ -15,6 +15,7 @@ import {
 } from '../checksum/multipart-checksum.js'
 import type { PartRow } from '../storage/meta.js'
 import { parseXml, xmlDocument } from '../api/xml.js'
+import { openedPartChecksum, storedObjectChecksum } from './checksums.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
 import { MAX_PARTS, requireUpload } from './multipart.js'
 import { checkListedPartChecksum } from './multipart-part-checksum.js'
@@ -60,20 +61,25 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   if (ctx.core.uploads.get(upload.id) === undefined) throw s3err('NoSuchUpload')
   const stored = new Map(ctx.core.uploads.parts(upload.id).map((p) => [p.partNumber, p]))
   const chosen: PartRow[] = []
+  // The chosen parts with their checksums opened (an encrypted upload stores them sealed), to form the object's.
+  const opened: Array<Pick<PartRow, 'size' | 'checksum'>> = []
   const shown: string[] = []
   // Each part is checked whole before the next, in MinIO's order (existence, ETag, listed checksum, size), so a
   // list with several faults gets the error MinIO gives.
   for (const [i, w] of wanted.entries()) {
     const part = stored.get(w.num)
     if (part === undefined || w.etag !== (plan?.clientPartETag?.(part.etag) ?? part.etag)) throw s3err('InvalidPart')
-    checkListedPartChecksum(upload.checksumAlgorithm, w.listed, part.checksum)
+    // Opened only when the upload has an algorithm: an SSE-C upload without one completes without its key.
+    const checksum = upload.checksumAlgorithm === null ? part.checksum : openedPartChecksum(plan, part.partNumber, part.checksum)
+    checkListedPartChecksum(upload.checksumAlgorithm, w.listed, checksum)
     if (i < wanted.length - 1 && part.size < MIN_PART_SIZE) {
       throw s3err('EntityTooSmall', undefined, { ProposedSize: String(part.size), MinSizeAllowed: String(MIN_PART_SIZE) })
     }
     chosen.push(part)
+    opened.push({ size: part.size, checksum })
     shown.push(w.etag)
   }
-  const checksum = multipartChecksum(upload.checksumAlgorithm, chosen, upload.checksumType)
+  const checksum = multipartChecksum(upload.checksumAlgorithm, opened, upload.checksumType)
   checkClaimedChecksum(claimed, checksum, chosen.length)
   const size = chosen.reduce((n, p) => n + p.size, 0)
   const storedSize = chosen.reduce((n, p) => n + p.storedSize, 0)
@@ -86,7 +92,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   }
   await commitObject(ctx, {
     bucket, key: upload.key, id: newObjectId(), size, storedSize, etag, mtime: Date.now(), multipart: true,
-    meta: upload.meta, checksum, internal,
+    meta: upload.meta, checksum: storedObjectChecksum(plan, checksum), internal,
   }, chosen, upload.id)
   setHeaders(ctx, plan?.responseHeaders)
   const shownValue = checksum === null ? '' : shownChecksum(checksum, chosen.length)

@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { s3err } from '../api/errors.js'
+import { S3_ERRORS, s3err } from '../api/errors.js'
 import { sendXml, type Ctx } from '../api/context.js'
 import { xmlDocument, type XNode } from '../api/xml.js'
+import { clientChecksums, splitPartChecksum, type PartChecksum } from './checksums.js'
 import { requireBucket } from './common.js'
 import { requireUpload } from './multipart.js'
 import { isoDate } from './object-meta.js'
@@ -21,7 +22,11 @@ function intParam(ctx: Ctx, name: string, fallback: number, max: number): number
 
 /**
  * listParts serves ListParts. Encrypted uploads store sealed part ETags; the listing shows what UploadPart
- * showed (MinIO listObjectPartsHandler: tryDecryptETag, one KMS decrypt for SSE-S3). Throws S3Error.
+ * showed (MinIO listObjectPartsHandler: tryDecryptETag, one KMS decrypt for SSE-S3), and sealed part
+ * checksums, opened with the object key (one KMS decrypt for SSE-S3/SSE-KMS; the SSE-C key of the request).
+ * A part checksum is a hash of the plaintext, so an SSE-C upload shows none without its key: one with a checksum
+ * algorithm is refused then, as AWS requires the SSE-C headers for it (InvalidRequest, MinIO's
+ * ErrSSEMultipartEncrypted text), one without shows its parts without checksums. Throws S3Error.
  */
 export async function listParts(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
@@ -35,6 +40,15 @@ export async function listParts(ctx: Ctx): Promise<void> {
   const etags = upload.internal === undefined || upload.internal === null || crypto?.clientETags === undefined
     ? shown.map((p) => p.etag)
     : await crypto.clientETags({ bucket, key: upload.key, internal: upload.internal }, shown.map((p) => p.etag))
+  const split = shown.map((p) => splitPartChecksum(p.checksum))
+  const listed = split.flatMap((c, i) => (c === undefined ? [] : [{ partNumber: shown[i]!.partNumber, ...c }]))
+  const values = await clientChecksums(ctx, { bucket, key: upload.key, internal: upload.internal }, listed)
+  if (values.includes(undefined) && upload.checksumAlgorithm !== null) throw S3_ERRORS.sseMultipartEncrypted()
+  const checksums = new Map<number, PartChecksum>()
+  listed.forEach((c, i) => {
+    const value = values[i]
+    if (value !== undefined) checksums.set(c.partNumber, { algorithm: c.algorithm, value })
+  })
   const next = shown.at(-1)?.partNumber ?? marker
   sendXml(ctx, xmlDocument(['ListPartsResult', [
     ['Bucket', bucket], ['Key', upload.key], ['UploadId', upload.id], ['Initiator', OWNER], ['Owner', OWNER],
@@ -43,9 +57,9 @@ export async function listParts(ctx: Ctx): Promise<void> {
     upload.checksumAlgorithm !== null ? ['ChecksumAlgorithm', upload.checksumAlgorithm] : undefined,
     upload.checksumType !== null ? ['ChecksumType', upload.checksumType] : undefined,
     ...shown.map((p, i): XNode => {
-      const [algo, value] = (p.checksum ?? '').split(':')
+      const checksum = checksums.get(p.partNumber)
       return ['Part', [['PartNumber', p.partNumber], ['LastModified', isoDate(p.mtime ?? 0)], ['ETag', `"${etags[i]}"`], ['Size', p.size],
-        value !== undefined ? [`Checksum${algo}`, value] : undefined]]
+        checksum !== undefined ? [`Checksum${checksum.algorithm}`, checksum.value] : undefined]]
     }),
   ]]))
 }

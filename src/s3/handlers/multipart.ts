@@ -16,6 +16,7 @@ import { authorizeTagsSet } from '../api/authorize.js'
 import type { UploadRow } from '../storage/uploads.js'
 import { writeBlob } from '../storage/writer.js'
 import { xmlDocument } from '../api/xml.js'
+import { storedPartChecksum } from './checksums.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
 import { checkedCopy, openCopySource } from './copy.js'
 import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
@@ -84,8 +85,10 @@ async function storePart(ctx: Ctx, upload: UploadRow, partNumber: number, source
     throw err
   }
   const checksum = check.checksum?.value
+  // An encrypted part's checksum is stored sealed (its value is the plaintext's hash); the response shows it.
   const stored = ctx.core.uploads.putPart(upload.id, {
-    partNumber, blob: written.blob, size: check.size, storedSize: written.storedSize, etag, checksum: checksum === undefined ? null : `${check.checksum!.algorithm}:${checksum}`,
+    partNumber, blob: written.blob, size: check.size, storedSize: written.storedSize, etag,
+    checksum: checksum === undefined ? null : storedPartChecksum(plan, check.checksum!.algorithm, checksum),
   })
   if (!stored) {
     await ctx.core.blobs.abandon(written.blob)

@@ -9,7 +9,8 @@ import { s3err } from '../api/errors.js'
 import { header, sendXml, type Ctx } from '../api/context.js'
 import { authorize } from '../api/authorize.js'
 import { xmlDocument, type XNode } from '../api/xml.js'
-import type { PartRow } from '../storage/meta.js'
+import type { StoredChecksumRef } from '../extensions.js'
+import { clientChecksums, splitPartChecksum } from './checksums.js'
 import { requireBucket } from './common.js'
 import { clientETag } from './etags.js'
 import { loadObject, readPlan } from './get.js'
@@ -39,16 +40,11 @@ function intHeader(ctx: Ctx, name: string, fallback: number, max: number): numbe
   return Math.min(Number(raw.trim()), max)
 }
 
-/** checksumElements renders `ALGO:value` (a part's stored checksum) as its Checksum<ALGO> element. */
-function partChecksum(part: PartRow): XNode | undefined {
-  const at = part.checksum?.indexOf(':') ?? -1
-  return at <= 0 ? undefined : [`Checksum${part.checksum!.slice(0, at)}`, part.checksum!.slice(at + 1)]
-}
-
 /**
  * getObjectAttributes serves GetObjectAttributes. Throws S3Error InvalidArgument (attributes, max-parts,
  * part-number-marker, version id), AccessDenied, NoSuchBucket/NoSuchKey/NoSuchVersion, the SSE-C errors of a GET,
- * and the precondition errors.
+ * and the precondition errors. Checksums of an encrypted object are stored sealed and opened here with its
+ * object key (one KMS decrypt for SSE-S3/SSE-KMS; `kms:*`/503 when it fails).
  */
 export async function getObjectAttributes(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
@@ -64,19 +60,37 @@ export async function getObjectAttributes(ctx: Ctx): Promise<void> {
   checkConditions(ctx.req, etag, obj.mtime)
   setVersionHeaders(ctx.res, obj.versionId)
   ctx.res.setHeader('last-modified', new Date(obj.mtime).toUTCString())
+  const after = o.parts.filter((p) => p.partNumber > marker)
+  const page = wanted.has('ObjectParts') && obj.multipart ? after.slice(0, maxParts) : []
+  // The object's checksum (part 0) and the page's part checksums, opened together: one key for all of them.
+  const refs: StoredChecksumRef[] = []
+  if (wanted.has('Checksum') && obj.checksum !== null) refs.push({ partNumber: 0, algorithm: obj.checksum.algorithm, value: obj.checksum.value })
+  for (const p of page) {
+    const c = splitPartChecksum(p.checksum)
+    if (c !== undefined) refs.push({ partNumber: p.partNumber, ...c })
+  }
+  const values = await clientChecksums(ctx, obj, refs)
+  const shown = new Map<number, { algorithm: string; value: string }>()
+  refs.forEach((r, i) => {
+    const value = values[i]
+    if (value !== undefined) shown.set(r.partNumber, { algorithm: r.algorithm, value })
+  })
   const body: XNode[] = []
   if (wanted.has('ETag')) body.push(['ETag', etag])
-  if (wanted.has('Checksum') && obj.checksum !== null) {
-    body.push(['Checksum', [[`Checksum${obj.checksum.algorithm}`, obj.checksum.value], ['ChecksumType', obj.checksum.type]]])
+  const whole = shown.get(0)
+  if (wanted.has('Checksum') && obj.checksum !== null && whole !== undefined) {
+    body.push(['Checksum', [[`Checksum${whole.algorithm}`, whole.value], ['ChecksumType', obj.checksum.type]]])
   }
   if (wanted.has('ObjectParts') && obj.multipart) {
-    const after = o.parts.filter((p) => p.partNumber > marker)
-    const page = after.slice(0, maxParts)
     const last = page.at(-1)?.partNumber ?? 0
+    const partChecksum = (n: number): XNode | undefined => {
+      const c = shown.get(n)
+      return c === undefined ? undefined : [`Checksum${c.algorithm}`, c.value]
+    }
     body.push(['ObjectParts', [
       ['IsTruncated', after.length > page.length], ['MaxParts', maxParts], ['NextPartNumberMarker', last],
       ['PartNumberMarker', marker], ['PartsCount', o.parts.length],
-      ...page.map((p): XNode => ['Part', [['PartNumber', p.partNumber], ['Size', p.size], partChecksum(p)]]),
+      ...page.map((p): XNode => ['Part', [['PartNumber', p.partNumber], ['Size', p.size], partChecksum(p.partNumber)]]),
     ]])
   }
   if (wanted.has('StorageClass')) body.push(['StorageClass', storageClassOf(obj)])

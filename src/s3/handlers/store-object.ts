@@ -11,6 +11,7 @@ import type { BodyCheck } from '../api/body.js'
 import type { WritePlan } from '../extensions.js'
 import type { ObjectMeta, StoredChecksum } from '../storage/meta.js'
 import { writeBlob } from '../storage/writer.js'
+import { storedObjectChecksum } from './checksums.js'
 import { commitObject, newObjectId } from './common.js'
 
 /** What a single-part write stores besides its bytes. */
@@ -26,7 +27,8 @@ export interface SinglePartObject {
 
 /**
  * storeSinglePart writes `body` (already piped through `check`) as a new object version and commits it;
- * returns the ETag the client sees (unquoted), the stored checksum and the modification time. Throws what the write, `accept`,
+ * returns the ETag the client sees (unquoted), the checksum (as the client sees it; an encrypted write stores it
+ * sealed through the plan) and the modification time. Throws what the write, `accept`,
  * the plan or the commit throw (S3Error for a refused body, NoSuchBucket for a bucket deleted meanwhile).
  */
 export async function storeSinglePart(
@@ -53,7 +55,7 @@ export async function storeSinglePart(
   const mtime = Date.now()
   await commitObject(ctx, {
     bucket: object.bucket, key: object.key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag,
-    mtime, multipart: false, meta: object.meta, checksum, internal,
+    mtime, multipart: false, meta: object.meta, checksum: storedObjectChecksum(plan, checksum), internal,
   }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
   return { etag: shown ?? etag, checksum, mtime }
 }

@@ -6,13 +6,14 @@
  * @module
  */
 import type {
-  ETagSubject, ObjectCrypto, ReadContext, ReadPlan, WriteContext, WritePlan, WriteResult,
+  ChecksumSubject, ETagSubject, ObjectCrypto, ReadContext, ReadPlan, StoredChecksumRef, WriteContext, WritePlan, WriteResult,
 } from '../extensions.js'
 import type { Kms } from '../kms/kms.js'
 import { applyBucketDefault } from './bucket-config.js'
 import { DareDecrypter } from './dare-decrypter.js'
 import { DareEncryptStream } from './dare-stream.js'
 import { S3Error, S3_ERRORS, s3err } from '../api/errors.js'
+import { isSealedChecksum, sealChecksum, unsealChecksum } from './checksum-seal.js'
 import { clientETag, needsObjectKey, sealedETag } from './etag.js'
 import { UnsealedETagCache } from './etag-cache.js'
 import { newObjectKey, openObjectKey } from './keys.js'
@@ -93,6 +94,8 @@ export class SseObjectCrypto implements ObjectCrypto {
       transform: new DareEncryptStream(objectKey),
       internal,
       responseHeaders,
+      // The whole object's checksum is sealed under its object key, as its ETag (checksum-seal.ts).
+      sealChecksum: (algorithm: string, value: string) => sealChecksum(objectKey, algorithm, value, 0),
       finish: async (result: WriteResult) => {
         const etag = sealedETag(objectKey, result.md5Hex, random)
         const shown = clientETag(metadata.kind, etag, objectKey)
@@ -135,6 +138,9 @@ export class SseObjectCrypto implements ObjectCrypto {
       // written with the derived nonce stay readable.
       transform: new DareEncryptStream(derivePartKey(objectKey, partNumber)),
       responseHeaders: sseResponseHeaders(metadata, keyMd5),
+      // The part's checksum is sealed under the object key too, bound to its part number: it moves unchanged
+      // into the completed object, whose object key is the upload's.
+      sealChecksum: (algorithm: string, value: string) => sealChecksum(objectKey, algorithm, value, partNumber),
       finish: async (result: WriteResult) => {
         const etag = sealedETag(objectKey, result.md5Hex, random)
         return { etag, clientETag: clientETag(metadata.kind, etag, objectKey) }
@@ -148,12 +154,24 @@ export class SseObjectCrypto implements ObjectCrypto {
     const internal = toInternal(metadata)
     // MinIO's erasure CompleteMultipartUpload unseals the object key of SSE-S3 and SSE-KMS uploads (one KMS
     // decrypt) and compares each client part ETag with tryDecryptETag of the stored one: the MD5 for SSE-S3,
-    // the last 32 hex digits otherwise (no key needed, so SSE-C completes without its key).
-    const objectKey = metadata.kind === 'SSE-C' ? undefined : await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key)
+    // the last 32 hex digits otherwise (no key needed, so SSE-C completes without its key). The part checksums
+    // are sealed, though: an upload with a checksum algorithm needs the object key to check the listed ones and
+    // to form the object's, so an SSE-C one completes only with its key, as AWS requires.
+    let objectKey: Buffer | undefined
+    if (metadata.kind !== 'SSE-C') objectKey = await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key)
+    else if (isSseCRequested(ctx.headers)) {
+      objectKey = await openObjectKey(this.options.kms, metadata, ctx.bucket, ctx.key, parseSseC(ctx.headers, ctx.secure).key)
+    }
+    const withKey = (): Buffer => {
+      if (objectKey === undefined) throw S3_ERRORS.sseMultipartEncrypted()
+      return objectKey
+    }
     return {
       internal,
       responseHeaders: sseResponseHeaders(metadata),
-      clientPartETag: (stored: string) => clientETag(metadata.kind, stored, objectKey),
+      clientPartETag: (stored: string) => clientETag(metadata.kind, stored, metadata.kind === 'SSE-C' ? undefined : objectKey),
+      openPartChecksum: (partNumber: number, algorithm: string, stored: string) => unsealChecksum(withKey(), algorithm, stored, partNumber),
+      sealChecksum: (algorithm: string, value: string) => sealChecksum(withKey(), algorithm, value, 0),
       finish: async (result: WriteResult) => ({ internal: { ...internal, [META.actualSize]: String(result.plainSize) } }),
     }
   }
@@ -215,6 +233,41 @@ export class SseObjectCrypto implements ObjectCrypto {
       if (!listing) throw err
       return e.slice(-32)
     })
+  }
+
+  /**
+   * clientChecksums opens stored checksum values (checksum-seal.ts): old clear values are shown as they are,
+   * sealed ones with the object key, which an SSE-S3 ETag shown in this request may already have opened (and
+   * which the request's read then takes, so that a GET with checksum mode makes one KMS decrypt). An SSE-C
+   * subject without its key in the request gets undefined for every value, clear ones included. Throws S3Error.
+   */
+  async clientChecksums(subject: ChecksumSubject, checksums: StoredChecksumRef[]): Promise<Array<string | undefined>> {
+    const metadata = parseMetadata(subject.internal)
+    if (metadata === undefined) return checksums.map((c) => c.value)
+    const copySource = subject.copySource === true
+    let customerKey: Buffer | undefined
+    if (metadata.kind === 'SSE-C') {
+      if (!isSseCRequested(subject.headers, copySource)) return checksums.map(() => undefined)
+      customerKey = parseSseC(subject.headers, subject.secure, copySource).key
+    }
+    if (checksums.length === 0) return []
+    // Old clear values need no key; an SSE-C key is checked all the same (it is cheap, no KMS), so that a wrong
+    // one sees no checksum at all.
+    if (metadata.kind !== 'SSE-C' && !checksums.some((c) => isSealedChecksum(c.value))) return checksums.map((c) => c.value)
+    let objectKey = metadata.kind === 'SSE-C' ? undefined : this.peekOpenedKey(subject.internal)
+    if (objectKey === undefined) {
+      objectKey = await openObjectKey(this.options.kms, metadata, subject.bucket, subject.key, customerKey)
+      // Only KMS-sealed keys are kept for the read: an SSE-C read checks its own request's key.
+      if (metadata.kind !== 'SSE-C' && typeof subject.internal === 'object' && subject.internal !== null) {
+        this.openedKeys.set(subject.internal, objectKey)
+      }
+    }
+    const key = objectKey
+    return checksums.map((c) => unsealChecksum(key, c.algorithm, c.value, c.partNumber))
+  }
+
+  private peekOpenedKey(internal: unknown): Buffer | undefined {
+    return typeof internal === 'object' && internal !== null ? this.openedKeys.get(internal) : undefined
   }
 
   private takeOpenedKey(internal: unknown): Buffer | undefined {
