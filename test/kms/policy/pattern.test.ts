@@ -26,10 +26,27 @@ describe('compilePattern', () => {
     ['/v1/key/create/\\*', '/v1/key/create/*', true],
     ['/v1/key/create/\\*', '/v1/key/create/x', false],
     ['/v1/key/create/a.b', '/v1/key/create/aXb', false], // regexp metacharacters are literal
+    ['/v1/key/generate/*-*-prod', '/v1/key/generate/a-b-c-prod', true],
+    ['/v1/key/generate/*-*-prod', '/v1/key/generate/a-prod', false],
+    ['/v1/*/x-*', '/v1/key/x-1', true],
+    ['/v1/*/x-*', '/v1/key/other/x-1', false],
+    ['/v1/key/*/*?', '/v1/key/a/b', true],
+    ['/v1/key/*/*?', '/v1/key/a/', false],
+    ['/v1/key/create/é?', '/v1/key/create/éü', true], // one ? is one character, as Go's runes
     ['', '/v1/status', false],
     ['', '', false],
   ])('%s vs %s → %s', (pattern, path, want) => {
     expect(compilePattern(pattern)(path)).toBe(want)
+  })
+
+  it('a pattern with many stars in one segment matches a long path in linear time (no backtracking)', () => {
+    // The backtracking form took 1.6 s at 400 characters and 23 s at 800, blocking the worker meanwhile.
+    const match = compilePattern('/v1/key/generate/*-*-*-*-*-*-prod')
+    const path = `/v1/key/generate/${'-'.repeat(16_000)}x`
+    const start = performance.now()
+    expect(match(path)).toBe(false)
+    expect(match(`/v1/key/generate/${'-'.repeat(16_000)}prod`)).toBe(true)
+    expect(performance.now() - start).toBeLessThan(1_000)
   })
 
   it.each(['/v1/key/[a', '/v1/key/[]x', '/v1/key/x\\', '/v1/[z-a]'])('rejects the malformed glob %s', (p) => {
