@@ -85,8 +85,10 @@ export class PolicySet {
       if (!isValidName(name)) throw new PolicyError(`invalid policy name '${name}'`)
       const identities = (def.identities ?? []).map((id) => id.trim()).filter((id) => id !== '')
       const policy = new Policy(name, [...(def.allow ?? [])], [...(def.deny ?? [])], identities)
-      for (const id of identities) {
-        if (!isValidName(id)) throw new PolicyError(`policy '${name}': invalid identity '${id}'`)
+      for (const [n, id] of identities.entries()) {
+        // The value is not quoted: it may come from `${VAR}` (a secret of the server's environment, found by an
+        // attack), and this error reaches the server log and the /v1/log/error stream.
+        if (!isValidName(id)) throw new PolicyError(`policy '${name}': identity ${n + 1} is not a valid identity`)
         if (id === admin) throw new PolicyError(`policy '${name}': identity '${id}' is already admin`)
         const other = byIdentity.get(id)
         if (other !== undefined) {

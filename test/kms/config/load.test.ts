@@ -95,6 +95,20 @@ describe('kesconf errors', () => {
     )
   })
 
+  it('never quotes an invalid identity taken from the environment (it may be a secret of the server)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyhold-policy-'))
+    writeFileSync(join(dir, 'policy.yml'), 'policy:\n  monitor:\n    allow: [/v1/status]\n    identities:\n      - ${VAULT_TOKEN}\n')
+    const secret = 'hvs.CAESIJ/not-a-name+secret'
+    let message = ''
+    try {
+      parseConfig(base(`policy_file: ${join(dir, 'policy.yml')}`), '/x/c.yml', { ...env, VAULT_TOKEN: secret })
+    } catch (err) {
+      message = (err as Error).message
+    }
+    expect(message).toBe("kesconf: policy 'monitor': identity 1 is not a valid identity")
+    expect(message).not.toContain('hvs.')
+  })
+
   it('names the policy file, and the line in it, of an unset ${VAR}', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keyhold-policy-'))
     writeFileSync(join(dir, 'policy.yml'), 'policy:\n  app:\n    allow: [/v1/status]\n    identities:\n      - ${APP_ID_UNSET}\n')

@@ -85,7 +85,7 @@ describe('PolicySet', () => {
     [{ p: { identities: [A] }, q: { identities: [A] } }, `kesconf: cannot assign policy 'q' to '${A}': identity already has policy 'p'`],
     [{ p: { identities: ['f'.repeat(64)] } }, `kesconf: policy 'p': identity '${'f'.repeat(64)}' is already admin`],
     [{ 'bad name': {} }, "kesconf: invalid policy name 'bad name'"],
-    [{ p: { identities: ['a/b'] } }, "kesconf: policy 'p': invalid identity 'a/b'"],
+    [{ p: { identities: ['a/b'] } }, "kesconf: policy 'p': identity 1 is not a valid identity"],
     [{ p: { allow: ['/v1/[x'] } }, "kesconf: policy 'p': invalid pattern '/v1/[x'"],
   ])('refuses %j', (defs, message) => {
     expect(() => PolicySet.compile(defs, 'f'.repeat(64))).toThrow(new PolicyError(message.replace(/^kesconf: /, '')))
