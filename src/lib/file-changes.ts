@@ -72,6 +72,12 @@ export interface FileChangeOptions {
   nudge?: boolean
   /** How long a burst of fs.watch events is let settle before the early poll (default 200 ms). */
   debounceMs?: number
+  /**
+   * How long the files must stay unchanged before a change counts (default 0: at once). A file rewritten in
+   * place (`cat >`, some config tools, network file systems) can be read half-written, and half a policy file
+   * is often valid YAML that allows what its missing `deny:` lines would refuse.
+   */
+  settleMs?: number
 }
 
 /** A running change watch. */
@@ -85,17 +91,35 @@ export interface FileChangeWatch {
 
 /**
  * watchFileChanges calls `onChange` once per change of the files `paths` name (files, or directories whose
- * files count): the fingerprint that triggered a call is the one compared with next, so one change fires once
+ * files count), once they stayed unchanged for `settleMs`: the fingerprint that triggered a call is the one
+ * compared with next, so one change fires once
  * however long the reload takes, and a reload that fails is not retried until the files change again.
  * Throws nothing: a failed fs.watch just leaves the poll.
  */
 export function watchFileChanges(paths: readonly string[], onChange: () => void, opts: FileChangeOptions): FileChangeWatch {
   let seen = fingerprint(paths)
   let closed = false
+  const settleMs = opts.settleMs ?? 0
+  // A change seen but not yet settled: its fingerprint and since when the files have looked so.
+  let pending: { print: string; since: number } | undefined
+  let settle: NodeJS.Timeout | undefined
+  const checkLater = (ms: number): void => {
+    clearTimeout(settle)
+    settle = setTimeout(check, ms).unref()
+  }
   const check = (): void => {
     if (closed) return
     const now = fingerprint(paths)
-    if (now === seen) return
+    if (now === seen) {
+      pending = undefined
+      return
+    }
+    if (settleMs > 0) {
+      if (pending?.print !== now) pending = { print: now, since: Date.now() }
+      const left = pending.since + settleMs - Date.now()
+      if (left > 0) return checkLater(left)
+    }
+    pending = undefined
     seen = now
     onChange()
   }
@@ -115,6 +139,7 @@ export function watchFileChanges(paths: readonly string[], onChange: () => void,
       closed = true
       clearInterval(timer)
       clearTimeout(debounce)
+      clearTimeout(settle)
       for (const w of watchers) w.close()
     },
   }

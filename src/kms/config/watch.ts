@@ -10,6 +10,8 @@ import type { ServerConfig } from './types.js'
 
 /** How often the policy file is polled for changes (fs.watch usually nudges a poll sooner). */
 const POLICY_POLL_MS = 5_000
+/** A policy file must stay unchanged this long before it is read: one rewritten in place may be half-written. */
+const POLICY_SETTLE_MS = 1_000
 
 /** Options of {@link watchConfigFiles}. */
 export interface ConfigFileWatchOptions {
@@ -39,7 +41,7 @@ export function watchConfigFiles(config: ServerConfig, opts: ConfigFileWatchOpti
       // Edited by hand: fs.watch nudges an early poll, so a saved file takes effect within a moment.
       policy = policyKey === '' ? undefined : {
         key: policyKey,
-        changes: watchFileChanges([policyKey], opts.onPolicyChange, { pollMs: POLICY_POLL_MS, nudge: true }),
+        changes: watchFileChanges([policyKey], opts.onPolicyChange, { pollMs: POLICY_POLL_MS, nudge: true, settleMs: POLICY_SETTLE_MS }),
       }
     }
     const files = c.tls.files

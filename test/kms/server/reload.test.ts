@@ -2,7 +2,7 @@
  * Reload: `reload()`, SIGHUP and policy-file changes swap the whole state atomically; an invalid
  * new config or policy file is refused and the old state keeps serving.
  */
-import { mkdtempSync, writeFileSync, renameSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, writeFileSync, renameSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createPrivateKey } from 'node:crypto'
@@ -75,6 +75,31 @@ describe('policy file', () => {
     expect(await status()).toBe(200)
     replace(join(dir, 'policies.yml'), policies(['/v1/ready']))
     await eventually(async () => (await status()) === 403)
+  })
+})
+
+describe('policy file rewritten in place', () => {
+  it('a half-written file is never applied: the file must stay unchanged for a moment first', async () => {
+    const file = join(dir, 'policies.yml')
+    replace(file, policies(['/v1/ready']))
+    await eventually(async () => (await status()) === 403 && (await status(pki.clients.app, '/v1/ready')) === 200)
+    // Written as some tools write: in place, in parts. The first part alone is valid YAML that allows /v1/status.
+    const head = `policy:\n  app:\n    identities:\n      - ${pki.clients.app.identity}\n    allow:\n      - /v1/status\n      - /v1/api\n`
+    writeFileSync(file, head)
+    const seen = new Set<number>()
+    const watchStatus = (async () => {
+      for (const end = Date.now() + 2_500; Date.now() < end;) {
+        seen.add(await status())
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    })()
+    await new Promise((r) => setTimeout(r, 500))
+    appendFileSync(file, '    deny:\n      - /v1/status\n')
+    await watchStatus
+    expect(seen.has(200)).toBe(false)
+    // The whole file is applied once it settled.
+    await eventually(async () => (await status(pki.clients.app, '/v1/api')) === 200)
+    expect(await status()).toBe(403)
   })
 })
 
