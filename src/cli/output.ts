@@ -2,8 +2,14 @@
  * Output of the `keyhold` CLI: readable text on a terminal, JSON when piped or asked for, so the
  * same command serves a person and a script.
  *
+ * Table cells and field values are the server's text: {@link Output.printTable} and
+ * {@link Output.printFields} escape their control characters (terminal-text.ts). Text given to
+ * {@link Output.print} and {@link Output.warn} is printed as it is: callers escape what came from
+ * elsewhere with terminalText, since their own text has line breaks to keep.
+ *
  * @module
  */
+import { terminalJson, terminalText } from './terminal-text.js'
 
 /** Where output goes; `isTTY` decides between text and JSON. */
 export interface Sink {
@@ -32,19 +38,20 @@ export class Output {
     this.stdout.write(text + '\n')
   }
 
-  /** printJson writes one JSON value on one line. */
+  /** printJson writes one JSON value on one line (DEL, C1 and bidi controls as \u escapes, see terminalJson). */
   printJson(value: unknown): void {
-    this.stdout.write(JSON.stringify(value) + '\n')
+    this.stdout.write(terminalJson(value) + '\n')
   }
 
-  /** printTable writes aligned columns under a header line. */
+  /** printTable writes aligned columns under a header line; control characters in cells are escaped. */
   printTable(headers: string[], rows: string[][]): void {
-    this.stdout.write(formatTable(headers, rows, this.#bold))
+    // Escaped before the widths are measured, so that the columns line up with what is shown.
+    this.stdout.write(formatTable(headers, rows.map((r) => r.map(terminalText)), this.#bold))
   }
 
-  /** printFields writes `Label  value` lines, labels aligned. */
+  /** printFields writes `Label  value` lines, labels aligned; control characters in values are escaped. */
   printFields(fields: Array<[label: string, value: string | undefined]>): void {
-    this.stdout.write(formatFields(fields))
+    this.stdout.write(formatFields(fields.map(([label, value]) => [label, value === undefined ? undefined : terminalText(value)])))
   }
 
   /** warn writes a line to stderr. */

@@ -5,6 +5,7 @@
  */
 import { type CliIo } from './alias.js'
 import { UsageError } from '../errors.js'
+import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 
@@ -35,14 +36,15 @@ export async function groupCommand(op: string, a: AdminArgs, io: CliIo): Promise
       return 0
     case 'info': {
       const g = await adminCall(s, 'Unable to fetch group info', 'GET', '/group', { query: [['group', group]] }) as { name: string; status: string; members?: string[]; policy?: string }
-      if (a.json) io.stdout(JSON.stringify({ status: 'success', groupName: g.name, groupStatus: g.status, members: g.members ?? [], groupPolicy: g.policy ?? '' }) + '\n')
-      else io.stdout(`Group: ${g.name}\nStatus: ${g.status}\nPolicy: ${g.policy ?? ''}\nMembers: ${(g.members ?? []).join(',')}\n`)
+      if (a.json) io.stdout(terminalJson({ status: 'success', groupName: g.name, groupStatus: g.status, members: g.members ?? [], groupPolicy: g.policy ?? '' }) + '\n')
+      // The server's text, one field per line: each line escaped.
+      else io.stdout(terminalBlock([`Group: ${g.name}`, `Status: ${g.status}`, `Policy: ${g.policy ?? ''}`, `Members: ${(g.members ?? []).join(',')}`]))
       return 0
     }
     case 'list':
     case 'ls': {
       const groups = await adminCall(s, 'Unable to list groups', 'GET', '/groups') as string[] | null
-      for (const g of groups ?? []) io.stdout(a.json ? JSON.stringify({ status: 'success', groupName: g }) + '\n' : `${g}\n`)
+      for (const g of groups ?? []) io.stdout(a.json ? terminalJson({ status: 'success', groupName: g }) + '\n' : terminalText(g) + '\n')
       return 0
     }
     case 'enable':

@@ -10,6 +10,7 @@ import { adminCall, openSession } from './admin-client.js'
 import { parseAdminArgs } from './admin-args.js'
 import { findAlias, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
+import { terminalBlock, terminalJson } from '../terminal-text.js'
 
 /** MinIO's token lifetime for `prometheus generate`: 100 years. */
 const PROMETHEUS_TOKEN_SECONDS = 100 * 365 * 24 * 3600
@@ -46,7 +47,7 @@ function humanDuration(seconds: number): string {
   return '0 seconds'
 }
 
-/** renderInfo prints an InfoMessage as `mc admin info` does (the parts keyhold-s3 has). Throws nothing. */
+/** renderInfo prints an InfoMessage as `mc admin info` does (the parts keyhold-s3 has), each line escaped for the terminal. Throws nothing. */
 export function renderInfo(info: Info): string {
   const lines: string[] = []
   for (const s of info.servers ?? []) {
@@ -63,7 +64,8 @@ export function renderInfo(info: Info): string {
     lines.push('', `KMS: ${kms.status ?? 'unknown'}`, `   Encryption: ${kms.encrypt ?? '-'}`, `   Decryption: ${kms.decrypt ?? '-'}`)
   }
   lines.push('', `${humanBytes(info.usage?.size ?? 0)} Used, ${info.buckets?.count ?? 0} Bucket${info.buckets?.count === 1 ? '' : 's'}, ${info.objects?.count ?? 0} Object${info.objects?.count === 1 ? '' : 's'}`)
-  return `${lines.join('\n')}\n`
+  // Endpoints, versions and KMS states are the server's text.
+  return terminalBlock(lines)
 }
 
 /** adminInfoCommand runs `admin info ALIAS [--json] [--insecure]`; returns the exit code. Throws CliError. */
@@ -71,7 +73,7 @@ export async function adminInfoCommand(args: string[], io: CliIo): Promise<numbe
   const a = parseAdminArgs(args)
   if (a.positional.length !== 1) throw new CliError('Usage: keyhold-s3 admin info ALIAS [--json]')
   const info = await adminCall(openSession(io.env, a.positional[0]!, a.insecure), 'Unable to get service info', 'GET', '/info') as Info
-  io.stdout(a.json ? `${JSON.stringify(info)}\n` : renderInfo(info))
+  io.stdout(a.json ? `${terminalJson(info)}\n` : renderInfo(info))
   return 0
 }
 

@@ -6,6 +6,7 @@
  */
 import { errorText, findAlias, signedRequest, wantsHelp, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
+import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
 
 /** KMS_USAGE is the usage text of `admin kms`. */
 export const KMS_USAGE = 'Usage: keyhold-s3 admin kms key status ALIAS [KEY] [--insecure] [--json]\n'
@@ -30,15 +31,16 @@ export async function adminKmsCommand(args: string[], io: CliIo): Promise<number
     const s = JSON.parse(res.body.toString('utf8')) as { 'key-id': string; 'encryption-error'?: string; 'decryption-error'?: string }
     const ok = s['encryption-error'] === undefined && s['decryption-error'] === undefined
     if (json) {
-      io.stdout(JSON.stringify({ status: ok ? 'success' : 'error', key: s['key-id'], encryptionError: s['encryption-error'], decryptionError: s['decryption-error'] }) + '\n')
+      io.stdout(terminalJson({ status: ok ? 'success' : 'error', key: s['key-id'], encryptionError: s['encryption-error'], decryptionError: s['decryption-error'] }) + '\n')
     } else {
       const line = (what: string, err: string | undefined) => (err === undefined ? `   - ${what} ✔` : `   - ${what} ✗ (${err})`)
       const dec = s['encryption-error'] !== undefined ? undefined : s['decryption-error']
-      io.stdout([`Key: ${s['key-id']}`, line('Encryption', s['encryption-error']), ...(s['encryption-error'] === undefined ? [line('Decryption', dec)] : [])].join('\n') + '\n')
+      // The key id and the errors are the KMS's text, passed on by the server: each line is escaped.
+      io.stdout(terminalBlock([`Key: ${s['key-id']}`, line('Encryption', s['encryption-error']), ...(s['encryption-error'] === undefined ? [line('Decryption', dec)] : [])]))
     }
     return ok ? 0 : 1
   } catch (err) {
-    io.stderr(`${(err as Error).message}\n`)
+    io.stderr(`${terminalText((err as Error).message)}\n`)
     return 1
   }
 }

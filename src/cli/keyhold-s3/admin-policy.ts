@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { type CliIo } from './alias.js'
 import { CliError, UsageError } from '../errors.js'
+import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 
@@ -40,13 +41,14 @@ export async function policyCommand(op: string, a: AdminArgs, io: CliIo): Promis
     }
     case 'info': {
       const doc = await adminCall(s, 'Unable to fetch policy info', 'GET', '/info-canned-policy', { query: [['name', name]] })
-      io.stdout(a.json ? JSON.stringify({ status: 'success', policy: name, policyJSON: doc }) + '\n' : JSON.stringify(doc, null, 1) + '\n')
+      // The policy document is the server's: JSON escapes its controls, terminalJson the C1 and bidi ones too.
+      io.stdout(a.json ? terminalJson({ status: 'success', policy: name, policyJSON: doc }) + '\n' : terminalJson(doc, 1) + '\n')
       return 0
     }
     case 'list':
     case 'ls': {
       const all = await adminCall(s, 'Unable to list policy', 'GET', '/list-canned-policies') as Record<string, unknown>
-      for (const n of Object.keys(all).sort()) io.stdout(a.json ? JSON.stringify({ status: 'success', policy: n }) + '\n' : `${n}\n`)
+      for (const n of Object.keys(all).sort()) io.stdout(a.json ? terminalJson({ status: 'success', policy: n }) + '\n' : terminalText(n) + '\n')
       return 0
     }
     case 'remove':
@@ -65,7 +67,7 @@ export async function policyCommand(op: string, a: AdminArgs, io: CliIo): Promis
         { policiesAttached?: string[]; policiesDetached?: string[] } | undefined
       const changed = (op === 'attach' ? res?.policiesAttached : res?.policiesDetached) ?? policies
       const who = user !== undefined ? `User: ${user}` : `Group: ${group ?? ''}`
-      io.stdout(`${op === 'attach' ? 'Attached' : 'Detached'} Policies: [${changed.join(' ')}]\n${op === 'attach' ? 'To' : 'From'} ${who}\n`)
+      io.stdout(terminalBlock([`${op === 'attach' ? 'Attached' : 'Detached'} Policies: [${changed.join(' ')}]`, `${op === 'attach' ? 'To' : 'From'} ${who}`]))
       return 0
     }
     default:

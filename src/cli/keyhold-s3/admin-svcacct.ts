@@ -8,6 +8,7 @@ import { type CliIo } from './alias.js'
 import { adminCall, openSession, type AdminSession } from './admin-client.js'
 import { parseExpiry, type AdminArgs } from './admin-args.js'
 import { CliError, UsageError } from '../errors.js'
+import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
 
 /** SVCACCT_USAGE is the usage text of `admin user svcacct`. */
 export const SVCACCT_USAGE = `Usage: keyhold-s3 admin user svcacct COMMAND ALIAS [ARGS]
@@ -62,8 +63,8 @@ export async function svcacctCommand(op: string, a: AdminArgs, io: CliIo): Promi
       const body = { ...common(), targetUser: target, accessKey: a.flag('access-key') ?? '', secretKey: a.flag('secret-key') ?? '' }
       const res = await adminCall(s, 'Unable to add a new service account', 'PUT', '/add-service-account', { enc: body, decrypt: true }) as { credentials: { accessKey: string; secretKey: string; expiration?: string } }
       const c = res.credentials
-      io.stdout(a.json ? JSON.stringify({ status: 'success', accessKey: c.accessKey, secretKey: c.secretKey, expiration: expiryText(c.expiration) }) + '\n'
-        : `Access Key: ${c.accessKey}\nSecret Key: ${c.secretKey}\nExpiration: ${expiryText(c.expiration)}\n`)
+      io.stdout(a.json ? terminalJson({ status: 'success', accessKey: c.accessKey, secretKey: c.secretKey, expiration: expiryText(c.expiration) }) + '\n'
+        : terminalBlock([`Access Key: ${c.accessKey}`, `Secret Key: ${c.secretKey}`, `Expiration: ${expiryText(c.expiration)}`]))
       return 0
     }
     case 'rm':
@@ -91,10 +92,11 @@ export async function svcacctCommand(op: string, a: AdminArgs, io: CliIo): Promi
     }
     case 'info': {
       const i = await adminCall(s, 'Unable to get information of the specified service account', 'GET', '/info-service-account', { query: [['accessKey', target]], decrypt: true }) as Info
-      if (a.json) io.stdout(JSON.stringify({ status: 'success', accessKey: target, ...i }) + '\n')
+      if (a.json) io.stdout(terminalJson({ status: 'success', accessKey: target, ...i }) + '\n')
       else {
-        io.stdout(`AccessKey: ${target}\nParentUser: ${i.parentUser}\nStatus: ${i.accountStatus}\nName: ${i.name ?? ''}\nDescription: ${i.description ?? ''}\n` +
-          `Policy: ${i.impliedPolicy ? 'implied' : 'embedded'}\nExpiration: ${expiryText(i.expiration)}\n`)
+        // The server's text, one field per line: each line escaped.
+        io.stdout(terminalBlock([`AccessKey: ${target}`, `ParentUser: ${i.parentUser}`, `Status: ${i.accountStatus}`, `Name: ${i.name ?? ''}`,
+          `Description: ${i.description ?? ''}`, `Policy: ${i.impliedPolicy ? 'implied' : 'embedded'}`, `Expiration: ${expiryText(i.expiration)}`]))
       }
       return 0
     }
@@ -105,7 +107,7 @@ export async function svcacctCommand(op: string, a: AdminArgs, io: CliIo): Promi
       for (const acc of res.accounts) {
         const key = typeof acc === 'string' ? acc : acc.accessKey
         const exp = typeof acc === 'string' ? undefined : acc.expiration
-        io.stdout(a.json ? JSON.stringify({ status: 'success', accessKey: key, expiration: expiryText(exp) }) + '\n' : `${key.padEnd(20)} ${expiryText(exp)}\n`)
+        io.stdout(a.json ? terminalJson({ status: 'success', accessKey: key, expiration: expiryText(exp) }) + '\n' : terminalText(`${key.padEnd(20)} ${expiryText(exp)}`) + '\n')
       }
       return 0
     }

@@ -5,6 +5,7 @@
  */
 import { type CliIo } from './alias.js'
 import { UsageError } from '../errors.js'
+import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 import { readSecret } from './admin-prompt.js'
@@ -33,7 +34,7 @@ export async function userCommand(op: string, a: AdminArgs, io: CliIo): Promise<
       need(2)
       const secretKey = secretArg ?? await readSecret('Enter Secret Key: ')
       await adminCall(s(), 'Unable to add new user', 'PUT', '/add-user', { query: [['accessKey', user]], enc: { secretKey, status: 'enabled' } })
-      io.stdout(a.json ? JSON.stringify({ status: 'success', accessKey: user, userStatus: 'enabled' }) + '\n' : `Added user \`${user}\` successfully.\n`)
+      io.stdout(a.json ? terminalJson({ status: 'success', accessKey: user, userStatus: 'enabled' }) + '\n' : `Added user \`${user}\` successfully.\n`)
       return 0
     }
     case 'remove':
@@ -55,16 +56,17 @@ export async function userCommand(op: string, a: AdminArgs, io: CliIo): Promise<
       need(1)
       const users = await adminCall(s(), 'Unable to list user', 'GET', '/list-users', { decrypt: true }) as Record<string, UserInfo>
       for (const [name, u] of Object.entries(users).sort(([x], [y]) => x.localeCompare(y))) {
-        io.stdout(a.json ? JSON.stringify({ status: 'success', accessKey: name, policyName: u.policyName ?? '', userStatus: u.status, memberOf: u.memberOf ?? [] }) + '\n'
-          : `${u.status.padEnd(9)} ${name.padEnd(20)} ${u.policyName ?? ''}\n`)
+        // The server's text: each line escaped.
+        io.stdout(a.json ? terminalJson({ status: 'success', accessKey: name, policyName: u.policyName ?? '', userStatus: u.status, memberOf: u.memberOf ?? [] }) + '\n'
+          : terminalText(`${String(u.status).padEnd(9)} ${name.padEnd(20)} ${u.policyName ?? ''}`) + '\n')
       }
       return 0
     }
     case 'info': {
       need(2)
       const u = await adminCall(s(), 'Unable to get user info', 'GET', '/user-info', { query: [['accessKey', user]] }) as UserInfo
-      if (a.json) io.stdout(JSON.stringify({ status: 'success', accessKey: user, policyName: u.policyName ?? '', userStatus: u.status, memberOf: u.memberOf ?? [] }) + '\n')
-      else io.stdout(`AccessKey: ${user}\nStatus: ${u.status}\nPolicyName: ${u.policyName ?? ''}\nMemberOf: [${(u.memberOf ?? []).join(' ')}]\n`)
+      if (a.json) io.stdout(terminalJson({ status: 'success', accessKey: user, policyName: u.policyName ?? '', userStatus: u.status, memberOf: u.memberOf ?? [] }) + '\n')
+      else io.stdout(terminalBlock([`AccessKey: ${user}`, `Status: ${u.status}`, `PolicyName: ${u.policyName ?? ''}`, `MemberOf: [${(u.memberOf ?? []).join(' ')}]`]))
       return 0
     }
     default:

@@ -12,6 +12,7 @@ import { POLICY_USAGE, policyCommand } from './admin-policy.js'
 import { SVCACCT_USAGE, svcacctCommand } from './admin-svcacct.js'
 import { USER_USAGE, userCommand } from './admin-user.js'
 import { CliError, UsageError } from '../errors.js'
+import { terminalText } from '../terminal-text.js'
 
 const INFO_USAGE = `  info ALIAS [--json]
   prometheus generate ALIAS [cluster|node]
@@ -52,7 +53,7 @@ export async function adminCommand(args: string[], io: CliIo): Promise<number> {
       const m = await import('./admin-info.js')
       return area === 'info' ? await m.adminInfoCommand(args.slice(1), io) : m.adminPrometheusCommand(args.slice(1), io)
     } catch (err) {
-      io.stderr(`${(err as Error).message}\n`)
+      io.stderr(`${terminalText((err as Error).message)}\n`)
       return 1
     }
   }
@@ -80,10 +81,10 @@ export async function adminCommand(args: string[], io: CliIo): Promise<number> {
       return 2
     }
     if (err instanceof CliError) {
-      io.stderr(`${err.message}\n`)
+      io.stderr(`${terminalText(err.message)}\n`)
       return 1
     }
-    io.stderr(`keyhold-s3: <ERROR> ${(err as Error).message}\n`)
+    io.stderr(`keyhold-s3: <ERROR> ${terminalText((err as Error).message)}\n`)
     return 1
   }
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
 import { loadTrustedCAs } from '../../s3/tls/certs-dir.js'
 import { CliError } from '../errors.js'
+import { terminalText } from '../terminal-text.js'
 import { awsEncode, canonicalQuery, canonicalRequest, sha256Hex, signingKey, stringToSign, hmac } from '../../s3/auth/sigv4/canonical.js'
 
 /** One alias: where a server is and the credentials to sign with. */
@@ -193,7 +194,7 @@ export async function aliasCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     await checkCredentials({ ...alias, ca: trustedCAs(io.env) }, insecure)
   } catch (err) {
-    io.stderr(`${(err as Error).message}\n`)
+    io.stderr(`${terminalText((err as Error).message)}\n`)
     return 1
   }
   const file = loadAliases(io.env)

@@ -6,6 +6,7 @@
  */
 import { errorText, findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
+import { terminalText } from '../terminal-text.js'
 
 const USAGE = 'Usage: keyhold-s3 encrypt set sse-kms KEY ALIAS/BUCKET | set sse-s3 ALIAS/BUCKET | info ALIAS/BUCKET | clear ALIAS/BUCKET\n'
 
@@ -54,7 +55,8 @@ export async function encryptCommand(args: string[], io: CliIo): Promise<number>
       const xml = res.body.toString('utf8')
       const alg = /<SSEAlgorithm>([^<]*)</.exec(xml)?.[1] ?? ''
       const key = /<KMSMasterKeyID>([^<]*)</.exec(xml)?.[1]
-      io.stdout(`Auto encryption 'sse-${alg === 'aws:kms' ? 'kms' : 's3'}' is enabled${key !== undefined ? ` with KeyID: ${key}` : ''}\n`)
+      // The key id is the server's text: escaped.
+      io.stdout(terminalText(`Auto encryption 'sse-${alg === 'aws:kms' ? 'kms' : 's3'}' is enabled${key !== undefined ? ` with KeyID: ${key}` : ''}`) + '\n')
       return 0
     }
     if (res.status >= 300) throw new CliError(`keyhold-s3: <ERROR> Unable to ${verb === 'set' ? 'set' : 'clear'} auto encryption: ${errorText(res)}`)
@@ -63,7 +65,7 @@ export async function encryptCommand(args: string[], io: CliIo): Promise<number>
       : `Auto encryption configuration has been cleared successfully.\n`)
     return 0
   } catch (err) {
-    io.stderr(`${(err as Error).message}\n`)
+    io.stderr(`${terminalText((err as Error).message)}\n`)
     return 1
   }
 }

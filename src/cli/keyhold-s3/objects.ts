@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises'
 import { errorText, findAlias, signedRequest, splitTarget, type CliIo } from './alias.js'
 import { PROGRESS_MIN_BYTES, progressBar, readAll, streamRequest } from './transfer.js'
 import { CliError } from '../errors.js'
+import { terminalText } from '../terminal-text.js'
 
 /** S3's single-PUT limit: larger copies would need a multipart upload, which `cp` does not do (yet). */
 const MAX_SINGLE_PUT = 5 * 1024 ** 3
@@ -50,7 +51,8 @@ async function ls(args: string[], io: CliIo): Promise<void> {
     const xml = res.body.toString('utf8')
     const names = tag(xml, 'Name')
     const dates = tag(xml, 'CreationDate')
-    names.forEach((n, i) => io.stdout(`${stamp(dates[i] ?? '')}     0B ${n}/\n`))
+    // Names, dates and keys are the server's text, and an object key may hold any character: each line is escaped.
+    names.forEach((n, i) => io.stdout(terminalText(`${stamp(dates[i] ?? '')}     0B ${n}/`) + '\n'))
     return
   }
   let token: string | undefined
@@ -60,10 +62,10 @@ async function ls(args: string[], io: CliIo): Promise<void> {
     const res = await signedRequest(alias, 'GET', `/${bucket}/`, query, Buffer.alloc(0), insecure)
     if (res.status !== 200) throw new CliError(`keyhold-s3: <ERROR> Unable to list \`${rest[0]}\`. ${errorText(res)}`)
     const xml = res.body.toString('utf8')
-    for (const p of tag(xml, 'CommonPrefixes').flatMap((c) => tag(c, 'Prefix'))) io.stdout(`${' '.repeat(24)}     0B ${p.slice(prefix.length)}\n`)
+    for (const p of tag(xml, 'CommonPrefixes').flatMap((c) => tag(c, 'Prefix'))) io.stdout(terminalText(`${' '.repeat(24)}     0B ${p.slice(prefix.length)}`) + '\n')
     for (const c of tag(xml, 'Contents')) {
       const key = tag(c, 'Key')[0] ?? ''
-      io.stdout(`${stamp(tag(c, 'LastModified')[0] ?? '')} ${humanSize(Number(tag(c, 'Size')[0] ?? 0)).padStart(6)} STANDARD ${key.slice(prefix.length)}\n`)
+      io.stdout(terminalText(`${stamp(tag(c, 'LastModified')[0] ?? '')} ${humanSize(Number(tag(c, 'Size')[0] ?? 0)).padStart(6)} STANDARD ${key.slice(prefix.length)}`) + '\n')
     }
     token = tag(xml, 'IsTruncated')[0] === 'true' ? tag(xml, 'NextContinuationToken')[0] : undefined
   } while (token !== undefined)
@@ -169,7 +171,8 @@ export function objectCommand(op: 'ls' | 'mb' | 'rb' | 'rm' | 'cat' | 'cp'): (ar
       else await simple(op, args, io)
       return 0
     } catch (err) {
-      io.stderr(`${(err as Error).message}\n`)
+      // Error messages quote the server's answer: escaped.
+      io.stderr(`${terminalText((err as Error).message)}\n`)
       return 1
     }
   }

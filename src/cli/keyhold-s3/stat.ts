@@ -6,6 +6,7 @@
  */
 import { findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
+import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
 
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v
@@ -44,7 +45,7 @@ export async function statCommand(args: string[], io: CliIo): Promise<number> {
       if (k === 'content-type' || k.startsWith('x-amz-meta-') || k.startsWith('x-amz-server-side-encryption')) metadata[k] = one(v) ?? ''
     }
     if (json) {
-      io.stdout(JSON.stringify({ status: 'success', name: object, lastModified: one(h['last-modified']), size, etag, type: 'file', metadata, encryption }) + '\n')
+      io.stdout(terminalJson({ status: 'success', name: object, lastModified: one(h['last-modified']), size, etag, type: 'file', metadata, encryption }) + '\n')
       return 0
     }
     const lines = [
@@ -57,10 +58,11 @@ export async function statCommand(args: string[], io: CliIo): Promise<number> {
       ...Object.entries(metadata).map(([k, v]) => `  ${k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase())}: ${v}`),
     ]
     if (encryption !== undefined) lines.push(`Encryption: ${encryption}`)
-    io.stdout(lines.join('\n') + '\n')
+    // Headers and metadata are the server's text: each line is escaped.
+    io.stdout(terminalBlock(lines))
     return 0
   } catch (err) {
-    io.stderr(`${(err as Error).message}\n`)
+    io.stderr(`${terminalText((err as Error).message)}\n`)
     return 1
   }
 }

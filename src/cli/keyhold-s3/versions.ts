@@ -7,6 +7,7 @@
  */
 import { errorText, findAlias, signedRequest, splitTarget, type Alias, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
+import { terminalJson, terminalText } from '../terminal-text.js'
 
 /** One listed version or delete marker. */
 interface ListedVersion {
@@ -87,17 +88,18 @@ export async function lsCommand(args: string[], io: CliIo): Promise<number> {
       const n = (counts.get(v.key) ?? 0) - (seen.get(v.key) ?? 0)
       seen.set(v.key, (seen.get(v.key) ?? 0) + 1)
       if (args.includes('--json')) {
-        io.stdout(JSON.stringify({
+        io.stdout(terminalJson({
           status: 'success', type: 'file', lastModified: v.lastModified, size: v.size, key: v.key, versionId: v.versionId,
           versionOrdinal: n, isLatest: v.isLatest, isDeleteMarker: v.deleteMarker,
         }) + '\n')
       } else {
-        io.stdout(formatLine(v, n) + '\n')
+        // Keys, version ids and times are the server's text: the line is escaped.
+        io.stdout(terminalText(formatLine(v, n)) + '\n')
       }
     }
     return 0
   } catch (err) {
-    io.stderr(`${(err as Error).message}\n`)
+    io.stderr(`${terminalText((err as Error).message)}\n`)
     return 1
   }
 }
@@ -118,7 +120,7 @@ export async function versionCommand(args: string[], io: CliIo): Promise<number>
       const res = await signedRequest(a, 'GET', `/${bucket}`, [['versioning', '']], Buffer.alloc(0), insecure)
       if (res.status !== 200) throw new CliError(`mc: <ERROR> Unable to get versioning info of \`${target}\`. ${errorText(res)}`)
       const status = field(res.body.toString('utf8'), 'Status')
-      io.stdout(status === undefined ? `${target} is un-versioned\n` : `${target} versioning is ${status.toLowerCase()}\n`)
+      io.stdout(terminalText(status === undefined ? `${target} is un-versioned` : `${target} versioning is ${status.toLowerCase()}`) + '\n')
       return 0
     }
     const status = action === 'enable' ? 'Enabled' : 'Suspended'
@@ -128,7 +130,7 @@ export async function versionCommand(args: string[], io: CliIo): Promise<number>
     io.stdout(`${target} versioning is ${action === 'enable' ? 'enabled' : 'suspended'}\n`)
     return 0
   } catch (err) {
-    io.stderr(`${(err as Error).message}\n`)
+    io.stderr(`${terminalText((err as Error).message)}\n`)
     return 1
   }
 }

@@ -10,6 +10,7 @@ import { CLIENT_ENV, KesClient, clientOptionsFromEnv, serversFromEnv } from '../
 import { commandHelp, groupHelp, parseFlags, type Command, type CommandContext, type Group } from '../args.js'
 import { CliError, UsageError } from '../errors.js'
 import { Output, type Sink } from '../output.js'
+import { terminalLines, terminalText } from '../terminal-text.js'
 import { identityGroup } from './identity.js'
 import { keyGroup } from './key.js'
 import { logCommand } from './log.js'
@@ -123,7 +124,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       await entry.run(rest)
       return 0
     } catch (err) {
-      io.stderr.write(`Error: ${(err as Error).message}\n`)
+      io.stderr.write(`Error: ${shownMessage(err)}\n`)
       return 1
     }
   }
@@ -153,8 +154,19 @@ function colorOf(value: unknown): 'auto' | 'never' | 'always' {
   throw new UsageError(`invalid --color '${String(value)}': use auto, never or always`)
 }
 
+/**
+ * shownMessage is the message of a failure as printed after `Error: `, control characters escaped:
+ * it often quotes a server's answer (`failed to …: <server message>`), which may hold ESC sequences.
+ * A config error (`keyhold server`, `keyhold migrate`) lists one issue of the operator's own file
+ * per line: its line breaks stay. Any other message is one line, an LF in it shown as `\n`. Throws nothing.
+ */
+function shownMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  return err instanceof Error && err.name === 'ConfigError' ? terminalLines(message) : terminalText(message)
+}
+
 function usageFailure(io: CliIo, message: string, path: string): number {
-  io.stderr.write(`Error: ${message}. See 'keyhold ${path === '' ? '' : path + ' '}--help'\n`)
+  io.stderr.write(`Error: ${terminalText(message)}. See 'keyhold ${path === '' ? '' : path + ' '}--help'\n`)
   return 2
 }
 
@@ -193,7 +205,7 @@ async function runCommand(path: string, command: Command, argv: string[], io: Cl
     return 0
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(io, err.message, path)
-    if (!(err instanceof CliError && err.shown)) io.stderr.write(`Error: ${(err as Error).message}\n`)
+    if (!(err instanceof CliError && err.shown)) io.stderr.write(`Error: ${shownMessage(err)}\n`)
     return 1
   } finally {
     for (const c of clients) c.close()

@@ -5,6 +5,7 @@
  */
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
 import { formatTime } from '../output.js'
+import { terminalText } from '../terminal-text.js'
 import type { KeyInfo } from '../../kes-client/index.js'
 import { failedTo } from './common.js'
 
@@ -28,7 +29,8 @@ export const rotate: Command = {
     for (const name of ctx.args) {
       const r = await failedTo(`rotate key "${name}"`, () => client.rotateKey(name))
       if (ctx.out.json) ctx.out.printJson(r)
-      else ctx.out.print(`key "${r.name}" is now at version ${r.version} (created ${formatTime(r.created_at)})`)
+      // One line of the server's answer (its version is a number only if the server says so): escaped.
+      else ctx.out.print(terminalText(`key "${r.name}" is now at version ${r.version} (created ${formatTime(r.created_at)})`))
     }
   },
 }
@@ -36,6 +38,7 @@ export const rotate: Command = {
 /** versionLines renders the versions of a rotated key for `keyhold key info`; empty for a key never rotated. Throws nothing. */
 export function versionLines(key: KeyInfo): string {
   if (key.versions === undefined || key.versions.length === 0) return ''
-  const rows = key.versions.map((v) => `  · v${v.version}  ${formatTime(v.created_at)}${v.version === key.version ? '  (current)' : ''}`)
+  // Each row is the server's text (formatTime gives back what it cannot parse as it is): escaped.
+  const rows = key.versions.map((v) => terminalText(`  · v${v.version}  ${formatTime(v.created_at)}${v.version === key.version ? '  (current)' : ''}`))
   return `Versions\n${rows.join('\n')}`
 }

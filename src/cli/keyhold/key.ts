@@ -6,6 +6,7 @@
  */
 import { CLIENT_FLAGS, JSON_FLAG, type Command, type Group } from '../args.js'
 import { formatDuration, formatTime } from '../output.js'
+import { terminalText } from '../terminal-text.js'
 import { decodeBase64Arg, failedTo } from './common.js'
 import { listCommand, printRecord } from './listing.js'
 import { rotate, versionLines } from './key-rotate.js'
@@ -83,12 +84,13 @@ const rm: Command = {
     for (const name of ctx.args) {
       const { otherServersMaySec: bound, deleteAt } = await failedTo(`remove key "${name}"`, () => client.deleteKey(name))
       if (deleteAt !== undefined) {
-        ctx.out.warn(`note: key "${name}" is scheduled for deletion at ${formatTime(deleteAt)}; 'keyhold key restore ${name}' undoes it until then`)
+        // The time is the server's answer (a header): the line is escaped for the terminal.
+        ctx.out.warn(terminalText(`note: key "${name}" is scheduled for deletion at ${formatTime(deleteAt)}; 'keyhold key restore ${name}' undoes it until then`))
         continue
       }
       if (bound !== undefined) {
         const upTo = bound === Infinity ? 'for as long as they keep using it (their cache.expiry.any is off)' : `for up to ${formatDuration(bound)} (cache.expiry.any)`
-        ctx.out.warn(`note: key "${name}" is deleted; other Keyhold servers sharing this keystore may still use it ${upTo}`)
+        ctx.out.warn(terminalText(`note: key "${name}" is deleted; other Keyhold servers sharing this keystore may still use it ${upTo}`))
       }
     }
   },

@@ -7,6 +7,7 @@
 import type { KesClient } from '../../kes-client/index.js'
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
 import type { Output } from '../output.js'
+import { terminalText } from '../terminal-text.js'
 import { collect, failedTo } from './common.js'
 
 /** printNames prints a listing: JSON when piped, else a table under `header` (nothing for no names). Never throws. */
@@ -37,7 +38,8 @@ export function printRecord(out: Output, record: unknown, fields: Array<[label: 
 function printRules(out: Output, rules: Rules): void {
   for (const [label, set] of [['Allow', rules.allow], ['Deny', rules.deny]] as const) {
     const patterns = Object.keys(set ?? {})
-    if (patterns.length > 0) out.print(`${label}\n${patterns.map((p) => `  · ${p}`).join('\n')}`)
+    // The patterns are the server's text, one per line: each escaped on its own.
+    if (patterns.length > 0) out.print(`${label}\n${patterns.map((p) => `  · ${terminalText(p)}`).join('\n')}`)
   }
 }
 

@@ -7,6 +7,7 @@ import type { AuditEvent, ErrorEvent } from '../../kes-client/index.js'
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
 import { UsageError } from '../errors.js'
 import { formatTime } from '../output.js'
+import { terminalText } from '../terminal-text.js'
 
 /** The `keyhold log` command. */
 export const logCommand: Command = {
@@ -39,14 +40,20 @@ export const logCommand: Command = {
   },
 }
 
-/** formatAudit renders one audit event as a terminal line. */
+/**
+ * formatAudit renders one audit event as a terminal line, escaped as a whole (terminalText): the
+ * path is whatever any client asked for, decoded, so it can hold ESC sequences, and the other
+ * fields come from the server. Throws nothing.
+ */
 export function formatAudit(e: AuditEvent): string {
   const identity = e.request.identity === undefined || e.request.identity === '' ? '-' : e.request.identity.slice(0, 12) + '…'
   const time = typeof e.response.time === 'number' ? `  (${e.response.time})` : ''
   const when = (formatTime(e.time) ?? '-').padEnd(19)
-  return `${when}  ${String(e.response.code).padEnd(3)}  ${identity.padEnd(13)}  ${(e.request.ip ?? '-').padEnd(15)}  ${e.request.path}${time}`
+  return terminalText(`${when}  ${String(e.response.code).padEnd(3)}  ${identity.padEnd(13)}  ${(e.request.ip ?? '-').padEnd(15)}  ${e.request.path}${time}`)
 }
 
+/** formatError renders one error log event as a terminal line, its control characters escaped. Throws nothing. */
 function formatError(e: ErrorEvent): string {
-  return typeof e.message === 'string' ? e.message : JSON.stringify(e)
+  // A server's error line may end in a newline of its own: that one ends the line, it is not shown as `\n`.
+  return typeof e.message === 'string' ? terminalText(e.message.replace(/\r?\n$/, '')) : terminalText(JSON.stringify(e))
 }

@@ -10,6 +10,7 @@ import { loadConfigFile } from '../../kms/config/load.js'
 import { KeyExistsError, type KeyStore } from '../../kms/keystore/keystore.js'
 import { JSON_FLAG, type Command } from '../args.js'
 import { UsageError } from '../errors.js'
+import { terminalText } from '../terminal-text.js'
 import { fail } from './common.js'
 
 /** What to do with a key that already exists in the target. */
@@ -91,7 +92,8 @@ Without --merge or --force, a key that exists in the target stops the migration.
     try {
       const dst = await connectKeystore(target.keystore)
       try {
-        const onKey = ctx.out.json ? undefined : (name: string, skipped: boolean) => ctx.out.print(`${skipped ? 'skipped ' : 'migrated'}  ${name}`)
+        // Key names come from the source keystore (another system's data): escaped for the terminal.
+        const onKey = ctx.out.json ? undefined : (name: string, skipped: boolean) => ctx.out.print(`${skipped ? 'skipped ' : 'migrated'}  ${terminalText(name)}`)
         const result = await migrateKeys(src, dst, { pattern: ctx.args[0] ?? '*', mode, signal: ctx.signal, onKey })
         if (ctx.out.json) ctx.out.printJson(result)
         else ctx.out.print(`\nMigrated ${result.migrated} key(s) from ${src.toString()} to ${dst.toString()}${result.skipped > 0 ? `, skipped ${result.skipped}` : ''}.`)

@@ -8,6 +8,7 @@ import { parseEndpoint, type ApiDescription, type StatusResponse } from '../../k
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
 import { CliError } from '../errors.js'
 import { formatBytes, formatDuration } from '../output.js'
+import { terminalText } from '../terminal-text.js'
 
 interface EndpointState {
   endpoint: string
@@ -65,10 +66,14 @@ function print(ctx: Parameters<Command['run']>[0], state: EndpointState, index: 
     return
   }
   if (ctx.flags.short === true) {
+    // One line of the server's text (its error, version, latency: a number only if the server says so),
+    // escaped as a whole; printFields below escapes its values itself.
     ctx.out.print(
-      status === undefined
-        ? `${endpoint}  offline  ${error ?? ''}`
-        : `${endpoint}  online  ${status.version}  up ${formatDuration(status.uptime)}  keystore ${keystore(status)}`,
+      terminalText(
+        status === undefined
+          ? `${endpoint}  offline  ${error ?? ''}`
+          : `${endpoint}  online  ${status.version}  up ${formatDuration(status.uptime)}  keystore ${keystore(status)}`,
+      ),
     )
     return
   }
