@@ -294,14 +294,17 @@ export class KesClient {
       }
       const answer = parseJson<Record<string, unknown>>(res)
       const names = Array.isArray(answer[field]) ? (answer[field] as unknown[]) : []
+      let fresh = 0
       for (const name of names) {
         if (typeof name !== 'string' || (last !== undefined && name <= last)) continue
         last = name
+        fresh++
         yield name
       }
       const next = typeof answer.continue_at === 'string' ? answer.continue_at : ''
-      // kms-go continues a listing by asking again with `continue_at` as the prefix.
-      if (next === '' || next === prefix) return
+      // kms-go continues a listing by asking again with `continue_at` as the prefix. A page that brought no new
+      // name made no progress: a server answering so forever (found by an attack) would keep us paging for good.
+      if (next === '' || next === prefix || fresh === 0) return
       prefix = next
     }
   }

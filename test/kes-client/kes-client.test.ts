@@ -136,6 +136,19 @@ describe('KesClient listings', () => {
     expect(server.received.slice(-2).map((r) => r.path)).toEqual(['/v1/key/list/app-*', '/v1/key/list/app-3'])
   })
 
+  it('stops at a page that brings no new name, whatever continue_at says (a hostile server)', async () => {
+    let pages = 0
+    server.handler = (_req, res) => {
+      pages++
+      // Each answer names a new continue_at but only names already seen: paging would never end.
+      reply(res, 200, { names: ['app-1'], continue_at: `app-${pages + 1}` })
+    }
+    const names: string[] = []
+    for await (const n of client.listKeys('app-*')) names.push(n)
+    expect(names).toEqual(['app-1'])
+    expect(pages).toBe(2)
+  })
+
   it('lists identities and policies (null lists are empty)', async () => {
     server.handler = (req, res) =>
       req.path.startsWith('/v1/identity/') ? reply(res, 200, { identities: ['a', 'b'] }) : reply(res, 200, { names: null })
