@@ -18,7 +18,7 @@ import { ConfigSchema, PolicyFileSchema, type RawConfig } from './schema.js'
 import { schemaError } from './issues.js'
 import { checkLegacy } from './legacy.js'
 import { keyDeletionConfig } from './key-deletion.js'
-import { ConfigError, parseYaml } from './source.js'
+import { ConfigError, parseYaml, yamlValue } from './source.js'
 import { DEFAULT_ADDRESS, DEFAULT_CACHE, type KeystoreConfig, type RotationRule, type ServerConfig, type TlsConfig } from './types.js'
 
 // Patterns and the version are taken literally, as KES does
@@ -46,7 +46,7 @@ export function readConfigText(file: string): string {
 /** parseConfig validates config text that came from `file`. Throws ConfigError. */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const src = parseYaml(text, file, env, noEnv)
-  const json: unknown = src.doc.toJS() ?? {}
+  const json: unknown = yamlValue(src) ?? {}
   checkLegacy(src, json)
   const parsed = ConfigSchema.safeParse(json)
   if (!parsed.success) throw schemaError(src, parsed.error)
@@ -147,7 +147,7 @@ export function loadPolicyFile(file: string, env: NodeJS.ProcessEnv = process.en
     throw unreadable('policy file', file, err)
   }
   const src = parseYaml(text, file, env, (p) => p[2] === 'allow' || p[2] === 'deny')
-  const parsed = PolicyFileSchema.safeParse(src.doc.toJS() ?? {})
+  const parsed = PolicyFileSchema.safeParse(yamlValue(src) ?? {})
   if (!parsed.success) throw schemaError(src, parsed.error)
   return normalisePolicies(parsed.data.policy ?? {})
 }

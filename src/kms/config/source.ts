@@ -38,6 +38,9 @@ export function parseYaml(text: string, file: string, env: NodeJS.ProcessEnv, sk
     if (isMap(node)) {
       for (const pair of node.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
+        // Read into a JavaScript object, this key would set the object's prototype instead of adding an entry:
+        // a policy so named silently vanished, and its identities lost their access without a word.
+        if (key === '__proto__') throw new ConfigError(`${file}:${lineOf(lines, pair.key as Node)}: '__proto__' cannot be used as a name`)
         walk(pair.value, [...path, key])
       }
     } else if (isSeq(node)) {
@@ -56,6 +59,18 @@ export function parseYaml(text: string, file: string, env: NodeJS.ProcessEnv, sk
   }
   walk(doc.contents, [])
   return { doc, lines, file }
+}
+
+/**
+ * yamlValue is the parsed document as plain data. Throws ConfigError naming the file when the document cannot
+ * be turned into data (the yaml library refuses alias expansion past its limit: a "billion laughs" bomb).
+ */
+export function yamlValue(src: YamlSource): unknown {
+  try {
+    return src.doc.toJS() as unknown
+  } catch (err) {
+    throw new ConfigError(`${src.file}: invalid YAML: ${(err as Error).message}`)
+  }
 }
 
 /**

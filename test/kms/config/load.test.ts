@@ -95,6 +95,18 @@ describe('kesconf errors', () => {
     )
   })
 
+  it('refuses a policy named __proto__ (it would vanish silently) and an alias bomb, naming the file', () => {
+    expect(fail(base('policy:\n  app:\n    allow: [/v1/status]\n  __proto__:\n    allow: [/v1/status]\n'))).toBe(
+      "kesconf: /etc/keyhold/config.yml:11: '__proto__' cannot be used as a name",
+    )
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => {
+      const prev = String.fromCharCode(97 + i)
+      const next = String.fromCharCode(98 + i)
+      return `${next}: &${next} [${Array(10).fill(`*${prev}`).join(', ')}]`
+    })].join('\n')
+    expect(fail(base(bomb))).toMatch(/^kesconf: \/etc\/keyhold\/config\.yml: invalid YAML: /)
+  })
+
   it('never quotes an invalid identity taken from the environment (it may be a secret of the server)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keyhold-policy-'))
     writeFileSync(join(dir, 'policy.yml'), 'policy:\n  monitor:\n    allow: [/v1/status]\n    identities:\n      - ${VAULT_TOKEN}\n')
