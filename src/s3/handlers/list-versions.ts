@@ -12,6 +12,7 @@ import { xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { clientETagsOf } from './etags.js'
 import { common, OWNER, params, type Params } from './list.js'
+import { pastPrefix, rollUp } from './list-walk.js'
 import { isoDate } from './object-meta.js'
 
 type VersionEntry = { kind: 'version'; row: VersionRow } | { kind: 'prefix'; prefix: string }
@@ -22,12 +23,10 @@ interface VersionWalk {
 }
 
 const BATCH = 1000
-// Sorts after every other code point, so cp + MAX_CHAR passes over all keys starting with cp.
-const MAX_CHAR = '\u{10FFFF}'
-
 /**
  * walkVersions lists up to maxKeys versions and common prefixes after the cursor; reads the tables in bounded
- * batches and skips whole common prefixes. Throws only on database errors.
+ * batches, each row at most once, and passes over the keys under a common prefix in the batch at hand or by one
+ * seek (list-walk.ts's pastPrefix). Throws only on database errors.
  */
 function walkVersions(meta: MetaStore, bucket: string, p: Params, start: VersionCursor): VersionWalk {
   const entries: VersionEntry[] = []
@@ -35,25 +34,28 @@ function walkVersions(meta: MetaStore, bucket: string, p: Params, start: Version
   let lastPrefix: string | undefined
   for (;;) {
     const rows = listVersions(meta, bucket, p.prefix, cursor, BATCH)
-    if (rows.length === 0) return { entries, truncated: false }
+    let skipping: string | undefined
     for (const row of rows) {
       if (!row.key.startsWith(p.prefix)) return { entries, truncated: false }
-      const at = p.delimiter === '' ? -1 : row.key.indexOf(p.delimiter, p.prefix.length)
-      if (at < 0) {
+      cursor = { key: row.key, seq: row.seq }
+      if (skipping !== undefined && row.key.startsWith(skipping)) continue
+      skipping = undefined
+      const name = rollUp(row.key, p.prefix, p.delimiter)
+      if (name === undefined) {
         if (entries.length >= p.maxKeys) return { entries, truncated: true }
         entries.push({ kind: 'version', row })
-        cursor = { key: row.key, seq: row.seq }
         continue
       }
-      const name = row.key.slice(0, at + p.delimiter.length)
+      skipping = name
       if (name > start.key && name !== lastPrefix) {
         if (entries.length >= p.maxKeys) return { entries, truncated: true }
         entries.push({ kind: 'prefix', prefix: name })
         lastPrefix = name
       }
-      cursor = { key: name + MAX_CHAR, seq: undefined }
-      break
     }
+    if (rows.length < BATCH) return { entries, truncated: false }
+    const past = skipping === undefined ? undefined : pastPrefix(skipping)
+    if (past !== undefined) cursor = { key: past, seq: undefined, inclusive: true }
   }
 }
 

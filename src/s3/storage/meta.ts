@@ -144,12 +144,15 @@ export class MetaStore implements BucketConfigStore {
     return existed
   }
 
-  /** listKeys returns up to limit objects of a bucket with key > after and key >= prefix, in key order. */
-  listKeys(bucket: string, after: string, prefix: string, limit: number): ObjectRow[] {
+  /**
+   * listKeys returns up to limit objects of a bucket with key > after (key >= after when `inclusive`) and
+   * key >= prefix, in key order.
+   */
+  listKeys(bucket: string, after: string, prefix: string, limit: number, inclusive = false): ObjectRow[] {
     const from = after >= prefix ? after : null
     const rows = from === null
       ? this.db.prepare('SELECT * FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?').all(bucket, prefix, limit)
-      : this.db.prepare('SELECT * FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?').all(bucket, from, limit)
+      : this.db.prepare(`SELECT * FROM objects WHERE bucket = ? AND key ${inclusive ? '>=' : '>'} ? ORDER BY key LIMIT ?`).all(bucket, from, limit)
     return (rows as RawObject[]).map(toObject)
   }
 

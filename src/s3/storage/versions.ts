@@ -163,6 +163,8 @@ export function latestDeleteMarker(meta: MetaStore, bucket: string, key: string)
 export interface VersionCursor {
   key: string
   seq: number | undefined
+  /** With no seq: the versions of `key` itself are included (a seek to the first key at or after it). */
+  inclusive?: boolean
 }
 
 /** seqOf finds where a version sorts among its key's versions (for version-id-marker); undefined when unknown. Throws only on database errors. */
@@ -174,18 +176,19 @@ export function seqOf(meta: MetaStore, bucket: string, key: string, versionId: s
  * listVersions returns up to limit versions of a bucket's keys >= prefix after the cursor, by key and then newest
  * first (object versions and delete markers interleaved). Throws only on database errors.
  */
-export function listVersions(meta: MetaStore, bucket: string, prefix: string, after: VersionCursor, limit: number): VersionRow[] {
+export function listVersions(meta: MetaStore, bucket: string, prefix: string, cursor: VersionCursor, limit: number): VersionRow[] {
+  const after = cursor.inclusive === true && cursor.seq === undefined ? '>=' : '>'
   // Three index range scans, each bounded by limit, merged: never a sort of the whole bucket.
   const rows = meta.db.prepare(`SELECT * FROM (
       SELECT * FROM (SELECT ${COLUMNS}, 0 AS delete_marker, ${CURRENT_SEQ} AS seq, 1 AS is_latest FROM objects
-        WHERE bucket = @bucket AND key >= @prefix AND key > @key ORDER BY key LIMIT @limit)
+        WHERE bucket = @bucket AND key >= @prefix AND key ${after} @key ORDER BY key LIMIT @limit)
       UNION ALL
       SELECT * FROM (SELECT ${COLUMNS}, delete_marker, seq, ${IS_LATEST_SQL} AS is_latest FROM object_versions v
         WHERE v.bucket = @bucket AND v.key = @key AND v.seq < @seq ORDER BY v.seq DESC LIMIT @limit)
       UNION ALL
       SELECT * FROM (SELECT ${COLUMNS}, delete_marker, seq, ${IS_LATEST_SQL} AS is_latest FROM object_versions v
-        WHERE v.bucket = @bucket AND v.key >= @prefix AND v.key > @key ORDER BY v.key, v.seq DESC LIMIT @limit))
+        WHERE v.bucket = @bucket AND v.key >= @prefix AND v.key ${after} @key ORDER BY v.key, v.seq DESC LIMIT @limit))
     ORDER BY key, seq DESC LIMIT @limit`)
-    .all({ bucket, prefix, key: after.key, seq: after.seq ?? -1, limit }) as RawVersion[]
+    .all({ bucket, prefix, key: cursor.key, seq: cursor.seq ?? -1, limit }) as RawVersion[]
   return rows.map(toVersion)
 }
