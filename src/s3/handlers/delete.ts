@@ -13,15 +13,35 @@ import { deleteVersionUnlessLocked } from '../storage/object-lock.js'
 import { bypassRequested } from './object-lock-headers.js'
 import { LOCK_ERRORS } from './object-lock-errors.js'
 import { requireBucket } from './common.js'
+import { checkKey } from './object-meta.js'
 import { setVersionHeaders, uuidProblem, versionIdOf } from './versioning.js'
+
+/**
+ * checkDeletedKey refuses a key no write may store (checkKey: too long, a path alias, a lone surrogate) unless
+ * something is stored under it (an older version of keyhold-s3 stored some such names): a delete in a
+ * versioned bucket writes a delete marker, and such a key, a megabyte long or an alias of another, would then
+ * be planted through DeleteObject, past the checks of every write (found by an attack). Throws S3Error
+ * KeyTooLongError or InvalidObjectName.
+ */
+function checkDeletedKey(ctx: Ctx, bucket: string, key: string): void {
+  try {
+    checkKey(key)
+  } catch (err) {
+    const meta = ctx.core.meta
+    const stored = meta.getObject(bucket, key) !== undefined
+      || meta.db.prepare('SELECT 1 FROM object_versions WHERE bucket = ? AND key = ? LIMIT 1').get(bucket, key) !== undefined
+    if (!stored) throw err
+  }
+}
 
 /**
  * removeObject deletes a key's current version (a delete marker in a versioned bucket) or, given a version id,
  * that version for good unless its object lock forbids it; returns what happened. A governance-locked version
  * goes only with `x-amz-bypass-governance-retention: true` from a caller allowed s3:BypassGovernanceRetention.
- * Throws S3Error AccessDenied (a locked version, or the bypass not granted).
+ * Throws S3Error AccessDenied (a locked version, or the bypass not granted), KeyTooLongError, InvalidObjectName.
  */
 async function removeObject(ctx: Ctx, bucket: string, key: string, versionId: string | undefined): Promise<DeleteOutcome> {
+  checkDeletedKey(ctx, bucket, key)
   if (versionId === undefined) return deleteLatest(ctx.core.meta, bucket, key)
   const bypass = bypassRequested(ctx)
   let outcome = deleteVersionUnlessLocked(ctx.core.meta, bucket, key, versionId, bypass, false)
