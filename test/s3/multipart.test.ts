@@ -33,6 +33,18 @@ describe('multipart uploads', () => {
     expect(part2.PartsCount).toBe(3)
   })
 
+  it('a part list of 10,000 checksummed parts (about 1.5 MB) is read, not refused as too large', async () => {
+    const s3 = fx.client()
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu', Key: 'many', ChecksumAlgorithm: 'SHA256' }))
+    const Parts = Array.from({ length: 10_000 }, (_, i) => ({
+      PartNumber: i + 1, ETag: `"${'0'.repeat(32)}"`, ChecksumSHA256: createHash('sha256').update(String(i)).digest('base64'),
+    }))
+    // The parts do not exist: reading the whole list is what is tested, and the answer is InvalidPart.
+    const err = await s3error(s3.send(new CompleteMultipartUploadCommand({ Bucket: 'mpu', Key: 'many', UploadId, MultipartUpload: { Parts } })))
+    expect([err.$metadata.httpStatusCode, err.name]).toEqual([400, 'InvalidPart'])
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'mpu', Key: 'many', UploadId }))
+  })
+
   it('lists, copies parts, checks order and size rules, and aborts', async () => {
     const s3 = fx.client()
     await s3.send(new PutObjectCommand({ Bucket: 'mpu', Key: 'source', Body: randomBytes(6 * MiB) }))
