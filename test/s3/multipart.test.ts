@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand,
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand,
   GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, PutObjectCommand,
   UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
@@ -43,6 +43,32 @@ describe('multipart uploads', () => {
     const err = await s3error(s3.send(new CompleteMultipartUploadCommand({ Bucket: 'mpu', Key: 'many', UploadId, MultipartUpload: { Parts } })))
     expect([err.$metadata.httpStatusCode, err.name]).toEqual([400, 'InvalidPart'])
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'mpu', Key: 'many', UploadId }))
+  })
+
+  it('ListMultipartUploads pages through every upload once, many of one key and common prefixes alike', async () => {
+    const s3 = fx.client()
+    await s3.send(new CreateBucketCommand({ Bucket: 'mpu-list' }))
+    const ids = new Set<string>()
+    for (let i = 0; i < 12; i++) ids.add((await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu-list', Key: 'same' }))).UploadId!)
+    for (const Key of ['d/1', 'd/2', 'd/3', 'e']) await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu-list', Key }))
+    const page = async (Delimiter?: string) => {
+      const seen: string[] = []
+      let KeyMarker: string | undefined
+      let UploadIdMarker: string | undefined
+      for (let n = 0; n < 40; n++) {
+        const r = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-list', MaxUploads: 1, Delimiter, KeyMarker, UploadIdMarker }))
+        seen.push(...(r.Uploads ?? []).map((u) => `${u.Key}#${u.UploadId}`), ...(r.CommonPrefixes ?? []).map((p) => p.Prefix!))
+        if (r.IsTruncated !== true) return seen
+        KeyMarker = r.NextKeyMarker
+        UploadIdMarker = r.NextUploadIdMarker
+      }
+      throw new Error('paging did not end')
+    }
+    const all = await page()
+    expect(all).toHaveLength(16)
+    expect(new Set(all.filter((s) => s.startsWith('same#')).map((s) => s.slice(5)))).toEqual(ids)
+    const rolled = await page('/')
+    expect(rolled.map((s) => s.split('#')[0])).toEqual(['d/', 'e', ...Array(12).fill('same')])
   })
 
   it('lists, copies parts, checks order and size rules, and aborts', async () => {

@@ -10,6 +10,8 @@ import { clientChecksums, splitPartChecksum, type PartChecksum } from './checksu
 import { requireBucket } from './common.js'
 import { requireUpload } from './multipart.js'
 import { isoDate } from './object-meta.js'
+import { rollUp } from './list-walk.js'
+import type { UploadRow } from '../storage/uploads.js'
 
 const OWNER: XNode[] = [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s3']]
 
@@ -64,6 +66,33 @@ export async function listParts(ctx: Ctx): Promise<void> {
   ]]))
 }
 
+const UPLOAD_BATCH = 1000
+
+/**
+ * walkUploads finds up to `max` entries after the markers: uploads, and common prefixes at the delimiter, each
+ * prefix once and never one at or before the key marker (a page that ended in a prefix goes on after it: before,
+ * every page repeated the prefix and never got past it, found by an attack). Throws only on database errors.
+ */
+function walkUploads(
+  ctx: Ctx, bucket: string, prefix: string, delimiter: string, keyMarker: string, idMarker: string, max: number,
+): { shown: Array<UploadRow | string>; truncated: boolean } {
+  const shown: Array<UploadRow | string> = []
+  const seen = new Set<string>()
+  let cursor = { key: keyMarker, id: idMarker }
+  for (;;) {
+    const rows = ctx.core.uploads.list(bucket, prefix, cursor.key, cursor.id, UPLOAD_BATCH)
+    for (const u of rows) {
+      cursor = { key: u.key, id: u.id }
+      const name = rollUp(u.key, prefix, delimiter)
+      if (name !== undefined && (seen.has(name) || name <= keyMarker)) continue
+      if (shown.length >= max) return { shown, truncated: true }
+      if (name !== undefined) seen.add(name)
+      shown.push(name ?? u)
+    }
+    if (rows.length < UPLOAD_BATCH) return { shown, truncated: false }
+  }
+}
+
 /** listMultipartUploads serves ListMultipartUploads (delimiter rolls keys up into common prefixes). */
 export function listMultipartUploads(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
@@ -72,29 +101,29 @@ export function listMultipartUploads(ctx: Ctx): Promise<void> {
   const keyMarker = ctx.query.get('key-marker') ?? ''
   const idMarker = ctx.query.get('upload-id-marker') ?? ''
   const max = intParam(ctx, 'max-uploads', 1000, 1000)
-  const rows = ctx.core.uploads.list(bucket, prefix, keyMarker, idMarker, max + 1)
-  const truncated = rows.length > max
-  const shown = rows.slice(0, max)
-  const prefixes = new Set<string>()
+  const { shown, truncated } = walkUploads(ctx, bucket, prefix, delimiter, keyMarker, idMarker, max)
+  const prefixes: string[] = []
   const uploads: XNode[] = []
-  for (const u of shown) {
-    const at = delimiter === '' ? -1 : u.key.indexOf(delimiter, prefix.length)
-    if (at >= 0) {
-      prefixes.add(u.key.slice(0, at + delimiter.length))
+  for (const entry of shown) {
+    if (typeof entry === 'string') {
+      prefixes.push(entry)
       continue
     }
+    const u = entry
     uploads.push(['Upload', [['Key', u.key], ['UploadId', u.id], ['Initiator', OWNER], ['Owner', OWNER],
       ['StorageClass', 'STANDARD'], ['Initiated', isoDate(u.initiated)],
       u.checksumAlgorithm !== null ? ['ChecksumAlgorithm', u.checksumAlgorithm] : undefined,
       u.checksumType !== null ? ['ChecksumType', u.checksumType] : undefined]])
   }
-  const last = shown.at(-1)
+  const lastEntry = shown.at(-1)
+  // A page ending in a common prefix continues after every key under it (the next page skips them).
+  const last = lastEntry === undefined ? undefined : typeof lastEntry === 'string' ? { key: lastEntry, id: '' } : { key: lastEntry.key, id: lastEntry.id }
   sendXml(ctx, xmlDocument(['ListMultipartUploadsResult', [
     ['Bucket', bucket], ['KeyMarker', keyMarker], ['UploadIdMarker', idMarker],
     truncated && last !== undefined ? ['NextKeyMarker', last.key] : undefined,
     truncated && last !== undefined ? ['NextUploadIdMarker', last.id] : undefined,
     ['Prefix', prefix], delimiter !== '' ? ['Delimiter', delimiter] : undefined, ['MaxUploads', max], ['IsTruncated', truncated],
-    ...uploads, ...[...prefixes].map((p): XNode => ['CommonPrefixes', [['Prefix', p]]]),
+    ...uploads, ...prefixes.map((p): XNode => ['CommonPrefixes', [['Prefix', p]]]),
   ]]))
   return Promise.resolve()
 }

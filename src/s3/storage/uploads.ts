@@ -76,10 +76,20 @@ export class UploadStore {
       FROM upload_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?`).all(uploadId, after, limit) as PartRow[]
   }
 
-  /** list returns uploads of a bucket after (key, id) markers, under prefix, in (key, initiated) order. */
+  /**
+   * list returns uploads of a bucket under prefix, in (key, initiated, id) order, after the markers: keys after
+   * `keyMarker`, and the uploads of `keyMarker` itself that come after `idMarker` in that order (none without
+   * one). The markers are compared in the order listed: comparing ids alone hid the uploads of a key that were
+   * initiated later but had a smaller id, from anyone paging (found by an attack). An id marker no longer
+   * found (aborted meanwhile) lists that key's uploads from its first. Throws only on database errors.
+   */
   list(bucket: string, prefix: string, keyMarker: string, idMarker: string, limit: number): UploadRow[] {
-    const rows = this.db.prepare(`SELECT * FROM uploads WHERE bucket = ? AND key >= ? AND (key > ? OR (key = ? AND id > ?))
-      ORDER BY key, initiated, id LIMIT ?`).all(bucket, prefix, keyMarker, keyMarker, idMarker === '' ? '\uffff' : idMarker, limit) as RawUpload[]
+    const marker = idMarker === '' ? undefined
+      : (this.db.prepare('SELECT initiated FROM uploads WHERE id = ? AND bucket = ? AND key = ?').get(idMarker, bucket, keyMarker) as { initiated: number } | undefined)
+    const sameKey = idMarker === '' ? '0' : marker === undefined ? '1' : '(initiated > @initiated OR (initiated = @initiated AND id > @id))'
+    const rows = this.db.prepare(`SELECT * FROM uploads WHERE bucket = @bucket AND key >= @prefix
+      AND (key > @key OR (key = @key AND ${sameKey})) ORDER BY key, initiated, id LIMIT @limit`)
+      .all({ bucket, prefix, key: keyMarker, ...(marker !== undefined ? { initiated: marker.initiated, id: idMarker } : {}), limit }) as RawUpload[]
     return rows.map(toUpload).filter((u) => u.key.startsWith(prefix))
   }
 
