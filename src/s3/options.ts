@@ -64,6 +64,11 @@ export interface S3ServerOptions {
    * a short interval only makes expiry happen sooner after it falls due.
    */
   lifecycleIntervalMs?: number
+  /**
+   * Multipart uploads initiated longer ago than this (ms) are aborted by the expiry passes (MinIO's
+   * `api.stale_uploads_expiry`; default 24 h, 0 never).
+   */
+  staleUploadsMs?: number
   /** Log sink for operational messages; never receives secrets. Default: stderr. */
   log?: MessageLog
 }

@@ -92,7 +92,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     maxSkewMs: options.maxClockSkewMs ?? 15 * 60 * 1000, log,
     linger: { ...DEFAULT_LINGER, ...options.timeouts?.linger },
   }
-  const expiry = startLifecycleExpiry(meta, log, options.lifecycleIntervalMs ?? DEFAULT_EXPIRY_INTERVAL_MS)
+  const expiry = startLifecycleExpiry(meta, log, options.lifecycleIntervalMs ?? DEFAULT_EXPIRY_INTERVAL_MS, undefined, options.staleUploadsMs)
   const extCtx: ExtensionContext = {
     authenticate: makeAuthenticate(core), credentials: core.credentials, bucketConfig: meta, region: core.region,
     authorizer: core.authorizer,

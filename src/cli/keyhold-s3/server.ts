@@ -55,6 +55,9 @@ Environment:
   KEYHOLD_S3_CERTS_POLL
                        How often the certs dir and the KMS client certificate files are checked for
                        changes (default 60s; e.g. 500ms, 5m; off disables). SIGHUP reloads at once.
+  MINIO_API_STALE_UPLOADS_EXPIRY
+                       Multipart uploads left unfinished this long are aborted and their parts removed
+                       (default 24h; e.g. 30m; off keeps them until aborted or a lifecycle rule says).
 `
 
 /** The lock file that makes one server the only one on a data directory (see src/lib/file-lock.ts). */
@@ -145,6 +148,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
       region: String(flags.get('--region') ?? environment.region ?? ''),
       publicMetrics: environment.publicMetrics,
       shutdownGraceMs: environment.shutdownGraceMs,
+      staleUploadsMs: environment.staleUploadsMs,
     }
     parts = await startServerParts({ dataDir, certsDir, rootUser, rootPassword, kms, log })
     Object.assign(options, parts.options)

@@ -8,6 +8,7 @@
  */
 import { inspect } from 'node:util'
 import { parseDuration } from '../../lib/duration.js'
+import { DEFAULT_STALE_UPLOADS_MS } from '../lifecycle/stale-uploads.js'
 import { readKmsEnvironment, type KmsEnvironment } from './kms-environment.js'
 
 export type { KmsEnvironment } from './kms-environment.js'
@@ -36,6 +37,8 @@ export interface S3Environment {
   readonly accessLog: string | undefined
   /** KEYHOLD_S3_CERTS_POLL: how often the certificate files are checked for changes, in ms; 0 = never. */
   readonly certsPollMs: number
+  /** MINIO_API_STALE_UPLOADS_EXPIRY: unfinished multipart uploads older than this are aborted, in ms; 0 = never. */
+  readonly staleUploadsMs: number
   /** MINIO_KMS_*: the KMS connection; undefined without a KMS. */
   readonly kms: KmsEnvironment | undefined
 }
@@ -82,6 +85,7 @@ export function readS3Environment(env: NodeJS.ProcessEnv, opts: ReadS3Environmen
     publicMetrics: (env.MINIO_PROMETHEUS_AUTH_TYPE ?? '').toLowerCase() === 'public',
     accessLog: accessLog === '' || accessLog === 'off' ? undefined : accessLog,
     certsPollMs: certsPollMs(env.KEYHOLD_S3_CERTS_POLL),
+    staleUploadsMs: staleUploadsMs(env.MINIO_API_STALE_UPLOADS_EXPIRY),
     kms: kms === undefined ? undefined : sealed({ ...kms, endpoints: Object.freeze([...kms.endpoints]) }, KMS_SECRET_FIELDS),
   }
   return sealed(result, SECRET_FIELDS)
@@ -122,6 +126,19 @@ function certsPollMs(raw: string | undefined): number {
   const ms = parseDuration(text) ?? 0
   if (!(ms > 0)) throw new Error(`invalid KEYHOLD_S3_CERTS_POLL ${quoted(text)}: use e.g. 60s, 500ms or off`)
   return withinTimer('KEYHOLD_S3_CERTS_POLL', text, ms)
+}
+
+/**
+ * staleUploadsMs reads MINIO_API_STALE_UPLOADS_EXPIRY (MinIO's name): a duration such as `24h` or `30m`, or
+ * `0`/`off` to keep unfinished uploads for good; 24 h when unset or blank. Throws Error for anything else.
+ */
+function staleUploadsMs(raw: string | undefined): number {
+  const text = (raw ?? '').trim()
+  if (text === '') return DEFAULT_STALE_UPLOADS_MS
+  if (text === '0' || text === 'off') return 0
+  const ms = parseDuration(text) ?? 0
+  if (!(ms > 0)) throw new Error(`invalid MINIO_API_STALE_UPLOADS_EXPIRY ${quoted(text)}: use e.g. 24h, 30m or off`)
+  return ms
 }
 
 function withinTimer(name: string, text: string, ms: number): number {

@@ -35,7 +35,7 @@ describe('readS3Environment: defaults', () => {
     expect({ ...read({}) }).toEqual({
       rootUser: 'admin', rootPassword: 'a-strong-secret-42', dev: false, domain: undefined, region: undefined,
       certPassword: undefined, tryIt: true, shutdownGraceMs: 30_000, publicMetrics: false, accessLog: undefined,
-      certsPollMs: 60_000, kms: undefined,
+      certsPollMs: 60_000, staleUploadsMs: 86_400_000, kms: undefined,
     })
   })
 
@@ -142,6 +142,15 @@ describe('the durations: MINIO_SHUTDOWN_TIMEOUT and KEYHOLD_S3_CERTS_POLL', () =
     // 0s or a duration rounding to 0 ms would poll without pause: refused, as before.
     for (const bad of ['soon', '0s', '0.1ms', '-5m', 'NaN', 'OFF', '60']) {
       expect(problem({ ...ROOT, KEYHOLD_S3_CERTS_POLL: bad })).toBe(`invalid KEYHOLD_S3_CERTS_POLL '${bad}': use e.g. 60s, 500ms or off`)
+    }
+  })
+
+  it('MINIO_API_STALE_UPLOADS_EXPIRY: a positive duration, 0 or off; 24 h when unset or blank', () => {
+    expect(read({ MINIO_API_STALE_UPLOADS_EXPIRY: '' }).staleUploadsMs).toBe(86_400_000)
+    expect(read({ MINIO_API_STALE_UPLOADS_EXPIRY: '30m' }).staleUploadsMs).toBe(1_800_000)
+    expect(read({ MINIO_API_STALE_UPLOADS_EXPIRY: 'off' }).staleUploadsMs).toBe(0)
+    for (const bad of ['soon', '0s', '-5m', '24']) {
+      expect(problem({ ...ROOT, MINIO_API_STALE_UPLOADS_EXPIRY: bad })).toBe(`invalid MINIO_API_STALE_UPLOADS_EXPIRY '${bad}': use e.g. 24h, 30m or off`)
     }
   })
 
