@@ -111,14 +111,15 @@ describe('XML bodies: every parser refusal is 400 MalformedXML', () => {
 })
 
 describe('paths, names and payload hashes', () => {
-  it('refuses dot segments, keeps encoded dots and NULs as plain key bytes; refuses overlong keys and invalid bucket names', async () => {
+  it('refuses dot segments and NULs, keeps encoded dots as plain key bytes; refuses overlong keys and invalid bucket names', async () => {
     // curl signs `%2e%2e` as sent, S3 (and keyhold-s3) sign the decoded `..`: a precise 403, never a path escape.
     expectError(await curl('PUT', '/hostile/%2e%2e', { body: 'x' }), 403, 'SignatureDoesNotMatch')
     // Dot segments are refused as MinIO refuses them (a policy reads them as a path: they would alias other keys).
-    for (const key of ['..', '../../../etc/passwd', './x/../..']) {
+    // And NUL, which no XML listing can carry (MinIO refuses it too).
+    for (const key of ['..', '../../../etc/passwd', './x/../..', 'a%00b']) {
       expectError(await curl('PUT', `/hostile/${key}`, { body: key }), 400, 'InvalidObjectName', 'Object name contains unsupported characters.')
     }
-    for (const key of ['a%00b', 'a..b']) {
+    for (const key of ['a..b']) {
       const put = await curl('PUT', `/hostile/${key}`, { body: key })
       expect(put.status, `${key}: ${put.body}`).toBe(200)
       const got = await curl('GET', `/hostile/${key}`)

@@ -22,6 +22,9 @@ export function checkKey(key: string): void {
   // MinIO refuses what a path would read as another key (its hasBadPathComponent, `//`, a leading slash).
   // Policies match resources as cleaned paths, so `secret/../report.txt` or `shared//report.txt` would be
   // granted by a statement naming `shared/report.txt` exactly, while being another object.
+  // NUL cannot be written in an XML listing (XML 1.0 has no such character): a strict client (Go's encoding/xml)
+  // would fail on every listing of the bucket that shows it. MinIO refuses it too.
+  if (key.includes('\0')) throw s3err('InvalidObjectName')
   if (key.startsWith('/')) throw s3err('InvalidObjectName', 'Object name contains a leading slash.')
   if (key.includes('//') || key.split('/').some((part) => part.trim() === '.' || part.trim() === '..')) throw s3err('InvalidObjectName')
 }
