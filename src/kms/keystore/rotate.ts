@@ -117,20 +117,11 @@ async function versionsClearingStale(
   }
   // What each entry holds, read before the name is checked again: another server may delete and re-create the
   // key and rotate it right after the check, under the same entry names. Only entries still holding this go.
-  const held: [entry: string, value: Uint8Array][] = []
-  for (const version of await store.versions(name, signal)) {
-    const entry = versionEntry(name, version)
-    const value = await store.get(entry, signal).catch((err: unknown) => {
-      if (err instanceof KeyNotFoundError) return undefined
-      throw err
-    })
-    if (value === undefined) continue
-    // The current key's own version after all (a rotation elsewhere stored it meanwhile): nothing is stale.
-    if (sameKey(decodeKeyVersion(value), current)) return readVersions(keys, name, current, signal)
-    held.push([entry, value])
-  }
+  const held = await store.heldVersions(name, signal)
+  // The current key's own version after all (a rotation elsewhere stored it meanwhile): nothing is stale.
+  if (held.some(([, value]) => sameKey(decodeKeyVersion(value), current))) return readVersions(keys, name, current, signal)
   if (!sameBytes(await store.get(name, signal), currentBytes)) throw new RotationConflictError(name)
-  for (const [entry, value] of held) await store.removeIfUnchanged(entry, value, signal)
+  await store.removeUnchanged(held, signal)
   return readVersions(keys, name, current, signal)
 }
 

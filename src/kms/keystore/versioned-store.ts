@@ -134,18 +134,33 @@ export class VersionedKeyStore implements KeyStore {
    * after this listing finds the key gone and removes it itself (rotate.ts). Throws what the backend throws.
    */
   async #removeVersions(name: string, signal: AbortSignal): Promise<void> {
-    const left = await this.versions(name, signal)
-    if (left.length === 0) return
     // What each entry holds now, read before the check: another server may create the name and rotate the new
     // key right after the check, storing its own version 1, 2, … under the same entry names (found by an
     // attack, with one server a few ms farther from etcd). An entry is removed only if it still holds this.
-    const held = new Map<number, Uint8Array>()
-    for (const version of left) {
-      const value = await this.#inner.get(versionEntry(name, version), signal).catch(absentIsFalse)
-      if (value !== false) held.set(version, value)
-    }
+    const held = await this.heldVersions(name, signal)
+    if (held.length === 0) return
     if ((await this.#exists(name, signal)) || (await this.#exists(pendingEntry(name), signal))) return
-    for (const [version, value] of held) await this.removeIfUnchanged(versionEntry(name, version), value, signal)
+    await this.removeUnchanged(held, signal)
+  }
+
+  /**
+   * heldVersions reads what each version entry of `name` holds now, newest first (entries removed meanwhile are
+   * left out): the snapshot a removal compares against, so that it never removes what someone stored since.
+   * Throws what the backend throws.
+   */
+  async heldVersions(name: string, signal: AbortSignal): Promise<Array<[entry: string, value: Uint8Array]>> {
+    const held: Array<[entry: string, value: Uint8Array]> = []
+    for (const version of await this.versions(name, signal)) {
+      const entry = versionEntry(name, version)
+      const value = await this.#inner.get(entry, signal).catch(absentIsFalse)
+      if (value !== false) held.push([entry, value])
+    }
+    return held
+  }
+
+  /** removeUnchanged removes each entry of a {@link heldVersions} snapshot that still holds what it held. Throws what the backend throws. */
+  async removeUnchanged(held: ReadonlyArray<readonly [entry: string, value: Uint8Array]>, signal: AbortSignal): Promise<void> {
+    for (const [entry, value] of held) await this.removeIfUnchanged(entry, value, signal)
   }
 
   /**

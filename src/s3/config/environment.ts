@@ -120,12 +120,8 @@ function shutdownGraceMs(raw: string | undefined): number {
  * polling; 60 s when unset or blank. Throws Error for anything else.
  */
 function certsPollMs(raw: string | undefined): number {
-  const text = (raw ?? '').trim()
-  if (text === '') return DEFAULT_CERTS_POLL_MS
-  if (text === '0' || text === 'off') return 0
-  const ms = parseDuration(text) ?? 0
-  if (!(ms > 0)) throw new Error(`invalid KEYHOLD_S3_CERTS_POLL ${quoted(text)}: use e.g. 60s, 500ms or off`)
-  return withinTimer('KEYHOLD_S3_CERTS_POLL', text, ms)
+  const ms = durationOrOff('KEYHOLD_S3_CERTS_POLL', raw, DEFAULT_CERTS_POLL_MS, '60s, 500ms')
+  return withinTimer('KEYHOLD_S3_CERTS_POLL', (raw ?? '').trim(), ms)
 }
 
 /**
@@ -133,11 +129,19 @@ function certsPollMs(raw: string | undefined): number {
  * `0`/`off` to keep unfinished uploads for good; 24 h when unset or blank. Throws Error for anything else.
  */
 function staleUploadsMs(raw: string | undefined): number {
+  return durationOrOff('MINIO_API_STALE_UPLOADS_EXPIRY', raw, DEFAULT_STALE_UPLOADS_MS, '24h, 30m')
+}
+
+/**
+ * durationOrOff reads a positive duration, or `0`/`off` (0); `fallback` when unset or blank. A duration of 0 ms
+ * (`0s`) is refused: it would not mean off. Throws Error naming `name` and `examples` for anything else.
+ */
+function durationOrOff(name: string, raw: string | undefined, fallback: number, examples: string): number {
   const text = (raw ?? '').trim()
-  if (text === '') return DEFAULT_STALE_UPLOADS_MS
+  if (text === '') return fallback
   if (text === '0' || text === 'off') return 0
   const ms = parseDuration(text) ?? 0
-  if (!(ms > 0)) throw new Error(`invalid MINIO_API_STALE_UPLOADS_EXPIRY ${quoted(text)}: use e.g. 24h, 30m or off`)
+  if (!(ms > 0)) throw new Error(`invalid ${name} ${quoted(text)}: use e.g. ${examples} or off`)
   return ms
 }
 

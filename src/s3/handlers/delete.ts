@@ -8,7 +8,7 @@ import { readSmallBody } from '../api/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { authorize } from '../api/authorize.js'
 import { xmlBodyParser, xmlDocument, type XNode } from '../api/xml.js'
-import { deleteLatest, NULL_VERSION, type DeleteOutcome } from '../storage/versions.js'
+import { deleteLatest, isKeyStored, NULL_VERSION, type DeleteOutcome } from '../storage/versions.js'
 import { deleteVersionUnlessLocked } from '../storage/object-lock.js'
 import { bypassRequested } from './object-lock-headers.js'
 import { LOCK_ERRORS } from './object-lock-errors.js'
@@ -27,10 +27,7 @@ function checkDeletedKey(ctx: Ctx, bucket: string, key: string): void {
   try {
     checkKey(key)
   } catch (err) {
-    const meta = ctx.core.meta
-    const stored = meta.getObject(bucket, key) !== undefined
-      || meta.db.prepare('SELECT 1 FROM object_versions WHERE bucket = ? AND key = ? LIMIT 1').get(bucket, key) !== undefined
-    if (!stored) throw err
+    if (!isKeyStored(ctx.core.meta, bucket, key)) throw err
   }
 }
 

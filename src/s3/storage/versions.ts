@@ -167,6 +167,12 @@ export interface VersionCursor {
   inclusive?: boolean
 }
 
+/** isKeyStored tells whether anything is stored under a key: its current object, or any version or delete marker. Throws only on database errors. */
+export function isKeyStored(meta: MetaStore, bucket: string, key: string): boolean {
+  return meta.getObject(bucket, key) !== undefined
+    || meta.db.prepare('SELECT 1 FROM object_versions WHERE bucket = ? AND key = ? LIMIT 1').get(bucket, key) !== undefined
+}
+
 /** seqOf finds where a version sorts among its key's versions (for version-id-marker); undefined when unknown. Throws only on database errors. */
 export function seqOf(meta: MetaStore, bucket: string, key: string, versionId: string): number | undefined {
   return getVersion(meta, bucket, key, versionId)?.seq

@@ -26,10 +26,15 @@ beforeAll(async () => {
       { Effect: 'Allow', Action: ['s3:PutObject', 's3:PutObjectTagging'], Resource: resource, Condition: { StringEquals: { 's3:RequestObjectTag/security': 'public' } } },
     ],
   }
-  expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-canned-policy', query: [['name', 'public-only']], plain: JSON.stringify(policy) })).status).toBe(200)
-  await adminCall(srv, ROOT, { method: 'PUT', path: '/add-user', query: [['accessKey', 'tagger']], enc: { secretKey: 'tagger-secret-1', status: 'enabled', policy: 'public-only' } })
+  await userWithPolicy('tagger', 'public-only', policy)
 })
 afterAll(async () => srv?.close())
+
+/** userWithPolicy stores `policy` as a canned policy and makes `user` (secret `<user>-secret-1`) with it attached. */
+async function userWithPolicy(user: string, name: string, policy: object): Promise<void> {
+  expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-canned-policy', query: [['name', name]], plain: JSON.stringify(policy) })).status).toBe(200)
+  await adminCall(srv, ROOT, { method: 'PUT', path: '/add-user', query: [['accessKey', user]], enc: { secretKey: `${user}-secret-1`, status: 'enabled', policy: name } })
+}
 
 const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (err: Error) => err.name)
 
@@ -92,8 +97,7 @@ describe('a copy of a named version', () => {
         { Effect: 'Allow', Action: ['s3:PutObject'], Resource: ['arn:aws:s3:::tagged-versions/mine/*'] },
       ],
     }
-    expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-canned-policy', query: [['name', 'public-versions']], plain: JSON.stringify(policy) })).status).toBe(200)
-    await adminCall(srv, ROOT, { method: 'PUT', path: '/add-user', query: [['accessKey', 'versioner']], enc: { secretKey: 'versioner-secret-1', status: 'enabled', policy: 'public-versions' } })
+    await userWithPolicy('versioner', 'public-versions', policy)
     const user = s3Client(srv, 'versioner', 'versioner-secret-1')
     expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'tagged-versions', Key: 'doc' })))).toBe('ok')
     expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'tagged-versions', Key: 'doc', VersionId: secret.VersionId })))).toBe('AccessDenied')
@@ -118,8 +122,7 @@ describe('s3:versionid', () => {
         { Effect: 'Deny', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::pinned-versions/*'], Condition: { StringEquals: { 's3:versionid': v1.VersionId! } } },
       ],
     }
-    expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-canned-policy', query: [['name', 'not-v1']], plain: JSON.stringify(policy) })).status).toBe(200)
-    await adminCall(srv, ROOT, { method: 'PUT', path: '/add-user', query: [['accessKey', 'pinner']], enc: { secretKey: 'pinner-secret-1', status: 'enabled', policy: 'not-v1' } })
+    await userWithPolicy('pinner', 'not-v1', policy)
     const user = s3Client(srv, 'pinner', 'pinner-secret-1')
     expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'pinned-versions', Key: 'doc' })))).toBe('ok')
     expect(await outcome(user.send(new GetObjectCommand({ Bucket: 'pinned-versions', Key: 'doc', VersionId: v1.VersionId })))).toBe('AccessDenied')
