@@ -36,6 +36,7 @@ import { watchConfigFiles } from './config/watch.js'
 import { createKmsListener, type ListenerLimits, type RequestListener } from './listener.js'
 import { gracefulCloser } from '../lib/graceful-close.js'
 import { parseHostPort } from '../lib/host-port.js'
+import { keyFileModeWarning } from '../lib/tls-files.js'
 
 /** Options of {@link startKmsServer} beyond the config. */
 export interface KmsServerOptions {
@@ -59,7 +60,10 @@ export interface KmsServerOptions {
   probeMs?: number
   /** How often TLS files named in the config are checked for changes (default 15 min, as KES; 0 disables). */
   tlsRefreshMs?: number
-  /** Log a successful reload at info level (default true; the workers other than one set false). */
+  /**
+   * Log what every worker would log alike: a successful reload at info level, a TLS private key file that group
+   * or others may access at warn level (default true; the workers other than one set false: debug level).
+   */
   announceReloads?: boolean
   /** Connection limits other than the listener's defaults (tests shorten the timeouts). */
   listenerLimits?: Partial<ListenerLimits>
@@ -255,6 +259,16 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
       resolve()
     })
   })
+  // A key file group or others may access is warned about at start and at every reload of the TLS files, never
+  // refused: a drop-in must start with the key files deployments already have (docs/operations.md). A key not
+  // read from a file (--dev) has no mode to check.
+  const warnKeyFileMode = (cfg: ServerConfig): void => {
+    const warning = cfg.tls.files === undefined ? undefined : keyFileModeWarning(cfg.tls.files.key)
+    if (warning === undefined) return
+    if (options.announceReloads === false) log.debug(warning)
+    else log.warn(warning)
+  }
+  warnKeyFileMode(config)
   const address = server.address() as AddressInfo
   const urlHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address
 
@@ -281,6 +295,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
     states.setExpiry(next.cache.anyMs)
     log.level = next.log.error
     watches.follow(next)
+    warnKeyFileMode(next)
     // Every worker reloads; one of them says so (the others at debug level).
     const announce = options.announceReloads === false ? log.debug.bind(log) : log.info.bind(log)
     announce({ policies: state.policies.names().length }, 'configuration reloaded')
@@ -298,6 +313,7 @@ async function listen(config: ServerConfig, options: KmsServerOptions, { stateRe
       server.setSecureContext(tlsOptions(config))
       stateRef.swap({ ...current, config })
       log.info({ cert: tls.files.cert }, 'TLS certificate reloaded')
+      warnKeyFileMode(config)
     } catch (err) {
       log.warn({ err: errText(err) }, 'TLS files changed but cannot be used: keeping the current certificate')
     }

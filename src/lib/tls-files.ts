@@ -5,7 +5,8 @@
  *
  * Errors are {@link TlsFileError}s saying which file and what is wrong with it, never what is in it: callers
  * turn them into their own (often pinned) messages. CA files and directories are in `pem-files.ts`, change
- * detection in `file-changes.ts`.
+ * detection in `file-changes.ts`. {@link keyFileModeWarning} is what both servers say about a private key file
+ * that group or others may access.
  *
  * @module
  */
@@ -150,6 +151,26 @@ export function loadKeyPair(files: KeyPairFiles): LoadedKeyPair {
     throw new TlsFileError('mismatch', files.keyFile, `private key '${files.keyFile}' does not belong to certificate '${files.certFile}'`)
   }
   return { certPem, keyPem, encrypted, privateKey, leaf }
+}
+
+/**
+ * keyFileModeWarning returns the warning to log when the private key file `file` grants group or others any
+ * permission (mode & 0o077), naming the file and its mode in octal and suggesting `chmod 600`; undefined when it
+ * grants none, on a platform without POSIX modes (`win32`), or when the file cannot be stat'ed (reading it reports
+ * that). Reads only the file's mode, never its content. Throws nothing.
+ *
+ * A warning, not a refusal: KES and MinIO accept such keys, and keys mounted into containers are often 0644.
+ */
+export function keyFileModeWarning(file: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === 'win32') return undefined
+  let mode: number
+  try {
+    mode = statSync(file).mode & 0o777
+  } catch {
+    return undefined
+  }
+  if ((mode & 0o077) === 0) return undefined
+  return `private key '${file}' has mode ${mode.toString(8).padStart(4, '0')}: group or others may access it; restrict it with chmod 600`
 }
 
 /**

@@ -29,8 +29,9 @@ import { openDatabase } from './storage/db.js'
 import { MetaStore } from './storage/meta.js'
 import { DEFAULT_EXPIRY_INTERVAL_MS, startLifecycleExpiry } from './lifecycle/scheduler.js'
 import { UploadStore } from './storage/uploads.js'
-import { loadCertsDir, tlsSetup, type TlsSetup } from './tls/certs-dir.js'
-import { createServiceLogger, messageLog } from '../lib/logger.js'
+import { loadCertsDir, tlsSetup, type LoadedCerts, type TlsSetup } from './tls/certs-dir.js'
+import { createServiceLogger, messageLog, type MessageLog } from '../lib/logger.js'
+import { keyFileModeWarning } from '../lib/tls-files.js'
 
 /** A running keyhold-s3 server. */
 export interface S3Server {
@@ -61,6 +62,17 @@ function parserErrorResponse(code: 'RequestHeaderSectionTooLarge' | 'RequestTime
 }
 
 /**
+ * warnKeyFileModes warns about each `private.key` of a certs dir (default and SNI) that group or others may access:
+ * a warning, never a refusal, as MinIO accepts such keys and container mounts often make them 0644. Throws nothing.
+ */
+function warnKeyFileModes(certs: LoadedCerts | undefined, log: MessageLog): void {
+  for (const pair of certs?.default === undefined ? [] : [certs.default, ...certs.sni]) {
+    const warning = keyFileModeWarning(pair.keyFile)
+    if (warning !== undefined) log.warn(warning)
+  }
+}
+
+/**
  * createS3Server starts a server; throws Error when the data dir or database cannot be opened, certificates
  * are invalid, or the address cannot be bound.
  */
@@ -83,6 +95,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
   const recovered = await blobs.recover()
   const meta = new MetaStore(db, blobs)
   const log = options.log ?? messageLog(createServiceLogger('keyhold-s3', 'info'))
+  warnKeyFileModes(dirCerts, log)
   const core: Core = {
     meta, blobs, uploads: new UploadStore(db, blobs),
     credentials: options.credentials ?? rootCredentials(options.rootUser, options.rootPassword),
@@ -165,6 +178,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
       const fresh = loadCertsDir(options.certsDir, options.certPassword)
       if (fresh.default === undefined) throw new Error('certs dir no longer holds public.crt and private.key')
       ;(server as HttpsServer).setSecureContext(setup.update({ default: fresh.default, sni: fresh.sni }))
+      warnKeyFileModes(fresh, log)
     },
     get inflight() {
       return ops.inflight.count

@@ -1,13 +1,13 @@
 import { createPrivateKey } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSecureContext } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadCas, MAX_CA_FILES } from '../../src/lib/pem-files.js'
 import { fingerprint, watchFileChanges } from '../../src/lib/file-changes.js'
-import { loadKeyPair, MAX_PEM_BYTES, readPemFile, TlsFileError, unencryptedKeyPem, type TlsFileProblem } from '../../src/lib/tls-files.js'
+import { keyFileModeWarning, loadKeyPair, MAX_PEM_BYTES, readPemFile, TlsFileError, unencryptedKeyPem, type TlsFileProblem } from '../../src/lib/tls-files.js'
 import { createCertificate, generateKeyPair, privateKeyToPem } from '../../src/pki/index.js'
 import { testPki, type TestPki } from '../helpers/pki.js'
 
@@ -139,6 +139,22 @@ describe('loadKeyPair', () => {
     expect(readPemFile(atLimit)).toHaveLength(MAX_PEM_BYTES)
     // Read to the end, not to the size stat reports (0 here).
     expect(readPemFile('/proc/self/status')).toMatch(/^Name:/)
+  })
+})
+
+describe('keyFileModeWarning', () => {
+  it.skipIf(process.platform === 'win32')('warns when group or others get any permission, naming file and mode; never on win32', () => {
+    const key = file(pki.server.keyPem, 'mode.key')
+    for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602, 0o610, 0o601, 0o777]) {
+      chmodSync(key, mode)
+      expect(keyFileModeWarning(key)).toBe(`private key '${key}' has mode 0${mode.toString(8)}: group or others may access it; restrict it with chmod 600`)
+      expect(keyFileModeWarning(key, 'win32')).toBeUndefined()
+    }
+    for (const mode of [0o600, 0o400, 0o700]) {
+      chmodSync(key, mode)
+      expect(keyFileModeWarning(key)).toBeUndefined()
+    }
+    expect(keyFileModeWarning(join(work, 'no-such.key'))).toBeUndefined()
   })
 })
 

@@ -1,5 +1,5 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { connect, type ConnectionOptions } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +10,7 @@ import { loadCertsDir, loadTrustedCAs } from '../../src/s3/tls/certs-dir.js'
 import { ROOT_PASSWORD, ROOT_USER } from '../helpers/s3.js'
 import { testPki } from '../helpers/pki.js'
 import { silentMessageLog } from '../../src/lib/logger.js'
+import { recordLog } from '../helpers/message-log.js'
 
 const work = mkdtempSync(join(tmpdir(), 'keyhold-s3-tls-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -108,6 +109,51 @@ describe('TLS from a MinIO-style certs dir', () => {
     } finally {
       await server.close()
     }
+  })
+})
+
+describe('private.key files group or others may access', () => {
+  const warning = (file: string, mode: string) => `private key '${file}' has mode ${mode}: group or others may access it; restrict it with chmod 600`
+
+  it.skipIf(process.platform === 'win32')('are warned about at start and at every reload, default and SNI, and still served; 0600 ones are not', async () => {
+    const pki = await testPki()
+    const certs = join(work, 'certs-mode')
+    writePair(certs, { cert: pki.server.certPem, key: pki.server.keyPem })
+    writePair(join(certs, 'other'), await selfSigned('other', ['other.example']))
+    const keyFile = join(certs, 'private.key')
+    const sniKey = join(certs, 'other', 'private.key')
+    chmodSync(keyFile, 0o600)
+    chmodSync(sniKey, 0o600)
+    const recorded = recordLog()
+    const warned = () => recorded.entries.filter((e) => e.level === 'warn').map((e) => e.msg)
+    const start = (dir: string) => createS3Server({ dataDir: join(work, dir), certsDir: certs, rootUser: ROOT_USER, rootPassword: ROOT_PASSWORD, log: recorded.log })
+    const server = await start('d-mode1')
+    try {
+      expect(warned()).toEqual([])
+      chmodSync(keyFile, 0o644)
+      chmodSync(sniKey, 0o640)
+      server.reloadCertificates()
+      expect(warned()).toEqual([warning(keyFile, '0644'), warning(sniKey, '0640')])
+      expect((await handshake(server.port, {})).cn).toBe('server')
+      expect((await handshake(server.port, { servername: 'other.example' })).cn).toBe('other')
+      chmodSync(keyFile, 0o600)
+      chmodSync(sniKey, 0o600)
+      recorded.clear()
+      server.reloadCertificates()
+      expect(warned()).toEqual([])
+    } finally {
+      await server.close()
+    }
+    chmodSync(keyFile, 0o644)
+    const second = await start('d-mode2')
+    try {
+      expect(warned()).toEqual([warning(keyFile, '0644')])
+      expect((await handshake(second.port, {})).cn).toBe('server')
+    } finally {
+      await second.close()
+    }
+    // The path and the mode, never the key.
+    expect(recorded.lines.join('')).not.toContain('PRIVATE KEY')
   })
 })
 

@@ -12,11 +12,12 @@ import { createSecureContext, type SecureContext, type SecureContextOptions, typ
 import { loadKeyPair, TlsFileError, unencryptedKeyPem } from '../../lib/tls-files.js'
 import { loadCas } from '../../lib/pem-files.js'
 
-/** One certificate/key pair with the leaf certificate parsed. */
+/** One certificate/key pair with the leaf certificate parsed, and the file the key was read from. */
 interface Pair {
   cert: string
   key: string
   leaf: X509Certificate
+  keyFile: string
 }
 
 /** LoadedCerts is a certs dir's content; `default` is undefined when TLS is off. */
@@ -51,7 +52,7 @@ function loadPair(dir: string, passphrase: string | undefined): Pair | undefined
   if (!isFile(certFile) || !isFile(keyFile)) return undefined
   try {
     const pair = loadKeyPair({ certFile, keyFile, password: passphrase })
-    return { cert: pair.certPem, key: unencryptedKeyPem(pair), leaf: pair.leaf }
+    return { cert: pair.certPem, key: unencryptedKeyPem(pair), leaf: pair.leaf, keyFile }
   } catch (err) {
     if (!(err instanceof TlsFileError)) throw err
     switch (err.problem) {

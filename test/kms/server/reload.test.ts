@@ -2,7 +2,7 @@
  * Reload: `reload()`, SIGHUP and policy-file changes swap the whole state atomically; an invalid
  * new config or policy file is refused and the old state keeps serving.
  */
-import { appendFileSync, mkdtempSync, writeFileSync, renameSync } from 'node:fs'
+import { appendFileSync, chmodSync, copyFileSync, mkdtempSync, writeFileSync, renameSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createPrivateKey } from 'node:crypto'
@@ -186,5 +186,59 @@ describe('config file', () => {
     process.kill(process.pid, 'SIGHUP')
     await eventually(async () => (await status(pki.clients.app, '/v1/ready')) === 200)
     expect(await status(pki.clients.app, '/v1/api')).toBe(403)
+  })
+})
+
+describe('a TLS private key file group or others may access', () => {
+  const warning = (file: string, mode: string) => `private key '${file}' has mode ${mode}: group or others may access it; restrict it with chmod 600`
+
+  it.skipIf(process.platform === 'win32')('is warned about at start and at every reload of the TLS files, and still served; a 0600 one is not', async () => {
+    const tdir = mkdtempSync(join(tmpdir(), 'keyhold-key-mode-'))
+    const keyFile = join(tdir, 'tls.key')
+    const certFile = join(tdir, 'tls.crt')
+    copyFileSync(pki.server.keyFile, keyFile)
+    copyFileSync(pki.server.certFile, certFile)
+    chmodSync(keyFile, 0o644)
+    writeFileSync(join(tdir, 'config.yml'), config('').replace(pki.server.keyFile, keyFile).replace(pki.server.certFile, certFile))
+    const lines: string[] = []
+    const warned = () => lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn').map((l) => l.msg)
+      .filter((m) => m.startsWith('private key ')) // not the rotation's own warning, should a poll see half of it
+    const start = () => startKmsServer(loadConfigFile(join(tdir, 'config.yml')), { log: createLogger('info', { write: (line: string) => void lines.push(line) }), probeMs: 0, tlsRefreshMs: 100 })
+    let s2 = await start()
+    try {
+      expect(warned()).toEqual([warning(keyFile, '0644')])
+      expect((await send(s2.url, pki, pki.clients.admin, 'GET', '/v1/status')).status).toBe(200)
+      chmodSync(keyFile, 0o600)
+      await s2.reload()
+      expect(warned()).toHaveLength(1)
+      chmodSync(keyFile, 0o640)
+      await s2.reload()
+      expect(warned()).toEqual([warning(keyFile, '0644'), warning(keyFile, '0640')])
+      // A rotated pair picked up without a reload (the periodic re-read of the TLS files).
+      const keyPair = generateKeyPair()
+      writeFileSync(keyFile + '.new', privateKeyToPem(keyPair.privateKey), { mode: 0o604 })
+      chmodSync(keyFile + '.new', 0o604) // whatever the umask
+      renameSync(keyFile + '.new', keyFile)
+      replace(certFile, await createCertificate({
+        commonName: 'rotated', keyPair, hosts: ['localhost', '127.0.0.1'], usage: ['server'],
+        issuer: { certificatePem: pki.ca.certPem, privateKey: createPrivateKey(pki.ca.keyPem) },
+      }))
+      await eventually(async () => warned().length === 3)
+      expect(warned()[2]).toBe(warning(keyFile, '0604'))
+    } finally {
+      await s2.close()
+    }
+    chmodSync(keyFile, 0o600)
+    lines.length = 0
+    s2 = await start()
+    try {
+      expect(warned()).toEqual([])
+      await s2.reload()
+      expect(warned()).toEqual([])
+    } finally {
+      await s2.close()
+    }
+    // The path and the mode, never the key.
+    expect(lines.join('')).not.toContain('PRIVATE KEY')
   })
 })
