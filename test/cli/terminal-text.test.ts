@@ -46,6 +46,28 @@ describe('terminalText', () => {
     expect(terminalText(42 as unknown as string)).toBe('42')
   })
 
+  // Characters that print as nothing: `admin\u200b` must not pass for `admin` (JSON: the same, as \u escapes).
+  it.each([
+    ['\\xad', '\u00ad'], ['\\u034f', '\u034f'], ['\\u115f', '\u115f'], ['\\u1160', '\u1160'], ['\\u180e', '\u180e'],
+    ['\\u200b', '\u200b'], ['\\u200c', '\u200c'], ['\\u200d', '\u200d'], ['\\u2060', '\u2060'], ['\\u2061', '\u2061'],
+    ['\\u2062', '\u2062'], ['\\u2063', '\u2063'], ['\\u2064', '\u2064'], ['\\u3164', '\u3164'], ['\\ufeff', '\ufeff'],
+    ['\\uffa0', '\uffa0'], ['\\u{e0000}', '\u{e0000}'], ['\\u{e0001}', '\u{e0001}'], ['\\u{e0041}', '\u{e0041}'], ['\\u{e007f}', '\u{e007f}'],
+  ])('escapes the invisible character shown as %s', (shown, c) => {
+    expect(terminalText(`admin${c}`)).toBe(`admin${shown}`)
+    expect(terminalText(terminalText(`admin${c}`))).toBe(`admin${shown}`)
+    const json = terminalJson({ name: `admin${c}` })
+    expect(json.includes(c)).toBe(false)
+    expect(json).toMatch(/^\{"name":"admin(\\u[0-9a-f]{4})+"\}$/)
+    expect(JSON.parse(json)).toEqual({ name: `admin${c}` })
+  })
+
+  it('keeps the letters and marks of every script, and the neighbours of the invisible characters', () => {
+    const names = 'Ελληνικά кириллица العربية עברית हिन्दी ไทย 日本語 ﾊﾝｶｸ 한국어 \u1100\u1161 ᠮᠣᠩᠭᠣᠯ e\u0301 \u200a \u{e0100} 🔑'
+    expect(terminalText(names)).toBe(names)
+    expect(JSON.parse(terminalJson(names))).toBe(names)
+    expect(terminalJson(names)).toBe(JSON.stringify(names))
+  })
+
   it('terminalJson is JSON.stringify with C1 and bidi controls escaped too, and parses to the same value', () => {
     const value = { name: EVIL, n: 1 }
     const json = terminalJson(value)
