@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/kms-go-bench.ts [--compiled] [--seconds 5] [--workers N] [--callers 16,64]
  *        [--modes minio,keepalive,newconn] [--ops generate,decrypt] [--repeat N] [--baseline <git rev>]
- *        [--soak 60] [--kesload PATH] [--kesref PATH] [--tools-src DIR] [--floor] [--nginx] [--client-timeout 10s|0]
+ *        [--soak 60] [--kesload PATH] [--kesref PATH] [--tools-src DIR] [--floor] [--crypto-floor] [--nginx] [--client-timeout 10s|0]
  *
  * Modes: `minio` is kms-go's transport exactly (HTTP/2, two idle connections per host; callers =
  * concurrent calls), `keepalive` HTTP/1.1 keep-alive connections (callers = connections),
@@ -18,6 +18,9 @@
  * itself reaches against kesref under the same Go client; with the minio mode also the node:http2 floor
  * (bench/lib/node-h2-floor-server.ts, the same fixed response from the raw stream), the floor MinIO's
  * HTTP/2 transport meets.
+ * --crypto-floor adds the same floors doing Keyhold's generate and decrypt cryptography per request
+ * (bench/lib/floor-crypto.ts: JSON body, base64, random pool, HMAC key derivation, AES-256-GCM) and
+ * nothing else of its pipeline: how far the platform gets with the work no KMS can skip.
  * --nginx adds Debian's nginx (mutual TLS, HTTP/2 and HTTP/1.1, the same fixed answer, as many workers): the
  * ceiling of TLS and HTTP on this machine, beside the others in every cell.
  * --client-timeout is kesload's per-request timeout (default 10s); 0 shows what Go 1.23 and later see on
@@ -55,6 +58,7 @@ const { values } = parseArgs({
     kesref: { type: 'string' },
     'tools-src': { type: 'string', default: join(root, '../shared/tools') },
     floor: { type: 'boolean', default: false },
+    'crypto-floor': { type: 'boolean', default: false },
     nginx: { type: 'boolean', default: false },
     // kesload's per-request timeout (Go's http.Client.Timeout). Go before 1.23 cancels a dial when the
     // request that started it ends (golang/go#59017); with 0 no request is ever cancelled, which is
@@ -95,6 +99,8 @@ const floorBody = JSON.stringify({ plaintext: Buffer.alloc(32, 1).toString('base
 const floor = values.floor ? await startNodeFloor(pki.dir, workers, floorBody) : undefined
 // MinIO's transport speaks HTTP/2 only: its floor is node:http2's.
 const h2Floor = values.floor && modes.includes('minio') ? await startNodeFloor(pki.dir, workers, floorBody, 'h2') : undefined
+const cryptoFloor = values['crypto-floor'] && modes.some((m) => m !== 'minio') ? await startNodeFloor(pki.dir, workers, floorBody, 'https', 'crypto') : undefined
+const h2CryptoFloor = values['crypto-floor'] && modes.includes('minio') ? await startNodeFloor(pki.dir, workers, floorBody, 'h2', 'crypto') : undefined
 const nginx = values.nginx
   ? await startNginx({ certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile, body: floorBody, workers, http2: true })
   : undefined
@@ -103,12 +109,15 @@ const ref = spawn(kesrefBin, ['-addr', `127.0.0.1:${refPort}`, '-cert', pki.serv
 await new Promise((r) => setTimeout(r, 500))
 
 interface Cell { ops: number; p50: number; p99: number; cpuPerOp: number; dials: number; errors: number; others: number }
+/** A server measured in every cell; `only`: the comma-separated modes it takes part in (all when absent). */
 interface Target { name: string; port: number; pids: () => number[]; only?: string }
 const allTargets: Target[] = [
   { name: 'keyhold', port: keyhold.port, pids: () => [keyhold.pid, ...childrenOf(keyhold.pid)] },
   ...(before ? [{ name: 'keyhold before', port: before.port, pids: () => [before!.pid, ...childrenOf(before!.pid)] }] : []),
   ...(floor ? [{ name: 'node floor', port: floor.port, pids: () => [floor.pid, ...childrenOf(floor.pid)] }] : []),
   ...(h2Floor ? [{ name: 'node h2 floor', port: h2Floor.port, pids: () => [h2Floor.pid, ...childrenOf(h2Floor.pid)], only: 'minio' }] : []),
+  ...(cryptoFloor ? [{ name: 'node floor + crypto', port: cryptoFloor.port, pids: () => [cryptoFloor.pid, ...childrenOf(cryptoFloor.pid)], only: 'keepalive,newconn' }] : []),
+  ...(h2CryptoFloor ? [{ name: 'node h2 floor + crypto', port: h2CryptoFloor.port, pids: () => [h2CryptoFloor.pid, ...childrenOf(h2CryptoFloor.pid)], only: 'minio' }] : []),
   ...(nginx ? [{ name: 'nginx', port: nginx.port, pids: () => [nginx.pid, ...childrenOf(nginx.pid)] }] : []),
   { name: 'kesref', port: refPort, pids: () => [ref.pid!] },
 ]
@@ -141,7 +150,7 @@ console.log(`keyhold${values.compiled ? ' (compiled)' : ' (through tsx)'}: ${wor
 console.log('cells: ops/s / p50 ms / p99 ms / server CPU ms per request / TCP dials; ratio = Keyhold ops/s ÷ kesref ops/s per repetition (median), p99 ratio likewise\n')
 
 for (const mode of modes) {
-  const targets = allTargets.filter((t) => t.only === undefined || t.only === mode)
+  const targets = allTargets.filter((t) => t.only === undefined || t.only.split(',').includes(mode))
   console.log(`## ${mode === 'minio' ? 'MinIO transport (kesload -minio, HTTP/2)' : mode === 'keepalive' ? 'HTTP/1.1 keep-alive' : 'new TLS handshake per request'}\n`)
   console.log(`| op | callers | ${targets.map((t) => t.name).join(' | ')} | rate ratio | p99 ratio | others' CPU |`)
   console.log(`|---|---|${targets.map(() => '---').join('|')}|---|---|---|`)
@@ -174,4 +183,6 @@ await keyhold.stop()
 await before?.stop()
 await floor?.stop()
 await h2Floor?.stop()
+await cryptoFloor?.stop()
+await h2CryptoFloor?.stop()
 await nginx?.stop()

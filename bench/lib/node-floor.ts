@@ -24,12 +24,13 @@ const SERVERS = { https: './node-floor-server.ts', tls: './tls-floor-server.ts',
 /**
  * startNodeFloor starts it with the PKI in `pkiDir`: the node:https floor, with `layer: 'tls'` the node:tls
  * floor (tls-floor-server.ts, no HTTP stack), with `layer: 'h2'` the node:http2 floor (node-h2-floor-server.ts).
+ * With `work: 'crypto'` the https and h2 floors answer with Keyhold's generate and decrypt cryptography (floor-crypto.ts).
  * Throws when it does not report a port in 30 s.
  */
-export async function startNodeFloor(pkiDir: string, workers: number, body: string, layer: keyof typeof SERVERS = 'https'): Promise<NodeFloor> {
+export async function startNodeFloor(pkiDir: string, workers: number, body: string, layer: keyof typeof SERVERS = 'https', work: 'fixed' | 'crypto' = 'fixed'): Promise<NodeFloor> {
   const bodyFile = join(mkdtempSync(join(tmpdir(), 'keyhold-floor-')), 'body.json')
   writeFileSync(bodyFile, body)
-  const child = fork(new URL(SERVERS[layer], import.meta.url).pathname, [pkiDir, String(workers), bodyFile], { execArgv: ['--import', 'tsx'] })
+  const child = fork(new URL(SERVERS[layer], import.meta.url).pathname, [pkiDir, String(workers), bodyFile, ...(work === 'crypto' ? ['crypto'] : [])], { execArgv: ['--import', 'tsx'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('node floor server did not start')), 30_000)
