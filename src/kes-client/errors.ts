@@ -62,8 +62,24 @@ const LEGACY_MESSAGES: Record<string, string> = {
 }
 
 /**
+ * The longest server text a KesError carries. KES's own texts are under 100 characters; the rest of a longer body
+ * (a proxy's HTML page, a buggy server echoing a request or a dump) would only reach logs: keyhold-s3 logs the text
+ * of a 5xx answer, and a 30 MB body became one log line.
+ */
+export const MAX_SERVER_TEXT = 300
+
+/** serverText cuts a text taken from a server's answer to {@link MAX_SERVER_TEXT} characters, marking the cut with '…'. Throws nothing. */
+export function serverText(text: string): string {
+  if (text.length <= MAX_SERVER_TEXT) return text
+  const cut = text.slice(0, MAX_SERVER_TEXT - 1)
+  // Not inside a surrogate pair: half a character would be U+FFFD in the log.
+  return (/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut) + '…'
+}
+
+/**
  * parseErrorBody turns an error response into a KesError: the `message` (or `error`) field of a
- * JSON body, else the body as plain text, else the HTTP reason phrase. Never throws.
+ * JSON body, else the body as plain text, else the HTTP reason phrase, cut to {@link MAX_SERVER_TEXT}
+ * characters. Never throws.
  */
 export function parseErrorBody(status: number, contentType: string | undefined, body: Buffer): KesError {
   const text = body.toString('utf8')
@@ -83,5 +99,5 @@ export function parseErrorBody(status: number, contentType: string | undefined, 
     message = text.trim()
   }
   if (message === '') message = STATUS_CODES[status] ?? `HTTP ${status}`
-  return new KesError(status, LEGACY_MESSAGES[message] ?? message)
+  return new KesError(status, LEGACY_MESSAGES[message] ?? serverText(message))
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { KesClient, type KesClientOptions } from './kes-client.js'
+export { KesClient, answeredBy, type KesClientOptions } from './kes-client.js'
 export { KesError, KesConnectionError, isKeyNotFound, isKeyExists, isDecryptFailed, isNotAllowed } from './errors.js'
 export { parseEndpoint, isLocalhost, type Endpoint } from './endpoints.js'
 export type * from './types.js'

@@ -11,9 +11,9 @@ import { createSecureContext, type SecureContext } from 'node:tls'
 import { parseSharedKeystoreHeader, SHARED_KEYSTORE_HEADER } from '../kms/config/shared-keystore.js'
 import { apiKeyCertificate } from '../pki/index.js'
 import { EndpointPool, parseEndpoint, type PoolClock } from './endpoints.js'
-import { KesError, parseErrorBody } from './errors.js'
+import { KesError, parseErrorBody, serverText } from './errors.js'
 import { readNdjson } from './ndjson.js'
-import { Transport, type KesRequest, type KesResponse } from './transport.js'
+import { LARGE_RESPONSE_BYTES, SMALL_RESPONSE_BYTES, Transport, type KesRequest, type KesResponse } from './transport.js'
 import type {
   ApiDescription,
   AuditEvent,
@@ -53,6 +53,18 @@ export interface KesClientOptions {
 
 /** Pages a listing follows at most: a server that keeps answering `continue_at` cannot loop us forever. */
 const MAX_LIST_PAGES = 100_000
+
+/** The endpoint that answered, per key-operation result (see {@link answeredBy}). */
+const ANSWERED_BY = new WeakMap<object, string>()
+
+/**
+ * answeredBy names the endpoint (`https://host:port`) whose answer a result of generateKey, encrypt or decrypt
+ * came from, so a caller that finds the answer unusable can say which server sent it (with failover, any of
+ * them may have). Undefined for any other value. Throws nothing.
+ */
+export function answeredBy(result: object): string | undefined {
+  return ANSWERED_BY.get(result)
+}
 
 /** KesClient calls one KES API per method. Every method throws KesError for an error answer and KesConnectionError when no server answered. */
 export class KesClient {
@@ -120,7 +132,7 @@ export class KesClient {
 
   /** metrics returns the Prometheus text exposition (GET /v1/metrics). */
   async metrics(): Promise<string> {
-    return (await this.#ok({ method: 'GET', path: '/v1/metrics', accept: 'text/plain' })).body.toString('utf8')
+    return (await this.#ok({ method: 'GET', path: '/v1/metrics', accept: 'text/plain', maxResponseBytes: LARGE_RESPONSE_BYTES })).body.toString('utf8')
   }
 
   /** createKey creates a master key; 400 `key already exists` when it exists. */
@@ -166,20 +178,23 @@ export class KesClient {
   /** generateKey returns a fresh 32-byte data key and its ciphertext under `name`, bound to `context`. */
   async generateKey(name: string, context?: Uint8Array): Promise<{ plaintext: Buffer; ciphertext: Buffer }> {
     const body = context === undefined ? undefined : json({ context: b64(context) })
-    const r = await this.#json<{ plaintext: string; ciphertext: string }>({ method: 'POST', path: `/v1/key/generate/${seg(name)}`, body })
-    return { plaintext: unb64(r.plaintext), ciphertext: unb64(r.ciphertext) }
+    const res = await this.#ok({ method: 'POST', path: `/v1/key/generate/${seg(name)}`, body })
+    const r = parseJson<{ plaintext: string; ciphertext: string }>(res)
+    return answered(res, { plaintext: unb64(r.plaintext), ciphertext: unb64(r.ciphertext) })
   }
 
   /** encrypt seals `plaintext` under `name`, bound to `context`. */
   async encrypt(name: string, plaintext: Uint8Array, context?: Uint8Array): Promise<Buffer> {
     const body = json({ plaintext: b64(plaintext), ...(context === undefined ? {} : { context: b64(context) }) })
-    return unb64((await this.#json<{ ciphertext: string }>({ method: 'POST', path: `/v1/key/encrypt/${seg(name)}`, body })).ciphertext)
+    const res = await this.#ok({ method: 'POST', path: `/v1/key/encrypt/${seg(name)}`, body, maxResponseBytes: sizedLike(body) })
+    return answered(res, unb64(parseJson<{ ciphertext: string }>(res).ciphertext))
   }
 
   /** decrypt opens a ciphertext; 400 `decryption failed: ciphertext is not authentic` for a wrong key or context. */
   async decrypt(name: string, ciphertext: Uint8Array, context?: Uint8Array): Promise<Buffer> {
     const body = json({ ciphertext: b64(ciphertext), ...(context === undefined ? {} : { context: b64(context) }) })
-    return unb64((await this.#json<{ plaintext: string }>({ method: 'POST', path: `/v1/key/decrypt/${seg(name)}`, body })).plaintext)
+    const res = await this.#ok({ method: 'POST', path: `/v1/key/decrypt/${seg(name)}`, body, maxResponseBytes: sizedLike(body) })
+    return answered(res, unb64(parseJson<{ plaintext: string }>(res).plaintext))
   }
 
   /** hmac returns HMAC-SHA256 of `message` under the key's HMAC key; 409 `key does not support HMAC` for legacy keys. */
@@ -195,7 +210,7 @@ export class KesClient {
 
   /** readPolicy returns a policy with its allow and deny rules; 404 `policy does not exist`. */
   readPolicy(name: string): Promise<Policy> {
-    return this.#json({ method: 'GET', path: `/v1/policy/read/${seg(name)}` })
+    return this.#json({ method: 'GET', path: `/v1/policy/read/${seg(name)}`, maxResponseBytes: LARGE_RESPONSE_BYTES })
   }
 
   /** listPolicies yields the names of policies matching `pattern`. */
@@ -215,7 +230,7 @@ export class KesClient {
 
   /** describeSelf returns the caller's own identity, policy and rules. */
   describeSelf(): Promise<SelfInfo> {
-    return this.#json({ method: 'GET', path: '/v1/identity/self/describe' })
+    return this.#json({ method: 'GET', path: '/v1/identity/self/describe', maxResponseBytes: LARGE_RESPONSE_BYTES })
   }
 
   /** auditLog yields audit events as they happen, until `signal` aborts (then it ends quietly). */
@@ -252,7 +267,7 @@ export class KesClient {
 
   /** explainPolicy tells how the server decides a request of `identity` with `method` on `path`, and why. */
   explainPolicy(identity: string, method: string, path: string): Promise<PolicyExplanation> {
-    return this.#json({ method: 'PUT', path: `/v1/policy/explain/${seg(identity)}`, body: json({ method, path }) })
+    return this.#json({ method: 'PUT', path: `/v1/policy/explain/${seg(identity)}`, body: json({ method, path }), maxResponseBytes: LARGE_RESPONSE_BYTES })
   }
 
   /** close releases the client's idle connections; requests in flight are cut. */
@@ -281,13 +296,13 @@ export class KesClient {
     let prefix = pattern
     let last: string | undefined
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const res = await this.#ok({ method: 'GET', path: base + seg(prefix) })
+      const res = await this.#ok({ method: 'GET', path: base + seg(prefix), maxResponseBytes: LARGE_RESPONSE_BYTES })
       if (isNdjson(res)) {
         // Servers before the 2023 API refactor stream one `{"name": …}` object per line.
         for (const line of res.body.toString('utf8').split('\n')) {
           if (line.trim() === '') continue
           const item = JSON.parse(line) as Record<string, unknown>
-          if (typeof item.error === 'string') throw new KesError(res.status, item.error)
+          if (typeof item.error === 'string') throw new KesError(res.status, serverText(item.error))
           if (typeof item[legacyField] === 'string') yield item[legacyField]
         }
         return
@@ -322,6 +337,19 @@ export class KesClient {
   async #json<T>(req: KesRequest): Promise<T> {
     return parseJson<T>(await this.#ok(req))
   }
+}
+
+/**
+ * The answer bound of an encrypt or decrypt: its answer holds about as many bytes as its request (a sealed or
+ * opened plaintext of up to the server's 1 MB body), so a data key's stays small and a CLI's large one fits.
+ */
+function sizedLike(body: Buffer): number {
+  return SMALL_RESPONSE_BYTES + 2 * body.length
+}
+
+function answered<T extends object>(res: KesResponse, result: T): T {
+  ANSWERED_BY.set(result, res.endpoint)
+  return result
 }
 
 function parseJson<T>(res: KesResponse): T {

@@ -17,6 +17,11 @@ export interface KesRequest {
   body?: Buffer
   accept?: string
   signal?: AbortSignal
+  /**
+   * The largest answer body buffered, in bytes ({@link SMALL_RESPONSE_BYTES} when absent); a larger one fails
+   * the attempt. An error answer of a stream ({@link Transport.open}) is bounded the same way.
+   */
+  maxResponseBytes?: number
 }
 
 /** A buffered answer. */
@@ -24,10 +29,19 @@ export interface KesResponse {
   status: number
   headers: IncomingHttpHeaders
   body: Buffer
+  /** The endpoint (`https://host:port`) that gave this answer. */
+  endpoint: string
 }
 
-/** Answers larger than this are refused rather than buffered (metrics are the largest by far). */
-const MAX_RESPONSE_BYTES = 32 << 20
+/**
+ * The default bound of a buffered answer: a key operation, a status or a describe answers well under 1 KiB. Bound
+ * per call rather than once for all, since every caller buffering up to the largest answer (metrics) let a broken
+ * or hostile KMS make each of N concurrent data-key requests hold that much memory.
+ */
+export const SMALL_RESPONSE_BYTES = 64 << 10
+
+/** The bound of the answers that grow with the server's contents: metrics, listings, policies. */
+export const LARGE_RESPONSE_BYTES = 32 << 20
 
 class AttemptTimeout extends Error {}
 
@@ -146,10 +160,10 @@ export class Transport {
             return
           }
           // A time-out or abort while the body arrives destroys the socket and so fails readBody.
-          readBody(res).then((data) => {
+          readBody(res, req.maxResponseBytes ?? SMALL_RESPONSE_BYTES).then((data) => {
             clearTimeout(timer)
             unlink()
-            resolve({ kind: 'buffered', response: { status, headers: res.headers, body: data } })
+            resolve({ kind: 'buffered', response: { status, headers: res.headers, body: data, endpoint: endpoint.url } })
           }, fail)
         },
       )
@@ -161,15 +175,15 @@ export class Transport {
 
 type Answer = { kind: 'buffered'; response: KesResponse } | { kind: 'stream'; stream: IncomingMessage }
 
-/** readBody buffers a response body. Throws when it exceeds the cap or the connection breaks. */
-function readBody(res: IncomingMessage): Promise<Buffer> {
+/** readBody buffers a response body. Throws when it exceeds `max` bytes or the connection breaks. */
+function readBody(res: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     res.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > MAX_RESPONSE_BYTES) {
-        res.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`))
+      if (size > max) {
+        res.destroy(new Error(`response larger than ${max} bytes`))
         return
       }
       chunks.push(chunk)
@@ -177,5 +191,7 @@ function readBody(res: IncomingMessage): Promise<Buffer> {
     res.on('end', () => resolve(Buffer.concat(chunks)))
     res.on('error', reject)
     res.on('aborted', () => reject(new Error('connection closed before the response ended')))
+    // Announced too large: refused before a byte is read.
+    if (Number(res.headers['content-length']) > max) res.destroy(new Error(`response larger than ${max} bytes`))
   })
 }

@@ -113,11 +113,40 @@ describe('KesClient errors', () => {
     ['an old server text', 'application/json', '{"message":"key does already exist"}', 400, 'key already exists'],
     ['an old denial text', 'application/json', '{"message":"prohibited by policy"}', 403, 'not authorized: insufficient permissions'],
     ['no body', undefined, '', 403, 'Forbidden'],
+    ['a long text cut, marked with …', 'text/plain', `boom ${'y'.repeat(60 << 10)}`, 500, `boom ${'y'.repeat(294)}…`],
+    ['a long JSON message cut', 'application/json', JSON.stringify({ message: 'z'.repeat(301) }), 502, `${'z'.repeat(299)}…`],
+    ['a 300-character message kept whole', 'application/json', JSON.stringify({ message: 'z'.repeat(300) }), 400, 'z'.repeat(300)],
   ])('parses %s', async (_name, type, body, status, message) => {
     server.handler = (_req, res) => res.writeHead(status, type === undefined ? {} : { 'content-type': type }).end(body)
     const err = await client.describeKey('k').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(KesError)
     expect(err).toMatchObject({ status, message })
+  })
+})
+
+describe('KesClient answer sizes', () => {
+  it('refuses a key-operation answer over 64 KiB without buffering it, yet reads large metrics and listings', async () => {
+    const big = 'x'.repeat(1 << 20)
+    server.handler = (req, res) => {
+      if (req.path.startsWith('/v1/metrics')) res.writeHead(200, { 'content-type': 'text/plain' }).end(`# ${big}\n`)
+      else if (req.path.startsWith('/v1/key/list/')) reply(res, 200, { names: Array.from({ length: 20_000 }, (_, i) => `key-${String(i).padStart(60, '0')}`) })
+      else if (req.path.startsWith('/v1/key/decrypt/')) reply(res, 200, { plaintext: Buffer.alloc(32).toString('base64'), padding: big.slice(0, 65 << 10) })
+      else reply(res, 200, { plaintext: Buffer.alloc(32).toString('base64'), ciphertext: big })
+    }
+    for (const call of [() => client.generateKey('k'), () => client.decrypt('k', Buffer.from('c')), () => client.describeKey('k'), () => client.status()]) {
+      const err = await call().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(KesConnectionError)
+      expect((err as Error).message).toMatch(/response larger than 655[0-9]{2} bytes$/)
+    }
+    expect((await client.metrics()).length).toBe(big.length + 3)
+    let names = 0
+    for await (const _ of client.listKeys()) names++
+    expect(names).toBe(20_000)
+    // An encrypt's or decrypt's answer may be as large as its request: a CLI sealing 600 KB.
+    const plaintext = Buffer.alloc(600_000, 7)
+    server.handler = (req, res) => reply(res, 200, req.path.startsWith('/v1/key/encrypt/') ? { ciphertext: plaintext.toString('base64') } : { plaintext: plaintext.toString('base64') })
+    expect((await client.encrypt('k', plaintext)).length).toBe(plaintext.length)
+    expect((await client.decrypt('k', plaintext)).length).toBe(plaintext.length)
   })
 })
 
