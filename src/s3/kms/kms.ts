@@ -7,13 +7,14 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import { isValidName } from '../../kms/api/validate.js'
-import { KesClient, isKeyExists, isKeyNotFound, isNotAllowed, type KesClientOptions } from '../../kes-client/index.js'
+import { KesClient, answeredBy, isKeyExists, isKeyNotFound, isNotAllowed, type KesClientOptions } from '../../kes-client/index.js'
 import type { KmsConfig } from './config.js'
 import { KEY_STATUS_CONTEXT, marshalContext, type KmsContext } from './context.js'
 import { S3_ERRORS } from '../api/errors.js'
+import { MalformedKmsAnswer, dataKeyProblem, generatedKeyProblem } from './data-key-check.js'
 import { toKmsS3Error } from './kes-failure.js'
 import { KmsMonitor } from './monitor.js'
-import type { MessageLog } from '../../lib/logger.js'
+import { silentMessageLog, type MessageLog } from '../../lib/logger.js'
 
 /** A data key: 32 plaintext bytes (never logged) and the KMS ciphertext that is stored. */
 export interface DataKey {
@@ -64,6 +65,7 @@ export interface Kms {
 export class KesKms implements Kms {
   readonly defaultKey: string
   readonly monitor: KmsMonitor
+  readonly #log: MessageLog
   #timer: NodeJS.Timeout | undefined
   #client: KesClient
   #clientOptions: KesClientOptions
@@ -78,6 +80,7 @@ export class KesKms implements Kms {
   ) {
     this.defaultKey = config.defaultKey
     this.monitor = new KmsMonitor(log)
+    this.#log = log ?? silentMessageLog
     this.#client = client
     this.#clientOptions = clientOptions
   }
@@ -124,16 +127,33 @@ export class KesKms implements Kms {
     return kms
   }
 
+  /**
+   * generateKey: see {@link Kms.generateKey}. An answer with a data key that is not 32 bytes, or a ciphertext that
+   * is empty or over 4 KiB, is `kms:KeyGenerationFailed` (logged at warn): nothing is stored that could not be read.
+   */
   async generateKey(keyId: string, context: KmsContext): Promise<DataKey> {
     const name = keyId === '' ? this.defaultKey : keyId
     if (!isValidName(name)) throw S3_ERRORS.invalidEncryptionKeyId()
     try {
-      const { plaintext, ciphertext } = await this.#observed(() => this.#client.generateKey(name, marshalContext(context)))
-      if (plaintext.length !== 32) throw new Error('KMS returned a data key of the wrong size')
+      const answer = await this.#observed(() => this.#client.generateKey(name, marshalContext(context)))
+      const { plaintext, ciphertext } = answer
+      this.#refuseMalformed(answer, 'generate', name, generatedKeyProblem(plaintext, ciphertext), plaintext)
       return { keyId: name, plaintext, ciphertext }
     } catch (err) {
       throw toKmsS3Error(err, 'generate')
     }
+  }
+
+  /**
+   * #refuseMalformed throws MalformedKmsAnswer when `problem` is set, after wiping the data key and logging which
+   * endpoint answered what (never the bytes): the KMS did answer, so the monitor still counts it reachable.
+   */
+  #refuseMalformed(answer: object, op: 'generate' | 'decrypt', name: string, problem: string | undefined, plaintext: Buffer): void {
+    if (problem === undefined) return
+    plaintext.fill(0)
+    const endpoint = answeredBy(answer) ?? this.config.endpoints.join(', ')
+    this.#log.warn(`KMS ${endpoint} answered ${op} under key '${name}' with ${problem}: refused`)
+    throw new MalformedKmsAnswer(`KMS answered ${op} with ${problem}`)
   }
 
   /** #observed runs one KES call and tells the monitor its duration and outcome; rethrows its failure. */
@@ -152,7 +172,10 @@ export class KesKms implements Kms {
   async decrypt(keyId: string, ciphertext: Buffer, context: KmsContext): Promise<Buffer> {
     const name = keyId === '' ? this.defaultKey : keyId
     try {
-      return await this.#observed(() => this.#client.decrypt(name, ciphertext, marshalContext(context)))
+      const plaintext = await this.#observed(() => this.#client.decrypt(name, ciphertext, marshalContext(context)))
+      // A wrong-sized key would fail later as "object tampered", blaming the stored object for the KMS's answer.
+      this.#refuseMalformed(plaintext, 'decrypt', name, dataKeyProblem(plaintext), plaintext)
+      return plaintext
     } catch (err) {
       throw toKmsS3Error(err, 'decrypt')
     }

@@ -1,12 +1,19 @@
 /**
  * KmsMonitor: what keyhold-s3 knows about its KMS from the calls it makes. It counts requests, errors and
  * latencies for the metrics, and tracks reachability so that the error log says once when the KMS becomes
- * unreachable (with the endpoints and the cause) and once when it is back, never once per request.
+ * unreachable (with the endpoints and the cause) and once when it is back, never once per request. A KMS that
+ * flaps (alternating answers and failures) gets at most one outage line per {@link OUTAGE_LOG_INTERVAL_MS}.
  *
  * @module
  */
 import { KesConnectionError, KesError } from '../../kes-client/index.js'
 import { silentMessageLog, type MessageLog } from '../../lib/logger.js'
+
+/**
+ * The least time between two "KMS is unreachable" lines. An outage that starts sooner is not logged, nor is its
+ * end; the next outage line counts them. One that lasts is logged by the first failure after the interval.
+ */
+export const OUTAGE_LOG_INTERVAL_MS = 10_000
 
 /** Upper bounds (seconds) of the KMS latency histogram buckets. */
 export const KMS_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
@@ -47,6 +54,12 @@ export class KmsMonitor {
   #sum = 0
   #count = 0
   readonly #latencyListeners = new Set<(seconds: number) => void>()
+  /** Whether the current outage was logged (its end is logged only then). */
+  #outageLogged = false
+  /** When the last outage line was written (performance.now ms). */
+  #lastOutageLine = -Infinity
+  /** Reachability changes not logged since the last outage line. */
+  #unlogged = 0
 
   constructor(private readonly log: MessageLog = silentMessageLog) {}
 
@@ -83,23 +96,41 @@ export class KmsMonitor {
     }
   }
 
-  /** reachable records that the KMS answered; logs once when it was unreachable before. */
+  /** reachable records that the KMS answered; logs once when it was unreachable before and that outage was logged. */
   reachable(): void {
     if (this.#online) return
     this.#online = true
     this.#since = Date.now()
     this.#cause = undefined
+    if (!this.#outageLogged) {
+      this.#unlogged++
+      return
+    }
+    this.#outageLogged = false
     this.log.info('KMS is reachable again')
   }
 
-  /** unreachable records that no KMS endpoint answered; logs once per outage, with the endpoints and cause. */
+  /**
+   * unreachable records that no KMS endpoint answered; logs once per outage, with the endpoints and cause, and
+   * at most once per {@link OUTAGE_LOG_INTERVAL_MS}.
+   */
   unreachable(err: unknown): void {
     const cause = err instanceof Error ? err.message : String(err)
     this.#cause = cause
-    if (!this.#online) return
-    this.#online = false
-    this.#since = Date.now()
-    this.log.warn(`KMS is unreachable: ${cause}`)
+    if (this.#online) {
+      this.#online = false
+      this.#since = Date.now()
+      this.#unlogged++
+    }
+    if (this.#outageLogged) return
+    const now = performance.now()
+    if (now - this.#lastOutageLine < OUTAGE_LOG_INTERVAL_MS) return
+    // This outage's own start is in the count; the others came and went unlogged.
+    const earlier = this.#unlogged - 1
+    this.#unlogged = 0
+    this.#lastOutageLine = now
+    this.#outageLogged = true
+    this.log.warn(`KMS is unreachable: ${cause}${earlier > 0 ? ` (${earlier} reachability changes not logged since the last report)` : ''}`)
   }
 
   /** stats returns a snapshot of the counters. */

@@ -47,7 +47,7 @@ export async function setupEncryption(settings: KmsEnvironment | undefined, opts
   const kms = await shared.connect()
   return {
     kms,
-    crypto: new SseObjectCrypto({ kms, autoEncryption: shared.config?.autoEncryption === true }),
+    crypto: new SseObjectCrypto({ kms, autoEncryption: shared.config?.autoEncryption === true, log: opts.log }),
     subresources: { encryption: bucketEncryptionHandler(kms) },
     extraRoutes: kmsAdminRoutes({ kms, authorizer: opts.authorizer, log: opts.log }),
     // A connection handed in belongs to the caller, who may share it with other parts.

@@ -24,6 +24,8 @@ import {
   checkCompatible, checkReadHeaders, classifyWrite, isSseCRequested, isSseKmsRequested, parseSseC, type SseRequest,
 } from './request.js'
 import { sseResponseHeaders } from './response.js'
+import type { MessageLog } from '../../lib/logger.js'
+import { UnreadableObjects } from './unreadable-objects.js'
 
 /** Options of {@link SseObjectCrypto}. */
 export interface SseOptions {
@@ -31,6 +33,8 @@ export interface SseOptions {
   kms?: Kms
   /** MINIO_KMS_AUTO_ENCRYPTION=on: encrypt every write that asks for nothing as SSE-KMS under the default key. */
   autoEncryption?: boolean
+  /** Where objects with unreadable encryption metadata, met by a listing, are reported (warn). */
+  log?: MessageLog
 }
 
 function parseMetadata(internal: unknown): SseMetadata | undefined {
@@ -56,8 +60,12 @@ export class SseObjectCrypto implements ObjectCrypto {
   private lastOfflineProbe = -Infinity
   /** The KMS lookup a listing is making to see whether the KMS is back, if any. */
   private offlineProbe: Promise<void> | undefined
+  /** Objects a listing found with unreadable encryption metadata. */
+  private readonly unreadable: UnreadableObjects
 
-  constructor(private readonly options: SseOptions) {}
+  constructor(private readonly options: SseOptions) {
+    this.unreadable = new UnreadableObjects(options.log)
+  }
 
   async write(ctx: WriteContext): Promise<WritePlan | undefined> {
     switch (ctx.operation) {
@@ -178,10 +186,21 @@ export class SseObjectCrypto implements ObjectCrypto {
 
   /**
    * clientETags shows stored ETags as MinIO does (`DecryptETags`, `getDecryptedETag`, ListParts'
-   * `tryDecryptETag`): one KMS decrypt when an SSE-S3 sealed ETag is among them, none otherwise. Throws S3Error.
+   * `tryDecryptETag`): one KMS decrypt when an SSE-S3 sealed ETag is among them, none otherwise. In a listing, an
+   * object whose encryption metadata cannot be parsed shows MinIO's `ETag.Format` of its stored ETag (a GET of it
+   * still fails): one broken object must not fail the listing of its whole bucket. Throws S3Error.
    */
   async clientETags(subject: ETagSubject, etags: string[]): Promise<string[]> {
-    const metadata = parseMetadata(subject.internal)
+    let metadata: SseMetadata | undefined
+    try {
+      metadata = fromInternal(subject.internal)
+    } catch (err) {
+      if (!(err instanceof MetadataError)) throw err
+      if (subject.listing !== true) throw S3_ERRORS.objectTampered()
+      this.unreadable.report(subject.bucket, subject.key, err.message)
+      // Without a kind no key opens a sealed ETag: shown as MinIO's listing formats one it cannot decrypt.
+      return etags.map((e) => clientETag('SSE-KMS', e))
+    }
     if (metadata === undefined) return etags
     let objectKey: Buffer | undefined
     if (etags.some((e) => needsObjectKey(metadata.kind, e))) {

@@ -3,8 +3,9 @@ import { mkdtempSync } from 'node:fs'
 import { Agent, request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import {
-  CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,6 +17,7 @@ import { testPki, type TestPki } from '../../helpers/pki.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
 import { ROOT, kesSettings } from './s3-helper.js'
 import { silentMessageLog } from '../../../src/lib/logger.js'
+import { META } from '../../../src/s3/sse/metadata.js'
 import { recordLog } from '../../helpers/message-log.js'
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex')
@@ -141,5 +143,34 @@ describe('KMS away', () => {
     await new Promise((r) => setTimeout(r, 1_100))
     const back = await listed()
     for (const o of objects) expect(back.get(o.key)).toBe(q(md5(o.data)))
+  })
+})
+
+describe('an object with unreadable encryption metadata', () => {
+  it('is listed (not failing the listing of its bucket) and logged once; its GET still fails', async () => {
+    await client.send(new CreateBucketCommand({ Bucket: 'broken' }))
+    const data = randomBytes(100)
+    await client.send(new PutObjectCommand({ Bucket: 'broken', Key: 'good', Body: data, ServerSideEncryption: 'AES256' }))
+    await client.send(new PutObjectCommand({ Bucket: 'broken', Key: 'bad', Body: data, ServerSideEncryption: 'aws:kms' }))
+    // What an empty KMS ciphertext stored before generate answers were checked.
+    const db = new Database(join(dataDir, 'keyhold-s3.db'))
+    try {
+      const row = db.prepare("SELECT internal, etag FROM objects WHERE bucket='broken' AND key='bad'").get() as { internal: string; etag: string }
+      db.prepare("UPDATE objects SET internal = ? WHERE bucket='broken' AND key='bad'").run(JSON.stringify({ ...JSON.parse(row.internal), [META.kmsDataKey]: '' }))
+      recorded.clear()
+      for (let i = 0; i < 2; i++) {
+        const listed = await client.send(new ListObjectsV2Command({ Bucket: 'broken' }))
+        expect(listed.Contents?.map((c) => [c.Key, c.ETag])).toEqual([['bad', q(row.etag.slice(-32))], ['good', q(md5(data))]])
+        const versions = await client.send(new ListObjectVersionsCommand({ Bucket: 'broken' }))
+        expect(versions.Versions?.map((v) => v.Key)).toEqual(['bad', 'good'])
+      }
+      expect(recorded.entries.map((e) => [e.level, e.msg])).toEqual([
+        ['warn', `object "broken/bad" has unreadable encryption metadata (missing KMS data key): listed with its stored ETag, reads of it fail`],
+      ])
+      const get = await s3error(client.send(new HeadObjectCommand({ Bucket: 'broken', Key: 'bad' })))
+      expect(get.$metadata.httpStatusCode).toBe(500)
+    } finally {
+      db.close()
+    }
   })
 })

@@ -1,8 +1,9 @@
-import { createPrivateKey } from 'node:crypto'
+import { createPrivateKey, randomBytes } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { HeadObjectCommand, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { KmsConfigError, expandEndpoints, readKmsEnvironment } from '../../../src/s3/config/kms-environment.js'
 import { loadKmsConfig, type KmsConfig } from '../../../src/s3/kms/config.js'
 import { objectContext } from '../../../src/s3/kms/context.js'
@@ -10,7 +11,13 @@ import { KesKms } from '../../../src/s3/kms/kms.js'
 import { S3Error } from '../../../src/s3/api/errors.js'
 import { apiKeyIdentity, newApiKey } from '../../../src/pki/index.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
-import { testPki } from '../../helpers/pki.js'
+import { testPki, type TestPki } from '../../helpers/pki.js'
+import { recordLog } from '../../helpers/message-log.js'
+import { s3error } from '../../helpers/s3.js'
+import { reply, startStandIn, type StandIn } from '../../kes-client/standin.js'
+import { KmsSecretSealer } from '../../../src/s3/iam/kms-sealer.js'
+import { OUTAGE_LOG_INTERVAL_MS } from '../../../src/s3/kms/monitor.js'
+import { startStore } from './s3-helper.js'
 
 /** kmsConfigFromEnv checks the variables, then loads the files they name, as the server does. */
 function kmsConfigFromEnv(env: NodeJS.ProcessEnv): KmsConfig | undefined {
@@ -130,5 +137,146 @@ describe('KES connection to a real Keyhold', () => {
 
   it('refuses to start when the KMS cannot be reached', async () => {
     await expect(connect(['https://127.0.0.1:1'])).rejects.toThrow(/^Failed to connect to KMS/)
+  })
+})
+
+/**
+ * A KMS whose answers keyhold-s3 must not trust: the stand-in KES (test/kes-client/standin.ts) answers by key name.
+ * `g-<mode>` misanswers generate, `d-<mode>` decrypt; `flap` alternates success and 502, `down` is always 502; any other key is served
+ * well (the ciphertext is `FAKE` + the data key, so decrypt can undo it).
+ */
+describe('KES connection to a KMS with malformed answers', () => {
+  let kes: StandIn
+  let pki: TestPki
+  const recorded = recordLog()
+  const generateModes: Record<string, () => { plaintext: string; ciphertext: string }> = {
+    'ct-empty': () => ({ plaintext: randomBytes(32).toString('base64'), ciphertext: '' }),
+    'ct-5k': () => ({ plaintext: randomBytes(32).toString('base64'), ciphertext: randomBytes(5 << 10).toString('base64') }),
+    'ct-24m': () => ({ plaintext: randomBytes(32).toString('base64'), ciphertext: Buffer.alloc(24 << 20, 1).toString('base64') }),
+  }
+  const decryptSizes: Record<string, number> = { 'pt-0': 0, 'pt-31': 31, 'pt-33': 33, 'pt-1m': 1 << 20 }
+  let flaps = 0
+  /** What a buggy KMS might echo into an error body (a stand-in for key material). */
+  const KMS_ECHO = 'ECHOED-SECRET-0123456789'
+
+  beforeAll(async () => {
+    pki = await testPki()
+    kes = await startStandIn((req, res) => {
+      const [, op, name] = /^\/v1\/key\/(\w+)\/([^/?]+)/.exec(req.path) ?? []
+      if ((name === 'flap' && flaps++ % 2 === 1) || name === 'down') return reply(res, 502, { message: 'bad gateway' })
+      if (name === 'noisy') return res.writeHead(500, { 'content-type': 'text/plain' }).end(`${KMS_ECHO} `.repeat(1_500))
+      if (name === 'huge-500') return res.writeHead(500, { 'content-type': 'text/plain' }).end(Buffer.alloc(30 << 20, 0x41))
+      if (op === 'generate') {
+        const answer = generateModes[name!.replace(/^g-/, '')]
+        if (name!.startsWith('g-') && answer !== undefined) return reply(res, 200, answer())
+        const dk = randomBytes(32)
+        return reply(res, 200, { plaintext: dk.toString('base64'), ciphertext: Buffer.concat([Buffer.from('FAKE'), dk]).toString('base64') })
+      }
+      if (op === 'decrypt') {
+        const size = decryptSizes[name!.replace(/^d-/, '')]
+        if (name!.startsWith('d-') && size !== undefined) return reply(res, 200, { plaintext: Buffer.alloc(size, 0x5a).toString('base64') })
+        const ct = Buffer.from((JSON.parse(req.body) as { ciphertext: string }).ciphertext, 'base64')
+        return reply(res, 200, { plaintext: ct.subarray(4).toString('base64') })
+      }
+      reply(res, 200, { name, algorithm: 'AES256' })
+    })
+  })
+  afterAll(async () => {
+    await kes.close()
+  })
+
+  const connect = () => KesKms.connect({
+    endpoints: [kes.url], defaultKey: 'minio-default', certPem: pki.clients.app.certPem, keyPem: pki.clients.app.keyPem,
+    ca: [pki.ca.certPem], autoEncryption: false,
+  }, { keepAliveMs: 0, timeoutMs: 5_000, log: recorded.log })
+  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: S3Error) => [e.status, e.code])
+
+  it('refuses a generate answer with an empty or oversized ciphertext as kms:KeyGenerationFailed', async () => {
+    const kms = await connect()
+    recorded.clear()
+    expect(await failure(kms.generateKey('g-ct-empty', objectContext('b', 'o')))).toEqual([500, 'kms:KeyGenerationFailed'])
+    expect(await failure(kms.generateKey('g-ct-5k', objectContext('b', 'o')))).toEqual([500, 'kms:KeyGenerationFailed'])
+    expect(recorded.entries.map((e) => [e.level, e.msg])).toEqual([
+      ['warn', `KMS ${kes.url} answered generate under key 'g-ct-empty' with an empty ciphertext: refused`],
+      ['warn', `KMS ${kes.url} answered generate under key 'g-ct-5k' with a ciphertext of 5120 bytes, more than 4096: refused`],
+    ])
+    // A 24 MiB answer is cut after 64 KiB: the KMS is taken as broken (503), never stored.
+    expect(await failure(kms.generateKey('g-ct-24m', objectContext('b', 'o')))).toEqual([503, 'ServiceUnavailable'])
+    expect(kms.monitor.stats().lastCause).toMatch(/response larger than 65536 bytes$/)
+    expect((await kms.generateKey('', objectContext('b', 'o'))).ciphertext.length).toBe(36)
+    kms.close()
+  })
+
+  it('answers a PUT whose data key came with an empty ciphertext 500 and stores nothing', async () => {
+    const store = await startStore({
+      MINIO_KMS_KES_ENDPOINT: kes.url, MINIO_KMS_KES_KEY_NAME: 'minio-default', MINIO_KMS_KES_CERT_FILE: pki.clients.app.certFile,
+      MINIO_KMS_KES_KEY_FILE: pki.clients.app.keyFile, MINIO_KMS_KES_CAPATH: pki.ca.certFile,
+    })
+    try {
+      await store.client.send(new CreateBucketCommand({ Bucket: 'hostile' }))
+      const put = await s3error(store.client.send(new PutObjectCommand({ Bucket: 'hostile', Key: 'o', Body: 'precious', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'g-ct-empty' })))
+      expect([put.$metadata.httpStatusCode, put.name]).toEqual([500, 'kms:KeyGenerationFailed'])
+      const head = await s3error(store.client.send(new HeadObjectCommand({ Bucket: 'hostile', Key: 'o' })))
+      expect(head.$metadata.httpStatusCode).toBe(404)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('refuses a decrypt answer that is no 32-byte key as kms:DecryptionFailed, logging the endpoint, never the bytes', async () => {
+    const kms = await connect()
+    recorded.clear()
+    for (const [name, size] of [['d-pt-0', 0], ['d-pt-31', 31], ['d-pt-33', 33]] as const) {
+      expect(await failure(kms.decrypt(name, Buffer.from('FAKE'), objectContext('b', 'o'))), name).toEqual([500, 'kms:DecryptionFailed'])
+      expect(recorded.entries.at(-1)).toMatchObject({ level: 'warn', msg: `KMS ${kes.url} answered decrypt under key '${name}' with a data key of ${size} bytes, not 32: refused` })
+    }
+    expect(recorded.lines.join('\n')).not.toMatch(/WlpaWlpa/) // base64 of the 0x5a bytes
+    // 1 MiB is more than any key operation answers: cut, the KMS taken as broken.
+    expect(await failure(kms.decrypt('d-pt-1m', Buffer.from('FAKE'), objectContext('b', 'o')))).toEqual([503, 'ServiceUnavailable'])
+    kms.close()
+  })
+
+  it('IAM secrets are never opened with a KMS key that is not 32 bytes', async () => {
+    const kms = await connect()
+    const sealer = new KmsSecretSealer(kms)
+    const sealed = await sealer.seal('secret-key', 'alice')
+    expect(await sealer.unseal(sealed, 'alice')).toBe('secret-key')
+    // The same envelope under a key whose decrypt answers 33 bytes.
+    const envelope = JSON.parse(Buffer.from(sealed.slice('kms:v1:'.length), 'base64url').toString()) as Record<string, string>
+    const forged = 'kms:v1:' + Buffer.from(JSON.stringify({ ...envelope, k: 'd-pt-33' })).toString('base64url')
+    expect(await failure(sealer.unseal(forged, 'alice'))).toEqual([500, 'kms:DecryptionFailed'])
+    kms.close()
+  })
+
+  it('never copies more than a cut of a KMS error body into the log', async () => {
+    for (const key of ['noisy', 'huge-500']) {
+      const kms = await connect()
+      recorded.clear()
+      expect(await failure(kms.generateKey(key, objectContext('b', 'o')))).toEqual([503, 'ServiceUnavailable'])
+      expect(recorded.messages).toHaveLength(1)
+      expect(recorded.messages[0]!.length).toBeLessThan(400)
+      kms.close()
+    }
+    expect(recorded.messages[0]).toMatch(/^KMS is unreachable: cannot reach .*: response larger than 65536 bytes$/)
+  })
+
+  it('logs a flapping KMS at most once per interval, counting the changes it did not log', async () => {
+    const kms = await connect()
+    recorded.clear()
+    flaps = 0
+    const realNow = performance.now.bind(performance)
+    let shift = 0
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => realNow() + shift)
+    try {
+      for (let i = 0; i < 40; i++) await kms.generateKey('flap', objectContext('b', `o${i}`)).catch(() => undefined)
+      expect(recorded.messages).toEqual(['KMS is unreachable: bad gateway', 'KMS is reachable again'])
+      // The last outage (40th call) lasts: the first failure after the interval reports it, with the 36 changes before.
+      shift = OUTAGE_LOG_INTERVAL_MS
+      await kms.generateKey('down', objectContext('b', 'later')).catch(() => undefined)
+      expect(recorded.messages.slice(2)).toEqual(['KMS is unreachable: bad gateway (36 reachability changes not logged since the last report)'])
+    } finally {
+      clock.mockRestore()
+      kms.close()
+    }
   })
 })
