@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { serverText } from '../server-text.js'
 
 /** gRPC status codes the keystore tells apart. */
 export const GRPC = {
@@ -48,5 +49,5 @@ export function errorFromAnswer(status: number, body: unknown): EtcdError {
   const b = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}
   const code = typeof b.code === 'number' ? b.code : 0
   const text = typeof b.message === 'string' ? b.message : typeof b.error === 'string' ? b.error : `HTTP ${status}`
-  return new EtcdError(status, code, text.slice(0, 300))
+  return new EtcdError(status, code, serverText(text))
 }

@@ -15,6 +15,7 @@ import { EtcdClient, type Answer } from './client.js'
 import { EtcdError, EtcdNetworkError } from './errors.js'
 import { b64, prefixEnd, unb64 } from './keys.js'
 import { PrefixWatcher } from './watch.js'
+import { serverText } from '../server-text.js'
 
 const VALID_NAME = /^[0-9A-Za-z_-]+$/
 /** Stored keys are far smaller; a bigger value is not a key (the fs keystore's limit). */
@@ -86,7 +87,7 @@ export class EtcdKeyStore implements KeyStore {
     const member = await this.#call('/v3/maintenance/status', {}, signal, 'read the cluster status')
     const errors = Array.isArray(member.errors) ? member.errors.map(String) : []
     if (!member.leader || member.leader === '0' || errors.length > 0) {
-      throw new UnreachableError(`etcd: cluster unhealthy: ${errors.join('; ') || 'no leader'}`)
+      throw new UnreachableError(`etcd: cluster unhealthy: ${serverText(errors.join('; ')) || 'no leader'}`)
     }
     await this.#call('/v3/kv/range', { key: b64(this.#prefix), range_end: b64(prefixEnd(this.#prefix)), count_only: true }, signal, 'read')
     return { latencyMs: performance.now() - start }
@@ -146,7 +147,8 @@ export class EtcdKeyStore implements KeyStore {
   /**
    * Pages through the names under `prefix` in key order, at most {@link LIST_BATCH} per request
    * and all at one revision, so a listing is one consistent snapshot. Keys under the store's
-   * prefix that are not valid key names (another tool's) are skipped.
+   * prefix that are not valid key names (another tool's) are skipped. Throws like the other calls,
+   * and an Error when an answer holds more keys than asked for or does not move past the last page.
    */
   async list(prefix: string, limit: number, signal: AbortSignal): Promise<KeyListPage> {
     const want = limit > 0 ? limit : Infinity
@@ -154,6 +156,9 @@ export class EtcdKeyStore implements KeyStore {
     let from = Buffer.concat([this.#prefix, Buffer.from(prefix, 'utf8')])
     let revision: string | undefined
     const names: string[] = []
+    // No cap on the total: a store may well hold a million keys, and a listing returns them all (as
+    // KES does). What bounds the loop is that every page is at most `batch` keys, every page must
+    // move forward, and the caller's signal (the request's deadline) ends a listing that still runs.
     for (;;) {
       const batch = Math.min(LIST_BATCH, want - names.length + 1)
       const answer = await this.#call('/v3/kv/range', {
@@ -161,13 +166,18 @@ export class EtcdKeyStore implements KeyStore {
       }, signal, 'list keys')
       revision ??= String((answer.header as { revision?: string } | undefined)?.revision ?? '') || undefined
       const kvs = Array.isArray(answer.kvs) ? (answer.kvs as { key?: string }[]) : []
+      // etcd never answers more than the limit; a member that does is broken or hostile.
+      if (kvs.length > batch) throw new Error(`etcd: cannot list keys: an answer holds ${kvs.length} keys, ${batch} were asked for`)
       for (const kv of kvs) {
         const name = unb64(kv.key).subarray(this.#prefix.length).toString('utf8')
         if (VALID_NAME.test(name)) names.push(name)
       }
       if (names.length > want) return { names: names.slice(0, want), next: names[want]! }
       if (answer.more !== true || kvs.length === 0) return { names, next: '' }
-      from = Buffer.concat([unb64(kvs[kvs.length - 1]!.key), Buffer.from([0])])
+      const next = Buffer.concat([unb64(kvs[kvs.length - 1]!.key), Buffer.from([0])])
+      // Keys come in order: a next page that does not start after this one would repeat it forever.
+      if (Buffer.compare(next, from) <= 0) throw new Error('etcd: cannot list keys: an answer does not move past the previous one')
+      from = next
     }
   }
 

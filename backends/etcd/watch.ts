@@ -13,6 +13,7 @@ import https from 'node:https'
 import http from 'node:http'
 import type { EtcdClient } from './client.js'
 import { b64, prefixEnd, unb64 } from './keys.js'
+import { serverText } from '../server-text.js'
 
 /** What the watcher reports. None of these may throw. */
 export interface WatchHandlers {
@@ -163,7 +164,8 @@ export class PrefixWatcher {
     } catch {
       return 'unparseable watch response'
     }
-    if (msg.error !== undefined) return `watch ended: ${msg.error.message ?? 'error'}`
+    // The texts below are the member's: cut, as they are logged on reconnects for as long as it sends them.
+    if (msg.error !== undefined) return `watch ended: ${serverText(String(msg.error.message ?? 'error'))}`
     const result = msg.result
     if (result === undefined) return undefined
     const headerRevision = Number(result.header?.revision ?? 0)
@@ -179,11 +181,11 @@ export class PrefixWatcher {
       // was compacted. (Resetting here dropped every cached key whenever a member that restarted,
       // or a token that expired, refused the resume: during an outage, just when
       // `cache.expiry.offline` must serve them.)
-      const reason = result.cancel_reason ?? ''
+      const reason = String(result.cancel_reason ?? '')
       // etcd refuses a token it does not know (expired, or issued before this member restarted)
       // by cancelling the watch: log in again, or every retry is refused the same way.
       if (/Unauthenticated|invalid auth token/.test(reason)) this.#client.forgetToken()
-      return `watch canceled: ${reason}`
+      return `watch canceled: ${serverText(reason)}`
     }
     if (result.created === true) {
       if (this.#revision > 0 && headerRevision < this.#revision) {

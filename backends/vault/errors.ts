@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { serverText } from '../server-text.js'
 
 /** Extracts Vault's `errors` array from a JSON body; `undefined` when the body has none. */
 export function vaultErrors(body: unknown): string[] | undefined {
@@ -15,18 +16,22 @@ export function vaultErrors(body: unknown): string[] | undefined {
 
 /**
  * VaultHttpError: Vault answered `status` to `method path`. The message names the path and
- * Vault's error texts, never a token or a request body.
+ * Vault's error texts, never a token or a request body. The texts are cut (here and in `errors`,
+ * which a logger may serialise too): they come from the server, whatever their size.
  */
 export class VaultHttpError extends Error {
+  readonly errors: string[]
+
   constructor(
     readonly status: number,
     readonly method: string,
     readonly path: string,
-    readonly errors: string[],
+    errors: string[],
   ) {
-    const detail = errors.length > 0 ? `: ${errors.join('; ').replace(/\s+/g, ' ').trim()}` : ''
+    const detail = errors.length > 0 ? `: ${serverText(errors.join('; ').replace(/\s+/g, ' ').trim())}` : ''
     super(`vault: ${method} ${path}: HTTP ${status}${detail}`)
     this.name = 'VaultHttpError'
+    this.errors = errors.slice(0, 10).map(serverText)
   }
 }
 

@@ -8,6 +8,7 @@ import { escapePath } from './auth.js'
 import type { VaultRequest, VaultResponse } from './client.js'
 import type { VaultConfig } from './config.js'
 import { vaultErrors } from './errors.js'
+import { serverText } from '../server-text.js'
 
 /** The parts of the config that decide paths. */
 export type KvLayout = Pick<VaultConfig, 'engine' | 'prefix' | 'version'>
@@ -46,7 +47,7 @@ export function parseRead(kv: KvLayout, name: string, res: VaultResponse): ReadR
     const errors = vaultErrors(res.body)
     const clean = errors !== undefined && errors.length === 0 && (data === undefined || data === null) && !hasWarnings(body)
     if (clean || res.body === undefined) return { found: false }
-    if (errors && errors.length > 0) throw new Error(`vault: reading '${name}': ${errors.join('; ')}`)
+    if (errors && errors.length > 0) throw new Error(`vault: reading '${name}': ${serverText(errors.join('; '))}`)
   } else if (res.status < 200 || res.status > 299) {
     throw new Error(`vault: reading '${name}': HTTP ${res.status}`)
   }
@@ -92,7 +93,7 @@ export function parseList(res: VaultResponse): string[] {
   if (res.status === 404) {
     const errors = vaultErrors(res.body)
     if (res.body === undefined || (errors !== undefined && errors.length === 0)) return []
-    throw new Error(`vault: listing keys: ${(errors ?? []).join('; ') || 'HTTP 404'}`)
+    throw new Error(`vault: listing keys: ${serverText((errors ?? []).join('; ')) || 'HTTP 404'}`)
   }
   if (res.status < 200 || res.status > 299) throw new Error(`vault: listing keys: HTTP ${res.status}`)
   const data = (res.body as { data?: unknown } | undefined)?.data

@@ -181,8 +181,11 @@ export class VaultKeyStore implements KeyStore {
     let res = await this.#send(req, signal)
     if (res.status === 403) {
       try {
-        await this.#session.reloginAfter403(used)
+        // The login is shared and bounded only by the client's timeout and retries: this caller
+        // stops waiting for it at its own deadline.
+        await raceSignal(this.#session.reloginAfter403(used), signal, () => abortError(signal))
       } catch (err) {
+        if (signal.aborted) throw err
         if (err instanceof VaultNetworkError) throw new UnreachableError(err.message, { cause: err })
         this.log('warn', 'vault: re-login after 403 failed', { error: describe(err) })
       }

@@ -9,6 +9,7 @@ import type { KvRequest } from './kv.js'
 import type { VaultResponse } from './client.js'
 import type { VaultTransitConfig } from './config.js'
 import { vaultErrors } from './errors.js'
+import { serverText } from '../server-text.js'
 
 const V1 = 'vault:v1:'
 
@@ -46,5 +47,5 @@ export function parseDecrypt(res: VaultResponse): string {
 
 function detail(res: VaultResponse): string {
   const errors = vaultErrors(res.body)
-  return errors && errors.length > 0 ? `: ${errors.join('; ')}` : ''
+  return errors && errors.length > 0 ? `: ${serverText(errors.join('; '))}` : ''
 }

@@ -2,12 +2,16 @@
  * The etcd keystore against a real 3-member etcd cluster on loopback, with client-certificate
  * TLS and RBAC (a user whose role covers only `keyhold/`): the contract suite, the stored bytes,
  * listing in pages, RBAC refusals, and the watch (another store's changes, resuming, reset).
+ * What only a broken or hostile member does (endless listings, huge error texts) runs against a
+ * gateway stand-in (test/helpers/etcd-gateway-standin.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EtcdKeyStore } from '../../backends/etcd/index.js'
 import { KeyNotFoundError, UnreachableError } from '../../src/kms/keystore/keystore.js'
 import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd.js'
+import { b64 as gatewayKey, startGatewayStandin, type ListRequest } from '../helpers/etcd-gateway-standin.js'
+import { startTestServer } from '../helpers/server.js'
 import { keystoreContract } from './contract.js'
 
 const signal = (): AbortSignal => AbortSignal.timeout(10_000)
@@ -243,4 +247,69 @@ describe('EtcdKeyStore watch after a snapshot restore', () => {
     await expect(store.get('later-0', signal())).rejects.toBeInstanceOf(KeyNotFoundError)
     await Promise.all([store.close(), reader.close()])
   }, 40_000)
+})
+
+describe('etcd keystore against a hostile gateway (stand-in)', () => {
+  /** Names after the one a range request starts at, in key order: a member that always has more. */
+  const fresh = (count: number) => {
+    let n = 0
+    return (_req: ListRequest) => ({
+      kvs: Array.from({ length: count }, () => ({ key: gatewayKey(`keyhold/k${(n++).toString(36).padStart(8, '0')}`) })),
+      more: true,
+    })
+  }
+
+  it('refuses a listing page with more names than asked for (100,000 names for 512) at the first page', async () => {
+    const gateway = await startGatewayStandin({ list: fresh(100_000) })
+    const store = await EtcdKeyStore.connect(gateway.config())
+    try {
+      await expect(store.list('', 0, signal())).rejects.toThrow(/an answer holds 100000 keys, 512 were asked for/)
+      expect(gateway.listCalls).toBe(1)
+    } finally {
+      await store.close()
+      await gateway.close()
+    }
+  })
+
+  it('ends a listing whose next page does not move past the previous one', async () => {
+    const same = { kvs: ['a', 'b'].map((n) => ({ key: gatewayKey(`keyhold/${n}`) })), more: true }
+    const gateway = await startGatewayStandin({ list: () => same })
+    const store = await EtcdKeyStore.connect(gateway.config())
+    try {
+      await expect(store.list('', 0, signal())).rejects.toThrow(/does not move past/)
+      expect(gateway.listCalls).toBe(2)
+    } finally {
+      await store.close()
+      await gateway.close()
+    }
+  })
+
+  it("answers GET /v1/key/list/* with KES's 502 when the member sends oversized pages forever", async () => {
+    const gateway = await startGatewayStandin({ list: fresh(100_000) })
+    const server = await startTestServer({ keystore: { kind: 'etcd', config: gateway.config() } }, { probeMs: 0 })
+    try {
+      const start = Date.now()
+      const res = await server.call(server.pki.clients.admin, 'GET', '/v1/key/list/*')
+      expect([res.status, res.json]).toEqual([502, { message: 'failed to list keys' }])
+      expect(Date.now() - start).toBeLessThan(5_000)
+    } finally {
+      await server.close()
+      await gateway.close()
+    }
+  })
+
+  it('cuts the error text a watch stream ends with before it is logged (6 MiB from the member)', async () => {
+    const gateway = await startGatewayStandin({ watchError: `boom ${'W'.repeat(6 << 20)}` })
+    const lines: string[] = []
+    const store = await EtcdKeyStore.connect(gateway.config(), { log: (m) => lines.push(m) })
+    try {
+      store.watch(() => {})
+      await until(() => lines.length > 0 && gateway.watchCalls >= 3, 5_000)
+      for (const line of lines) expect(line.length).toBeLessThan(1_000)
+      expect(lines[0]).toMatch(/watch ended: boom W+… \(\d+ more characters cut\)/)
+    } finally {
+      await store.close()
+      await gateway.close()
+    }
+  })
 })

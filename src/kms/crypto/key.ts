@@ -68,11 +68,21 @@ export function encodeKeyVersion(k: KeyVersion): Uint8Array {
 }
 
 /**
+ * The largest stored key decoded. A real one is a few hundred bytes (two 32-byte keys, a time and
+ * an identity); the bound keeps a keystore that serves huge values (a megabyte-long `created_by`)
+ * from having them parsed, cached and sent to clients.
+ */
+export const MAX_STORED_KEY_SIZE = 64 << 10
+
+/**
  * decodeKeyVersion parses stored key bytes: legacy JSON when they are valid JSON (KES's own
- * test), base64(protobuf) otherwise. Throws InvalidKeyError on anything else; the message never
- * contains key material.
+ * test), base64(protobuf) otherwise. Throws InvalidKeyError on anything else, including more than
+ * {@link MAX_STORED_KEY_SIZE} bytes; the message never contains key material.
  */
 export function decodeKeyVersion(stored: Uint8Array): KeyVersion {
+  if (stored.length > MAX_STORED_KEY_SIZE) {
+    throw new InvalidKeyError(`invalid stored key: ${stored.length} bytes, at most ${MAX_STORED_KEY_SIZE} allowed`)
+  }
   let text: string
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(stored)

@@ -19,6 +19,7 @@ import type { ServerContext } from '../state.js'
 import { bytes, parseBody, rfc3339Nano } from './body.js'
 import { keyError } from './key-errors.js'
 import { keyName } from './key-name.js'
+import { storeSignal } from '../keystore/store-deadline.js'
 import { describeVersions } from './key-rotate.js'
 import { checkKeyUse, scheduleDeletion, visibleKeys } from './key-state.js'
 
@@ -98,7 +99,8 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
       try {
         // Every name in one answer, as KES does (List with n = -1): kms-go continues a listing by sending
         // `continue_at` back as the next *prefix*, so paging by name would silently drop keys.
-        page = await ctx.keys.list(listPrefix(req.resource), 0, req.signal)
+        // Ended before the route's deadline, so that a hanging keystore gets KES's 502, not a cut connection.
+        page = await ctx.keys.list(listPrefix(req.resource), 0, storeSignal(req.signal))
       } catch (err) {
         throw keyError(err, errListKeys)
       }

@@ -24,6 +24,7 @@ import { isUnreachable, KeyNotFoundError, type KeyChange, type KeyListPage, type
 import type { CacheConfig } from '../config/types.js'
 import type { CachePeers } from './peers.js'
 import { SingleFlight } from './single-flight.js'
+import { storeSignal } from './store-deadline.js'
 
 interface Entry {
   key: KeyVersion
@@ -44,9 +45,6 @@ export interface KeyCacheOptions extends CacheConfig {
   /** The other caches of the same keys (cluster workers): told about every change made here. */
   peers?: CachePeers
 }
-
-// A shared fetch must not die with the one request that started it; it gets its own deadline.
-const FETCH_TIMEOUT_MS = 15_000
 
 /** KeyCache wraps a {@link KeyStore}; see the module comment for the expiry rules. */
 export class KeyCache {
@@ -132,7 +130,9 @@ export class KeyCache {
   async #fetch(name: string): Promise<KeyVersion> {
     let bytes: Uint8Array
     try {
-      bytes = await this.#store.get(name, AbortSignal.timeout(FETCH_TIMEOUT_MS))
+      // A shared fetch must not die with the one request that started it: it gets its own deadline,
+      // which ends before the request's (store-deadline.ts).
+      bytes = await this.#store.get(name, storeSignal())
     } catch (err) {
       if (isUnreachable(err)) this.#setOffline(true, err)
       throw err
@@ -146,7 +146,7 @@ export class KeyCache {
    * Throws KeyExistsError, UnreachableError or the store's Error.
    */
   async create(name: string, key: KeyVersion, signal: AbortSignal): Promise<void> {
-    await this.#store.create(name, encodeKeyVersion(key), signal)
+    await this.#store.create(name, encodeKeyVersion(key), storeSignal(signal))
     this.invalidate(name)
     const now = Date.now()
     this.#entries.set(name, { key, loadedAt: now, usedAt: now, stale: false })
@@ -160,7 +160,7 @@ export class KeyCache {
   async delete(name: string, signal: AbortSignal): Promise<void> {
     this.invalidate(name)
     try {
-      await this.#store.delete(name, signal)
+      await this.#store.delete(name, storeSignal(signal))
     } catch (err) {
       // Absent from the store but maybe still cached by a peer (deleted by another server on a
       // shared keystore): announce anyway, so the 404 is true in every worker.
@@ -228,7 +228,10 @@ export class KeyCache {
     await this.#peers?.announce(name)
   }
 
-  /** list passes through to the store (listing is never cached). Throws the store's errors. */
+  /**
+   * list passes through to the store (listing is never cached), under the caller's signal: a request's listing
+   * brings its own deadline (store-deadline.ts), a background one (rotation) may take longer. Throws the store's errors.
+   */
   list(prefix: string, limit: number, signal: AbortSignal): Promise<KeyListPage> {
     return this.#store.list(prefix, limit, signal)
   }

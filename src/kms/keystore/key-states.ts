@@ -14,6 +14,7 @@ import {
 } from './keystore.js'
 import type { CachePeers } from './peers.js'
 import { SingleFlight } from './single-flight.js'
+import { storeSignal } from './store-deadline.js'
 import {
   decodeKeyState, encodeKeyState, keyOfStateEntry, STATE_ENTRY_PREFIX, stateEntryName, type KeyState,
 } from './key-state.js'
@@ -46,8 +47,6 @@ interface Entry {
   /** Read again before use; served only while the store is unreachable. */
   stale: boolean
 }
-
-const FETCH_TIMEOUT_MS = 15_000
 
 /** KeyStates reads and writes key states; see the module comment. */
 export class KeyStates {
@@ -92,7 +91,7 @@ export class KeyStates {
     const e = this.#entries.get(name)
     const now = Date.now()
     if (e !== undefined && !e.stale && (this.#anyMs <= 0 || now - e.loadedAt < this.#anyMs)) return e.state
-    const p = this.#reads.run(name, (isCurrent) => this.read(name, AbortSignal.timeout(FETCH_TIMEOUT_MS)).then((r) => {
+    const p = this.#reads.run(name, (isCurrent) => this.read(name, storeSignal()).then((r) => {
       // As in the key cache: a fetch overtaken by an invalidation does not put its result back.
       if (isCurrent()) this.#entries.set(name, { state: r.state, loadedAt: Date.now(), stale: false })
       return r.state

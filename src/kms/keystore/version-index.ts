@@ -14,13 +14,13 @@ import type { KeyVersion } from '../crypto/key.js'
 import type { KeyCache } from './cache.js'
 import { readVersions, sameKey, type KeyVersions } from './key-versions.js'
 import { parseVersionEntry } from './version-names.js'
+import { storeSignal } from './store-deadline.js'
 
 /** How long the versions of a key are kept after they were read. */
 const INDEX_TTL_MS = 60_000
 // A full miss (no version opens a ciphertext) re-reads the versions at most this often per key:
 // a rotation by another server is found at once, a flood of forged ciphertexts costs a listing a second.
 const REFRESH_MIN_MS = 1_000
-const READ_TIMEOUT_MS = 15_000
 
 interface Entry {
   loadedAt: number
@@ -65,7 +65,7 @@ class VersionIndex {
   }
 
   #load(name: string, current: KeyVersion, now: number): Promise<KeyVersions> {
-    const versions = readVersions(this.#keys, name, current, AbortSignal.timeout(READ_TIMEOUT_MS))
+    const versions = readVersions(this.#keys, name, current, storeSignal())
     const entry: Entry = { loadedAt: now, current, versions }
     this.#entries.set(name, entry)
     // A failed read is not kept: the next request tries again.

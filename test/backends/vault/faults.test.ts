@@ -5,6 +5,7 @@
  * lost or changed. Two servers sharing one stand-in serve the same keys.
  */
 import { randomBytes } from 'node:crypto'
+import { request as httpsRequest } from 'node:https'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../src/kms/observability/logger.js'
 import { startTestServer, type TestServer } from '../../helpers/server.js'
@@ -85,6 +86,21 @@ describe('KES compatibility of the stored keys', () => {
     const data = mount.secrets.get('keyhold/fresh')!.versions.get(1)!.data!
     expect(Object.keys(data)).toEqual(['fresh'])
     expect(data.fresh).toMatch(/^[A-Za-z0-9+/]+=*$/) // base64(protobuf), as KES writes it
+  })
+})
+
+describe('stored keys that are not keys', () => {
+  it("refuses a stored key with a 2 MiB created_by: KES's 502, not a megabyte describe answer", async () => {
+    const mount = standin.mount('kv2')!
+    if (mount.type !== 'kv' || mount.version !== 2) throw new Error('kv v2 expected')
+    const bytes = randomBytes(32).toString('base64')
+    const huge = JSON.stringify({ bytes, algorithm: 'AES256', created_at: '2023-01-02T03:04:05Z', created_by: 'X'.repeat(2 << 20) })
+    mount.secrets.set('keyhold/huge-creator', { current: 1, versions: new Map([[1, { data: { 'huge-creator': huge }, createdTime: '', deletionTime: '', destroyed: false }]]) })
+    const res = await a.call(admin(), 'GET', '/v1/key/describe/huge-creator')
+    expect([res.status, res.json]).toEqual([502, { message: 'failed to read key' }])
+    const gen = await a.call(admin(), 'POST', '/v1/key/generate/huge-creator', {})
+    expect([gen.status, gen.json]).toEqual([502, { message: 'failed to read key' }])
+    expect(logLines.join('')).not.toContain(bytes)
   })
 })
 
@@ -195,4 +211,61 @@ describe('Vault faults', () => {
     }
     expect(mount.secrets.has('keyhold/while-sealed')).toBe(false)
   })
+})
+
+describe('Vault slower than the API deadline, with KES default timings (15 s per attempt, 2 retries)', () => {
+  let slow: VaultStandin
+  let server: TestServer
+  beforeAll(async () => {
+    slow = await startStandin()
+    // No health pings during the test: the gate must not close and turn the slowness into a fast failure.
+    const config = await vaultConfig(slow, { pingMs: 60_000, timeoutMs: 15_000, retries: 2, retryDelayMs: 1_000 })
+    server = await startTestServer({ keystore: { kind: 'vault', config } }, { probeMs: 0 })
+  })
+  afterAll(async () => {
+    await server?.close()
+    await slow?.close()
+  })
+
+  /** GET `path` as admin, waiting up to 30 s (the test helper's client gives up after 10 s). */
+  const get = (path: string) =>
+    new Promise<{ status: number; json: unknown }>((resolve, reject) => {
+      const u = new URL(server.url)
+      const { certPem: cert, keyPem: key } = server.pki.clients.admin
+      const req = httpsRequest({ host: u.hostname, port: u.port, path, servername: 'localhost', ca: server.pki.ca.certPem, cert, key, agent: false }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') }))
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+      req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')))
+      req.end()
+    })
+
+  it("a hanging Vault: describe and list get KES's 502 before the route's 15 s deadline cuts the connection", async () => {
+    slow.faults.latencyMs = 30_000
+    try {
+      const [[describe, ms], [list, ms2]] = await Promise.all([
+        timed(get('/v1/key/describe/hanging')),
+        timed(get('/v1/key/list/*')),
+      ])
+      expect([describe.status, describe.json]).toEqual([502, { message: 'failed to read key' }])
+      expect([list.status, list.json]).toEqual([502, { message: 'failed to list keys' }])
+      expect(Math.max(ms, ms2)).toBeLessThan(15_000)
+    } finally {
+      slow.faults.latencyMs = 0
+    }
+  }, 30_000)
+
+  it("a Vault answering 429 with Retry-After: 15: KES's 502 before the route's deadline", async () => {
+    slow.failNext(10, 429, 'kv/', '15')
+    try {
+      const [res, ms] = await timed(get('/v1/key/describe/limited'))
+      expect([res.status, res.json]).toEqual([502, { message: 'failed to read key' }])
+      expect(ms).toBeLessThan(15_000)
+    } finally {
+      slow.failNext(0)
+    }
+  }, 30_000)
 })

@@ -236,6 +236,29 @@ describe('Vault keystore, edge cases', () => {
     }
   })
 
+  it("cuts Vault's error texts: a 4 MiB `errors` on a read, a listing or a login stays a short message", async () => {
+    const huge = `boom ${'E'.repeat(4 << 20)}`
+    const bounded = (err: unknown) => {
+      const e = err as Error
+      // The message, and anything else a logger serialises (VaultHttpError keeps `errors`).
+      expect(e.message.length).toBeLessThan(1_000)
+      expect(e.message).toMatch(/boom E+… \(\d+ more characters cut\)/)
+      expect(JSON.stringify({ ...e, message: e.message }).length).toBeLessThan(2_000)
+      return true
+    }
+    const store = await VaultKeyStore.connect(await vaultConfig(standin, { prefix: 'cut', pingMs: 60_000 }), { log: quiet })
+    try {
+      standin.failNext(1, 404, 'kv/cut/huge', undefined, huge)
+      await expect(store.get('huge', signal()).catch(bounded)).resolves.toBe(true)
+      standin.failNext(1, 404, 'kv/cut', undefined, huge)
+      await expect(store.list('', 0, signal()).catch(bounded)).resolves.toBe(true)
+    } finally {
+      await store.close()
+    }
+    standin.failNext(1, 400, 'auth/approle/login', undefined, huge)
+    await expect(VaultKeyStore.connect(await vaultConfig(standin), { log: quiet }).catch(bounded)).resolves.toBe(true)
+  })
+
   it('reuses connections across requests', async () => {
     const store = await VaultKeyStore.connect(await vaultConfig(standin, { prefix: 'reuse', pingMs: 60_000 }), { log: quiet })
     try {

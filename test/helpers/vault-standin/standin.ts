@@ -93,9 +93,12 @@ export class VaultStandin {
     this.faults.deniedPrefixes.delete(prefix)
   }
 
-  /** failNext answers the next `count` requests (under `/v1/<pathPrefix>` if given) with `status`. */
-  failNext(count: number, status = 500, pathPrefix?: string, retryAfter?: string): void {
-    this.faults.failNext = { count, status, pathPrefix, retryAfter }
+  /**
+   * failNext answers the next `count` requests (under `/v1/<pathPrefix>` if given) with `status`,
+   * and `message` as the one text of Vault's `errors` (a misbehaving Vault's may be any size).
+   */
+  failNext(count: number, status = 500, pathPrefix?: string, retryAfter?: string, message = 'stand-in injected failure'): void {
+    this.faults.failNext = { count, status, pathPrefix, retryAfter, message }
   }
 
   /** expireTokens ends every issued token now, as if its TTL had run out. */
@@ -166,7 +169,7 @@ export class VaultStandin {
     if (f.count > 0 && (!f.pathPrefix || url.pathname.startsWith('/v1/' + f.pathPrefix))) {
       f.count--
       if (f.retryAfter) res.setHeader('Retry-After', f.retryAfter)
-      send(res, fail(f.status, 'stand-in injected failure'))
+      send(res, fail(f.status, f.message ?? 'stand-in injected failure'))
       return
     }
     let body: unknown

@@ -58,8 +58,8 @@ export interface LoggedRequest {
 /** Faults to inject into the next requests. */
 export interface Faults {
   latencyMs: number
-  /** Answer the next `count` requests (matching `pathPrefix`, if set) with `status`. */
-  failNext: { count: number; status: number; pathPrefix?: string; retryAfter?: string }
+  /** Answer the next `count` requests (matching `pathPrefix`, if set) with `status` (and `message` as the error). */
+  failNext: { count: number; status: number; pathPrefix?: string; retryAfter?: string; message?: string }
   /** Drop the connection of the next `count` requests without answering. */
   dropNext: number
   /** Carry out the next `count` requests, then drop the connection instead of answering. */

@@ -92,6 +92,30 @@ describe('generateKeyVersion / importKeyVersion', () => {
   })
 })
 
+describe('decodeKeyVersion: size', () => {
+  it('refuses a stored key over 64 KiB (a 20 MiB created_by) without naming its bytes, in both forms', () => {
+    const key = Buffer.from(KEY).toString('base64')
+    const huge = 'X'.repeat(20 << 20)
+    const legacy = text(JSON.stringify({ bytes: key, algorithm: 'AES256', created_at: '2024-01-12T10:39:20Z', created_by: huge }))
+    const proto = encodeKeyVersion({ ...KNOWN, createdBy: huge })
+    for (const stored of [legacy, proto]) {
+      let err: unknown
+      try {
+        decodeKeyVersion(stored)
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(InvalidKeyError)
+      const message = (err as Error).message
+      expect(message.length).toBeLessThan(200)
+      expect(message).not.toContain(key)
+      expect(message).not.toContain('XXXX')
+    }
+    // A real key with a long identity is far below the bound.
+    expect(decodeKeyVersion(encodeKeyVersion({ ...KNOWN, createdBy: 'x'.repeat(4096) })).createdBy).toHaveLength(4096)
+  })
+})
+
 describe('decodeKeyVersion: protobuf', () => {
   it("decodes KES's own protobuf vector (minio/kes key_test.go)", () => {
     const k = decodeKeyVersion(text('CiQKIMiHG7XrN94FuwblJJor4f7f6rbqAl7DwsLaiIoyz0D2EAESJAognLXl4yqa4cjZTcSbsU6sNnN8kP9ARWkXwa20YQZa9HgQARoMCNithK0GEID67qYDIkAzZWNmY2RmMzhmY2JlMTQxYWUyNmExMDMwZjgxZTk2Yjc1MzM2NWE0Njc2MGFlNmI1Nzg2OThhOTdjNTlmZDIy'))
