@@ -16,10 +16,29 @@
 export const STORE_CALL_TIMEOUT_MS = 12_000
 
 /**
- * storeSignal returns a signal that aborts with `signal` (if given) or after
- * {@link STORE_CALL_TIMEOUT_MS}, whichever comes first. Never throws.
+ * storeSignal returns a signal that aborts with `signal` (if given) or after `ms` (default
+ * {@link STORE_CALL_TIMEOUT_MS}) with a `TimeoutError`, whichever comes first. Never throws.
+ *
+ * Not `AbortSignal.any([signal, AbortSignal.timeout(ms)])`: on Node 20 the timeout signal inside
+ * `any` is garbage-collected and the combined signal then never times out (nodejs/node#57736), so a
+ * hanging keystore ran into the route's deadline after all. Here the timer holds the controller.
  */
-export function storeSignal(signal?: AbortSignal): AbortSignal {
-  const deadline = AbortSignal.timeout(STORE_CALL_TIMEOUT_MS)
-  return signal === undefined ? deadline : AbortSignal.any([signal, deadline])
+export function storeSignal(signal?: AbortSignal, ms = STORE_CALL_TIMEOUT_MS): AbortSignal {
+  const controller = new AbortController()
+  if (signal?.aborted === true) {
+    controller.abort(signal.reason)
+    return controller.signal
+  }
+  const onAbort = (): void => {
+    clearTimeout(timer)
+    controller.abort(signal?.reason)
+  }
+  const timer = setTimeout(() => {
+    signal?.removeEventListener('abort', onAbort)
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
+  }, ms)
+  // A deadline must not keep the process alive (AbortSignal.timeout's timer does not either).
+  timer.unref()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  return controller.signal
 }
