@@ -14,6 +14,7 @@
 import { onClose, type KesRequest, type KesResponse, type Middleware, type Next } from './http-types.js'
 import type { Logger } from 'pino'
 import { errMethodNotAllowed, type ApiError } from './errors.js'
+import { storeSignal } from '../keystore/store-deadline.js'
 
 /**
  * How a route authenticates: `none` (no identity, /version), `skip` (identity when the client has
@@ -33,6 +34,12 @@ export interface ApiRequest {
   receivedAt: Date
   /** Aborted at the route timeout or when the client goes away. */
   signal: AbortSignal
+  /**
+   * For keystore calls: {@link signal}, and aborted {@link STORE_MARGIN_MS} before the route timeout, so that a
+   * hanging keystore gets the client the route's 502 rather than a cut connection. One deadline for all the
+   * request's calls. Just {@link signal} on routes whose timeout leaves no such margin.
+   */
+  storeSignal: AbortSignal
   log: Logger
   /** Reads the whole body, at most the route's `maxBody`. Throws BodyTooLargeError beyond that. */
   readBody(): Promise<Buffer>
@@ -56,6 +63,9 @@ export interface Route {
   metrics: boolean
   handler: ApiHandler
 }
+
+/** How long before a route's timeout its keystore work is given up (see {@link ApiRequest.storeSignal}). */
+export const STORE_MARGIN_MS = 3_000
 
 /** Authenticates a request for a route; resolves with the identity or throws an ApiError. */
 export type Authenticate = (req: KesRequest, res: KesResponse, route: Route) => string
@@ -112,8 +122,10 @@ class RouteRequest implements ApiRequest {
   readonly log: Logger
   readonly raw: KesRequest
   readonly #maxBody: number
+  readonly #timeoutMs: number
   readonly #res: KesResponse
   #controller: AbortController | undefined
+  #storeSignal: AbortSignal | undefined
   #abortedWith: Error | undefined
 
   constructor(req: KesRequest, res: KesResponse, route: Route, log: Logger) {
@@ -123,6 +135,7 @@ class RouteRequest implements ApiRequest {
     this.raw = req
     this.#res = res
     this.#maxBody = route.maxBody
+    this.#timeoutMs = route.timeoutMs
     let timer: NodeJS.Timeout | undefined
     if (route.timeoutMs > 0) {
       // KES sets a write deadline: a response not written in time cuts the connection.
@@ -144,6 +157,15 @@ class RouteRequest implements ApiRequest {
       if (this.#abortedWith !== undefined) this.#controller.abort(this.#abortedWith)
     }
     return this.#controller.signal
+  }
+
+  /** Made when first asked for: the crypto routes never ask. */
+  get storeSignal(): AbortSignal {
+    if (this.#storeSignal === undefined) {
+      const left = this.#timeoutMs - STORE_MARGIN_MS - (Date.now() - this.receivedAt.getTime())
+      this.#storeSignal = this.#timeoutMs > STORE_MARGIN_MS ? storeSignal(this.signal, Math.max(0, left)) : this.signal
+    }
+    return this.#storeSignal
   }
 
   readBody(): Promise<Buffer> {

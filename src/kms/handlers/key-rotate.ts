@@ -53,7 +53,7 @@ export function rotateHandler(ctx: ServerContext): ApiHandler {
     try {
       // A key scheduled for deletion does not exist to clients (404); a disabled one may rotate and stays disabled.
       await checkKeyUse(ctx, name, await ctx.keys.get(name), 'describe')
-      rotated = (await rotateKey(ctx.keys, name, req.identity, req.signal))!
+      rotated = (await rotateKey(ctx.keys, name, req.identity, req.storeSignal))!
     } catch (err) {
       if (err instanceof RotationConflictError) throw errRotateConflict(err)
       if (err instanceof StaleVersionsError) throw errStaleVersions(err)

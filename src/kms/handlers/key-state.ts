@@ -127,7 +127,7 @@ async function keyAndState(ctx: ServerContext, req: ApiRequest) {
   let birth: Date | undefined
   try {
     key = await ctx.keys.get(name)
-    read = await ctx.states.read(name, req.signal)
+    read = await ctx.states.read(name, req.storeSignal)
     state = await boundState(ctx, name, read.state, key)
     birth = await keyBirth(ctx.keys, name, key)
   } catch (err) {
@@ -152,7 +152,7 @@ export async function scheduleDeletion(ctx: ServerContext, req: ApiRequest, res:
   try {
     // A disabled key's state stays beneath the schedule: a restore brings it back disabled, so that
     // restore never grants what only enable may (docs/operations.md, "Key states and safe deletion").
-    await ctx.states.set(name, read, next, req.signal, { keepBeneath: state?.status === 'disabled' })
+    await ctx.states.set(name, read, next, req.storeSignal, { keepBeneath: state?.status === 'disabled' })
   } catch (err) {
     throw stateError(err)
   }
@@ -184,7 +184,7 @@ export function keyStateHandlers(ctx: ServerContext): Record<'state' | 'disable'
       const decrypt = body.decrypt ?? true
       const next = { status: 'disabled' as const, decrypt, keyCreatedAt: binding, changedAt: new Date(), changedBy: req.identity }
       try {
-        await ctx.states.set(name, read, next, req.signal)
+        await ctx.states.set(name, read, next, req.storeSignal)
       } catch (err) {
         throw stateError(err)
       }
@@ -197,7 +197,7 @@ export function keyStateHandlers(ctx: ServerContext): Record<'state' | 'disable'
       if (state?.status === 'scheduled') throw errKeyNotFound()
       if (read.slots.length > 0) {
         try {
-          await ctx.states.clear(name, req.signal, read.slots.map((s) => s.slot))
+          await ctx.states.clear(name, req.storeSignal, read.slots.map((s) => s.slot))
         } catch (err) {
           throw stateError(err)
         }
@@ -213,7 +213,7 @@ export function keyStateHandlers(ctx: ServerContext): Record<'state' | 'disable'
       if (state.deleteAt !== undefined && state.deleteAt.getTime() <= Date.now()) throw errKeyNotFound()
       const beneath = stateBeneath(read, binding)
       try {
-        await ctx.states.clear(name, req.signal, read.slots.map((s) => s.slot).filter((slot) => slot !== beneath?.slot))
+        await ctx.states.clear(name, req.storeSignal, read.slots.map((s) => s.slot).filter((slot) => slot !== beneath?.slot))
       } catch (err) {
         throw stateError(err)
       }

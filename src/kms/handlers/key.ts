@@ -19,7 +19,6 @@ import type { ServerContext } from '../state.js'
 import { bytes, parseBody, rfc3339Nano } from './body.js'
 import { keyError } from './key-errors.js'
 import { keyName } from './key-name.js'
-import { storeSignal } from '../keystore/store-deadline.js'
 import { describeVersions } from './key-rotate.js'
 import { checkKeyUse, scheduleDeletion, visibleKeys } from './key-state.js'
 
@@ -48,7 +47,7 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
         throw errGenerateKey(err)
       }
       try {
-        await ctx.keys.create(name, key, req.signal)
+        await ctx.keys.create(name, key, req.storeSignal)
       } catch (err) {
         throw keyError(err, errCreateKey)
       }
@@ -66,7 +65,7 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
       const key = importKeyVersion(body.key, algorithm, req.identity)
       body.key.fill(0)
       try {
-        await ctx.keys.create(name, key, req.signal)
+        await ctx.keys.create(name, key, req.storeSignal)
       } catch (err) {
         throw keyError(err, errCreateKey)
       }
@@ -99,24 +98,23 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
       try {
         // Every name in one answer, as KES does (List with n = -1): kms-go continues a listing by sending
         // `continue_at` back as the next *prefix*, so paging by name would silently drop keys.
-        // Ended before the route's deadline, so that a hanging keystore gets KES's 502, not a cut connection.
-        page = await ctx.keys.list(listPrefix(req.resource), 0, storeSignal(req.signal))
+        page = await ctx.keys.list(listPrefix(req.resource), 0, req.storeSignal)
       } catch (err) {
         throw keyError(err, errListKeys)
       }
-      replyJson(res, { names: await visibleKeys(ctx, page.names, req.signal), ...(page.next ? { continue_at: page.next } : {}) })
+      replyJson(res, { names: await visibleKeys(ctx, page.names, req.storeSignal), ...(page.next ? { continue_at: page.next } : {}) })
     },
 
     async delete(req, res) {
       if (await scheduleDeletion(ctx, req, res)) return
       const name = keyName(req)
       try {
-        await ctx.keys.delete(name, req.signal)
+        await ctx.keys.delete(name, req.storeSignal)
       } catch (err) {
         throw keyError(err, errDeleteKey)
       }
       // The key is gone; a state left behind (a failure here) is bound to it and never applies to a new key.
-      await ctx.states.clear(name, req.signal).catch((err: unknown) => req.log.warn({ err: String(err), key: name }, 'could not remove the state of a deleted key'))
+      await ctx.states.clear(name, req.storeSignal).catch((err: unknown) => req.log.warn({ err: String(err), key: name }, 'could not remove the state of a deleted key'))
       note(res, `secret key '${name}' deleted`)
       // Not KES wire: lets `keyhold key rm` say how long other servers on this keystore may still use the key.
       const shared = sharedKeystoreHeader(ctx.state.get().config)

@@ -33,7 +33,7 @@ export function systemHandlers(ctx: ServerContext): Record<'version' | 'ready' |
 
     async ready(req, res) {
       try {
-        await ctx.keys.status(req.signal)
+        await ctx.keys.status(req.storeSignal)
       } catch (err) {
         if (isUnreachable(err)) throw errStoreUnreachable(err)
         throw errStoreUnavailable(err)
@@ -45,7 +45,7 @@ export function systemHandlers(ctx: ServerContext): Record<'version' | 'ready' |
       let latency = 0
       let unreachable = false
       try {
-        const state = await ctx.keys.status(req.signal)
+        const state = await ctx.keys.status(req.storeSignal)
         latency = Math.max(1, Math.round(state.latencyMs))
       } catch (err) {
         unreachable = true

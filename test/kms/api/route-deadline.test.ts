@@ -14,6 +14,15 @@ class StallingKeyStore extends MemoryKeyStore {
   }
 }
 
+/** A keystore whose reads of names holding `stall` never finish on their own (key states are `_keyhold-key-state-` entries). */
+class StallingReads extends MemoryKeyStore {
+  stall = '\u0000'
+  override get(name: string, signal: AbortSignal): Promise<Uint8Array> {
+    if (!name.includes(this.stall)) return super.get(name, signal)
+    return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }))
+  }
+}
+
 describe('route deadline through a server', () => {
   it('cuts a request that outlives api.<path>.timeout and answers the next one', async () => {
     const server = await startTestServer({
@@ -32,5 +41,35 @@ describe('route deadline through a server', () => {
     expect(took).toBeGreaterThanOrEqual(450)
     expect(took).toBeLessThan(5_000)
     expect((await server.call(admin, 'GET', '/v1/status')).status).toBe(200)
+  })
+
+  // What an operator sees of a hanging Vault or etcd: the route's 502, STORE_MARGIN_MS (3 s) before its deadline.
+  it('answers 502 when a keystore call hangs and the route timeout leaves its 3 s margin', async () => {
+    const store = new StallingKeyStore()
+    const server = await startTestServer({ keystore: { kind: 'instance', store }, api: { '/v1/key/create/': { timeoutMs: 4_000 } } })
+    try {
+      const start = Date.now()
+      const res = await server.call(server.pki.clients.admin, 'PUT', '/v1/key/create/stuck')
+      expect([res.status, res.json]).toEqual([502, { message: 'failed to create key' }])
+      expect(Date.now() - start).toBeLessThan(3_000)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('gives every keystore call of a request the one deadline (a key state read that hangs)', async () => {
+    const store = new StallingReads()
+    const server = await startTestServer({ keystore: { kind: 'instance', store }, api: { '/v1/key/state/': { timeoutMs: 4_000 } } })
+    const admin = server.pki.clients.admin
+    try {
+      expect((await server.call(admin, 'PUT', '/v1/key/create/k')).status).toBe(200)
+      store.stall = '_keyhold-key-state-'
+      const start = Date.now()
+      const res = await server.call(admin, 'GET', '/v1/key/state/k')
+      expect(res.status).toBe(502)
+      expect(Date.now() - start).toBeLessThan(3_000)
+    } finally {
+      await server.close()
+    }
   })
 })
