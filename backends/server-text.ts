@@ -18,5 +18,7 @@ export const MAX_SERVER_TEXT = 300
  */
 export function serverText(text: string): string {
   if (text.length <= MAX_SERVER_TEXT) return text
-  return `${text.slice(0, MAX_SERVER_TEXT)}… (${text.length - MAX_SERVER_TEXT} more characters cut)`
+  // Not inside a surrogate pair: half a character would be U+FFFD in the log.
+  const keep = /[\uD800-\uDBFF]/.test(text.charAt(MAX_SERVER_TEXT - 1)) ? MAX_SERVER_TEXT - 1 : MAX_SERVER_TEXT
+  return `${text.slice(0, keep)}… (${text.length - keep} more characters cut)`
 }

@@ -23,6 +23,12 @@ const MAX_VALUE_SIZE = 1 << 20
 /** Names fetched per range request of a listing: a listing never holds more than this at once. */
 const LIST_BATCH = 512
 /**
+ * The most names one listing collects (~100 MB of strings at most). A real store this large is
+ * listed by prefix; a member that keeps sending new names would otherwise fill memory until the
+ * caller's deadline.
+ */
+const MAX_LISTED = 2_000_000
+/**
  * How long a create or delete waits for this server's own watch to report it. etcd notifies all
  * watchers of a revision together, so once ours has it, other servers' watches have it too
  * (give or take a follower's apply), and the client's next request anywhere sees the change.
@@ -148,17 +154,21 @@ export class EtcdKeyStore implements KeyStore {
    * Pages through the names under `prefix` in key order, at most {@link LIST_BATCH} per request
    * and all at one revision, so a listing is one consistent snapshot. Keys under the store's
    * prefix that are not valid key names (another tool's) are skipped. Throws like the other calls,
-   * and an Error when an answer holds more keys than asked for or does not move past the last page.
+   * and an Error when an answer holds more keys than asked for, a key out of order or outside the
+   * range asked for, or when the listing passes {@link MAX_LISTED} names.
    */
   async list(prefix: string, limit: number, signal: AbortSignal): Promise<KeyListPage> {
     const want = limit > 0 ? limit : Infinity
-    const end = b64(prefixEnd(Buffer.concat([this.#prefix, Buffer.from(prefix, 'utf8')])))
+    const endKey = prefixEnd(Buffer.concat([this.#prefix, Buffer.from(prefix, 'utf8')]))
+    const end = b64(endKey)
+    // etcd's range end "\0" means: every key from `key` on.
+    const unbounded = endKey.length === 1 && endKey[0] === 0
     let from = Buffer.concat([this.#prefix, Buffer.from(prefix, 'utf8')])
     let revision: string | undefined
     const names: string[] = []
-    // No cap on the total: a store may well hold a million keys, and a listing returns them all (as
-    // KES does). What bounds the loop is that every page is at most `batch` keys, every page must
-    // move forward, and the caller's signal (the request's deadline) ends a listing that still runs.
+    // A member must answer what etcd answers: at most `batch` keys, ascending, within [from, end).
+    // Then every page moves forward, and only a member inventing new names forever keeps a listing
+    // going: MAX_LISTED ends that well before memory does, and the caller's signal ends it in time.
     for (;;) {
       const batch = Math.min(LIST_BATCH, want - names.length + 1)
       const answer = await this.#call('/v3/kv/range', {
@@ -168,16 +178,21 @@ export class EtcdKeyStore implements KeyStore {
       const kvs = Array.isArray(answer.kvs) ? (answer.kvs as { key?: string }[]) : []
       // etcd never answers more than the limit; a member that does is broken or hostile.
       if (kvs.length > batch) throw new Error(`etcd: cannot list keys: an answer holds ${kvs.length} keys, ${batch} were asked for`)
+      let previous: Buffer | undefined
       for (const kv of kvs) {
-        const name = unb64(kv.key).subarray(this.#prefix.length).toString('utf8')
+        const key = unb64(kv.key)
+        const inOrder = Buffer.compare(key, from) >= 0 && (unbounded || Buffer.compare(key, endKey) < 0) &&
+          (previous === undefined || Buffer.compare(key, previous) > 0)
+        if (!inOrder) throw new Error('etcd: cannot list keys: an answer holds a key out of order or outside the range asked for')
+        previous = key
+        const name = key.subarray(this.#prefix.length).toString('utf8')
         if (VALID_NAME.test(name)) names.push(name)
       }
+      if (names.length > MAX_LISTED) throw new Error(`etcd: cannot list keys: more than ${MAX_LISTED} names`)
       if (names.length > want) return { names: names.slice(0, want), next: names[want]! }
       if (answer.more !== true || kvs.length === 0) return { names, next: '' }
-      const next = Buffer.concat([unb64(kvs[kvs.length - 1]!.key), Buffer.from([0])])
-      // Keys come in order: a next page that does not start after this one would repeat it forever.
-      if (Buffer.compare(next, from) <= 0) throw new Error('etcd: cannot list keys: an answer does not move past the previous one')
-      from = next
+      // After this page's last key: in order and in range, so always past `from`.
+      from = Buffer.concat([previous!, Buffer.from([0])])
     }
   }
 

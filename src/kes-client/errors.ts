@@ -99,5 +99,6 @@ export function parseErrorBody(status: number, contentType: string | undefined, 
     message = text.trim()
   }
   if (message === '') message = STATUS_CODES[status] ?? `HTTP ${status}`
-  return new KesError(status, LEGACY_MESSAGES[message] ?? serverText(message))
+  // Own entries only: a server's `constructor` must not become Object's source text.
+  return new KesError(status, Object.hasOwn(LEGACY_MESSAGES, message) ? LEGACY_MESSAGES[message]! : serverText(message))
 }

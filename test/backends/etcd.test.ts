@@ -271,18 +271,37 @@ describe('etcd keystore against a hostile gateway (stand-in)', () => {
     }
   })
 
-  it('ends a listing whose next page does not move past the previous one', async () => {
-    const same = { kvs: ['a', 'b'].map((n) => ({ key: gatewayKey(`keyhold/${n}`) })), more: true }
-    const gateway = await startGatewayStandin({ list: () => same })
+  it.each([
+    ['repeats the previous page', () => ['keyhold/a', 'keyhold/b'], 2],
+    // 511 copies of one name and one new last name: the page's end moves forward by one name each time.
+    ['repeats a name within a page', (_req: ListRequest, page: number) => [...Array<string>(511).fill('keyhold/a'), `keyhold/b${page}`], 1],
+    // A window sliding by one name: every page's last name is new, its others were listed already.
+    ['starts before the name asked for', (_req: ListRequest, page: number) => Array.from({ length: 512 }, (_, i) => `keyhold/k${String(page + i).padStart(8, '0')}`), 2],
+    ['holds a name outside the range asked for', () => ['keyhold/a', 'other/b'], 1],
+  ])('ends a listing whose answer %s', async (_name, names, calls) => {
+    let page = 0
+    const gateway = await startGatewayStandin({ list: (req) => ({ kvs: names(req, page++).map((n) => ({ key: gatewayKey(n) })), more: true }) })
     const store = await EtcdKeyStore.connect(gateway.config())
     try {
-      await expect(store.list('', 0, signal())).rejects.toThrow(/does not move past/)
-      expect(gateway.listCalls).toBe(2)
+      await expect(store.list('', 0, signal())).rejects.toThrow(/an answer holds a key out of order or outside the range asked for/)
+      expect(gateway.listCalls).toBe(calls)
     } finally {
       await store.close()
       await gateway.close()
     }
   })
+
+  it('ends a listing of a member inventing new names forever at 2,000,000 names', async () => {
+    const gateway = await startGatewayStandin({ list: fresh(512) })
+    const store = await EtcdKeyStore.connect({ ...gateway.config(), timeoutMs: 60_000 })
+    try {
+      await expect(store.list('', 0, AbortSignal.timeout(60_000))).rejects.toThrow(/more than 2000000 names/)
+      expect(gateway.listCalls).toBe(Math.ceil(2_000_001 / 512))
+    } finally {
+      await store.close()
+      await gateway.close()
+    }
+  }, 90_000)
 
   it("answers GET /v1/key/list/* with KES's 502 when the member sends oversized pages forever", async () => {
     const gateway = await startGatewayStandin({ list: fresh(100_000) })

@@ -113,6 +113,7 @@ describe('KesClient errors', () => {
     ['an old server text', 'application/json', '{"message":"key does already exist"}', 400, 'key already exists'],
     ['an old denial text', 'application/json', '{"message":"prohibited by policy"}', 403, 'not authorized: insufficient permissions'],
     ['no body', undefined, '', 403, 'Forbidden'],
+    ['a message naming an Object property', 'application/json', '{"message":"constructor"}', 500, 'constructor'],
     ['a long text cut, marked with …', 'text/plain', `boom ${'y'.repeat(60 << 10)}`, 500, `boom ${'y'.repeat(294)}…`],
     ['a long JSON message cut', 'application/json', JSON.stringify({ message: 'z'.repeat(301) }), 502, `${'z'.repeat(299)}…`],
     ['a 300-character message kept whole', 'application/json', JSON.stringify({ message: 'z'.repeat(300) }), 400, 'z'.repeat(300)],
