@@ -13,7 +13,7 @@ import type { KeyVersion } from '../crypto/key.js'
 import {
   errEncrypt, errGenerateKey, errInvalidBody, errNoHmac, errReadKey, errTooManyCiphertexts,
 } from '../api/errors.js'
-import type { ApiHandler } from '../api/route.js'
+import type { ApiHandler, ApiRequest } from '../api/route.js'
 import { replyJson } from '../api/reply.js'
 import type { ServerContext } from '../state.js'
 import { bytes, parseBody, parseBytesBody } from './body.js'
@@ -38,15 +38,17 @@ const MAX_BULK = 1000
 
 /** cryptoHandlers returns the cryptographic handlers bound to `ctx`. */
 export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt' | 'decrypt' | 'bulkDecrypt' | 'hmac', ApiHandler> {
-  const getKey = async (name: string, use: KeyUse = 'seal'): Promise<KeyVersion> => {
+  const getKey = async (req: ApiRequest, name: string, use: KeyUse = 'seal'): Promise<KeyVersion> => {
+    // Asked for on a cache miss only: a cache hit makes no deadline (this is the hot path).
+    const deadline = () => req.storeSignal
     let key: KeyVersion
     try {
-      key = await ctx.keys.get(name)
+      key = await ctx.keys.get(name, deadline)
     } catch (err) {
       throw keyError(err, errReadKey)
     }
     // Disabled and scheduled keys (key-state.ts): refused here, before any cryptography.
-    await checkKeyUse(ctx, name, key, use)
+    await checkKeyUse(ctx, name, key, use, deadline)
     return key
   }
   // Every failure reads the same to the client, whatever the cause (kms-go ErrDecrypt); older
@@ -58,7 +60,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
       const name = keyName(req)
       // An empty body means an empty context (KES parses the body only when there is one).
       const body = await parseBytesBody(req, GENERATE, errInvalidBody, {})
-      const key = await getKey(name)
+      const key = await getKey(req, name)
       let plaintext: Buffer
       try {
         plaintext = randomPooled(32)
@@ -78,7 +80,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
     async encrypt(req, res) {
       const name = keyName(req)
       const body = await parseBytesBody(req, ENCRYPT, errInvalidBody)
-      const key = await getKey(name)
+      const key = await getKey(req, name)
       let ciphertext: Uint8Array
       try {
         ciphertext = encrypt(key, body.plaintext, body.context)
@@ -93,7 +95,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
     async decrypt(req, res) {
       const name = keyName(req)
       const body = await parseBytesBody(req, DECRYPT, errInvalidBody)
-      const key = await getKey(name, 'open')
+      const key = await getKey(req, name, 'open')
       const plaintext = await open(name, key, body.ciphertext, body.context)
       replyJson(res, { plaintext: b64(plaintext) })
     },
@@ -102,7 +104,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
       const name = keyName(req)
       const items = await parseBody(req, BulkBody, errInvalidBody)
       if (items.length > MAX_BULK) throw errTooManyCiphertexts()
-      const key = await getKey(name, 'open')
+      const key = await getKey(req, name, 'open')
       // The first failing item fails the whole call, as in KES v0.22.
       const out = []
       for (const item of items) out.push({ plaintext: b64(await open(name, key, item.ciphertext, item.context)) })
@@ -112,7 +114,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
     async hmac(req, res) {
       const name = keyName(req)
       const body = await parseBytesBody(req, HMAC, errInvalidBody)
-      const key = await getKey(name)
+      const key = await getKey(req, name)
       let mac: Uint8Array
       try {
         mac = hmac(key, body.message)

@@ -52,7 +52,7 @@ export function rotateHandler(ctx: ServerContext): ApiHandler {
     let rotated
     try {
       // A key scheduled for deletion does not exist to clients (404); a disabled one may rotate and stays disabled.
-      await checkKeyUse(ctx, name, await ctx.keys.get(name), 'describe')
+      await checkKeyUse(ctx, name, await ctx.keys.get(name, () => req.storeSignal), 'describe', () => req.storeSignal)
       rotated = (await rotateKey(ctx.keys, name, req.identity, req.storeSignal))!
     } catch (err) {
       if (err instanceof RotationConflictError) throw errRotateConflict(err)

@@ -59,10 +59,10 @@ async function boundState(ctx: ServerContext, name: string, state: KeyState | un
  * key scheduled for deletion, 409 `key is disabled` for a refused use of a disabled key, or the
  * keystore's error as 5xx.
  */
-export async function checkKeyUse(ctx: ServerContext, name: string, key: KeyVersion, use: KeyUse): Promise<void> {
+export async function checkKeyUse(ctx: ServerContext, name: string, key: KeyVersion, use: KeyUse, deadline?: () => AbortSignal): Promise<void> {
   let stored: KeyState | undefined
   try {
-    stored = await ctx.states.get(name)
+    stored = await ctx.states.get(name, deadline)
   } catch (err) {
     throw keyError(err, errReadKey)
   }
@@ -88,9 +88,9 @@ export async function visibleKeys(ctx: ServerContext, names: readonly string[], 
     const withState = new Set((await ctx.states.entries(signal)).map((e) => e.name))
     const out: string[] = []
     for (const name of valid) {
-      const stored = withState.has(name) ? await ctx.states.get(name) : undefined
+      const stored = withState.has(name) ? await ctx.states.get(name, () => signal) : undefined
       if (stored?.status === 'scheduled') {
-        const key = await ctx.keys.get(name).catch((err: unknown) => {
+        const key = await ctx.keys.get(name, () => signal).catch((err: unknown) => {
           if (err instanceof KeyNotFoundError) return undefined // deleted meanwhile: not listed
           throw err
         })

@@ -77,11 +77,11 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
       const name = keyName(req)
       let key
       try {
-        key = await ctx.keys.get(name)
+        key = await ctx.keys.get(name, () => req.storeSignal)
       } catch (err) {
         throw keyError(err, errReadKey)
       }
-      await checkKeyUse(ctx, name, key, 'describe')
+      await checkKeyUse(ctx, name, key, 'describe', () => req.storeSignal)
       replyJson(res, {
         name,
         ...(key.algorithm ? { algorithm: key.algorithm } : {}),

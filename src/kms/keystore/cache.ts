@@ -24,7 +24,7 @@ import { isUnreachable, KeyNotFoundError, type KeyChange, type KeyListPage, type
 import type { CacheConfig } from '../config/types.js'
 import type { CachePeers } from './peers.js'
 import { SingleFlight } from './single-flight.js'
-import { storeSignal } from './store-deadline.js'
+import { storeSignal, untilDeadline } from './store-deadline.js'
 
 interface Entry {
   key: KeyVersion
@@ -91,11 +91,12 @@ export class KeyCache {
   }
 
   /**
-   * get returns the decoded key `name`. Throws KeyNotFoundError, UnreachableError (when the store
-   * is down and no usable cached copy exists), InvalidKeyError for undecodable stored bytes, or
-   * the store's Error.
+   * get returns the decoded key `name`. On a miss it waits for the (shared) fetch at most until
+   * `deadline()`, asked for only then (ApiRequest.storeSignal). Throws KeyNotFoundError,
+   * UnreachableError (when the store is down and no usable cached copy exists), InvalidKeyError
+   * for undecodable stored bytes, the deadline's reason, or the store's Error.
    */
-  async get(name: string): Promise<KeyVersion> {
+  async get(name: string, deadline?: () => AbortSignal): Promise<KeyVersion> {
     const now = Date.now()
     const entry = this.#entries.get(name)
     if (entry !== undefined) {
@@ -116,7 +117,8 @@ export class KeyCache {
       return key
     }))
     try {
-      return await p
+      // The fetch is shared and has its own deadline; this caller waits only until its request's.
+      return await untilDeadline(p, deadline?.())
     } catch (err) {
       const stale = this.#entries.get(name)
       if (isUnreachable(err) && stale !== undefined && this.#retained(stale, Date.now())) {

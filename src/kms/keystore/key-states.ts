@@ -14,7 +14,7 @@ import {
 } from './keystore.js'
 import type { CachePeers } from './peers.js'
 import { SingleFlight } from './single-flight.js'
-import { storeSignal } from './store-deadline.js'
+import { storeSignal, untilDeadline } from './store-deadline.js'
 import {
   decodeKeyState, encodeKeyState, keyOfStateEntry, STATE_ENTRY_PREFIX, stateEntryName, type KeyState,
 } from './key-state.js'
@@ -84,10 +84,11 @@ export class KeyStates {
 
   /**
    * get returns the stored state of `name` (undefined: enabled), from the cache when fresh. When
-   * the store is unreachable a cached state is served however old. Throws UnreachableError
-   * without one, or the store's Error.
+   * the store is unreachable a cached state is served however old. On a miss it waits for the
+   * (shared) read at most until `deadline()`, asked for only then. Throws UnreachableError
+   * without one, the deadline's reason, or the store's Error.
    */
-  async get(name: string): Promise<KeyState | undefined> {
+  async get(name: string, deadline?: () => AbortSignal): Promise<KeyState | undefined> {
     const e = this.#entries.get(name)
     const now = Date.now()
     if (e !== undefined && !e.stale && (this.#anyMs <= 0 || now - e.loadedAt < this.#anyMs)) return e.state
@@ -97,7 +98,8 @@ export class KeyStates {
       return r.state
     }))
     try {
-      return await p
+      // Shared, with its own deadline; this caller waits only until its request's.
+      return await untilDeadline(p, deadline?.())
     } catch (err) {
       const stale = this.#entries.get(name)
       if (isUnreachable(err) && stale !== undefined) return stale.state

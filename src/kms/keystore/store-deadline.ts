@@ -42,3 +42,18 @@ export function storeSignal(signal?: AbortSignal, ms = STORE_CALL_TIMEOUT_MS): A
   signal?.addEventListener('abort', onAbort, { once: true })
   return controller.signal
 }
+
+/**
+ * untilDeadline settles as `work` does, or rejects with `signal`'s reason once it aborts first. The work itself
+ * goes on: it may be a fetch shared with other requests (the key cache's single flight), each waiting only until
+ * its own deadline. With no signal it is `work`. Throws (rejects with) what `work` rejects with, or the reason.
+ */
+export function untilDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work
+  if (signal.aborted) return Promise.reject(signal.reason as Error)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}

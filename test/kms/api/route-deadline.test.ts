@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { MemoryKeyStore } from '../../../backends/memory.js'
+import { encodeKeyVersion, generateKeyVersion } from '../../../src/kms/crypto/key.js'
 import { startTestServer } from '../../helpers/server.js'
 
 /** A keystore whose `create` never finishes on its own: it ends only when its signal is aborted. */
@@ -66,6 +67,26 @@ describe('route deadline through a server', () => {
       store.stall = '_keyhold-key-state-'
       const start = Date.now()
       const res = await server.call(admin, 'GET', '/v1/key/state/k')
+      expect(res.status).toBe(502)
+      expect(Date.now() - start).toBeLessThan(3_000)
+    } finally {
+      await server.close()
+    }
+  })
+
+  // A cache miss waits for a fetch shared with other requests, which has its own 12 s: each request waits
+  // only until its own deadline.
+  it.each([
+    ['/v1/key/generate/', 'PUT', '/v1/key/generate/cold'],
+    ['/v1/key/describe/', 'GET', '/v1/key/describe/cold'],
+  ])('answers 502 when the shared key fetch of %s hangs, at the request\'s deadline', async (route, method, path) => {
+    const store = new StallingReads()
+    await store.create('cold', encodeKeyVersion(generateKeyVersion('test')), AbortSignal.timeout(1_000))
+    store.stall = 'cold'
+    const server = await startTestServer({ keystore: { kind: 'instance', store }, api: { [route]: { timeoutMs: 4_000 } } })
+    try {
+      const start = Date.now()
+      const res = await server.call(server.pki.clients.admin, method, path, method === 'PUT' ? {} : undefined)
       expect(res.status).toBe(502)
       expect(Date.now() - start).toBeLessThan(3_000)
     } finally {
