@@ -18,6 +18,12 @@ import { PrefixWatcher } from './watch.js'
 import { serverText } from '../server-text.js'
 
 const VALID_NAME = /^[0-9A-Za-z_-]+$/
+/**
+ * Longer names are not listed: no name the server stores is near it (a KES name is at most 80
+ * characters, a server's side entries add an 81-character prefix), and a member sending huge names
+ * would otherwise fill memory with few of them, under MAX_LISTED.
+ */
+const MAX_NAME_LENGTH = 512
 /** Stored keys are far smaller; a bigger value is not a key (the fs keystore's limit). */
 const MAX_VALUE_SIZE = 1 << 20
 /** Names fetched per range request of a listing: a listing never holds more than this at once. */
@@ -186,7 +192,7 @@ export class EtcdKeyStore implements KeyStore {
         if (!inOrder) throw new Error('etcd: cannot list keys: an answer holds a key out of order or outside the range asked for')
         previous = key
         const name = key.subarray(this.#prefix.length).toString('utf8')
-        if (VALID_NAME.test(name)) names.push(name)
+        if (name.length <= MAX_NAME_LENGTH && VALID_NAME.test(name)) names.push(name)
       }
       if (names.length > MAX_LISTED) throw new Error(`etcd: cannot list keys: more than ${MAX_LISTED} names`)
       if (names.length > want) return { names: names.slice(0, want), next: names[want]! }

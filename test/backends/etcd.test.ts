@@ -291,6 +291,17 @@ describe('etcd keystore against a hostile gateway (stand-in)', () => {
     }
   })
 
+  it('does not list names longer than any the server stores (40,000 characters)', async () => {
+    const gateway = await startGatewayStandin({ list: () => ({ kvs: [gatewayKey(`keyhold/a${'x'.repeat(40_000)}`), gatewayKey('keyhold/b')].map((key) => ({ key })) }) })
+    const store = await EtcdKeyStore.connect(gateway.config())
+    try {
+      expect((await store.list('', 0, signal())).names).toEqual(['b'])
+    } finally {
+      await store.close()
+      await gateway.close()
+    }
+  })
+
   it('ends a listing of a member inventing new names forever at 2,000,000 names', async () => {
     const gateway = await startGatewayStandin({ list: fresh(512) })
     const store = await EtcdKeyStore.connect({ ...gateway.config(), timeoutMs: 60_000 })
