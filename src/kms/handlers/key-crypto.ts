@@ -96,7 +96,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
       const name = keyName(req)
       const body = await parseBytesBody(req, DECRYPT, errInvalidBody)
       const key = await getKey(req, name, 'open')
-      const plaintext = await open(name, key, body.ciphertext, body.context)
+      const plaintext = await open(name, key, body.ciphertext, body.context, () => req.storeSignal)
       replyJson(res, { plaintext: b64(plaintext) })
     },
 
@@ -107,7 +107,7 @@ export function cryptoHandlers(ctx: ServerContext): Record<'generate' | 'encrypt
       const key = await getKey(req, name, 'open')
       // The first failing item fails the whole call, as in KES v0.22.
       const out = []
-      for (const item of items) out.push({ plaintext: b64(await open(name, key, item.ciphertext, item.context)) })
+      for (const item of items) out.push({ plaintext: b64(await open(name, key, item.ciphertext, item.context, () => req.storeSignal)) })
       replyJson(res, out)
     },
 

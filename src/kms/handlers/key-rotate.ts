@@ -10,6 +10,7 @@ import { replyJson } from '../api/reply.js'
 import type { KeyVersion } from '../crypto/key.js'
 import { StaleVersionsError } from '../keystore/key-versions.js'
 import { versionIndexOf } from '../keystore/version-index.js'
+import { untilDeadline } from '../keystore/store-deadline.js'
 import { RotationConflictError, rotateKey, TooManyVersionsError } from '../keystore/rotate.js'
 import type { RequestAuditInfo } from '../observability/observe.js'
 import type { ServerContext } from '../state.js'
@@ -29,11 +30,12 @@ export interface VersionsField {
  * a key never rotated, so that its answer stays byte-exact KES, and nothing when the versions
  * cannot be read (describe answered without them before rotation existed). Throws nothing.
  */
-export async function describeVersions(ctx: ServerContext, name: string, key: KeyVersion): Promise<VersionsField> {
+export async function describeVersions(ctx: ServerContext, name: string, key: KeyVersion, deadline?: () => AbortSignal): Promise<VersionsField> {
   let kv
   try {
-    // The versions decrypt keeps in memory: describe does not read every version each time.
-    kv = await versionIndexOf(ctx.keys).versions(name, key)
+    // The versions decrypt keeps in memory: describe does not read every version each time. Waited for
+    // until the request's deadline at most: describe then answers without them.
+    kv = await untilDeadline(versionIndexOf(ctx.keys).versions(name, key), deadline?.())
   } catch (err) {
     if (!(err instanceof StaleVersionsError)) ctx.log.warn({ key: name, err: (err as Error).message }, 'describe: cannot read the key versions')
     return {}

@@ -47,11 +47,11 @@ const note = (res: KesResponse, message: string) => {
  * key of that name): when it is bound to the key's birth, which every rotation keeps. Throws what
  * {@link keyBirth} throws.
  */
-async function boundState(ctx: ServerContext, name: string, state: KeyState | undefined, key: KeyVersion): Promise<KeyState | undefined> {
+async function boundState(ctx: ServerContext, name: string, state: KeyState | undefined, key: KeyVersion, deadline?: () => AbortSignal): Promise<KeyState | undefined> {
   if (state === undefined) return undefined
   // A key never rotated was born when its current version was made: no version to read.
   if (state.keyCreatedAt === keyBinding(key.createdAt)) return state
-  return state.keyCreatedAt === keyBinding(await keyBirth(ctx.keys, name, key)) ? state : undefined
+  return state.keyCreatedAt === keyBinding(await keyBirth(ctx.keys, name, key, deadline)) ? state : undefined
 }
 
 /**
@@ -68,7 +68,7 @@ export async function checkKeyUse(ctx: ServerContext, name: string, key: KeyVers
   }
   let state: KeyState | undefined
   try {
-    state = await boundState(ctx, name, stored, key)
+    state = await boundState(ctx, name, stored, key, deadline)
   } catch (err) {
     throw keyError(err, errReadKey)
   }
@@ -94,7 +94,7 @@ export async function visibleKeys(ctx: ServerContext, names: readonly string[], 
           if (err instanceof KeyNotFoundError) return undefined // deleted meanwhile: not listed
           throw err
         })
-        if (key === undefined || (await boundState(ctx, name, stored, key)) !== undefined) continue
+        if (key === undefined || (await boundState(ctx, name, stored, key, () => signal)) !== undefined) continue
       }
       out.push(name)
     }
@@ -126,10 +126,11 @@ async function keyAndState(ctx: ServerContext, req: ApiRequest) {
   let state: KeyState | undefined
   let birth: Date | undefined
   try {
-    key = await ctx.keys.get(name)
+    const deadline = () => req.storeSignal
+    key = await ctx.keys.get(name, deadline)
     read = await ctx.states.read(name, req.storeSignal)
-    state = await boundState(ctx, name, read.state, key)
-    birth = await keyBirth(ctx.keys, name, key)
+    state = await boundState(ctx, name, read.state, key, deadline)
+    birth = await keyBirth(ctx.keys, name, key, deadline)
   } catch (err) {
     throw keyError(err, errReadKey)
   }

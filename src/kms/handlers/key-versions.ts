@@ -14,6 +14,7 @@ import type { KeyVersion } from '../crypto/key.js'
 import { errDecrypt, errReadKey } from '../api/errors.js'
 import { sameKey, StaleVersionsError, type KeyVersions } from '../keystore/key-versions.js'
 import { versionIndexOf } from '../keystore/version-index.js'
+import { untilDeadline } from '../keystore/store-deadline.js'
 import type { ServerContext } from '../state.js'
 import { keyError } from './key-errors.js'
 
@@ -23,7 +24,8 @@ const tryOpen = tryDecrypt
  * versionedOpener returns `open(name, current, ciphertext, context)`, which decrypts under any
  * version of key `name` whose current version (from the cache) is `current`. The returned
  * function throws 400 `decryption failed: ciphertext is not authentic` when no version opens
- * the ciphertext, or 502 `failed to read key` when the versions cannot be read.
+ * the ciphertext, or 502 `failed to read key` when the versions cannot be read before `deadline()` (the
+ * request's, asked for only when an older version is needed).
  */
 export function versionedOpener(ctx: ServerContext) {
   const index = versionIndexOf(ctx.keys)
@@ -49,14 +51,15 @@ export function versionedOpener(ctx: ServerContext) {
     }
   }
 
-  return async (name: string, current: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Promise<Uint8Array> => {
+  return async (name: string, current: KeyVersion, ciphertext: Uint8Array, context: Uint8Array, deadline?: () => AbortSignal): Promise<Uint8Array> => {
     const plaintext = tryOpen(current, ciphertext, context)
     if (plaintext !== undefined) return plaintext
     const tried = new Set<number>()
-    const older = tryVersions(await read(() => index.versions(name, current), name), current, ciphertext, context, tried)
+    // The versions are read once for all requests (their own 12 s); this request waits until its deadline only.
+    const older = tryVersions(await read(() => untilDeadline(index.versions(name, current), deadline?.()), name), current, ciphertext, context, tried)
     if (older !== undefined) return older
     // Another server may have rotated the key since the versions were read.
-    const again = tryVersions(await read(() => index.refresh(name, current), name), current, ciphertext, context, tried)
+    const again = tryVersions(await read(() => untilDeadline(index.refresh(name, current), deadline?.()), name), current, ciphertext, context, tried)
     if (again !== undefined) return again
     throw errDecrypt()
   }

@@ -88,7 +88,7 @@ export function keyHandlers(ctx: ServerContext): Record<'create' | 'import' | 'd
         created_at: rfc3339Nano(key.createdAt),
         ...(key.createdBy ? { created_by: key.createdBy } : {}),
         // Not KES wire, and only for rotated keys (docs/key-rotation.md).
-        ...(await describeVersions(ctx, name, key)),
+        ...(await describeVersions(ctx, name, key, () => req.storeSignal)),
       })
     },
 

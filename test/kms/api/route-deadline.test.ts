@@ -15,9 +15,17 @@ class StallingKeyStore extends MemoryKeyStore {
   }
 }
 
-/** A keystore whose reads of names holding `stall` never finish on their own (key states are `_keyhold-key-state-` entries). */
+/**
+ * A keystore whose reads of names holding `stall`, and listings of prefixes starting with `stallList`, never
+ * finish on their own (key states are `_keyhold-key-state-` entries, a key's versions `<name>-v…`).
+ */
 class StallingReads extends MemoryKeyStore {
   stall = '\u0000'
+  stallList = '\u0000'
+  override list(prefix: string, limit: number, signal: AbortSignal): ReturnType<MemoryKeyStore['list']> {
+    if (!prefix.startsWith(this.stallList)) return super.list(prefix, limit, signal)
+    return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }))
+  }
   override get(name: string, signal: AbortSignal): Promise<Uint8Array> {
     if (!name.includes(this.stall)) return super.get(name, signal)
     return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }))
@@ -88,6 +96,31 @@ describe('route deadline through a server', () => {
       const start = Date.now()
       const res = await server.call(server.pki.clients.admin, method, path, method === 'PUT' ? {} : undefined)
       expect(res.status).toBe(502)
+      expect(Date.now() - start).toBeLessThan(3_000)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('answers 502 when the versions a decrypt needs (an old version of a rotated key) cannot be read in time', async () => {
+    const store = new StallingReads()
+    const first = await startTestServer({ keystore: { kind: 'instance', store } })
+    const admin = first.pki.clients.admin
+    let ciphertext: string
+    try {
+      expect((await first.call(admin, 'PUT', '/v1/key/create/rotated')).status).toBe(200)
+      ciphertext = ((await first.call(admin, 'PUT', '/v1/key/generate/rotated', {})).json as { ciphertext: string }).ciphertext
+      expect((await first.call(admin, 'PUT', '/v1/key/rotate/rotated')).status).toBe(200)
+    } finally {
+      await first.close()
+    }
+    // A fresh server: the versions were never read, and reading them hangs.
+    store.stallList = 'rotated-v'
+    const server = await startTestServer({ keystore: { kind: 'instance', store }, api: { '/v1/key/decrypt/': { timeoutMs: 4_000 } } })
+    try {
+      const start = Date.now()
+      const res = await server.call(server.pki.clients.admin, 'PUT', '/v1/key/decrypt/rotated', { ciphertext })
+      expect([res.status, res.json]).toEqual([502, { message: 'failed to read key' }])
       expect(Date.now() - start).toBeLessThan(3_000)
     } finally {
       await server.close()
