@@ -144,11 +144,12 @@ export class KeyCache {
   }
 
   /**
-   * create stores a new key and returns once the peers forgot any older key of that name.
+   * create stores a new key and returns once the peers forgot any older key of that name, under the
+   * caller's signal (a request's brings its deadline: ApiRequest.storeSignal).
    * Throws KeyExistsError, UnreachableError or the store's Error.
    */
   async create(name: string, key: KeyVersion, signal: AbortSignal): Promise<void> {
-    await this.#store.create(name, encodeKeyVersion(key), storeSignal(signal))
+    await this.#store.create(name, encodeKeyVersion(key), signal)
     this.invalidate(name)
     const now = Date.now()
     this.#entries.set(name, { key, loadedAt: now, usedAt: now, stale: false })
@@ -162,7 +163,7 @@ export class KeyCache {
   async delete(name: string, signal: AbortSignal): Promise<void> {
     this.invalidate(name)
     try {
-      await this.#store.delete(name, storeSignal(signal))
+      await this.#store.delete(name, signal)
     } catch (err) {
       // Absent from the store but maybe still cached by a peer (deleted by another server on a
       // shared keystore): announce anyway, so the 404 is true in every worker.
