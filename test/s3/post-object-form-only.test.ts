@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto'
 import { request } from 'node:https'
 import { CreateBucketCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { hmac, signingKey } from '../../src/s3/auth/sigv4/canonical.js'
 import { adminCall, ROOT, s3Client, startIamServer, type IamServer } from './iam/helpers.js'
 
@@ -240,5 +241,28 @@ describe('POST object: every form field must be named by the signed policy', () 
     expect(head.Metadata).toEqual({ from: 'form' })
     // A form to a bucket that is not public stays refused.
     expect(await postForm(BUCKET, [['key', 'anon.txt']])).toMatchObject({ status: 403, code: 'AccessDenied' })
+  })
+
+  it('answers non-ASCII field values as their UTF-8 bytes, and a line break in a field injects no header', async () => {
+    const fields: Array<[string, string]> = [
+      ['key', 'unicode.txt'], ['content-disposition', 'attachment; filename="r\u00e9sum\u00e9.pdf"'],
+      ['x-amz-meta-city', 'Z\u00fcrich \u20ac'], ['x-amz-meta-note', 'hi\r\nSet-Cookie: session=stolen'],
+    ]
+    expect((await postForm(PUBLIC, fields)).status).toBe(204)
+    const url = await getSignedUrl(root, new HeadObjectCommand({ Bucket: PUBLIC, Key: 'unicode.txt' }), { expiresIn: 60 })
+    const headers = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+      const req = request(url, { method: 'HEAD', ca: srv.ca }, (res) => {
+        res.resume()
+        resolve(res.headers)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    // Node reads answer headers as latin-1, so turning them back into latin-1 gives the bytes sent.
+    const bytes = (name: string): string => Buffer.from(String(headers[name]), 'latin1').toString('utf8')
+    expect(bytes('x-amz-meta-city')).toBe('Z\u00fcrich \u20ac')
+    expect(bytes('content-disposition')).toBe('attachment; filename="r\u00e9sum\u00e9.pdf"')
+    expect(headers['x-amz-meta-note']).toBe('hi  Set-Cookie: session=stolen')
+    expect(headers['set-cookie']).toBeUndefined()
   })
 })

@@ -9,6 +9,7 @@ import { s3err } from '../api/errors.js'
 import { header } from '../api/context.js'
 import type { ObjectMeta, ObjectRow } from '../storage/meta.js'
 import { encodeTags, parseTaggingHeader } from '../api/tag-set.js'
+import { headerText, wireHeaderValue } from '../auth/header-text.js'
 
 const CONTENT_HEADERS = ['content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires']
 const MAX_USER_META = 2048
@@ -42,14 +43,14 @@ export function storedContentEncoding(value: string | undefined): string | undef
 }
 
 /**
- * metaFromHeaders reads content headers, user metadata and x-amz-tagging of a write; throws S3Error
- * MetadataTooLarge, InvalidStorageClass, InvalidTag.
+ * metaFromHeaders reads content headers, user metadata and x-amz-tagging of a write, non-ASCII values as the
+ * UTF-8 text the client sent; throws S3Error MetadataTooLarge, InvalidStorageClass, InvalidTag.
  */
 export function metaFromHeaders(req: IncomingMessage): ObjectMeta {
   const headers: Record<string, string> = {}
   for (const name of CONTENT_HEADERS) {
     const v = name === 'content-encoding' ? storedContentEncoding(header(req, name)) : header(req, name)
-    if (v !== undefined) headers[name] = v
+    if (v !== undefined) headers[name] = headerText(v)
   }
   const storage = header(req, 'x-amz-storage-class')
   if (storage !== undefined && storage !== 'STANDARD' && storage !== 'REDUCED_REDUNDANCY') throw s3err('InvalidStorageClass')
@@ -59,12 +60,13 @@ export function metaFromHeaders(req: IncomingMessage): ObjectMeta {
   let size = 0
   for (const [name, raw] of Object.entries(req.headers)) {
     if (!name.startsWith('x-amz-meta-')) continue
-    const value = Array.isArray(raw) ? raw.join(',') : (raw ?? '')
+    const value = headerText(Array.isArray(raw) ? raw.join(',') : (raw ?? ''))
     user[name.slice(11)] = value
     size += name.length - 11 + Buffer.byteLength(value)
   }
   if (size > MAX_USER_META) throw s3err('MetadataTooLarge')
-  const contentType = header(req, 'content-type')
+  const rawType = header(req, 'content-type')
+  const contentType = rawType === undefined ? undefined : headerText(rawType)
   const tagging = header(req, 'x-amz-tagging')
   const tags = tagging === undefined ? [] : parseTaggingHeader(tagging)
   return { contentType, headers, user, ...(tags.length > 0 ? { tags: encodeTags(tags) } : {}) }
@@ -87,28 +89,14 @@ export function setObjectHeaders(res: ServerResponse, obj: ObjectRow, query: Map
   res.setHeader('etag', `"${etag}"`)
   res.setHeader('last-modified', new Date(obj.mtime).toUTCString())
   res.setHeader('accept-ranges', 'bytes')
-  res.setHeader('content-type', obj.meta.contentType ?? 'binary/octet-stream')
-  for (const [name, value] of Object.entries(obj.meta.headers)) res.setHeader(name, value)
-  for (const [name, value] of Object.entries(obj.meta.user)) {
-    // Values travel as given; non-latin1 bytes cannot go into a header and are dropped as S3 does with x-amz-missing-meta.
-    if (/^[\t\x20-\xff]*$/.test(value)) res.setHeader(`x-amz-meta-${name}`, value)
-  }
+  res.setHeader('content-type', wireHeaderValue(obj.meta.contentType ?? 'binary/octet-stream'))
+  for (const [name, value] of Object.entries(obj.meta.headers)) res.setHeader(name, wireHeaderValue(value))
+  for (const [name, value] of Object.entries(obj.meta.user)) res.setHeader(`x-amz-meta-${name}`, wireHeaderValue(value))
   if (obj.meta.tags !== undefined) res.setHeader('x-amz-tagging-count', String(obj.meta.tags.split('&').length))
   for (const [q, h] of Object.entries(RESPONSE_OVERRIDES)) {
     const v = query.get(q)
-    if (v !== undefined) res.setHeader(h, asHeaderValue(v))
+    if (v !== undefined) res.setHeader(h, wireHeaderValue(v))
   }
-}
-
-/**
- * asHeaderValue makes a client's response-* override sendable as MinIO (Go's net/http) sends it: UTF-8 as its
- * raw bytes, a line break as a space (so no header can be injected), and any other control character as a
- * space too, where Node would refuse the whole response. Throws nothing.
- */
-function asHeaderValue(v: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what this replaces
-  const spaced = v.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ')
-  return /^[\t\x20-\xff]*$/.test(spaced) ? spaced : Buffer.from(spaced, 'utf8').toString('latin1')
 }
 
 /** storageClassOf is the storage class a listing shows for an object; throws nothing. */

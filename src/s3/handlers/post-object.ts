@@ -110,7 +110,9 @@ function formKey(form: PostForm): string {
  */
 function describeByForm(req: IncomingMessage, form: PostForm): void {
   for (const name of Object.keys(req.headers)) if (OBJECT_HEADERS.test(name)) delete req.headers[name]
-  for (const [name, value] of form.fields) if (HEADER_FIELDS.test(name)) req.headers[name] = value
+  // A field is text; as a header it stands as its UTF-8 bytes, which is what a header of the same value would
+  // have been on the wire (header-text.ts reads it back as the same text).
+  for (const [name, value] of form.fields) if (HEADER_FIELDS.test(name)) req.headers[name] = Buffer.from(value, 'utf8').toString('latin1')
   // The file part's own Content-Type is not a field: no policy names it, so it would let whoever fills the form
   // choose the type (text/html under an avatars/ policy: stored XSS). Without a content-type field, none is kept.
   // The form's `tagging` field is a Tagging document, as in AWS's and MinIO's browser uploads; it wins over an

@@ -9,6 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { s3err } from '../../api/errors.js'
 import type { Credential } from '../../extensions.js'
+import { headerText } from '../header-text.js'
 import { lookupCredential } from '../sigv4/credential.js'
 import type { SigRequest, SignedRequest, VerifyOptions } from '../signed-request.js'
 import {
@@ -122,7 +123,7 @@ function candidates(req: SigRequest, opts: VerifyOptions, presigned: boolean, ex
   const dates = presigned ? [expires] : first(req.headers, 'x-amz-date') !== undefined ? ['', date] : [date]
   const base = {
     method: req.method, contentMd5: first(req.headers, 'content-md5') ?? '',
-    contentType: first(req.headers, 'content-type') ?? '', amzHeaders: canonicalAmzHeaders(amzHeadersOf(req, presigned)),
+    contentType: headerText(first(req.headers, 'content-type') ?? ''), amzHeaders: canonicalAmzHeaders(amzHeadersOf(req, presigned)),
   }
   const out = new Set<string>()
   for (const resource of resources) for (const d of dates) out.add(stringToSignV2({ ...base, date: d, resource }))
@@ -154,10 +155,17 @@ function signsEverySubresource(list: readonly string[], query: ReadonlyArray<rea
   return true
 }
 
-/** amzHeadersOf adds, for presigned URLs, the x-amz-* query parameters the SDKs move out of the headers. */
+/**
+ * amzHeadersOf is the x-amz-* headers as the client signed them (non-ASCII values read as UTF-8, header-text.ts)
+ * and, for presigned URLs, the x-amz-* query parameters the SDKs move out of the headers (already decoded text).
+ */
 function amzHeadersOf(req: SigRequest, presigned: boolean): IncomingHttpHeaders {
-  if (!presigned) return req.headers
-  const merged: IncomingHttpHeaders = { ...req.headers }
+  const merged: IncomingHttpHeaders = {}
+  for (const [name, raw] of Object.entries(req.headers)) {
+    if (!name.startsWith('x-amz-') || raw === undefined) continue
+    merged[name] = Array.isArray(raw) ? raw.map(headerText) : headerText(raw)
+  }
+  if (!presigned) return merged
   for (const [k, v] of req.query) {
     const lower = k.toLowerCase()
     if (lower.startsWith('x-amz-') && merged[lower] === undefined) merged[lower] = v

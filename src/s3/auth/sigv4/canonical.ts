@@ -7,6 +7,7 @@
 import { createHash, createHmac } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { s3err } from '../../api/errors.js'
+import { headerText } from '../header-text.js'
 
 /** awsEncode percent-encodes everything but RFC 3986 unreserved characters (and '/' when keepSlash). */
 export function awsEncode(value: string, keepSlash = false): string {
@@ -49,12 +50,15 @@ export function canonicalQuery(pairs: Array<[string, string]>, exclude?: string)
     .join('&')
 }
 
-/** canonicalHeaders renders the signed headers' names and trimmed values; a missing signed header is ''. */
+/**
+ * canonicalHeaders renders the signed headers' names and trimmed values; a missing signed header is ''.
+ * Non-ASCII values are read as the UTF-8 the client sent and signed ({@link headerText}).
+ */
 export function canonicalHeaders(headers: IncomingHttpHeaders, signed: string[]): string {
   return signed.map((name) => {
     const raw = headers[name]
     const value = Array.isArray(raw) ? raw.join(',') : (raw ?? '')
-    return `${name}:${value.trim().replace(/\s+/g, ' ')}\n`
+    return `${name}:${headerText(value).trim().replace(/\s+/g, ' ')}\n`
   }).join('')
 }
 
