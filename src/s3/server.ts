@@ -16,6 +16,7 @@ import { makeAuthenticate } from './auth/authenticate.js'
 import type { Core } from './api/context.js'
 import { handleS3 } from './api/dispatch.js'
 import { DEFAULT_LINGER } from './api/linger.js'
+import { continueOnFirstRead } from './api/expect-continue.js'
 import { matchingExtensions, serveExtensions } from './api/extension-routes.js'
 import { newRequestId } from './api/context.js'
 import { gracefulCloser } from '../lib/graceful-close.js'
@@ -143,6 +144,11 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     : createHttpServer(serverOptions, handler)
   // Before any request listener runs: a stop must know every request in flight.
   const closer = gracefulCloser(server)
+  // `Expect: 100-continue` is answered once a handler reads the body, not before authentication.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    continueOnFirstRead(req, res)
+    server.emit('request', req, res)
+  })
   // Inactivity of a request in progress: a silent body is answered RequestTimeout (http/linger.ts), anything
   // else without a listener (the admin routes) is cut; a complete request whose handler works on is left alone.
   server.timeout = options.timeouts?.idleMs ?? 120_000

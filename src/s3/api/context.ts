@@ -14,6 +14,7 @@ import type { MetaStore } from '../storage/meta.js'
 import type { UploadStore } from '../storage/uploads.js'
 import { escapeXml } from './xml.js'
 import { drainUnreadBody, type LingerLimits } from './linger.js'
+import { forgoContinue } from './expect-continue.js'
 import type { MessageLog } from '../../lib/logger.js'
 
 /** Core is everything the handlers share for one server. */
@@ -132,6 +133,8 @@ export function sendError(ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'bucket' 
   if (e.status === 503) res.setHeader('retry-after', '1')
   // The body of a refused upload may still be arriving: drain it (bounded) so the client, which may read only
   // once it has sent everything, gets this answer rather than a reset connection.
+  // A client still waiting for `100 Continue` is not invited now: it learns its answer without sending.
+  forgoContinue(ctx.req)
   if (!ctx.req.complete && res.getHeader('connection') !== 'close') drainUnreadBody(ctx.req, ctx.core.linger)
   if (ctx.req.method === 'HEAD' || e.status === 304) {
     res.end()
