@@ -102,12 +102,15 @@ function clientLeft(req: IncomingMessage, err: unknown): boolean {
 
 /**
  * sendError answers an error as S3 XML (HEAD gets no body). Non-S3 errors are logged (message only) and
- * answered InternalError. Never throws.
+ * answered InternalError; S3 errors with status 500 are logged at warn. Never throws.
  */
 export function sendError(ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'bucket' | 'key' | 'rawPath' | 'core'>, err: unknown): void {
   let e: S3Error
   if (err instanceof S3Error) {
     e = err
+    // A 500 is never the client's input: stored data that failed authentication (tampered or foreign), a KMS
+    // that failed to decrypt. The operator needs to hear of it; the client only sees the catalogue text.
+    if (e.status === 500) ctx.core.log.warn(`answered ${e.code} to request ${ctx.requestId} on ${resourceOf(ctx)}: ${e.message}`)
   } else if (clientLeft(ctx.req, err)) {
     // Not the server's failure and no one to answer: no "internal error" in the log.
     ctx.res.destroy()

@@ -16,7 +16,6 @@ import { s3error } from '../../helpers/s3.js'
 import { testPki, type TestPki } from '../../helpers/pki.js'
 import { startKeyhold, type Keyhold } from './keyhold.js'
 import { ROOT, kesSettings } from './s3-helper.js'
-import { silentMessageLog } from '../../../src/lib/logger.js'
 import { META } from '../../../src/s3/sse/metadata.js'
 import { recordLog } from '../../helpers/message-log.js'
 
@@ -38,7 +37,7 @@ async function up(): Promise<void> {
   sse = await setupEncryption(kesSettings(kh), { authorizer: rootOnlyAuthorizer, keepAliveMs: 0, log: recorded.log })
   server = await createS3Server({
     dataDir, rootUser: ROOT.user, rootPassword: ROOT.password, tls: { cert: pki.server.certPem, key: pki.server.keyPem },
-    crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes, kms: sse.kms, log: silentMessageLog,
+    crypto: sse.crypto, subresources: sse.subresources, extraRoutes: sse.extraRoutes, kms: sse.kms, log: recorded.log,
   })
   client = new S3Client({
     endpoint: server.url, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
@@ -147,7 +146,7 @@ describe('KMS away', () => {
 })
 
 describe('an object with unreadable encryption metadata', () => {
-  it('is listed (not failing the listing of its bucket) and logged once; its GET still fails', async () => {
+  it('is listed (not failing the listing of its bucket) and logged once; its GET still fails, logged too', async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'broken' }))
     const data = randomBytes(100)
     await client.send(new PutObjectCommand({ Bucket: 'broken', Key: 'good', Body: data, ServerSideEncryption: 'AES256' }))
@@ -167,8 +166,13 @@ describe('an object with unreadable encryption metadata', () => {
       expect(recorded.entries.map((e) => [e.level, e.msg])).toEqual([
         ['warn', `object "broken/bad" has unreadable encryption metadata (missing KMS data key): listed with its stored ETag, reads of it fail`],
       ])
+      recorded.clear()
       const get = await s3error(client.send(new HeadObjectCommand({ Bucket: 'broken', Key: 'bad' })))
       expect(get.$metadata.httpStatusCode).toBe(500)
+      // The failed read reaches the operator too, with its request id, not only the client's 500.
+      expect(recorded.entries.map((e) => [e.level, e.msg])).toEqual([
+        ['warn', expect.stringMatching(/^answered InternalError to request [0-9A-F]{16} on \/broken\/bad: We encountered an internal error, please try again\.$/)],
+      ])
     } finally {
       db.close()
     }
