@@ -377,7 +377,15 @@ function b64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
 }
 
+// Standard base64 with its padding, as Go's encoding/json writes []byte (KES and Keyhold answer so).
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/**
+ * unb64 decodes a base64 field of an answer. Node's decoder skips what is not base64, so junk around a valid
+ * value would decode to that value; as Go's decoder, this refuses it. Throws KesError (invalid response).
+ */
 function unb64(s: unknown): Buffer {
   if (typeof s !== 'string') throw new KesError(200, 'invalid response: missing base64 field')
+  if (!STRICT_BASE64.test(s)) throw new KesError(200, 'invalid response: a field is not valid base64')
   return Buffer.from(s, 'base64')
 }

@@ -125,6 +125,20 @@ describe('KesClient errors', () => {
   })
 })
 
+describe('KesClient answer fields', () => {
+  it('refuses base64 that Go would refuse: junk around a valid value, missing padding, whitespace, URL-safe letters', async () => {
+    const key = Buffer.alloc(32, 5).toString('base64')
+    for (const bad of [`!!${key}!!`, `${key}\u0000junk`, key.replace(/=+$/, ''), ` ${key}`, `${key.slice(0, 20)}\n${key.slice(20)}`, key.replace(/\//g, '_').replace(/\+/g, '-') + '_-']) {
+      server.handler = (_req, res) => reply(res, 200, { plaintext: bad, ciphertext: key })
+      const err = await client.generateKey('k').catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(KesError)
+      expect((err as Error).message).toBe('invalid response: a field is not valid base64')
+    }
+    server.handler = (_req, res) => reply(res, 200, { plaintext: key, ciphertext: '' })
+    expect((await client.generateKey('k')).plaintext).toEqual(Buffer.alloc(32, 5))
+  })
+})
+
 describe('KesClient answer sizes', () => {
   it('refuses a key-operation answer over 64 KiB without buffering it, yet reads large metrics and listings', async () => {
     const big = 'x'.repeat(1 << 20)
