@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { terminalJson, terminalText } from './terminal-text.js'
+import { terminalJson, terminalText } from '../lib/terminal-text.js'
 
 /** Where output goes; `isTTY` decides between text and JSON. */
 export interface Sink {

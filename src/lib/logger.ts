@@ -6,6 +6,7 @@
  * @module
  */
 import { pino, type DestinationStream, type LevelWithSilent, type Logger } from 'pino'
+import { safeJsonText } from './terminal-text.js'
 
 export type { Logger } from 'pino'
 
@@ -26,6 +27,10 @@ export function createServiceLogger(service: string, level: LevelWithSilent, des
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT, censor: '[redacted]' },
+      // Messages carry names a client chose (object keys, KMS error texts): an operator tailing the log on a
+      // terminal must not have a bidi control reorder a line or a C1 control act on the terminal. JSON already
+      // escapes C0 controls; the rest become \uXXXX escapes, which parse back to the same value.
+      hooks: { streamWrite: safeJsonText },
     },
     destination ?? pino.destination({ fd: 2, sync: false }),
   )

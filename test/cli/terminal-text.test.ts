@@ -1,6 +1,6 @@
 /**
  * Terminal escape sequences from a server, or from any client via the audit log, must not reach
- * the operator's terminal raw: both CLIs show them as visible escapes (src/cli/terminal-text.ts).
+ * the operator's terminal raw: both CLIs show them as visible escapes (src/lib/terminal-text.ts).
  * `keyhold log` runs against a real server; status, key info, identity info, error messages and
  * `log --error` against a tiny fake KES server; `keyhold-s3 ls` against a tiny fake S3 server.
  */
@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runS3Cli } from '../../src/cli/keyhold-s3/index.js'
 import { runCli } from '../../src/cli/keyhold/index.js'
-import { terminalJson, terminalText } from '../../src/cli/terminal-text.js'
+import { terminalJson, terminalText } from '../../src/lib/terminal-text.js'
 import { createKmsObservability, type KmsObservability } from '../../src/kms/observability/kms.js'
 import { testPki, type TestPki } from '../helpers/pki.js'
 import { send, startTestServer, type TestServer } from '../helpers/server.js'

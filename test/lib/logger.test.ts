@@ -48,4 +48,19 @@ describe('the shared log line format', () => {
     expect(Object.isFrozen(silentMessageLog)).toBe(true)
     expect(() => silentMessageLog.error('nothing')).not.toThrow()
   })
+
+  it('writes no raw bidi, C1 or invisible character, in either server\'s log: a key name cannot reorder or hide text on a terminal', () => {
+    // What a client can put in an object key or a KMS error text, which both servers log.
+    const hostile = 'object "evil\u202egpj.exe" \u009b2J admin\u200b \u2028 tag\u{e0041} ok'
+    const s3 = lines()
+    messageLog(createServiceLogger('keyhold-s3', 'info', s3)).warn(hostile)
+    const kms = lines()
+    createLogger('info', kms).warn(hostile)
+    for (const line of [s3.lines[0]!, kms.lines[0]!]) {
+      expect(line).not.toMatch(/[\u0080-\u009f\u202e\u200b\u2028]|\u{e0041}/u)
+      expect(line).toContain('evil\\u202egpj.exe')
+      // The escapes sit inside the JSON string: a log reader gets the very same message back.
+      expect((JSON.parse(line) as { msg: string }).msg).toBe(hostile)
+    }
+  })
 })

@@ -5,7 +5,7 @@
  */
 import { type CliIo } from './alias.js'
 import { UsageError } from '../errors.js'
-import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
+import { terminalBlock, terminalJson, terminalText } from '../../lib/terminal-text.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 

@@ -10,7 +10,7 @@ import { adminCall, openSession } from './admin-client.js'
 import { parseAdminArgs } from './admin-args.js'
 import { findAlias, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
-import { terminalBlock, terminalJson } from '../terminal-text.js'
+import { terminalBlock, terminalJson } from '../../lib/terminal-text.js'
 
 /** MinIO's token lifetime for `prometheus generate`: 100 years. */
 const PROMETHEUS_TOKEN_SECONDS = 100 * 365 * 24 * 3600

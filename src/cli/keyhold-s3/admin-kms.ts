@@ -6,7 +6,7 @@
  */
 import { errorText, findAlias, signedRequest, wantsHelp, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
-import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
+import { terminalBlock, terminalJson, terminalText } from '../../lib/terminal-text.js'
 
 /** KMS_USAGE is the usage text of `admin kms`. */
 export const KMS_USAGE = 'Usage: keyhold-s3 admin kms key status ALIAS [KEY] [--insecure] [--json]\n'

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { type CliIo } from './alias.js'
 import { CliError, UsageError } from '../errors.js'
-import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
+import { terminalBlock, terminalJson, terminalText } from '../../lib/terminal-text.js'
 import { adminCall, openSession } from './admin-client.js'
 import type { AdminArgs } from './admin-args.js'
 

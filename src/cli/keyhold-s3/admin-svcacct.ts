@@ -8,7 +8,7 @@ import { type CliIo } from './alias.js'
 import { adminCall, openSession, type AdminSession } from './admin-client.js'
 import { parseExpiry, type AdminArgs } from './admin-args.js'
 import { CliError, UsageError } from '../errors.js'
-import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
+import { terminalBlock, terminalJson, terminalText } from '../../lib/terminal-text.js'
 
 /** SVCACCT_USAGE is the usage text of `admin user svcacct`. */
 export const SVCACCT_USAGE = `Usage: keyhold-s3 admin user svcacct COMMAND ALIAS [ARGS]

@@ -12,7 +12,7 @@ import { POLICY_USAGE, policyCommand } from './admin-policy.js'
 import { SVCACCT_USAGE, svcacctCommand } from './admin-svcacct.js'
 import { USER_USAGE, userCommand } from './admin-user.js'
 import { CliError, UsageError } from '../errors.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 
 const INFO_USAGE = `  info ALIAS [--json]
   prometheus generate ALIAS [cluster|node]

@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
 import { loadTrustedCAs } from '../../s3/tls/certs-dir.js'
 import { CliError } from '../errors.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 import { awsEncode, canonicalQuery, canonicalRequest, sha256Hex, signingKey, stringToSign, hmac } from '../../s3/auth/sigv4/canonical.js'
 
 /** One alias: where a server is and the credentials to sign with. */

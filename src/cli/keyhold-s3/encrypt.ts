@@ -6,7 +6,7 @@
  */
 import { errorText, findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 
 const USAGE = 'Usage: keyhold-s3 encrypt set sse-kms KEY ALIAS/BUCKET | set sse-s3 ALIAS/BUCKET | info ALIAS/BUCKET | clear ALIAS/BUCKET\n'
 

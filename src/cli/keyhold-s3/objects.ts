@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises'
 import { errorText, findAlias, signedRequest, splitTarget, type CliIo } from './alias.js'
 import { PROGRESS_MIN_BYTES, progressBar, readAll, streamRequest } from './transfer.js'
 import { CliError } from '../errors.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 
 /** S3's single-PUT limit: larger copies would need a multipart upload, which `cp` does not do (yet). */
 const MAX_SINGLE_PUT = 5 * 1024 ** 3

@@ -6,7 +6,7 @@
  */
 import { findAlias, signedRequest, splitTarget, wantsHelp, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
-import { terminalBlock, terminalJson, terminalText } from '../terminal-text.js'
+import { terminalBlock, terminalJson, terminalText } from '../../lib/terminal-text.js'
 
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v

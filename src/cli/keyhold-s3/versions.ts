@@ -7,7 +7,7 @@
  */
 import { errorText, findAlias, signedRequest, splitTarget, type Alias, type CliIo } from './alias.js'
 import { CliError } from '../errors.js'
-import { terminalJson, terminalText } from '../terminal-text.js'
+import { terminalJson, terminalText } from '../../lib/terminal-text.js'
 
 /** One listed version or delete marker. */
 interface ListedVersion {

@@ -10,7 +10,7 @@ import { CLIENT_ENV, KesClient, clientOptionsFromEnv, serversFromEnv } from '../
 import { commandHelp, groupHelp, parseFlags, type Command, type CommandContext, type Group } from '../args.js'
 import { CliError, UsageError } from '../errors.js'
 import { Output, type Sink } from '../output.js'
-import { terminalLines, terminalText } from '../terminal-text.js'
+import { terminalLines, terminalText } from '../../lib/terminal-text.js'
 import { identityGroup } from './identity.js'
 import { keyGroup } from './key.js'
 import { logCommand } from './log.js'

@@ -5,7 +5,7 @@
  */
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
 import { formatTime } from '../output.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 import type { KeyInfo } from '../../kes-client/index.js'
 import { failedTo } from './common.js'
 

@@ -6,7 +6,7 @@
  */
 import { CLIENT_FLAGS, JSON_FLAG, type Command, type Group } from '../args.js'
 import { formatDuration, formatTime } from '../output.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 import { decodeBase64Arg, failedTo } from './common.js'
 import { listCommand, printRecord } from './listing.js'
 import { rotate, versionLines } from './key-rotate.js'

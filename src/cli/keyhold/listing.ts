@@ -7,7 +7,7 @@
 import type { KesClient } from '../../kes-client/index.js'
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
 import type { Output } from '../output.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 import { collect, failedTo } from './common.js'
 
 /** printNames prints a listing: JSON when piped, else a table under `header` (nothing for no names). Never throws. */

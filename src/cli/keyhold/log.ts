@@ -7,7 +7,7 @@ import type { AuditEvent, ErrorEvent } from '../../kes-client/index.js'
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
 import { UsageError } from '../errors.js'
 import { formatTime } from '../output.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 
 /** The `keyhold log` command. */
 export const logCommand: Command = {

@@ -10,7 +10,7 @@ import { loadConfigFile } from '../../kms/config/load.js'
 import { KeyExistsError, type KeyStore } from '../../kms/keystore/keystore.js'
 import { JSON_FLAG, type Command } from '../args.js'
 import { UsageError } from '../errors.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 import { fail } from './common.js'
 
 /** What to do with a key that already exists in the target. */

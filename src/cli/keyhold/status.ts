@@ -8,7 +8,7 @@ import { parseEndpoint, type ApiDescription, type StatusResponse } from '../../k
 import { CLIENT_FLAGS, JSON_FLAG, type Command } from '../args.js'
 import { CliError } from '../errors.js'
 import { formatBytes, formatDuration } from '../output.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalText } from '../../lib/terminal-text.js'
 
 interface EndpointState {
   endpoint: string

@@ -6,6 +6,7 @@
  * @module
  */
 import { createWriteStream, type WriteStream } from 'node:fs'
+import { safeJsonText } from '../../lib/terminal-text.js'
 
 /** One access log entry. */
 export interface AccessEntry {
@@ -26,9 +27,12 @@ export interface AccessEntry {
   requestId?: string
 }
 
-/** accessLogLine renders an entry as one JSON line (newline included). Throws nothing. */
+/**
+ * accessLogLine renders an entry as one JSON line (newline included), with no raw bidi, C1 or invisible
+ * character: the object key is the client's choice, and the line may be read on a terminal. Throws nothing.
+ */
 export function accessLogLine(e: AccessEntry): string {
-  return `${JSON.stringify(e)}\n`
+  return `${safeJsonText(JSON.stringify(e))}\n`
 }
 
 /** An open access log sink. */

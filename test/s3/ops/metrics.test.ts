@@ -126,6 +126,14 @@ describe('access log', () => {
     expect(missing).toMatchObject({ api: 'GetObject', status: 404 })
   })
 
+  it('writes a hostile key name as JSON escapes: no raw bidi or C1 control reaches the line, the parsed value is the key', async () => {
+    const key = 'invoice\u202efdp.exe\u009b2J'
+    await s3error(fx.client().send(new GetObjectCommand({ Bucket: 'metrics', Key: key })))
+    const line = logLines.find((l) => l.includes('invoice'))!
+    expect(line).not.toMatch(/[\u0080-\u009f\u202e]/u)
+    expect((JSON.parse(line) as { object: string }).object).toBe(key)
+  })
+
   it('never holds a presigned signature, a secret or an SSE-C key', async () => {
     const c = fx.client()
     const url = await getSignedUrl(c, new GetObjectCommand({ Bucket: 'metrics', Key: 'a' }), { expiresIn: 60 })

@@ -1,5 +1,5 @@
 /**
- * Making untrusted text safe to print on a terminal.
+ * Making untrusted text safe to print on a terminal, or to write in a log an operator reads on one.
  *
  * Both CLIs print text that someone else chose: a server's error messages, key, policy, bucket
  * and object names, and the request paths of an audit log, which any client (no policy needed)
@@ -101,5 +101,14 @@ function jsonEscape(c: string): string {
 export function terminalJson(value: unknown, space?: number): string {
   // JSON.stringify returns undefined for undefined (typed as string): printed as such, as before.
   const json = JSON.stringify(value, undefined, space) as string | undefined
-  return String(json).replace(JSON_UNSAFE, jsonEscape)
+  return safeJsonText(String(json))
+}
+
+/**
+ * safeJsonText writes the characters {@link terminalJson} escapes as `\uXXXX` in a text that is already JSON
+ * (a log line as the logger wrote it): they can only stand inside its strings, so it parses to the same value.
+ * Throws nothing.
+ */
+export function safeJsonText(json: string): string {
+  return json.replace(JSON_UNSAFE, jsonEscape)
 }
