@@ -16,6 +16,10 @@ const NON_ASCII = /[\u0080-\u{10ffff}]/u
  * headerText is a request header's value read as the UTF-8 its bytes spell, when they spell valid UTF-8;
  * otherwise, and for plain ASCII, the value unchanged (bytes that are not UTF-8 are kept one character per
  * byte). Throws nothing.
+ *
+ * Two byte forms read as the same text ("é" as C3 A9, or as the single byte E9, which is not UTF-8), so a
+ * signature over that text covers both. That gives whoever replays a signed request no choice but between
+ * spellings of the very text the signer signed, and the metadata stored is that text either way.
  */
 export function headerText(value: string): string {
   if (!NON_ASCII.test(value)) return value
