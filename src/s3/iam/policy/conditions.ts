@@ -7,7 +7,7 @@
  */
 import { parseCidr, parseIp } from './parse-condition.js'
 import type { Condition } from './types.js'
-import { wildcardMatch } from './wildcard.js'
+import { piecesMatch, type PatternPiece } from './wildcard.js'
 
 type Values = Readonly<Record<string, readonly string[]>>
 
@@ -32,7 +32,10 @@ function conditionHolds(c: Condition, values: Values): boolean {
   }
   const negated = c.operator.includes('Not')
   if (requested === undefined || requested.length === 0) return negated
-  const matchOne = (r: string): boolean => c.values.some((v) => positiveMatch(c.operator, r, substitute(v, values)))
+  const like = c.operator.replace('Not', '') === 'StringLike'
+  const matchOne = (r: string): boolean => c.values.some((v) => like
+    ? piecesMatch(patternPieces(v, values), r)
+    : positiveMatch(c.operator, r, substitute(v, values)))
   let positive: boolean
   if (c.qualifier === 'ForAllValues') positive = requested.every(matchOne)
   else positive = requested.some(matchOne)
@@ -44,7 +47,6 @@ function positiveMatch(operator: string, request: string, policy: string): boole
   switch (operator.replace('Not', '')) {
     case 'StringEquals': return request === policy
     case 'StringEqualsIgnoreCase': return request.toLowerCase() === policy.toLowerCase()
-    case 'StringLike': return wildcardMatch(policy, request)
     case 'Bool': return request.toLowerCase() === policy.toLowerCase()
     case 'IpAddress': return ipInCidr(request, policy)
     case 'DateEquals': return compare(Date.parse(request), Date.parse(policy)) === 0
@@ -79,11 +81,38 @@ function ipInCidr(ip: string, cidr: string): boolean {
   return true
 }
 
-/** substitute replaces policy variables such as `${aws:username}` with the request's first value. */
+// A policy variable, or one of AWS's three that stand for a character a pattern would read as special.
+const VARIABLE = /\$\{([A-Za-z0-9:_-]+|\*|\?|\$)\}/g
+
+/** variableValue is what `${name}` stands for: `${*}`, `${?}`, `${$}` the character, else the request's first value. */
+function variableValue(name: string, values: Values): string | undefined {
+  if (name === '*' || name === '?' || name === '$') return name
+  const v = lookup(values, name)?.[0]
+  return v === undefined || v === '' ? undefined : v
+}
+
+/** substitute replaces policy variables such as `${aws:username}` with the request's first value. Never throws. */
 export function substitute(text: string, values: Values): string {
   if (!text.includes('${')) return text
-  return text.replace(/\$\{([A-Za-z0-9:_-]+)\}/g, (whole, name: string) => {
-    const v = lookup(values, name)?.[0]
-    return v === undefined || v === '' ? whole : v
-  })
+  return text.replace(VARIABLE, (whole, name: string) => variableValue(name, values) ?? whole)
+}
+
+/**
+ * patternPieces is `text` with its policy variables replaced, as pattern pieces: the policy's own text keeps its
+ * wildcards, a variable's value is literal. A User-Agent or a user name holding `*` must not widen a pattern (a
+ * home-directory resource `home/${aws:username}/*` for a user named `a*`), nor make the request choose the
+ * pattern it is matched against. Never throws.
+ */
+export function patternPieces(text: string, values: Values): PatternPiece[] {
+  if (!text.includes('${')) return [{ glob: text }]
+  const pieces: PatternPiece[] = []
+  let at = 0
+  for (const m of text.matchAll(VARIABLE)) {
+    const value = variableValue(m[1]!, values)
+    if (value === undefined) continue
+    pieces.push({ glob: text.slice(at, m.index) }, { literal: value })
+    at = m.index + m[0].length
+  }
+  pieces.push({ glob: text.slice(at) })
+  return pieces
 }

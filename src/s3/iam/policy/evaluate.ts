@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { conditionsHold, substitute } from './conditions.js'
+import { conditionsHold, patternPieces, substitute } from './conditions.js'
 import { isResourceless } from './actions.js'
 import type { Policy, PolicyArgs, Statement } from './types.js'
-import { wildcardMatch } from './wildcard.js'
+import { piecesMatch, wildcardMatch } from './wildcard.js'
 
 /** isAllowed evaluates `policy` for `args` in MinIO's order. Never throws. */
 export function isAllowed(policy: Policy, args: PolicyArgs): boolean {
@@ -73,7 +73,7 @@ function patternMatches(raw: string, resource: string, args: PolicyArgs): boolea
     const clean = cleanPath(resource)
     if (clean !== '.' && clean === pattern) return true
   }
-  return wildcardMatch(pattern, resource)
+  return piecesMatch(patternPieces(raw, args.conditions), resource)
 }
 
 /** Go's path.Clean for the shapes resources take. */
