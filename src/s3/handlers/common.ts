@@ -11,6 +11,7 @@ import type { Ctx } from '../api/context.js'
 import type { ObjectRow, PartRow } from '../storage/meta.js'
 import { NULL_VERSION } from '../storage/versions.js'
 import { setExpirationHeader } from '../lifecycle/predict.js'
+import type { WriteExpectation } from './write-conditions.js'
 
 /** requireBucket throws S3Error NoSuchBucket unless ctx.bucket exists; returns its name. */
 export function requireBucket(ctx: Ctx): string {
@@ -37,13 +38,19 @@ export async function writePlan(
 
 /**
  * commitObject makes an object the current version of its key and answers its version id (x-amz-version-id,
- * unless `null`) and, when a lifecycle rule will expire it, x-amz-expiration; returns that version id. Throws S3Error NoSuchBucket (and removes the new blobs) when the
- * bucket was deleted while the bytes were being written.
+ * unless `null`) and, when a lifecycle rule will expire it, x-amz-expiration; returns that version id. Throws
+ * S3Error NoSuchBucket (and removes the new blobs) when the bucket was deleted while the bytes were being
+ * written, PreconditionFailed (likewise) when `expect` no longer holds (see write-conditions.ts), and for a
+ * completion NoSuchUpload / InvalidPart when its upload changed.
  */
-export async function commitObject(ctx: Ctx, row: ObjectRow, parts: PartRow[], fromUpload?: string): Promise<string> {
-  const versionId = putObjectVersion(ctx.core.meta, row, parts, fromUpload)
-  if (versionId === false) {
+export async function commitObject(
+  ctx: Ctx, row: ObjectRow, parts: PartRow[], fromUpload?: string, expect?: WriteExpectation,
+): Promise<string> {
+  const versionId = putObjectVersion(ctx.core.meta, row, parts, fromUpload, expect?.currentId)
+  if (versionId === false || versionId === 'condition-lost') {
     if (fromUpload === undefined) for (const p of parts) await ctx.core.blobs.abandon(p.blob)
+    // A conditional write that lost the race to another write of its key: refused as its condition now fails.
+    if (versionId === 'condition-lost') throw s3err('PreconditionFailed', undefined, { Condition: ctx.req.headers['if-none-match'] !== undefined ? 'If-None-Match' : 'If-Match' })
     throw s3err('NoSuchBucket')
   }
   // A completion that lost a race with an abort or a part's re-upload commits nothing.

@@ -13,6 +13,7 @@ import { checkKey, metaFromHeaders } from './object-meta.js'
 import { requireBucket, setHeaders, writePlan } from './common.js'
 import { storeSinglePart } from './store-object.js'
 import { lockForWrite } from './object-lock-headers.js'
+import { checkWriteConditions } from './write-conditions.js'
 
 /** MAX_PUT_SIZE is S3's single-PUT limit (5 GiB). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3
@@ -27,10 +28,12 @@ export async function putObject(ctx: Ctx): Promise<void> {
   if (meta.tags !== undefined) await authorizeTagsSet(ctx, meta.tags)
   const lock = await lockForWrite(ctx)
   if (lock !== undefined) meta.lock = lock
+  // Before the body is read: a refused conditional write is answered without its body being sent.
+  const expect = await checkWriteConditions(ctx, bucket, key)
   const body = decodeBody(ctx, { requireLength: true })
   if (body.size !== undefined && body.size > MAX_PUT_SIZE) throw s3err('EntityTooLarge')
   const plan = await writePlan(ctx, 'put-object')
-  const { etag } = await storeSinglePart(ctx, { bucket, key, meta }, body.stream, body.check, plan)
+  const { etag } = await storeSinglePart(ctx, { bucket, key, meta, expect }, body.stream, body.check, plan)
   ctx.res.setHeader('etag', `"${etag}"`)
   const checksum = body.check.checksum
   if (checksum !== undefined) {

@@ -13,6 +13,7 @@ import type { ObjectMeta, StoredChecksum } from '../storage/meta.js'
 import { writeBlob } from '../storage/writer.js'
 import { storedObjectChecksum } from './checksums.js'
 import { commitObject, newObjectId } from './common.js'
+import type { WriteExpectation } from './write-conditions.js'
 
 /** What a single-part write stores besides its bytes. */
 export interface SinglePartObject {
@@ -23,6 +24,8 @@ export interface SinglePartObject {
   checksum?: (check: BodyCheck) => StoredChecksum | null
   /** Runs once the bytes are written and before anything is sealed; throw to refuse them. */
   accept?: (check: BodyCheck) => void
+  /** A conditional write's expectation of the key's current object, checked again in the commit. */
+  expect?: WriteExpectation
 }
 
 /**
@@ -56,6 +59,6 @@ export async function storeSinglePart(
   await commitObject(ctx, {
     bucket: object.bucket, key: object.key, id: newObjectId(), size: check.size, storedSize: written.storedSize, etag,
     mtime, multipart: false, meta: object.meta, checksum: storedObjectChecksum(plan, checksum), internal,
-  }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }])
+  }, [{ partNumber: 1, blob: written.blob, size: check.size, storedSize: written.storedSize, etag }], undefined, object.expect)
   return { etag: shown ?? etag, checksum, mtime }
 }

@@ -14,6 +14,9 @@ import { makeRoomForVersion } from './versions.js'
  */
 export type UploadChanged = 'upload-gone' | 'part-replaced'
 
+/** A conditional write found its key's current object changed since it checked it (another write won). */
+export type ConditionLost = 'condition-lost'
+
 /** uploadChanged checks, inside the commit's transaction, that the upload still holds exactly `parts`. */
 function uploadChanged(meta: MetaStore, uploadId: string, parts: PartRow[]): UploadChanged | undefined {
   if (meta.db.prepare('SELECT 1 FROM uploads WHERE id = ?').get(uploadId) === undefined) return 'upload-gone'
@@ -30,12 +33,20 @@ function uploadChanged(meta: MetaStore, uploadId: string, parts: PartRow[]): Upl
  * blobs leave pending (or, for completed uploads, the upload is dropped without its blobs). What happens to the
  * previous version follows the bucket's versioning (see {@link makeRoomForVersion}): replaced (its blobs
  * become garbage) when unversioned, kept as a noncurrent version when enabled. Returns the new version id
- * (`null` unless versioning is enabled), false when the bucket vanished meanwhile, or, completing an upload,
- * why the upload no longer holds `parts` (nothing changes in either case). Throws only on database errors.
+ * (`null` unless versioning is enabled), false when the bucket vanished meanwhile, 'condition-lost' when
+ * `expectedCurrentId` is given (a conditional write: the current object's id, null for none) and the key's
+ * current object is another by now, or, completing an upload, why the upload no longer holds `parts` (nothing
+ * changes in any of these cases). Throws only on database errors.
  */
-export function putObjectVersion(meta: MetaStore, row: ObjectRow, parts: PartRow[], fromUpload?: string): string | false | UploadChanged {
-  const ok = meta.db.transaction((): string | false | UploadChanged => {
+export function putObjectVersion(
+  meta: MetaStore, row: ObjectRow, parts: PartRow[], fromUpload?: string, expectedCurrentId?: string | null,
+): string | false | UploadChanged | ConditionLost {
+  const ok = meta.db.transaction((): string | false | UploadChanged | ConditionLost => {
     if (!meta.bucketExists(row.bucket)) return false
+    if (expectedCurrentId !== undefined) {
+      const current = meta.db.prepare('SELECT id FROM objects WHERE bucket = ? AND key = ?').get(row.bucket, row.key) as { id: string } | undefined
+      if ((current?.id ?? null) !== expectedCurrentId) return 'condition-lost'
+    }
     if (fromUpload !== undefined) {
       const changed = uploadChanged(meta, fromUpload, parts)
       if (changed !== undefined) return changed
