@@ -128,6 +128,9 @@ interface Parsed {
   expires: number
 }
 
+/** The SHA-256 of an empty body, hex. */
+const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+
 function header(h: IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name]
   return Array.isArray(v) ? v[0] : v
@@ -150,8 +153,9 @@ function parseHeader(req: SigRequest): Parsed {
   if (cred === undefined || signed === undefined || signature === undefined || amzDate === undefined) {
     throw s3err('AuthorizationHeaderMalformed', 'The authorization header is malformed; missing fields.')
   }
-  const payloadHash = header(req.headers, 'x-amz-content-sha256')
-  if (payloadHash === undefined) throw s3err('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256')
+  // Absent, the payload hash is the empty body's, as MinIO takes it (curl's --aws-sigv4 before 8.x and botocore's
+  // generic SigV4Auth send none): a body is then checked against that hash and refused, so only an empty one passes.
+  const payloadHash = header(req.headers, 'x-amz-content-sha256') ?? EMPTY_BODY_SHA256
   checkPayloadHash(payloadHash)
   return { credential: splitCredential(cred, false), signedHeaders: signed.split(';'), signature, amzDate, payloadHash, expires: 0 }
 }
