@@ -66,9 +66,92 @@ const MAX_XML_DEPTH = 32
 const DTD = /<!(?:DOCTYPE|ENTITY)/i
 
 /**
+ * How much markup one request document may carry, counted before it is validated or parsed. Validation and
+ * parsing cost about a microsecond or more per tag, per reference and per attribute, so bytes alone do not bound
+ * the work: 4 MiB of `<a/>` held the event loop for 1.7–2.5 s, 4 MiB of `&amp;` for 1.5 s and 256 MiB (found by
+ * an attack). Nor do counts alone: one tag of 400,000 attributes took the validator 4 s (its cost grows faster
+ * than their number), one text run of 4 MiB the parser 0.5–2 s (it appends text a character at a time).
+ */
+export interface XmlLimits {
+  /** Most `<` characters (every start, end and empty-element tag, comment, CDATA section and processing instruction has one). */
+  tags: number
+  /** Most `&` characters (entity and character references). */
+  references: number
+  /** Most `"` and `'` characters together (every attribute value is quoted, so this bounds attributes too). */
+  quotes: number
+}
+
+/**
+ * MAX_XML_RUN is the longest stretch of a document without a `<`: a text run, or a tag with its attributes. The
+ * longest text in any S3 request document is a key or prefix of 1,024 bytes, a few KiB once escaped.
+ */
+export const MAX_XML_RUN = 64 * 1024
+
+// Tags a document has besides its listed elements: the root's two, a declaration, a comment or two.
+const SLACK = 64
+
+/**
+ * XML_LIMITS gives each document with more than a few hundred elements its budget, by root element; every other
+ * document gets {@link DEFAULT_XML_LIMITS}. Each is what the largest document S3 accepts of that kind needs,
+ * every element written as a start and an end tag.
+ */
+export const XML_LIMITS: ReadonlyMap<string, XmlLimits> = new Map<string, XmlLimits>([
+  // 10,000 parts (MAX_PARTS in handlers/multipart.ts), each Part with PartNumber, ETag and one checksum element.
+  // The quotes of an ETag are two references as Go's encoder (minio-go) writes them (`&#34;`), two quotes as
+  // the AWS SDKs and boto3 do.
+  ['CompleteMultipartUpload', { tags: 10_000 * 4 * 2 + SLACK, references: 10_000 * 2 + SLACK, quotes: 10_000 * 2 + SLACK }],
+  // 1,000 objects (MAX_DELETE_KEYS in handlers/delete.ts), each Object with Key, VersionId, ETag,
+  // LastModifiedTime and Size, and Quiet. A key may need escaping (`&`, `<`, quotes, CR as `&#13;`) or hold
+  // quotes: 64 of each a key on average, far past any real key set.
+  ['Delete', { tags: 1_000 * 6 * 2 + 2 * 2 + SLACK, references: 1_000 * 64, quotes: 1_000 * 64 }],
+  // 1,000 rules (MAX_LIFECYCLE_RULES) of up to 64 elements each: ID, Status, a Filter with And, Prefix, ten
+  // Tags and both size bounds, every expiration and transition action. Names and prefixes may need escaping.
+  ['LifecycleConfiguration', { tags: 1_000 * 64 * 2 + SLACK, references: 1_000 * 64, quotes: 1_000 * 64 }],
+  // MinIO's older name of the lifecycle root, which decodeLifecycle reads too.
+  ['BucketLifecycleConfiguration', { tags: 1_000 * 64 * 2 + SLACK, references: 1_000 * 64, quotes: 1_000 * 64 }],
+])
+
+/**
+ * DEFAULT_XML_LIMITS is the budget of every other document (tagging, ACL, object lock, versioning, bucket
+ * encryption, CreateBucketConfiguration): 50 tags or 100 grants are a few hundred elements; a 64 KiB tag set
+ * of nothing but `&amp;` is 13,000 references.
+ */
+export const DEFAULT_XML_LIMITS: XmlLimits = { tags: 16_384, references: 16_384, quotes: 16_384 }
+
+/**
+ * countUpTo counts the ASCII character `char` in `body`, stopping at `max + 1`, which it also returns for a
+ * stretch longer than `maxRun` without one; throws nothing. A Buffer is searched as bytes before it is decoded
+ * (an ASCII byte is never part of a UTF-8 sequence), with a numeric needle: a string needle is converted on
+ * every call, five times slower. A run is measured in bytes of a Buffer, UTF-16 units of a string.
+ */
+function countUpTo(body: Buffer | string, char: string, max: number, maxRun = Infinity): number {
+  const needle = typeof body === 'string' ? char : char.charCodeAt(0)
+  // One signature for both: a string searched for a string, a Buffer for a byte.
+  const find = body.indexOf.bind(body) as (needle: string | number, from: number) => number
+  let n = 0
+  let previous = -1
+  for (let at = find(needle, 0); at !== -1; at = find(needle, at + 1)) {
+    if (++n > max || at - previous > maxRun) return max + 1
+    previous = at
+  }
+  return body.length - previous > maxRun ? max + 1 : n
+}
+
+/** markupOver reports whether a body exceeds `limits` or {@link MAX_XML_RUN}; four memchr passes at most, throws nothing. */
+function markupOver(body: Buffer | string, limits: XmlLimits): boolean {
+  if (countUpTo(body, '<', limits.tags, MAX_XML_RUN) > limits.tags) return true
+  if (countUpTo(body, '&', limits.references) > limits.references) return true
+  // Both quote characters share one budget.
+  const doubles = countUpTo(body, '"', limits.quotes)
+  return doubles > limits.quotes || countUpTo(body, "'", limits.quotes - doubles) > limits.quotes - doubles
+}
+
+/**
  * xmlBodyParser builds the one guarded parser every S3 XML body goes through; throws nothing itself.
- * The parser it returns throws S3Error MalformedXML when the body is empty, not well-formed, carries a
- * DTD, nests deeper than {@link MAX_XML_DEPTH}, or its root is not `root`; it returns the root's content.
+ * The parser it returns throws S3Error MalformedXML when the body is empty, holds more tags, references or quotes
+ * than its root's {@link XmlLimits} ({@link XML_LIMITS}, else {@link DEFAULT_XML_LIMITS}) or a stretch without a
+ * tag longer than {@link MAX_XML_RUN}, is not well-formed,
+ * carries a DTD, nests deeper than {@link MAX_XML_DEPTH}, or its root is not `root`; it returns the root's content.
  */
 export function xmlBodyParser(shape: XmlShape): (body: Buffer | string, root: string) => Record<string, unknown> {
   const arrays = new Set(shape.arrays)
@@ -85,10 +168,17 @@ export function xmlBodyParser(shape: XmlShape): (body: Buffer | string, root: st
     isArray: (name) => arrays.has(name),
   })
   return (body, root) => {
+    const limits = XML_LIMITS.get(root) ?? DEFAULT_XML_LIMITS
+    // Counted first, in one linear pass each, so the validator and the parser only ever see a document whose
+    // work is bounded by its kind. MalformedXML, as AWS answers a document that does not match the schema (and
+    // as the part or key count checked after parsing answers): the bytes were within the size limit.
+    if (markupOver(body, limits)) throw s3err('MalformedXML')
     const text = typeof body === 'string' ? body : body.toString('utf8')
     if (text.trim() === '' || DTD.test(text)) throw s3err('MalformedXML')
     let doc: Record<string, unknown>
     try {
+      // The validator stays although it is a second pass: the parser alone accepts unclosed and mismatched
+      // tags, text after the root, a bare `&` and more, which must be MalformedXML.
       if (XMLValidator.validate(text) !== true) throw s3err('MalformedXML')
       doc = parser.parse(text) as Record<string, unknown>
     } catch {

@@ -36,7 +36,9 @@ function multipartEtag(etags: string[]): string {
 
 /**
  * A list of 10,000 parts, each with its ETag and a checksum, is about 1.5 MB: the default 1 MiB refused valid
- * completions past ~8,000 checksummed parts (found by an attack). The part count is bounded separately.
+ * completions past ~8,000 checksummed parts (found by an attack). What the bytes may hold is bounded before
+ * they are parsed (xml.ts's XML_LIMITS: tags, references and quotes for 10,000 parts, no text run past 64 KiB);
+ * the part count itself once they are.
  */
 const MAX_COMPLETE_BODY = 4 << 20
 
