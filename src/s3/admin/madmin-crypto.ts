@@ -1,13 +1,18 @@
 /**
  * madmin's EncryptData/DecryptData (`madmin-go encrypt.go`): salt[32] ‖ id[1] ‖ nonce[8] ‖ sio-go
  * stream, with the key derived from the caller's secret key by Argon2id (id 0 AES-GCM, id 1
- * ChaCha20-Poly1305) or PBKDF2-SHA256 (id 2, AES-GCM). Node has no Argon2, so hash-wasm computes it.
+ * ChaCha20-Poly1305) or PBKDF2-SHA256 (id 2, AES-GCM). Neither derivation runs on the event loop: Node has
+ * no Argon2, so hash-wasm computes it in a bounded worker thread ({@link ./argon2-pool.ts}), and PBKDF2 runs
+ * on libuv's thread pool.
  *
  * @module
  */
-import { pbkdf2Sync, randomBytes } from 'node:crypto'
-import { argon2id } from 'hash-wasm'
+import { pbkdf2, randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
+import { deriveArgon2id } from './argon2-pool.js'
 import { sioOpen, sioSeal, SioError, type SioCipher } from './sio-stream.js'
+
+const pbkdf2Async = promisify(pbkdf2)
 
 /** The algorithm ids of the format. */
 export const MADMIN_ARGON2ID_AES = 0
@@ -22,16 +27,14 @@ export class MadminCryptoError extends Error {
   }
 }
 
-/** deriveMadminKey derives the 32-byte key for algorithm `id`. Throws MadminCryptoError for an unknown id. */
+/**
+ * deriveMadminKey derives the 32-byte key for algorithm `id`. Rejects with MadminCryptoError for an unknown id,
+ * Argon2BusyError when too many Argon2id derivations are under way, Error when the Argon2id worker fails.
+ */
 async function deriveMadminKey(password: string, salt: Buffer, id: number): Promise<Buffer> {
-  if (id === MADMIN_ARGON2ID_AES || id === MADMIN_ARGON2ID_CHACHA) {
-    const key = await argon2id({
-      password: Buffer.from(password, 'utf8'), salt, iterations: 1, memorySize: 64 * 1024,
-      parallelism: 4, hashLength: 32, outputType: 'binary',
-    })
-    return Buffer.from(key)
-  }
-  if (id === MADMIN_PBKDF2_AES) return pbkdf2Sync(Buffer.from(password, 'utf8'), salt, 8192, 32, 'sha256')
+  if (id === MADMIN_ARGON2ID_AES || id === MADMIN_ARGON2ID_CHACHA) return deriveArgon2id(Buffer.from(password, 'utf8'), salt)
+  // madmin-go: pbkdf2Cost 8192, SHA-256.
+  if (id === MADMIN_PBKDF2_AES) return pbkdf2Async(Buffer.from(password, 'utf8'), salt, 8192, 32, 'sha256')
   throw new MadminCryptoError('madmin: unsupported encryption algorithm')
 }
 
@@ -43,8 +46,9 @@ export function isMadminEncrypted(data: Buffer): boolean {
 }
 
 /**
- * encryptMadminData encrypts like madmin.EncryptData with a fresh salt and nonce. Throws
- * MadminCryptoError for an unknown id.
+ * encryptMadminData encrypts like madmin.EncryptData with a fresh salt and nonce. Rejects with
+ * MadminCryptoError for an unknown id, and for ids 0 and 1 with Argon2BusyError when too many Argon2id
+ * derivations are under way or Error when the Argon2id worker fails.
  * @param id default Argon2id + AES-256-GCM (what madmin picks on CPUs with AES instructions)
  */
 export async function encryptMadminData(password: string, plain: Buffer, id = MADMIN_ARGON2ID_AES): Promise<Buffer> {
@@ -54,7 +58,11 @@ export async function encryptMadminData(password: string, plain: Buffer, id = MA
   return Buffer.concat([salt, Buffer.from([id]), nonce, sioSeal(cipherOf(id), key, nonce, plain)])
 }
 
-/** decryptMadminData decrypts a madmin body. Throws MadminCryptoError when it is malformed or not authentic. */
+/**
+ * decryptMadminData decrypts a madmin body. Rejects with MadminCryptoError when it is malformed or not authentic,
+ * and for Argon2id bodies with Argon2BusyError when too many derivations are under way (nothing was tried: the
+ * caller may retry) or Error when the Argon2id worker fails.
+ */
 export async function decryptMadminData(password: string, data: Buffer): Promise<Buffer> {
   if (data.length < 41 + 16) throw new MadminCryptoError('madmin: encrypted body is too short')
   const salt = data.subarray(0, 32)

@@ -14,9 +14,11 @@ import { IamError, iamErr } from '../iam/errors.js'
 import { accessDenied, authorizeCall, OWN_SERVICE_ACCOUNT, OWN_SERVICE_ACCOUNT_LIST, OWN_SERVICE_ACCOUNT_PARENT, OWN_USER, type AdminAction, type SelfService } from './authz.js'
 import type { AdminHandler, AdminReply, AdminRequest } from './context.js'
 import * as groups from './groups.js'
-import { decryptMadminData, encryptMadminData, MADMIN_ARGON2ID_AES, MadminCryptoError } from './madmin-crypto.js'
+import { Argon2BusyError } from './argon2-pool.js'
+import { decryptMadminData, encryptMadminData, MADMIN_PBKDF2_AES, MadminCryptoError } from './madmin-crypto.js'
 import * as policies from './policies.js'
 import { sendAdminError } from './respond.js'
+import { sendSlowDown } from './slow-down.js'
 import * as sa from './service-accounts.js'
 import * as users from './users.js'
 import type { MessageLog } from '../../lib/logger.js'
@@ -75,7 +77,10 @@ export const ROUTES: readonly Route[] = [
 /** Options of {@link iamAdminRoutes}. */
 export interface AdminRouterOptions {
   access: IamAccess
-  /** madmin algorithm for encrypted answers (default Argon2id + AES-GCM, as MinIO on AES-capable CPUs). */
+  /**
+   * madmin algorithm for encrypted answers (default {@link DEFAULT_RESPONSE_ALGORITHM}, PBKDF2 + AES-GCM). An
+   * Argon2id id (0, 1) is honoured while the bounded Argon2id worker has room, else that answer uses PBKDF2.
+   */
   responseAlgorithm?: number
   /** Logs internal failures (never secrets or bodies). */
   log?: MessageLog
@@ -120,6 +125,27 @@ function makeRequest(req: Request, body: Buffer, cred: Credential, access: IamAc
   }
 }
 
+/**
+ * Encrypted answers use PBKDF2-SHA256 + AES-GCM (id 2) by default, not Argon2id as MinIO does outside FIPS mode.
+ * Every madmin-go and mc decrypts all three ids whatever the server's build (DecryptData switches on the id
+ * byte; FIPS builds of MinIO answer with id 2 to the same clients). PBKDF2 (8192 rounds) costs ~5 ms on libuv's
+ * thread pool, where an Argon2id costs ~300 ms of CPU and 64 MiB of memory: a price any user with
+ * self-service rights could make the server pay per request. Argon2id's memory-hardness buys nothing here:
+ * whoever can read the answer's ciphertext can also read the request's SigV4 signature, an HMAC of the
+ * same secret that is far cheaper to test guesses against.
+ */
+const DEFAULT_RESPONSE_ALGORITHM = MADMIN_PBKDF2_AES
+
+/** sealAnswer encrypts an answer; an Argon2id answer falls back to PBKDF2 rather than fail a call already done. */
+async function sealAnswer(secret: string, plain: Buffer, algorithm: number): Promise<Buffer> {
+  try {
+    return await encryptMadminData(secret, plain, algorithm)
+  } catch (err) {
+    if (err instanceof Argon2BusyError) return encryptMadminData(secret, plain, MADMIN_PBKDF2_AES)
+    throw err
+  }
+}
+
 async function send(res: Response, reply: AdminReply, secret: string, algorithm: number): Promise<void> {
   if (reply.json === undefined) {
     res.status(reply.status).end()
@@ -130,7 +156,7 @@ async function send(res: Response, reply: AdminReply, secret: string, algorithm:
     res.status(reply.status).type('application/json').send(text)
     return
   }
-  const body = await encryptMadminData(secret, Buffer.from(text, 'utf8'), algorithm)
+  const body = await sealAnswer(secret, Buffer.from(text, 'utf8'), algorithm)
   res.status(reply.status).type('application/octet-stream').send(body)
 }
 
@@ -146,9 +172,11 @@ function router(opts: AdminRouterOptions, ctx: ExtensionContext): Router {
         // Deny by default: no handler runs before the route's actions or its self-service rule allow the call.
         call.grant = await authorizeCall(call, route.actions, route.self, route.denied)
         const reply = await route.handler(call)
-        await send(res, reply, credential.secretKey, opts.responseAlgorithm ?? MADMIN_ARGON2ID_AES)
+        await send(res, reply, credential.secretKey, opts.responseAlgorithm ?? DEFAULT_RESPONSE_ALGORITHM)
       } catch (err) {
         if (err instanceof IamError || err instanceof S3Error) return sendAdminError(res, err, resource)
+        // An Argon2id-encrypted body found the bounded derivation queue full: nothing was decrypted or changed.
+        if (err instanceof Argon2BusyError) return sendSlowDown(res, resource)
         opts.log?.error(`admin ${route.path}: ${(err as Error).name}`)
         sendAdminError(res, iamErr('InternalError'), resource)
       }

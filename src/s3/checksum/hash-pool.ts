@@ -8,11 +8,9 @@
  *
  * @module
  */
-import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startModuleWorker } from '../../lib/module-worker.js'
 import { giveSpare, POOLED_BUFFER_SIZE, takeSpare } from '../api/buffer-pool.js'
 import type { ChecksumAlgorithm } from './checksum.js'
 import type { HashReply, HashRequest } from './hash-protocol.js'
@@ -31,25 +29,6 @@ export interface BodyDigests {
  */
 const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1))
 
-// In a source checkout the worker is TypeScript: a worker does not inherit the main thread's tsx hooks
-// (Node 20), so a tiny CommonJS bootstrap registers them before importing the worker module.
-const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsx !== undefined) (await import(workerData.tsx)).register();
-  await import(workerData.url);
-})().catch((err) => { throw err });`
-
-function workerOptions(): { url: string; tsx: string | undefined } {
-  const source = import.meta.url.endsWith('.ts')
-  const url = new URL(source ? './hash-worker.ts' : './hash-worker.js', import.meta.url).href
-  if (!source) return { url, tsx: undefined }
-  const resolve = (import.meta as { resolve?: (s: string) => string }).resolve
-  if (typeof resolve === 'function') return { url, tsx: resolve('tsx/esm/api') }
-  // Test runners may not offer import.meta.resolve: find the package and its documented ESM entry.
-  const pkg = createRequire(import.meta.url).resolve('tsx/package.json')
-  return { url, tsx: pathToFileURL(join(dirname(pkg), 'dist/esm/api/index.mjs')).href }
-}
-
 /** Heap limits of a hash worker (MiB); hashing keeps well under them, see the constructor. */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 48 }
 
@@ -62,7 +41,7 @@ class PooledWorker {
     // The worker allocates almost nothing of its own (the bytes arrive in transferred buffers and go back), so
     // a small heap is plenty, and V8's default young generation would otherwise add tens of MiB of resident
     // memory to a server whose whole budget while a 1 GiB object streams is 200 MiB.
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: workerOptions(), resourceLimits: WORKER_LIMITS })
+    this.worker = startModuleWorker(import.meta.url, 'hash-worker', WORKER_LIMITS)
     this.worker.on('message', (msg: HashReply) => {
       if (msg.op === 'ack') giveSpare(msg.data)
       this.sessions.get(msg.id)?.receive(msg)

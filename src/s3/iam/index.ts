@@ -34,7 +34,7 @@ export interface IamHooks {
  */
 export function createIam(options: IamOptions & {
   log?: MessageLog
-  /** madmin algorithm id for encrypted answers (default Argon2id + AES-GCM; 2 = PBKDF2, as FIPS builds). */
+  /** madmin algorithm id for encrypted answers (default 2, PBKDF2 + AES-GCM, as FIPS builds of MinIO; 0 and 1 are Argon2id). */
   responseAlgorithm?: number
 }): IamHooks {
   const iam = new Iam(options)

@@ -29,8 +29,8 @@ export interface IamServer {
 }
 
 /**
- * startIamServer starts keyhold-s3 on 127.0.0.1:0 over TLS with the IAM hooks. `responseAlgorithm`
- * 2 (PBKDF2) spares the two shared cores the 64 MiB Argon2id of every encrypted answer.
+ * startIamServer starts keyhold-s3 on 127.0.0.1:0 over TLS with the IAM hooks. `responseAlgorithm` picks the
+ * madmin algorithm of encrypted answers (the server's default is 2, PBKDF2; 0 and 1 are Argon2id).
  */
 export async function startIamServer(opts: { responseAlgorithm?: number } = {}): Promise<IamServer> {
   const pki = await testPki()
