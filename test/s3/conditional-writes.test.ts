@@ -1,5 +1,5 @@
 /**
- * Conditional writes: `If-None-Match: *` and `If-Match` on PutObject (and CompleteMultipartUpload), as AWS and
+ * Conditional writes: `If-None-Match: *` and `If-Match` on PutObject and CompleteMultipartUpload, as AWS and
  * MinIO answer them. Clients take locks with put-if-absent (Terraform's S3 backend), so what an attacker (or
  * an unlucky second writer) tries first is to win a lock someone else holds: overwrite an existing key, or race
  * another writer for an absent one.
@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
-  CreateBucketCommand, DeleteObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3ServiceException,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
+  PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand, type S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bodyBytes, ROOT_PASSWORD, ROOT_USER, startS3, type S3Fixture } from '../helpers/s3.js'
-import { GetObjectCommand } from '@aws-sdk/client-s3'
 
 const run = promisify(execFile)
 let fx: S3Fixture
@@ -107,4 +107,40 @@ except ClientError as e:
     const out = await run('python3', ['-c', script, fx.server.url], { env: fx.env(), timeout: 60_000 })
     expect(out.stdout.trim()).toBe('PreconditionFailed 412')
   }, 60_000)
+})
+
+describe('conditional CompleteMultipartUpload', () => {
+  /** upload starts a two-part upload of `key` and answers what completing it with `cond` answers. */
+  async function complete(key: string, cond: { IfNoneMatch?: string; IfMatch?: string }): Promise<{ outcome: string; uploadId: string; parts: Array<{ ETag: string; PartNumber: number }> }> {
+    const s3 = fx.client()
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'locks', Key: key }))
+    const parts: Array<{ ETag: string; PartNumber: number }> = []
+    for (const [n, body] of [[1, Buffer.alloc(5 * 1024 * 1024, 1)], [2, Buffer.from('tail')]] as const) {
+      const r = await s3.send(new UploadPartCommand({ Bucket: 'locks', Key: key, UploadId, PartNumber: n, Body: body }))
+      parts.push({ ETag: r.ETag!, PartNumber: n })
+    }
+    try {
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'locks', Key: key, UploadId, MultipartUpload: { Parts: parts }, ...cond }))
+      return { outcome: '200', uploadId: UploadId!, parts }
+    } catch (err) {
+      const e = err as S3ServiceException
+      return { outcome: `${e.$metadata.httpStatusCode} ${e.name}`, uploadId: UploadId!, parts }
+    }
+  }
+
+  it('If-None-Match: * completes an absent key, refuses an existing one with 412 and keeps the upload', async () => {
+    expect((await complete('mpu-lock', { IfNoneMatch: '*' })).outcome).toBe('200')
+    const second = await complete('mpu-lock', { IfNoneMatch: '*' })
+    expect(second.outcome).toBe('412 PreconditionFailed')
+    // Refused, not consumed: the same upload completes once the condition is dropped.
+    await fx.client().send(new CompleteMultipartUploadCommand({ Bucket: 'locks', Key: 'mpu-lock', UploadId: second.uploadId, MultipartUpload: { Parts: second.parts } }))
+    expect((await content('mpu-lock')).length).toBe(5 * 1024 * 1024 + 4)
+  })
+
+  it('If-Match on a key that holds another ETag is 412, on an absent key 404 NoSuchKey', async () => {
+    await put('mpu-state', 'small')
+    expect((await complete('mpu-state', { IfMatch: '"00000000000000000000000000000000"' })).outcome).toBe('412 PreconditionFailed')
+    expect(await content('mpu-state')).toBe('small')
+    expect((await complete('mpu-absent', { IfMatch: '"00000000000000000000000000000000"' })).outcome).toBe('404 NoSuchKey')
+  })
 })

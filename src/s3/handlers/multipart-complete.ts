@@ -18,6 +18,7 @@ import { parseXml, xmlDocument } from '../api/xml.js'
 import { openedPartChecksum, storedObjectChecksum } from './checksums.js'
 import { commitObject, newObjectId, requireBucket, setHeaders, writePlan } from './common.js'
 import { MAX_PARTS, requireUpload } from './multipart.js'
+import { checkWriteConditions } from './write-conditions.js'
 import { checkListedPartChecksum } from './multipart-part-checksum.js'
 
 /** MIN_PART_SIZE is S3's minimum size of every part but the last (5 MiB). */
@@ -42,12 +43,14 @@ function multipartEtag(etags: string[]): string {
  */
 const MAX_COMPLETE_BODY = 4 << 20
 
-/** completeMultipartUpload serves CompleteMultipartUpload. */
+/** completeMultipartUpload serves CompleteMultipartUpload, conditional on If-None-Match / If-Match as PutObject. */
 export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const upload = requireUpload(ctx)
   const claimed = takeClaimedChecksum(ctx.req)
   checkCompleteChecksumType(upload.checksumType, header(ctx.req, 'x-amz-checksum-type'))
+  // If-None-Match / If-Match: refused before the part list is read; the upload stays, to be completed or aborted.
+  const expect = await checkWriteConditions(ctx, bucket, upload.key)
   const doc = parseXml(await readSmallBody(ctx, MAX_COMPLETE_BODY), 'CompleteMultipartUpload')
   const requested = doc.Part
   if (!Array.isArray(requested) || requested.length === 0 || requested.length > MAX_PARTS) throw s3err('MalformedXML')
@@ -101,7 +104,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
   await commitObject(ctx, {
     bucket, key: upload.key, id: newObjectId(), size, storedSize, etag, mtime: Date.now(), multipart: true,
     meta: upload.meta, checksum: storedObjectChecksum(plan, checksum), internal,
-  }, chosen, upload.id)
+  }, chosen, upload.id, expect)
   setHeaders(ctx, plan?.responseHeaders)
   const shownValue = checksum === null ? '' : shownChecksum(checksum, chosen.length)
   const checksumEl = checksum === null ? [] : [[`Checksum${checksum.algorithm}`, shownValue], ['ChecksumType', checksum.type]] as Array<[string, string]>
