@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, DeleteBucketTaggingCommand, DeleteObjectCommand, DeleteObjectTaggingCommand,
-  GetBucketAclCommand, GetBucketTaggingCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketAclCommand,
+  GetBucketAclCommand, GetBucketTaggingCommand, ListBucketsCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketAclCommand,
   PutBucketTaggingCommand, PutObjectAclCommand, PutObjectCommand, PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
@@ -107,6 +107,11 @@ describe('ACLs', () => {
     const s3 = fx.client()
     const acl = await s3.send(new GetBucketAclCommand({ Bucket: 'tags' }))
     expect(acl.Grants?.[0]?.Permission).toBe('FULL_CONTROL')
+    // The owner the bucket listing names, not an empty one (s3cmd info printed "None: FULL_CONTROL").
+    const listed = await s3.send(new ListBucketsCommand({}))
+    expect(acl.Owner).toEqual(listed.Owner)
+    expect(acl.Owner).toEqual({ ID: 'keyhold-s3', DisplayName: 'keyhold-s3' })
+    expect(acl.Grants?.[0]?.Grantee).toMatchObject({ ID: 'keyhold-s3', DisplayName: 'keyhold-s3', Type: 'CanonicalUser' })
     await s3.send(new PutBucketAclCommand({ Bucket: 'tags', ACL: 'private' }))
     const e = await s3error(s3.send(new PutBucketAclCommand({ Bucket: 'tags', ACL: 'public-read' })))
     expect([e.$metadata.httpStatusCode, e.name]).toEqual([501, 'NotImplemented'])

@@ -11,10 +11,11 @@ import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { xmlBodyParser } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { loadObject } from './get.js'
+import { OWNER_NAME } from './owner.js'
 
 const OWNER_FULL_CONTROL = '<?xml version="1.0" encoding="UTF-8"?>\n<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-  + '<Owner><ID></ID><DisplayName></DisplayName></Owner><AccessControlList><Grant>'
-  + '<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID></ID><DisplayName></DisplayName></Grantee>'
+  + `<Owner><ID>${OWNER_NAME}</ID><DisplayName>${OWNER_NAME}</DisplayName></Owner><AccessControlList><Grant>`
+  + `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>${OWNER_NAME}</ID><DisplayName>${OWNER_NAME}</DisplayName></Grantee>`
   + '<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>'
 
 const parseAcl = xmlBodyParser({ arrays: ['Grant'], removeNSPrefix: true })

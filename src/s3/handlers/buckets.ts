@@ -11,6 +11,7 @@ import { readSmallBody } from '../api/body.js'
 import { sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { parseXml, xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
+import { OWNER } from './owner.js'
 import { isoDate } from './object-meta.js'
 import { lockRequestedAtCreate } from './object-lock-config.js'
 import { createLockedBucket } from '../storage/object-lock.js'
@@ -26,7 +27,6 @@ function validBucketName(name: string): boolean {
  * s3:ListBucket or s3:GetBucketLocation (so `readonly` users can list); none → AccessDenied.
  */
 export async function listBuckets(ctx: Ctx): Promise<void> {
-  const owner: XNode = ['Owner', [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s3']]]
   let all = ctx.core.meta.listBuckets()
   const denied = await authorize(ctx, 'ListBuckets').then(() => false, (err: unknown) => {
     if (err instanceof S3Error && err.code === 'AccessDenied') return true
@@ -44,7 +44,7 @@ export async function listBuckets(ctx: Ctx): Promise<void> {
     all = kept
   }
   const buckets = all.map((b): XNode => ['Bucket', [['Name', b.name], ['CreationDate', isoDate(b.created)]]])
-  sendXml(ctx, xmlDocument(['ListAllMyBucketsResult', [owner, ['Buckets', buckets]]]))
+  sendXml(ctx, xmlDocument(['ListAllMyBucketsResult', [OWNER, ['Buckets', buckets]]]))
 }
 
 /** createBucket serves CreateBucket; throws S3Error InvalidBucketName, BucketAlreadyOwnedByYou, MalformedXML. */

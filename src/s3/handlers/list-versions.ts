@@ -11,7 +11,8 @@ import { listVersions, seqOf, type VersionCursor, type VersionRow } from '../sto
 import { xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { clientETagsOf } from './etags.js'
-import { common, OWNER, params, type Params } from './list.js'
+import { common, params, type Params } from './list.js'
+import { OWNER } from './owner.js'
 import { pastPrefix, rollUp } from './list-walk.js'
 import { isoDate } from './object-meta.js'
 

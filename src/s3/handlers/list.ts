@@ -9,6 +9,7 @@ import { awsEncode } from '../auth/sigv4/canonical.js'
 import type { ObjectRow } from '../storage/meta.js'
 import { xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
+import { OWNER } from './owner.js'
 import { clientETagsOf } from './etags.js'
 import { walkKeys, type Entry, type Walk } from './list-walk.js'
 import { isoDate, storageClassOf } from './object-meta.js'
@@ -41,7 +42,6 @@ export function params(ctx: Ctx): Params {
 }
 
 /** The owner element of listings. */
-export const OWNER: XNode = ['Owner', [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s3']]]
 
 function contents(row: ObjectRow, p: Params, owner: boolean): XNode[] {
   return [['Key', p.encode(row.key)], ['LastModified', isoDate(row.mtime)], ['ETag', `"${row.etag}"`],

@@ -8,12 +8,12 @@ import { sendXml, type Ctx } from '../api/context.js'
 import { xmlDocument, type XNode } from '../api/xml.js'
 import { clientChecksums, splitPartChecksum, type PartChecksum } from './checksums.js'
 import { requireBucket } from './common.js'
+import { OWNER_FIELDS } from './owner.js'
 import { requireUpload } from './multipart.js'
 import { isoDate } from './object-meta.js'
 import { pastPrefix, rollUp } from './list-walk.js'
 import type { UploadCursor, UploadRow } from '../storage/uploads.js'
 
-const OWNER: XNode[] = [['ID', 'keyhold-s3'], ['DisplayName', 'keyhold-s3']]
 
 function intParam(ctx: Ctx, name: string, fallback: number, max: number): number {
   const raw = ctx.query.get(name)
@@ -53,7 +53,7 @@ export async function listParts(ctx: Ctx): Promise<void> {
   })
   const next = shown.at(-1)?.partNumber ?? marker
   sendXml(ctx, xmlDocument(['ListPartsResult', [
-    ['Bucket', bucket], ['Key', upload.key], ['UploadId', upload.id], ['Initiator', OWNER], ['Owner', OWNER],
+    ['Bucket', bucket], ['Key', upload.key], ['UploadId', upload.id], ['Initiator', OWNER_FIELDS], ['Owner', OWNER_FIELDS],
     ['StorageClass', 'STANDARD'], ['PartNumberMarker', marker], ['NextPartNumberMarker', next], ['MaxParts', max],
     ['IsTruncated', truncated],
     upload.checksumAlgorithm !== null ? ['ChecksumAlgorithm', upload.checksumAlgorithm] : undefined,
@@ -125,7 +125,7 @@ export function listMultipartUploads(ctx: Ctx): Promise<void> {
       continue
     }
     const u = entry
-    uploads.push(['Upload', [['Key', u.key], ['UploadId', u.id], ['Initiator', OWNER], ['Owner', OWNER],
+    uploads.push(['Upload', [['Key', u.key], ['UploadId', u.id], ['Initiator', OWNER_FIELDS], ['Owner', OWNER_FIELDS],
       ['StorageClass', 'STANDARD'], ['Initiated', isoDate(u.initiated)],
       u.checksumAlgorithm !== null ? ['ChecksumAlgorithm', u.checksumAlgorithm] : undefined,
       u.checksumType !== null ? ['ChecksumType', u.checksumType] : undefined]])
