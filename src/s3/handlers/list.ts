@@ -10,6 +10,7 @@ import type { ObjectRow } from '../storage/meta.js'
 import { xmlDocument, type XNode } from '../api/xml.js'
 import { requireBucket } from './common.js'
 import { OWNER } from './owner.js'
+import { metadataNodes } from './list-metadata.js'
 import { clientETagsOf } from './etags.js'
 import { walkKeys, type Entry, type Walk } from './list-walk.js'
 import { isoDate, storageClassOf } from './object-meta.js'
@@ -40,8 +41,6 @@ export function params(ctx: Ctx): Params {
     encode: encodingType === 'url' ? (s) => awsEncode(s, true) : (s) => s, encodingType,
   }
 }
-
-/** The owner element of listings. */
 
 function contents(row: ObjectRow, p: Params, owner: boolean): XNode[] {
   return [['Key', p.encode(row.key)], ['LastModified', isoDate(row.mtime)], ['ETag', `"${row.etag}"`],
@@ -106,12 +105,17 @@ export async function listObjectsV2(ctx: Ctx): Promise<void> {
   }
   const owner = ctx.query.get('fetch-owner') === 'true'
   const walk = await shownETags(ctx, walkKeys(ctx.core.meta, bucket, p.prefix, p.delimiter, after, p.maxKeys))
+  // MinIO's extension: each object's metadata and tags, where the caller may read them (list-metadata.ts).
+  const extra = new Map<ObjectRow, XNode[]>()
+  if (ctx.query.get('metadata') === 'true') {
+    for (const e of walk.entries) if (e.kind === 'object') extra.set(e.row, await metadataNodes(ctx, e.row))
+  }
   const next = walk.truncated && walk.last !== undefined ? Buffer.from('k:' + walk.last).toString('base64url') : undefined
   sendXml(ctx, xmlDocument(['ListBucketResult', [
     ['Name', bucket], ...common(p), ['KeyCount', walk.entries.length], ['IsTruncated', walk.truncated],
     token !== undefined ? ['ContinuationToken', token] : undefined,
     next !== undefined ? ['NextContinuationToken', next] : undefined,
     startAfter !== undefined ? ['StartAfter', p.encode(startAfter)] : undefined,
-    ...rendered(walk.entries, p, (row) => ['Contents', contents(row, p, owner)]),
+    ...rendered(walk.entries, p, (row) => ['Contents', [...contents(row, p, owner), ...extra.get(row) ?? []]]),
   ]]))
 }
