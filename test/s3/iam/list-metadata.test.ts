@@ -12,6 +12,19 @@ import { adminCall, ROOT, s3Client, startIamServer, type IamServer } from './hel
 let srv: IamServer
 const LISTER = { accessKey: 'lister', secretKey: 'lister-secret-1' }
 const READER = { accessKey: 'reader', secretKey: 'reader-secret-1' }
+// May read everything but objects tagged classified=yes: the listing must not show those objects' metadata either.
+const CLEARED = { accessKey: 'cleared', secretKey: 'cleared-secret-1' }
+const CLEARED_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: ['arn:aws:s3:::meta'] },
+    { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: ['arn:aws:s3:::meta/*'] },
+    {
+      Effect: 'Deny', Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: ['arn:aws:s3:::meta/*'],
+      Condition: { StringEquals: { 's3:ExistingObjectTag/classified': 'yes' } },
+    },
+  ],
+})
 const policy = (actions: string[]): string => JSON.stringify({
   Version: '2012-10-17',
   Statement: [
@@ -33,6 +46,8 @@ beforeAll(async () => {
     expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-canned-policy', query: [['name', `${user.accessKey}-p`]], plain: policy([...actions]) })).status).toBe(200)
     expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-user', query: [['accessKey', user.accessKey]], enc: { secretKey: user.secretKey, status: 'enabled', policy: `${user.accessKey}-p` } })).status).toBe(200)
   }
+  expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-canned-policy', query: [['name', 'cleared-p']], plain: CLEARED_POLICY })).status).toBe(200)
+  expect((await adminCall(srv, ROOT, { method: 'PUT', path: '/add-user', query: [['accessKey', CLEARED.accessKey]], enc: { secretKey: CLEARED.secretKey, status: 'enabled', policy: 'cleared-p' } })).status).toBe(200)
 })
 afterAll(async () => {
   await srv?.close()
@@ -84,5 +99,15 @@ describe('ListObjectsV2 with metadata=true', () => {
     }))
     const odd = (await listWithMetadata(ROOT)).find((o) => o.name === 'zz-odd')!
     expect(odd.metadata).toEqual({ 'content-type': 'application/octet-stream', 'X-Amz-Meta-Ok': 'shown' })
+  })
+
+  it('follows Deny statements on an object\'s own tags: a classified object is listed without its metadata', async () => {
+    const root = s3Client(srv, ROOT.accessKey, ROOT.secretKey)
+    await root.send(new PutObjectCommand({ Bucket: 'meta', Key: 'secret.txt', Body: 's', Metadata: { codename: 'x' }, Tagging: 'classified=yes' }))
+    const listed = await listWithMetadata(CLEARED)
+    const secret = listed.find((o) => o.name === 'secret.txt')!
+    expect(secret.metadata).toBeNull()
+    expect(secret.tags).toEqual({})
+    expect(listed.find((o) => o.name === 'doc.txt')!.metadata).toMatchObject({ 'X-Amz-Meta-Project-Name': 'apollo' })
   })
 })
