@@ -43,11 +43,13 @@ export interface S3ServerOptions {
   /** Bucket subresource handlers by query name, e.g. { encryption: ..., policy: ... }. */
   subresources?: Record<string, SubresourceHandler>
   /**
-   * Connection timeouts, in ms: the request headers must arrive within `headersMs` (default 60 s); a request
-   * in progress may be silent for `idleMs` (default 120 s) before it is answered RequestTimeout or cut; the body
-   * of a request refused early is drained within `linger` (see http/linger.ts).
+   * Connection timeouts, in ms: a TLS handshake must finish within `handshakeMs` (default 10 s, as Keyhold's;
+   * Node's own 120 s let a client hold a connection two minutes without saying anything); the request headers
+   * must arrive within `headersMs` (default 60 s); a request in progress may be silent for `idleMs` (default
+   * 120 s) before it is answered RequestTimeout or cut; the body of a request refused early is drained within
+   * `linger` (see http/linger.ts).
    */
-  timeouts?: { headersMs?: number; idleMs?: number; linger?: Partial<LingerLimits> }
+  timeouts?: { handshakeMs?: number; headersMs?: number; idleMs?: number; linger?: Partial<LingerLimits> }
   /** The KMS connection, for the readiness check and the metrics (encryption itself goes through `crypto`). */
   kms?: Kms
   /**

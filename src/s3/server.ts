@@ -140,7 +140,7 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
   }
   const server: Server | HttpsServer = setup !== undefined
-    ? createHttpsServer({ ...setup.options, ...serverOptions }, handler)
+    ? createHttpsServer({ ...setup.options, ...serverOptions, handshakeTimeout: options.timeouts?.handshakeMs ?? 10_000 }, handler)
     : createHttpServer(serverOptions, handler)
   // Before any request listener runs: a stop must know every request in flight.
   const closer = gracefulCloser(server)
@@ -152,8 +152,15 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
   // Inactivity of a request in progress: a silent body is answered RequestTimeout (http/linger.ts), anything
   // else without a listener (the admin routes) is cut; a complete request whose handler works on is left alone.
   server.timeout = options.timeouts?.idleMs ?? 120_000
+  // Connections whose TLS handshake finished: only those can be sent an HTTP answer. Node's https server hands
+  // handshake failures (and its handshake timeout) to 'clientError' too, and an answer written to a socket
+  // still in its handshake is never sent and kept the socket open: a client that connected and said nothing
+  // held it until Node's 120 s, past the handshake deadline.
+  const secured = new WeakSet<Socket>()
+  if (setup !== undefined) server.on('secureConnection', (socket: Socket) => secured.add(socket))
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (socket.writable && (err.code === 'HPE_HEADER_OVERFLOW')) socket.end(parserErrorResponse('RequestHeaderSectionTooLarge'))
+    if (setup !== undefined && !secured.has(socket)) socket.destroy()
+    else if (socket.writable && (err.code === 'HPE_HEADER_OVERFLOW')) socket.end(parserErrorResponse('RequestHeaderSectionTooLarge'))
     else if (socket.writable && err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end(parserErrorResponse('RequestTimeout'))
     else if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     else socket.destroy()

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { connect as netConnect } from 'node:net'
 import { connect, type TLSSocket } from 'node:tls'
 import { promisify } from 'node:util'
 import { CreateBucketCommand, CreateMultipartUploadCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
@@ -22,7 +23,7 @@ const IDLE_MS = 1_000
 
 beforeAll(async () => {
   // Headers get half the idle time: a socket silent for idleMs before its headers are complete is simply cut.
-  fx = await startS3({ timeouts: { headersMs: IDLE_MS / 2, idleMs: IDLE_MS } })
+  fx = await startS3({ timeouts: { handshakeMs: IDLE_MS, headersMs: IDLE_MS / 2, idleMs: IDLE_MS } })
   dir = mkdtempSync(join(tmpdir(), 'keyhold-hostile-'))
   await fx.client().send(new CreateBucketCommand({ Bucket: 'hostile' }))
   await fx.client().send(new PutObjectCommand({ Bucket: 'hostile', Key: 'x', Body: 'x' }))
@@ -244,6 +245,18 @@ describe('slow and abandoned connections are cut by a timeout', () => {
     expect(text).toContain('<Code>AccessDenied</Code>')
     expect(ms).toBeLessThan(15_000)
   }, 20_000)
+
+  it('a connection that never starts its TLS handshake is closed at the handshake deadline, not after two minutes', async () => {
+    const started = Date.now()
+    const closedAfter = await new Promise<number>((resolve, reject) => {
+      const sock = netConnect(fx.server.port, '127.0.0.1')
+      sock.on('error', () => undefined)
+      sock.on('close', () => resolve(Date.now() - started))
+      setTimeout(() => reject(new Error('still open after 10 s')), 10_000).unref()
+    })
+    expect(closedAfter).toBeGreaterThanOrEqual(IDLE_MS - 100)
+    expect(closedAfter).toBeLessThan(IDLE_MS + 5_000)
+  })
 
   it('the server still serves after all of it', async () => {
     const out = await fx.client().send(new ListBucketsCommand({}))
