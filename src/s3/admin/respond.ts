@@ -6,8 +6,6 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Request, Response } from 'express'
-import type { S3Error } from '../api/errors.js'
-import type { IamError } from '../iam/errors.js'
 
 /** goTime formats a date as Go's time.Time JSON (RFC 3339, UTC); null → Go's zero time. Never throws. */
 export function goTime(d: Date | null | undefined): string {
@@ -15,11 +13,15 @@ export function goTime(d: Date | null | undefined): string {
   return d.toISOString().replace('.000Z', 'Z')
 }
 
+/** What an admin error answer shows of an error (an IamError, an S3Error, or the admin API's own): status, code, message. */
+export interface AdminErrorFields { readonly status: number; readonly code: string; readonly message: string }
+
 /**
  * sendAdminError writes MinIO's admin JSON error `{"Code","Message","Resource","RequestId","HostId"}` with the
- * status of the error's code: an IAM catalogue error, or an S3 one (authentication, the KMS). Never throws.
+ * status of the error's code: an IAM catalogue error, an S3 one (authentication, the KMS), or the admin API's own
+ * (slow-down.ts). Never throws.
  */
-export function sendAdminError(res: Response, err: IamError | S3Error, resource: string): void {
+export function sendAdminError(res: Response, err: AdminErrorFields, resource: string): void {
   res.status(err.status).type('application/json').send(JSON.stringify({
     Code: err.code, Message: err.message, Resource: resource, RequestId: randomBytes(8).toString('hex').toUpperCase(), HostId: '',
   }))

@@ -7,7 +7,7 @@
 import { ACTIONS, type S3Operation } from './actions.js'
 import { conditionsOf } from './conditions.js'
 import type { Ctx } from './context.js'
-import { s3err } from './errors.js'
+import { S3Error, s3err } from './errors.js'
 import { addTagConditions, tagConditions } from './tag-conditions.js'
 import { decodeTags } from './tag-set.js'
 import { requestedVersion } from './version-id.js'
@@ -28,6 +28,20 @@ export async function authorize(ctx: Ctx, op: S3Operation, override?: Partial<Au
     throw s3err('InternalError')
   }
   if (!allowed) throw s3err('AccessDenied')
+}
+
+/**
+ * isAuthorized is {@link authorize} as a question: false for AccessDenied, for callers to whom a refusal only
+ * hides or narrows something. Throws S3Error InternalError when the authorizer fails.
+ */
+export async function isAuthorized(ctx: Ctx, op: S3Operation, override?: Partial<AuthzRequest>): Promise<boolean> {
+  try {
+    await authorize(ctx, op, override)
+    return true
+  } catch (err) {
+    if (err instanceof S3Error && err.code === 'AccessDenied') return false
+    throw err
+  }
 }
 
 /**

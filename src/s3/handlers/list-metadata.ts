@@ -7,9 +7,8 @@
  *
  * @module
  */
-import { authorize } from '../api/authorize.js'
+import { isAuthorized } from '../api/authorize.js'
 import type { Ctx } from '../api/context.js'
-import { S3Error } from '../api/errors.js'
 import type { XNode } from '../api/xml.js'
 import type { ObjectRow } from '../storage/meta.js'
 
@@ -22,17 +21,6 @@ function canonical(name: string): string {
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())
 }
 
-/** may tells whether the caller may do `op` on `key`, without throwing for a refusal. */
-async function may(ctx: Ctx, op: 'GetObject' | 'GetObjectTagging', key: string): Promise<boolean> {
-  try {
-    await authorize(ctx, op, { key, versionId: undefined })
-    return true
-  } catch (err) {
-    if (err instanceof S3Error && err.code === 'AccessDenied') return false
-    throw err
-  }
-}
-
 /**
  * metadataNodes renders an object's `UserMetadata` (content headers as MinIO keys them, lower-case; user
  * metadata as `X-Amz-Meta-Name`) and `UserTags` (the URL-encoded tag set), each only where the caller may read
@@ -40,7 +28,7 @@ async function may(ctx: Ctx, op: 'GetObject' | 'GetObjectTagging', key: string):
  */
 export async function metadataNodes(ctx: Ctx, row: ObjectRow): Promise<XNode[]> {
   const nodes: XNode[] = []
-  if (await may(ctx, 'GetObject', row.key)) {
+  if (await isAuthorized(ctx, 'GetObject', { key: row.key, versionId: undefined })) {
     const fields: XNode[] = []
     if (row.meta.contentType !== undefined) fields.push(['content-type', row.meta.contentType])
     for (const [name, value] of Object.entries(row.meta.headers)) if (XML_SAFE_NAME.test(name)) fields.push([name, value])
@@ -49,6 +37,6 @@ export async function metadataNodes(ctx: Ctx, row: ObjectRow): Promise<XNode[]> 
     }
     nodes.push(['UserMetadata', fields])
   }
-  if (row.meta.tags !== undefined && await may(ctx, 'GetObjectTagging', row.key)) nodes.push(['UserTags', row.meta.tags])
+  if (row.meta.tags !== undefined && await isAuthorized(ctx, 'GetObjectTagging', { key: row.key, versionId: undefined })) nodes.push(['UserTags', row.meta.tags])
   return nodes
 }

@@ -6,9 +6,8 @@
  * @module
  */
 import type { ServerResponse } from 'node:http'
-import { S3Error } from '../api/errors.js'
 import { header, type Ctx } from '../api/context.js'
-import { authorize } from '../api/authorize.js'
+import { authorize, isAuthorized } from '../api/authorize.js'
 import {
   bucketLockOf, defaultUntil, type LegalHoldStatus, type RetentionMode, type VersionLock,
 } from '../storage/object-lock.js'
@@ -104,10 +103,7 @@ export async function lockForWrite(ctx: Ctx): Promise<VersionLock | undefined> {
 
 /** mayRead asks whether the caller may read one part of a lock; a refusal only hides it. Throws InternalError. */
 async function mayRead(ctx: Ctx, op: 'GetObjectRetention' | 'GetObjectLegalHold'): Promise<boolean> {
-  return authorize(ctx, op).then(() => true, (err: unknown) => {
-    if (err instanceof S3Error && err.code === 'AccessDenied') return false
-    throw err
-  })
+  return isAuthorized(ctx, op)
 }
 
 /**

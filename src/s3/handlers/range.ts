@@ -28,14 +28,18 @@ export function parseRange(value: string | undefined, size: number): { start: nu
   return { start, end }
 }
 
+/** etagList reads an If-Match / If-None-Match list: quoted or bare ETags, `W/` dropped, or `*`. Throws nothing. */
+export function etagList(value: string): string[] {
+  return value.split(',').map((s) => s.trim().replace(/^W\//, '').replace(/^"|"$/g, '')).filter((s) => s !== '')
+}
+
 /**
  * checkConditions applies If-Match / If-Unmodified-Since (412 PreconditionFailed) and If-None-Match /
  * If-Modified-Since (304 NotModified for reads, 412 for writes) in RFC 7232 order. Throws S3Error.
  */
 export function checkConditions(req: IncomingMessage, etag: string, mtime: number, prefix = ''): void {
   const h = (n: string) => header(req, prefix + n)
-  const matches = (list: string) => list.split(',').map((s) => s.trim().replace(/^W\//, '').replace(/^"|"$/g, ''))
-    .some((t) => t === '*' || t === etag)
+  const matches = (list: string) => etagList(list).some((t) => t === '*' || t === etag)
   const seconds = Math.floor(mtime / 1000) * 1000
   const ifMatch = h('if-match')
   const ifNoneMatch = h('if-none-match')

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { S3Error, s3err } from '../api/errors.js'
+import { s3err } from '../api/errors.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
-import { authorize } from '../api/authorize.js'
+import { isAuthorized } from '../api/authorize.js'
 import { xmlDocument } from '../api/xml.js'
 import type { ObjectRow } from '../storage/meta.js'
 import {
@@ -99,10 +99,7 @@ export async function putObjectRetention(ctx: Ctx): Promise<void> {
   const row = lockedVersion(ctx)
   let bypass = false
   if (bypassRequested(ctx)) {
-    bypass = await authorize(ctx, 'PutObjectRetention', { action: 's3:BypassGovernanceRetention' }).then(() => true, (err: unknown) => {
-      if (err instanceof S3Error && err.code === 'AccessDenied') return false
-      throw err
-    })
+    bypass = await isAuthorized(ctx, 'PutObjectRetention', { action: 's3:BypassGovernanceRetention' })
   }
   // Decided on the row as it is when written (updateVersionLock re-reads it in its transaction).
   const found = updateVersionLock(ctx.core.meta, row.id, (current) => {

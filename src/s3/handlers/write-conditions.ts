@@ -15,15 +15,11 @@ import type { Ctx } from '../api/context.js'
 import { header } from '../api/context.js'
 import { s3err } from '../api/errors.js'
 import { clientETag } from './etags.js'
+import { etagList } from './range.js'
 
 /** What a conditional write requires of its key when it commits: the current object's id, or null for none. */
 export interface WriteExpectation {
   readonly currentId: string | null
-}
-
-/** etagList reads an If-Match / If-None-Match list: quoted or bare ETags, `W/` dropped, or `*`. */
-function etagList(value: string): string[] {
-  return value.split(',').map((s) => s.trim().replace(/^W\//, '').replace(/^"|"$/g, '')).filter((s) => s !== '')
 }
 
 /**
