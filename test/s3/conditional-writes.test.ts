@@ -1,5 +1,5 @@
 /**
- * Conditional writes: `If-None-Match: *` and `If-Match` on PutObject and CompleteMultipartUpload, as AWS and
+ * Conditional writes: `If-None-Match: *` and `If-Match` on PutObject, CopyObject and CompleteMultipartUpload, as AWS and
  * MinIO answer them. Clients take locks with put-if-absent (Terraform's S3 backend), so what an attacker (or
  * an unlucky second writer) tries first is to win a lock someone else holds: overwrite an existing key, or race
  * another writer for an absent one.
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
   PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand, type S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -142,5 +142,45 @@ describe('conditional CompleteMultipartUpload', () => {
     expect((await complete('mpu-state', { IfMatch: '"00000000000000000000000000000000"' })).outcome).toBe('412 PreconditionFailed')
     expect(await content('mpu-state')).toBe('small')
     expect((await complete('mpu-absent', { IfMatch: '"00000000000000000000000000000000"' })).outcome).toBe('404 NoSuchKey')
+  })
+})
+
+describe('conditional CopyObject', () => {
+  /** copy answers the status of copying `from` onto `to` with the destination conditions `cond`. */
+  async function copy(from: string, to: string, cond: { IfNoneMatch?: string; IfMatch?: string }): Promise<string> {
+    try {
+      await fx.client().send(new CopyObjectCommand({ Bucket: 'locks', Key: to, CopySource: `locks/${from}`, ...cond }))
+      return '200'
+    } catch (err) {
+      const e = err as S3ServiceException
+      return `${e.$metadata.httpStatusCode} ${e.name}`
+    }
+  }
+
+  it('If-None-Match: * copies onto an absent key and refuses an existing one with 412, leaving it as it was', async () => {
+    await put('copy-src', 'new state')
+    expect(await copy('copy-src', 'copy-lock', { IfNoneMatch: '*' })).toBe('200')
+    expect(await content('copy-lock')).toBe('new state')
+    await put('copy-src', 'other state')
+    expect(await copy('copy-src', 'copy-lock', { IfNoneMatch: '*' })).toBe('412 PreconditionFailed')
+    expect(await content('copy-lock')).toBe('new state')
+  })
+
+  it('If-Match copies only over the named ETag: 412 for another, 404 NoSuchKey for an absent key', async () => {
+    await put('copy-src2', 'replacement')
+    const held = (await put('copy-state', 'v1')).slice(4)
+    expect(await copy('copy-src2', 'copy-state', { IfMatch: '"00000000000000000000000000000000"' })).toBe('412 PreconditionFailed')
+    expect(await content('copy-state')).toBe('v1')
+    expect(await copy('copy-src2', 'copy-absent', { IfMatch: held })).toBe('404 NoSuchKey')
+    expect(await copy('copy-src2', 'copy-state', { IfMatch: held })).toBe('200')
+    expect(await content('copy-state')).toBe('replacement')
+  })
+
+  it('of twelve copies racing for one absent key with If-None-Match: *, exactly one wins', async () => {
+    await Promise.all(Array.from({ length: 12 }, (_, i) => put(`race-src-${i}`, `writer-${i}`)))
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => copy(`race-src-${i}`, 'copy-race', { IfNoneMatch: '*' })))
+    expect(outcomes.filter((o) => o === '200')).toHaveLength(1)
+    expect(outcomes.filter((o) => o === '412 PreconditionFailed')).toHaveLength(11)
+    expect(await content('copy-race')).toBe(`writer-${outcomes.indexOf('200')}`)
   })
 })

@@ -21,6 +21,7 @@ import { checkKey, isoDate, metaFromHeaders } from './object-meta.js'
 import { checkConditions } from './range.js'
 import { parseCopySource } from '../api/copy-source.js'
 import { lockForWrite } from './object-lock-headers.js'
+import { checkWriteConditions } from './write-conditions.js'
 
 /** A readable copy source. */
 export interface CopySource {
@@ -96,13 +97,18 @@ function copiedMeta(ctx: Ctx, directive: string, source: ObjectMeta): ObjectMeta
   return meta
 }
 
-/** copyObject serves CopyObject; throws S3Error (InvalidRequest for a no-op self copy, ...). */
+/**
+ * copyObject serves CopyObject, conditional on the destination's If-None-Match / If-Match as PutObject (AWS since
+ * 2025). Throws S3Error (InvalidRequest for a no-op self copy, PreconditionFailed, ...).
+ */
 export async function copyObject(ctx: Ctx): Promise<void> {
   const bucket = requireBucket(ctx)
   const key = ctx.key!
   checkKey(key)
   const directive = (header(ctx.req, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase()
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3err('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' })
+  // Before the source is opened: a refused copy reads nothing of it.
+  const expect = await checkWriteConditions(ctx, bucket, key)
   const src = await openCopySource(ctx, undefined, true)
   const { obj } = src.source
   // Naming the source's SSE-C key changes the encryption too (an in-place decryption or key rotation), as MinIO.
@@ -129,7 +135,7 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   const check = new BodyCheck({ size: src.size })
   // A whole-object checksum stays valid for a byte-identical copy (sealed again under the destination's key).
   const { etag, checksum, mtime } = await storeSinglePart(ctx, {
-    bucket, key, meta, checksum: () => src.checksum,
+    bucket, key, meta, checksum: () => src.checksum, expect,
   }, checkedCopy(src, check), check, plan)
   setHeaders(ctx, plan?.responseHeaders)
   sendXml(ctx, xmlDocument(['CopyObjectResult', [['LastModified', isoDate(mtime)], ['ETag', `"${etag}"`],
