@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { s3err } from './errors.js'
+import { readXml, type XmlReadOptions } from './xml-reader.js'
 
 /** XNode is an element: name, then text or children (undefined children are skipped). */
 export type XNode = [string, string | number | boolean | Array<XNode | undefined>]
@@ -33,21 +33,6 @@ export function xmlDocument(root: XNode, ns = true): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${name}${attr}>${inner}</${name}>`
 }
 
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
-
-/**
- * decodeEntities replaces XML's five named entities and numeric character references in one pass (so
- * `&amp;#34;` stays the text `&#34;`). Throws RangeError for a reference past U+10FFFF (the parser's caller
- * answers MalformedXML).
- */
-export function decodeEntities(text: string): string {
-  if (!text.includes('&')) return text
-  return text.replace(/&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/g, (_m, ref: string) => {
-    if (ref[0] !== '#') return NAMED[ref]!
-    return String.fromCodePoint(ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10))
-  })
-}
-
 /** How a request document is read: which elements always become arrays, whether text is trimmed. */
 export interface XmlShape {
   /** Element names that are lists even when they occur once. */
@@ -61,16 +46,12 @@ export interface XmlShape {
 /** Nesting deeper than any S3 request document needs; deeper is refused before the parser recurses. */
 const MAX_XML_DEPTH = 32
 
-// S3 request documents never carry a DTD: refusing one outright rules out entity expansion (billion
-// laughs) and external entities, whatever the parser would do with them.
-const DTD = /<!(?:DOCTYPE|ENTITY)/i
-
 /**
- * How much markup one request document may carry, counted before it is validated or parsed. Validation and
- * parsing cost about a microsecond or more per tag, per reference and per attribute, so bytes alone do not bound
- * the work: 4 MiB of `<a/>` held the event loop for 1.7–2.5 s, 4 MiB of `&amp;` for 1.5 s and 256 MiB (found by
- * an attack). Nor do counts alone: one tag of 400,000 attributes took the validator 4 s (its cost grows faster
- * than their number), one text run of 4 MiB the parser 0.5–2 s (it appends text a character at a time).
+ * How much markup one request document may carry, counted before it is read. Reading builds an object or a
+ * string per tag and per reference, so bytes alone do not bound the work: with the general parser used before
+ * xml-reader.ts, 4 MiB of `<a/>` held the event loop for 1.7–2.5 s, 4 MiB of `&amp;` for 1.5 s and 256 MiB
+ * (found by an attack); one tag of 400,000 attributes took its validator 4 s, one text run of 4 MiB its parser
+ * 0.5–2 s. The counts keep every reader, this one included, to the work of the largest valid document.
  */
 export interface XmlLimits {
   /** Most `<` characters (every start, end and empty-element tag, comment, CDATA section and processing instruction has one). */
@@ -150,43 +131,32 @@ function markupOver(body: Buffer | string, limits: XmlLimits): boolean {
  * xmlBodyParser builds the one guarded parser every S3 XML body goes through; throws nothing itself.
  * The parser it returns throws S3Error MalformedXML when the body is empty, holds more tags, references or quotes
  * than its root's {@link XmlLimits} ({@link XML_LIMITS}, else {@link DEFAULT_XML_LIMITS}) or a stretch without a
- * tag longer than {@link MAX_XML_RUN}, is not well-formed,
- * carries a DTD, nests deeper than {@link MAX_XML_DEPTH}, or its root is not `root`; it returns the root's content.
+ * tag longer than {@link MAX_XML_RUN}, is not well-formed (xml-reader.ts; a DTD included), nests deeper than
+ * {@link MAX_XML_DEPTH}, or its root is not `root`; it returns the root's content.
  */
 export function xmlBodyParser(shape: XmlShape): (body: Buffer | string, root: string) => Record<string, unknown> {
-  const arrays = new Set(shape.arrays)
-  const parser = new XMLParser({
-    ignoreAttributes: true,
-    parseTagValue: false,
+  const options: XmlReadOptions = {
+    arrays: new Set(shape.arrays),
     trimValues: shape.trimValues ?? true,
     removeNSPrefix: shape.removeNSPrefix ?? false,
-    // Entities are decoded here in one pass (decodeEntities): the parser's own pass leaves numeric character
-    // references alone, and Go's encoder writes every `"` of an ETag as `&#34;`, boto3 a CR in a key as `&#13;`.
-    processEntities: false,
-    tagValueProcessor: (_name: string, value: string) => decodeEntities(value),
-    maxNestedTags: MAX_XML_DEPTH,
-    isArray: (name) => arrays.has(name),
-  })
+    maxDepth: MAX_XML_DEPTH,
+  }
   return (body, root) => {
     const limits = XML_LIMITS.get(root) ?? DEFAULT_XML_LIMITS
-    // Counted first, in one linear pass each, so the validator and the parser only ever see a document whose
-    // work is bounded by its kind. MalformedXML, as AWS answers a document that does not match the schema (and
-    // as the part or key count checked after parsing answers): the bytes were within the size limit.
+    // Counted first, in one linear pass each, so the reader only ever sees a document whose work is bounded by
+    // its kind. MalformedXML, as AWS answers a document that does not match the schema (and as the part or key
+    // count checked after reading answers): the bytes were within the size limit.
     if (markupOver(body, limits)) throw s3err('MalformedXML')
     const text = typeof body === 'string' ? body : body.toString('utf8')
-    if (text.trim() === '' || DTD.test(text)) throw s3err('MalformedXML')
-    let doc: Record<string, unknown>
+    let doc: { name: string; value: unknown }
     try {
-      // The validator stays although it is a second pass: the parser alone accepts unclosed and mismatched
-      // tags, text after the root, a bare `&` and more, which must be MalformedXML.
-      if (XMLValidator.validate(text) !== true) throw s3err('MalformedXML')
-      doc = parser.parse(text) as Record<string, unknown>
+      doc = readXml(text, options)
     } catch {
-      // Every refusal of the parser (syntax, depth, entities, even a stack overflow) is the client's XML.
+      // Every refusal of the reader (syntax, depth, references, a DTD) is the client's XML.
       throw s3err('MalformedXML')
     }
-    const content = doc[root]
-    if (content === undefined) throw s3err('MalformedXML')
+    if (doc.name !== root) throw s3err('MalformedXML')
+    const content = doc.value
     return typeof content === 'object' && content !== null ? content as Record<string, unknown> : {}
   }
 }
