@@ -255,6 +255,12 @@ export interface ObjectCrypto {
    * InternalError for a value that does not open).
    */
   clientChecksums?(subject: ChecksumSubject, checksums: StoredChecksumRef[]): Promise<Array<string | undefined>>
+  /**
+   * listedEncryption names an object's encryption as a listing with metadata shows it (MinIO's
+   * `ListObjectsV2?metadata=true`): header name to value, empty for an object not encrypted or whose metadata is
+   * unreadable (one broken object must not fail a listing). Needs no key and no KMS; throws nothing.
+   */
+  listedEncryption?(internal: unknown): Record<string, string>
 }
 
 /** ChecksumSubject is the object or multipart upload whose stored checksums {@link ObjectCrypto.clientChecksums} maps. */

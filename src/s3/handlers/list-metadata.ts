@@ -22,14 +22,18 @@ function canonical(name: string): string {
 }
 
 /**
- * metadataNodes renders an object's `UserMetadata` (content headers as MinIO keys them, lower-case; user
- * metadata as `X-Amz-Meta-Name`) and `UserTags` (the URL-encoded tag set), each only where the caller may read
+ * metadataNodes renders an object's `UserMetadata` (its encryption type, content headers as MinIO keys them,
+ * lower-case; user metadata as `X-Amz-Meta-Name`) and `UserTags` (the URL-encoded tag set), each only where the caller may read
  * it. Throws S3Error InternalError when the authorizer fails.
  */
 export async function metadataNodes(ctx: Ctx, row: ObjectRow): Promise<XNode[]> {
   const nodes: XNode[] = []
   if (await isAuthorized(ctx, 'GetObject', { key: row.key, versionId: undefined })) {
     const fields: XNode[] = []
+    // The encryption type first, as MinIO writes it: no key needed, and the key id stays for a HEAD to show.
+    if (row.internal !== undefined && row.internal !== null) {
+      for (const [name, value] of Object.entries(ctx.core.crypto?.listedEncryption?.(row.internal) ?? {})) fields.push([name, value])
+    }
     if (row.meta.contentType !== undefined) fields.push(['content-type', row.meta.contentType])
     for (const [name, value] of Object.entries(row.meta.headers)) if (XML_SAFE_NAME.test(name)) fields.push([name, value])
     for (const [name, value] of Object.entries(row.meta.user)) {

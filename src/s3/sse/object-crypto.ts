@@ -184,6 +184,23 @@ export class SseObjectCrypto implements ObjectCrypto {
     }
   }
 
+  /** listedEncryption names the SSE type as MinIO's listing with metadata does (`X-Amz-Server-Side-Encryption`). */
+  listedEncryption(internal: unknown): Record<string, string> {
+    let metadata: SseMetadata | undefined
+    try {
+      metadata = fromInternal(internal)
+    } catch (err) {
+      if (err instanceof MetadataError) return {}
+      throw err
+    }
+    switch (metadata?.kind) {
+      case 'SSE-S3': return { 'X-Amz-Server-Side-Encryption': 'AES256' }
+      case 'SSE-KMS': return { 'X-Amz-Server-Side-Encryption': 'aws:kms' }
+      case 'SSE-C': return { 'X-Amz-Server-Side-Encryption-Customer-Algorithm': 'AES256' }
+      default: return {}
+    }
+  }
+
   /**
    * clientETags shows stored ETags as MinIO does (`DecryptETags`, `getDecryptedETag`, ListParts'
    * `tryDecryptETag`): one KMS decrypt when an SSE-S3 sealed ETag is among them, none otherwise. In a listing, an

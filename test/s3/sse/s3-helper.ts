@@ -23,6 +23,8 @@ export interface Store {
   sse: EncryptionSetup
   dataDir: string
   client: S3Client
+  /** The CA (PEM) that signed the server's certificate. */
+  ca: string
   close(): Promise<void>
 }
 
@@ -57,7 +59,7 @@ export async function startStore(env: NodeJS.ProcessEnv, opts: { dataDir?: strin
     requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: pki.ca.certPem, keepAlive: true }) }),
   })
   return {
-    server, sse, dataDir, client,
+    server, sse, dataDir, client, ca: pki.ca.certPem,
     async close() {
       client.destroy()
       await server.close()
