@@ -5,13 +5,14 @@
  * Unlike KES, which writes the final file in place (O_EXCL), we write a dot-prefixed temp file,
  * fsync it and `link()` it to the final name, so that a crash at any moment leaves either the
  * whole key or no key — never a truncated one that would brick a key name. `link` fails with
- * EEXIST when the name is taken, which makes it an atomic exclusive create.
+ * EEXIST when the name is taken, which makes it an atomic exclusive create. A rotation's replacement
+ * renames such a temp file over the name, so that a crash leaves the old key or the new, never neither.
  *
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises'
+import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -73,11 +74,20 @@ function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined
 }
 
+/** ` (ENOSPC)` and the like, for a message an operator reads: the code names the cause, the path is known. */
+function causeCode(err: unknown): string {
+  const code = errnoCode(err)
+  return code === undefined ? '' : ` (${code})`
+}
+
 /**
  * FileKeyStore stores keys as files in one directory. Throws KeyExistsError, KeyNotFoundError,
  * UnreachableError (directory gone), or a plain Error (invalid name, I/O failure, oversized file).
  */
 export class FileKeyStore implements KeyStore {
+  /** The last replace or delete of each name in flight in this process: they run one at a time per name. */
+  private readonly turns = new Map<string, Promise<unknown>>()
+
   private constructor(private readonly dir: string) {}
 
   /**
@@ -119,31 +129,87 @@ export class FileKeyStore implements KeyStore {
   }
 
   /**
-   * Creates the key file atomically. Throws KeyExistsError when `name` exists, UnreachableError
-   * when the directory is gone, a plain Error on an invalid name or an I/O failure (then no key
-   * file exists unless the final directory sync failed).
+   * Creates the key file atomically. Throws KeyExistsError when `name` exists (also on a full disk: that is
+   * checked before anything is written), UnreachableError when the directory is gone, a plain Error naming the
+   * cause (ENOSPC, ...) on an invalid name or an I/O failure (then no key file exists unless the final
+   * directory sync failed).
    */
   async create(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
     checkName(name)
     checkSignal(signal)
-    const tmp = join(this.dir, `${TMP_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(12).toString('hex')}`)
+    const path = join(this.dir, name)
+    // A server creates its configured keys at every start: on a full disk that must say "exists", not fail.
+    if (await stat(path).then(() => true, () => false)) throw new KeyExistsError(name)
+    let tmp: string | undefined
     try {
-      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-      try {
-        await fh.chmod(0o600) // the umask may have narrowed the mode; make it exact
-        await fh.writeFile(value)
-        await fh.sync()
-      } finally {
-        await fh.close()
-      }
-      await link(tmp, join(this.dir, name))
+      tmp = await this.writeTemp(value)
+      await link(tmp, path)
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') throw new KeyExistsError(name)
-      throw (await this.dirProblem(err)) ?? new Error(`keystore: cannot create key '${name}'`, { cause: err })
+      throw (await this.dirProblem(err)) ?? new Error(`keystore: cannot create key '${name}'${causeCode(err)}`, { cause: err })
     } finally {
-      await unlink(tmp).catch(() => {}) // a sweep removes it once we are gone if this fails or we crash first
+      if (tmp !== undefined) await unlink(tmp).catch(() => {}) // a sweep removes it once we are gone if this fails or we crash first
     }
     await this.syncDir()
+  }
+
+  /**
+   * Replaces the key file with `value` if it holds `expected`, by renaming a synced temp file over it: a crash
+   * leaves the old key or the new one, never neither (a delete-and-create replacement left neither for a
+   * moment, and a crash there lost the key). The comparison and the rename are two steps: in this process,
+   * replaces and deletes of a name take turns; a server's processes take turns on a key for every rotation and
+   * deletion (key-turns.ts); so only another server sharing the directory could fall between them
+   * (docs/key-rotation.md). Resolves false when `name` holds another value.
+   * Throws KeyNotFoundError when `name` is absent, UnreachableError when the directory is gone, a plain Error
+   * naming the cause on an I/O failure (then the old key stays).
+   */
+  replace(name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<boolean> {
+    return this.inTurn(name, () => this.compareAndRename(name, expected, value, signal))
+  }
+
+  private async compareAndRename(name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<boolean> {
+    const current = await this.get(name, signal)
+    if (!Buffer.from(current).equals(Buffer.from(expected))) return false
+    let tmp: string | undefined
+    try {
+      tmp = await this.writeTemp(value)
+      await rename(tmp, join(this.dir, name))
+      tmp = undefined
+    } catch (err) {
+      throw (await this.dirProblem(err)) ?? new Error(`keystore: cannot replace key '${name}'${causeCode(err)}`, { cause: err })
+    } finally {
+      if (tmp !== undefined) await unlink(tmp).catch(() => {})
+    }
+    await this.syncDir()
+    return true
+  }
+
+  /** Runs `fn` once every earlier replace or delete of `name` in this process has settled. Throws what `fn` throws. */
+  private inTurn<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.turns.get(name) ?? Promise.resolve()).then(fn, fn)
+    const settled = run.catch(() => undefined)
+    this.turns.set(name, settled)
+    void settled.then(() => {
+      if (this.turns.get(name) === settled) this.turns.delete(name)
+    })
+    return run
+  }
+
+  /** Writes `value` to a new temp file (mode 0600) and syncs it; returns its path. Throws the I/O error (the file may be left for a sweep). */
+  private async writeTemp(value: Uint8Array): Promise<string> {
+    const tmp = join(this.dir, `${TMP_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(12).toString('hex')}`)
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+    try {
+      await fh.chmod(0o600) // the umask may have narrowed the mode; make it exact
+      await fh.writeFile(value)
+      await fh.sync()
+    } catch (err) {
+      await unlink(tmp).catch(() => {})
+      throw err
+    } finally {
+      await fh.close()
+    }
+    return tmp
   }
 
   /**
@@ -181,7 +247,12 @@ export class FileKeyStore implements KeyStore {
   }
 
   /** Removes the key file. Throws KeyNotFoundError when absent, UnreachableError when the directory is gone. */
-  async delete(name: string, signal: AbortSignal): Promise<void> {
+  delete(name: string, signal: AbortSignal): Promise<void> {
+    // In turn with replaces: one that read the key before this unlink must not rename it back afterwards.
+    return this.inTurn(name, () => this.unlinkKey(name, signal))
+  }
+
+  private async unlinkKey(name: string, signal: AbortSignal): Promise<void> {
     checkName(name)
     checkSignal(signal)
     try {

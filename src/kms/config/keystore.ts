@@ -8,6 +8,7 @@ import cluster from 'node:cluster'
 import { MemoryKeyStore } from '../../../backends/memory.js'
 import { FileKeyStore } from '../../../backends/fs.js'
 import type { KeyStore } from '../keystore/keystore.js'
+import { VersionedKeyStore } from '../keystore/versioned-store.js'
 import type { Logger } from '../observability/logger.js'
 import { connectVault } from './vault.js'
 import { connectEtcd } from './etcd.js'
@@ -35,11 +36,19 @@ export async function connectKeystore(config: KeystoreConfig, log?: Logger): Pro
 
 /**
  * prepareKeystore does the start-up upkeep a keystore needs once per server, before any worker
- * opens it: the fs keystore's sweep of temp files left by dead writers. Throws what the sweep
- * throws (an unreadable directory).
+ * opens it: the fs keystore's sweep of temp files left by dead writers, and putting back keys a
+ * rotation of an older version left half-replaced (it replaced a key by a delete and a create; a
+ * crash in between left only the parked copy). Returns the names put back. Throws what the sweep or
+ * the keystore throws (an unreadable directory).
  */
-export async function prepareKeystore(config: KeystoreConfig): Promise<void> {
-  if (config.kind === 'fs') await FileKeyStore.open(config.path)
+export async function prepareKeystore(config: KeystoreConfig): Promise<string[]> {
+  if (config.kind !== 'fs') return []
+  const store = await FileKeyStore.open(config.path)
+  try {
+    return await new VersionedKeyStore(store).finishInterruptedRotations(AbortSignal.timeout(60_000))
+  } finally {
+    await store.close()
+  }
 }
 
 /** sameKeystore reports whether two keystore configs name the same store (reload cannot switch stores). */

@@ -41,6 +41,13 @@ export function pendingEntry(name: string): string {
   return `${name}-next-`
 }
 
+/** parkedKeyOf is the key whose parked copy `entry` is ({@link pendingEntry}), or undefined for any other entry. Throws nothing. */
+export function parkedKeyOf(entry: string): string | undefined {
+  if (!entry.endsWith('-next-')) return undefined
+  const name = entry.slice(0, -'-next-'.length)
+  return isValidName(name) ? name : undefined
+}
+
 /**
  * isListedKey tells a listed name that can be a key from the side entries of rotation: every side
  * entry ends with `-`, which no KES key name does. Throws nothing.

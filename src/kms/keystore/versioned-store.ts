@@ -16,7 +16,7 @@
 import { isValidName } from '../api/validate.js'
 import { LocalKeyTurns, type KeyTurns } from './key-turns.js'
 import { KeyExistsError, KeyNotFoundError, type KeyListPage, type KeyStore, type KeyStoreState } from './keystore.js'
-import { isListedKey, pendingEntry, versionEntry, versionPrefix, versionsIn } from './version-names.js'
+import { isListedKey, parkedKeyOf, pendingEntry, versionEntry, versionPrefix, versionsIn } from './version-names.js'
 
 const ignoreMissing = (err: unknown) => {
   if (!(err instanceof KeyNotFoundError)) throw err
@@ -87,8 +87,8 @@ export class VersionedKeyStore implements KeyStore {
   }
 
   /**
-   * Deletes key `name`: the key first, in one step, then its parked copy and its versions, never in the
-   * middle of a rotation ({@link exclusive}). A deletion cut short (a crash, a keystore error) therefore
+   * Deletes key `name`: its parked copy (if a rotation was cut short), the key, then its versions, never in
+   * the middle of a rotation ({@link exclusive}). A deletion cut short (a crash, a keystore error) therefore
    * leaves the whole key or no key: never a key that lost some versions (their ciphertexts) and with
    * version 1 its birth, which binds its state (a disabled key came back enabled). Versions it leaves
    * without a key open nothing, and the next deletion or creation of the name removes them. The steps
@@ -99,10 +99,12 @@ export class VersionedKeyStore implements KeyStore {
   delete(name: string, signal: AbortSignal): Promise<void> {
     if (!isValidName(name)) return this.#inner.delete(name, signal)
     return this.exclusive(name, async () => {
+      // The parked copy of a half-replaced key first, the key after: a deletion cut short between the two then
+      // leaves the whole key at its name, never a parked copy alone, which a restart would take for a rotation
+      // cut short and put back (finishInterruptedRotations).
+      const parked = await this.#inner.delete(pendingEntry(name), signal).then(() => true, absentIsFalse)
       const deleted = await this.#inner.delete(name, signal).then(() => true, absentIsFalse)
       const cleanup = AbortSignal.timeout(CLEANUP_MS)
-      // A key half-replaced by a delete-and-create rotation that stopped lives in its parked copy.
-      const parked = await this.#inner.delete(pendingEntry(name), cleanup).then(() => true, absentIsFalse)
       if (!deleted && !parked) {
         await this.#removeVersions(name, cleanup)
         throw new KeyNotFoundError(name)
@@ -202,7 +204,7 @@ export class VersionedKeyStore implements KeyStore {
    * holds another value (both with conditional stores only), or what the backend throws.
    */
   async replaceCurrent(name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<void> {
-    if (this.#inner.replace === undefined) return this.#parkAndReplace(name, value, signal)
+    if (this.#inner.replace === undefined) return this.#parkAndReplace(name, expected, value, signal)
     let replaced: boolean
     try {
       replaced = await this.#inner.replace(name, expected, value, signal)
@@ -213,8 +215,16 @@ export class VersionedKeyStore implements KeyStore {
     if (!replaced) throw new KeyChangedError(name)
   }
 
-  /** The delete-and-create replacement of stores without a conditional one. */
-  async #parkAndReplace(name: string, value: Uint8Array, signal: AbortSignal): Promise<void> {
+  /**
+   * The delete-and-create replacement of stores without a conditional one (Vault). Some copy of the key stands
+   * at every step, so a crash anywhere leaves the old key or the new one: a key found half-replaced (absent at
+   * its name, its parked copy `expected`) is put back at its name first, and only then is the old parked copy
+   * removed. Removing it first had deleted the only copy left, and a second crash there lost the key (found by
+   * a fault-injection round). Throws KeyNotFoundError when the key is gone (no copy of `expected` stands), or
+   * what the backend throws.
+   */
+  async #parkAndReplace(name: string, expected: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<void> {
+    if (!(await this.#exists(name, signal)) && !(await this.#finishParked(name, expected, signal))) throw new KeyNotFoundError(name)
     const pending = pendingEntry(name)
     await this.#inner.delete(pending, signal).catch(ignoreMissing)
     await this.#inner.create(pending, value, signal).catch((err: unknown) => {
@@ -245,6 +255,33 @@ export class VersionedKeyStore implements KeyStore {
     })
     await this.#inner.delete(pending, signal).catch(ignoreMissing)
     return true
+  }
+
+  /**
+   * finishInterruptedRotations puts back at its name every key that a delete-and-create rotation left
+   * half-replaced (absent at its name, its parked copy standing), as a server start does once: such a key still
+   * decrypts (get reads the parked copy) but is missing from listings. Each in the key's turn, and only if the
+   * name is still absent then. Returns the names put back. Throws what the backend throws.
+   */
+  async finishInterruptedRotations(signal: AbortSignal): Promise<string[]> {
+    const entries = (await this.#inner.list('', 0, signal)).names
+    const present = new Set(entries)
+    const restored: string[] = []
+    for (const entry of entries) {
+      const name = parkedKeyOf(entry)
+      if (name === undefined || present.has(name)) continue
+      await this.exclusive(name, async () => {
+        if (await this.#exists(name, signal)) return
+        const parked = await this.#inner.get(entry, signal).catch(absentIsFalse)
+        if (parked === false) return
+        await this.#inner.create(name, parked, signal).catch((err: unknown) => {
+          if (!(err instanceof KeyExistsError)) throw err
+        })
+        await this.#inner.delete(entry, signal).catch(ignoreMissing)
+        restored.push(name)
+      })
+    }
+    return restored
   }
 
   /**

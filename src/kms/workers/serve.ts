@@ -104,8 +104,10 @@ export async function serveKms(config: ServerConfig, options: ServeKmsOptions): 
   const workers = resolveWorkerCount(options.workers, config.keystore.kind)
   const shared = sharedKeystoreWarning(config)
   if (shared !== undefined) process.stderr.write(`${shared}\n`)
+  for (const name of await prepareKeystore(config.keystore)) {
+    process.stderr.write(`keyhold: keystore: key '${name}' was left half-replaced by an interrupted rotation; put back at its name\n`)
+  }
   if (workers > 1) {
-    await prepareKeystore(config.keystore)
     const file = config.configFile
     const snapshot = file !== undefined && options.configText !== undefined ? new ConfigSnapshot(file, options.configText, (text) => parseConfig(text, file)) : undefined
     const primary = await startPrimary({ workers, audit: auditTargetOf(config), handleSignals: true, ...(snapshot ? { config: snapshot } : {}) })
