@@ -75,7 +75,7 @@ describe('audit events batched per IPC message', () => {
     // The primary's side: its file writer gets each message's text and writes each in one append.
     const path = join(dir, 'batch.log')
     const probe = await open(join(dir, 'probe'), 'w')
-    const appendFile = vi.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'appendFile')
+    const appendFile = vi.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'write')
     await probe.close()
     const writer = await openAuditWriter({ kind: 'file', path })
     for (const m of sent) if (m.t === 'keyhold:audit') writer.write(m.json)

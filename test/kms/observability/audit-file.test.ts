@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync, appendFileSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -23,18 +24,84 @@ describe('audit file', () => {
     expect(verifyChain(lines)).toMatchObject({ ok: true, count: 51 })
   })
 
-  it('refuses to continue a file whose last record is damaged or incomplete', async () => {
+  it('cuts an incomplete last record (a write cut short), says so, and continues the chain', async () => {
     const path = join(dir, 'b.log')
     const f = await openAuditFile(path)
     f.append({ n: 1 })
     await f.close()
     appendFileSync(path, '{"partial":')
-    await expect(openAuditFile(path)).rejects.toThrow(/incomplete record/)
-    writeFileSync(path, readFileSync(path, 'utf8').replace('{"partial":', '').replace('"n":1', '"n":2'))
+    const reports: string[] = []
+    const g = await openAuditFile(path, (m) => reports.push(m))
+    expect(reports).toEqual([`audit: cut an incomplete last record (11 bytes) from '${path}', left by a write cut short`])
+    g.append({ n: 2 })
+    await g.close()
+    const lines = readFileSync(path, 'utf8').split('\n')
+    expect(verifyChain(lines)).toMatchObject({ ok: true, count: 2 })
+    // A file that is nothing but a torn first record starts a new chain.
+    writeFileSync(path, '{"seq":1,"ha')
+    const h = await openAuditFile(path, () => undefined)
+    expect(h.state.seq).toBe(0)
+    await h.close()
+  })
+
+  it('refuses to continue a file whose last whole record is damaged', async () => {
+    const path = join(dir, 'b2.log')
+    const f = await openAuditFile(path)
+    f.append({ n: 1 })
+    await f.close()
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"n":1', '"n":2'))
     await expect(openAuditFile(path)).rejects.toThrow(AuditFileError)
+    writeFileSync(path, readFileSync(path, 'utf8') + 'not a record\n')
+    await expect(openAuditFile(path)).rejects.toThrow(/damaged/)
   })
 
   it('reports a file it cannot open', async () => {
     await expect(openAuditFile(join(dir, 'missing-dir', 'c.log'))).rejects.toThrow(/cannot open audit file/)
+  })
+})
+
+describe('audit file on a full disk (a tmpfs filled up; needs root)', () => {
+  it('keeps the records while it cannot write, cuts no record in half, and writes them all once there is room', async (t) => {
+    const mount = mkdtempSync(join(tmpdir(), 'keyhold-audit-full-'))
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount], { stdio: 'ignore' })
+    } catch {
+      rmSync(mount, { recursive: true, force: true })
+      return t.skip()
+    }
+    try {
+      const path = join(mount, 'audit.log')
+      const reports: string[] = []
+      const f = await openAuditFile(path, (m) => reports.push(m))
+      for (let i = 0; i < 10; i++) f.append({ n: i })
+      await f.flush()
+      // Fill the disk to the last byte: the next batch is cut short, then refused.
+      try {
+        writeFileSync(join(mount, 'ballast'), Buffer.alloc(1 << 20))
+      } catch {
+        // ENOSPC once the disk is full: what is written stays, and fills it.
+      }
+      for (let i = 10; i < 200; i++) f.append({ n: i, pad: 'x'.repeat(200) })
+      await f.flush()
+      expect(f.failure).toBeDefined()
+      expect(reports[0]).toMatch(/^audit: cannot write to '.*audit\.log' \(ENOSPC\): records are kept in memory/)
+      // What is on disk meanwhile is whole records only.
+      const during = readFileSync(path, 'utf8')
+      expect(during.endsWith('\n')).toBe(true)
+      expect(verifyChain(during.split('\n')).ok).toBe(true)
+      rmSync(join(mount, 'ballast'))
+      const deadline = Date.now() + 5_000
+      while (f.failure !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      await f.flush()
+      expect(f.failure).toBeUndefined()
+      expect(reports.at(-1)).toBe(`audit: writing to '${path}' resumed`)
+      await f.close()
+      const lines = readFileSync(path, 'utf8').split('\n')
+      expect(verifyChain(lines)).toMatchObject({ ok: true, count: 200 })
+      expect(lines.slice(0, 200).map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([...Array(200).keys()])
+    } finally {
+      execFileSync('umount', [mount])
+      rmSync(mount, { recursive: true, force: true })
+    }
   })
 })
