@@ -30,6 +30,9 @@ import type {
   VersionResponse,
 } from './types.js'
 
+/** Connections to one KMS server at most: a busy object store needs a few dozen, never hundreds. */
+export const MAX_SOCKETS_PER_SERVER = 64
+
 /** How to reach and authenticate to KES servers. */
 export interface KesClientOptions {
   /** `https://host:port` or `host:port` (`http://` is taken as https: KES speaks only TLS). */
@@ -103,6 +106,10 @@ export class KesClient {
     }
     const agent = new Agent({
       keepAlive: true,
+      // A KMS that stalls must not take a socket per waiting call without end (found by a fault round: 100
+      // abandoned GETs of keyhold-s3 held ~150 sockets and 120 MB); past the cap, calls queue for a socket,
+      // within their time-out.
+      maxSockets: MAX_SOCKETS_PER_SERVER,
       maxCachedSessions: 100,
       ...(secureContext !== undefined ? { secureContext } : tlsOptions),
       rejectUnauthorized: opts.insecure !== true,

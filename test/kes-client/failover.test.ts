@@ -1,6 +1,7 @@
 import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KesClient, KesConnectionError, KesError } from '../../src/kes-client/index.js'
+import { MAX_SOCKETS_PER_SERVER } from '../../src/kes-client/kes-client.js'
 import { testPki, type TestPki } from '../helpers/pki.js'
 import { reply, startStandIn, type StandIn } from './standin.js'
 
@@ -58,6 +59,17 @@ describe('KesClient failover', () => {
       client.close()
       await first.close()
     }
+  })
+
+  it(`opens at most ${MAX_SOCKETS_PER_SERVER} connections to a server that stalls, however many calls wait`, async () => {
+    const stalled = await startStandIn(() => undefined) // takes every request, answers none
+    const client = await clientFor([stalled.address], 1_500)
+    const calls = await Promise.allSettled(Array.from({ length: 300 }, () => client.describeKey('k')))
+    expect(calls.every((c) => c.status === 'rejected')).toBe(true)
+    expect(stalled.connections).toBeGreaterThan(0)
+    expect(stalled.connections).toBeLessThanOrEqual(MAX_SOCKETS_PER_SERVER)
+    client.close()
+    await stalled.close()
   })
 
   it('fails with a connection error naming the endpoints when none answers', async () => {
