@@ -54,3 +54,15 @@ describe('SigV4 without x-amz-content-sha256', () => {
     expect((await s3error(fx.client().send(new HeadObjectCommand({ Bucket: 'nohash', Key: 'smuggled' })))).$metadata.httpStatusCode).toBe(404)
   })
 })
+
+describe('a request signed for STS', () => {
+  it('is answered 501 NotImplemented naming STS, not a malformed credential scope (the aws CLI\'s assume-role)', async () => {
+    const out = await run('curl', [
+      '-sS', '--cacert', fx.pki.ca.certFile, '--user', `${ROOT_USER}:${ROOT_PASSWORD}`, '--aws-sigv4', 'aws:amz:us-east-1:sts',
+      '-w', '\n%{http_code}', '-d', 'Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::1:role/x&RoleSessionName=s', `${fx.server.url}/`,
+    ], { timeout: 30_000 })
+    const lines = out.stdout.trimEnd().split('\n')
+    expect(lines.pop()).toBe('501')
+    expect(lines.join('\n')).toContain('<Code>NotImplemented</Code><Message>The STS API (AssumeRole and the like) is not served')
+  })
+})

@@ -48,6 +48,11 @@ export async function verifySignature(req: SigRequest, opts: VerifyOptions): Pro
     throw s3err('RequestTimeTooSkewed')
   }
   const [accessKey, date, region, service, terminal] = parsed.credential
+  // MinIO serves STS (AssumeRole, ...) at the same address; clients then sign for `sts`. Say plainly that it is
+  // not served here, rather than that their credential scope is malformed.
+  if (service === 'sts' && terminal === 'aws4_request') {
+    throw s3err('NotImplemented', 'The STS API (AssumeRole and the like) is not served: use an access key or a service account.')
+  }
   if (date !== parsed.amzDate.slice(0, 8) || service !== 's3' || terminal !== 'aws4_request') {
     throw s3err(presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed',
       'The authorization header is malformed; the credential scope is invalid.')
