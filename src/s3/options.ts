@@ -71,6 +71,11 @@ export interface S3ServerOptions {
    * `api.stale_uploads_expiry`; default 24 h, 0 never).
    */
   staleUploadsMs?: number
+  /**
+   * The origins whose pages may read the server's answers (server-wide CORS, MINIO_API_CORS_ALLOW_ORIGIN in the
+   * CLI; see api/cors.ts): exact origins or `*` patterns such as `https://*.example.com`. Default `['*']`.
+   */
+  corsAllowOrigins?: readonly string[]
   /** Log sink for operational messages; never receives secrets. Default: stderr. */
   log?: MessageLog
 }

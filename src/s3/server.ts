@@ -17,6 +17,8 @@ import type { Core } from './api/context.js'
 import { handleS3 } from './api/dispatch.js'
 import { DEFAULT_LINGER } from './api/linger.js'
 import { continueOnFirstRead } from './api/expect-continue.js'
+import { CanonicalHeaderResponse } from './api/canonical-headers.js'
+import { CorsPolicy } from './api/cors.js'
 import { matchingExtensions, serveExtensions } from './api/extension-routes.js'
 import { newRequestId } from './api/context.js'
 import { gracefulCloser } from '../lib/graceful-close.js'
@@ -24,6 +26,7 @@ import { drain, type StopReport } from './ops/graceful.js'
 import { serverInfoRoute } from './ops/admin-info.js'
 import type { BucketUsage } from './ops/metrics.js'
 import { ServerOps } from './ops/ops.js'
+import { noteRequest } from './ops/request-info.js'
 import type { S3ServerOptions } from './options.js'
 import { BlobStore } from './storage/blobs.js'
 import { openDatabase } from './storage/db.js'
@@ -131,10 +134,25 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
     if (matching.length > 0) return serveExtensions(matching, req, res)
     return handleS3(core, req, res)
   }
-  const handler = (req: IncomingMessage, res: ServerResponse): void => ops.serve(req, res, () => route(req, res))
+  const cors = new CorsPolicy(options.corsAllowOrigins)
+  // CORS wraps every route, as MinIO's handler does: a preflight is answered before authentication (a browser
+  // sends no credentials with it), and the CORS headers of an actual request are set before its handler runs,
+  // so that its answer carries them even when it is an error.
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const preflight = cors.isPreflight(req)
+    if (!preflight) cors.annotate(req, res)
+    ops.serve(req, res, () => {
+      if (!preflight) return route(req, res)
+      // Named in the access log and metrics, rather than counted as an `unknown` S3 request.
+      noteRequest(res, { api: 'preflight' })
+      cors.answerPreflight(req, res)
+    })
+  }
 
   const headersTimeout = options.timeouts?.headersMs ?? 60_000
   const serverOptions = {
+    // Header names as AWS spells them (ETag, Content-Type, x-amz-request-id), whatever a handler wrote.
+    ServerResponse: CanonicalHeaderResponse,
     requestTimeout: 0, headersTimeout, keepAliveTimeout: 5_000,
     // Node checks the headers deadline only this often (30 s by default): a short deadline needs a short period.
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),

@@ -58,6 +58,9 @@ Environment:
   MINIO_API_STALE_UPLOADS_EXPIRY
                        Multipart uploads left unfinished this long are aborted and their parts removed
                        (default 24h; e.g. 30m; off keeps them until aborted or a lifecycle rule says).
+  MINIO_API_CORS_ALLOW_ORIGIN
+                       Origins whose web pages may call the S3 API (CORS), comma-separated, * wildcards
+                       allowed, e.g. https://app.example,https://*.example.org (default *: any origin).
 `
 
 /** The lock file that makes one server the only one on a data directory (see src/lib/file-lock.ts). */
@@ -149,6 +152,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
       publicMetrics: environment.publicMetrics,
       shutdownGraceMs: environment.shutdownGraceMs,
       staleUploadsMs: environment.staleUploadsMs,
+      corsAllowOrigins: environment.corsAllowOrigins,
     }
     parts = await startServerParts({ dataDir, certsDir, rootUser, rootPassword, kms, log })
     Object.assign(options, parts.options)

@@ -9,6 +9,7 @@
 import { inspect } from 'node:util'
 import { parseDuration } from '../../lib/duration.js'
 import { DEFAULT_STALE_UPLOADS_MS } from '../lifecycle/stale-uploads.js'
+import { parseCorsAllowOrigin } from '../api/cors.js'
 import { readKmsEnvironment, type KmsEnvironment } from './kms-environment.js'
 
 export type { KmsEnvironment } from './kms-environment.js'
@@ -39,6 +40,11 @@ export interface S3Environment {
   readonly certsPollMs: number
   /** MINIO_API_STALE_UPLOADS_EXPIRY: unfinished multipart uploads older than this are aborted, in ms; 0 = never. */
   readonly staleUploadsMs: number
+  /**
+   * MINIO_API_CORS_ALLOW_ORIGIN: the origins whose pages may read the answers (server-wide CORS), comma-separated,
+   * `*` wildcards allowed; `['*']` (every origin, MinIO's default) when unset or blank.
+   */
+  readonly corsAllowOrigins: readonly string[]
   /** MINIO_KMS_*: the KMS connection; undefined without a KMS. */
   readonly kms: KmsEnvironment | undefined
 }
@@ -86,6 +92,7 @@ export function readS3Environment(env: NodeJS.ProcessEnv, opts: ReadS3Environmen
     accessLog: accessLog === '' || accessLog === 'off' ? undefined : accessLog,
     certsPollMs: certsPollMs(env.KEYHOLD_S3_CERTS_POLL),
     staleUploadsMs: staleUploadsMs(env.MINIO_API_STALE_UPLOADS_EXPIRY),
+    corsAllowOrigins: parseCorsAllowOrigin(env.MINIO_API_CORS_ALLOW_ORIGIN),
     kms: kms === undefined ? undefined : sealed({ ...kms, endpoints: Object.freeze([...kms.endpoints]) }, KMS_SECRET_FIELDS),
   }
   return sealed(result, SECRET_FIELDS)

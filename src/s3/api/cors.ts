@@ -1,0 +1,152 @@
+/**
+ * Server-wide CORS, as MinIO serves it by default (its `corsHandler`, github.com/rs/cors, configured by
+ * `api cors_allow_origin` / MINIO_API_CORS_ALLOW_ORIGIN, default `*`): a browser preflight from an allowed
+ * origin is answered before authentication, and every other answer to an allowed origin carries the headers
+ * that let the page read it. Bucket-level CORS (PutBucketCors) is not implemented, as MinIO's is not.
+ *
+ * Why answering any origin is safe: S3 requests are authenticated by their signature (an Authorization header
+ * or a presigned URL), never by anything a browser adds by itself (cookies, HTTP auth, a client certificate;
+ * keyhold-s3 uses none). A page on another origin can therefore only do what the signed requests it already
+ * holds allow, and CORS only lets it read the answers. Were an ambient credential ever accepted, reflecting
+ * the origin with `Access-Control-Allow-Credentials: true` would hand it to every site: revisit this then.
+ * Operators who want fewer origins anyway narrow the list.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { newRequestId } from './context.js'
+
+/** The methods a preflight may ask for (rs/cors's list in MinIO). */
+const ALLOWED_METHODS = new Set(['GET', 'PUT', 'HEAD', 'POST', 'DELETE', 'OPTIONS', 'PATCH'])
+
+/**
+ * The answer headers a page may read. MinIO's list, plus the `x-amz-*` headers S3 clients read by name:
+ * browsers honour `*` only for requests without credentials, and `x-amz-meta-*` cannot be wildcarded.
+ */
+const EXPOSED_HEADERS = [
+  'Date', 'ETag', 'Server', 'Connection', 'Accept-Ranges', 'Content-Range', 'Content-Encoding', 'Content-Length',
+  'Content-Type', 'Content-Disposition', 'Last-Modified', 'Content-Language', 'Cache-Control', 'Retry-After',
+  'Expires', 'x-amz-bucket-region', 'x-amz-request-id', 'x-amz-id-2', 'x-amz-version-id', 'x-amz-delete-marker',
+  'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-server-side-encryption-context', 'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-customer-key-md5', 'x-amz-checksum-crc32', 'x-amz-checksum-crc32c',
+  'x-amz-checksum-crc64nvme', 'x-amz-checksum-sha1', 'x-amz-checksum-sha256', 'x-amz-checksum-type',
+  'x-amz-mp-parts-count', 'x-amz-tagging-count', 'x-amz-expiration', 'x-amz-storage-class',
+  'x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold',
+  'x-amz-copy-source-version-id', 'x-amz-website-redirect-location', 'x-amz-missing-meta', '*',
+].join(', ')
+
+/** An HTTP token (RFC 9110): what a requested header name must be to be echoed back. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** The default of MINIO_API_CORS_ALLOW_ORIGIN: every origin. */
+export const ALL_ORIGINS: readonly string[] = Object.freeze(['*'])
+
+/**
+ * parseCorsAllowOrigin reads MINIO_API_CORS_ALLOW_ORIGIN: a comma-separated list of origins, each possibly
+ * with `*` wildcards (`https://*.example.com`); `*` (every origin) when unset or blank. Throws Error for an
+ * entry with spaces or control characters (most likely a list separated by spaces instead of commas).
+ */
+export function parseCorsAllowOrigin(raw: string | undefined): readonly string[] {
+  const entries = (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')
+  if (entries.length === 0) return ALL_ORIGINS
+  for (const entry of entries) {
+    if (!/^[\x21-\x7e]+$/.test(entry)) {
+      const shown = entry.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')
+      throw new Error(`invalid MINIO_API_CORS_ALLOW_ORIGIN entry '${shown}': separate origins with commas, e.g. https://a.example,https://*.b.example`)
+    }
+  }
+  return Object.freeze(entries)
+}
+
+/** matchesOrigin tells whether `origin` matches `pattern`, where `*` stands for any run of characters. */
+function matchesOrigin(pattern: string, origin: string): boolean {
+  if (pattern === '*') return true
+  const parts = pattern.toLowerCase().split('*')
+  const text = origin.toLowerCase()
+  if (parts.length === 1) return text === parts[0]
+  const first = parts[0]!
+  const last = parts[parts.length - 1]!
+  if (!text.startsWith(first) || text.length < first.length + last.length || !text.endsWith(last)) return false
+  let at = first.length
+  const end = text.length - last.length
+  for (const middle of parts.slice(1, -1)) {
+    const found = text.indexOf(middle, at)
+    if (found < 0 || found + middle.length > end) return false
+    at = found + middle.length
+  }
+  return true
+}
+
+/** One header of the request, the first if repeated. */
+function single(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+/**
+ * CorsPolicy applies the server-wide CORS of one list of allowed origins. Its methods never throw.
+ */
+export class CorsPolicy {
+  constructor(private readonly allowOrigins: readonly string[] = ALL_ORIGINS) {}
+
+  /** allows tells whether a page from `origin` may read the answers. */
+  allows(origin: string): boolean {
+    return this.allowOrigins.some((pattern) => matchesOrigin(pattern, origin))
+  }
+
+  /** isPreflight tells whether `req` is a browser's preflight: OPTIONS with Origin and Access-Control-Request-Method. */
+  isPreflight(req: IncomingMessage): boolean {
+    return req.method === 'OPTIONS' && single(req, 'origin') !== undefined && single(req, 'access-control-request-method') !== undefined
+  }
+
+  /**
+   * answerPreflight answers a preflight, without authentication (a browser sends none with it) and without
+   * touching any bucket or object: 204 with the Access-Control-Allow-* headers when the origin, method and
+   * headers are allowed, else 403 AccessForbidden (as S3 refuses a preflight) with no CORS header, so the
+   * browser refuses the request it asked about.
+   */
+  answerPreflight(req: IncomingMessage, res: ServerResponse): void {
+    const origin = single(req, 'origin') ?? ''
+    const method = (single(req, 'access-control-request-method') ?? '').trim().toUpperCase()
+    const requested = (single(req, 'access-control-request-headers') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
+    res.setHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers')
+    if (!this.allows(origin) || !ALLOWED_METHODS.has(method) || !requested.every((h) => TOKEN.test(h))) {
+      refusePreflight(res)
+      return
+    }
+    res.setHeader('access-control-allow-origin', origin)
+    res.setHeader('access-control-allow-methods', method)
+    if (requested.length > 0) res.setHeader('access-control-allow-headers', requested.join(', '))
+    res.setHeader('access-control-allow-credentials', 'true')
+    res.statusCode = 204
+    res.end()
+  }
+
+  /**
+   * annotate adds the CORS headers of an actual request to its answer, whatever that answer turns out to be
+   * (an S3 error too, so the page can read why): set before any handler runs, they stay unless one removes them.
+   * Nothing but `Vary: Origin` without an Origin, or for an origin not allowed.
+   */
+  annotate(req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('vary', 'Origin')
+    const origin = single(req, 'origin')
+    if (origin === undefined || !this.allows(origin)) return
+    res.setHeader('access-control-allow-origin', origin)
+    res.setHeader('access-control-allow-credentials', 'true')
+    res.setHeader('access-control-expose-headers', EXPOSED_HEADERS)
+  }
+}
+
+/** The 403 of a refused preflight, an S3 error document (there is no request context to build it from). */
+function refusePreflight(res: ServerResponse): void {
+  const id = newRequestId()
+  const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessForbidden</Code>'
+    + '<Message>CORSResponse: This CORS request is not allowed. The Origin, the Access-Control-Request-Method or the Access-Control-Request-Headers is not allowed by the server.</Message>'
+    + `<RequestId>${id}</RequestId><HostId>${id}</HostId></Error>`
+  res.statusCode = 403
+  res.setHeader('x-amz-request-id', id)
+  res.setHeader('content-type', 'application/xml')
+  res.setHeader('content-length', Buffer.byteLength(body))
+  res.end(body)
+}
