@@ -13,8 +13,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { MemoryKeyStore } from '../../../backends/memory.js'
 import { prepareKeystore } from '../../../src/kms/config/keystore.js'
-import type { KeyListPage, KeyStore, KeyStoreState } from '../../../src/kms/keystore/keystore.js'
 import { VersionedKeyStore } from '../../../src/kms/keystore/versioned-store.js'
+import { WritesInterceptedStore } from './steps.js'
 
 const signal = () => AbortSignal.timeout(5_000)
 const bytes = (s: string) => new TextEncoder().encode(s)
@@ -24,38 +24,22 @@ class Crash extends Error {}
 
 /**
  * A keystore without a conditional replace whose process "dies" after `budget` writes: the write that would
- * exceed it, and every later one, throws Crash, and nothing more is stored. `revive` is the restart.
+ * exceed it, and every later one, throws Crash, and nothing more is stored. Setting the budget back is the restart.
  */
-class CrashingStore implements KeyStore {
-  readonly inner = new MemoryKeyStore()
+class CrashingStore extends WritesInterceptedStore {
   budget = Infinity
 
   #spend(): void {
     if (this.budget <= 0) throw new Crash('crashed')
     this.budget--
   }
-  status(s: AbortSignal): Promise<KeyStoreState> {
-    return this.inner.status(s)
-  }
   create(name: string, value: Uint8Array, s: AbortSignal): Promise<void> {
     this.#spend()
     return this.inner.create(name, value, s)
   }
-  get(name: string, s: AbortSignal): Promise<Uint8Array> {
-    return this.inner.get(name, s)
-  }
   delete(name: string, s: AbortSignal): Promise<void> {
     this.#spend()
     return this.inner.delete(name, s)
-  }
-  list(prefix: string, limit: number, s: AbortSignal): Promise<KeyListPage> {
-    return this.inner.list(prefix, limit, s)
-  }
-  close(): Promise<void> {
-    return this.inner.close()
-  }
-  toString(): string {
-    return 'crashing memory'
   }
 }
 

@@ -9,41 +9,23 @@
  *   version 1 its birth, so its disabled state no longer applied.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryKeyStore } from '../../../backends/memory.js'
-import type { KeyListPage, KeyStore, KeyStoreState } from '../../../src/kms/keystore/keystore.js'
 import { startTestServer, type TestServer } from '../../helpers/server.js'
-import { Steps } from './steps.js'
+import { Steps, WritesInterceptedStore } from './steps.js'
 
 const signal = () => AbortSignal.timeout(5_000)
 
 /** A keystore without a conditional replace whose steps can be held or failed: `before['create k']` runs (once) before that step. */
-class SteppedStore implements KeyStore {
-  readonly inner = new MemoryKeyStore()
+class SteppedStore extends WritesInterceptedStore {
   readonly steps = new Steps()
   readonly before = this.steps.before
 
-  status(s: AbortSignal): Promise<KeyStoreState> {
-    return this.inner.status(s)
-  }
   async create(name: string, value: Uint8Array, s: AbortSignal): Promise<void> {
     await this.steps.run('create', name)
     return this.inner.create(name, value, s)
   }
-  get(name: string, s: AbortSignal): Promise<Uint8Array> {
-    return this.inner.get(name, s)
-  }
   async delete(name: string, s: AbortSignal): Promise<void> {
     await this.steps.run('delete', name)
     return this.inner.delete(name, s)
-  }
-  list(prefix: string, limit: number, s: AbortSignal): Promise<KeyListPage> {
-    return this.inner.list(prefix, limit, s)
-  }
-  close(): Promise<void> {
-    return this.inner.close()
-  }
-  toString(): string {
-    return 'stepped memory'
   }
 }
 
