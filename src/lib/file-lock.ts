@@ -10,10 +10,15 @@
  * another host on a shared volume) proves it lives by refreshing the lock's mtime: its lock is
  * stale once that is older than {@link UNSEEN_STALE_MS}. Released on close and on process exit.
  *
+ * A full file system (ENOSPC, EDQUOT) must not keep a server from starting over its own stale lock after a crash:
+ * that server is what serves the reads and deletes that free space. Taking over a stale lock then rewrites the
+ * stale file in place, in the block it already holds, under the same takeover guard (an empty file, which needs no
+ * data block either). Only a lock file that does not exist yet needs free space to be created.
+ *
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync, fsyncSync } from 'node:fs'
+import { closeSync, existsSync, linkSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync, fsyncSync } from 'node:fs'
 import { currentProcess, processState, type ProcessIdentity } from './process-identity.js'
 
 /** How often a holder refreshes its lock's mtime. */
@@ -90,48 +95,95 @@ function isStale(lock: { owner: LockOwner | undefined; mtimeMs: number }): boole
   return state === 'dead' || (state === 'unknown' && Date.now() - lock.mtimeMs > UNSEEN_STALE_MS)
 }
 
-/** linkNew writes `text` to a fresh temp file next to `path` and links it to `path`. Throws EEXIST when `path` exists. */
-function linkNew(path: string, text: string): void {
+/** isNoSpace tells the errors of a full file system (or a reached quota). */
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}
+
+/**
+ * writeTemp writes `text` whole and durably to a fresh temp file next to `path` and returns its name. Throws the
+ * file system's error (ENOSPC on a full disk), leaving no temp file behind.
+ */
+function writeTemp(path: string, text: string): string {
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
   const fd = openSync(tmp, 'wx', 0o600)
   try {
     writeSync(fd, text)
     fsyncSync(fd)
-  } finally {
+  } catch (err) {
     closeSync(fd)
+    unlinkQuiet(tmp)
+    throw err
   }
+  closeSync(fd)
+  return tmp
+}
+
+/** linkTemp links a written temp file to `path` and removes the temp name. Throws EEXIST when `path` exists. */
+function linkTemp(tmp: string, path: string): void {
   try {
     linkSync(tmp, path)
   } finally {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // already gone
-    }
+    unlinkQuiet(tmp)
   }
+}
+
+/** linkNew writes `text` to a fresh temp file next to `path` and links it to `path`. Throws EEXIST when `path` exists. */
+function linkNew(path: string, text: string): void {
+  linkTemp(writeTemp(path, text), path)
+}
+
+/**
+ * rewriteInPlace overwrites the stale lock file at `path` (`staleText`) with `text`, padded with JSON-neutral
+ * spaces to at least the stale length so that one write covers every old byte: no truncation, and no new data
+ * block, for the file already holds one. Returns what the file now holds. Throws the file system's error.
+ */
+function rewriteInPlace(path: string, staleText: string, text: string): string {
+  const pad = Math.max(0, Buffer.byteLength(staleText) - Buffer.byteLength(text))
+  const padded = `${text.trimEnd()}${' '.repeat(pad)}\n`
+  const fd = openSync(path, 'r+')
+  try {
+    writeSync(fd, padded, 0)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  return padded
 }
 
 /**
  * takeOver replaces a stale lock under a guard file, so that two processes finding the same stale
- * lock cannot both remove it (the second would remove the first one's fresh lock).
+ * lock cannot both remove it (the second would remove the first one's fresh lock). Returns the text of
+ * the lock it took, or undefined when another process got there first.
  */
-function takeOver(path: string, staleText: string, text: string): boolean {
+function takeOver(path: string, staleText: string, text: string): string | undefined {
   const guard = `${path}.takeover`
   try {
-    linkNew(guard, `${process.pid}\n`)
+    // Created empty (O_EXCL does the exclusion): a guard that needs no data block works on a full disk too.
+    closeSync(openSync(guard, 'wx', 0o600))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     const age = Date.now() - (readOrZero(() => statSync(guard).mtimeMs))
     if (age > GUARD_STALE_MS) unlinkQuiet(guard)
-    return false
+    return undefined
   }
   try {
-    if (readLock(path)?.text !== staleText) return false // someone else took over first
+    if (readLock(path)?.text !== staleText) return undefined // someone else took over first
+    let tmp: string
+    try {
+      tmp = writeTemp(path, text)
+    } catch (err) {
+      if (!isNoSpace(err)) throw err
+      // No room for a new file: reuse the stale one's. Still under the guard, and the file never goes away,
+      // so no other process can take the lock meanwhile.
+      return rewriteInPlace(path, staleText, text)
+    }
     unlinkQuiet(path)
-    linkNew(path, text)
-    return true
+    linkTemp(tmp, path)
+    return text
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined
     throw err
   } finally {
     unlinkQuiet(guard)
@@ -157,7 +209,8 @@ function unlinkQuiet(path: string): void {
 /**
  * acquireFileLock takes the lock at `path`. Throws LockHeldError when a live (or unprovably dead)
  * process holds it, and the file system's error when the lock file cannot be written (e.g.
- * ENOENT for a missing directory, EACCES).
+ * ENOENT for a missing directory, EACCES, or ENOSPC when there is no lock file yet and the file
+ * system is full: a stale one is taken over in place).
  */
 export function acquireFileLock(path: string, options: LockOptions): FileLock {
   const owner: LockOwner = { ...currentProcess(), holder: options.holder, since: new Date().toISOString(), token: randomBytes(12).toString('hex') }
@@ -165,16 +218,18 @@ export function acquireFileLock(path: string, options: LockOptions): FileLock {
   for (let attempt = 0; ; attempt++) {
     try {
       linkNew(path, text)
-      break
+      return holdLock(path, text)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      // On a full disk the temp file cannot be written whether or not a lock exists: an existing one is
+      // examined (and, stale, taken over in place) as if the link had answered EEXIST.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' && !(isNoSpace(err) && existsSync(path))) throw err
     }
     const held = readLock(path)
     if (held === undefined) continue // released between our link and our read: try again
     if (attempt >= 3 || !isStale(held)) throw new LockHeldError(path, held.owner, options.what)
-    if (takeOver(path, held.text, text)) break
+    const taken = takeOver(path, held.text, text)
+    if (taken !== undefined) return holdLock(path, taken)
   }
-  return holdLock(path, text)
 }
 
 function holdLock(path: string, text: string): FileLock {

@@ -89,7 +89,7 @@ describe('bad input gets the right S3 error, never a 5xx', () => {
       expect(r.status, `${method} ${path}`).toBeGreaterThanOrEqual(400)
       expect(r.status, `${method} ${path}`).toBeLessThan(500)
     }
-    const notImpl = await curl('/bad?cors=')
+    const notImpl = await curl('/bad?inventory=')
     expect(notImpl.status).toBe(501)
   })
 

@@ -58,6 +58,14 @@ export type S3Operation =
   | 'PutBucketLifecycleConfiguration'
   | 'DeleteBucketLifecycle'
   | 'GetBucketPolicyStatus'
+  | 'GetBucketCors'
+  | 'GetBucketWebsite'
+  | 'DeleteBucketWebsite'
+  | 'GetBucketAccelerateConfiguration'
+  | 'GetBucketRequestPayment'
+  | 'GetBucketLogging'
+  | 'GetBucketReplication'
+  | 'GetBucketNotificationConfiguration'
 
 /** S3Action is an IAM action string as used in policies. */
 export type S3Action =
@@ -96,6 +104,8 @@ export type S3Action =
   | 's3:GetLifecycleConfiguration'
   | 's3:PutLifecycleConfiguration'
   | 's3:GetBucketPolicyStatus'
+  | 's3:GetReplicationConfiguration'
+  | 's3:GetBucketNotification'
 
 /** ACTIONS maps every operation to the action it is authorized as (MinIO's mapping). */
 export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
@@ -155,4 +165,16 @@ export const ACTIONS: Readonly<Record<S3Operation, S3Action>> = {
   // MinIO keeps no separate permission for removing a lifecycle configuration.
   DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
   GetBucketPolicyStatus: 's3:GetBucketPolicyStatus',
+  // Configurations keyhold-s3 does not keep (fixed-subresources.ts). MinIO's dummy handlers re-purpose the bucket
+  // policy actions for them; replication and notification have actions of their own.
+  GetBucketCors: 's3:GetBucketPolicy',
+  GetBucketWebsite: 's3:GetBucketPolicy',
+  // MinIO asks nothing of this no-op; removing a bucket configuration is asked as removing its policy, so an
+  // anonymous caller cannot tell an existing bucket by it.
+  DeleteBucketWebsite: 's3:DeleteBucketPolicy',
+  GetBucketAccelerateConfiguration: 's3:GetBucketPolicy',
+  GetBucketRequestPayment: 's3:GetBucketPolicy',
+  GetBucketLogging: 's3:GetBucketPolicy',
+  GetBucketReplication: 's3:GetReplicationConfiguration',
+  GetBucketNotificationConfiguration: 's3:GetBucketNotification',
 }

@@ -15,6 +15,7 @@ import type { UploadStore } from '../storage/uploads.js'
 import { escapeXml } from './xml.js'
 import { drainUnreadBody, type LingerLimits } from './linger.js'
 import { forgoContinue } from './expect-continue.js'
+import { isStorageFull } from './storage-full.js'
 import type { MessageLog } from '../../lib/logger.js'
 
 /** Core is everything the handlers share for one server. */
@@ -101,7 +102,8 @@ function clientLeft(req: IncomingMessage, err: unknown): boolean {
 }
 
 /**
- * sendError answers an error as S3 XML (HEAD gets no body). Non-S3 errors are logged (message only) and
+ * sendError answers an error as S3 XML (HEAD gets no body). A full file system (ENOSPC, EDQUOT, SQLITE_FULL)
+ * is answered 507 XMinioStorageFull and logged at warn; other non-S3 errors are logged (message only) and
  * answered InternalError; S3 errors with status 500 are logged at warn. Never throws.
  */
 export function sendError(ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'bucket' | 'key' | 'rawPath' | 'core'>, err: unknown): void {
@@ -115,6 +117,11 @@ export function sendError(ctx: Pick<Ctx, 'req' | 'res' | 'requestId' | 'bucket' 
     // Not the server's failure and no one to answer: no "internal error" in the log.
     ctx.res.destroy()
     return
+  } else if (isStorageFull(err)) {
+    // Not a bug and not the client's fault: the operator must free space. The writers have already removed
+    // what the refused write had begun (blobs abandoned, the transaction rolled back).
+    ctx.core.log.warn(`answered XMinioStorageFull to request ${ctx.requestId} on ${resourceOf(ctx)}: ${err instanceof Error ? err.message : String(err)}`)
+    e = s3err('XMinioStorageFull')
   } else {
     ctx.core.log.error(`internal error (request ${ctx.requestId}): ${err instanceof Error ? err.message : String(err)}`)
     e = s3err('InternalError')

@@ -67,6 +67,12 @@ const CODES = {
   InvalidBucketState: [409, 'The request is not valid with the current state of the bucket.'],
   NoSuchObjectLockConfiguration: [400, 'The specified object does not have a ObjectLock configuration'],
   InvalidRetentionPeriod: [400, 'The retention period is not valid.'],
+  // Bucket configurations keyhold-s3 does not keep, answered as MinIO answers a bucket without one.
+  NoSuchCORSConfiguration: [404, 'The CORS configuration does not exist'],
+  NoSuchWebsiteConfiguration: [404, 'The specified bucket does not have a website configuration'],
+  ReplicationConfigurationNotFoundError: [404, 'The replication configuration was not found'],
+  // MinIO's ErrStorageFull: the data dir's file system is full (ENOSPC, EDQUOT, SQLITE_FULL); see storage-full.ts.
+  XMinioStorageFull: [507, 'Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.'],
   // The KMS's answers as MinIO maps them (`internal/kms/errors.go`); the cause stays in the log.
   'kms:NotAuthorized': [403, 'insufficient permissions to perform KMS operation'],
   'kms:KeyAlreadyExists': [409, 'key with given key ID already exits'],

@@ -7,8 +7,12 @@
 import type { S3Operation } from './actions.js'
 import { s3err } from './errors.js'
 import { lateOperation } from './resolve-late.js'
+import { fixedOperation } from './resolve-fixed.js'
 
-/** Subresources keyhold-s3 does not implement: answered 501 NotImplemented rather than misread. */
+/**
+ * Subresources keyhold-s3 does not implement: answered 501 NotImplemented rather than misread (but for the reads
+ * resolve-fixed.ts answers as MinIO does).
+ */
 const UNSUPPORTED = new Set([
   'cors', 'website', 'logging', 'notification', 'replication', 'object-lock',
   'retention', 'legal-hold', 'requestPayment', 'accelerate', 'analytics', 'inventory', 'metrics',
@@ -31,6 +35,8 @@ const SUBRESOURCE_OPS: Record<string, Partial<Record<string, S3Operation>>> = {
 export function resolveOperation(method: string, bucket: string | undefined, key: string | undefined, q: Map<string, string>): Resolved {
   const late = bucket === undefined ? undefined : lateOperation(method, key, q)
   if (late !== undefined) return { op: late }
+  const fixed = bucket === undefined ? undefined : fixedOperation(method, key, q)
+  if (fixed !== undefined) return { op: fixed }
   for (const name of q.keys()) if (UNSUPPORTED.has(name)) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')
   // Lifecycle and policy status are bucket subresources; on an object they name nothing keyhold-s3 serves.
   if (key !== undefined && (q.has('lifecycle') || q.has('policyStatus'))) throw s3err('NotImplemented', 'A header or query you provided requested a function that is not implemented.')

@@ -39,7 +39,7 @@ export interface KmsEnvironment {
   readonly keyPassword?: string
   /** MINIO_KMS_KES_CAPATH: a CA file or directory; undefined means `<certs dir>/CAs`. */
   readonly caPath?: string
-  /** MINIO_KMS_AUTO_ENCRYPTION=on: objects are SSE-S3 encrypted unless the request asks otherwise. */
+  /** MINIO_KMS_AUTO_ENCRYPTION=on: objects are SSE-KMS encrypted with the default key (as current MinIO does) unless the request or the bucket's default asks otherwise. */
   readonly autoEncryption: boolean
 }
 

@@ -9,6 +9,7 @@ import { readSmallBody } from '../api/body.js'
 import { header, sendEmpty, sendXml, type Ctx } from '../api/context.js'
 import { authorize } from '../api/authorize.js'
 import { xmlBodyParser, xmlDocument, type XNode } from '../api/xml.js'
+import { isStorageFull } from '../api/storage-full.js'
 import { deleteLatest, isKeyStored, NULL_VERSION, type DeleteOutcome } from '../storage/versions.js'
 import { deleteVersionUnlessLocked } from '../storage/object-lock.js'
 import { bypassRequested } from './object-lock-headers.js'
@@ -120,7 +121,8 @@ export async function deleteObjects(ctx: Ctx): Promise<void> {
       const outcome = await removeObject(ctx, bucket, key, versionId)
       if (!quiet) results.push(['Deleted', deletedEntry(key, versionId, outcome)])
     } catch (err) {
-      const e = err instanceof S3Error ? err : s3err('InternalError')
+      // A full disk is the operator's to fix, as for a single DeleteObject (api/context.ts), not an internal error.
+      const e = err instanceof S3Error ? err : s3err(isStorageFull(err) ? 'XMinioStorageFull' : 'InternalError')
       results.push(['Error', [['Key', key], versionId !== undefined ? ['VersionId', versionId] : undefined, ['Code', e.code], ['Message', e.message]]])
     }
   }

@@ -28,6 +28,7 @@ import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRe
 import { getObjectAttributes } from './object-attributes.js'
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './lifecycle.js'
 import { getBucketPolicyStatus } from './policy-status.js'
+import { fixedSubresourceHandlers } from './fixed-subresources.js'
 
 type Handler = (ctx: Ctx) => Promise<void>
 
@@ -84,5 +85,6 @@ export const handlers: Record<S3Operation, Handler> & { subresource: (ctx: Ctx, 
   PutBucketLifecycleConfiguration: putBucketLifecycle,
   DeleteBucketLifecycle: deleteBucketLifecycle,
   GetBucketPolicyStatus: getBucketPolicyStatus,
+  ...fixedSubresourceHandlers,
   subresource,
 }

@@ -9,8 +9,9 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream, mkdirSync, type ReadStream } from 'node:fs'
 import { open, unlink, type FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { DB } from './db.js'
+import { ensureReserve, freeingTransaction } from './space-reserve.js'
 
 const READ_CHUNK = 1024 * 1024
 /** Garbage rows read at a time by a collection. */
@@ -168,6 +169,8 @@ export class BlobStore {
         this.collectAgain = false
         await this.collectOnce()
       } while (this.collectAgain)
+      // A delete on a full disk may have spent the reserve: lay it down again once the freed files allow.
+      if (this.db.open) ensureReserve(dirname(this.root))
     })().finally(() => (this.collecting = undefined))
     return this.collecting
   }
@@ -205,7 +208,8 @@ export class BlobStore {
     const rows = this.db.prepare('SELECT blob FROM pending_blobs').all() as Array<{ blob: string }>
     for (const { blob } of rows) {
       await unlink(this.path(blob)).catch(() => undefined)
-      this.deletePending.run(blob)
+      // A start-up after a crash on a full disk must not fail on forgetting what it just removed.
+      freeingTransaction(this.db, () => this.deletePending.run(blob))
     }
     await this.collect()
     return rows.length

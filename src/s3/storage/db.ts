@@ -10,6 +10,7 @@
  */
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
+import { ensureReserve } from './space-reserve.js'
 
 /** DB is the database handle type. */
 export type DB = Database.Database
@@ -49,7 +50,10 @@ CREATE TABLE IF NOT EXISTS garbage_blobs(blob TEXT PRIMARY KEY) WITHOUT ROWID;
 /** DB_FILE is the database's file name inside DATA_DIR. */
 export const DB_FILE = 'keyhold-s3.db'
 
-/** openDatabase opens (creating if needed) the metadata database in dataDir; throws on I/O or corruption. */
+/**
+ * openDatabase opens (creating if needed) the metadata database in dataDir, and lays down the space reserve
+ * for deletes on a full disk when there is room (space-reserve.ts); throws on I/O or corruption.
+ */
 export function openDatabase(dataDir: string): DB {
   const db = new Database(join(dataDir, DB_FILE))
   db.pragma('journal_mode = WAL')
@@ -57,6 +61,7 @@ export function openDatabase(dataDir: string): DB {
   db.pragma('busy_timeout = 5000')
   db.exec(SCHEMA)
   migrate(db)
+  ensureReserve(dataDir)
   return db
 }
 

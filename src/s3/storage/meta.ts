@@ -8,6 +8,7 @@ import type { BucketConfigStore } from '../extensions.js'
 import type { BlobStore } from './blobs.js'
 import type { DB } from './db.js'
 import type { VersionLock } from './lock-types.js'
+import { freeingTransaction } from './space-reserve.js'
 
 /** Client-visible object metadata: content headers and x-amz-meta-* (lower-case names). */
 export interface ObjectMeta {
@@ -133,13 +134,13 @@ export class MetaStore implements BucketConfigStore {
 
   /** deleteObject removes an object; returns whether it existed. */
   deleteObject(bucket: string, key: string): boolean {
-    const existed = this.db.transaction(() => {
+    const existed = freeingTransaction(this.db, () => {
       const old = this.db.prepare('SELECT id FROM objects WHERE bucket = ? AND key = ?').get(bucket, key) as { id: string } | undefined
       if (old === undefined) return false
       this.dropObjectParts(old.id)
       this.db.prepare('DELETE FROM objects WHERE id = ?').run(old.id)
       return true
-    })()
+    })
     void this.blobs.collect()
     return existed
   }

@@ -11,6 +11,7 @@ import type { RetentionMode, VersionLock } from './lock-types.js'
 export type { LegalHoldStatus, RetentionMode, VersionLock } from './lock-types.js'
 import type { MetaStore, ObjectMeta } from './meta.js'
 import { deleteVersion, VERSIONING_CONFIG, type DeleteOutcome } from './versions.js'
+import { freeingTransaction } from './space-reserve.js'
 
 /** A bucket's default retention: a mode and a period in whole days or whole years. */
 export interface DefaultRetention {
@@ -93,12 +94,12 @@ function versionMeta(meta: MetaStore, bucket: string, key: string, versionId: st
  */
 export function deleteVersionUnlessLocked(meta: MetaStore, bucket: string, key: string, versionId: string,
   bypassRequested: boolean, bypassGranted: boolean, now = Date.now()): DeleteOutcome | RemovalBlock {
-  return meta.db.transaction((): DeleteOutcome | RemovalBlock => {
+  return freeingTransaction(meta.db, (): DeleteOutcome | RemovalBlock => {
     const found = versionMeta(meta, bucket, key, versionId)
     const block = found === undefined ? undefined : removalBlock(found.meta.lock, now, bypassRequested)
     if (block === 'locked' || (block === 'bypass' && !bypassGranted)) return block
     return deleteVersion(meta, bucket, key, versionId)
-  })()
+  })
 }
 
 /**

@@ -9,6 +9,7 @@ import { checksumTypeOf, type ChecksumType } from '../checksum/multipart-checksu
 import type { BlobStore } from './blobs.js'
 import type { DB } from './db.js'
 import type { ObjectMeta, PartRow } from './meta.js'
+import { freeingTransaction } from './space-reserve.js'
 
 /** UploadRow is one multipart upload in progress. */
 export interface UploadRow {
@@ -129,11 +130,11 @@ export class UploadStore {
 
   /** abort deletes an upload and its parts; returns whether it existed. */
   abort(id: string, dropUpload: (id: string) => void): boolean {
-    const existed = this.db.transaction(() => {
+    const existed = freeingTransaction(this.db, () => {
       if (this.db.prepare('SELECT 1 FROM uploads WHERE id = ?').get(id) === undefined) return false
       dropUpload(id)
       return true
-    })()
+    })
     void this.blobs.collect()
     return existed
   }

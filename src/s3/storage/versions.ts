@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { toObject, type MetaStore, type ObjectRow, type RawObject } from './meta.js'
+import { freeingTransaction } from './space-reserve.js'
 
 /** The bucket_config entry holding a bucket's versioning status. */
 export const VERSIONING_CONFIG = 'versioning'
@@ -116,12 +117,12 @@ export function deleteLatest(meta: MetaStore, bucket: string, key: string): Dele
     meta.deleteObject(bucket, key)
     return { versionId: undefined, deleteMarker: false }
   }
-  const outcome = meta.db.transaction((): DeleteOutcome => {
+  const outcome = freeingTransaction(meta.db, (): DeleteOutcome => {
     const versionId = makeRoomForVersion(meta, bucket, key)
     meta.db.prepare(`INSERT INTO object_versions(${COLUMNS}, delete_marker) VALUES (?, ?, ?, ?, 0, 0, '', ?, 0, ?, NULL, NULL, 1)`)
       .run(bucket, key, versionId, randomUUID(), Date.now(), JSON.stringify({ headers: {}, user: {} }))
     return { versionId, deleteMarker: true }
-  })()
+  })
   void meta.blobs.collect()
   return outcome
 }
@@ -131,12 +132,12 @@ export function deleteLatest(meta: MetaStore, bucket: string, key: string): Dele
  * the newest remaining version becomes current if the removed one was. Throws only on database errors.
  */
 export function deleteVersion(meta: MetaStore, bucket: string, key: string, versionId: string): DeleteOutcome {
-  const outcome = meta.db.transaction((): DeleteOutcome => {
+  const outcome = freeingTransaction(meta.db, (): DeleteOutcome => {
     const dropped = dropVersionRow(meta, bucket, key, versionId)
     if (dropped === undefined) return { versionId: undefined, deleteMarker: false }
     promoteNewest(meta, bucket, key)
     return { versionId, deleteMarker: dropped.deleteMarker }
-  })()
+  })
   void meta.blobs.collect()
   return outcome
 }
