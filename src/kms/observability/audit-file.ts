@@ -28,8 +28,11 @@ const RETRY_MS = 1_000
  */
 export const MAX_QUEUED_BYTES = 64 << 20
 
-/** Where an audit file reports write failures and their end; the default is a line on stderr. */
-export type AuditProblemReport = (message: string) => void
+/**
+ * Where an audit file reports write failures (`ended` false) and their end (`ended` true: writing resumed, or a
+ * torn record was cut at start); the default is a line on stderr.
+ */
+export type AuditProblemReport = (message: string, ended: boolean) => void
 
 const toStderr: AuditProblemReport = (message) => {
   process.stderr.write(`keyhold: ${message}\n`)
@@ -157,7 +160,7 @@ export class AuditFile {
     await this.flush()
     if (this.#failure !== undefined && this.#pending.length > 0) await this.#drain()
     if (this.#failure !== undefined) {
-      this.#report(`audit: closing '${this.path}' with ${countSealed(this.#pending)} records unwritten (${errnoOf(this.#failure)})`)
+      this.#report(`audit: closing '${this.path}' with ${countSealed(this.#pending)} records unwritten (${errnoOf(this.#failure)})`, false)
     }
     await this.#handle.close().catch(() => undefined)
     this.#lock?.release()
@@ -179,7 +182,7 @@ export class AuditFile {
       // readable and the retry appends where it should.
       await this.#handle.truncate(this.#size).catch(() => undefined)
       if (this.#failure === undefined) {
-        this.#report(`audit: cannot write to '${this.path}' (${errnoOf(err)}): records are kept in memory (up to ${MAX_QUEUED_BYTES >> 20} MiB) and the write is retried every ${RETRY_MS / 1000} s`)
+        this.#report(`audit: cannot write to '${this.path}' (${errnoOf(err)}): records are kept in memory (up to ${MAX_QUEUED_BYTES >> 20} MiB) and the write is retried every ${RETRY_MS / 1000} s`, false)
       }
       this.#failure = err
       if (!this.#closed) this.#retry = setTimeout(() => { this.#writing ??= this.#drain() }, RETRY_MS).unref()
@@ -199,7 +202,7 @@ export class AuditFile {
 
   #resumed(): void {
     const dropped = this.#dropped > 0 ? `; ${this.#dropped} records were dropped while the queue was full` : ''
-    this.#report(`audit: writing to '${this.path}' resumed${dropped}`)
+    this.#report(`audit: writing to '${this.path}' resumed${dropped}`, true)
     this.#failure = undefined
     this.#dropped = 0
   }
@@ -247,7 +250,7 @@ export async function openAuditFile(path: string, report: AuditProblemReport = t
   }
   try {
     const { state, size, cut } = await readChainState(handle, path)
-    if (cut > 0) report(`audit: cut an incomplete last record (${cut} bytes) from '${path}', left by a write cut short`)
+    if (cut > 0) report(`audit: cut an incomplete last record (${cut} bytes) from '${path}', left by a write cut short`, true)
     return new AuditFile(path, handle, state, lock, { size, report })
   } catch (err) {
     await handle.close().catch(() => undefined)

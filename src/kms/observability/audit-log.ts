@@ -6,7 +6,7 @@
  */
 import { destination } from 'pino'
 import { auditJson, type AuditRecord } from './audit-record.js'
-import { openAuditFile, type AuditFile } from './audit-file.js'
+import { openAuditFile, type AuditFile, type AuditProblemReport } from './audit-file.js'
 import type { AuditTarget } from './audit-target.js'
 import { LogHub } from './log-hub.js'
 
@@ -56,17 +56,18 @@ const discard: AuditWriter = { write() {}, close: () => Promise.resolve() }
 
 /**
  * openAuditWriter opens the writer for a target in this process (a cluster worker uses the
- * primary's instead: see createKmsObservability). Throws AuditFileError when a file target cannot
- * be opened or continued.
+ * primary's instead: see createKmsObservability); a file target tells `report` when its writes fail
+ * and resume (default: a line on stderr). Throws AuditFileError when a file target cannot be opened
+ * or continued.
  */
-export async function openAuditWriter(target: AuditTarget): Promise<AuditWriter> {
+export async function openAuditWriter(target: AuditTarget, report?: AuditProblemReport): Promise<AuditWriter> {
   switch (target.kind) {
     case 'off':
       return discard
     case 'stdout':
       return new StdoutWriter()
     case 'file':
-      return new FileWriter(await openAuditFile(target.path))
+      return new FileWriter(await openAuditFile(target.path, report))
   }
 }
 

@@ -79,7 +79,8 @@ export async function createKmsObservability(config: Pick<ServerConfig, 'log'>, 
   const log = createLogger(config.log.error, errors)
   const { cluster } = options
   const target = options.audit ?? auditTargetOf(config)
-  const writer = cluster !== undefined && target.kind !== 'off' ? cluster.auditWriter() : await openAuditWriter(target)
+  // A failing audit file is an error of the server: in the error log, its stream and kes_log_error_events.
+  const writer = cluster !== undefined && target.kind !== 'off' ? cluster.auditWriter() : await openAuditWriter(target, (m, ended) => (ended ? log.warn(m) : log.error(m)))
   const audit = new AuditLog({ writer, onEvent: () => metrics.auditEvent() })
   cluster?.registerMetrics(metrics)
   cluster?.registerHub('error', errors.hub)

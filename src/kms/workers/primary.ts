@@ -72,7 +72,7 @@ export interface Primary {
 export async function startPrimary(options: PrimaryOptions): Promise<Primary> {
   if (!cluster.isPrimary) throw new Error('startPrimary: not the cluster primary')
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
-  const writer: AuditWriter = await openAuditWriter(options.audit)
+  const writer: AuditWriter = await openAuditWriter(options.audit, (m) => log(`keyhold: ${m}`))
   if (options.exec) cluster.setupPrimary({ exec: options.exec, args: options.args ?? [] })
 
   const subs = new Map<number, Record<LogChannel, number>>()
