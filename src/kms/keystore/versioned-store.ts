@@ -274,9 +274,16 @@ export class VersionedKeyStore implements KeyStore {
         if (await this.#exists(name, signal)) return
         const parked = await this.#inner.get(entry, signal).catch(absentIsFalse)
         if (parked === false) return
-        await this.#inner.create(name, parked, signal).catch((err: unknown) => {
+        const created = await this.#inner.create(name, parked, signal).then(() => true, (err: unknown) => {
           if (!(err instanceof KeyExistsError)) throw err
+          return false
         })
+        // Another server on the same store may have deleted the key between the read and the create (its deletion
+        // removes the parked copy first): then the key put back is one the operator deleted, and goes again.
+        if (created && !(await this.#exists(entry, signal))) {
+          await this.#inner.delete(name, signal).catch(ignoreMissing)
+          return
+        }
         await this.#inner.delete(entry, signal).catch(ignoreMissing)
         restored.push(name)
       })

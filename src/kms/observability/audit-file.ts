@@ -51,10 +51,11 @@ export class AuditFileError extends Error {
 
 /**
  * readChainState returns the chain state at the end of an open audit file (genesis for an empty
- * file), and how many bytes of an incomplete last record it cut: a line without its newline was a
- * write cut short (a crash, a full disk) and never a whole sealed record, so it is removed, and
- * reported, rather than stopping the server. Throws AuditFileError when the last whole line is not an
- * intact record: appending to a damaged tail would hide the damage, so an operator must verify the file
+ * file), and how many bytes of an incomplete last record it cut: a line without its newline after an
+ * intact sealed record was a write cut short (a crash, a full disk) and never a whole record, so it is
+ * removed, and reported, rather than stopping the server. Throws AuditFileError when the last whole
+ * line is not an intact record, or there is none before the incomplete one (nothing says the file is an
+ * audit file): appending to a damaged tail would hide the damage, so an operator must verify the file
  * and move it aside.
  */
 async function readChainState(handle: FileHandle, path: string): Promise<{ state: ChainState; size: number; cut: number }> {
@@ -69,9 +70,9 @@ async function readChainState(handle: FileHandle, path: string): Promise<{ state
     if (end === 0 && length < size) throw new AuditFileError(`audit file '${path}': last record is longer than ${TAIL_BYTES} bytes`)
   }
   const whole = size - length + end
+  // Without one whole record before it, nothing says this is an audit file (a path set to the wrong file): refuse.
   if (whole === 0) {
-    await handle.truncate(0)
-    return { state: { seq: 0, hash: GENESIS_HASH }, size: 0, cut: size }
+    throw new AuditFileError(`audit file '${path}' ends with an incomplete record: run 'keyhold audit verify' and move it aside`)
   }
   const text = buf.subarray(0, end).toString('utf8')
   const start = text.lastIndexOf('\n', text.length - 2) + 1
@@ -104,6 +105,8 @@ export class AuditFile {
   #failure: unknown
   /** Records dropped, unsealed, while the queue was full. */
   #dropped = 0
+  /** A failed write may have left part of a record past {@link #size}: cut it before writing again. */
+  #torn = false
 
   /** Use {@link openAuditFile}. */
   constructor(path: string, handle: FileHandle, state: ChainState, lock?: FileLock, options: { size?: number; report?: AuditProblemReport } = {}) {
@@ -168,6 +171,11 @@ export class AuditFile {
 
   async #drain(): Promise<void> {
     try {
+      if (this.#torn) {
+        // Until the partial record is gone nothing may follow it: a failed cut keeps the file failing.
+        await this.#handle.truncate(this.#size)
+        this.#torn = false
+      }
       while (this.#pending.length > 0) {
         const batch = Buffer.from(this.#pending.join(''), 'utf8')
         const taken = this.#pending.length
@@ -180,7 +188,8 @@ export class AuditFile {
     } catch (err) {
       // A write cut short leaves part of a record: cut back to the last whole one, so the chain on disk stays
       // readable and the retry appends where it should.
-      await this.#handle.truncate(this.#size).catch(() => undefined)
+      this.#torn = true
+      await this.#handle.truncate(this.#size).then(() => (this.#torn = false), () => undefined)
       if (this.#failure === undefined) {
         this.#report(`audit: cannot write to '${this.path}' (${errnoOf(err)}): records are kept in memory (up to ${MAX_QUEUED_BYTES >> 20} MiB) and the write is retried every ${RETRY_MS / 1000} s`, false)
       }

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { open, type FileHandle } from 'node:fs/promises'
+import { describe, expect, it, vi } from 'vitest'
 import { verifyChain } from '../../../src/kms/observability/audit-chain.js'
 import { AuditFileError, openAuditFile } from '../../../src/kms/observability/audit-file.js'
 
@@ -37,11 +38,11 @@ describe('audit file', () => {
     await g.close()
     const lines = readFileSync(path, 'utf8').split('\n')
     expect(verifyChain(lines)).toMatchObject({ ok: true, count: 2 })
-    // A file that is nothing but a torn first record starts a new chain.
-    writeFileSync(path, '{"seq":1,"ha')
-    const h = await openAuditFile(path, () => undefined)
-    expect(h.state.seq).toBe(0)
-    await h.close()
+    // A file with no whole record before the torn one may be no audit file at all (a path set to the wrong
+    // file): refused, and left as it was.
+    writeFileSync(path, '{"token":"not an audit file"}')
+    await expect(openAuditFile(path, () => undefined)).rejects.toThrow(/incomplete record/)
+    expect(readFileSync(path, 'utf8')).toBe('{"token":"not an audit file"}')
   })
 
   it('refuses to continue a file whose last whole record is damaged', async () => {
@@ -103,5 +104,39 @@ describe('audit file on a full disk (a tmpfs filled up; needs root)', () => {
       execFileSync('umount', [mount])
       rmSync(mount, { recursive: true, force: true })
     }
+  })
+})
+
+describe('audit file whose cut after a failed write fails too', () => {
+  it('writes nothing after a torn record until the cut succeeds', async () => {
+    const path = join(dir, 'torn.log')
+    const f = await openAuditFile(path, () => undefined)
+    f.append({ n: 0 })
+    await f.flush()
+    const probe = await open(join(dir, 'torn-probe'), 'w')
+    const proto = Object.getPrototypeOf(probe) as FileHandle
+    await probe.close()
+    const write = proto.write
+    // One write lands half its bytes and then fails, as a disk filling up does; the first cut fails as well.
+    const writeSpy = vi.spyOn(proto, 'write').mockImplementationOnce(async function (this: FileHandle, buf: unknown, offset?: unknown, length?: unknown) {
+      await (write as (b: unknown, o: unknown, l: unknown, p: null) => Promise<unknown>).call(this, buf, offset, Math.floor(Number(length) / 2), null)
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
+    })
+    const truncateSpy = vi.spyOn(proto, 'truncate').mockImplementationOnce(() => Promise.reject(Object.assign(new Error('I/O error'), { code: 'EIO' })))
+    try {
+      f.append({ n: 1 })
+      await f.flush()
+      expect(f.failure).toBeDefined()
+      f.append({ n: 2 })
+      const deadline = Date.now() + 5_000
+      while (f.failure !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      await f.flush()
+    } finally {
+      writeSpy.mockRestore()
+      truncateSpy.mockRestore()
+    }
+    await f.close()
+    const lines = readFileSync(path, 'utf8').split('\n')
+    expect(verifyChain(lines)).toMatchObject({ ok: true, count: 3 })
   })
 })

@@ -120,6 +120,25 @@ describe('finishInterruptedRotations', () => {
   })
 })
 
+describe('finishInterruptedRotations racing a deletion on another server', () => {
+  it('does not bring back a key deleted between its read of the parked copy and its create', async () => {
+    /** Another server deletes the key (parked copy first) just before the repair's create reaches the store. */
+    class DeletedMeanwhile extends WritesInterceptedStore {
+      async create(name: string, value: Uint8Array, s: AbortSignal): Promise<void> {
+        if (name === 'lost') await new VersionedKeyStore(this.inner).delete('lost', s).catch(() => undefined)
+        return this.inner.create(name, value, s)
+      }
+      delete(name: string, s: AbortSignal): Promise<void> {
+        return this.inner.delete(name, s)
+      }
+    }
+    const store = new DeletedMeanwhile()
+    await store.inner.create('lost-next-', bytes('parked'), signal())
+    expect(await new VersionedKeyStore(store).finishInterruptedRotations(signal())).toEqual([])
+    expect((await store.inner.list('', 0, signal())).names).toEqual([])
+  })
+})
+
 describe('a server start on an fs keystore', () => {
   it('puts back a key an older version left half-replaced, and nothing else', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'keyhold-half-replaced-'))
