@@ -73,7 +73,8 @@ export interface S3ServerOptions {
   staleUploadsMs?: number
   /**
    * The origins whose pages may read the server's answers (server-wide CORS, MINIO_API_CORS_ALLOW_ORIGIN in the
-   * CLI; see api/cors.ts): exact origins or `*` patterns such as `https://*.example.com`. Default `['*']`.
+   * CLI; see api/cors.ts): exact origins or `*` patterns such as `https://*.example.com`, anonymous reads included.
+   * Default: every origin, for signed requests only.
    */
   corsAllowOrigins?: readonly string[]
   /** Log sink for operational messages; never receives secrets. Default: stderr. */

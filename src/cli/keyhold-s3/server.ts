@@ -59,8 +59,9 @@ Environment:
                        Multipart uploads left unfinished this long are aborted and their parts removed
                        (default 24h; e.g. 30m; off keeps them until aborted or a lifecycle rule says).
   MINIO_API_CORS_ALLOW_ORIGIN
-                       Origins whose web pages may call the S3 API (CORS), comma-separated, * wildcards
-                       allowed, e.g. https://app.example,https://*.example.org (default *: any origin).
+                       Origins whose web pages may read the S3 API's answers (CORS), comma-separated, *
+                       wildcards allowed, e.g. https://app.example,https://*.example.org. Unset: any origin,
+                       for signed requests only; set (even to *), anonymous reads are answered too.
 `
 
 /** The lock file that makes one server the only one on a data directory (see src/lib/file-lock.ts). */

@@ -4,12 +4,19 @@
  * origin is answered before authentication, and every other answer to an allowed origin carries the headers
  * that let the page read it. Bucket-level CORS (PutBucketCors) is not implemented, as MinIO's is not.
  *
- * Why answering any origin is safe: S3 requests are authenticated by their signature (an Authorization header
- * or a presigned URL), never by anything a browser adds by itself (cookies, HTTP auth, a client certificate;
- * keyhold-s3 uses none). A page on another origin can therefore only do what the signed requests it already
- * holds allow, and CORS only lets it read the answers. Were an ambient credential ever accepted, reflecting
- * the origin with `Access-Control-Allow-Credentials: true` would hand it to every site: revisit this then.
- * Operators who want fewer origins anyway narrow the list.
+ * Why answering any origin is safe for signed requests: they are authenticated by their signature (an
+ * Authorization header or a presigned URL), never by anything a browser adds by itself (cookies, HTTP auth, a
+ * client certificate; keyhold-s3 uses none). A page on another origin can only do what the signed requests it
+ * already holds allow, and CORS only lets it read the answers. Were an ambient credential ever accepted,
+ * reflecting the origin with `Access-Control-Allow-Credentials: true` would hand it to every site: revisit this
+ * then.
+ *
+ * Anonymous reads are different: a bucket policy may grant them by `aws:SourceIp`, and a browser inside that
+ * network is then an ambient credential. With every origin answered, any web page an intranet user opens could
+ * read such objects through the user's browser (found by a review). So by default (the variable unset) an
+ * anonymous GET or HEAD gets no CORS headers, where MinIO's would: the browser keeps the answer from the page.
+ * Setting MINIO_API_CORS_ALLOW_ORIGIN, `*` included, is the operator's statement that pages from those origins
+ * may read what anonymous callers may, and answers them too.
  *
  * @module
  */
@@ -39,17 +46,21 @@ const EXPOSED_HEADERS = [
 /** An HTTP token (RFC 9110): what a requested header name must be to be echoed back. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
-/** The default of MINIO_API_CORS_ALLOW_ORIGIN: every origin. */
-export const ALL_ORIGINS: readonly string[] = Object.freeze(['*'])
+/** Every origin: the default, for signed requests (see the module comment). */
+const ALL_ORIGINS: readonly string[] = Object.freeze(['*'])
+
+/** A presigned URL's signature, SigV4 or SigV2: the request is signed although it carries no Authorization. */
+const PRESIGNED = /[?&](?:X-Amz-Signature|Signature)=/
 
 /**
  * parseCorsAllowOrigin reads MINIO_API_CORS_ALLOW_ORIGIN: a comma-separated list of origins, each possibly
- * with `*` wildcards (`https://*.example.com`); `*` (every origin) when unset or blank. Throws Error for an
- * entry with spaces or control characters (most likely a list separated by spaces instead of commas).
+ * with `*` wildcards (`https://*.example.com`); undefined when unset or blank (the default: every origin, signed
+ * requests only). Throws Error for an entry with spaces or control characters (most likely a list separated by
+ * spaces instead of commas).
  */
-export function parseCorsAllowOrigin(raw: string | undefined): readonly string[] {
+export function parseCorsAllowOrigin(raw: string | undefined): readonly string[] | undefined {
   const entries = (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')
-  if (entries.length === 0) return ALL_ORIGINS
+  if (entries.length === 0) return undefined
   for (const entry of entries) {
     if (!/^[\x21-\x7e]+$/.test(entry)) {
       const shown = entry.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')
@@ -88,11 +99,19 @@ function single(req: IncomingMessage, name: string): string | undefined {
  * CorsPolicy applies the server-wide CORS of one list of allowed origins. Its methods never throw.
  */
 export class CorsPolicy {
-  constructor(private readonly allowOrigins: readonly string[] = ALL_ORIGINS) {}
+  readonly #allowOrigins: readonly string[]
+  /** Whether anonymous reads are answered too: only when the operator named the origins. */
+  readonly #anonymousReads: boolean
+
+  /** `allowOrigins` as MINIO_API_CORS_ALLOW_ORIGIN lists them; undefined for the default (see the module comment). */
+  constructor(allowOrigins?: readonly string[]) {
+    this.#allowOrigins = allowOrigins ?? ALL_ORIGINS
+    this.#anonymousReads = allowOrigins !== undefined
+  }
 
   /** allows tells whether a page from `origin` may read the answers. */
   allows(origin: string): boolean {
-    return this.allowOrigins.some((pattern) => matchesOrigin(pattern, origin))
+    return this.#allowOrigins.some((pattern) => matchesOrigin(pattern, origin))
   }
 
   /** isPreflight tells whether `req` is a browser's preflight: OPTIONS with Origin and Access-Control-Request-Method. */
@@ -126,16 +145,24 @@ export class CorsPolicy {
   /**
    * annotate adds the CORS headers of an actual request to its answer, whatever that answer turns out to be
    * (an S3 error too, so the page can read why): set before any handler runs, they stay unless one removes them.
-   * Nothing but `Vary: Origin` without an Origin, or for an origin not allowed.
+   * Nothing but `Vary: Origin` without an Origin, for an origin not allowed, or, by default, for an anonymous
+   * read.
    */
   annotate(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('vary', 'Origin')
     const origin = single(req, 'origin')
     if (origin === undefined || !this.allows(origin)) return
+    if (!this.#anonymousReads && isAnonymousRead(req)) return
     res.setHeader('access-control-allow-origin', origin)
     res.setHeader('access-control-allow-credentials', 'true')
     res.setHeader('access-control-expose-headers', EXPOSED_HEADERS)
   }
+}
+
+/** isAnonymousRead tells a GET or HEAD carrying no signature, neither an Authorization header nor a presigned one. */
+function isAnonymousRead(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false
+  return req.headers.authorization === undefined && !PRESIGNED.test(req.url ?? '')
 }
 
 /** The 403 of a refused preflight, an S3 error document (there is no request context to build it from). */

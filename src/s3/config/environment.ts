@@ -42,9 +42,9 @@ export interface S3Environment {
   readonly staleUploadsMs: number
   /**
    * MINIO_API_CORS_ALLOW_ORIGIN: the origins whose pages may read the answers (server-wide CORS), comma-separated,
-   * `*` wildcards allowed; `['*']` (every origin, MinIO's default) when unset or blank.
+   * `*` wildcards allowed; undefined when unset or blank: every origin, for signed requests only (api/cors.ts).
    */
-  readonly corsAllowOrigins: readonly string[]
+  readonly corsAllowOrigins: readonly string[] | undefined
   /** MINIO_KMS_*: the KMS connection; undefined without a KMS. */
   readonly kms: KmsEnvironment | undefined
 }

@@ -1,5 +1,5 @@
 /**
- * MINIO_API_CORS_ALLOW_ORIGIN (server-wide CORS): MinIO's default `*`, a comma-separated list with `*`
+ * MINIO_API_CORS_ALLOW_ORIGIN (server-wide CORS): unset, every origin for signed requests; a comma-separated list with `*`
  * wildcards, a list separated by spaces refused at start-up, and the setting named in `--help`.
  */
 import { describe, expect, it } from 'vitest'
@@ -9,9 +9,10 @@ import { readS3Environment } from '../../../src/s3/config/environment.js'
 const ROOT = { MINIO_ROOT_USER: 'admin', MINIO_ROOT_PASSWORD: 'a-strong-secret-42' }
 
 describe('MINIO_API_CORS_ALLOW_ORIGIN', () => {
-  it('is every origin when unset or blank, as MinIO', () => {
-    expect(readS3Environment(ROOT).corsAllowOrigins).toEqual(['*'])
-    expect(readS3Environment({ ...ROOT, MINIO_API_CORS_ALLOW_ORIGIN: ' , ' }).corsAllowOrigins).toEqual(['*'])
+  it('is the default (every origin, signed requests only) when unset or blank, and `*` when set so', () => {
+    expect(readS3Environment(ROOT).corsAllowOrigins).toBeUndefined()
+    expect(readS3Environment({ ...ROOT, MINIO_API_CORS_ALLOW_ORIGIN: ' , ' }).corsAllowOrigins).toBeUndefined()
+    expect(readS3Environment({ ...ROOT, MINIO_API_CORS_ALLOW_ORIGIN: '*' }).corsAllowOrigins).toEqual(['*'])
   })
 
   it('reads a comma-separated list, spaces around entries trimmed, and freezes it', () => {

@@ -35,7 +35,7 @@ describe('readS3Environment: defaults', () => {
     expect({ ...read({}) }).toEqual({
       rootUser: 'admin', rootPassword: 'a-strong-secret-42', dev: false, domain: undefined, region: undefined,
       certPassword: undefined, tryIt: true, shutdownGraceMs: 30_000, publicMetrics: false, accessLog: undefined,
-      certsPollMs: 60_000, staleUploadsMs: 86_400_000, corsAllowOrigins: ['*'], kms: undefined,
+      certsPollMs: 60_000, staleUploadsMs: 86_400_000, corsAllowOrigins: undefined, kms: undefined,
     })
   })
 

@@ -32,15 +32,16 @@ export interface IamServer {
  * startIamServer starts keyhold-s3 on 127.0.0.1:0 over TLS with the IAM hooks. `responseAlgorithm` picks the
  * madmin algorithm of encrypted answers (the server's default is 2, PBKDF2; 0 and 1 are Argon2id).
  */
-export async function startIamServer(opts: { responseAlgorithm?: number } = {}): Promise<IamServer> {
+export async function startIamServer(opts: { responseAlgorithm?: number; corsAllowOrigins?: readonly string[] } = {}): Promise<IamServer> {
   const pki = await testPki()
   const dir = mkdtempSync(join(tmpdir(), 'keyhold-s3-iam-'))
-  const hooks = createIam({ dataDir: dir, rootUser: ROOT.accessKey, rootPassword: ROOT.secretKey, ...opts })
+  const { corsAllowOrigins, ...iamOptions } = opts
+  const hooks = createIam({ dataDir: dir, rootUser: ROOT.accessKey, rootPassword: ROOT.secretKey, ...iamOptions })
   const server = await createS3Server({
     dataDir: dir, rootUser: ROOT.accessKey, rootPassword: ROOT.secretKey,
     tls: { cert: pki.server.certPem, key: pki.server.keyPem },
     credentials: hooks.credentials, authorizer: hooks.authorizer, extraRoutes: hooks.extraRoutes,
-    subresources: hooks.subresources, log: silentMessageLog,
+    subresources: hooks.subresources, log: silentMessageLog, ...(corsAllowOrigins !== undefined ? { corsAllowOrigins } : {}),
   })
   return {
     url: server.url, ca: pki.ca.certPem, server, hooks, dir,
