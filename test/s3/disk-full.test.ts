@@ -5,16 +5,17 @@
  * without a restart. Needs root (mount); skipped otherwise.
  */
 import { randomBytes } from 'node:crypto'
-import { readdirSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand,
-  GetObjectCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client,
+  GetObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { bodyBytes, s3error, startS3, type S3Fixture } from '../helpers/s3.js'
 import { fillDisk, mountTmpfs } from '../helpers/tmpfs.js'
 import { recordLog } from '../helpers/message-log.js'
+import { RESERVE_FILE } from '../../src/s3/storage/space-reserve.js'
 
 const tmpfs = mountTmpfs(24)
 const STORAGE_FULL = 'Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.'
@@ -92,5 +93,42 @@ describe.skipIf(tmpfs.skip !== undefined)(`a full data directory${tmpfs.skip !==
     await s3.send(new PutObjectCommand({ Bucket: 'full', Key: 'after', Body: body }))
     expect((await bodyBytes(s3.send(new GetObjectCommand({ Bucket: 'full', Key: 'after' })))).equals(body)).toBe(true)
     expect((await bodyBytes(s3.send(new GetObjectCommand({ Bucket: 'full', Key: 'kept' })))).equals(kept)).toBe(true)
+  })
+})
+
+const versionedTmpfs = mountTmpfs(24)
+
+describe.skipIf(versionedTmpfs.skip !== undefined)(`a full data directory, versioned bucket${versionedTmpfs.skip !== undefined ? ` (skipped: ${versionedTmpfs.skip})` : ''}`, () => {
+  let fx: S3Fixture
+  let s3: S3Client
+  let versionId: string
+
+  beforeAll(async () => {
+    fx = await startS3({ dataDir: versionedTmpfs.dir!, log: recordLog().log })
+    s3 = fx.client()
+    await s3.send(new CreateBucketCommand({ Bucket: 'kept' }))
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'kept', VersioningConfiguration: { Status: 'Enabled' } }))
+    versionId = (await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: 'big', Body: randomBytes(2 * 1024 * 1024) }))).VersionId!
+  })
+  afterAll(async () => {
+    await fx?.close()
+    versionedTmpfs.unmount()
+  })
+
+  it('does not spend the space reserve on a delete marker, which frees nothing; deleting the version does', async () => {
+    fillDisk(join(versionedTmpfs.dir!, 'ballast'))
+    // Fill what the database can still take, so that the next row cannot be committed without the reserve.
+    for (let i = 0; i < 5000; i++) {
+      try {
+        await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: `pad/${i}`, Body: new Uint8Array(0), Metadata: { pad: 'p'.repeat(1800) } }))
+      } catch {
+        break
+      }
+    }
+    const marker = await s3error(s3.send(new DeleteObjectCommand({ Bucket: 'kept', Key: 'big' })))
+    expect([marker.$metadata.httpStatusCode, marker.name]).toEqual([507, 'XMinioStorageFull'])
+    expect(existsSync(join(fx.dataDir, RESERVE_FILE))).toBe(true)
+    await s3.send(new DeleteObjectCommand({ Bucket: 'kept', Key: 'big', VersionId: versionId }))
+    expect((await s3error(s3.send(new HeadObjectCommand({ Bucket: 'kept', Key: 'big', VersionId: versionId })))).$metadata.httpStatusCode).toBe(404)
   })
 })

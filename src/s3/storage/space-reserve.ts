@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { randomFillSync } from 'node:crypto'
 import { closeSync, openSync, statfsSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 // The handle's type from the driver: db.ts opens the database and lays the reserve down, so no import back.
@@ -36,7 +37,9 @@ export function ensureReserve(dataDir: string): boolean {
     if (fs.bavail * fs.bsize < 2 * RESERVE_BYTES) return false
     const fd = openSync(path, 'w', 0o600)
     try {
-      const chunk = Buffer.alloc(1024 * 1024)
+      // Random bytes, not zeros: a file system that compresses (ZFS, btrfs) would store zeros in next to no space,
+      // and removing them would free next to nothing.
+      const chunk = randomFillSync(Buffer.alloc(1024 * 1024))
       for (let written = 0; written < RESERVE_BYTES; written += chunk.length) writeSync(fd, chunk)
     } finally {
       closeSync(fd)

@@ -117,12 +117,15 @@ export function deleteLatest(meta: MetaStore, bucket: string, key: string): Dele
     meta.deleteObject(bucket, key)
     return { versionId: undefined, deleteMarker: false }
   }
-  const outcome = freeingTransaction(meta.db, (): DeleteOutcome => {
+  const addMarker = (): DeleteOutcome => {
     const versionId = makeRoomForVersion(meta, bucket, key)
     meta.db.prepare(`INSERT INTO object_versions(${COLUMNS}, delete_marker) VALUES (?, ?, ?, ?, 0, 0, '', ?, 0, ?, NULL, NULL, 1)`)
       .run(bucket, key, versionId, randomUUID(), Date.now(), JSON.stringify({ headers: {}, user: {} }))
     return { versionId, deleteMarker: true }
-  })
+  }
+  // Only a suspended bucket's marker frees anything (it replaces the null version): an enabled bucket's only adds a
+  // row, and must not spend the space reserve that a DeleteObjectVersion, which frees, will need.
+  const outcome = status === 'Suspended' ? freeingTransaction(meta.db, addMarker) : meta.db.transaction(addMarker)()
   void meta.blobs.collect()
   return outcome
 }
