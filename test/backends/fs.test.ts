@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
@@ -9,6 +9,7 @@ import {
   type KeyStore, KeyExistsError, KeyNotFoundError, UnreachableError,
 } from '../../src/kms/keystore/keystore.js'
 import { keystoreContract } from './contract.js'
+import { fillDisk, mountTmpfs } from '../helpers/tmpfs.js'
 
 const signal = (): AbortSignal => AbortSignal.timeout(10_000)
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -142,33 +143,21 @@ describe('FileKeyStore', () => {
 })
 
 describe('FileKeyStore on a full disk (a tmpfs filled up; needs root)', () => {
-  let mount: string | undefined
-  beforeEach(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'keyhold-fs-full-'))
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir], { stdio: 'ignore' })
-      mount = dir
-    } catch {
-      await rm(dir, { recursive: true, force: true })
-    }
-  })
-  afterEach(async () => {
-    if (mount === undefined) return
-    execFileSync('umount', [mount])
-    await rm(mount, { recursive: true, force: true })
-    mount = undefined
-  })
-
   it('says "exists" for a key it holds, names ENOSPC for a new one, and replaces nothing by half', async (t) => {
-    if (mount === undefined) return t.skip()
-    const store = await FileKeyStore.open(join(mount, 'keys'))
-    await store.create('held', bytes('old'), signal())
-    // Fill the disk: a server start creates its configured keys, and must find them existing, not fail.
-    await writeFile(join(mount, 'ballast'), Buffer.alloc(1 << 20)).catch(() => undefined)
-    await expect(store.create('held', bytes('again'), signal())).rejects.toBeInstanceOf(KeyExistsError)
-    await expect(store.create('fresh', bytes('x'.repeat(8192)), signal())).rejects.toThrow(/cannot create key 'fresh' \(ENOSPC\)/)
-    await expect(store.replace('held', bytes('old'), bytes('y'.repeat(8192)), signal())).rejects.toThrow(/cannot replace key 'held' \(ENOSPC\)/)
-    expect(new TextDecoder().decode(await store.get('held', signal()))).toBe('old')
-    expect((await readdir(join(mount, 'keys'))).sort()).toEqual(['held'])
+    const tmpfs = mountTmpfs(1)
+    if (tmpfs.skip !== undefined) return t.skip(tmpfs.skip)
+    try {
+      const store = await FileKeyStore.open(join(tmpfs.dir, 'keys'))
+      await store.create('held', bytes('old'), signal())
+      // Fill the disk: a server start creates its configured keys, and must find them existing, not fail.
+      fillDisk(join(tmpfs.dir, 'ballast'))
+      await expect(store.create('held', bytes('again'), signal())).rejects.toBeInstanceOf(KeyExistsError)
+      await expect(store.create('fresh', bytes('x'.repeat(8192)), signal())).rejects.toThrow(/cannot create key 'fresh' \(ENOSPC\)/)
+      await expect(store.replace('held', bytes('old'), bytes('y'.repeat(8192)), signal())).rejects.toThrow(/cannot replace key 'held' \(ENOSPC\)/)
+      expect(new TextDecoder().decode(await store.get('held', signal()))).toBe('old')
+      expect((await readdir(join(tmpfs.dir, 'keys'))).sort()).toEqual(['held'])
+    } finally {
+      tmpfs.unmount()
+    }
   })
 })

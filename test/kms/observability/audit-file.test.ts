@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { open, type FileHandle } from 'node:fs/promises'
 import { describe, expect, it, vi } from 'vitest'
 import { verifyChain } from '../../../src/kms/observability/audit-chain.js'
+import { fillDisk, mountTmpfs } from '../../helpers/tmpfs.js'
 import { AuditFileError, openAuditFile } from '../../../src/kms/observability/audit-file.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'keyhold-audit-'))
@@ -63,25 +63,16 @@ describe('audit file', () => {
 
 describe('audit file on a full disk (a tmpfs filled up; needs root)', () => {
   it('keeps the records while it cannot write, cuts no record in half, and writes them all once there is room', async (t) => {
-    const mount = mkdtempSync(join(tmpdir(), 'keyhold-audit-full-'))
+    const tmpfs = mountTmpfs(1)
+    if (tmpfs.skip !== undefined) return t.skip(tmpfs.skip)
+    const path = join(tmpfs.dir, 'audit.log')
+    const reports: string[] = []
+    const f = await openAuditFile(path, (m) => reports.push(m))
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount], { stdio: 'ignore' })
-    } catch {
-      rmSync(mount, { recursive: true, force: true })
-      return t.skip()
-    }
-    try {
-      const path = join(mount, 'audit.log')
-      const reports: string[] = []
-      const f = await openAuditFile(path, (m) => reports.push(m))
       for (let i = 0; i < 10; i++) f.append({ n: i })
       await f.flush()
       // Fill the disk to the last byte: the next batch is cut short, then refused.
-      try {
-        writeFileSync(join(mount, 'ballast'), Buffer.alloc(1 << 20))
-      } catch {
-        // ENOSPC once the disk is full: what is written stays, and fills it.
-      }
+      fillDisk(join(tmpfs.dir, 'ballast'))
       for (let i = 10; i < 200; i++) f.append({ n: i, pad: 'x'.repeat(200) })
       await f.flush()
       expect(f.failure).toBeDefined()
@@ -90,7 +81,7 @@ describe('audit file on a full disk (a tmpfs filled up; needs root)', () => {
       const during = readFileSync(path, 'utf8')
       expect(during.endsWith('\n')).toBe(true)
       expect(verifyChain(during.split('\n')).ok).toBe(true)
-      rmSync(join(mount, 'ballast'))
+      rmSync(join(tmpfs.dir, 'ballast'))
       const deadline = Date.now() + 5_000
       while (f.failure !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
       await f.flush()
@@ -101,8 +92,8 @@ describe('audit file on a full disk (a tmpfs filled up; needs root)', () => {
       expect(verifyChain(lines)).toMatchObject({ ok: true, count: 200 })
       expect(lines.slice(0, 200).map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([...Array(200).keys()])
     } finally {
-      execFileSync('umount', [mount])
-      rmSync(mount, { recursive: true, force: true })
+      await f.close()
+      tmpfs.unmount()
     }
   })
 })
