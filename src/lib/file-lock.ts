@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, existsSync, linkSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync, fsyncSync } from 'node:fs'
 import { currentProcess, processState, type ProcessIdentity } from './process-identity.js'
+import { isStorageFull } from './storage-full.js'
 
 /** How often a holder refreshes its lock's mtime. */
 const HEARTBEAT_MS = 10_000
@@ -95,12 +96,6 @@ function isStale(lock: { owner: LockOwner | undefined; mtimeMs: number }): boole
   return state === 'dead' || (state === 'unknown' && Date.now() - lock.mtimeMs > UNSEEN_STALE_MS)
 }
 
-/** isNoSpace tells the errors of a full file system (or a reached quota). */
-function isNoSpace(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code
-  return code === 'ENOSPC' || code === 'EDQUOT'
-}
-
 /**
  * writeTemp writes `text` whole and durably to a fresh temp file next to `path` and returns its name. Throws the
  * file system's error (ENOSPC on a full disk), leaving no temp file behind.
@@ -174,7 +169,7 @@ function takeOver(path: string, staleText: string, text: string): string | undef
     try {
       tmp = writeTemp(path, text)
     } catch (err) {
-      if (!isNoSpace(err)) throw err
+      if (!isStorageFull(err)) throw err
       // No room for a new file: reuse the stale one's. Still under the guard, and the file never goes away,
       // so no other process can take the lock meanwhile.
       return rewriteInPlace(path, staleText, text)
@@ -222,7 +217,7 @@ export function acquireFileLock(path: string, options: LockOptions): FileLock {
     } catch (err) {
       // On a full disk the temp file cannot be written whether or not a lock exists: an existing one is
       // examined (and, stale, taken over in place) as if the link had answered EEXIST.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' && !(isNoSpace(err) && existsSync(path))) throw err
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' && !(isStorageFull(err) && existsSync(path))) throw err
     }
     const held = readLock(path)
     if (held === undefined) continue // released between our link and our read: try again

@@ -20,7 +20,7 @@ import { continueOnFirstRead } from './api/expect-continue.js'
 import { CanonicalHeaderResponse } from './api/canonical-headers.js'
 import { CorsPolicy } from './api/cors.js'
 import { matchingExtensions, serveExtensions } from './api/extension-routes.js'
-import { newRequestId } from './api/context.js'
+import { newRequestId, sendError } from './api/context.js'
 import { gracefulCloser } from '../lib/graceful-close.js'
 import { drain, type StopReport } from './ops/graceful.js'
 import { serverInfoRoute } from './ops/admin-info.js'
@@ -145,7 +145,12 @@ export async function createS3Server(options: S3ServerOptions): Promise<S3Server
       if (!preflight) return route(req, res)
       // Named in the access log and metrics, rather than counted as an `unknown` S3 request.
       noteRequest(res, { api: 'preflight' })
-      cors.answerPreflight(req, res)
+      try {
+        cors.answerPreflight(req, res)
+      } catch (err) {
+        const rawPath = (req.url ?? '/').split('?')[0]!
+        sendError({ core, req, res, requestId: newRequestId(), rawPath, bucket: undefined, key: undefined }, err)
+      }
     })
   }
 

@@ -241,7 +241,8 @@ export class VersionedKeyStore implements KeyStore {
    * A key absent at its name may be half-replaced by a rotation of the delete-and-create kind that
    * stopped after its delete (a crash, or a server before conditional replaces): its parked copy,
    * `expected`, is what {@link get} served. Puts it back at the name and reports true; false when
-   * there is no such copy (the key was deleted). Throws what the backend throws.
+   * there is no such copy, or it went while the key was put back (the key was deleted). Throws what the
+   * backend throws.
    */
   async #finishParked(name: string, expected: Uint8Array, signal: AbortSignal): Promise<boolean> {
     const pending = pendingEntry(name)
@@ -250,9 +251,16 @@ export class VersionedKeyStore implements KeyStore {
       throw err
     })
     if (parked === undefined || !Buffer.from(parked).equals(Buffer.from(expected))) return false
-    await this.#inner.create(name, parked, signal).catch((err: unknown) => {
+    const created = await this.#inner.create(name, parked, signal).then(() => true, (err: unknown) => {
       if (!(err instanceof KeyExistsError)) throw err
+      return false
     })
+    // Another server on the same store may have deleted the key between the read and the create (its deletion
+    // removes the parked copy first): then the key put back is one the operator deleted, and goes again.
+    if (created && !(await this.#exists(pending, signal))) {
+      await this.#inner.delete(name, signal).catch(ignoreMissing)
+      return false
+    }
     await this.#inner.delete(pending, signal).catch(ignoreMissing)
     return true
   }
@@ -273,19 +281,7 @@ export class VersionedKeyStore implements KeyStore {
       await this.exclusive(name, async () => {
         if (await this.#exists(name, signal)) return
         const parked = await this.#inner.get(entry, signal).catch(absentIsFalse)
-        if (parked === false) return
-        const created = await this.#inner.create(name, parked, signal).then(() => true, (err: unknown) => {
-          if (!(err instanceof KeyExistsError)) throw err
-          return false
-        })
-        // Another server on the same store may have deleted the key between the read and the create (its deletion
-        // removes the parked copy first): then the key put back is one the operator deleted, and goes again.
-        if (created && !(await this.#exists(entry, signal))) {
-          await this.#inner.delete(name, signal).catch(ignoreMissing)
-          return
-        }
-        await this.#inner.delete(entry, signal).catch(ignoreMissing)
-        restored.push(name)
+        if (parked !== false && (await this.#finishParked(name, parked, signal))) restored.push(name)
       })
     }
     return restored

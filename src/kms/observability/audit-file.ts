@@ -141,7 +141,8 @@ export class AuditFile {
   appendJson(jsonLines: string): void {
     if (this.#closed) return
     if (this.#failure !== undefined && this.#pendingBytes >= MAX_QUEUED_BYTES) {
-      this.#dropped += countLines(jsonLines)
+      // Joined by newlines with none at the end: one record more than line ends.
+      this.#dropped += newlines(jsonLines) + 1
       return
     }
     const sealed = this.#chain.sealBatch(jsonLines)
@@ -163,7 +164,7 @@ export class AuditFile {
     await this.flush()
     if (this.#failure !== undefined && this.#pending.length > 0) await this.#drain()
     if (this.#failure !== undefined) {
-      this.#report(`audit: closing '${this.path}' with ${countSealed(this.#pending)} records unwritten (${errnoOf(this.#failure)})`, false)
+      this.#report(`audit: closing '${this.path}' with ${newlines(this.#pending.join(''))} records unwritten (${errnoOf(this.#failure)})`, false)
     }
     await this.#handle.close().catch(() => undefined)
     this.#lock?.release()
@@ -177,12 +178,13 @@ export class AuditFile {
         this.#torn = false
       }
       while (this.#pending.length > 0) {
-        const batch = Buffer.from(this.#pending.join(''), 'utf8')
+        const text = this.#pending.join('')
+        const batch = Buffer.from(text, 'utf8')
         const taken = this.#pending.length
         await this.#writeAll(batch)
         this.#size += batch.length
         this.#pending = this.#pending.slice(taken)
-        this.#pendingBytes = this.#pending.reduce((n, b) => n + b.length, 0)
+        this.#pendingBytes -= text.length
         if (this.#failure !== undefined) this.#resumed()
       }
     } catch (err) {
@@ -217,17 +219,10 @@ export class AuditFile {
   }
 }
 
-/** The records in sealed batches: each ends with its newline. */
-function countSealed(batches: readonly string[]): number {
+/** newlines counts the line ends in `text`: the records of sealed batches, one fewer than those of joined events. */
+function newlines(text: string): number {
   let n = 0
-  for (const b of batches) for (let at = b.indexOf('\n'); at !== -1; at = b.indexOf('\n', at + 1)) n++
-  return n
-}
-
-/** The records in `jsonLines`: joined by newlines, none at the end. */
-function countLines(jsonLines: string): number {
-  let n = jsonLines.length > 0 ? 1 : 0
-  for (let at = jsonLines.indexOf('\n'); at !== -1; at = jsonLines.indexOf('\n', at + 1)) n++
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) n++
   return n
 }
 

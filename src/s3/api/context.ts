@@ -15,7 +15,7 @@ import type { UploadStore } from '../storage/uploads.js'
 import { escapeXml } from './xml.js'
 import { drainUnreadBody, type LingerLimits } from './linger.js'
 import { forgoContinue } from './expect-continue.js'
-import { isStorageFull } from './storage-full.js'
+import { isStorageFull } from '../../lib/storage-full.js'
 import type { MessageLog } from '../../lib/logger.js'
 
 /** Core is everything the handlers share for one server. */

@@ -21,7 +21,9 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { newRequestId } from './context.js'
+import { piecesMatch, type PatternPiece } from '../iam/policy/wildcard.js'
+import { header } from './context.js'
+import { s3err } from './errors.js'
 
 /** The methods a preflight may ask for (rs/cors's list in MinIO). */
 const ALLOWED_METHODS = new Set(['GET', 'PUT', 'HEAD', 'POST', 'DELETE', 'OPTIONS', 'PATCH'])
@@ -70,69 +72,53 @@ export function parseCorsAllowOrigin(raw: string | undefined): readonly string[]
   return Object.freeze(entries)
 }
 
-/** matchesOrigin tells whether `origin` matches `pattern`, where `*` stands for any run of characters. */
-function matchesOrigin(pattern: string, origin: string): boolean {
-  if (pattern === '*') return true
-  const parts = pattern.toLowerCase().split('*')
-  const text = origin.toLowerCase()
-  if (parts.length === 1) return text === parts[0]
-  const first = parts[0]!
-  const last = parts[parts.length - 1]!
-  if (!text.startsWith(first) || text.length < first.length + last.length || !text.endsWith(last)) return false
-  let at = first.length
-  const end = text.length - last.length
-  for (const middle of parts.slice(1, -1)) {
-    const found = text.indexOf(middle, at)
-    if (found < 0 || found + middle.length > end) return false
-    at = found + middle.length
-  }
-  return true
-}
-
-/** One header of the request, the first if repeated. */
-function single(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name]
-  return Array.isArray(v) ? v[0] : v
+/**
+ * originPattern reads an allowed-origin entry as the IAM matcher's pieces: `*` stands for any run of characters,
+ * and a `?` is itself (rs/cors, MinIO's, knows no other wildcard). Compared in lower case. Throws nothing.
+ */
+function originPattern(entry: string): PatternPiece[] {
+  return entry.toLowerCase().split('?').flatMap((glob, i): PatternPiece[] => (i === 0 ? [{ glob }] : [{ literal: '?' }, { glob }]))
 }
 
 /**
- * CorsPolicy applies the server-wide CORS of one list of allowed origins. Its methods never throw.
+ * CorsPolicy applies the server-wide CORS of one list of allowed origins. Its methods throw nothing but
+ * answerPreflight's refusal.
  */
 export class CorsPolicy {
-  readonly #allowOrigins: readonly string[]
+  readonly #allowOrigins: ReadonlyArray<readonly PatternPiece[]>
   /** Whether anonymous reads are answered too: only when the operator named the origins. */
   readonly #anonymousReads: boolean
 
   /** `allowOrigins` as MINIO_API_CORS_ALLOW_ORIGIN lists them; undefined for the default (see the module comment). */
   constructor(allowOrigins?: readonly string[]) {
-    this.#allowOrigins = allowOrigins ?? ALL_ORIGINS
+    this.#allowOrigins = (allowOrigins ?? ALL_ORIGINS).map(originPattern)
     this.#anonymousReads = allowOrigins !== undefined
   }
 
   /** allows tells whether a page from `origin` may read the answers. */
   allows(origin: string): boolean {
-    return this.#allowOrigins.some((pattern) => matchesOrigin(pattern, origin))
+    const text = origin.toLowerCase()
+    return this.#allowOrigins.some((pattern) => piecesMatch(pattern, text))
   }
 
   /** isPreflight tells whether `req` is a browser's preflight: OPTIONS with Origin and Access-Control-Request-Method. */
   isPreflight(req: IncomingMessage): boolean {
-    return req.method === 'OPTIONS' && single(req, 'origin') !== undefined && single(req, 'access-control-request-method') !== undefined
+    return req.method === 'OPTIONS' && header(req, 'origin') !== undefined && header(req, 'access-control-request-method') !== undefined
   }
 
   /**
    * answerPreflight answers a preflight, without authentication (a browser sends none with it) and without
    * touching any bucket or object: 204 with the Access-Control-Allow-* headers when the origin, method and
-   * headers are allowed, else 403 AccessForbidden (as S3 refuses a preflight) with no CORS header, so the
-   * browser refuses the request it asked about.
+   * headers are allowed. Throws S3Error AccessForbidden (403, as S3 refuses a preflight) otherwise, with no CORS
+   * header set, so the browser refuses the request it asked about.
    */
   answerPreflight(req: IncomingMessage, res: ServerResponse): void {
-    const origin = single(req, 'origin') ?? ''
-    const method = (single(req, 'access-control-request-method') ?? '').trim().toUpperCase()
-    const requested = (single(req, 'access-control-request-headers') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
+    const origin = header(req, 'origin') ?? ''
+    const method = (header(req, 'access-control-request-method') ?? '').trim().toUpperCase()
+    const requested = (header(req, 'access-control-request-headers') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
     res.setHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers')
     if (!this.allows(origin) || !ALLOWED_METHODS.has(method) || !requested.every((h) => TOKEN.test(h))) {
-      refusePreflight(res)
-      return
+      throw s3err('AccessForbidden')
     }
     res.setHeader('access-control-allow-origin', origin)
     res.setHeader('access-control-allow-methods', method)
@@ -150,7 +136,7 @@ export class CorsPolicy {
    */
   annotate(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('vary', 'Origin')
-    const origin = single(req, 'origin')
+    const origin = header(req, 'origin')
     if (origin === undefined || !this.allows(origin)) return
     if (!this.#anonymousReads && isAnonymousRead(req)) return
     res.setHeader('access-control-allow-origin', origin)
@@ -163,17 +149,4 @@ export class CorsPolicy {
 function isAnonymousRead(req: IncomingMessage): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false
   return req.headers.authorization === undefined && !PRESIGNED.test(req.url ?? '')
-}
-
-/** The 403 of a refused preflight, an S3 error document (there is no request context to build it from). */
-function refusePreflight(res: ServerResponse): void {
-  const id = newRequestId()
-  const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessForbidden</Code>'
-    + '<Message>CORSResponse: This CORS request is not allowed. The Origin, the Access-Control-Request-Method or the Access-Control-Request-Headers is not allowed by the server.</Message>'
-    + `<RequestId>${id}</RequestId><HostId>${id}</HostId></Error>`
-  res.statusCode = 403
-  res.setHeader('x-amz-request-id', id)
-  res.setHeader('content-type', 'application/xml')
-  res.setHeader('content-length', Buffer.byteLength(body))
-  res.end(body)
 }

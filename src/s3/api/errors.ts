@@ -67,6 +67,8 @@ const CODES = {
   InvalidBucketState: [409, 'The request is not valid with the current state of the bucket.'],
   NoSuchObjectLockConfiguration: [400, 'The specified object does not have a ObjectLock configuration'],
   InvalidRetentionPeriod: [400, 'The retention period is not valid.'],
+  // A refused CORS preflight (api/cors.ts), as S3 answers it.
+  AccessForbidden: [403, 'CORSResponse: This CORS request is not allowed. The Origin, the Access-Control-Request-Method or the Access-Control-Request-Headers is not allowed by the server.'],
   // Bucket configurations keyhold-s3 does not keep, answered as MinIO answers a bucket without one.
   NoSuchCORSConfiguration: [404, 'The CORS configuration does not exist'],
   NoSuchWebsiteConfiguration: [404, 'The specified bucket does not have a website configuration'],

@@ -64,6 +64,7 @@ const CODES: Array<[S3ErrorCode, number, string]> = [
     ['InvalidBucketState', 409, 'The request is not valid with the current state of the bucket.'],
     ['NoSuchObjectLockConfiguration', 400, 'The specified object does not have a ObjectLock configuration'],
     ['InvalidRetentionPeriod', 400, 'The retention period is not valid.'],
+    ['AccessForbidden', 403, 'CORSResponse: This CORS request is not allowed. The Origin, the Access-Control-Request-Method or the Access-Control-Request-Headers is not allowed by the server.'],
     ['NoSuchCORSConfiguration', 404, 'The CORS configuration does not exist'],
     ['NoSuchWebsiteConfiguration', 404, 'The specified bucket does not have a website configuration'],
     ['ReplicationConfigurationNotFoundError', 404, 'The replication configuration was not found'],

@@ -1,7 +1,8 @@
 /**
- * Tells a full data directory from other failures, so that a write refused for want of space is answered as
- * MinIO answers it (507 XMinioStorageFull, which clients and operators recognise: delete something) rather than
- * as a 500 InternalError, which reads like a bug and invites retries that cannot succeed.
+ * Tells a full file system from other failures: keyhold-s3 answers a write refused for want of space as MinIO
+ * answers it (507 XMinioStorageFull, which clients and operators recognise: delete something) rather than as a
+ * 500 InternalError, which reads like a bug and invites retries that cannot succeed; the data-dir lock
+ * (file-lock.ts) takes a stale lock over in place when it has no room for a new file.
  *
  * @module
  */
